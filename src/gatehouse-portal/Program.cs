@@ -1,0 +1,1 @@
+return await Gatehouse.Portal.PortalHost.RunAsync(args);

@@ -1,0 +1,1 @@
+return await Gatehouse.Cli.GatehouseCommand.RunAsync(args);
