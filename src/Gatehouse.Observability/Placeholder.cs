@@ -1,0 +1,1 @@
+namespace Gatehouse.Observability;
