@@ -1,1 +1,1 @@
-return await Gatehouse.Portal.PortalHost.RunAsync(args);
+return await Gatehouse.Portal.Hosting.PortalHost.RunAsync(args);

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Gatehouse.Portal.Hosting;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Portal.Api;
+
+/// <summary>Turns every refused or failed API call into RFC 9457 problem details, in one place.</summary>
+internal sealed class ProblemMapping(ILogger<ProblemMapping> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = ToProblem(exception);
+        if (problem.Status >= 500)
+        {
+            PortalLog.RequestFailed(logger, httpContext.Request.Method, httpContext.Request.Path, exception);
+        }
+
+        httpContext.Response.StatusCode = problem.Status;
+        await Results.Problem(
+            detail: problem.Detail,
+            statusCode: problem.Status,
+            title: problem.Title,
+            type: $"https://gatehouse.dev/problems/{problem.Type}",
+            extensions: problem.Field is null
+                ? null
+                : new Dictionary<string, object?> { ["field"] = problem.Field, ["errors"] = new Dictionary<string, string[]> { [problem.Field] = [problem.Detail] } })
+            .ExecuteAsync(httpContext);
+        return true;
+    }
+
+    private sealed record Problem(int Status, string Type, string Title, string Detail, string? Field);
+
+    private static Problem ToProblem(Exception exception) => exception switch
+    {
+        PortalException p => p.Kind switch
+        {
+            PortalErrorKind.Invalid => new(400, "invalid", "The request is not valid.", p.Message, p.Field),
+            PortalErrorKind.Unauthenticated => new(401, "unauthenticated", "Sign in first.", p.Message, null),
+            PortalErrorKind.Forbidden => new(403, "forbidden", "Not allowed.", p.Message, null),
+            PortalErrorKind.NotFound => new(404, "not-found", "Not found.", p.Message, null),
+            PortalErrorKind.Conflict => new(409, "conflict", "Conflict.", p.Message, p.Field),
+            PortalErrorKind.TooLarge => new(413, "too-large", "The request is too large.", p.Message, null),
+            _ => new(503, "unavailable", "Try again later.", p.Message, null),
+        },
+        BadHttpRequestException { StatusCode: 413 } => new(413, "too-large", "The request is too large.", "The request body is larger than the portal accepts.", null),
+        BadHttpRequestException { InnerException: JsonException json } => FromJson(json),
+        JsonException json => FromJson(json),
+        BadHttpRequestException bad => new(bad.StatusCode, "bad-request", "The request is not valid.", bad.Message, null),
+        DbUpdateException db when IsUniqueViolation(db) => new(409, "conflict", "Conflict.", "An object with the same name already exists.", null),
+        DbUpdateConcurrencyException => new(409, "conflict", "Conflict.", "The object was changed by someone else; read it again.", null),
+        TimeoutException or DbUpdateException => new(503, "unavailable", "Try again later.", "The database did not complete the change.", null),
+        OperationCanceledException => new(499, "cancelled", "Cancelled.", "The request was cancelled.", null),
+        _ => new(500, "internal", "Internal error.", "The portal failed to handle the request; the details are in its log.", null),
+    };
+
+    /// <summary>System.Text.Json names the offending member in <see cref="JsonException.Path"/> (for example <c>$.groupIds[1]</c>).</summary>
+    private static Problem FromJson(JsonException json)
+    {
+        var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
+        var message = json.Message.Split(" Path:", 2)[0];
+        return new(400, "invalid-json", "The request body is not valid JSON for this call.", message, field);
+    }
+
+    private static bool IsUniqueViolation(DbUpdateException db) =>
+        db.InnerException?.Message is { } m
+        && (m.Contains("UNIQUE constraint failed", StringComparison.Ordinal) || m.Contains("23505", StringComparison.Ordinal) || m.Contains("duplicate key", StringComparison.Ordinal));
+}

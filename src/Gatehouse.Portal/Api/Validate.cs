@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Mail;
+
+namespace Gatehouse.Portal.Api;
+
+/// <summary>Checks for admin input; each failure names the field at fault.</summary>
+public static class Validate
+{
+    /// <summary>A trimmed, non-empty name of at most <paramref name="max"/> characters, without control characters.</summary>
+    public static string Name(string? value, string field, int max = 100)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            throw PortalException.Invalid(field, $"{field} must not be empty.");
+        }
+
+        if (trimmed.Length > max)
+        {
+            throw PortalException.Invalid(field, $"{field} must be at most {max} characters.");
+        }
+
+        if (trimmed.Any(char.IsControl))
+        {
+            throw PortalException.Invalid(field, $"{field} must not contain control characters.");
+        }
+
+        return trimmed;
+    }
+
+    /// <summary>Free text of at most <paramref name="max"/> characters; null becomes empty.</summary>
+    public static string Text(string? value, string field, int max = 1000)
+    {
+        var text = value?.Trim() ?? "";
+        return text.Length <= max ? text : throw PortalException.Invalid(field, $"{field} must be at most {max} characters.");
+    }
+
+    /// <summary>An email address, lower-cased.</summary>
+    public static string Email(string? value, string field)
+    {
+        var email = Name(value, field, 254).ToLowerInvariant();
+        if (!MailAddress.TryCreate(email, out var parsed) || parsed.Address != email || !email.Contains('@', StringComparison.Ordinal))
+        {
+            throw PortalException.Invalid(field, $"{field} is not an email address: '{value}'.");
+        }
+
+        return email;
+    }
+
+    /// <summary>
+    /// A DNS name (letters, digits, hyphens, dots; labels of 1–63 characters; 253 in all), lower-cased.
+    /// With <paramref name="allowWildcard"/>, a leading <c>*.</c> matches every subdomain.
+    /// </summary>
+    public static string Domain(string? value, string field, bool allowWildcard = true)
+    {
+        var domain = value?.Trim().TrimEnd('.').ToLowerInvariant() ?? "";
+        var name = allowWildcard && domain.StartsWith("*.", StringComparison.Ordinal) ? domain[2..] : domain;
+        if (name.Length is 0 or > 253 || !name.Split('.').All(IsLabel) || IPAddress.TryParse(name, out _))
+        {
+            throw PortalException.Invalid(field, $"{field} is not a domain name: '{value}'.");
+        }
+
+        return domain;
+    }
+
+    private static bool IsLabel(string label) =>
+        label.Length is > 0 and <= 63
+        && label[0] != '-' && label[^1] != '-'
+        && label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
+
+    /// <summary>An IPv4 or IPv6 network in CIDR notation (a bare address is a /32 or /128), normalised.</summary>
+    public static string Cidr(string? value, string field)
+    {
+        var text = value?.Trim() ?? "";
+        if (!text.Contains('/', StringComparison.Ordinal) && IPAddress.TryParse(text, out var single))
+        {
+            text = $"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}";
+        }
+
+        if (!IPNetwork.TryParse(text, out var network))
+        {
+            throw PortalException.Invalid(field, $"{field} is not a CIDR network (for example 10.0.0.0/8): '{value}'.");
+        }
+
+        return network.ToString();
+    }
+
+    /// <summary>A port (1–65535) or range <c>low-high</c>.</summary>
+    public static string PortRange(string? value, string field)
+    {
+        var text = value?.Trim() ?? "";
+        var parts = text.Split('-', 2);
+        if (parts.Length == 1 && ushort.TryParse(parts[0], out var port) && port > 0)
+        {
+            return port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (parts.Length == 2 && ushort.TryParse(parts[0], out var low) && ushort.TryParse(parts[1], out var high) && low > 0 && low <= high)
+        {
+            return $"{low}-{high}";
+        }
+
+        throw PortalException.Invalid(field, $"{field} is not a port or port range (1-65535, for example 443 or 8000-8080): '{value}'.");
+    }
+
+    /// <summary>One of the allowed values (case-sensitive, as the API documents them).</summary>
+    public static string OneOf(string? value, string field, IReadOnlyCollection<string> allowed) =>
+        value is not null && allowed.Contains(value)
+            ? value
+            : throw PortalException.Invalid(field, $"{field} must be one of {string.Join(", ", allowed)}; got '{value}'.");
+}

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gatehouse.Observability;
+using Gatehouse.Portal.Admins;
+using Gatehouse.Portal.Api;
+using Gatehouse.Portal.Audit;
+using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Portal.Tenants;
+using Gatehouse.Portal.Users;
+using Gatehouse.Trust.Secrets;
+using Gatehouse.Wire;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Portal.Hosting;
+
+/// <summary>Builds and runs the portal: REST API, health and metrics on one HTTPS listener.</summary>
+public static class PortalHost
+{
+    /// <summary>The meter every portal instrument hangs off.</summary>
+    public const string MeterName = "Gatehouse.Portal";
+
+    private static readonly Dictionary<string, string> SwitchMappings = new()
+    {
+        ["--listen"] = "Portal:Listen",
+        ["--data-dir"] = "Portal:DataDirectory",
+        ["--postgres"] = "Portal:Postgres",
+    };
+
+    /// <summary>Runs the portal until it is stopped; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args is ["schema-script", var engine])
+        {
+            Console.Out.Write(SchemaScript.Generate(engine));
+            return 0;
+        }
+
+        await using var app = Build(args);
+        await StartAsync(app, Console.Out);
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    /// <summary>Prepares the database and starts serving; returns once the listener is up.</summary>
+    public static async Task StartAsync(WebApplication app, TextWriter console)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        await PortalStartup.PrepareAsync(app.Services, app.Services.GetRequiredService<PortalOptions>(), console, app.Lifetime.ApplicationStopping);
+        await app.StartAsync();
+    }
+
+    /// <summary>Builds the portal application from command-line arguments and configuration.</summary>
+    public static WebApplication Build(string[] args, Action<PortalOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddEnvironmentVariables("GATEHOUSE_");
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        configure?.Invoke(options);
+        options.DataDirectory = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(options.DataDirectory);
+
+        ConfigureKestrel(builder, options);
+        ConfigureServices(builder.Services, options);
+
+        var app = builder.Build();
+        MapRoutes(app);
+        return app;
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, PortalOptions options)
+    {
+        var listen = new Uri(options.Listen);
+        if (listen.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new InvalidOperationException($"Portal:Listen must be an https:// address; got {options.Listen}.");
+        }
+
+        var certificate = PortalTlsCertificate.LoadOrCreate(options.DataDirectory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            kestrel.Listen(System.Net.IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port, listener => listener.UseHttps(https =>
+            {
+                https.ServerCertificate = certificate;
+                // Devices, edges and connectors present their certificates here; admins present none.
+                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                https.AllowAnyClientCertificate();
+            }));
+        });
+    }
+
+    private static void ConfigureServices(IServiceCollection services, PortalOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddPortalStorage(new StorageOptions { DataDirectory = options.DataDirectory, PostgresConnectionString = options.Postgres });
+        services.AddSingleton(new SecretProtector(SecretProtector.LoadOrCreateMasterKey(Path.Combine(options.DataDirectory, "master.key"))));
+        services.AddScoped<Caller>();
+        services.AddScoped<AuditLog>();
+        services.AddScoped<TenantProvisioner>();
+
+        services.AddAuthentication(AdminAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(AuthPolicies.Add);
+
+        services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemMapping>();
+        services.AddOpenApi("v1");
+
+        var exporter = new PrometheusExporter("Gatehouse.", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel");
+        services.AddSingleton(exporter);
+        services.AddMetrics();
+    }
+
+    /// <summary>The API's JSON rules: camelCase, enums as strings, unknown fields and missing required ones refused.</summary>
+    public static void ConfigureJson(JsonSerializerOptions json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        json.RespectNullableAnnotations = true;
+        json.RespectRequiredConstructorParameters = true;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+    }
+
+    private static void MapRoutes(WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapGet("/healthz", HealthAsync).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusExporter.ContentType)).AllowAnonymous().ExcludeFromDescription();
+        app.MapOpenApi(WireVersion.ApiPrefix + "/openapi.json").AllowAnonymous();
+
+        var api = app.MapGroup(WireVersion.ApiPrefix);
+        api.MapAuth();
+        api.MapTenants();
+        api.MapAdmins();
+        api.MapUsers();
+        api.MapAudit();
+    }
+
+    private static async Task<IResult> HealthAsync(PortalDbContext db, StorageOptions storage, CancellationToken ct)
+    {
+        var databaseUp = await db.Database.CanConnectAsync(ct);
+        var body = new { status = databaseUp ? "ok" : "degraded", database = storage.Engine };
+        return databaseUp ? Results.Ok(body) : Results.Json(body, statusCode: 503);
+    }
+}

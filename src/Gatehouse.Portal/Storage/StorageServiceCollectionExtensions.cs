@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+
+namespace Gatehouse.Portal.Storage;
+
+/// <summary>Registers the portal database on SQLite or PostgreSQL.</summary>
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>Adds <see cref="PortalDbContext"/> and <see cref="TenantScope"/> for the engine the options name.</summary>
+    public static IServiceCollection AddPortalStorage(this IServiceCollection services, StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(options);
+        services.AddScoped<TenantScope>();
+        services.AddDbContext<PortalDbContext>(builder => Configure(builder, options));
+        return services;
+    }
+
+    /// <summary>Configures a context for the engine the options name (also used by tools and tests).</summary>
+    public static void Configure(DbContextOptionsBuilder builder, StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Engine == "postgresql")
+        {
+            builder.UseNpgsql(options.PostgresConnectionString);
+        }
+        else
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+            builder.UseSqlite($"Data Source={options.SqlitePath};Pooling=True;Default Timeout=30");
+        }
+
+        builder.ReplaceService<IModelCacheKeyFactory, ProviderModelCacheKeyFactory>();
+        // Migrations are SQL scripts per engine (see Storage/Migrations), so there is no model snapshot to compare with.
+        builder.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
+    }
+}

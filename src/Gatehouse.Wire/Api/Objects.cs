@@ -1,0 +1,115 @@
+namespace Gatehouse.Wire.Api;
+
+/// <summary>A URL category: a named set of domains that policy rules refer to.</summary>
+public sealed record UrlCategoryDto(Guid Id, string Name, string Description, string Source, long DomainCount, DateTimeOffset CreatedAt);
+
+/// <summary>Creates a category (<c>custom</c>, or <c>imported</c> from a squidGuard/UT1 folder), with its first domains.</summary>
+public sealed record CreateUrlCategoryRequest(string Name, string? Description, string? Source, IReadOnlyList<string>? Domains);
+
+/// <summary>Adds domains to a category in one chunk; <see cref="Replace"/> first empties it.</summary>
+public sealed record AddCategoryDomainsRequest(IReadOnlyList<string> Domains, bool Replace);
+
+/// <summary>How many domains a change added and how many the category holds now.</summary>
+public sealed record CategoryDomainsResult(int Added, long DomainCount);
+
+/// <summary>A private application: domains and/or networks with ports, reached through connectors.</summary>
+public sealed record AppSegmentDto(
+    Guid Id,
+    string Name,
+    string Description,
+    bool Enabled,
+    IReadOnlyList<string> Domains,
+    IReadOnlyList<string> Cidrs,
+    IReadOnlyList<string> Ports,
+    Guid? SegmentGroupId,
+    IReadOnlyList<Guid> ConnectorGroupIds);
+
+/// <summary>Creates or replaces an app segment.</summary>
+public sealed record AppSegmentRequest(
+    string Name,
+    string? Description,
+    bool? Enabled,
+    IReadOnlyList<string>? Domains,
+    IReadOnlyList<string>? Cidrs,
+    IReadOnlyList<string> Ports,
+    Guid? SegmentGroupId,
+    IReadOnlyList<Guid>? ConnectorGroupIds);
+
+/// <summary>A named set of app segments that access rules grant.</summary>
+public sealed record SegmentGroupDto(Guid Id, string Name, string Description);
+
+/// <summary>A set of app connectors that serve the same segments.</summary>
+public sealed record ConnectorGroupDto(Guid Id, string Name, string Description);
+
+/// <summary>Creates or renames a segment group or connector group.</summary>
+public sealed record NamedObjectRequest(string Name, string? Description);
+
+/// <summary>Forwarding actions per kind of network.</summary>
+public static class ForwardingActions
+{
+    /// <summary>Send traffic through a tunnel to an edge.</summary>
+    public const string Tunnel = "tunnel";
+    /// <summary>Offer the agent's local proxy (PAC) only.</summary>
+    public const string LocalProxy = "local-proxy";
+    /// <summary>Leave traffic alone.</summary>
+    public const string None = "none";
+
+    /// <summary>All actions.</summary>
+    public static readonly IReadOnlyList<string> All = [Tunnel, LocalProxy, None];
+}
+
+/// <summary>What the agent does on a trusted, an untrusted and a VPN network.</summary>
+public sealed record ForwardingProfileDto(Guid Id, string Name, string Trusted, string Untrusted, string Vpn);
+
+/// <summary>Creates or replaces a forwarding profile.</summary>
+public sealed record ForwardingProfileRequest(string Name, string Trusted, string Untrusted, string Vpn);
+
+/// <summary>How the agent tells a trusted network; every criterion given must hold.</summary>
+public sealed record TrustedNetworkCriteria(
+    IReadOnlyList<string>? DnsServers,
+    IReadOnlyList<string>? SearchDomains,
+    HostResolvesCheck? HostResolves,
+    TlsBeaconCheck? Beacon);
+
+/// <summary>A host name that must resolve to an expected address.</summary>
+public sealed record HostResolvesCheck(string Host, string Address);
+
+/// <summary>A TLS server whose certificate must have this SHA-256 fingerprint (hex).</summary>
+public sealed record TlsBeaconCheck(string Address, string Sha256);
+
+/// <summary>Agent behaviour for a set of users: failure mode, trusted-network criteria, passwords.</summary>
+public sealed record AppProfileDto(
+    Guid Id,
+    string Name,
+    int Priority,
+    IReadOnlyList<Guid> GroupIds,
+    string FailMode,
+    TrustedNetworkCriteria TrustedNetwork,
+    Guid? ForwardingProfileId,
+    int CaptivePortalPauseMinutes,
+    bool HasLogoutPassword,
+    bool HasDisablePassword);
+
+/// <summary>Creates or replaces an app profile. Passwords are hashed; null keeps the current one, "" removes it.</summary>
+public sealed record AppProfileRequest(
+    string Name,
+    int? Priority,
+    IReadOnlyList<Guid>? GroupIds,
+    string FailMode,
+    TrustedNetworkCriteria? TrustedNetwork,
+    Guid? ForwardingProfileId,
+    int? CaptivePortalPauseMinutes,
+    string? LogoutPassword,
+    string? DisablePassword);
+
+/// <summary>Failure modes when no edge answers.</summary>
+public static class FailModes
+{
+    /// <summary>Let traffic go direct.</summary>
+    public const string Open = "open";
+    /// <summary>Drop traffic.</summary>
+    public const string Closed = "closed";
+
+    /// <summary>All modes.</summary>
+    public static readonly IReadOnlyList<string> All = [Open, Closed];
+}
