@@ -117,10 +117,12 @@ internal sealed class AdminAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(401, "unauthenticated", "Sign in first.",
-            Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message
-            ?? "This call needs a session cookie or an API token (Authorization: Bearer …).");
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        await WriteProblemAsync(401, "unauthenticated", "Sign in first.",
+            result.Failure?.Message ?? "This call needs a session cookie or an API token (Authorization: Bearer …).");
+    }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(403, "forbidden", "Not allowed.",

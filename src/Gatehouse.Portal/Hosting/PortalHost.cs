@@ -12,7 +12,6 @@ using Gatehouse.Trust.Secrets;
 using Gatehouse.Wire;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Portal.Hosting;
 

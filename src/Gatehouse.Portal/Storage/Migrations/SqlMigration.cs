@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Gatehouse.Portal.Storage.Migrations;

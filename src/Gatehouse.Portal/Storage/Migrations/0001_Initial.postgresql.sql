@@ -1,0 +1,139 @@
+CREATE TABLE "Tenants" (
+    "Id" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    "CaCertificatePem" text NOT NULL,
+    "CaPrivateKeyProtected" bytea NOT NULL,
+    "ConfigKeyProtected" bytea NOT NULL,
+    "ConfigKeyPublicPem" text NOT NULL,
+    CONSTRAINT "PK_Tenants" PRIMARY KEY ("Id")
+);
+
+
+CREATE TABLE "Admins" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Email" character varying(254) NOT NULL,
+    "PasswordHash" text NOT NULL,
+    "Role" character varying(16) NOT NULL,
+    "IsOperator" boolean NOT NULL,
+    "MustChangePassword" boolean NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_Admins" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Admins_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AuditLog" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "At" timestamp with time zone NOT NULL,
+    "ActorId" uuid,
+    "Actor" character varying(254) NOT NULL,
+    "Action" character varying(64) NOT NULL,
+    "ObjectType" character varying(64) NOT NULL,
+    "ObjectId" character varying(64),
+    "Before" text,
+    "After" text,
+    CONSTRAINT "PK_AuditLog" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_AuditLog_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE RESTRICT
+);
+
+
+CREATE TABLE "Groups" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Description" character varying(1000) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_Groups" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Groups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "Users" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Email" character varying(254) NOT NULL,
+    "DisplayName" character varying(200) NOT NULL,
+    "Disabled" boolean NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_Users" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Users_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AdminSessions" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "AdminId" uuid NOT NULL,
+    "TokenHash" character varying(64) NOT NULL,
+    "CsrfTokenHash" character varying(64) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    "ExpiresAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_AdminSessions" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_AdminSessions_Admins_AdminId" FOREIGN KEY ("AdminId") REFERENCES "Admins" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "ApiTokens" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "AdminId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "TokenHash" character varying(64) NOT NULL,
+    "Scopes" text NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    "ExpiresAt" timestamp with time zone NOT NULL,
+    "LastUsedAt" timestamp with time zone,
+    "Revoked" boolean NOT NULL,
+    CONSTRAINT "PK_ApiTokens" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_ApiTokens_Admins_AdminId" FOREIGN KEY ("AdminId") REFERENCES "Admins" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "GroupMemberships" (
+    "UserId" uuid NOT NULL,
+    "GroupId" uuid NOT NULL,
+    CONSTRAINT "PK_GroupMemberships" PRIMARY KEY ("UserId", "GroupId"),
+    CONSTRAINT "FK_GroupMemberships_Groups_GroupId" FOREIGN KEY ("GroupId") REFERENCES "Groups" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_GroupMemberships_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE INDEX "IX_AdminSessions_AdminId" ON "AdminSessions" ("AdminId");
+
+
+CREATE UNIQUE INDEX "IX_AdminSessions_TokenHash" ON "AdminSessions" ("TokenHash");
+
+
+CREATE UNIQUE INDEX "IX_Admins_Email" ON "Admins" ("Email");
+
+
+CREATE INDEX "IX_Admins_TenantId" ON "Admins" ("TenantId");
+
+
+CREATE INDEX "IX_ApiTokens_AdminId" ON "ApiTokens" ("AdminId");
+
+
+CREATE INDEX "IX_ApiTokens_TenantId_AdminId" ON "ApiTokens" ("TenantId", "AdminId");
+
+
+CREATE UNIQUE INDEX "IX_ApiTokens_TokenHash" ON "ApiTokens" ("TokenHash");
+
+
+CREATE INDEX "IX_AuditLog_TenantId_Id" ON "AuditLog" ("TenantId", "Id");
+
+
+CREATE INDEX "IX_GroupMemberships_GroupId" ON "GroupMemberships" ("GroupId");
+
+
+CREATE UNIQUE INDEX "IX_Groups_TenantId_Name" ON "Groups" ("TenantId", "Name");
+
+
+CREATE UNIQUE INDEX "IX_Tenants_Name" ON "Tenants" ("Name");
+
+
+CREATE UNIQUE INDEX "IX_Users_TenantId_Email" ON "Users" ("TenantId", "Email");
+
+

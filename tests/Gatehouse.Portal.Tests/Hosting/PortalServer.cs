@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Gatehouse.Portal.Hosting;
+using Gatehouse.Wire.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Portal.Tests.Hosting;
+
+/// <summary>A real portal on a loopback port with its own data directory, as a user would run it.</summary>
+public sealed class PortalServer : IAsyncDisposable
+{
+    public const string OwnerEmail = "owner@example.test";
+    public const string OwnerPassword = "correct horse battery staple";
+
+    private readonly WebApplication _app;
+
+    private PortalServer(WebApplication app, string dataDirectory, Uri baseAddress)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+        BaseAddress = baseAddress;
+        TlsCertificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(dataDirectory, PortalTlsCertificate.CertificateFile));
+    }
+
+    public string DataDirectory { get; }
+
+    public Uri BaseAddress { get; }
+
+    public X509Certificate2 TlsCertificate { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a portal on SQLite, or on PostgreSQL when a connection string is given.</summary>
+    public static async Task<PortalServer> StartAsync(string? postgres = null, Action<PortalOptions>? configure = null)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("gatehouse-portal-test-").FullName;
+        var app = PortalHost.Build([], options =>
+        {
+            options.Listen = "https://127.0.0.1:0";
+            options.DataDirectory = dataDirectory;
+            options.Postgres = postgres;
+            options.OwnerEmail = OwnerEmail;
+            options.OwnerPassword = OwnerPassword;
+            configure?.Invoke(options);
+        });
+        await PortalHost.StartAsync(app, TextWriter.Null);
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        return new PortalServer(app, dataDirectory, new Uri(address));
+    }
+
+    /// <summary>An HttpClient that trusts exactly this portal's certificate and keeps cookies.</summary>
+    public HttpClient CreateClient(CookieContainer? cookies = null)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            CookieContainer = cookies ?? new CookieContainer(),
+            SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.GetCertHashString() == TlsCertificate.Thumbprint },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri(BaseAddress, "/api/v1/") };
+    }
+
+    /// <summary>Signs in with a session and returns a client that sends the CSRF token on changes.</summary>
+    public async Task<HttpClient> SignInAsync(string email = OwnerEmail, string password = OwnerPassword)
+    {
+        var client = CreateClient();
+        var response = await client.PostAsJsonAsync("auth/login", new LoginRequest(email, password));
+        response.EnsureSuccessStatusCode();
+        var login = await response.Content.ReadFromJsonAsync<LoginResponse>(Json);
+        client.DefaultRequestHeaders.Add("X-CSRF-Token", login!.CsrfToken);
+        return client;
+    }
+
+    /// <summary>A client authenticated by a fresh API token of the given admin.</summary>
+    public async Task<HttpClient> TokenClientAsync(string email = OwnerEmail, string password = OwnerPassword, params string[] scopes)
+    {
+        using var session = await SignInAsync(email, password);
+        var response = await session.PostAsJsonAsync("tokens", new CreateApiTokenRequest("test", scopes.Length == 0 ? TokenScopes.All : scopes, 1));
+        response.EnsureSuccessStatusCode();
+        var created = await response.Content.ReadFromJsonAsync<CreateApiTokenResponse>(Json);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created!.Token);
+        return client;
+    }
+
+    /// <summary>Creates a tenant with an owner whose one-time password is already replaced.</summary>
+    public async Task<(TenantDto Tenant, HttpClient Owner, string OwnerEmail, string Password)> CreateTenantAsync(string name)
+    {
+        using var operatorClient = await SignInAsync();
+        var email = $"owner@{name}.example";
+        var response = await operatorClient.PostAsJsonAsync("tenants", new CreateTenantRequest(name, email));
+        response.EnsureSuccessStatusCode();
+        var created = (await response.Content.ReadFromJsonAsync<CreateTenantResponse>(Json))!;
+        var password = $"{name}-password-long-enough";
+        using (var first = await SignInAsync(email, created.OneTimePassword))
+        {
+            (await first.PostAsJsonAsync("auth/password", new ChangePasswordRequest(created.OneTimePassword, password))).EnsureSuccessStatusCode();
+        }
+
+        return (created.Tenant, await SignInAsync(email, password), email, password);
+    }
+
+    public static readonly JsonSerializerOptions Json = CreateJson();
+
+    private static JsonSerializerOptions CreateJson()
+    {
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        PortalHost.ConfigureJson(json);
+        return json;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        TlsCertificate.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite may still hold the file for a moment; the temp folder is cleaned by the OS.
+        }
+    }
+}
