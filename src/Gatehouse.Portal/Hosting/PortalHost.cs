@@ -38,6 +38,14 @@ public static class PortalHost
             return 0;
         }
 
+        if (args is ["reset-password", var email, .. var rest])
+        {
+            await using var tool = Build(rest);
+            var password = await PasswordReset.ResetAsync(tool.Services, email, CancellationToken.None);
+            await (password is null ? Console.Error.WriteLineAsync($"No admin has the email {email}.") : Console.Out.WriteLineAsync($"New one-time password for {email}: {password}"));
+            return password is null ? 1 : 0;
+        }
+
         await using var app = Build(args);
         await StartAsync(app, Console.Out);
         await app.WaitForShutdownAsync();

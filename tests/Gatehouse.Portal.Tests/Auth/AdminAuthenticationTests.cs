@@ -144,4 +144,19 @@ public sealed class AdminAuthenticationTests : IAsyncLifetime
         Assert.Contains("\"sales\"", update.Before, StringComparison.Ordinal);
         Assert.Contains("\"sales-emea\"", update.After, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Password_reset_ends_sessions_and_hands_out_a_one_time_password()
+    {
+        using var before = await _portal.SignInAsync();
+        var password = await Admins.PasswordReset.ResetAsync(_portal.Services, PortalServer.OwnerEmail.ToUpperInvariant(), CancellationToken.None);
+
+        Assert.NotNull(password);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await before.GetAsync("auth/whoami")).StatusCode);
+        using var stale = _portal.CreateClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stale.PostAsJsonAsync("auth/login", new LoginRequest(PortalServer.OwnerEmail, PortalServer.OwnerPassword))).StatusCode);
+        using var fresh = await _portal.SignInAsync(PortalServer.OwnerEmail, password!);
+        Assert.Equal(HttpStatusCode.Forbidden, (await fresh.GetAsync("users")).StatusCode);
+        Assert.Null(await Admins.PasswordReset.ResetAsync(_portal.Services, "nobody@example.test", CancellationToken.None));
+    }
 }

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Testing;
+using Gatehouse.Wire.Api;
+
+namespace Gatehouse.Portal.Tests.Api;
+
+/// <summary>Bad input gets a problem naming the field, and changes nothing.</summary>
+public sealed class BadInputTests
+{
+    private sealed record Case(string Name, string Method, string Path, string Body, HttpStatusCode Status, string? Field);
+
+    private static readonly Case[] Cases =
+    [
+        new("malformed JSON", "POST", "users", """{"email": "a@example.com", """, HttpStatusCode.BadRequest, "$"),
+        new("unknown field", "POST", "users", """{"email":"a@example.com","isAdmin":true}""", HttpStatusCode.BadRequest, "isAdmin"),
+        new("wrong type", "POST", "users", """{"email":"a@example.com","groupIds":[42]}""", HttpStatusCode.BadRequest, "groupIds[0]"),
+        new("missing required field", "POST", "groups", """{"description":"no name"}""", HttpStatusCode.BadRequest, "$"),
+        new("not an email", "POST", "users", """{"email":"not-an-email"}""", HttpStatusCode.BadRequest, "email"),
+        new("unknown group", "POST", "users", $$"""{"email":"a@example.com","groupIds":["{{Guid.NewGuid()}}"]}""", HttpStatusCode.BadRequest, "groupIds[0]"),
+        new("control characters", "POST", "groups", """{"name":"bad\u0007name"}""", HttpStatusCode.BadRequest, "name"),
+        new("bad role", "POST", "admins", """{"email":"x@example.com","role":"root"}""", HttpStatusCode.BadRequest, "role"),
+        new("bad scope", "POST", "tokens", """{"name":"t","scopes":["everything"],"expiresInDays":1}""", HttpStatusCode.BadRequest, "scopes[0]"),
+        new("bad page size", "GET", "users?limit=100000", "", HttpStatusCode.BadRequest, "limit"),
+        new("bad cursor", "GET", "users?cursor=%%%", "", HttpStatusCode.BadRequest, "cursor"),
+        new("oversized body", "POST", "groups", $$"""{"name":"big","description":"{{new string('x', 2 * 1024 * 1024)}}"}""", HttpStatusCode.RequestEntityTooLarge, null),
+    ];
+
+    [Fact]
+    public Task Bad_input_is_refused_with_the_field_named_and_nothing_changes_on_sqlite() => RunAsync(PortalEngines.Sqlite);
+
+    [PostgresFact]
+    public Task Bad_input_is_refused_with_the_field_named_and_nothing_changes_on_postgresql() => RunAsync(PortalEngines.Postgres);
+
+    private static async Task RunAsync(string engine)
+    {
+        await using var portal = await PortalEngines.StartAsync(engine);
+        using var client = await portal.SignInAsync();
+        var before = await StateAsync(client);
+
+        foreach (var c in Cases)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(c.Method), c.Path);
+            if (c.Body.Length > 0)
+            {
+                request.Content = new StringContent(c.Body, Encoding.UTF8, "application/json");
+            }
+
+            var response = await client.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(c.Status == response.StatusCode, $"{c.Name}: expected {(int)c.Status}, got {(int)response.StatusCode}: {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(text);
+            Assert.True(problem.RootElement.TryGetProperty("detail", out var detail) && detail.GetString()!.Length > 0, $"{c.Name}: no detail in {text}");
+            if (c.Field is not null)
+            {
+                Assert.True(problem.RootElement.TryGetProperty("field", out var field), $"{c.Name}: no field in {text}");
+                Assert.Equal(c.Field, field.GetString());
+            }
+        }
+
+        Assert.Equal(before, await StateAsync(client));
+    }
+
+    /// <summary>Everything the bad calls could have touched, as the API shows it.</summary>
+    private static async Task<string> StateAsync(HttpClient client) =>
+        string.Join('\n',
+            await client.GetStringAsync("users"),
+            await client.GetStringAsync("groups"),
+            await client.GetStringAsync("admins"),
+            JsonSerializer.Serialize((await client.GetFromJsonAsync<Page<ApiTokenDto>>("tokens", PortalServer.Json))!.Items.Count),
+            JsonSerializer.Serialize((await client.GetFromJsonAsync<Page<AuditEntryDto>>("audit?limit=500", PortalServer.Json))!.Items.Count));
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Testing;
+using Gatehouse.Wire.Api;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Portal.Tests.Tenants;
+
+/// <summary>
+/// Tenant A's admin must see nothing of tenant B: every API route that takes an object id answers
+/// 404 for B's objects and changes nothing, and no listing shows them. The routes are read from
+/// the running portal, so a new route without a case here fails this test until one is added.
+/// </summary>
+public sealed class TenantIsolationTests
+{
+    /// <summary>Makes one object of a kind in tenant B (through B's owner) and returns its id.</summary>
+    private delegate Task<string> Seed(HttpClient tenantB);
+
+    /// <summary>The object kind a route's <c>{id}</c> names, by the path segment before it.</summary>
+    private static readonly Dictionary<string, Seed> Seeds = new()
+    {
+        ["admins"] = async b => (await Created<CreateAdminResponse>(b, "admins", new CreateAdminRequest("second@tenant-b.example", AdminRoles.Admin))).Admin.Id.ToString(),
+        ["tokens"] = async b => (await Created<CreateApiTokenResponse>(b, "tokens", new CreateApiTokenRequest("b-token", [TokenScopes.Read], 1))).ApiToken.Id.ToString(),
+        ["users"] = async b => (await Created<UserDto>(b, "users", new CreateUserRequest("bob@tenant-b.example", "Bob", null))).Id.ToString(),
+        ["groups"] = async b => (await Created<GroupDto>(b, "groups", new CreateGroupRequest("b-group", null))).Id.ToString(),
+    };
+
+    /// <summary>A valid body for each request type, so that a refusal can only come from isolation.</summary>
+    private static readonly Dictionary<Type, object> Bodies = new()
+    {
+        [typeof(UpdateUserRequest)] = new UpdateUserRequest("Changed by A", true, []),
+        [typeof(UpdateGroupRequest)] = new UpdateGroupRequest("changed-by-a", "A was here"),
+    };
+
+    [Fact]
+    public Task Tenant_A_gets_404_for_every_object_of_tenant_B_and_changes_nothing_on_sqlite() => RunAsync(PortalEngines.Sqlite);
+
+    [PostgresFact]
+    public Task Tenant_A_gets_404_for_every_object_of_tenant_B_and_changes_nothing_on_postgresql() => RunAsync(PortalEngines.Postgres);
+
+    private static async Task RunAsync(string engine)
+    {
+        await using var portal = await PortalEngines.StartAsync(engine);
+        var (_, adminA, _, _) = await portal.CreateTenantAsync("tenant-a");
+        var (tenantB, adminB, _, _) = await portal.CreateTenantAsync("tenant-b");
+
+        var routes = IdRoutes(portal);
+        Assert.NotEmpty(routes);
+        var missing = routes.Select(r => r.Kind).Distinct().Where(k => !Seeds.ContainsKey(k)).ToList();
+        Assert.True(missing.Count == 0, $"Routes for {string.Join(", ", missing)} have no isolation case: add a seed to {nameof(TenantIsolationTests)}.");
+
+        var ids = new Dictionary<string, string>();
+        foreach (var kind in routes.Select(r => r.Kind).Distinct())
+        {
+            ids[kind] = await Seeds[kind](adminB);
+        }
+
+        var before = await SnapshotAsync(adminB, routes, ids);
+        foreach (var route in routes)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Path(ids[route.Kind]));
+            if (route.BodyType is { } bodyType)
+            {
+                Assert.True(Bodies.TryGetValue(bodyType, out var body), $"No sample body for {bodyType.Name} ({route}): add one to {nameof(TenantIsolationTests)}.");
+                request.Content = JsonContent.Create(body, bodyType, options: PortalServer.Json);
+            }
+
+            var response = await adminA.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{route} answered {(int)response.StatusCode} for tenant B's object: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        Assert.Equal(before, await SnapshotAsync(adminB, routes, ids));
+
+        foreach (var listing in ListRoutes(portal))
+        {
+            var body = await adminA.GetStringAsync(listing.TrimStart('/'));
+            Assert.DoesNotContain(tenantB.Id.ToString(), body, StringComparison.OrdinalIgnoreCase);
+            foreach (var id in ids.Values)
+            {
+                Assert.DoesNotContain(id, body, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+    }
+
+    private sealed record IdRoute(string Method, string Template, string Kind, Type? BodyType)
+    {
+        public string Path(string id) => Template.Replace("{id:guid}", id, StringComparison.Ordinal).Replace("{id}", id, StringComparison.Ordinal).TrimStart('/');
+
+        public override string ToString() => $"{Method} {Template}";
+    }
+
+    /// <summary>Every API route with an <c>{id}</c>, relative to <c>/api/v1/</c>.</summary>
+    private static List<IdRoute> IdRoutes(PortalServer portal) =>
+        ApiEndpoints(portal)
+            .Where(e => e.RoutePattern.Parameters.Any(p => p.Name == "id"))
+            .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Select(method =>
+            {
+                var template = RelativeTemplate(e);
+                var segments = template.Split('/');
+                var kind = segments[Array.FindIndex(segments, s => s.StartsWith("{id", StringComparison.Ordinal)) - 1];
+                return new IdRoute(method, template, kind, e.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType);
+            }))
+            .ToList();
+
+    /// <summary>Every parameterless GET listing under the API.</summary>
+    private static List<string> ListRoutes(PortalServer portal) =>
+        ApiEndpoints(portal)
+            .Where(e => e.RoutePattern.Parameters.Count == 0 && e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Contains("GET"))
+            .Select(RelativeTemplate)
+            .Where(t => !t.StartsWith("/auth", StringComparison.Ordinal) && !t.StartsWith("/openapi", StringComparison.Ordinal))
+            .ToList();
+
+    private static IEnumerable<RouteEndpoint> ApiEndpoints(PortalServer portal) =>
+        portal.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/", StringComparison.Ordinal) == true && e.Metadata.GetMetadata<IHttpMethodMetadata>() is not null);
+
+    private static string RelativeTemplate(RouteEndpoint e) => e.RoutePattern.RawText!["/api/v1".Length..].TrimEnd('/');
+
+    /// <summary>What B sees of each object through every GET route, to prove A's calls changed nothing.</summary>
+    private static async Task<string> SnapshotAsync(HttpClient tenantB, List<IdRoute> routes, Dictionary<string, string> ids)
+    {
+        var parts = new List<string>();
+        foreach (var route in routes.Where(r => r.Method == "GET"))
+        {
+            parts.Add($"{route}: {await tenantB.GetStringAsync(route.Path(ids[route.Kind]))}");
+        }
+
+        return string.Join('\n', parts);
+    }
+
+    private static async Task<T> Created<T>(HttpClient client, string path, object body)
+    {
+        var response = await client.PostAsJsonAsync(path, body, PortalServer.Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"Seeding {path} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<T>(PortalServer.Json))!;
+    }
+}
