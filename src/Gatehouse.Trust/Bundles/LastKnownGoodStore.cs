@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Gatehouse.Trust.Bundles;
 
 /// <summary>
@@ -9,9 +7,6 @@ namespace Gatehouse.Trust.Bundles;
 /// <param name="directory">Where the bundles are kept; made readable by its owner only when created here.</param>
 public sealed class LastKnownGoodStore(string directory)
 {
-    private const UnixFileMode OwnerFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode OwnerDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     private readonly string _directory = Path.GetFullPath(directory);
 
     /// <summary>Runs between writing the temporary file and renaming it into place; tests use it to simulate a crash.</summary>
@@ -25,7 +20,7 @@ public sealed class LastKnownGoodStore(string directory)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         var path = PathFor(bundle.Header.Tenant, bundle.Header.Consumer);
-        WriteAtomically(_directory, path, bundle.Document, this.BeforeRename);
+        OwnerOnlyFile.WriteAtomically(path, bundle.Document, overwrite: true, BeforeRename);
     }
 
     /// <summary>Reads the stored document of a tenant and consumer.</summary>
@@ -47,49 +42,6 @@ public sealed class LastKnownGoodStore(string directory)
         catch (DirectoryNotFoundException)
         {
             return null;
-        }
-    }
-
-    /// <summary>
-    /// Writes <paramref name="contents"/> to <paramref name="path"/> so that a crash leaves either the
-    /// old file or the new one: a temporary file in the same directory, flushed to disk, renamed over.
-    /// </summary>
-    internal static void WriteAtomically(string directory, string path, ReadOnlySpan<byte> contents, Action<string>? beforeRename = null)
-    {
-        if (!Directory.Exists(directory))
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(directory);
-            }
-            else
-            {
-                Directory.CreateDirectory(directory, OwnerDirectory);
-            }
-        }
-
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = OwnerFile;
-            }
-
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(contents);
-                stream.Flush(flushToDisk: true);
-            }
-
-            beforeRename?.Invoke(temp);
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
         }
     }
 
