@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Gatehouse.Portal.Api;
 
 /// <summary>Turns every refused or failed API call into RFC 9457 problem details, in one place.</summary>
-internal sealed class ProblemMapping(ILogger<ProblemMapping> logger) : IExceptionHandler
+internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -59,10 +59,19 @@ internal sealed class ProblemMapping(ILogger<ProblemMapping> logger) : IExceptio
     {
         var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
         var message = json.Message.Split(" Path:", 2)[0];
+        // A missing required property is reported at the object's path; name the property itself.
+        if (MissingProperty().Match(message) is { Success: true } missing)
+        {
+            field = field == "$" ? missing.Groups[1].Value : $"{field}.{missing.Groups[1].Value}";
+            message = $"{missing.Groups[1].Value} is required.";
+        }
         return new(400, "invalid-json", "The request body is not valid JSON for this call.", message, field);
     }
 
     private static bool IsUniqueViolation(DbUpdateException db) =>
         db.InnerException?.Message is { } m
         && (m.Contains("UNIQUE constraint failed", StringComparison.Ordinal) || m.Contains("23505", StringComparison.Ordinal) || m.Contains("duplicate key", StringComparison.Ordinal));
+
+    [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: '([^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex MissingProperty();
 }

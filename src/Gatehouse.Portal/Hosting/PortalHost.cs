@@ -120,7 +120,15 @@ public static class PortalHost
 
         services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                404 => "No such route or object.",
+                405 => "This route does not take that method.",
+                413 => $"The request body is larger than the portal accepts ({options.MaxRequestBodyBytes} bytes).",
+                415 => "The body must be JSON (Content-Type: application/json).",
+                _ => context.ProblemDetails.Title,
+            });
         services.AddExceptionHandler<ProblemMapping>();
         services.AddOpenApi("v1");
 

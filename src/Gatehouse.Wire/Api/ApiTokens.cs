@@ -16,7 +16,7 @@ public static class TokenScopes
 public sealed record ApiTokenDto(Guid Id, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? LastUsedAt, bool Revoked);
 
 /// <summary>Creates an API token for the signed-in admin.</summary>
-public sealed record CreateApiTokenRequest(string Name, IReadOnlyList<string> Scopes, int? ExpiresInDays);
+public sealed record CreateApiTokenRequest(string Name, IReadOnlyList<string> Scopes, int? ExpiresInDays = null);
 
 /// <summary>The new token; <see cref="Token"/> is shown once.</summary>
 public sealed record CreateApiTokenResponse(ApiTokenDto ApiToken, string Token);

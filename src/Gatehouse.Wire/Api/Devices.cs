@@ -28,7 +28,7 @@ public sealed record DeviceDto(
 public sealed record EnrollmentTokenDto(Guid Id, string Description, Guid? UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, int MaxUses, int UseCount, bool Revoked);
 
 /// <summary>Creates an enrollment token, optionally bound to a user.</summary>
-public sealed record CreateEnrollmentTokenRequest(string? Description, Guid? UserId, int? ExpiresInHours, int? MaxUses);
+public sealed record CreateEnrollmentTokenRequest(string? Description = null, Guid? UserId = null, int? ExpiresInHours = null, int? MaxUses = null);
 
 /// <summary>The new token; <see cref="Token"/> is shown once.</summary>
 public sealed record CreateEnrollmentTokenResponse(EnrollmentTokenDto EnrollmentToken, string Token);
@@ -55,7 +55,7 @@ public static class ProvisioningKinds
 public sealed record ProvisioningKeyDto(Guid Id, string Name, string Kind, Guid? ConnectorGroupId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, int MaxUses, int UseCount, bool Revoked);
 
 /// <summary>Creates a provisioning key; a connector key names its connector group.</summary>
-public sealed record CreateProvisioningKeyRequest(string Name, string Kind, Guid? ConnectorGroupId, int? ExpiresInDays, int? MaxUses);
+public sealed record CreateProvisioningKeyRequest(string Name, string Kind, Guid? ConnectorGroupId = null, int? ExpiresInDays = null, int? MaxUses = null);
 
 /// <summary>The new key; <see cref="Key"/> is shown once.</summary>
 public sealed record CreateProvisioningKeyResponse(ProvisioningKeyDto ProvisioningKey, string Key);

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Gatehouse.Portal.Tests.Hosting;
-using Gatehouse.Testing;
 using Gatehouse.Wire.Api;
 
 namespace Gatehouse.Portal.Tests.Api;
@@ -18,7 +17,7 @@ public sealed class BadInputTests
         new("malformed JSON", "POST", "users", """{"email": "a@example.com", """, HttpStatusCode.BadRequest, "$"),
         new("unknown field", "POST", "users", """{"email":"a@example.com","isAdmin":true}""", HttpStatusCode.BadRequest, "isAdmin"),
         new("wrong type", "POST", "users", """{"email":"a@example.com","groupIds":[42]}""", HttpStatusCode.BadRequest, "groupIds[0]"),
-        new("missing required field", "POST", "groups", """{"description":"no name"}""", HttpStatusCode.BadRequest, "$"),
+        new("missing required field", "POST", "groups", """{"description":"no name"}""", HttpStatusCode.BadRequest, "name"),
         new("not an email", "POST", "users", """{"email":"not-an-email"}""", HttpStatusCode.BadRequest, "email"),
         new("unknown group", "POST", "users", $$"""{"email":"a@example.com","groupIds":["{{Guid.NewGuid()}}"]}""", HttpStatusCode.BadRequest, "groupIds[0]"),
         new("control characters", "POST", "groups", """{"name":"bad\u0007name"}""", HttpStatusCode.BadRequest, "name"),

@@ -1,4 +1,3 @@
-using Gatehouse.Testing;
 
 namespace Gatehouse.Portal.Tests.Hosting;
 

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tests.Hosting;
-using Gatehouse.Testing;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Portal.Tests.Storage;
@@ -41,7 +40,7 @@ public sealed class MigrationTests
             UNION ALL
             SELECT 'index ' || indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename NOT LIKE '\_\_%'
             UNION ALL
-            SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+            SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text NOT LIKE '%EFMigrationsHistory%'
             """);
     }
 
