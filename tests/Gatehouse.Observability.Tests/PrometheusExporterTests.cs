@@ -30,6 +30,24 @@ public sealed class PrometheusExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task Double_counter_without_tags_sums_exactly_what_four_threads_added()
+    {
+        var seconds = _meter.CreateCounter<double>("gatehouse.agent.busy_seconds");
+        using var exporter = CreateExporter();
+
+        // Halves add up exactly in binary floating point, so any lost update shows.
+        await RunOnThreads(4, () =>
+        {
+            for (int i = 0; i < 100_000; i++)
+            {
+                seconds.Add(0.5);
+            }
+        });
+
+        Assert.Equal(200_000, Exposition.Parse(exporter.Render())["gatehouse_agent_busy_seconds_total"]);
+    }
+
+    [Fact]
     public async Task Counter_with_tags_keeps_one_series_per_tag_set_whatever_the_tag_order()
     {
         var bytes = _meter.CreateCounter<double>("gatehouse.edge.bytes");
