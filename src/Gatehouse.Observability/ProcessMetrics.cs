@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Gatehouse.Observability;
+
+/// <summary>
+/// The process metrics that Prometheus client libraries conventionally expose, under their conventional names,
+/// so that the usual dashboards and alerts work against every Gatehouse role.
+/// </summary>
+public static class ProcessMetrics
+{
+    /// <summary>
+    /// Creates, on <paramref name="meter"/>, the observable instruments <c>process_resident_memory_bytes</c>,
+    /// <c>process_cpu_seconds_total</c> (a counter), <c>process_start_time_seconds</c>,
+    /// <c>dotnet_gc_heap_bytes</c> and <c>process_threads</c>. Call it once per meter.
+    /// </summary>
+    /// <param name="meter">The meter that owns the instruments; export it to see them.</param>
+    public static void Register(Meter meter)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+
+        double startTimeSeconds;
+        using (var process = Process.GetCurrentProcess())
+        {
+            startTimeSeconds = new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0;
+        }
+
+        meter.CreateObservableGauge(
+            "process_resident_memory_bytes",
+            static () => Environment.WorkingSet,
+            unit: "By",
+            description: "Resident memory size in bytes.");
+
+        // Environment.CpuUsage is what Process.TotalProcessorTime reports, without creating a Process per scrape.
+        meter.CreateObservableCounter(
+            "process_cpu_seconds_total",
+            static () => Environment.CpuUsage.TotalTime.TotalSeconds,
+            unit: "s",
+            description: "Total user and system CPU time spent in seconds.");
+
+        meter.CreateObservableGauge(
+            "process_start_time_seconds",
+            () => startTimeSeconds,
+            unit: "s",
+            description: "Start time of the process since unix epoch in seconds.");
+
+        meter.CreateObservableGauge(
+            "dotnet_gc_heap_bytes",
+            static () => GC.GetTotalMemory(forceFullCollection: false),
+            unit: "By",
+            description: "Bytes currently thought to be allocated on the managed heap.");
+
+        meter.CreateObservableGauge(
+            "process_threads",
+            static () =>
+            {
+                using var process = Process.GetCurrentProcess();
+                return process.Threads.Count;
+            },
+            unit: "{thread}",
+            description: "Number of OS threads in the process.");
+    }
+}

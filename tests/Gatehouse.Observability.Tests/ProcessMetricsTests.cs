@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+
+namespace Gatehouse.Observability.Tests;
+
+public class ProcessMetricsTests
+{
+    [Fact]
+    public void Registered_process_metrics_are_exported_under_their_conventional_names()
+    {
+        using var meter = new Meter("Gatehouse.Tests.Process." + Guid.NewGuid().ToString("N"));
+        using var exporter = new PrometheusExporter(meter.Name);
+
+        ProcessMetrics.Register(meter);
+        string text = exporter.Render();
+
+        var samples = Exposition.Parse(text);
+        Assert.Equal(
+            new Dictionary<string, string>
+            {
+                ["dotnet_gc_heap_bytes"] = "gauge",
+                ["process_cpu_seconds_total"] = "counter",
+                ["process_resident_memory_bytes"] = "gauge",
+                ["process_start_time_seconds"] = "gauge",
+                ["process_threads"] = "gauge",
+            },
+            Exposition.Types(text));
+        Assert.InRange(samples["process_resident_memory_bytes"], 1 << 20, double.MaxValue);
+        Assert.InRange(samples["dotnet_gc_heap_bytes"], 1, double.MaxValue);
+        Assert.InRange(samples["process_cpu_seconds_total"], 0.001, double.MaxValue);
+        Assert.InRange(samples["process_threads"], 1, 10_000);
+        double now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        Assert.InRange(samples["process_start_time_seconds"], now - 3600, now + 1);
+    }
+}
