@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gatehouse.Observability;
@@ -132,8 +133,14 @@ public static class PortalHost
         services.AddExceptionHandler<ProblemMapping>();
         services.AddOpenApi("v1");
 
-        var exporter = new PrometheusExporter("Gatehouse.", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel");
-        services.AddSingleton(exporter);
+        // Created before any measurement so that nothing is missed; the process meter is the portal's own.
+        services.AddSingleton(new PrometheusExporter("Gatehouse.", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"));
+        services.AddSingleton(_ =>
+        {
+            var meter = new Meter(MeterName);
+            ProcessMetrics.Register(meter);
+            return meter;
+        });
         services.AddMetrics();
     }
 
@@ -156,6 +163,7 @@ public static class PortalHost
         app.UseAuthorization();
 
         app.MapGet("/healthz", HealthAsync).AllowAnonymous().ExcludeFromDescription();
+        app.Services.GetRequiredService<Meter>();
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusExporter.ContentType)).AllowAnonymous().ExcludeFromDescription();
         app.MapOpenApi(WireVersion.ApiPrefix + "/openapi.json").AllowAnonymous();
 
