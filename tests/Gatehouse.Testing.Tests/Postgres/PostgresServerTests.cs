@@ -40,6 +40,33 @@ public sealed class PostgresServerTests
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }
 
+    [PostgresFact]
+    public async Task Server_shuts_down_by_itself_when_its_test_host_is_gone_and_the_next_start_removes_its_folder()
+    {
+        using var owner = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        var orphan = await PostgresServer.StartAsync(owner.Id, CancellationToken.None).DefaultTimeout();
+        Assert.NotNull(orphan);
+        var database = await orphan.CreateDatabaseAsync().DefaultTimeout();
+        Assert.Equal(1, await ScalarAsync<int>(database, "select 1"));
+
+        owner.Kill();
+        await owner.WaitForExitAsync().DefaultTimeout();
+        var stopped = Stopwatch.StartNew();
+        while (IsRunning(orphan.ProcessId))
+        {
+            Assert.True(stopped.Elapsed < TestTimeouts.Default, "the server should stop once its owner is gone");
+            await Task.Delay(100);
+        }
+
+        Assert.True(Directory.Exists(orphan.RootDirectory), "nobody has disposed the server yet");
+        await using (var next = await PostgresServer.StartAsync().DefaultTimeout())
+        {
+            Assert.False(Directory.Exists(orphan.RootDirectory), "the next start should sweep the orphan's folder");
+        }
+
+        await orphan.DisposeAsync();
+    }
+
     [Fact]
     public void Missing_binaries_skip_the_test_unless_postgres_is_required()
     {

@@ -15,7 +15,8 @@ namespace Gatehouse.Testing.Postgres;
 ///   StartAsync
 ///     ├─ sweep clusters left behind by test hosts that died
 ///     ├─ initdb  (as the postgres user when running as root; PostgreSQL refuses root)
-///     ├─ postgres -p FREE_PORT -k SOCKET_DIR   output → server.log
+///     ├─ sh watchdog ─ postgres -p FREE_PORT -k SOCKET_DIR   output → server.log
+///     │    (immediate shutdown as soon as the test host is gone)
 ///     └─ open a connection until it succeeds (bounded)
 ///   DisposeAsync
 ///     └─ pg_ctl stop -m immediate, kill if still alive, delete the folder
@@ -30,6 +31,20 @@ public sealed partial class PostgresServer : IAsyncDisposable
     private const string OwnerFile = "owner.pid";
     private const string SystemUser = "postgres";
     private const int StartAttempts = 3;
+
+    /// <summary>
+    /// Runs the postmaster ($2...) and shuts it down at once (SIGQUIT: immediate shutdown) when
+    /// the test host ($1) is gone, so a test host that is killed or never disposes its server
+    /// leaves no server behind. /proc is checked because the postgres user may not signal root.
+    /// </summary>
+    private const string Watchdog = """
+        owner=$1; shift
+        "$@" &
+        pg=$!
+        while [ -d "/proc/$owner" ] && kill -0 "$pg" 2>/dev/null; do sleep 0.5; done
+        kill -QUIT "$pg" 2>/dev/null
+        wait "$pg"
+        """;
 
     private readonly Process process;
     private readonly StreamWriter log;
@@ -47,7 +62,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
 
     /// <summary>
     /// Why no server can be started here, or null when the binaries are installed. Tests
-    /// that got a null server from <see cref="StartAsync"/> skip with this text.
+    /// that got a null server from <see cref="StartAsync(CancellationToken)"/> skip with this text.
     /// </summary>
     public static string? UnavailableReason =>
         PostgresAvailability.BinDirectory is null ? PostgresAvailability.SkipMessage : null;
@@ -64,7 +79,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
     /// <summary>The server's own output: stdout and stderr of the postmaster.</summary>
     public string LogPath => Path.Combine(RootDirectory, "server.log");
 
-    /// <summary>The process id of the postmaster (or of <c>runuser</c> in front of it when running as root).</summary>
+    /// <summary>The process id of the shell that watches the postmaster (behind <c>runuser</c> when running as root).</summary>
     public int ProcessId => process.Id;
 
     private string DataDirectory => Path.Combine(RootDirectory, "data");
@@ -79,7 +94,12 @@ public sealed partial class PostgresServer : IAsyncDisposable
     /// The binaries are missing and PostgreSQL is required, or the server did not start;
     /// the message holds the tail of the server log.
     /// </exception>
-    public static async Task<PostgresServer?> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<PostgresServer?> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(Environment.ProcessId, cancellationToken);
+
+    /// <param name="ownerProcessId">The process whose end stops the server (the test host; tests pass another one).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    internal static async Task<PostgresServer?> StartAsync(int ownerProcessId, CancellationToken cancellationToken)
     {
         var binDirectory = PostgresAvailability.BinDirectory;
         if (binDirectory is null)
@@ -103,11 +123,11 @@ public sealed partial class PostgresServer : IAsyncDisposable
         var root = CreateRootDirectory();
         try
         {
-            await InitializeClusterAsync(binDirectory, root, cancellationToken);
+            await InitializeClusterAsync(binDirectory, root, ownerProcessId, cancellationToken);
             for (var attempt = 1; ; attempt++)
             {
                 var port = FreePort.GetLoopbackTcpPort();
-                var server = Launch(binDirectory, root, port);
+                var server = Launch(binDirectory, root, port, ownerProcessId);
                 string? started;
                 try
                 {
@@ -281,11 +301,14 @@ public sealed partial class PostgresServer : IAsyncDisposable
         return $"no connection within {StartTimeout.TotalSeconds:0} s (last error: {last?.Message ?? "none"})";
     }
 
-    private static PostgresServer Launch(string binDirectory, string root, int port)
+    private static PostgresServer Launch(string binDirectory, string root, int port, int ownerProcessId)
     {
         var logWriter = new StreamWriter(Path.Combine(root, "server.log"), append: true, Encoding.UTF8) { AutoFlush = true };
-        var startInfo = CreateStartInfo(binDirectory, "postgres",
+        var startInfo = CreateStartInfo("/bin/sh",
         [
+            "-c", Watchdog, "gatehouse-pg-watchdog",
+            ownerProcessId.ToString(CultureInfo.InvariantCulture),
+            Path.Combine(binDirectory, "postgres"),
             "-D", Path.Combine(root, "data"),
             "-p", port.ToString(CultureInfo.InvariantCulture),
             "-k", Path.Combine(root, "sock"),
@@ -293,7 +316,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
             "-c", "fsync=off",
             "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off",
-        ], root);
+        ], root, asPostgres: RunsAsRoot);
 
         var child = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         DataReceivedEventHandler append = (_, e) =>
@@ -333,10 +356,10 @@ public sealed partial class PostgresServer : IAsyncDisposable
         return new PostgresServer(binDirectory, root, port, child, logWriter);
     }
 
-    private static async Task InitializeClusterAsync(string binDirectory, string root, CancellationToken cancellationToken)
+    private static async Task InitializeClusterAsync(string binDirectory, string root, int ownerProcessId, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.Combine(root, "sock"));
-        await File.WriteAllTextAsync(Path.Combine(root, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(root, OwnerFile), ownerProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
         if (RunsAsRoot)
         {
             await RunAsync(null, "chown", ["-R", SystemUser, root], root, cancellationToken);
@@ -356,9 +379,18 @@ public sealed partial class PostgresServer : IAsyncDisposable
         foreach (var dir in Directory.EnumerateDirectories(TempBase, FolderPrefix + "*"))
         {
             var ownerFile = Path.Combine(dir, OwnerFile);
-            if (!File.Exists(ownerFile)
-                || !int.TryParse(File.ReadAllText(ownerFile).Trim(), CultureInfo.InvariantCulture, out var owner)
-                || IsAlive(owner))
+            if (!File.Exists(ownerFile))
+            {
+                // A folder being set up has no owner file for a moment; one that old lost it some other way.
+                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > TimeSpan.FromHours(1))
+                {
+                    TryDeleteDirectory(dir);
+                }
+
+                continue;
+            }
+
+            if (!int.TryParse(File.ReadAllText(ownerFile).Trim(), CultureInfo.InvariantCulture, out var owner) || IsAlive(owner))
             {
                 continue;
             }
@@ -414,10 +446,15 @@ public sealed partial class PostgresServer : IAsyncDisposable
     /// Runs a PostgreSQL program directly, or through <c>runuser -u postgres</c> when the
     /// tests run as root, which PostgreSQL refuses.
     /// </summary>
-    private static ProcessStartInfo CreateStartInfo(string? binDirectory, string program, IEnumerable<string> arguments, string workingDirectory)
+    private static ProcessStartInfo CreateStartInfo(string? binDirectory, string program, IEnumerable<string> arguments, string workingDirectory) =>
+        CreateStartInfo(
+            binDirectory is null ? program : Path.Combine(binDirectory, program),
+            arguments,
+            workingDirectory,
+            asPostgres: RunsAsRoot && binDirectory is not null);
+
+    private static ProcessStartInfo CreateStartInfo(string path, IEnumerable<string> arguments, string workingDirectory, bool asPostgres)
     {
-        var path = binDirectory is null ? program : Path.Combine(binDirectory, program);
-        var asPostgres = RunsAsRoot && binDirectory is not null;
         var startInfo = new ProcessStartInfo(asPostgres ? "runuser" : path)
         {
             // A working directory the postgres user may not enter makes its programs complain.
@@ -474,6 +511,19 @@ public sealed partial class PostgresServer : IAsyncDisposable
     {
         try
         {
+            // The owner file goes last: a folder half deleted by a killed test host stays recognisable to the sweep.
+            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos().Where(e => e.Name != OwnerFile))
+            {
+                if (entry is DirectoryInfo subdirectory)
+                {
+                    subdirectory.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
+            }
+
             Directory.Delete(dir, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,0 +1,31 @@
+namespace Gatehouse.Architecture.Tests.Dependencies;
+
+/// <summary>
+/// The dependency rules of the solution (tailscale's deps_test.go). Add a rule by adding an
+/// entry; see docs/testing.md.
+/// </summary>
+internal static class DependencyRules
+{
+    public static readonly IReadOnlyList<DependencyRule> All =
+    [
+        new()
+        {
+            Projects = ["Gatehouse.Wire"],
+            OnlyAllowed = [],
+            Why = "Wire holds what crosses a process boundary; every role takes it, so it brings nothing along (no project, no package, plain Microsoft.NET.Sdk).",
+        },
+        new()
+        {
+            Projects = ["Gatehouse.Trust"],
+            OnlyAllowed = ["Gatehouse.Wire"],
+            Why = "Trust (canonical JSON, signatures, certificates) runs on agents, connectors and edges and is built on the BCL alone.",
+        },
+        new()
+        {
+            // The executables are covered along with their libraries: `gatehouse` is the CLI.
+            Projects = ["Gatehouse.Agent*", "gatehouse-agent*", "Gatehouse.Connector*", "gatehouse-connector*", "Gatehouse.Cli", "gatehouse"],
+            Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore.Mvc*"],
+            Why = "Endpoint and private-network programs stay small and talk to the portal over its API; they never carry the portal, a database engine or MVC.",
+        },
+    ];
+}
