@@ -1,7 +1,19 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Gatehouse.Cli.Commands;
+using Gatehouse.Cli.Commands.Admins;
+using Gatehouse.Cli.Commands.Audit;
+using Gatehouse.Cli.Commands.Categories;
+using Gatehouse.Cli.Commands.Connectors;
+using Gatehouse.Cli.Commands.Devices;
+using Gatehouse.Cli.Commands.Edges;
+using Gatehouse.Cli.Commands.EnrollmentTokens;
 using Gatehouse.Cli.Commands.Groups;
+using Gatehouse.Cli.Commands.Policy;
+using Gatehouse.Cli.Commands.ProvisioningKeys;
+using Gatehouse.Cli.Commands.Session;
+using Gatehouse.Cli.Commands.Tenants;
+using Gatehouse.Cli.Commands.Tokens;
 using Gatehouse.Cli.Commands.Users;
 
 namespace Gatehouse.Cli;
@@ -40,8 +52,23 @@ public static class GatehouseCommand
         root.Options.Add(app.Portal);
         root.Options.Add(app.CaFile);
         root.Options.Add(app.Insecure);
+        foreach (var command in SessionCommands.Build(app))
+        {
+            root.Subcommands.Add(command);
+        }
+        root.Subcommands.Add(AdminCommand.Build(app));
+        root.Subcommands.Add(TenantCommand.Build(app));
         root.Subcommands.Add(UserCommand.Build(app));
         root.Subcommands.Add(GroupCommand.Build(app));
+        root.Subcommands.Add(TokenCommand.Build(app));
+        root.Subcommands.Add(DeviceCommand.Build(app));
+        root.Subcommands.Add(EnrollmentTokenCommand.Build(app));
+        root.Subcommands.Add(ProvisioningKeyCommand.Build(app));
+        root.Subcommands.Add(EdgeCommand.Build(app));
+        root.Subcommands.Add(ConnectorCommand.Build(app));
+        root.Subcommands.Add(PolicyCommand.Build(app));
+        root.Subcommands.Add(CategoryCommand.Build(app));
+        root.Subcommands.Add(AuditCommand.Build(app));
         return root;
     }
 
