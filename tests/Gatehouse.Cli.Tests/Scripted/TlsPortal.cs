@@ -34,7 +34,9 @@ public sealed class TlsPortal : IAsyncDisposable
     /// <summary>The certificate's PEM, as an admin would save it for <c>--ca-file</c>.</summary>
     public string CertificatePem => _certificate.ExportCertificatePem();
 
-    public int Answered { get; private set; }
+    private int _answered;
+
+    public int Answered => Volatile.Read(ref _answered);
 
     public static X509Certificate2 SelfSigned(string ip)
     {
@@ -58,7 +60,7 @@ public sealed class TlsPortal : IAsyncDisposable
             {
                 client = await _listener.AcceptTcpClientAsync();
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
             {
                 return;
             }
@@ -78,7 +80,7 @@ public sealed class TlsPortal : IAsyncDisposable
                     var answer = $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
                     await tls.WriteAsync(Encoding.ASCII.GetBytes(answer));
                     await tls.WriteAsync(body);
-                    Answered++;
+                    Interlocked.Increment(ref _answered);
                 }
                 catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
                 {
