@@ -82,6 +82,17 @@ internal sealed class CliApp(CliEnvironment environment, TimeProvider time)
                 Environment.Stderr.WriteLine(e.Field is null ? $"error: {e.Message}" : $"error: {e.Message} (field: {e.Field})");
                 return e.ExitCode;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A local file or folder (--output, --dir, FILE) that cannot be read or written.
+                Environment.Stderr.WriteLine($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                Environment.Stderr.WriteLine($"error: the portal's answer does not have the expected shape: {e.Message}");
+                return ExitCodes.Failed;
+            }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 Environment.Stderr.WriteLine("error: cancelled");

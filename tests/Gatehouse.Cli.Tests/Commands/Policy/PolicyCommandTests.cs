@@ -75,4 +75,17 @@ public sealed class PolicyCommandTests
         Assert.Equal(Yaml, await File.ReadAllTextAsync(file));
         Assert.Equal("format=yaml", Assert.Single(portal.Requests).Query);
     }
+
+    [Fact]
+    public async Task Export_to_a_folder_that_does_not_exist_exits_7_with_one_line_on_stderr()
+    {
+        await using var portal = ScriptedPortal.Start(_ => new Reply(200, Yaml, "application/yaml"));
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("policy", "export", "--output", Path.Combine(cli.Folder, "missing", "out.yaml"));
+
+        Assert.Equal(7, run.ExitCode);
+        Assert.StartsWith("error: ", run.Stderr, StringComparison.Ordinal);
+        Assert.Single(run.Stderr.TrimEnd().Split('\n'));
+    }
 }
