@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+
+namespace Gatehouse.Trust;
+
+/// <summary>Files that hold secrets or trusted state: readable by their owner only, replaced atomically.</summary>
+internal static class OwnerOnlyFile
+{
+    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Writes <paramref name="contents"/> to <paramref name="path"/> so that a crash leaves either the
+    /// old file or the new one: a temporary file in the same directory (mode 0600), flushed to disk,
+    /// then renamed into place. A directory that does not exist is created with mode 0700.
+    /// </summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="contents">The bytes.</param>
+    /// <param name="overwrite">Whether to replace an existing file; when not, an existing file makes this throw <see cref="IOException"/>.</param>
+    /// <param name="beforeRename">Runs before the rename; tests use it to simulate a crash.</param>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents, bool overwrite, Action<string>? beforeRename = null)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, OwnerDirectory);
+            }
+        }
+
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = OwnerReadWrite;
+            }
+
+            using (var stream = new FileStream(temp, options))
+            {
+                stream.Write(contents);
+                stream.Flush(flushToDisk: true);
+            }
+
+            beforeRename?.Invoke(temp);
+            File.Move(temp, path, overwrite);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}
