@@ -6,6 +6,11 @@ using Gatehouse.Portal.Admins;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Config;
+using Gatehouse.Portal.Connectors;
+using Gatehouse.Portal.Devices;
+using Gatehouse.Portal.Edges;
+using Gatehouse.Portal.Enrollment;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
 using Gatehouse.Portal.Users;
@@ -62,7 +67,10 @@ public static class PortalHost
     }
 
     /// <summary>Builds the portal application from command-line arguments and configuration.</summary>
-    public static WebApplication Build(string[] args, Action<PortalOptions>? configure = null)
+    /// <param name="args">Command-line arguments.</param>
+    /// <param name="configure">Changes the options after configuration is read.</param>
+    /// <param name="configureServices">Replaces services after the portal's own (tests use it for a clock).</param>
+    public static WebApplication Build(string[] args, Action<PortalOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
         builder.Configuration.AddEnvironmentVariables("GATEHOUSE_");
@@ -74,6 +82,7 @@ public static class PortalHost
 
         ConfigureKestrel(builder, options);
         ConfigureServices(builder.Services, options);
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         MapRoutes(app);
@@ -118,6 +127,8 @@ public static class PortalHost
         services.AddAuthentication(AdminAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(AuthPolicies.Add);
+        services.AddEnrollment();
+        services.AddConfigPublishing();
 
         services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -173,6 +184,12 @@ public static class PortalHost
         api.MapAdmins();
         api.MapUsers();
         api.MapAudit();
+        api.MapDevices();
+        api.MapEnrollmentSecrets();
+        api.MapEnrollment();
+        api.MapEdges();
+        api.MapConnectors();
+        api.MapConfig();
     }
 
     private static async Task<IResult> HealthAsync(PortalDbContext db, StorageOptions storage, CancellationToken ct)

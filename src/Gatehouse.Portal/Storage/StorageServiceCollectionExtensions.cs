@@ -7,13 +7,20 @@ namespace Gatehouse.Portal.Storage;
 /// <summary>Registers the portal database on SQLite or PostgreSQL.</summary>
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>Adds <see cref="PortalDbContext"/> and <see cref="TenantScope"/> for the engine the options name.</summary>
+    /// <summary>
+    /// Adds <see cref="PortalDbContext"/> and <see cref="TenantScope"/> for the engine the options name.
+    /// Every <see cref="IInterceptor"/> registered as a service is attached to each context.
+    /// </summary>
     public static IServiceCollection AddPortalStorage(this IServiceCollection services, StorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
         services.AddScoped<TenantScope>();
-        services.AddDbContext<PortalDbContext>(builder => Configure(builder, options));
+        services.AddDbContext<PortalDbContext>((provider, builder) =>
+        {
+            Configure(builder, options);
+            builder.AddInterceptors(provider.GetServices<IInterceptor>());
+        });
         return services;
     }
 

@@ -37,8 +37,8 @@ public sealed class PortalServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a portal on SQLite, or on PostgreSQL when a connection string is given.</summary>
-    public static async Task<PortalServer> StartAsync(string? postgres = null, Action<PortalOptions>? configure = null)
+    /// <summary>Starts a portal on SQLite, or on PostgreSQL when a connection string is given; <paramref name="time"/> replaces the clock.</summary>
+    public static async Task<PortalServer> StartAsync(string? postgres = null, Action<PortalOptions>? configure = null, TimeProvider? time = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("gatehouse-portal-test-").FullName;
         var app = PortalHost.Build([], options =>
@@ -49,20 +49,31 @@ public sealed class PortalServer : IAsyncDisposable
             options.OwnerEmail = OwnerEmail;
             options.OwnerPassword = OwnerPassword;
             configure?.Invoke(options);
+        }, services =>
+        {
+            if (time is not null)
+            {
+                services.AddSingleton(time);
+            }
         });
         await PortalHost.StartAsync(app, TextWriter.Null);
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         return new PortalServer(app, dataDirectory, new Uri(address));
     }
 
-    /// <summary>An HttpClient that trusts exactly this portal's certificate and keeps cookies.</summary>
-    public HttpClient CreateClient(CookieContainer? cookies = null)
+    /// <summary>An HttpClient that trusts exactly this portal's certificate, keeps cookies and presents <paramref name="clientCertificate"/>.</summary>
+    public HttpClient CreateClient(CookieContainer? cookies = null, X509Certificate2? clientCertificate = null)
     {
         var handler = new SocketsHttpHandler
         {
             CookieContainer = cookies ?? new CookieContainer(),
             SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.GetCertHashString() == TlsCertificate.Thumbprint },
         };
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
         return new HttpClient(handler) { BaseAddress = new Uri(BaseAddress, "/api/v1/") };
     }
 

@@ -40,6 +40,55 @@ CREATE TABLE "AuditLog" (
 );
 
 
+CREATE TABLE "ConfigBundle" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Consumer" character varying(16) NOT NULL,
+    "Version" bigint NOT NULL,
+    "Document" bytea NOT NULL,
+    "BodySha256" character varying(64) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_ConfigBundle" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_ConfigBundle_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "Connector" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "ConnectorGroupId" uuid NOT NULL,
+    "Status" character varying(16) NOT NULL,
+    "CertificateSerial" character varying(64) NOT NULL,
+    "CertificateThumbprint" character varying(64) NOT NULL,
+    "CertificateNotAfter" timestamp with time zone NOT NULL,
+    "ProvisioningKeyId" uuid,
+    "EnrolledAt" timestamp with time zone NOT NULL,
+    "LastSeenAt" timestamp with time zone,
+    "RevokedAt" timestamp with time zone,
+    CONSTRAINT "PK_Connector" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Connector_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "Edge" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Address" character varying(262) NOT NULL,
+    "Status" character varying(16) NOT NULL,
+    "CertificateSerial" character varying(64) NOT NULL,
+    "CertificateThumbprint" character varying(64) NOT NULL,
+    "CertificateNotAfter" timestamp with time zone NOT NULL,
+    "ProvisioningKeyId" uuid,
+    "EnrolledAt" timestamp with time zone NOT NULL,
+    "LastSeenAt" timestamp with time zone,
+    "RevokedAt" timestamp with time zone,
+    CONSTRAINT "PK_Edge" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Edge_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "Groups" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
@@ -48,6 +97,23 @@ CREATE TABLE "Groups" (
     "CreatedAt" timestamp with time zone NOT NULL,
     CONSTRAINT "PK_Groups" PRIMARY KEY ("Id"),
     CONSTRAINT "FK_Groups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "ProvisioningKey" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Kind" character varying(16) NOT NULL,
+    "ConnectorGroupId" uuid,
+    "KeyHash" character varying(64) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    "ExpiresAt" timestamp with time zone NOT NULL,
+    "MaxUses" integer NOT NULL,
+    "UseCount" integer NOT NULL,
+    "Revoked" boolean NOT NULL,
+    CONSTRAINT "PK_ProvisioningKey" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_ProvisioningKey_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -92,6 +158,44 @@ CREATE TABLE "ApiTokens" (
 );
 
 
+CREATE TABLE "Device" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(200) NOT NULL,
+    "UserId" uuid,
+    "Os" character varying(100) NOT NULL,
+    "AgentVersion" character varying(50) NOT NULL,
+    "Status" character varying(16) NOT NULL,
+    "CertificateSerial" character varying(64) NOT NULL,
+    "CertificateThumbprint" character varying(64) NOT NULL,
+    "CertificateNotAfter" timestamp with time zone NOT NULL,
+    "EnrollmentTokenId" uuid,
+    "EnrolledAt" timestamp with time zone NOT NULL,
+    "LastSeenAt" timestamp with time zone,
+    "RevokedAt" timestamp with time zone,
+    CONSTRAINT "PK_Device" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Device_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_Device_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE SET NULL
+);
+
+
+CREATE TABLE "EnrollmentToken" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Description" character varying(1000) NOT NULL,
+    "UserId" uuid,
+    "TokenHash" character varying(64) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    "ExpiresAt" timestamp with time zone NOT NULL,
+    "MaxUses" integer NOT NULL,
+    "UseCount" integer NOT NULL,
+    "Revoked" boolean NOT NULL,
+    CONSTRAINT "PK_EnrollmentToken" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_EnrollmentToken_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_EnrollmentToken_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "GroupMemberships" (
     "UserId" uuid NOT NULL,
     "GroupId" uuid NOT NULL,
@@ -125,10 +229,46 @@ CREATE UNIQUE INDEX "IX_ApiTokens_TokenHash" ON "ApiTokens" ("TokenHash");
 CREATE INDEX "IX_AuditLog_TenantId_Id" ON "AuditLog" ("TenantId", "Id");
 
 
+CREATE UNIQUE INDEX "IX_ConfigBundle_TenantId_Consumer" ON "ConfigBundle" ("TenantId", "Consumer");
+
+
+CREATE INDEX "IX_Connector_TenantId_ConnectorGroupId" ON "Connector" ("TenantId", "ConnectorGroupId");
+
+
+CREATE INDEX "IX_Connector_TenantId_Status" ON "Connector" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_Device_TenantId_Status" ON "Device" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_Device_TenantId_UserId" ON "Device" ("TenantId", "UserId");
+
+
+CREATE INDEX "IX_Device_UserId" ON "Device" ("UserId");
+
+
+CREATE INDEX "IX_Edge_TenantId_Status" ON "Edge" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_EnrollmentToken_TenantId" ON "EnrollmentToken" ("TenantId");
+
+
+CREATE UNIQUE INDEX "IX_EnrollmentToken_TokenHash" ON "EnrollmentToken" ("TokenHash");
+
+
+CREATE INDEX "IX_EnrollmentToken_UserId" ON "EnrollmentToken" ("UserId");
+
+
 CREATE INDEX "IX_GroupMemberships_GroupId" ON "GroupMemberships" ("GroupId");
 
 
 CREATE UNIQUE INDEX "IX_Groups_TenantId_Name" ON "Groups" ("TenantId", "Name");
+
+
+CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash");
+
+
+CREATE INDEX "IX_ProvisioningKey_TenantId" ON "ProvisioningKey" ("TenantId");
 
 
 CREATE UNIQUE INDEX "IX_Tenants_Name" ON "Tenants" ("Name");

@@ -37,6 +37,52 @@ CREATE TABLE "AuditLog" (
 );
 
 
+CREATE TABLE "ConfigBundle" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_ConfigBundle" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Consumer" TEXT NOT NULL,
+    "Version" INTEGER NOT NULL,
+    "Document" BLOB NOT NULL,
+    "BodySha256" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    CONSTRAINT "FK_ConfigBundle_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "Connector" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Connector" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "ConnectorGroupId" TEXT NOT NULL,
+    "Status" TEXT NOT NULL,
+    "CertificateSerial" TEXT NOT NULL,
+    "CertificateThumbprint" TEXT NOT NULL,
+    "CertificateNotAfter" INTEGER NOT NULL,
+    "ProvisioningKeyId" TEXT NULL,
+    "EnrolledAt" INTEGER NOT NULL,
+    "LastSeenAt" INTEGER NULL,
+    "RevokedAt" INTEGER NULL,
+    CONSTRAINT "FK_Connector_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "Edge" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Edge" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Address" TEXT NOT NULL,
+    "Status" TEXT NOT NULL,
+    "CertificateSerial" TEXT NOT NULL,
+    "CertificateThumbprint" TEXT NOT NULL,
+    "CertificateNotAfter" INTEGER NOT NULL,
+    "ProvisioningKeyId" TEXT NULL,
+    "EnrolledAt" INTEGER NOT NULL,
+    "LastSeenAt" INTEGER NULL,
+    "RevokedAt" INTEGER NULL,
+    CONSTRAINT "FK_Edge_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "Groups" (
     "Id" TEXT NOT NULL CONSTRAINT "PK_Groups" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
@@ -44,6 +90,22 @@ CREATE TABLE "Groups" (
     "Description" TEXT NOT NULL,
     "CreatedAt" INTEGER NOT NULL,
     CONSTRAINT "FK_Groups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "ProvisioningKey" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_ProvisioningKey" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Kind" TEXT NOT NULL,
+    "ConnectorGroupId" TEXT NULL,
+    "KeyHash" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    "ExpiresAt" INTEGER NOT NULL,
+    "MaxUses" INTEGER NOT NULL,
+    "UseCount" INTEGER NOT NULL,
+    "Revoked" INTEGER NOT NULL,
+    CONSTRAINT "FK_ProvisioningKey_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -85,6 +147,42 @@ CREATE TABLE "ApiTokens" (
 );
 
 
+CREATE TABLE "Device" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Device" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "UserId" TEXT NULL,
+    "Os" TEXT NOT NULL,
+    "AgentVersion" TEXT NOT NULL,
+    "Status" TEXT NOT NULL,
+    "CertificateSerial" TEXT NOT NULL,
+    "CertificateThumbprint" TEXT NOT NULL,
+    "CertificateNotAfter" INTEGER NOT NULL,
+    "EnrollmentTokenId" TEXT NULL,
+    "EnrolledAt" INTEGER NOT NULL,
+    "LastSeenAt" INTEGER NULL,
+    "RevokedAt" INTEGER NULL,
+    CONSTRAINT "FK_Device_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_Device_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE SET NULL
+);
+
+
+CREATE TABLE "EnrollmentToken" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_EnrollmentToken" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Description" TEXT NOT NULL,
+    "UserId" TEXT NULL,
+    "TokenHash" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    "ExpiresAt" INTEGER NOT NULL,
+    "MaxUses" INTEGER NOT NULL,
+    "UseCount" INTEGER NOT NULL,
+    "Revoked" INTEGER NOT NULL,
+    CONSTRAINT "FK_EnrollmentToken_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_EnrollmentToken_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "GroupMemberships" (
     "UserId" TEXT NOT NULL,
     "GroupId" TEXT NOT NULL,
@@ -118,10 +216,46 @@ CREATE UNIQUE INDEX "IX_ApiTokens_TokenHash" ON "ApiTokens" ("TokenHash");
 CREATE INDEX "IX_AuditLog_TenantId_Id" ON "AuditLog" ("TenantId", "Id");
 
 
+CREATE UNIQUE INDEX "IX_ConfigBundle_TenantId_Consumer" ON "ConfigBundle" ("TenantId", "Consumer");
+
+
+CREATE INDEX "IX_Connector_TenantId_ConnectorGroupId" ON "Connector" ("TenantId", "ConnectorGroupId");
+
+
+CREATE INDEX "IX_Connector_TenantId_Status" ON "Connector" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_Device_TenantId_Status" ON "Device" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_Device_TenantId_UserId" ON "Device" ("TenantId", "UserId");
+
+
+CREATE INDEX "IX_Device_UserId" ON "Device" ("UserId");
+
+
+CREATE INDEX "IX_Edge_TenantId_Status" ON "Edge" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_EnrollmentToken_TenantId" ON "EnrollmentToken" ("TenantId");
+
+
+CREATE UNIQUE INDEX "IX_EnrollmentToken_TokenHash" ON "EnrollmentToken" ("TokenHash");
+
+
+CREATE INDEX "IX_EnrollmentToken_UserId" ON "EnrollmentToken" ("UserId");
+
+
 CREATE INDEX "IX_GroupMemberships_GroupId" ON "GroupMemberships" ("GroupId");
 
 
 CREATE UNIQUE INDEX "IX_Groups_TenantId_Name" ON "Groups" ("TenantId", "Name");
+
+
+CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash");
+
+
+CREATE INDEX "IX_ProvisioningKey_TenantId" ON "ProvisioningKey" ("TenantId");
 
 
 CREATE UNIQUE INDEX "IX_Tenants_Name" ON "Tenants" ("Name");

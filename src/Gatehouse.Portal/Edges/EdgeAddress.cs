@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Net;
+using Gatehouse.Portal.Api;
+
+namespace Gatehouse.Portal.Edges;
+
+/// <summary>Where agents reach an edge's tunnel listener: <c>host:port</c>, <c>1.2.3.4:port</c> or <c>[::1]:port</c>.</summary>
+public static class EdgeAddress
+{
+    /// <summary>Checks and normalises (lower-cases the host of) an edge address.</summary>
+    public static string Validate(string? value, string field)
+    {
+        var text = value?.Trim() ?? "";
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port == 0)
+        {
+            throw PortalException.Invalid(field, $"{field} must be host:port with a port of 1-65535 (for example edge1.example.com:7444); got '{value}'.");
+        }
+
+        var host = text[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            return IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? $"[{v6}]:{port}"
+                : throw PortalException.Invalid(field, $"{field} has a bracketed host that is not an IPv6 address: '{value}'.");
+        }
+
+        if (IPAddress.TryParse(host, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && host.Count(c => c == '.') == 3)
+        {
+            return $"{v4}:{port}";
+        }
+
+        return $"{Api.Validate.Domain(host, field, allowWildcard: false)}:{port}";
+    }
+}
