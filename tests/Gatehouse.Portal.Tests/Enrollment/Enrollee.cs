@@ -58,6 +58,13 @@ public sealed class Enrollee : IDisposable
         return new Enrollee(key, await ReadAsync(response));
     }
 
+    public static async Task<Enrollee> EnrollConnectorAsync(PortalServer portal, string provisioningKey)
+    {
+        var key = CertificateSigningRequests.CreateKey();
+        var response = await PostAsync(portal, "enroll/connector", new ServiceEnrollRequest(provisioningKey, CertificateSigningRequests.Create(key, "connector1"), "connector1", null));
+        return new Enrollee(key, await ReadAsync(response));
+    }
+
     /// <summary>Renews with a CSR of the same key; the new certificate replaces the old one here.</summary>
     public async Task<HttpResponseMessage> RenewAsync(PortalServer portal)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Wire.Api;
 using Microsoft.AspNetCore.Http;
@@ -17,15 +18,33 @@ namespace Gatehouse.Portal.Tests.Tenants;
 public sealed class TenantIsolationTests
 {
     /// <summary>Makes one object of a kind in tenant B (through B's owner) and returns its id.</summary>
-    private delegate Task<string> Seed(HttpClient tenantB);
+    private delegate Task<string> Seed(PortalServer portal, HttpClient tenantB);
 
     /// <summary>The object kind a route's <c>{id}</c> names, by the path segment before it.</summary>
     private static readonly Dictionary<string, Seed> Seeds = new()
     {
-        ["admins"] = async b => (await Created<CreateAdminResponse>(b, "admins", new CreateAdminRequest("second@tenant-b.example", AdminRoles.Admin))).Admin.Id.ToString(),
-        ["tokens"] = async b => (await Created<CreateApiTokenResponse>(b, "tokens", new CreateApiTokenRequest("b-token", [TokenScopes.Read], 1))).ApiToken.Id.ToString(),
-        ["users"] = async b => (await Created<UserDto>(b, "users", new CreateUserRequest("bob@tenant-b.example", "Bob", null))).Id.ToString(),
-        ["groups"] = async b => (await Created<GroupDto>(b, "groups", new CreateGroupRequest("b-group", null))).Id.ToString(),
+        ["admins"] = async (_, b) => (await Created<CreateAdminResponse>(b, "admins", new CreateAdminRequest("second@tenant-b.example", AdminRoles.Admin))).Admin.Id.ToString(),
+        ["tokens"] = async (_, b) => (await Created<CreateApiTokenResponse>(b, "tokens", new CreateApiTokenRequest("b-token", [TokenScopes.Read], 1))).ApiToken.Id.ToString(),
+        ["users"] = async (_, b) => (await Created<UserDto>(b, "users", new CreateUserRequest("bob@tenant-b.example", "Bob", null))).Id.ToString(),
+        ["groups"] = async (_, b) => (await Created<GroupDto>(b, "groups", new CreateGroupRequest("b-group", null))).Id.ToString(),
+        ["enrollment-tokens"] = async (_, b) => (await Created<CreateEnrollmentTokenResponse>(b, "enrollment-tokens", new CreateEnrollmentTokenRequest("b"))).EnrollmentToken.Id.ToString(),
+        ["provisioning-keys"] = async (_, b) => (await Created<CreateProvisioningKeyResponse>(b, "provisioning-keys", new CreateProvisioningKeyRequest("b", ProvisioningKinds.Edge))).ProvisioningKey.Id.ToString(),
+        ["devices"] = async (portal, b) =>
+        {
+            using var device = await Enrollee.EnrollDeviceAsync(portal, await Enrollee.CreateTokenAsync(b));
+            return device.Response.SubjectId.ToString();
+        },
+        ["edges"] = async (portal, b) =>
+        {
+            using var edge = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(b, ProvisioningKinds.Edge));
+            return edge.Response.SubjectId.ToString();
+        },
+        ["connectors"] = async (portal, b) =>
+        {
+            var key = await Enrollee.CreateProvisioningKeyAsync(b, ProvisioningKinds.Connector, Guid.NewGuid());
+            using var connector = await Enrollee.EnrollConnectorAsync(portal, key);
+            return connector.Response.SubjectId.ToString();
+        },
     };
 
     /// <summary>A valid body for each request type, so that a refusal can only come from isolation.</summary>
@@ -55,7 +74,7 @@ public sealed class TenantIsolationTests
         var ids = new Dictionary<string, string>();
         foreach (var kind in routes.Select(r => r.Kind).Distinct())
         {
-            ids[kind] = await Seeds[kind](adminB);
+            ids[kind] = await Seeds[kind](portal, adminB);
         }
 
         var before = await SnapshotAsync(adminB, routes, ids);
