@@ -1,3 +1,4 @@
+using Gatehouse.Portal.Hosting;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Enrollment;
 using Gatehouse.Wire.Config;
@@ -22,7 +23,7 @@ internal static class ConfigEndpoints
         return api;
     }
 
-    private static async Task<IResult> GetAsync(string consumer, int? wait, HttpContext http, CertificateCaller caller, ConfigPublisher publisher, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string consumer, int? wait, HttpContext http, CertificateCaller caller, ConfigPublisher publisher, PortalMetrics metrics, CancellationToken ct)
     {
         if (!BundleConsumers.IsKnown(consumer))
         {
@@ -46,12 +47,17 @@ internal static class ConfigEndpoints
         var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString().Trim();
         if (ifNoneMatch == current.ETag && seconds > 0)
         {
-            current = await publisher.WaitForChangeAsync(caller.TenantId, consumer, current, TimeSpan.FromSeconds(seconds), ct);
+            using (metrics.LongPoll())
+            {
+                current = await publisher.WaitForChangeAsync(caller.TenantId, consumer, current, TimeSpan.FromSeconds(seconds), ct);
+            }
         }
 
         http.Response.Headers.ETag = current.ETag;
         http.Response.Headers.CacheControl = "no-cache";
-        return ifNoneMatch == current.ETag
+        var unchanged = ifNoneMatch == current.ETag;
+        metrics.ConfigResponse(consumer, unchanged ? StatusCodes.Status304NotModified : StatusCodes.Status200OK);
+        return unchanged
             ? Results.StatusCode(StatusCodes.Status304NotModified)
             : Results.Bytes(current.Document, "application/json");
     }

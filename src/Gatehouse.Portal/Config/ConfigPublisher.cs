@@ -1,3 +1,4 @@
+using Gatehouse.Portal.Hosting;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
@@ -23,7 +24,7 @@ namespace Gatehouse.Portal.Config;
 /// Publishing runs on one loop, so versions grow by one per change without locks. Serving reads
 /// only memory.
 /// </summary>
-public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector secrets, TimeProvider time, ILogger<ConfigPublisher> logger)
+public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector secrets, TimeProvider time, PortalMetrics metrics, ILogger<ConfigPublisher> logger)
     : BackgroundService
 {
     /// <summary>How long the publisher waits for more changes before it builds.</summary>
@@ -197,6 +198,7 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
                 await db.SaveChangesAsync(ct);
                 slot.Publish(new PublishedBundle(version, document, hash));
                 ConfigLog.Published(logger, tenantId, consumer, version);
+                metrics.BundlePublished(consumer);
             }
         }
         finally

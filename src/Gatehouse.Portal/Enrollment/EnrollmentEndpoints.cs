@@ -1,3 +1,4 @@
+using Gatehouse.Portal.Hosting;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Connectors;
@@ -34,11 +35,11 @@ internal static class EnrollmentEndpoints
     }
 
     /// <summary>The services every enrollment needs, resolved per request.</summary>
-    internal sealed record EnrollmentContext(PortalDbContext Db, TenantScope Scope, TenantCaCache Authorities, AuditLog Audit, TimeProvider Time, ILogger<EnrollmentContext> Logger);
+    internal sealed record EnrollmentContext(PortalDbContext Db, TenantScope Scope, TenantCaCache Authorities, AuditLog Audit, TimeProvider Time, PortalMetrics Metrics, ILogger<EnrollmentContext> Logger);
 
     private static async Task<EnrollResponse> EnrollDeviceAsync(DeviceEnrollRequest request, [AsParameters] EnrollmentContext context, CancellationToken ct)
     {
-        var (db, scope, _, _, time, logger) = context;
+        var (db, scope, _, _, time, metrics, logger) = context;
         var now = time.GetUtcNow();
         var hash = PasswordHasher.HashToken(request.Token);
         var token = await db.Set<EnrollmentToken>().IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
@@ -46,6 +47,7 @@ internal static class EnrollmentEndpoints
         if (token is null || problem is not null)
         {
             EnrollmentLog.EnrollmentRefused(logger, IdentityKinds.Device, problem!, token?.Id);
+            metrics.Enrollment(IdentityKinds.Device, "refused");
             throw new PortalException(PortalErrorKind.Unauthenticated, InvalidToken);
         }
 
@@ -87,12 +89,13 @@ internal static class EnrollmentEndpoints
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         EnrollmentLog.Enrolled(logger, IdentityKinds.Device, id, token.TenantId, certificate.SerialNumberHex);
+        metrics.Enrollment(IdentityKinds.Device, "enrolled");
         return Response(trust, IdentityKinds.Device, id, certificate);
     }
 
     private static async Task<EnrollResponse> EnrollServiceAsync(string kind, ServiceEnrollRequest request, EnrollmentContext context, CancellationToken ct)
     {
-        var (db, scope, _, _, time, logger) = context;
+        var (db, scope, _, _, time, metrics, logger) = context;
         var now = time.GetUtcNow();
         var hash = PasswordHasher.HashToken(request.ProvisioningKey);
         var key = await db.Set<ProvisioningKey>().IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(k => k.KeyHash == hash, ct);
@@ -102,6 +105,7 @@ internal static class EnrollmentEndpoints
         if (key is null || problem is not null)
         {
             EnrollmentLog.EnrollmentRefused(logger, kind, problem!, key?.Id);
+            metrics.Enrollment(kind, "refused");
             throw new PortalException(PortalErrorKind.Unauthenticated, InvalidKey);
         }
 
@@ -161,6 +165,7 @@ internal static class EnrollmentEndpoints
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         EnrollmentLog.Enrolled(logger, kind, id, key.TenantId, certificate.SerialNumberHex);
+        metrics.Enrollment(kind, "enrolled");
         return Response(trust, kind, id, certificate);
     }
 
@@ -188,6 +193,7 @@ internal static class EnrollmentEndpoints
         await db.SaveChangesAsync(ct);
         subjects.Invalidate(caller.Kind, caller.SubjectId);
         EnrollmentLog.Renewed(context.Logger, caller.Kind, caller.SubjectId, certificate.SerialNumberHex);
+        context.Metrics.Enrollment(caller.Kind, "renewed");
         return Response(trust, caller.Kind, caller.SubjectId, certificate);
     }
 

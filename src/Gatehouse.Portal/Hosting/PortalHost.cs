@@ -152,6 +152,7 @@ public static class PortalHost
             ProcessMetrics.Register(meter);
             return meter;
         });
+        services.AddSingleton<PortalMetrics>();
         services.AddMetrics();
     }
 

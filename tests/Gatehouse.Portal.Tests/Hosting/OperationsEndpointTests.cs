@@ -40,4 +40,30 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         Assert.Contains("\"/api/v1/users\"", document, StringComparison.Ordinal);
         Assert.Contains("\"/api/v1/auth/login\"", document, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_count_config_long_polls_and_published_bundles()
+    {
+        using var admin = await _portal.SignInAsync();
+        using var device = await Enrollment.Enrollee.EnrollDeviceAsync(_portal, await Enrollment.Enrollee.CreateTokenAsync(admin));
+        using var client = device.CreateClient(_portal);
+        var first = await client.GetAsync("config/agent");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "config/agent?wait=30");
+        request.Headers.TryAddWithoutValidation("If-None-Match", first.Headers.ETag!.Tag);
+        _ = client.SendAsync(request); // parked in the portal until the client is disposed
+
+        using var scrape = _portal.CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var text = await scrape.GetStringAsync(new Uri(_portal.BaseAddress, "/metrics"));
+        while (!text.Contains("gatehouse_portal_config_long_polls 1", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            text = await scrape.GetStringAsync(new Uri(_portal.BaseAddress, "/metrics"));
+        }
+
+        Assert.Contains("gatehouse_portal_config_long_polls 1", text, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_portal_enrollments_total{kind=\"device\",result=\"enrolled\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_portal_config_bundles_published_total{consumer=\"agent\"}", text, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_portal_config_responses_total{consumer=\"agent\",status=\"200\"} 1", text, StringComparison.Ordinal);
+    }
 }
