@@ -1,5 +1,7 @@
 using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gatehouse.Portal.Api;
 using Gatehouse.Wire.Policy;
 using Microsoft.Net.Http.Headers;
@@ -37,8 +39,29 @@ public static class PolicyDocumentReader
 
     /// <summary>Reads a YAML policy document with the same rules as JSON.</summary>
     public static PolicyDocument? FromYaml(string yaml, JsonSerializerOptions json) => PolicyYaml.ToJson(yaml) is { } node
-        ? node.Deserialize<PolicyDocument>(json)
+        ? node.Deserialize<PolicyDocument>(YamlOptions.GetValue(json, j => new JsonSerializerOptions(j) { Converters = { new ScalarAsStringConverter() } }))
         : throw PortalException.Invalid("$", "The YAML document is empty; it must hold a policy document with a rules list.");
+
+    /// <summary>The API's options plus <see cref="ScalarAsStringConverter"/>, made once per options instance.</summary>
+    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> YamlOptions = new();
+
+    /// <summary>
+    /// In YAML an unquoted <c>443</c> or <c>true</c> is a number or boolean; where the document
+    /// expects a string (a port, a name) it is read as its text, as a YAML user means it.
+    /// </summary>
+    private sealed class ScalarAsStringConverter : JsonConverter<string>
+    {
+        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+        {
+            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+            JsonTokenType.True => "true",
+            JsonTokenType.False => "false",
+            _ => throw new JsonException($"Expected a string, got {reader.TokenType}."),
+        };
+
+        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+    }
 
     /// <summary>Writes a policy document as YAML, leaving out absent values.</summary>
     public static string ToYaml(PolicyDocument document, JsonSerializerOptions json) =>

@@ -4,10 +4,10 @@ namespace Gatehouse.Wire.Api;
 public sealed record UrlCategoryDto(Guid Id, string Name, string Description, string Source, long DomainCount, DateTimeOffset CreatedAt);
 
 /// <summary>Creates a category (<c>custom</c>, or <c>imported</c> from a squidGuard/UT1 folder), with its first domains.</summary>
-public sealed record CreateUrlCategoryRequest(string Name, string? Description, string? Source, IReadOnlyList<string>? Domains);
+public sealed record CreateUrlCategoryRequest(string Name, string? Description = null, string? Source = null, IReadOnlyList<string>? Domains = null);
 
 /// <summary>Adds domains to a category in one chunk; <see cref="Replace"/> first empties it.</summary>
-public sealed record AddCategoryDomainsRequest(IReadOnlyList<string> Domains, bool Replace);
+public sealed record AddCategoryDomainsRequest(IReadOnlyList<string> Domains, bool Replace = false);
 
 /// <summary>How many domains a change added and how many the category holds now.</summary>
 public sealed record CategoryDomainsResult(int Added, long DomainCount);
@@ -24,16 +24,16 @@ public sealed record AppSegmentDto(
     Guid? SegmentGroupId,
     IReadOnlyList<Guid> ConnectorGroupIds);
 
-/// <summary>Creates or replaces an app segment.</summary>
+/// <summary>Creates or replaces an app segment. Optional fields may be left out; ports are required (a missing list is refused as <c>ports</c>).</summary>
 public sealed record AppSegmentRequest(
     string Name,
-    string? Description,
-    bool? Enabled,
-    IReadOnlyList<string>? Domains,
-    IReadOnlyList<string>? Cidrs,
-    IReadOnlyList<string> Ports,
-    Guid? SegmentGroupId,
-    IReadOnlyList<Guid>? ConnectorGroupIds);
+    string? Description = null,
+    bool? Enabled = null,
+    IReadOnlyList<string>? Domains = null,
+    IReadOnlyList<string>? Cidrs = null,
+    IReadOnlyList<string>? Ports = null,
+    Guid? SegmentGroupId = null,
+    IReadOnlyList<Guid>? ConnectorGroupIds = null);
 
 /// <summary>A named set of app segments that access rules grant.</summary>
 public sealed record SegmentGroupDto(Guid Id, string Name, string Description);
@@ -42,7 +42,7 @@ public sealed record SegmentGroupDto(Guid Id, string Name, string Description);
 public sealed record ConnectorGroupDto(Guid Id, string Name, string Description);
 
 /// <summary>Creates or renames a segment group or connector group.</summary>
-public sealed record NamedObjectRequest(string Name, string? Description);
+public sealed record NamedObjectRequest(string Name, string? Description = null);
 
 /// <summary>Forwarding actions per kind of network.</summary>
 public static class ForwardingActions
@@ -66,10 +66,10 @@ public sealed record ForwardingProfileRequest(string Name, string Trusted, strin
 
 /// <summary>How the agent tells a trusted network; every criterion given must hold.</summary>
 public sealed record TrustedNetworkCriteria(
-    IReadOnlyList<string>? DnsServers,
-    IReadOnlyList<string>? SearchDomains,
-    HostResolvesCheck? HostResolves,
-    TlsBeaconCheck? Beacon);
+    IReadOnlyList<string>? DnsServers = null,
+    IReadOnlyList<string>? SearchDomains = null,
+    HostResolvesCheck? HostResolves = null,
+    TlsBeaconCheck? Beacon = null);
 
 /// <summary>A host name that must resolve to an expected address.</summary>
 public sealed record HostResolvesCheck(string Host, string Address);
@@ -90,17 +90,17 @@ public sealed record AppProfileDto(
     bool HasLogoutPassword,
     bool HasDisablePassword);
 
-/// <summary>Creates or replaces an app profile. Passwords are hashed; null keeps the current one, "" removes it.</summary>
+/// <summary>Creates or replaces an app profile; fields other than the name and fail mode may be left out. Passwords are hashed; null keeps the current one, "" removes it.</summary>
 public sealed record AppProfileRequest(
     string Name,
-    int? Priority,
-    IReadOnlyList<Guid>? GroupIds,
-    string FailMode,
-    TrustedNetworkCriteria? TrustedNetwork,
-    Guid? ForwardingProfileId,
-    int? CaptivePortalPauseMinutes,
-    string? LogoutPassword,
-    string? DisablePassword);
+    int? Priority = null,
+    IReadOnlyList<Guid>? GroupIds = null,
+    string? FailMode = null,
+    TrustedNetworkCriteria? TrustedNetwork = null,
+    Guid? ForwardingProfileId = null,
+    int? CaptivePortalPauseMinutes = null,
+    string? LogoutPassword = null,
+    string? DisablePassword = null);
 
 /// <summary>Failure modes when no edge answers.</summary>
 public static class FailModes

@@ -74,7 +74,7 @@ public sealed record PolicyCriteria
 }
 
 /// <summary>Days of the week and a daily window, in one time zone (IANA id, default UTC).</summary>
-public sealed record PolicySchedule(IReadOnlyList<string> Days, string From, string To, string? TimeZone);
+public sealed record PolicySchedule(IReadOnlyList<string> Days, string From, string To, string? TimeZone = null);
 
 /// <summary>One rule as written by an admin (import, create); its place in the list is its order.</summary>
 public sealed record PolicyRuleSpec
