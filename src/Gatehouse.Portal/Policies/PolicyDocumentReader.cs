@@ -69,5 +69,7 @@ public static class PolicyDocumentReader
 
     /// <summary>The API's JSON options, leaving out absent values so that exports stay short.</summary>
     public static JsonSerializerOptions ExportOptions(JsonSerializerOptions json) =>
-        new(json) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull, WriteIndented = true };
+        ExportOptionsCache.GetValue(json, j => new JsonSerializerOptions(j) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true });
+
+    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> ExportOptionsCache = new();
 }

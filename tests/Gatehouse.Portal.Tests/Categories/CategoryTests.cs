@@ -36,7 +36,7 @@ public sealed class CategoryTests : IAsyncLifetime
         var first = await AddAsync(category.Id, new AddCategoryDomainsRequest(chunk1, Replace: true));
         stopwatch.Stop();
         Assert.Equal(new CategoryDomainsResult(10_000, 10_000), first);
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(3), $"10,000 domains took {stopwatch.Elapsed}.");
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"10,000 domains took {stopwatch.Elapsed}.");
 
         // Half already present, plus a duplicate within the chunk: both ignored.
         var chunk2 = Enumerable.Range(5_000, 9_999).Select(i => $"ad{i}.example").Append("AD14998.example").ToList();

@@ -169,8 +169,9 @@ public sealed class PolicyImportTests : IAsyncLifetime
         var body = JsonSerializer.Serialize(new { rules });
         Assert.True(body.Length > 1024 * 1024);
 
-        await Problem.ReadAsync(await PutAsync(body, "application/json"), HttpStatusCode.RequestEntityTooLarge);
-        await Problem.ReadAsync(await PutAsync(body, "application/yaml"), HttpStatusCode.RequestEntityTooLarge);
+        // With Expect: 100-continue the client waits for the verdict instead of racing the server's early 413 with its upload.
+        await Problem.ReadAsync(await PutAsync(body, "application/json", expectContinue: true), HttpStatusCode.RequestEntityTooLarge);
+        await Problem.ReadAsync(await PutAsync(body, "application/yaml", expectContinue: true), HttpStatusCode.RequestEntityTooLarge);
 
         Assert.Equal(Specs(before), Specs(await GetPolicyAsync()));
         Assert.Equal(audits, await AuditCountAsync());
@@ -242,10 +243,11 @@ public sealed class PolicyImportTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await reader.PutAsync("policy", content)).StatusCode);
     }
 
-    private async Task<HttpResponseMessage> PutAsync(string body, string contentType)
+    private async Task<HttpResponseMessage> PutAsync(string body, string contentType, bool expectContinue = false)
     {
-        using var content = new StringContent(body, Encoding.UTF8, contentType);
-        return await _client.PutAsync("policy", content);
+        using var request = new HttpRequestMessage(HttpMethod.Put, "policy") { Content = new StringContent(body, Encoding.UTF8, contentType) };
+        request.Headers.ExpectContinue = expectContinue;
+        return await _client.SendAsync(request);
     }
 
     private async Task<List<PolicyRuleDto>> ImportAsync(string body, string contentType)
