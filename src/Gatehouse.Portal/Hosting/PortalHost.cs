@@ -4,13 +4,17 @@ using System.Text.Json.Serialization;
 using Gatehouse.Observability;
 using Gatehouse.Portal.Admins;
 using Gatehouse.Portal.Api;
+using Gatehouse.Portal.AppSegments;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Categories;
 using Gatehouse.Portal.Config;
 using Gatehouse.Portal.Connectors;
 using Gatehouse.Portal.Devices;
 using Gatehouse.Portal.Edges;
 using Gatehouse.Portal.Enrollment;
+using Gatehouse.Portal.Policies;
+using Gatehouse.Portal.Profiles;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
 using Gatehouse.Portal.Users;
@@ -123,6 +127,11 @@ public static class PortalHost
         services.AddScoped<Caller>();
         services.AddScoped<AuditLog>();
         services.AddScoped<TenantProvisioner>();
+        services.AddSingleton<IBundleContributor, PolicyBundleContributor>();
+        services.AddSingleton<IBundleContributor, CategoryBundleContributor>();
+        services.AddSingleton<IBundleContributor, AppSegmentBundleContributor>();
+        services.AddSingleton<IBundleContributor, ProfileBundleContributor>();
+        services.AddSingleton<IBundleContributor, UserBundleContributor>();
 
         services.AddAuthentication(AdminAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
@@ -191,6 +200,10 @@ public static class PortalHost
         api.MapEdges();
         api.MapConnectors();
         api.MapConfig();
+        api.MapPolicies();
+        api.MapCategories();
+        api.MapAppSegments();
+        api.MapProfiles();
     }
 
     private static async Task<IResult> HealthAsync(PortalDbContext db, StorageOptions storage, CancellationToken ct)

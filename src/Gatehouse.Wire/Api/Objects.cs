@@ -7,7 +7,7 @@ public sealed record UrlCategoryDto(Guid Id, string Name, string Description, st
 public sealed record CreateUrlCategoryRequest(string Name, string? Description = null, string? Source = null, IReadOnlyList<string>? Domains = null);
 
 /// <summary>Adds domains to a category in one chunk; <see cref="Replace"/> first empties it.</summary>
-public sealed record AddCategoryDomainsRequest(IReadOnlyList<string> Domains, bool Replace);
+public sealed record AddCategoryDomainsRequest(IReadOnlyList<string> Domains, bool Replace = false);
 
 /// <summary>How many domains a change added and how many the category holds now.</summary>
 public sealed record CategoryDomainsResult(int Added, long DomainCount);
@@ -24,7 +24,7 @@ public sealed record AppSegmentDto(
     Guid? SegmentGroupId,
     IReadOnlyList<Guid> ConnectorGroupIds);
 
-/// <summary>Creates or replaces an app segment.</summary>
+/// <summary>Creates or replaces an app segment. Optional fields may be left out; ports are required (a missing list is refused as <c>ports</c>).</summary>
 public sealed record AppSegmentRequest(
     string Name,
     string? Description = null,
@@ -90,7 +90,7 @@ public sealed record AppProfileDto(
     bool HasLogoutPassword,
     bool HasDisablePassword);
 
-/// <summary>Creates or replaces an app profile. Passwords are hashed; null keeps the current one, "" removes it.</summary>
+/// <summary>Creates or replaces an app profile; fields other than the name and fail mode may be left out. Passwords are hashed; null keeps the current one, "" removes it.</summary>
 public sealed record AppProfileRequest(
     string Name,
     int? Priority = null,

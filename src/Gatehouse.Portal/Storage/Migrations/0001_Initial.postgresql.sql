@@ -71,6 +71,17 @@ CREATE TABLE "Connector" (
 );
 
 
+CREATE TABLE "ConnectorGroups" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Description" character varying(1000) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_ConnectorGroups" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_ConnectorGroups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "Edge" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
@@ -89,6 +100,19 @@ CREATE TABLE "Edge" (
 );
 
 
+CREATE TABLE "ForwardingProfiles" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Trusted" character varying(16) NOT NULL,
+    "Untrusted" character varying(16) NOT NULL,
+    "Vpn" character varying(16) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_ForwardingProfiles" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_ForwardingProfiles_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "Groups" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
@@ -97,6 +121,21 @@ CREATE TABLE "Groups" (
     "CreatedAt" timestamp with time zone NOT NULL,
     CONSTRAINT "PK_Groups" PRIMARY KEY ("Id"),
     CONSTRAINT "FK_Groups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "PolicyRules" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Order" integer NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Action" character varying(16) NOT NULL,
+    "Enabled" boolean NOT NULL,
+    "Description" character varying(1000) NOT NULL,
+    "Criteria" text NOT NULL,
+    "Inspect" text NOT NULL,
+    CONSTRAINT "PK_PolicyRules" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_PolicyRules_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -114,6 +153,30 @@ CREATE TABLE "ProvisioningKey" (
     "Revoked" boolean NOT NULL,
     CONSTRAINT "PK_ProvisioningKey" PRIMARY KEY ("Id"),
     CONSTRAINT "FK_ProvisioningKey_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "SegmentGroups" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Description" character varying(1000) NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_SegmentGroups" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_SegmentGroups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "UrlCategories" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Description" character varying(1000) NOT NULL,
+    "Source" character varying(16) NOT NULL,
+    "DomainCount" bigint NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_UrlCategories" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_UrlCategories_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -155,6 +218,53 @@ CREATE TABLE "ApiTokens" (
     "Revoked" boolean NOT NULL,
     CONSTRAINT "PK_ApiTokens" PRIMARY KEY ("Id"),
     CONSTRAINT "FK_ApiTokens_Admins_AdminId" FOREIGN KEY ("AdminId") REFERENCES "Admins" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AppProfiles" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Priority" integer NOT NULL,
+    "GroupIds" text NOT NULL,
+    "FailMode" character varying(16) NOT NULL,
+    "TrustedNetwork" text NOT NULL,
+    "ForwardingProfileId" uuid,
+    "CaptivePortalPauseMinutes" integer NOT NULL,
+    "LogoutPasswordHash" text,
+    "DisablePasswordHash" text,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_AppProfiles" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_AppProfiles_ForwardingProfiles_ForwardingProfileId" FOREIGN KEY ("ForwardingProfileId") REFERENCES "ForwardingProfiles" ("Id") ON DELETE RESTRICT,
+    CONSTRAINT "FK_AppProfiles_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AppSegments" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "Description" character varying(1000) NOT NULL,
+    "Enabled" boolean NOT NULL,
+    "Domains" text NOT NULL,
+    "Cidrs" text NOT NULL,
+    "Ports" text NOT NULL,
+    "SegmentGroupId" uuid,
+    "ConnectorGroupIds" text NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_AppSegments" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_AppSegments_SegmentGroups_SegmentGroupId" FOREIGN KEY ("SegmentGroupId") REFERENCES "SegmentGroups" ("Id") ON DELETE RESTRICT,
+    CONSTRAINT "FK_AppSegments_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "CategoryDomains" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "CategoryId" uuid NOT NULL,
+    "Domain" character varying(253) NOT NULL,
+    CONSTRAINT "PK_CategoryDomains" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_CategoryDomains_UrlCategories_CategoryId" FOREIGN KEY ("CategoryId") REFERENCES "UrlCategories" ("Id") ON DELETE CASCADE
 );
 
 
@@ -226,7 +336,25 @@ CREATE INDEX "IX_ApiTokens_TenantId_AdminId" ON "ApiTokens" ("TenantId", "AdminI
 CREATE UNIQUE INDEX "IX_ApiTokens_TokenHash" ON "ApiTokens" ("TokenHash");
 
 
+CREATE INDEX "IX_AppProfiles_ForwardingProfileId" ON "AppProfiles" ("ForwardingProfileId");
+
+
+CREATE UNIQUE INDEX "IX_AppProfiles_TenantId_Name" ON "AppProfiles" ("TenantId", "Name");
+
+
+CREATE INDEX "IX_AppSegments_SegmentGroupId" ON "AppSegments" ("SegmentGroupId");
+
+
+CREATE UNIQUE INDEX "IX_AppSegments_TenantId_Name" ON "AppSegments" ("TenantId", "Name");
+
+
 CREATE INDEX "IX_AuditLog_TenantId_Id" ON "AuditLog" ("TenantId", "Id");
+
+
+CREATE UNIQUE INDEX "IX_CategoryDomains_CategoryId_Domain" ON "CategoryDomains" ("CategoryId", "Domain");
+
+
+CREATE INDEX "IX_CategoryDomains_TenantId_Domain" ON "CategoryDomains" ("TenantId", "Domain");
 
 
 CREATE UNIQUE INDEX "IX_ConfigBundle_TenantId_Consumer" ON "ConfigBundle" ("TenantId", "Consumer");
@@ -236,6 +364,9 @@ CREATE INDEX "IX_Connector_TenantId_ConnectorGroupId" ON "Connector" ("TenantId"
 
 
 CREATE INDEX "IX_Connector_TenantId_Status" ON "Connector" ("TenantId", "Status");
+
+
+CREATE UNIQUE INDEX "IX_ConnectorGroups_TenantId_Name" ON "ConnectorGroups" ("TenantId", "Name");
 
 
 CREATE INDEX "IX_Device_TenantId_Status" ON "Device" ("TenantId", "Status");
@@ -259,10 +390,19 @@ CREATE UNIQUE INDEX "IX_EnrollmentToken_TokenHash" ON "EnrollmentToken" ("TokenH
 CREATE INDEX "IX_EnrollmentToken_UserId" ON "EnrollmentToken" ("UserId");
 
 
+CREATE UNIQUE INDEX "IX_ForwardingProfiles_TenantId_Name" ON "ForwardingProfiles" ("TenantId", "Name");
+
+
 CREATE INDEX "IX_GroupMemberships_GroupId" ON "GroupMemberships" ("GroupId");
 
 
 CREATE UNIQUE INDEX "IX_Groups_TenantId_Name" ON "Groups" ("TenantId", "Name");
+
+
+CREATE UNIQUE INDEX "IX_PolicyRules_TenantId_Name" ON "PolicyRules" ("TenantId", "Name");
+
+
+CREATE INDEX "IX_PolicyRules_TenantId_Order" ON "PolicyRules" ("TenantId", "Order");
 
 
 CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash");
@@ -271,7 +411,13 @@ CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash"
 CREATE INDEX "IX_ProvisioningKey_TenantId" ON "ProvisioningKey" ("TenantId");
 
 
+CREATE UNIQUE INDEX "IX_SegmentGroups_TenantId_Name" ON "SegmentGroups" ("TenantId", "Name");
+
+
 CREATE UNIQUE INDEX "IX_Tenants_Name" ON "Tenants" ("Name");
+
+
+CREATE UNIQUE INDEX "IX_UrlCategories_TenantId_Name" ON "UrlCategories" ("TenantId", "Name");
 
 
 CREATE UNIQUE INDEX "IX_Users_TenantId_Email" ON "Users" ("TenantId", "Email");

@@ -66,6 +66,16 @@ CREATE TABLE "Connector" (
 );
 
 
+CREATE TABLE "ConnectorGroups" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_ConnectorGroups" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Description" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    CONSTRAINT "FK_ConnectorGroups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "Edge" (
     "Id" TEXT NOT NULL CONSTRAINT "PK_Edge" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
@@ -83,6 +93,18 @@ CREATE TABLE "Edge" (
 );
 
 
+CREATE TABLE "ForwardingProfiles" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_ForwardingProfiles" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Trusted" TEXT NOT NULL,
+    "Untrusted" TEXT NOT NULL,
+    "Vpn" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    CONSTRAINT "FK_ForwardingProfiles_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
 CREATE TABLE "Groups" (
     "Id" TEXT NOT NULL CONSTRAINT "PK_Groups" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
@@ -90,6 +112,20 @@ CREATE TABLE "Groups" (
     "Description" TEXT NOT NULL,
     "CreatedAt" INTEGER NOT NULL,
     CONSTRAINT "FK_Groups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "PolicyRules" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_PolicyRules" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Order" INTEGER NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Action" TEXT NOT NULL,
+    "Enabled" INTEGER NOT NULL,
+    "Description" TEXT NOT NULL,
+    "Criteria" TEXT NOT NULL,
+    "Inspect" TEXT NOT NULL,
+    CONSTRAINT "FK_PolicyRules_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -106,6 +142,28 @@ CREATE TABLE "ProvisioningKey" (
     "UseCount" INTEGER NOT NULL,
     "Revoked" INTEGER NOT NULL,
     CONSTRAINT "FK_ProvisioningKey_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "SegmentGroups" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_SegmentGroups" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Description" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    CONSTRAINT "FK_SegmentGroups_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "UrlCategories" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_UrlCategories" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Description" TEXT NOT NULL,
+    "Source" TEXT NOT NULL,
+    "DomainCount" INTEGER NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    CONSTRAINT "FK_UrlCategories_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -144,6 +202,50 @@ CREATE TABLE "ApiTokens" (
     "LastUsedAt" INTEGER NULL,
     "Revoked" INTEGER NOT NULL,
     CONSTRAINT "FK_ApiTokens_Admins_AdminId" FOREIGN KEY ("AdminId") REFERENCES "Admins" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AppProfiles" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_AppProfiles" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Priority" INTEGER NOT NULL,
+    "GroupIds" TEXT NOT NULL,
+    "FailMode" TEXT NOT NULL,
+    "TrustedNetwork" TEXT NOT NULL,
+    "ForwardingProfileId" TEXT NULL,
+    "CaptivePortalPauseMinutes" INTEGER NOT NULL,
+    "LogoutPasswordHash" TEXT NULL,
+    "DisablePasswordHash" TEXT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    CONSTRAINT "FK_AppProfiles_ForwardingProfiles_ForwardingProfileId" FOREIGN KEY ("ForwardingProfileId") REFERENCES "ForwardingProfiles" ("Id") ON DELETE RESTRICT,
+    CONSTRAINT "FK_AppProfiles_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AppSegments" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_AppSegments" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Description" TEXT NOT NULL,
+    "Enabled" INTEGER NOT NULL,
+    "Domains" TEXT NOT NULL,
+    "Cidrs" TEXT NOT NULL,
+    "Ports" TEXT NOT NULL,
+    "SegmentGroupId" TEXT NULL,
+    "ConnectorGroupIds" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    CONSTRAINT "FK_AppSegments_SegmentGroups_SegmentGroupId" FOREIGN KEY ("SegmentGroupId") REFERENCES "SegmentGroups" ("Id") ON DELETE RESTRICT,
+    CONSTRAINT "FK_AppSegments_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "CategoryDomains" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_CategoryDomains" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "CategoryId" TEXT NOT NULL,
+    "Domain" TEXT NOT NULL,
+    CONSTRAINT "FK_CategoryDomains_UrlCategories_CategoryId" FOREIGN KEY ("CategoryId") REFERENCES "UrlCategories" ("Id") ON DELETE CASCADE
 );
 
 
@@ -213,7 +315,25 @@ CREATE INDEX "IX_ApiTokens_TenantId_AdminId" ON "ApiTokens" ("TenantId", "AdminI
 CREATE UNIQUE INDEX "IX_ApiTokens_TokenHash" ON "ApiTokens" ("TokenHash");
 
 
+CREATE INDEX "IX_AppProfiles_ForwardingProfileId" ON "AppProfiles" ("ForwardingProfileId");
+
+
+CREATE UNIQUE INDEX "IX_AppProfiles_TenantId_Name" ON "AppProfiles" ("TenantId", "Name");
+
+
+CREATE INDEX "IX_AppSegments_SegmentGroupId" ON "AppSegments" ("SegmentGroupId");
+
+
+CREATE UNIQUE INDEX "IX_AppSegments_TenantId_Name" ON "AppSegments" ("TenantId", "Name");
+
+
 CREATE INDEX "IX_AuditLog_TenantId_Id" ON "AuditLog" ("TenantId", "Id");
+
+
+CREATE UNIQUE INDEX "IX_CategoryDomains_CategoryId_Domain" ON "CategoryDomains" ("CategoryId", "Domain");
+
+
+CREATE INDEX "IX_CategoryDomains_TenantId_Domain" ON "CategoryDomains" ("TenantId", "Domain");
 
 
 CREATE UNIQUE INDEX "IX_ConfigBundle_TenantId_Consumer" ON "ConfigBundle" ("TenantId", "Consumer");
@@ -223,6 +343,9 @@ CREATE INDEX "IX_Connector_TenantId_ConnectorGroupId" ON "Connector" ("TenantId"
 
 
 CREATE INDEX "IX_Connector_TenantId_Status" ON "Connector" ("TenantId", "Status");
+
+
+CREATE UNIQUE INDEX "IX_ConnectorGroups_TenantId_Name" ON "ConnectorGroups" ("TenantId", "Name");
 
 
 CREATE INDEX "IX_Device_TenantId_Status" ON "Device" ("TenantId", "Status");
@@ -246,10 +369,19 @@ CREATE UNIQUE INDEX "IX_EnrollmentToken_TokenHash" ON "EnrollmentToken" ("TokenH
 CREATE INDEX "IX_EnrollmentToken_UserId" ON "EnrollmentToken" ("UserId");
 
 
+CREATE UNIQUE INDEX "IX_ForwardingProfiles_TenantId_Name" ON "ForwardingProfiles" ("TenantId", "Name");
+
+
 CREATE INDEX "IX_GroupMemberships_GroupId" ON "GroupMemberships" ("GroupId");
 
 
 CREATE UNIQUE INDEX "IX_Groups_TenantId_Name" ON "Groups" ("TenantId", "Name");
+
+
+CREATE UNIQUE INDEX "IX_PolicyRules_TenantId_Name" ON "PolicyRules" ("TenantId", "Name");
+
+
+CREATE INDEX "IX_PolicyRules_TenantId_Order" ON "PolicyRules" ("TenantId", "Order");
 
 
 CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash");
@@ -258,7 +390,13 @@ CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash"
 CREATE INDEX "IX_ProvisioningKey_TenantId" ON "ProvisioningKey" ("TenantId");
 
 
+CREATE UNIQUE INDEX "IX_SegmentGroups_TenantId_Name" ON "SegmentGroups" ("TenantId", "Name");
+
+
 CREATE UNIQUE INDEX "IX_Tenants_Name" ON "Tenants" ("Name");
+
+
+CREATE UNIQUE INDEX "IX_UrlCategories_TenantId_Name" ON "UrlCategories" ("TenantId", "Name");
 
 
 CREATE UNIQUE INDEX "IX_Users_TenantId_Email" ON "Users" ("TenantId", "Email");

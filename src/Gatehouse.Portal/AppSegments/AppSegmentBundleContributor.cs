@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Portal.Config;
+using Gatehouse.Portal.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Portal.AppSegments;
+
+/// <summary>
+/// Gives every consumer the enabled app segments as <c>appSegments</c>, ordered by name: the edge
+/// with segment group and connector groups (to match rules and broker flows), the agent with
+/// what it needs to hand out synthetic addresses, the connector with the groups that serve each.
+/// </summary>
+public sealed class AppSegmentBundleContributor : IBundleContributor
+{
+    /// <inheritdoc />
+    public async Task ContributeAsync(PortalDbContext db, Guid tenantId, string consumer, JsonObject body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(body);
+        if (consumer is not ("edge" or "agent" or "connector"))
+        {
+            return;
+        }
+
+        var segments = await db.Set<AppSegment>().IgnoreQueryFilters().AsNoTracking()
+            .Where(s => s.TenantId == tenantId && s.Enabled)
+            .ToListAsync(cancellationToken);
+        var groups = await db.Set<SegmentGroup>().IgnoreQueryFilters().AsNoTracking()
+            .Where(g => g.TenantId == tenantId)
+            .ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
+
+        var result = new JsonArray();
+        foreach (var segment in segments.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            var item = new JsonObject
+            {
+                ["name"] = segment.Name,
+                ["domains"] = Strings(segment.Domains),
+                ["cidrs"] = Strings(segment.Cidrs),
+                ["ports"] = Strings(segment.Ports),
+            };
+            if (consumer == "edge")
+            {
+                item["segmentGroup"] = segment.SegmentGroupId is { } g && groups.TryGetValue(g, out var name) ? name : null;
+            }
+
+            if (consumer is "edge" or "connector")
+            {
+                item["connectorGroupIds"] = Strings(segment.ConnectorGroupIds.Select(id => id.ToString()).Order(StringComparer.Ordinal));
+            }
+
+            result.Add(item);
+        }
+
+        body["appSegments"] = result;
+    }
+
+    private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => JsonValue.Create(v))]);
+}
