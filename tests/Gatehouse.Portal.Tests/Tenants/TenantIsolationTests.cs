@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
@@ -17,6 +18,8 @@ namespace Gatehouse.Portal.Tests.Tenants;
 /// </summary>
 public sealed class TenantIsolationTests
 {
+    private static readonly PolicyRuleSpec SampleRule = new() { Name = "b-rule", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["blocked.b.example"] } };
+
     /// <summary>Makes one object of a kind in tenant B (through B's owner) and returns its id.</summary>
     private delegate Task<string> Seed(PortalServer portal, HttpClient tenantB);
 
@@ -27,6 +30,13 @@ public sealed class TenantIsolationTests
         ["tokens"] = async (_, b) => (await Created<CreateApiTokenResponse>(b, "tokens", new CreateApiTokenRequest("b-token", [TokenScopes.Read], 1))).ApiToken.Id.ToString(),
         ["users"] = async (_, b) => (await Created<UserDto>(b, "users", new CreateUserRequest("bob@tenant-b.example", "Bob", null))).Id.ToString(),
         ["groups"] = async (_, b) => (await Created<GroupDto>(b, "groups", new CreateGroupRequest("b-group", null))).Id.ToString(),
+        ["rules"] = async (_, b) => (await Created<PolicyRuleDto>(b, "policy/rules", SampleRule)).Id.ToString(),
+        ["categories"] = async (_, b) => (await Created<UrlCategoryDto>(b, "categories", new CreateUrlCategoryRequest("b-category", Domains: ["casino.b.example"]))).Id.ToString(),
+        ["app-segments"] = async (_, b) => (await Created<AppSegmentDto>(b, "app-segments", new AppSegmentRequest("b-app", Domains: ["app.b.internal"], Ports: ["443"]))).Id.ToString(),
+        ["segment-groups"] = async (_, b) => (await Created<SegmentGroupDto>(b, "segment-groups", new NamedObjectRequest("b-segments"))).Id.ToString(),
+        ["connector-groups"] = async (_, b) => (await Created<ConnectorGroupDto>(b, "connector-groups", new NamedObjectRequest("b-connectors"))).Id.ToString(),
+        ["forwarding-profiles"] = async (_, b) => (await Created<ForwardingProfileDto>(b, "forwarding-profiles", new ForwardingProfileRequest("b-forwarding", "none", "tunnel", "tunnel"))).Id.ToString(),
+        ["app-profiles"] = async (_, b) => (await Created<AppProfileDto>(b, "app-profiles", new AppProfileRequest("b-profile", FailMode: "open"))).Id.ToString(),
         ["enrollment-tokens"] = async (_, b) => (await Created<CreateEnrollmentTokenResponse>(b, "enrollment-tokens", new CreateEnrollmentTokenRequest("b"))).EnrollmentToken.Id.ToString(),
         ["provisioning-keys"] = async (_, b) => (await Created<CreateProvisioningKeyResponse>(b, "provisioning-keys", new CreateProvisioningKeyRequest("b", ProvisioningKinds.Edge))).ProvisioningKey.Id.ToString(),
         ["devices"] = async (portal, b) =>
@@ -52,6 +62,12 @@ public sealed class TenantIsolationTests
     {
         [typeof(UpdateUserRequest)] = new UpdateUserRequest("Changed by A", true, []),
         [typeof(UpdateGroupRequest)] = new UpdateGroupRequest("changed-by-a", "A was here"),
+        [typeof(PolicyRuleSpec)] = SampleRule with { Name = "changed-by-a", Action = PolicyActions.Allow },
+        [typeof(AddCategoryDomainsRequest)] = new AddCategoryDomainsRequest(["a.example"], Replace: true),
+        [typeof(AppSegmentRequest)] = new AppSegmentRequest("changed-by-a", Domains: ["a.example"], Ports: ["80"]),
+        [typeof(NamedObjectRequest)] = new NamedObjectRequest("changed-by-a"),
+        [typeof(ForwardingProfileRequest)] = new ForwardingProfileRequest("changed-by-a", "tunnel", "none", "none"),
+        [typeof(AppProfileRequest)] = new AppProfileRequest("changed-by-a", FailMode: "closed"),
     };
 
     [Fact]
@@ -160,7 +176,7 @@ public sealed class TenantIsolationTests
     private static async Task<T> Created<T>(HttpClient client, string path, object body)
     {
         var response = await client.PostAsJsonAsync(path, body, PortalServer.Json);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"Seeding {path} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, $"Seeding {path} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync<T>(PortalServer.Json))!;
     }
 }
