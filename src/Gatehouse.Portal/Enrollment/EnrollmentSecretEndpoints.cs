@@ -85,7 +85,6 @@ internal static class EnrollmentSecretEndpoints
     {
         var name = Validate.Name(request.Name, "name");
         var kind = Validate.OneOf(request.Kind, "kind", ProvisioningKinds.All);
-        // Existence of the connector group is not checked here yet: connector groups are another branch's concept.
         var groupId = kind switch
         {
             ProvisioningKinds.Connector => request.ConnectorGroupId is { } g && g != Guid.Empty
@@ -95,6 +94,11 @@ internal static class EnrollmentSecretEndpoints
                 ? (Guid?)null
                 : throw PortalException.Invalid("connectorGroupId", "Only connector provisioning keys name a connector group."),
         };
+        if (groupId is { } connectorGroup && !await db.Set<AppSegments.ConnectorGroup>().AnyAsync(g => g.Id == connectorGroup, ct))
+        {
+            throw PortalException.Invalid("connectorGroupId", $"No connector group {connectorGroup} exists.");
+        }
+
         var days = request.ExpiresInDays ?? EnrollmentLimits.DefaultKeyDays;
         if (days is < 1 or > EnrollmentLimits.MaxKeyDays)
         {

@@ -28,7 +28,8 @@ public sealed class ServiceEnrollmentTests : IAsyncLifetime
     [Fact]
     public async Task Connector_enrolls_into_the_key_group_and_fetches_the_connector_bundle()
     {
-        var group = Guid.CreateVersion7();
+        var group = (await (await _admin.PostAsJsonAsync("connector-groups", new NamedObjectRequest("datacenter"), PortalServer.Json))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<ConnectorGroupDto>(PortalServer.Json))!.Id;
         var key = await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Connector, group);
         using var csrKey = CertificateSigningRequests.CreateKey();
         using var anonymous = _portal.CreateClient();
@@ -61,6 +62,10 @@ public sealed class ServiceEnrollmentTests : IAsyncLifetime
         var noGroup = await _admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest("k", ProvisioningKinds.Connector, null, null, null), PortalServer.Json);
         Assert.Equal(HttpStatusCode.BadRequest, noGroup.StatusCode);
         Assert.Equal("connectorGroupId", (string?)JsonNode.Parse(await noGroup.Content.ReadAsStringAsync())!["field"]);
+
+        var unknownGroup = await _admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest("k", ProvisioningKinds.Connector, Guid.NewGuid()), PortalServer.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, unknownGroup.StatusCode);
+        Assert.Equal("connectorGroupId", (string?)JsonNode.Parse(await unknownGroup.Content.ReadAsStringAsync())!["field"]);
     }
 
     [Fact]

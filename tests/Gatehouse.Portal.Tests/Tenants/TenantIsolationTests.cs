@@ -51,7 +51,8 @@ public sealed class TenantIsolationTests
         },
         ["connectors"] = async (portal, b) =>
         {
-            var key = await Enrollee.CreateProvisioningKeyAsync(b, ProvisioningKinds.Connector, Guid.NewGuid());
+            var group = await Created<ConnectorGroupDto>(b, "connector-groups", new NamedObjectRequest("b-connector-home"));
+            var key = await Enrollee.CreateProvisioningKeyAsync(b, ProvisioningKinds.Connector, group.Id);
             using var connector = await Enrollee.EnrollConnectorAsync(portal, key);
             return connector.Response.SubjectId.ToString();
         },
