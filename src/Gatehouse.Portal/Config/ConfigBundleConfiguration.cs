@@ -8,6 +8,7 @@ internal sealed class ConfigBundleConfiguration : IEntityTypeConfiguration<Confi
 {
     public void Configure(EntityTypeBuilder<ConfigBundle> builder)
     {
+        builder.ToTable("ConfigBundles");
         builder.Property(b => b.Consumer).HasMaxLength(16);
         builder.Property(b => b.BodySha256).HasMaxLength(64);
         builder.HasIndex(b => new { b.TenantId, b.Consumer }).IsUnique();

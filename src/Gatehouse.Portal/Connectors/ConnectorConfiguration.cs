@@ -8,6 +8,7 @@ internal sealed class ConnectorConfiguration : IEntityTypeConfiguration<Connecto
 {
     public void Configure(EntityTypeBuilder<Connector> builder)
     {
+        builder.ToTable("Connectors");
         builder.Property(c => c.Name).HasMaxLength(100);
         builder.Property(c => c.Status).HasMaxLength(16);
         builder.Property(c => c.CertificateSerial).HasMaxLength(64);

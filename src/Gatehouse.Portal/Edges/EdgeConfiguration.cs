@@ -8,6 +8,7 @@ internal sealed class EdgeConfiguration : IEntityTypeConfiguration<Edge>
 {
     public void Configure(EntityTypeBuilder<Edge> builder)
     {
+        builder.ToTable("Edges");
         builder.Property(e => e.Name).HasMaxLength(100);
         builder.Property(e => e.Address).HasMaxLength(262);
         builder.Property(e => e.Status).HasMaxLength(16);

@@ -8,6 +8,7 @@ internal sealed class EnrollmentConfiguration : IEntityTypeConfiguration<Enrollm
 {
     public void Configure(EntityTypeBuilder<EnrollmentToken> builder)
     {
+        builder.ToTable("EnrollmentTokens");
         builder.Property(t => t.Description).HasMaxLength(1000);
         builder.Property(t => t.TokenHash).HasMaxLength(64);
         builder.HasIndex(t => t.TokenHash).IsUnique();
@@ -18,6 +19,7 @@ internal sealed class EnrollmentConfiguration : IEntityTypeConfiguration<Enrollm
 
     public void Configure(EntityTypeBuilder<ProvisioningKey> builder)
     {
+        builder.ToTable("ProvisioningKeys");
         builder.Property(k => k.Name).HasMaxLength(100);
         builder.Property(k => k.Kind).HasMaxLength(16);
         builder.Property(k => k.KeyHash).HasMaxLength(64);

@@ -26,7 +26,7 @@ public sealed class User : Storage.ITenantOwned
 }
 
 /// <summary>A user's membership of a group.</summary>
-public sealed class GroupMembership
+public sealed class GroupMembership : Storage.ITenantOwned
 {
     /// <summary>The user.</summary>
     public Guid UserId { get; set; }

@@ -57,6 +57,21 @@ public sealed class ConfigBundleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Adding_a_user_to_a_group_republishes_the_edge_bundle()
+    {
+        using var edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge));
+        using var edgeClient = edge.CreateClient(_portal);
+        var group = (await (await _admin.PostAsJsonAsync("groups", new CreateGroupRequest("finance"), PortalServer.Json)).Content.ReadFromJsonAsync<GroupDto>(PortalServer.Json))!;
+        var user = (await (await _admin.PostAsJsonAsync("users", new CreateUserRequest("carol@example.test"), PortalServer.Json)).Content.ReadFromJsonAsync<UserDto>(PortalServer.Json))!;
+        await WaitForEdgeBodyAsync(edgeClient, b => b["users"]!.AsArray().Count == 1);
+
+        (await _admin.PatchAsJsonAsync($"users/{user.Id}", new UpdateUserRequest(GroupIds: [group.Id]), PortalServer.Json)).EnsureSuccessStatusCode();
+
+        var body = await WaitForEdgeBodyAsync(edgeClient, b => b["users"]![0]!["groups"]!.AsArray().Count == 1);
+        Assert.Equal("finance", (string?)body["users"]![0]!["groups"]![0]);
+    }
+
+    [Fact]
     public async Task Long_poll_returns_soon_after_a_revocation_with_a_bundle_that_verifies_and_the_old_one_is_a_rollback()
     {
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));

@@ -40,7 +40,7 @@ CREATE TABLE "AuditLog" (
 );
 
 
-CREATE TABLE "ConfigBundle" (
+CREATE TABLE "ConfigBundles" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
     "Consumer" character varying(16) NOT NULL,
@@ -48,26 +48,8 @@ CREATE TABLE "ConfigBundle" (
     "Document" bytea NOT NULL,
     "BodySha256" character varying(64) NOT NULL,
     "CreatedAt" timestamp with time zone NOT NULL,
-    CONSTRAINT "PK_ConfigBundle" PRIMARY KEY ("Id"),
-    CONSTRAINT "FK_ConfigBundle_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
-);
-
-
-CREATE TABLE "Connector" (
-    "Id" uuid NOT NULL,
-    "TenantId" uuid NOT NULL,
-    "Name" character varying(100) NOT NULL,
-    "ConnectorGroupId" uuid NOT NULL,
-    "Status" character varying(16) NOT NULL,
-    "CertificateSerial" character varying(64) NOT NULL,
-    "CertificateThumbprint" character varying(64) NOT NULL,
-    "CertificateNotAfter" timestamp with time zone NOT NULL,
-    "ProvisioningKeyId" uuid,
-    "EnrolledAt" timestamp with time zone NOT NULL,
-    "LastSeenAt" timestamp with time zone,
-    "RevokedAt" timestamp with time zone,
-    CONSTRAINT "PK_Connector" PRIMARY KEY ("Id"),
-    CONSTRAINT "FK_Connector_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+    CONSTRAINT "PK_ConfigBundles" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_ConfigBundles_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -82,7 +64,25 @@ CREATE TABLE "ConnectorGroups" (
 );
 
 
-CREATE TABLE "Edge" (
+CREATE TABLE "Connectors" (
+    "Id" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
+    "Name" character varying(100) NOT NULL,
+    "ConnectorGroupId" uuid NOT NULL,
+    "Status" character varying(16) NOT NULL,
+    "CertificateSerial" character varying(64) NOT NULL,
+    "CertificateThumbprint" character varying(64) NOT NULL,
+    "CertificateNotAfter" timestamp with time zone NOT NULL,
+    "ProvisioningKeyId" uuid,
+    "EnrolledAt" timestamp with time zone NOT NULL,
+    "LastSeenAt" timestamp with time zone,
+    "RevokedAt" timestamp with time zone,
+    CONSTRAINT "PK_Connectors" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Connectors_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "Edges" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
     "Name" character varying(100) NOT NULL,
@@ -95,8 +95,8 @@ CREATE TABLE "Edge" (
     "EnrolledAt" timestamp with time zone NOT NULL,
     "LastSeenAt" timestamp with time zone,
     "RevokedAt" timestamp with time zone,
-    CONSTRAINT "PK_Edge" PRIMARY KEY ("Id"),
-    CONSTRAINT "FK_Edge_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+    CONSTRAINT "PK_Edges" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Edges_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -139,7 +139,7 @@ CREATE TABLE "PolicyRules" (
 );
 
 
-CREATE TABLE "ProvisioningKey" (
+CREATE TABLE "ProvisioningKeys" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
     "Name" character varying(100) NOT NULL,
@@ -151,8 +151,8 @@ CREATE TABLE "ProvisioningKey" (
     "MaxUses" integer NOT NULL,
     "UseCount" integer NOT NULL,
     "Revoked" boolean NOT NULL,
-    CONSTRAINT "PK_ProvisioningKey" PRIMARY KEY ("Id"),
-    CONSTRAINT "FK_ProvisioningKey_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+    CONSTRAINT "PK_ProvisioningKeys" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_ProvisioningKeys_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -268,7 +268,7 @@ CREATE TABLE "CategoryDomains" (
 );
 
 
-CREATE TABLE "Device" (
+CREATE TABLE "Devices" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
     "Name" character varying(200) NOT NULL,
@@ -283,13 +283,13 @@ CREATE TABLE "Device" (
     "EnrolledAt" timestamp with time zone NOT NULL,
     "LastSeenAt" timestamp with time zone,
     "RevokedAt" timestamp with time zone,
-    CONSTRAINT "PK_Device" PRIMARY KEY ("Id"),
-    CONSTRAINT "FK_Device_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
-    CONSTRAINT "FK_Device_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE SET NULL
+    CONSTRAINT "PK_Devices" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_Devices_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_Devices_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE SET NULL
 );
 
 
-CREATE TABLE "EnrollmentToken" (
+CREATE TABLE "EnrollmentTokens" (
     "Id" uuid NOT NULL,
     "TenantId" uuid NOT NULL,
     "Description" character varying(1000) NOT NULL,
@@ -300,15 +300,16 @@ CREATE TABLE "EnrollmentToken" (
     "MaxUses" integer NOT NULL,
     "UseCount" integer NOT NULL,
     "Revoked" boolean NOT NULL,
-    CONSTRAINT "PK_EnrollmentToken" PRIMARY KEY ("Id"),
-    CONSTRAINT "FK_EnrollmentToken_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
-    CONSTRAINT "FK_EnrollmentToken_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
+    CONSTRAINT "PK_EnrollmentTokens" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_EnrollmentTokens_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_EnrollmentTokens_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
 );
 
 
 CREATE TABLE "GroupMemberships" (
     "UserId" uuid NOT NULL,
     "GroupId" uuid NOT NULL,
+    "TenantId" uuid NOT NULL,
     CONSTRAINT "PK_GroupMemberships" PRIMARY KEY ("UserId", "GroupId"),
     CONSTRAINT "FK_GroupMemberships_Groups_GroupId" FOREIGN KEY ("GroupId") REFERENCES "Groups" ("Id") ON DELETE CASCADE,
     CONSTRAINT "FK_GroupMemberships_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
@@ -357,37 +358,40 @@ CREATE UNIQUE INDEX "IX_CategoryDomains_CategoryId_Domain" ON "CategoryDomains" 
 CREATE INDEX "IX_CategoryDomains_TenantId_Domain" ON "CategoryDomains" ("TenantId", "Domain");
 
 
-CREATE UNIQUE INDEX "IX_ConfigBundle_TenantId_Consumer" ON "ConfigBundle" ("TenantId", "Consumer");
-
-
-CREATE INDEX "IX_Connector_TenantId_ConnectorGroupId" ON "Connector" ("TenantId", "ConnectorGroupId");
-
-
-CREATE INDEX "IX_Connector_TenantId_Status" ON "Connector" ("TenantId", "Status");
+CREATE UNIQUE INDEX "IX_ConfigBundles_TenantId_Consumer" ON "ConfigBundles" ("TenantId", "Consumer");
 
 
 CREATE UNIQUE INDEX "IX_ConnectorGroups_TenantId_Name" ON "ConnectorGroups" ("TenantId", "Name");
 
 
-CREATE INDEX "IX_Device_TenantId_Status" ON "Device" ("TenantId", "Status");
+CREATE INDEX "IX_Connectors_TenantId_ConnectorGroupId" ON "Connectors" ("TenantId", "ConnectorGroupId");
 
 
-CREATE INDEX "IX_Device_TenantId_UserId" ON "Device" ("TenantId", "UserId");
+CREATE INDEX "IX_Connectors_TenantId_Status" ON "Connectors" ("TenantId", "Status");
 
 
-CREATE INDEX "IX_Device_UserId" ON "Device" ("UserId");
+CREATE INDEX "IX_Devices_TenantId_Id" ON "Devices" ("TenantId", "Id");
 
 
-CREATE INDEX "IX_Edge_TenantId_Status" ON "Edge" ("TenantId", "Status");
+CREATE INDEX "IX_Devices_TenantId_Status" ON "Devices" ("TenantId", "Status");
 
 
-CREATE INDEX "IX_EnrollmentToken_TenantId" ON "EnrollmentToken" ("TenantId");
+CREATE INDEX "IX_Devices_TenantId_UserId" ON "Devices" ("TenantId", "UserId");
 
 
-CREATE UNIQUE INDEX "IX_EnrollmentToken_TokenHash" ON "EnrollmentToken" ("TokenHash");
+CREATE INDEX "IX_Devices_UserId" ON "Devices" ("UserId");
 
 
-CREATE INDEX "IX_EnrollmentToken_UserId" ON "EnrollmentToken" ("UserId");
+CREATE INDEX "IX_Edges_TenantId_Status" ON "Edges" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_EnrollmentTokens_TenantId" ON "EnrollmentTokens" ("TenantId");
+
+
+CREATE UNIQUE INDEX "IX_EnrollmentTokens_TokenHash" ON "EnrollmentTokens" ("TokenHash");
+
+
+CREATE INDEX "IX_EnrollmentTokens_UserId" ON "EnrollmentTokens" ("UserId");
 
 
 CREATE UNIQUE INDEX "IX_ForwardingProfiles_TenantId_Name" ON "ForwardingProfiles" ("TenantId", "Name");
@@ -405,10 +409,10 @@ CREATE UNIQUE INDEX "IX_PolicyRules_TenantId_Name" ON "PolicyRules" ("TenantId",
 CREATE INDEX "IX_PolicyRules_TenantId_Order" ON "PolicyRules" ("TenantId", "Order");
 
 
-CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash");
+CREATE UNIQUE INDEX "IX_ProvisioningKeys_KeyHash" ON "ProvisioningKeys" ("KeyHash");
 
 
-CREATE INDEX "IX_ProvisioningKey_TenantId" ON "ProvisioningKey" ("TenantId");
+CREATE INDEX "IX_ProvisioningKeys_TenantId" ON "ProvisioningKeys" ("TenantId");
 
 
 CREATE UNIQUE INDEX "IX_SegmentGroups_TenantId_Name" ON "SegmentGroups" ("TenantId", "Name");

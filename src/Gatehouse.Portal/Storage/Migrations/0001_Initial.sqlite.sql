@@ -37,32 +37,15 @@ CREATE TABLE "AuditLog" (
 );
 
 
-CREATE TABLE "ConfigBundle" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_ConfigBundle" PRIMARY KEY,
+CREATE TABLE "ConfigBundles" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_ConfigBundles" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
     "Consumer" TEXT NOT NULL,
     "Version" INTEGER NOT NULL,
     "Document" BLOB NOT NULL,
     "BodySha256" TEXT NOT NULL,
     "CreatedAt" INTEGER NOT NULL,
-    CONSTRAINT "FK_ConfigBundle_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
-);
-
-
-CREATE TABLE "Connector" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Connector" PRIMARY KEY,
-    "TenantId" TEXT NOT NULL,
-    "Name" TEXT NOT NULL,
-    "ConnectorGroupId" TEXT NOT NULL,
-    "Status" TEXT NOT NULL,
-    "CertificateSerial" TEXT NOT NULL,
-    "CertificateThumbprint" TEXT NOT NULL,
-    "CertificateNotAfter" INTEGER NOT NULL,
-    "ProvisioningKeyId" TEXT NULL,
-    "EnrolledAt" INTEGER NOT NULL,
-    "LastSeenAt" INTEGER NULL,
-    "RevokedAt" INTEGER NULL,
-    CONSTRAINT "FK_Connector_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+    CONSTRAINT "FK_ConfigBundles_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -76,8 +59,25 @@ CREATE TABLE "ConnectorGroups" (
 );
 
 
-CREATE TABLE "Edge" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Edge" PRIMARY KEY,
+CREATE TABLE "Connectors" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Connectors" PRIMARY KEY,
+    "TenantId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "ConnectorGroupId" TEXT NOT NULL,
+    "Status" TEXT NOT NULL,
+    "CertificateSerial" TEXT NOT NULL,
+    "CertificateThumbprint" TEXT NOT NULL,
+    "CertificateNotAfter" INTEGER NOT NULL,
+    "ProvisioningKeyId" TEXT NULL,
+    "EnrolledAt" INTEGER NOT NULL,
+    "LastSeenAt" INTEGER NULL,
+    "RevokedAt" INTEGER NULL,
+    CONSTRAINT "FK_Connectors_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "Edges" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Edges" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
     "Name" TEXT NOT NULL,
     "Address" TEXT NOT NULL,
@@ -89,7 +89,7 @@ CREATE TABLE "Edge" (
     "EnrolledAt" INTEGER NOT NULL,
     "LastSeenAt" INTEGER NULL,
     "RevokedAt" INTEGER NULL,
-    CONSTRAINT "FK_Edge_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+    CONSTRAINT "FK_Edges_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -129,8 +129,8 @@ CREATE TABLE "PolicyRules" (
 );
 
 
-CREATE TABLE "ProvisioningKey" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_ProvisioningKey" PRIMARY KEY,
+CREATE TABLE "ProvisioningKeys" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_ProvisioningKeys" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
     "Name" TEXT NOT NULL,
     "Kind" TEXT NOT NULL,
@@ -141,7 +141,7 @@ CREATE TABLE "ProvisioningKey" (
     "MaxUses" INTEGER NOT NULL,
     "UseCount" INTEGER NOT NULL,
     "Revoked" INTEGER NOT NULL,
-    CONSTRAINT "FK_ProvisioningKey_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
+    CONSTRAINT "FK_ProvisioningKeys_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE
 );
 
 
@@ -249,8 +249,8 @@ CREATE TABLE "CategoryDomains" (
 );
 
 
-CREATE TABLE "Device" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Device" PRIMARY KEY,
+CREATE TABLE "Devices" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Devices" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
     "Name" TEXT NOT NULL,
     "UserId" TEXT NULL,
@@ -264,13 +264,13 @@ CREATE TABLE "Device" (
     "EnrolledAt" INTEGER NOT NULL,
     "LastSeenAt" INTEGER NULL,
     "RevokedAt" INTEGER NULL,
-    CONSTRAINT "FK_Device_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
-    CONSTRAINT "FK_Device_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE SET NULL
+    CONSTRAINT "FK_Devices_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_Devices_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE SET NULL
 );
 
 
-CREATE TABLE "EnrollmentToken" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_EnrollmentToken" PRIMARY KEY,
+CREATE TABLE "EnrollmentTokens" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_EnrollmentTokens" PRIMARY KEY,
     "TenantId" TEXT NOT NULL,
     "Description" TEXT NOT NULL,
     "UserId" TEXT NULL,
@@ -280,14 +280,15 @@ CREATE TABLE "EnrollmentToken" (
     "MaxUses" INTEGER NOT NULL,
     "UseCount" INTEGER NOT NULL,
     "Revoked" INTEGER NOT NULL,
-    CONSTRAINT "FK_EnrollmentToken_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
-    CONSTRAINT "FK_EnrollmentToken_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
+    CONSTRAINT "FK_EnrollmentTokens_Tenants_TenantId" FOREIGN KEY ("TenantId") REFERENCES "Tenants" ("Id") ON DELETE CASCADE,
+    CONSTRAINT "FK_EnrollmentTokens_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
 );
 
 
 CREATE TABLE "GroupMemberships" (
     "UserId" TEXT NOT NULL,
     "GroupId" TEXT NOT NULL,
+    "TenantId" TEXT NOT NULL,
     CONSTRAINT "PK_GroupMemberships" PRIMARY KEY ("UserId", "GroupId"),
     CONSTRAINT "FK_GroupMemberships_Groups_GroupId" FOREIGN KEY ("GroupId") REFERENCES "Groups" ("Id") ON DELETE CASCADE,
     CONSTRAINT "FK_GroupMemberships_Users_UserId" FOREIGN KEY ("UserId") REFERENCES "Users" ("Id") ON DELETE CASCADE
@@ -336,37 +337,40 @@ CREATE UNIQUE INDEX "IX_CategoryDomains_CategoryId_Domain" ON "CategoryDomains" 
 CREATE INDEX "IX_CategoryDomains_TenantId_Domain" ON "CategoryDomains" ("TenantId", "Domain");
 
 
-CREATE UNIQUE INDEX "IX_ConfigBundle_TenantId_Consumer" ON "ConfigBundle" ("TenantId", "Consumer");
-
-
-CREATE INDEX "IX_Connector_TenantId_ConnectorGroupId" ON "Connector" ("TenantId", "ConnectorGroupId");
-
-
-CREATE INDEX "IX_Connector_TenantId_Status" ON "Connector" ("TenantId", "Status");
+CREATE UNIQUE INDEX "IX_ConfigBundles_TenantId_Consumer" ON "ConfigBundles" ("TenantId", "Consumer");
 
 
 CREATE UNIQUE INDEX "IX_ConnectorGroups_TenantId_Name" ON "ConnectorGroups" ("TenantId", "Name");
 
 
-CREATE INDEX "IX_Device_TenantId_Status" ON "Device" ("TenantId", "Status");
+CREATE INDEX "IX_Connectors_TenantId_ConnectorGroupId" ON "Connectors" ("TenantId", "ConnectorGroupId");
 
 
-CREATE INDEX "IX_Device_TenantId_UserId" ON "Device" ("TenantId", "UserId");
+CREATE INDEX "IX_Connectors_TenantId_Status" ON "Connectors" ("TenantId", "Status");
 
 
-CREATE INDEX "IX_Device_UserId" ON "Device" ("UserId");
+CREATE INDEX "IX_Devices_TenantId_Id" ON "Devices" ("TenantId", "Id");
 
 
-CREATE INDEX "IX_Edge_TenantId_Status" ON "Edge" ("TenantId", "Status");
+CREATE INDEX "IX_Devices_TenantId_Status" ON "Devices" ("TenantId", "Status");
 
 
-CREATE INDEX "IX_EnrollmentToken_TenantId" ON "EnrollmentToken" ("TenantId");
+CREATE INDEX "IX_Devices_TenantId_UserId" ON "Devices" ("TenantId", "UserId");
 
 
-CREATE UNIQUE INDEX "IX_EnrollmentToken_TokenHash" ON "EnrollmentToken" ("TokenHash");
+CREATE INDEX "IX_Devices_UserId" ON "Devices" ("UserId");
 
 
-CREATE INDEX "IX_EnrollmentToken_UserId" ON "EnrollmentToken" ("UserId");
+CREATE INDEX "IX_Edges_TenantId_Status" ON "Edges" ("TenantId", "Status");
+
+
+CREATE INDEX "IX_EnrollmentTokens_TenantId" ON "EnrollmentTokens" ("TenantId");
+
+
+CREATE UNIQUE INDEX "IX_EnrollmentTokens_TokenHash" ON "EnrollmentTokens" ("TokenHash");
+
+
+CREATE INDEX "IX_EnrollmentTokens_UserId" ON "EnrollmentTokens" ("UserId");
 
 
 CREATE UNIQUE INDEX "IX_ForwardingProfiles_TenantId_Name" ON "ForwardingProfiles" ("TenantId", "Name");
@@ -384,10 +388,10 @@ CREATE UNIQUE INDEX "IX_PolicyRules_TenantId_Name" ON "PolicyRules" ("TenantId",
 CREATE INDEX "IX_PolicyRules_TenantId_Order" ON "PolicyRules" ("TenantId", "Order");
 
 
-CREATE UNIQUE INDEX "IX_ProvisioningKey_KeyHash" ON "ProvisioningKey" ("KeyHash");
+CREATE UNIQUE INDEX "IX_ProvisioningKeys_KeyHash" ON "ProvisioningKeys" ("KeyHash");
 
 
-CREATE INDEX "IX_ProvisioningKey_TenantId" ON "ProvisioningKey" ("TenantId");
+CREATE INDEX "IX_ProvisioningKeys_TenantId" ON "ProvisioningKeys" ("TenantId");
 
 
 CREATE UNIQUE INDEX "IX_SegmentGroups_TenantId_Name" ON "SegmentGroups" ("TenantId", "Name");
