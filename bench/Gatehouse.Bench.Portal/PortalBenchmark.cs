@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Testing;
+using Gatehouse.Testing.Postgres;
+
+namespace Gatehouse.Bench.Portal;
+
+/// <summary>
+/// One run, one portal process on PostgreSQL:
+///   1. enroll N devices (real keys, CSRs and certificates), each with its own TLS connection;
+///   2. all N long-poll their config; measure the portal's CPU while they wait;
+///   3. an admin makes one change; measure how long until every device has the new bundle;
+///   4. seed 100,000 devices and page through them; p99 against the same keyset query run
+///      directly on PostgreSQL (the peer).
+/// </summary>
+internal static class PortalBenchmark
+{
+    private const string OwnerEmail = "bench@gatehouse.local";
+    private const string OwnerPassword = "benchmark-owner-password";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var devices = IntArg(args, "--devices", 10_000);
+        var listingRows = IntArg(args, "--listing-devices", 100_000);
+        var portalDll = StringArg(args, "--portal-dll") ?? throw new ArgumentException("--portal-dll PATH is required (bench/portal.sh passes it).");
+
+        await using var postgres = await PostgresServer.StartAsync() ?? throw new InvalidOperationException(PostgresServer.UnavailableReason);
+        var database = await postgres.CreateDatabaseAsync("gatehouse_bench");
+        await using var portal = await PortalProcess.StartAsync(portalDll, FreePort.GetLoopbackTcpPort(), database, OwnerEmail, OwnerPassword);
+        using var portalCertificate = X509CertificateLoader.LoadCertificateFromFile(portal.CertificatePath);
+        using var admin = await AdminClient.SignInAsync(portal.Address, portalCertificate, OwnerEmail, OwnerPassword);
+
+        Console.WriteLine($"portal benchmark: {devices:N0} long-polling devices, {listingRows:N0} devices listed, PostgreSQL {postgres.BinDirectory}");
+        var fleet = await DeviceFleet.EnrollAsync(admin, portal.Address, portalCertificate, devices);
+        await using (fleet)
+        {
+            await LongPollRoundAsync(portal, admin, fleet);
+        }
+
+        await ListingRoundAsync(admin, database, listingRows);
+        return 0;
+    }
+
+    private static async Task LongPollRoundAsync(PortalProcess portal, AdminClient admin, DeviceFleet fleet)
+    {
+        var etags = await fleet.FetchAllAsync();
+        var polls = fleet.LongPollAll(etags, TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // every poll is parked in the portal
+
+        var idleCpuBefore = portal.CpuTime();
+        var idleWatch = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var idleCpu = (portal.CpuTime() - idleCpuBefore) / idleWatch.Elapsed;
+        var rss = portal.ResidentBytes();
+
+        var cpuBefore = portal.CpuTime();
+        var changedAt = Stopwatch.GetTimestamp();
+        await admin.MakeAgentConfigChangeAsync();
+        var arrivals = await polls;
+        var wave = Stopwatch.GetElapsedTime(changedAt);
+        var waveCpu = portal.CpuTime() - cpuBefore;
+
+        var delays = arrivals.Where(a => a.Changed).Select(a => Stopwatch.GetElapsedTime(changedAt, a.At).TotalMilliseconds).ToList();
+        var missed = arrivals.Length - delays.Count;
+        Console.WriteLine($"long poll: {fleet.Count:N0} devices waiting, portal RSS {rss / 1048576.0:F0} MiB, CPU while waiting {idleCpu:P1} of one core");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"config change reached {delays.Count:N0}/{fleet.Count:N0} devices: p50 {Percentiles.Of(delays, 50):F0} ms, p99 {Percentiles.Of(delays, 99):F0} ms, max {delays.DefaultIfEmpty(double.NaN).Max():F0} ms; portal CPU {waveCpu.TotalSeconds:F2} s over {wave.TotalSeconds:F2} s"));
+        Console.WriteLine(missed == 0 ? $"devices served: {fleet.Count:N0} (all received the change)" : $"devices served: {delays.Count:N0} ({missed:N0} did not receive the change)");
+    }
+
+    private static async Task ListingRoundAsync(AdminClient admin, string database, int rows)
+    {
+        var tenantId = await admin.TenantIdAsync();
+        var seeded = Stopwatch.StartNew();
+        await DeviceSeeder.SeedAsync(database, tenantId, rows);
+        Console.WriteLine($"seeded {rows:N0} devices in {seeded.Elapsed.TotalSeconds:F1} s");
+
+        var api = await admin.WalkDevicePagesAsync(limit: 100);
+        var direct = await DeviceSeeder.WalkDirectlyAsync(database, tenantId, limit: 100);
+        var apiP99 = Percentiles.Of(api, 99);
+        var directP99 = Percentiles.Of(direct, 99);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"device listing, {api.Count:N0} pages of 100: portal p50 {Percentiles.Of(api, 50):F2} ms, p99 {apiP99:F2} ms; direct SQL p50 {Percentiles.Of(direct, 50):F2} ms, p99 {directP99:F2} ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"portal/direct-sql listing p99 ratio {apiP99 / directP99:F1}"));
+    }
+
+    private static int IntArg(string[] args, string name, int fallback) =>
+        StringArg(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? StringArg(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}

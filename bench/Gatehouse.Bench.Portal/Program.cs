@@ -1,0 +1,1 @@
+return await Gatehouse.Bench.Portal.PortalBenchmark.RunAsync(args);
