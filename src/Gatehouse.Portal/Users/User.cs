@@ -25,9 +25,12 @@ public sealed class User : Storage.ITenantOwned
     public List<GroupMembership> Memberships { get; set; } = [];
 }
 
-/// <summary>A user's membership of a group.</summary>
+/// <summary>A user's membership of a group. Tenant-owned so that a change re-publishes the tenant's bundles.</summary>
 public sealed class GroupMembership : Storage.ITenantOwned
 {
+    /// <summary>The tenant of both the user and the group.</summary>
+    public Guid TenantId { get; set; }
+
     /// <summary>The user.</summary>
     public Guid UserId { get; set; }
 

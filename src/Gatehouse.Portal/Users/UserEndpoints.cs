@@ -1,5 +1,6 @@
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
+using Gatehouse.Portal.Policies;
 using Gatehouse.Portal.Auth;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Wire.Api;
@@ -114,6 +115,12 @@ internal static class UserEndpoints
     private static async Task<IResult> DeleteUserAsync(Guid id, PortalDbContext db, AuditLog audit, CancellationToken ct)
     {
         var user = await FindUserAsync(db, id, ct);
+        // Rules name users by email; deleting one would silently detach them.
+        if (await PolicyValidation.FindRuleNamingAsync(db, c => c.Users, user.Email, ct) is { } rule)
+        {
+            throw PortalException.Conflict($"The user '{user.Email}' is named by the policy rule '{rule}'; change the rule first.");
+        }
+
         db.Users.Remove(user);
         audit.Record("user.delete", "user", user.Id, user.ToDto(), null);
         await db.SaveChangesAsync(ct);
@@ -163,6 +170,11 @@ internal static class UserEndpoints
                 throw PortalException.Conflict($"A group named '{name}' already exists.", "name");
             }
 
+            if (name != group.Name && await PolicyValidation.FindRuleNamingAsync(db, c => c.Groups, group.Name, ct) is { } rule)
+            {
+                throw PortalException.Conflict($"The group '{group.Name}' is named by the policy rule '{rule}'; change the rule before renaming it.", "name");
+            }
+
             group.Name = name;
         }
 
@@ -179,6 +191,11 @@ internal static class UserEndpoints
     private static async Task<IResult> DeleteGroupAsync(Guid id, PortalDbContext db, AuditLog audit, CancellationToken ct)
     {
         var group = await FindGroupAsync(db, id, ct);
+        if (await PolicyValidation.FindRuleNamingAsync(db, c => c.Groups, group.Name, ct) is { } rule)
+        {
+            throw PortalException.Conflict($"The group '{group.Name}' is named by the policy rule '{rule}'; change the rule first.");
+        }
+
         db.Groups.Remove(group);
         audit.Record("group.delete", "group", group.Id, group.ToDto(), null);
         await db.SaveChangesAsync(ct);
