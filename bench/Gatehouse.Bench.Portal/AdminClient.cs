@@ -50,6 +50,27 @@ internal sealed class AdminClient(HttpClient http) : IDisposable
         }
     }
 
+    /// <summary>Waits until the portal's metrics show <paramref name="count"/> long polls waiting; returns how many did.</summary>
+    public async Task<long> WaitForLongPollsAsync(int count, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        long waiting = 0;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var metrics = await http.GetStringAsync(new Uri(http.BaseAddress!, "/metrics"));
+            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("gatehouse_portal_config_long_polls ", StringComparison.Ordinal));
+            waiting = line is null ? 0 : long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+            if (waiting >= count)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return waiting;
+    }
+
     /// <summary>Walks every page of the device listing; returns each page's latency in milliseconds.</summary>
     public async Task<List<double>> WalkDevicePagesAsync(int limit)
     {

@@ -17,7 +17,7 @@ internal sealed class DeviceFleet : IAsyncDisposable
 
     public int Count => _devices.Count;
 
-    public readonly record struct Arrival(bool Changed, long At);
+    public readonly record struct Arrival(bool Changed, long At, string Outcome);
 
     public static async Task<DeviceFleet> EnrollAsync(AdminClient admin, Uri portal, X509Certificate2 portalCertificate, int count)
     {
@@ -65,9 +65,17 @@ internal sealed class DeviceFleet : IAsyncDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"config/agent?wait={(int)wait.TotalSeconds}");
         request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-        using var response = await device.SendAsync(request, HttpCompletionOption.ResponseContentRead);
-        var at = Stopwatch.GetTimestamp();
-        return new Arrival(response.StatusCode == HttpStatusCode.OK && response.Headers.ETag?.Tag != etag, at);
+        try
+        {
+            using var response = await device.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            var at = Stopwatch.GetTimestamp();
+            var changed = response.StatusCode == HttpStatusCode.OK && response.Headers.ETag?.Tag != etag;
+            return new Arrival(changed, at, $"HTTP {(int)response.StatusCode}");
+        }
+        catch (HttpRequestException e)
+        {
+            return new Arrival(false, Stopwatch.GetTimestamp(), e.Message);
+        }
     }
 
     public ValueTask DisposeAsync()

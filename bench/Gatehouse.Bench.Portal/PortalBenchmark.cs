@@ -45,8 +45,11 @@ internal static class PortalBenchmark
     private static async Task LongPollRoundAsync(PortalProcess portal, AdminClient admin, DeviceFleet fleet)
     {
         var etags = await fleet.FetchAllAsync();
+        var parking = Stopwatch.StartNew();
+        var parkingCpu = portal.CpuTime();
         var polls = fleet.LongPollAll(etags, TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(3)); // every poll is parked in the portal
+        var parked = await admin.WaitForLongPollsAsync(fleet.Count, TimeSpan.FromSeconds(45));
+        Console.WriteLine($"{parked:N0} long polls parked in the portal after {parking.Elapsed.TotalSeconds:F1} s (portal CPU {(portal.CpuTime() - parkingCpu).TotalSeconds:F1} s)");
 
         var idleCpuBefore = portal.CpuTime();
         var idleWatch = Stopwatch.StartNew();
@@ -63,6 +66,11 @@ internal static class PortalBenchmark
 
         var delays = arrivals.Where(a => a.Changed).Select(a => Stopwatch.GetElapsedTime(changedAt, a.At).TotalMilliseconds).ToList();
         var missed = arrivals.Length - delays.Count;
+        foreach (var outcome in arrivals.Where(a => !a.Changed).GroupBy(a => a.Outcome))
+        {
+            Console.WriteLine($"  {outcome.Count():N0} polls ended without the change: {outcome.Key}");
+        }
+
         Console.WriteLine($"long poll: {fleet.Count:N0} devices waiting, portal RSS {rss / 1048576.0:F0} MiB, CPU while waiting {idleCpu:P1} of one core");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"config change reached {delays.Count:N0}/{fleet.Count:N0} devices: p50 {Percentiles.Of(delays, 50):F0} ms, p99 {Percentiles.Of(delays, 99):F0} ms, max {delays.DefaultIfEmpty(double.NaN).Max():F0} ms; portal CPU {waveCpu.TotalSeconds:F2} s over {wave.TotalSeconds:F2} s"));

@@ -34,6 +34,7 @@ internal sealed class PortalProcess : IAsyncDisposable
         start.Environment["GATEHOUSE_Portal__OwnerEmail"] = ownerEmail;
         start.Environment["GATEHOUSE_Portal__OwnerPassword"] = ownerPassword;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["DOTNET_gcServer"] = "1";
         var process = Process.Start(start)!;
         var log = Path.Combine(dataDirectory, "portal.log");
@@ -102,6 +103,13 @@ internal sealed class PortalProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        // The portal's log outlives the run, for a look at anything the numbers hint at.
+        Directory.CreateDirectory(Path.Combine(".gatehouse", "bench"));
+        foreach (var log in Directory.GetFiles(DataDirectory, "portal.log*"))
+        {
+            File.Copy(log, Path.Combine(".gatehouse", "bench", Path.GetFileName(log)), overwrite: true);
+        }
+
         Directory.Delete(DataDirectory, recursive: true);
     }
 }

@@ -17,6 +17,11 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         }
 
         httpContext.Response.StatusCode = problem.Status;
+        if (problem.Status == 503)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
+        }
+
         await Results.Problem(
             detail: problem.Detail,
             statusCode: problem.Status,
@@ -49,6 +54,7 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         BadHttpRequestException bad => new(bad.StatusCode, "bad-request", "The request is not valid.", bad.Message, null),
         DbUpdateException db when IsUniqueViolation(db) => new(409, "conflict", "Conflict.", "An object with the same name already exists.", null),
         DbUpdateConcurrencyException => new(409, "conflict", "Conflict.", "The object was changed by someone else; read it again.", null),
+        _ when IsTransient(exception) => new(503, "unavailable", "Try again later.", "The database is busy; try again in a moment.", null),
         TimeoutException or DbUpdateException => new(503, "unavailable", "Try again later.", "The database did not complete the change.", null),
         OperationCanceledException => new(499, "cancelled", "Cancelled.", "The request was cancelled.", null),
         _ => new(500, "internal", "Internal error.", "The portal failed to handle the request; the details are in its log.", null),
@@ -66,6 +72,20 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
             message = $"{missing.Groups[1].Value} is required.";
         }
         return new(400, "invalid-json", "The request body is not valid JSON for this call.", message, field);
+    }
+
+    /// <summary>A database failure the same call may not meet again (too many clients, a dropped connection, a timeout).</summary>
+    private static bool IsTransient(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException { IsTransient: true })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsUniqueViolation(DbUpdateException db) =>

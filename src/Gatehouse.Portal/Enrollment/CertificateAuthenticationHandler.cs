@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Encodings.Web;
 using Gatehouse.Portal.Auth;
 using Gatehouse.Portal.Storage;
@@ -6,6 +7,7 @@ using Gatehouse.Trust.Certificates;
 using Gatehouse.Wire.Api;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Portal.Enrollment;
@@ -27,7 +29,8 @@ internal sealed class CertificateAuthenticationHandler(
     TenantScope scope,
     CertificateCaller caller,
     TenantCaCache authorities,
-    EnrolledSubjectCache subjects)
+    EnrolledSubjectCache subjects,
+    TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "gatehouse-cert";
@@ -58,9 +61,18 @@ internal sealed class CertificateAuthenticationHandler(
             return Refuse(identity, "The certificate names a tenant that does not exist.");
         }
 
-        if (!trust.Authority.Validate(certificate, out var reason))
+        if (!IsChainValidatedOnThisConnection(certificate))
         {
-            return Refuse(identity, reason);
+            if (!trust.Authority.Validate(certificate, out var reason))
+            {
+                return Refuse(identity, reason);
+            }
+
+            RememberChainValidated(certificate);
+        }
+        else if (certificate.NotAfter.ToUniversalTime() <= time.GetUtcNow().UtcDateTime)
+        {
+            return Refuse(identity, "The certificate has expired.");
         }
 
         var state = await subjects.GetAsync(db, identity.Kind, subjectId, Context.RequestAborted);
@@ -91,6 +103,25 @@ internal sealed class CertificateAuthenticationHandler(
         };
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
+
+    /// <summary>
+    /// A TLS connection keeps its client certificate, so its chain is built once per connection, not
+    /// once per request (a long-polling device sends a request every 30 s on one connection). Expiry,
+    /// revocation and renewal are still checked on every request.
+    /// </summary>
+    private bool IsChainValidatedOnThisConnection(X509Certificate2 certificate) =>
+        Context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(ValidatedChainKey, out var validated) == true
+        && ReferenceEquals(validated, certificate);
+
+    private void RememberChainValidated(X509Certificate2 certificate)
+    {
+        if (Context.Features.Get<IConnectionItemsFeature>() is { } connection)
+        {
+            connection.Items[ValidatedChainKey] = certificate;
+        }
+    }
+
+    private static readonly object ValidatedChainKey = new();
 
     private AuthenticateResult Refuse(CertificateIdentity? identity, string reason)
     {

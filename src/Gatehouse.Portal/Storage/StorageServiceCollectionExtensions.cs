@@ -24,6 +24,25 @@ public static class StorageServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The most connections one portal opens unless the connection string says otherwise.</summary>
+    public const int DefaultMaxPoolSize = 32;
+
+    /// <summary>
+    /// Npgsql's default pool (100) equals PostgreSQL's default <c>max_connections</c>, so a busy portal
+    /// would be refused connections ("too many clients"). A smaller pool makes requests wait for a
+    /// connection instead; an operator's own <c>Maximum Pool Size</c> wins.
+    /// </summary>
+    public static string WithPoolDefaults(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        return builder.ConnectionString;
+    }
+
     /// <summary>Configures a context for the engine the options name (also used by tools and tests).</summary>
     public static void Configure(DbContextOptionsBuilder builder, StorageOptions options)
     {
@@ -31,7 +50,7 @@ public static class StorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         if (options.Engine == "postgresql")
         {
-            builder.UseNpgsql(options.PostgresConnectionString);
+            builder.UseNpgsql(WithPoolDefaults(options.PostgresConnectionString!));
         }
         else
         {
