@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Wire.Api;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Portal.Tests.Auth;
 
@@ -90,8 +92,11 @@ public sealed class AdminAuthenticationTests : IAsyncLifetime
         using var session = await _portal.SignInAsync();
         var created = await (await session.PostAsJsonAsync("tokens", new CreateApiTokenRequest("ci", [TokenScopes.Read], 1)))
             .Content.ReadFromJsonAsync<CreateApiTokenResponse>(PortalServer.Json);
-        var database = await File.ReadAllBytesAsync(Path.Combine(_portal.DataDirectory, "portal.db"));
-        Assert.DoesNotContain(created!.Token, System.Text.Encoding.ASCII.GetString(database), StringComparison.Ordinal);
+        using var scope = _portal.Services.CreateScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<Gatehouse.Portal.Storage.PortalDbContext>().ApiTokens.IgnoreQueryFilters().SingleAsync(t => t.Id == created!.ApiToken.Id);
+        Assert.NotEqual(created!.Token, stored.TokenHash);
+        Assert.Equal(Trust.Secrets.PasswordHasher.HashToken(created.Token), stored.TokenHash);
+        Assert.DoesNotContain(created.Token, System.Text.Json.JsonSerializer.Serialize(stored), StringComparison.Ordinal);
     }
 
     [Fact]

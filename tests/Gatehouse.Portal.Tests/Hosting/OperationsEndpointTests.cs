@@ -16,7 +16,7 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         using var client = _portal.CreateClient();
         var response = await client.GetAsync(new Uri(_portal.BaseAddress, "/healthz"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("""{"status":"ok","database":"sqlite"}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal($$"""{"status":"ok","database":"{{_portal.Engine}}"}""", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -6,10 +6,13 @@ public static class PortalEngines
     public const string Sqlite = "sqlite";
     public const string Postgres = "postgresql";
 
+    /// <summary>The engine of portals that do not ask for one: <c>GATEHOUSE_PORTAL_TEST_ENGINE</c>, else SQLite.</summary>
+    public static string Default { get; } = Environment.GetEnvironmentVariable("GATEHOUSE_PORTAL_TEST_ENGINE") is Postgres ? Postgres : Sqlite;
+
     /// <summary>Starts a portal on the engine; PostgreSQL gets a fresh database on the shared test server.</summary>
     public static async Task<PortalServer> StartAsync(string engine) => engine switch
     {
-        Sqlite => await PortalServer.StartAsync(),
+        Sqlite => await PortalServer.StartOnSqliteAsync(),
         Postgres => await PortalServer.StartAsync(postgres: await SharedPostgres.CreateDatabaseAsync()),
         _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, null),
     };

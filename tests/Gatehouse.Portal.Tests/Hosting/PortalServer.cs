@@ -31,14 +31,27 @@ public sealed class PortalServer : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The database engine this portal runs on.</summary>
+    public string Engine { get; private init; } = PortalEngines.Sqlite;
+
     public Uri BaseAddress { get; }
 
     public X509Certificate2 TlsCertificate { get; }
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a portal on SQLite, or on PostgreSQL when a connection string is given; <paramref name="time"/> replaces the clock.</summary>
-    public static async Task<PortalServer> StartAsync(string? postgres = null, Action<PortalOptions>? configure = null, TimeProvider? time = null)
+    /// <summary>
+    /// Starts a portal on PostgreSQL when a connection string is given, else on the suite's default
+    /// engine: SQLite, or PostgreSQL when <c>GATEHOUSE_PORTAL_TEST_ENGINE=postgresql</c> (./test.sh runs
+    /// the portal suite once more that way). <paramref name="time"/> replaces the clock.
+    /// </summary>
+    public static async Task<PortalServer> StartAsync(string? postgres = null, Action<PortalOptions>? configure = null, TimeProvider? time = null) =>
+        await StartOnAsync(postgres ?? (PortalEngines.Default == PortalEngines.Postgres ? await SharedPostgres.CreateDatabaseAsync() : null), configure, time);
+
+    /// <summary>Starts a portal on SQLite whatever the suite's default engine.</summary>
+    public static Task<PortalServer> StartOnSqliteAsync() => StartOnAsync(null, null, null);
+
+    private static async Task<PortalServer> StartOnAsync(string? postgres, Action<PortalOptions>? configure, TimeProvider? time)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("gatehouse-portal-test-").FullName;
         var app = PortalHost.Build([], options =>
@@ -58,7 +71,7 @@ public sealed class PortalServer : IAsyncDisposable
         });
         await PortalHost.StartAsync(app, TextWriter.Null);
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new PortalServer(app, dataDirectory, new Uri(address));
+        return new PortalServer(app, dataDirectory, new Uri(address)) { Engine = postgres is null ? PortalEngines.Sqlite : PortalEngines.Postgres };
     }
 
     /// <summary>An HttpClient that trusts exactly this portal's certificate, keeps cookies and presents <paramref name="clientCertificate"/>.</summary>
@@ -128,8 +141,15 @@ public sealed class PortalServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        var postgres = _app.Services.GetService<Gatehouse.Portal.Storage.StorageOptions>()?.PostgresConnectionString;
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (postgres is not null)
+        {
+            // Each test has its own database and so its own pool; close it rather than keep idle connections to a shared server.
+            using var pooled = new Npgsql.NpgsqlConnection(Gatehouse.Portal.Storage.StorageServiceCollectionExtensions.WithPoolDefaults(postgres));
+            Npgsql.NpgsqlConnection.ClearPool(pooled);
+        }
         TlsCertificate.Dispose();
         try
         {

@@ -316,6 +316,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
             "-c", "fsync=off",
             "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off",
+            "-c", "max_connections=500", // many portals, each with its own pool, share one test server
         ], root, asPostgres: RunsAsRoot);
 
         var child = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
