@@ -119,4 +119,75 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         Assert.StartsWith("otp_", run.Stdout.Trim(), StringComparison.Ordinal);
         Assert.Single(run.Stdout.Trim().Split('\n'));
     }
+
+    [Fact]
+    public async Task Policy_imported_from_yaml_exports_again_and_a_bad_file_changes_nothing()
+    {
+        Assert.Equal(0, (await RunAsync("group", "create", "--name", "finance")).Code);
+        var file = Path.Combine(_portal.DataDirectory, "policy.yaml");
+        await File.WriteAllTextAsync(file, """
+            rules:
+              - name: block-gambling-for-finance
+                action: block
+                criteria:
+                  groups: [finance]
+                  domains: ["*.casino.example", bet.example]
+                  ports: ["443", "8000-8080"]
+              - name: caution-new-sites
+                action: caution
+                criteria:
+                  cidrs: [203.0.113.0/24]
+            """);
+        var imported = await RunAsync("policy", "import", file);
+        Assert.True(imported.Code == 0, imported.Stderr);
+
+        var exported = await RunAsync("policy", "export", "--format", "json");
+        Assert.Equal(0, exported.Code);
+        using (var policy = JsonDocument.Parse(exported.Stdout))
+        {
+            var rules = policy.RootElement.GetProperty("rules");
+            Assert.Equal(2, rules.GetArrayLength());
+            Assert.Equal("block-gambling-for-finance", rules[0].GetProperty("name").GetString());
+        }
+
+        await File.WriteAllTextAsync(file, "rules:\n  - name: broken\n    action: allow\n    criteria:\n      cidrs: [10.0.0.300/8]\n");
+        var refused = await RunAsync("policy", "import", file);
+        Assert.Equal(7, refused.Code);
+        Assert.Contains("rules[0].criteria.cidrs[0]", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(exported.Stdout, (await RunAsync("policy", "export", "--format", "json")).Stdout);
+    }
+
+    [Fact]
+    public async Task Categories_import_from_a_ut1_style_folder()
+    {
+        var root = Directory.CreateDirectory(Path.Combine(_portal.DataDirectory, "blacklists")).FullName;
+        Directory.CreateDirectory(Path.Combine(root, "gambling"));
+        await File.WriteAllLinesAsync(Path.Combine(root, "gambling", "domains"), ["# UT1 gambling", "casino.example", "bet.example", "192.0.2.7", "", "poker.example"]);
+        Directory.CreateDirectory(Path.Combine(root, "adult"));
+        await File.WriteAllLinesAsync(Path.Combine(root, "adult", "domains"), ["adult.example"]);
+
+        var run = await RunAsync("category", "import", "--dir", root);
+        Assert.True(run.Code == 0, run.Stderr);
+        var list = await RunAsync("category", "list", "--json");
+        using var categories = JsonDocument.Parse(list.Stdout);
+        var gambling = categories.RootElement.EnumerateArray().Single(c => c.GetProperty("name").GetString() == "gambling");
+        Assert.Equal(3, gambling.GetProperty("domainCount").GetInt64());
+        Assert.Equal("imported", gambling.GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public async Task Devices_enrolled_with_a_cli_token_are_listed_and_revoked()
+    {
+        var token = (await RunAsync("enrollment-token", "create", "--uses", "1", "--hours", "1")).Stdout.Trim();
+        using var device = await Enrollment.Enrollee.EnrollDeviceAsync(_portal, token);
+
+        var list = await RunAsync("device", "list", "--json");
+        using (var devices = JsonDocument.Parse(list.Stdout))
+        {
+            Assert.Equal(device.Response.SubjectId, devices.RootElement.EnumerateArray().Single().GetProperty("id").GetGuid());
+        }
+
+        Assert.Equal(0, (await RunAsync("device", "revoke", device.Response.SubjectId.ToString())).Code);
+        Assert.Contains("revoked", (await RunAsync("device", "list", "--status", "revoked")).Stdout, StringComparison.Ordinal);
+    }
 }
