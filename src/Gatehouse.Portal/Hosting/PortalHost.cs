@@ -18,8 +18,10 @@ using Gatehouse.Portal.Profiles;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
 using Gatehouse.Portal.Users;
+using Gatehouse.Trust.Certificates;
 using Gatehouse.Trust.Secrets;
 using Gatehouse.Wire;
+using Gatehouse.Wire.Api;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -197,8 +199,8 @@ public static class PortalHost
         api.MapDevices();
         api.MapEnrollmentSecrets();
         api.MapEnrollment();
-        api.MapEdges();
-        api.MapConnectors();
+        api.MapEnrolledServices<Edge, EdgeDto>("edges", IdentityKinds.Edge, EdgeViews.ToDto);
+        api.MapEnrolledServices<Connector, ConnectorDto>("connectors", IdentityKinds.Connector, ConnectorViews.ToDto);
         api.MapConfig();
         api.MapPolicies();
         api.MapCategories();
