@@ -20,7 +20,7 @@ internal static class AuthEndpoints
     public static RouteGroupBuilder MapAuth(this RouteGroupBuilder api)
     {
         var auth = api.MapGroup("/auth").WithTags("auth");
-        auth.MapPost("/login", LoginAsync).AllowAnonymous();
+        auth.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(SignInRateLimit.Policy);
         auth.MapPost("/logout", LogoutAsync).RequireAuthorization(AuthPolicies.Authenticated);
         auth.MapGet("/whoami", WhoAmIAsync).RequireAuthorization(AuthPolicies.Authenticated);
         auth.MapPost("/password", ChangePasswordAsync).RequireAuthorization(AuthPolicies.Authenticated);

@@ -138,6 +138,7 @@ public static class PortalHost
         services.AddAuthentication(AdminAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(AuthPolicies.Add);
+        services.AddRateLimiter(SignInRateLimit.Add);
         services.AddEnrollment();
         services.AddConfigPublishing();
 
@@ -182,6 +183,7 @@ public static class PortalHost
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -164,4 +164,20 @@ public sealed class AdminAuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await fresh.GetAsync("users")).StatusCode);
         Assert.Null(await Admins.PasswordReset.ResetAsync(_portal.Services, "nobody@example.test", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Password_guessing_is_cut_off_after_ten_attempts_a_minute()
+    {
+        using var client = _portal.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 12; i++)
+        {
+            statuses.Add((await client.PostAsJsonAsync("auth/login", new LoginRequest("guess@example.test", $"guess-{i}"))).StatusCode);
+        }
+
+        Assert.All(statuses.Take(10), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+        var refused = await client.PostAsJsonAsync("auth/login", new LoginRequest(PortalServer.OwnerEmail, PortalServer.OwnerPassword));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("60", refused.Headers.RetryAfter?.ToString());
+    }
 }
