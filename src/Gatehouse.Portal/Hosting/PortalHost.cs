@@ -84,7 +84,7 @@ public static class PortalHost
         var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         configure?.Invoke(options);
         options.DataDirectory = Path.GetFullPath(options.DataDirectory);
-        Directory.CreateDirectory(options.DataDirectory);
+        CreateOwnerOnlyDirectory(options.DataDirectory);
 
         ConfigureKestrel(builder, options);
         ConfigureServices(builder.Services, options);
@@ -93,6 +93,20 @@ public static class PortalHost
         var app = builder.Build();
         MapRoutes(app);
         return app;
+    }
+
+    /// <summary>The data directory holds the database, password hashes and keys: its owner alone may enter it.</summary>
+    private static void CreateOwnerOnlyDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(path, OwnerOnly);
+        File.SetUnixFileMode(path, OwnerOnly);
     }
 
     private static void ConfigureKestrel(WebApplicationBuilder builder, PortalOptions options)

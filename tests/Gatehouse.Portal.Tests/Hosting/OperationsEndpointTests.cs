@@ -20,6 +20,15 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Data_directory_and_master_key_are_readable_by_their_owner_only()
+    {
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_portal.DataDirectory));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_portal.DataDirectory, "master.key")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_portal.DataDirectory, "tls.key")));
+    }
+
+    [Fact]
     public async Task Metrics_are_served_in_the_prometheus_text_format_with_request_counts()
     {
         using var client = _portal.CreateClient();
