@@ -159,6 +159,36 @@ public static class PolicyCompiler
                 }
             }
 
+            // Signatures: enabled rules grouped by the set of indexed criteria they use.
+            var signatureOf = new Dictionary<int, int>();
+            var signatureMasks = new List<int>();
+            var signatureBits = new List<ulong[]>();
+            for (var r = 0; r < ruleCount; r++)
+            {
+                var mask = 0;
+                foreach (var c in active)
+                {
+                    if (!sets[c]!.ValuesOf(r).IsEmpty)
+                    {
+                        mask |= 1 << c;
+                    }
+                }
+
+                if (mask == 0 || !enabled[r])
+                {
+                    continue;
+                }
+
+                if (!signatureOf.TryGetValue(mask, out var g))
+                {
+                    g = signatureOf[mask] = signatureMasks.Count;
+                    signatureMasks.Add(mask);
+                    signatureBits.Add(new ulong[words]);
+                }
+
+                signatureBits[g][r >> 6] |= 1UL << (r & 63);
+            }
+
             var (byId, byEmail, maxUserGroups) = CompileUsers();
             var fixedBound = 1 + 1 + ruleDomains.MaxMatches + categoryTrie.MaxMatches + Math.Max(ruleCidrV4.MaxMatches, ruleCidrV6.MaxMatches)
                 + portIndex.MaxMatches + 2 + segmentDomains.MaxMatches + Math.Max(segmentV4.MaxMatches, segmentV6.MaxMatches);
@@ -176,6 +206,8 @@ public static class PolicyCompiler
                 ActiveCriteria = [.. active],
                 AnyAll = anyAll,
                 AnyAllSummary = anyAllSummary,
+                SignatureMasks = [.. signatureMasks],
+                SignatureBits = [.. signatureBits],
                 UserValues = users.Ids,
                 GroupValues = groups.Ids,
                 PostureValues = posture.Ids,

@@ -81,6 +81,12 @@ public sealed partial class CompiledPolicy
 
     internal ulong[] AnyAllSummary { get; init; } = [];
 
+    /// <summary>Each signature's set of indexed criteria (bit c for criterion c).</summary>
+    internal int[] SignatureMasks { get; init; } = [];
+
+    /// <summary>Each signature's enabled rules (dense, one bit per rule).</summary>
+    internal ulong[][] SignatureBits { get; init; } = [];
+
     internal Dictionary<string, int> UserValues { get; init; } = new(StringComparer.OrdinalIgnoreCase);
 
     internal Dictionary<string, int> GroupValues { get; init; } = new(StringComparer.Ordinal);
@@ -151,117 +157,151 @@ public sealed partial class CompiledPolicy
 
         var bound = Bound(flow);
         int[]? rentedValues = null;
-        int[]? rentedCursors = null;
         Span<int> values = bound <= StackValues ? stackalloc int[StackValues] : (rentedValues = ArrayPool<int>.Shared.Rent(bound));
-        Span<int> cursors = bound <= StackValues ? stackalloc int[StackValues] : (rentedCursors = ArrayPool<int>.Shared.Rent(bound));
         Span<int> start = stackalloc int[CriterionCount + 1];
         Collect(flow, host, ip, user, values, start);
 
-        var rule = FirstMatch(flow, values, cursors, start);
+        var rule = FirstMatch(flow, values, start);
         var decision = DecisionFor(rule, values[start[(int)PolicyCriterion.Categories]..start[(int)PolicyCriterion.Categories + 1]]);
         if (rentedValues is not null)
         {
             ArrayPool<int>.Shared.Return(rentedValues);
-            ArrayPool<int>.Shared.Return(rentedCursors!);
         }
 
         return decision;
     }
 
-    private int FirstMatch(in FlowContext flow, ReadOnlySpan<int> values, Span<int> cursors, ReadOnlySpan<int> start)
+    /// <summary>
+    /// The first enabled rule that matches. Rules are grouped by signature (the set of indexed
+    /// criteria they use); a signature can match only if the flow matched some value of each of its
+    /// criteria. Within a signature, the criterion whose matched values have the fewest rule chunks
+    /// drives: its chunks are walked in rule order and ANDed with the signature's rules and the
+    /// other criteria's words, so the work follows the most selective criterion, not the rule count.
+    /// </summary>
+    private int FirstMatch(in FlowContext flow, ReadOnlySpan<int> values, ReadOnlySpan<int> start)
     {
-        var words = Words;
-        if (words == 0)
-        {
-            return -1;
-        }
+        var best = int.MaxValue;
 
-        var active = ActiveCriteria;
-        var criteria = Criteria;
-
-        // Words that can hold a match: those where some enabled rule uses no active criterion,
-        // and those some matched value has rules in; every other word is zero in the intersection.
-        var summaryWords = AnyAllSummary.Length;
-        Span<ulong> summary = stackalloc ulong[summaryWords];
-        AnyAllSummary.CopyTo(summary);
-        foreach (var c in active)
+        // Rules that use no indexed criterion (only a schedule, or nothing at all).
+        for (var s = 0; s < AnyAllSummary.Length && best == int.MaxValue; s++)
         {
-            var set = criteria[c]!;
-            for (var k = start[c]; k < start[c + 1]; k++)
-            {
-                var value = values[k];
-                var from = set.ValueChunkStart[value];
-                cursors[k] = from;
-                var offset = set.ValueSummary[value];
-                if (offset >= 0)
-                {
-                    var own = set.Summaries.AsSpan(offset, summaryWords);
-                    for (var s = 0; s < summaryWords; s++)
-                    {
-                        summary[s] |= own[s];
-                    }
-                }
-                else
-                {
-                    for (var i = from; i < set.ValueChunkStart[value + 1]; i++)
-                    {
-                        var word = set.ChunkWord[i];
-                        summary[word >> 6] |= 1UL << (word & 63);
-                    }
-                }
-            }
-        }
-
-        var enabled = EnabledBits;
-        for (var s = 0; s < summaryWords; s++)
-        {
-            var pending = summary[s];
-            while (pending != 0)
+            var pending = AnyAllSummary[s];
+            while (pending != 0 && best == int.MaxValue)
             {
                 var w = (s << 6) + BitOperations.TrailingZeroCount(pending);
                 pending &= pending - 1;
-                var result = enabled[w];
-                foreach (var c in active)
+                best = FirstPassing(flow, AnyAll[w], w, best);
+            }
+        }
+
+        var criteria = Criteria;
+        Span<int> weight = stackalloc int[CriterionCount];
+        var hit = 0;
+        foreach (var c in ActiveCriteria)
+        {
+            var set = criteria[c]!;
+            var total = 0;
+            for (var k = start[c]; k < start[c + 1]; k++)
+            {
+                total += set.ValueChunkStart[values[k] + 1] - set.ValueChunkStart[values[k]];
+            }
+
+            if (total > 0)
+            {
+                hit |= 1 << c;
+                weight[c] = total;
+            }
+        }
+
+        var masks = SignatureMasks;
+        for (var g = 0; g < masks.Length; g++)
+        {
+            var mask = masks[g];
+            if ((mask & ~hit) != 0)
+            {
+                continue;
+            }
+
+            var driver = -1;
+            for (var rest = mask; rest != 0; rest &= rest - 1)
+            {
+                var c = BitOperations.TrailingZeroCount(rest);
+                if (driver < 0 || weight[c] < weight[driver])
                 {
-                    var set = criteria[c]!;
-                    var x = set.Any[w];
-                    for (var k = start[c]; k < start[c + 1]; k++)
-                    {
-                        var end = set.ValueChunkStart[values[k] + 1];
-                        var i = cursors[k];
-                        while (i < end && set.ChunkWord[i] < w)
-                        {
-                            i++;
-                        }
+                    driver = c;
+                }
+            }
 
-                        cursors[k] = i;
-                        if (i < end && set.ChunkWord[i] == w)
-                        {
-                            x |= set.ChunkBits[i];
-                        }
-                    }
-
-                    result &= x;
-                    if (result == 0)
+            var others = mask & ~(1 << driver);
+            var signature = SignatureBits[g];
+            var set = criteria[driver]!;
+            for (var k = start[driver]; k < start[driver + 1]; k++)
+            {
+                var value = values[k];
+                for (var i = set.ValueChunkStart[value]; i < set.ValueChunkStart[value + 1]; i++)
+                {
+                    var w = set.ChunkWord[i];
+                    if ((long)w << 6 > best)
                     {
                         break;
                     }
-                }
 
-                while (result != 0)
-                {
-                    var rule = (w << 6) + BitOperations.TrailingZeroCount(result);
-                    result &= result - 1;
-                    var schedule = RuleSchedule[rule];
-                    if (schedule < 0 || Schedules[schedule].Contains(flow.Time))
+                    var x = set.ChunkBits[i] & signature[w];
+                    for (var rest = others; rest != 0 && x != 0; rest &= rest - 1)
                     {
-                        return rule;
+                        var c = BitOperations.TrailingZeroCount(rest);
+                        x &= WordOf(criteria[c]!, values[start[c]..start[c + 1]], w);
+                    }
+
+                    var found = FirstPassing(flow, x, w, best);
+                    if (found < best)
+                    {
+                        best = found;
+                        break;
                     }
                 }
             }
         }
 
-        return -1;
+        return best == int.MaxValue ? -1 : best;
+    }
+
+    /// <summary>The lowest rule in <paramref name="bits"/> (word <paramref name="w"/>) below <paramref name="best"/> whose schedule holds, else <paramref name="best"/>.</summary>
+    private int FirstPassing(in FlowContext flow, ulong bits, int w, int best)
+    {
+        while (bits != 0)
+        {
+            var rule = (w << 6) + BitOperations.TrailingZeroCount(bits);
+            if (rule >= best)
+            {
+                return best;
+            }
+
+            bits &= bits - 1;
+            var schedule = RuleSchedule[rule];
+            if (schedule < 0 || Schedules[schedule].Contains(flow.Time))
+            {
+                return rule;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The rules of word <paramref name="w"/> that name one of <paramref name="matched"/> (binary search in each value's chunks).</summary>
+    private static ulong WordOf(RuleBitsets set, ReadOnlySpan<int> matched, int w)
+    {
+        var x = 0UL;
+        foreach (var value in matched)
+        {
+            var index = set.ChunkWord.AsSpan(set.ValueChunkStart[value], set.ValueChunkStart[value + 1] - set.ValueChunkStart[value]).BinarySearch(w);
+            if (index >= 0)
+            {
+                x |= set.ChunkBits[set.ValueChunkStart[value] + index];
+            }
+        }
+
+        return x;
     }
 
     private Decision DecisionFor(int rule, ReadOnlySpan<int> categories)

@@ -3,14 +3,11 @@ namespace Gatehouse.Policy.Matching;
 /// <summary>
 /// One criterion's index: for each value (a domain pattern, a group, a port range…) the set of
 /// rules that name it, and the "any" set of rules that do not use the criterion at all. Value
-/// sets are sparse bitsets: (word index, 64 bits) chunks in ascending word order, plus a summary
-/// bitmap (one bit per word) for values with many chunks. Rules are numbered in policy order, so
+/// sets are sparse bitsets: (word index, 64 bits) chunks in ascending word order. Rules are numbered in policy order, so
 /// the lowest set bit of an intersection is the first matching rule.
 /// </summary>
 internal sealed class RuleBitsets
 {
-    private const int SummaryAbove = 16;
-
     private RuleBitsets(int words)
     {
         Any = new ulong[words];
@@ -31,12 +28,6 @@ internal sealed class RuleBitsets
     /// <summary>The bits of each chunk.</summary>
     public ulong[] ChunkBits { get; private set; } = [];
 
-    /// <summary>For each value, the offset of its summary in <see cref="Summaries"/>, or -1 (few chunks: walk them).</summary>
-    public int[] ValueSummary { get; private set; } = [];
-
-    /// <summary>Summary bitmaps, one bit per word of the rule bitset.</summary>
-    public ulong[] Summaries { get; private set; } = [];
-
     /// <summary>Rule <c>r</c> names values <c>RuleValues[RuleValueStart[r]..RuleValueStart[r + 1]]</c>.</summary>
     public int[] RuleValueStart { get; private set; } = [0];
 
@@ -47,8 +38,8 @@ internal sealed class RuleBitsets
     public ReadOnlySpan<int> ValuesOf(int rule) => RuleValues.AsSpan(RuleValueStart[rule], RuleValueStart[rule + 1] - RuleValueStart[rule]);
 
     /// <summary>Approximate managed bytes held.</summary>
-    public long Bytes => (Any.Length * 8L) + (ValueChunkStart.Length * 4L) + (ChunkWord.Length * 12L) + (ValueSummary.Length * 4L)
-        + (Summaries.Length * 8L) + (RuleValueStart.Length * 4L) + (RuleValues.Length * 4L);
+    public long Bytes => (Any.Length * 8L) + (ValueChunkStart.Length * 4L) + (ChunkWord.Length * 12L)
+        + (RuleValueStart.Length * 4L) + (RuleValues.Length * 4L);
 
     /// <summary>Collects (rule, value) pairs, rules in ascending order.</summary>
     internal sealed class Builder
@@ -90,7 +81,6 @@ internal sealed class RuleBitsets
             }
 
             var words = (ruleCount + 63) >> 6;
-            var summaryWords = (words + 63) >> 6;
             var result = new RuleBitsets(words)
             {
                 RuleValueStart = ruleValueStart,
@@ -130,8 +120,6 @@ internal sealed class RuleBitsets
             var chunkStart = new int[valueCount + 1];
             var chunkWord = new List<int>();
             var chunkBits = new List<ulong>();
-            var summary = new int[valueCount];
-            var summaries = new List<ulong>();
             for (var v = 0; v < valueCount; v++)
             {
                 chunkStart[v] = chunkWord.Count;
@@ -149,29 +137,12 @@ internal sealed class RuleBitsets
                         chunkBits.Add(1UL << (rule & 63));
                     }
                 }
-
-                summary[v] = -1;
-                if (chunkWord.Count - chunkStart[v] > SummaryAbove)
-                {
-                    summary[v] = summaries.Count;
-                    for (var s = 0; s < summaryWords; s++)
-                    {
-                        summaries.Add(0);
-                    }
-
-                    for (var c = chunkStart[v]; c < chunkWord.Count; c++)
-                    {
-                        summaries[summary[v] + (chunkWord[c] >> 6)] |= 1UL << (chunkWord[c] & 63);
-                    }
-                }
             }
 
             chunkStart[valueCount] = chunkWord.Count;
             result.ValueChunkStart = chunkStart;
             result.ChunkWord = [.. chunkWord];
             result.ChunkBits = [.. chunkBits];
-            result.ValueSummary = summary;
-            result.Summaries = [.. summaries];
             return result;
         }
     }
