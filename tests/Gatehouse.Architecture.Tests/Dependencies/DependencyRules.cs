@@ -22,6 +22,12 @@ internal static class DependencyRules
         },
         new()
         {
+            Projects = ["Gatehouse.Policy"],
+            OnlyAllowed = ["Gatehouse.Wire"],
+            Why = "The policy engine runs on the edge, the DR edge and the portal; it is built on the BCL alone so that every host can take it.",
+        },
+        new()
+        {
             // The executables are covered along with their libraries: `gatehouse` is the CLI.
             Projects = ["Gatehouse.Agent*", "gatehouse-agent*", "Gatehouse.Connector*", "gatehouse-connector*", "Gatehouse.Cli", "gatehouse"],
             Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore.Mvc*"],
