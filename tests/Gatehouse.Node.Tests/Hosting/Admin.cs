@@ -21,6 +21,13 @@ public static class Admin
         return (await response.Content.ReadFromJsonAsync<CreateProvisioningKeyResponse>(TestPortal.Json))!.Key;
     }
 
+    public static async Task<Guid> CreateConnectorGroupAsync(HttpClient admin, string name)
+    {
+        var response = await admin.PostAsJsonAsync("connector-groups", new NamedObjectRequest(name), TestPortal.Json);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ConnectorGroupDto>(TestPortal.Json))!.Id;
+    }
+
     public static async Task<AppSegmentDto> CreateAppSegmentAsync(HttpClient admin, string name, string domain)
     {
         var response = await admin.PostAsJsonAsync("app-segments", new AppSegmentRequest(name, Domains: [domain], Ports: ["443"]), TestPortal.Json);
