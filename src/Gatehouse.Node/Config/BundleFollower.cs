@@ -16,6 +16,7 @@ namespace Gatehouse.Node.Config;
 ///   Start ── load last-known-good ── verify ── Current (even with the portal down)
 ///     │
 ///     └─▶ loop: GET {configPath}?wait=30, If-None-Match: "v{Current.Version}"
+///            (wait=0 on the first call and after a failure, so a reconnect shows at once)
 ///            200 ─▶ Offer(document): verify ─▶ in force + saved │ refused: Current stays, back off
 ///            304 ─▶ unchanged, poll again at once
 ///            503 ─▶ wait Retry-After (capped)   401/403, network, timeout ─▶ back off
@@ -257,12 +258,15 @@ public sealed class BundleFollower : IAsyncDisposable
     private async Task RunAsync(CancellationToken stop)
     {
         var failures = 0;
+        var first = true;
         while (!stop.IsCancellationRequested)
         {
             TimeSpan? delay;
             try
             {
-                delay = await PollOnceAsync(stop);
+                // The first call and the first after a failure do not wait, so that "connected" shows at once.
+                delay = await PollOnceAsync(first || failures > 0 ? 0 : _options.WaitSeconds, stop);
+                first = false;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -290,13 +294,13 @@ public sealed class BundleFollower : IAsyncDisposable
     }
 
     /// <summary>One call: <see langword="null"/> to poll again at once, <see cref="TimeSpan.MinValue"/> to back off, else a wait the portal asked for.</summary>
-    private async Task<TimeSpan?> PollOnceAsync(CancellationToken stop)
+    private async Task<TimeSpan?> PollOnceAsync(int waitSeconds, CancellationToken stop)
     {
         var client = TakeClient();
         var current = Current;
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(_options.WaitSeconds) + _options.RequestGrace, _time);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(waitSeconds) + _options.RequestGrace, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{_identity.ConfigPath}?wait={_options.WaitSeconds}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{_identity.ConfigPath}?wait={waitSeconds}");
         if (current is not null)
         {
             request.Headers.TryAddWithoutValidation("If-None-Match", $"\"v{current.Header.Version}\"");
