@@ -272,6 +272,12 @@ public sealed class BundleFollower : IAsyncDisposable
             {
                 return;
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A throwing Changed or StatusChanged handler must not end the following; the bundle in force stays.
+                ConfigLog.LoopFailed(_logger, e);
+                delay = TimeSpan.MinValue;
+            }
 
             if (delay is null)
             {

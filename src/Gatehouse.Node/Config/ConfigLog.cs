@@ -24,6 +24,9 @@ internal static partial class ConfigLog
     [LoggerMessage(1205, LogLevel.Information, "The portal is reachable again.")]
     public static partial void Reconnected(ILogger logger);
 
+    [LoggerMessage(1207, LogLevel.Error, "Following the config failed unexpectedly; trying again after a backoff.")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(1206, LogLevel.Error, "The config bundle in force could not be saved as last-known-good.")]
     public static partial void SaveFailed(ILogger logger, Exception exception);
 }

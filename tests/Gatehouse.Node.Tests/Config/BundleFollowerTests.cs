@@ -143,6 +143,20 @@ public sealed class BundleFollowerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_throwing_change_handler_does_not_stop_the_following()
+    {
+        await using var follower = new BundleFollower(_credentials, _store.LastKnownGood, Fast);
+        follower.Changed += (_, _) => throw new InvalidOperationException("handler bug");
+        follower.Start();
+        await follower.WaitForVersionAsync(1, _timeout.Token);
+
+        await Admin.CreateAppSegmentAsync(_admin, "wiki", "wiki.corp.example");
+        await WaitForDomainAsync(follower, "wiki.corp.example");
+        await Admin.CreateAppSegmentAsync(_admin, "crm", "crm.corp.example");
+        await WaitForDomainAsync(follower, "crm.corp.example");
+    }
+
+    [Fact]
     public async Task Tampered_last_known_good_bundle_is_not_served()
     {
         VerifiedBundle bundle;
