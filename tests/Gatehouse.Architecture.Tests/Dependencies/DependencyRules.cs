@@ -33,5 +33,6 @@ internal static class DependencyRules
             Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore.Mvc*"],
             Why = "Endpoint and private-network programs stay small and talk to the portal over its API; they never carry the portal, a database engine or MVC.",
         },
+        new() { Projects = ["Gatehouse.Node"], Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore*"], Why = "Node (enrollment, credentials, config following) runs inside edges, agents and connectors; it talks to the portal over HTTPS and carries neither the portal, a database engine nor ASP.NET." },
     ];
 }
