@@ -38,7 +38,7 @@ public sealed class AppSegment : Storage.ITenantOwned
 }
 
 /// <summary>A named set of app segments.</summary>
-public sealed class SegmentGroup : Storage.ITenantOwned
+public sealed class SegmentGroup : INamedGroup
 {
     /// <summary>Stable id.</summary>
     public Guid Id { get; set; }
@@ -57,7 +57,7 @@ public sealed class SegmentGroup : Storage.ITenantOwned
 }
 
 /// <summary>A set of app connectors that serve the same segments.</summary>
-public sealed class ConnectorGroup : Storage.ITenantOwned
+public sealed class ConnectorGroup : INamedGroup
 {
     /// <summary>Stable id.</summary>
     public Guid Id { get; set; }

@@ -20,19 +20,10 @@ internal static class AppSegmentEndpoints
         segments.MapPut("/{id:guid}", UpdateSegmentAsync).RequireAuthorization(AuthPolicies.Write);
         segments.MapDelete("/{id:guid}", DeleteSegmentAsync).RequireAuthorization(AuthPolicies.Write);
 
-        var segmentGroups = api.MapGroup("/segment-groups").WithTags("segment-groups");
-        segmentGroups.MapGet("/", ListSegmentGroupsAsync);
-        segmentGroups.MapGet("/{id:guid}", GetSegmentGroupAsync);
-        segmentGroups.MapPost("/", CreateSegmentGroupAsync).RequireAuthorization(AuthPolicies.Write);
-        segmentGroups.MapPut("/{id:guid}", UpdateSegmentGroupAsync).RequireAuthorization(AuthPolicies.Write);
-        segmentGroups.MapDelete("/{id:guid}", DeleteSegmentGroupAsync).RequireAuthorization(AuthPolicies.Write);
-
-        var connectorGroups = api.MapGroup("/connector-groups").WithTags("connector-groups");
-        connectorGroups.MapGet("/", ListConnectorGroupsAsync);
-        connectorGroups.MapGet("/{id:guid}", GetConnectorGroupAsync);
-        connectorGroups.MapPost("/", CreateConnectorGroupAsync).RequireAuthorization(AuthPolicies.Write);
-        connectorGroups.MapPut("/{id:guid}", UpdateConnectorGroupAsync).RequireAuthorization(AuthPolicies.Write);
-        connectorGroups.MapDelete("/{id:guid}", DeleteConnectorGroupAsync).RequireAuthorization(AuthPolicies.Write);
+        new NamedGroupEndpoints<SegmentGroup, SegmentGroupDto>(
+            "segment-groups", "segment-group", "segment group", () => new SegmentGroup { Name = "" }, g => g.ToDto(), SegmentInGroupAsync).Map(api);
+        new NamedGroupEndpoints<ConnectorGroup, ConnectorGroupDto>(
+            "connector-groups", "connector-group", "connector group", () => new ConnectorGroup { Name = "" }, g => g.ToDto(), SegmentServedByAsync).Map(api);
         return api;
     }
 
@@ -145,130 +136,15 @@ internal static class AppSegmentEndpoints
         return result;
     }
 
-    private static async Task<Page<SegmentGroupDto>> ListSegmentGroupsAsync(PortalDbContext db, string? cursor, int? limit, CancellationToken ct) =>
-        await db.Set<SegmentGroup>().AsNoTracking().PageAsync(g => g.Id, cursor, limit, g => g.ToDto(), ct);
+    /// <summary>The name of an app segment in <paramref name="groupId"/>, if any.</summary>
+    private static Task<string?> SegmentInGroupAsync(PortalDbContext db, Guid groupId, CancellationToken ct) =>
+        db.Set<AppSegment>().Where(s => s.SegmentGroupId == groupId).OrderBy(s => s.Name).Select(s => s.Name).FirstOrDefaultAsync(ct);
 
-    private static async Task<SegmentGroupDto> GetSegmentGroupAsync(Guid id, PortalDbContext db, CancellationToken ct) =>
-        (await FindSegmentGroupAsync(db, id, ct)).ToDto();
-
-    private static async Task<SegmentGroup> FindSegmentGroupAsync(PortalDbContext db, Guid id, CancellationToken ct) =>
-        await db.Set<SegmentGroup>().FirstOrDefaultAsync(g => g.Id == id, ct) ?? throw PortalException.NotFound("Segment group");
-
-    private static async Task<IResult> CreateSegmentGroupAsync(NamedObjectRequest request, Caller caller, PortalDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
+    /// <summary>The name of an app segment served by <paramref name="groupId"/>, if any.</summary>
+    private static async Task<string?> SegmentServedByAsync(PortalDbContext db, Guid groupId, CancellationToken ct)
     {
-        var name = Validate.Name(request.Name, "name");
-        if (await db.Set<SegmentGroup>().AnyAsync(g => g.Name == name, ct))
-        {
-            throw PortalException.Conflict($"A segment group named '{name}' already exists.", "name");
-        }
-
-        var group = new SegmentGroup
-        {
-            Id = Guid.CreateVersion7(time.GetUtcNow()),
-            TenantId = caller.TenantId,
-            Name = name,
-            Description = Validate.Text(request.Description, "description"),
-            CreatedAt = time.GetUtcNow(),
-        };
-        db.Set<SegmentGroup>().Add(group);
-        audit.Record("segment-group.create", "segment-group", group.Id, null, group.ToDto());
-        await db.SaveChangesAsync(ct);
-        return Results.Created($"/api/v1/segment-groups/{group.Id}", group.ToDto());
-    }
-
-    private static async Task<SegmentGroupDto> UpdateSegmentGroupAsync(Guid id, NamedObjectRequest request, PortalDbContext db, AuditLog audit, CancellationToken ct)
-    {
-        var group = await FindSegmentGroupAsync(db, id, ct);
-        var before = group.ToDto();
-        var name = Validate.Name(request.Name, "name");
-        if (name != group.Name && await db.Set<SegmentGroup>().AnyAsync(g => g.Name == name, ct))
-        {
-            throw PortalException.Conflict($"A segment group named '{name}' already exists.", "name");
-        }
-
-        group.Name = name;
-        group.Description = Validate.Text(request.Description, "description");
-        audit.Record("segment-group.update", "segment-group", group.Id, before, group.ToDto());
-        await db.SaveChangesAsync(ct);
-        return group.ToDto();
-    }
-
-    private static async Task<IResult> DeleteSegmentGroupAsync(Guid id, PortalDbContext db, AuditLog audit, CancellationToken ct)
-    {
-        var group = await FindSegmentGroupAsync(db, id, ct);
-        var user = await db.Set<AppSegment>().Where(s => s.SegmentGroupId == id).OrderBy(s => s.Name).Select(s => s.Name).FirstOrDefaultAsync(ct);
-        if (user is not null)
-        {
-            throw PortalException.Conflict($"The segment group '{group.Name}' is used by the app segment '{user}'.");
-        }
-
-        db.Set<SegmentGroup>().Remove(group);
-        audit.Record("segment-group.delete", "segment-group", group.Id, group.ToDto(), null);
-        await db.SaveChangesAsync(ct);
-        return Results.NoContent();
-    }
-
-    private static async Task<Page<ConnectorGroupDto>> ListConnectorGroupsAsync(PortalDbContext db, string? cursor, int? limit, CancellationToken ct) =>
-        await db.Set<ConnectorGroup>().AsNoTracking().PageAsync(g => g.Id, cursor, limit, g => g.ToDto(), ct);
-
-    private static async Task<ConnectorGroupDto> GetConnectorGroupAsync(Guid id, PortalDbContext db, CancellationToken ct) =>
-        (await FindConnectorGroupAsync(db, id, ct)).ToDto();
-
-    private static async Task<ConnectorGroup> FindConnectorGroupAsync(PortalDbContext db, Guid id, CancellationToken ct) =>
-        await db.Set<ConnectorGroup>().FirstOrDefaultAsync(g => g.Id == id, ct) ?? throw PortalException.NotFound("Connector group");
-
-    private static async Task<IResult> CreateConnectorGroupAsync(NamedObjectRequest request, Caller caller, PortalDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
-    {
-        var name = Validate.Name(request.Name, "name");
-        if (await db.Set<ConnectorGroup>().AnyAsync(g => g.Name == name, ct))
-        {
-            throw PortalException.Conflict($"A connector group named '{name}' already exists.", "name");
-        }
-
-        var group = new ConnectorGroup
-        {
-            Id = Guid.CreateVersion7(time.GetUtcNow()),
-            TenantId = caller.TenantId,
-            Name = name,
-            Description = Validate.Text(request.Description, "description"),
-            CreatedAt = time.GetUtcNow(),
-        };
-        db.Set<ConnectorGroup>().Add(group);
-        audit.Record("connector-group.create", "connector-group", group.Id, null, group.ToDto());
-        await db.SaveChangesAsync(ct);
-        return Results.Created($"/api/v1/connector-groups/{group.Id}", group.ToDto());
-    }
-
-    private static async Task<ConnectorGroupDto> UpdateConnectorGroupAsync(Guid id, NamedObjectRequest request, PortalDbContext db, AuditLog audit, CancellationToken ct)
-    {
-        var group = await FindConnectorGroupAsync(db, id, ct);
-        var before = group.ToDto();
-        var name = Validate.Name(request.Name, "name");
-        if (name != group.Name && await db.Set<ConnectorGroup>().AnyAsync(g => g.Name == name, ct))
-        {
-            throw PortalException.Conflict($"A connector group named '{name}' already exists.", "name");
-        }
-
-        group.Name = name;
-        group.Description = Validate.Text(request.Description, "description");
-        audit.Record("connector-group.update", "connector-group", group.Id, before, group.ToDto());
-        await db.SaveChangesAsync(ct);
-        return group.ToDto();
-    }
-
-    private static async Task<IResult> DeleteConnectorGroupAsync(Guid id, PortalDbContext db, AuditLog audit, CancellationToken ct)
-    {
-        var group = await FindConnectorGroupAsync(db, id, ct);
         // Connector group ids are JSON in the segment row; segments are few, so the check runs here.
         var segments = await db.Set<AppSegment>().AsNoTracking().Select(s => new { s.Name, s.ConnectorGroupIds }).ToListAsync(ct);
-        if (segments.Where(s => s.ConnectorGroupIds.Contains(id)).Select(s => s.Name).Order(StringComparer.Ordinal).FirstOrDefault() is { } user)
-        {
-            throw PortalException.Conflict($"The connector group '{group.Name}' is used by the app segment '{user}'.");
-        }
-
-        db.Set<ConnectorGroup>().Remove(group);
-        audit.Record("connector-group.delete", "connector-group", group.Id, group.ToDto(), null);
-        await db.SaveChangesAsync(ct);
-        return Results.NoContent();
+        return segments.Where(s => s.ConnectorGroupIds.Contains(groupId)).Select(s => s.Name).Order(StringComparer.Ordinal).FirstOrDefault();
     }
 }
