@@ -34,13 +34,44 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
 
     private readonly Channel<Guid> _dirty = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<(Guid Tenant, string Consumer), BundleSlot> _slots = new();
+    private readonly ConcurrentDictionary<Guid, PublishProgress> _progress = new();
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once the stored bundles are in memory.</summary>
     public Task Loaded => _loaded.Task;
 
     /// <summary>Asks for the tenant's bundles to be rebuilt soon; cheap and safe to call often.</summary>
-    public void Signal(Guid tenantId) => _dirty.Writer.TryWrite(tenantId);
+    public void Signal(Guid tenantId)
+    {
+        // Counted before queued: a build that reads the count after this sees the change in the database.
+        Progress(tenantId).Request();
+        _dirty.Writer.TryWrite(tenantId);
+    }
+
+    /// <summary>
+    /// Waits until every change signalled for the tenant before this call has been through a build
+    /// (published, or found to change nothing, or failed), or the timeout passes. Readers that must
+    /// see what an admin just saved (the policy explain view) call this before <see cref="CurrentAsync"/>.
+    /// </summary>
+    public async Task SettledAsync(Guid tenantId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var progress = Progress(tenantId);
+        var target = progress.Requested;
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            // The signal is read before the count: a build finishing in between completes this very signal.
+            var advanced = progress.Advanced;
+            var left = deadline - time.GetUtcNow();
+            if (progress.Done >= target || left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            await advanced.WaitAsync(left, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
 
     /// <summary>The slot of one tenant and consumer.</summary>
     public BundleSlot Slot(Guid tenantId, string consumer) => _slots.GetOrAdd((tenantId, consumer), static _ => new BundleSlot());
@@ -110,6 +141,8 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
 
             foreach (var tenant in tenants)
             {
+                var progress = Progress(tenant);
+                var through = progress.Requested;
                 try
                 {
                     await PublishTenantAsync(tenant, stoppingToken);
@@ -118,6 +151,8 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
                 {
                     ConfigLog.PublishFailed(logger, tenant, e);
                 }
+
+                progress.Complete(through);
             }
 
             tenants.Clear();
@@ -204,6 +239,37 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
         finally
         {
             key?.Dispose();
+        }
+    }
+
+    private PublishProgress Progress(Guid tenantId) => _progress.GetOrAdd(tenantId, static _ => new PublishProgress());
+
+    /// <summary>How many changes of one tenant were signalled, and through which one the bundles are built.</summary>
+    private sealed class PublishProgress
+    {
+        private long _requested;
+        private long _done;
+        private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Requested => Interlocked.Read(ref _requested);
+
+        public long Done => Interlocked.Read(ref _done);
+
+        /// <summary>Completes when <see cref="Done"/> grows.</summary>
+        public Task Advanced => Volatile.Read(ref _advanced).Task;
+
+        public void Request() => Interlocked.Increment(ref _requested);
+
+        /// <summary>Called by the publishing loop only, so there is one writer.</summary>
+        public void Complete(long through)
+        {
+            if (through <= Done)
+            {
+                return;
+            }
+
+            Interlocked.Exchange(ref _done, through);
+            Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
 

@@ -144,6 +144,7 @@ public static class PortalHost
         services.AddScoped<AuditLog>();
         services.AddScoped<TenantProvisioner>();
         services.AddSingleton<IBundleContributor, PolicyBundleContributor>();
+        services.AddSingleton<PolicyExplainer>();
         services.AddSingleton<IBundleContributor, CategoryBundleContributor>();
         services.AddSingleton<IBundleContributor, AppSegmentBundleContributor>();
         services.AddSingleton<IBundleContributor, ProfileBundleContributor>();
@@ -219,6 +220,7 @@ public static class PortalHost
         api.MapEnrolledServices<Connector, ConnectorDto>("connectors", IdentityKinds.Connector, ConnectorViews.ToDto);
         api.MapConfig();
         api.MapPolicies();
+        api.MapPolicyExplain();
         api.MapCategories();
         api.MapAppSegments();
         api.MapProfiles();

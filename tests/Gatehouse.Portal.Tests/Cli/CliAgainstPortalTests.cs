@@ -66,6 +66,42 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Policy_explain_prints_the_deciding_rule_and_why_earlier_rules_did_not_match()
+    {
+        Assert.Equal(0, (await RunAsync("category", "add", "gambling", "casino.example")).Code);
+        var file = Path.Combine(_portal.DataDirectory, "policy.yaml");
+        await File.WriteAllTextAsync(file, """
+            rules:
+              - name: allow-intranet
+                action: allow
+                criteria: { domains: [intranet.example] }
+              - name: block-gambling
+                action: block
+                criteria: { categories: [gambling] }
+            """);
+        var import = await RunAsync("policy", "import", file);
+        Assert.True(import.Code == 0, import.Stderr);
+
+        var run = await RunAsync("policy", "explain", "--host", "www.casino.example", "--port", "443", "--protocol", "https");
+        Assert.True(run.Code == 0, run.Stderr);
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("block by rule 1 'block-gambling' (category gambling)", lines[0]);
+        Assert.Equal("  #0 allow-intranet: no — domain www.casino.example is not in [intranet.example]", lines[1]);
+        Assert.Equal("  #1 block-gambling: yes", lines[2]);
+        Assert.Equal(3, lines.Length);
+
+        var json = await RunAsync("policy", "explain", "--host", "intranet.example", "--json");
+        Assert.True(json.Code == 0, json.Stderr);
+        using var answer = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("allow", answer.RootElement.GetProperty("action").GetString());
+        Assert.Equal(0, answer.RootElement.GetProperty("ruleIndex").GetInt32());
+
+        var bad = await RunAsync("policy", "explain", "--port", "70000");
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("(field: port)", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Token_created_by_the_cli_authenticates_a_second_login()
     {
         var created = await RunAsync("token", "create", "--name", "automation", "--scope", "read");

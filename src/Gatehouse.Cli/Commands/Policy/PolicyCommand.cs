@@ -6,8 +6,8 @@ using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Cli.Commands.Policy;
 
-/// <summary><c>gatehouse policy export|import|list</c>: the tenant's ordered rules, as one document.</summary>
-internal static class PolicyCommand
+/// <summary><c>gatehouse policy export|import|list|explain</c>: the tenant's ordered rules, as one document.</summary>
+internal static partial class PolicyCommand
 {
     public static Command Build(CliApp app)
     {
@@ -54,6 +54,8 @@ internal static class PolicyCommand
                 () => new Table("ORDER", "NAME", "ACTION", "ENABLED", "ID"),
                 (t, r) => t.Row(r.Order, r.Rule.Name, r.Rule.Action, r.Rule.Enabled, r.Id));
         }));
+
+        policy.Subcommands.Add(Explain(app));
         return policy;
     }
 
