@@ -56,7 +56,7 @@ public static class EdgeCommand
 
     private static Command BuildEnroll(Option<string> stateDir, TextWriter stdout, TextWriter stderr)
     {
-        var portal = new Option<Uri>("--portal") { Description = "The portal's base address (https://…).", Required = true };
+        var portal = new Option<string>("--portal") { Description = "The portal's base address (https://…).", Required = true };
         var portalCa = new Option<FileInfo?>("--portal-ca") { Description = "PEM file of the portal's TLS certificate (or its CA) to pin; the system roots when left out." };
         var key = new Option<string>("--provisioning-key") { Description = "A provisioning key for edges, made by an admin.", Required = true };
         var name = new Option<string>("--name") { Description = "This edge's name, as admins see it.", Required = true };
@@ -68,12 +68,18 @@ public static class EdgeCommand
         enroll.SetAction(async (parse, ct) =>
         {
             var store = new NodeCredentialStore(parse.GetValue(stateDir)!);
+            if (!Uri.TryCreate(parse.GetValue(portal), UriKind.Absolute, out var portalUrl) || portalUrl.Scheme != Uri.UriSchemeHttps)
+            {
+                await stderr.WriteLineAsync($"error: --portal must be an https:// address, not \"{parse.GetValue(portal)}\"");
+                return EdgeExitCodes.Usage;
+            }
+
             try
             {
                 var caFile = parse.GetValue(portalCa);
                 var trust = caFile is null ? PortalTrust.SystemRoots : PortalTrust.Pinned(await File.ReadAllTextAsync(caFile.FullName, ct));
                 using var credentials = await new NodeEnrollment().EnrollServiceAsync(
-                    store, IdentityKinds.Edge, parse.GetValue(portal)!, trust, parse.GetValue(key)!, parse.GetValue(name)!, parse.GetValue(address), ct);
+                    store, IdentityKinds.Edge, portalUrl, trust, parse.GetValue(key)!, parse.GetValue(name)!, parse.GetValue(address), ct);
                 var identity = credentials.Identity;
                 await stdout.WriteLineAsync($"enrolled edge {parse.GetValue(name)} ({identity.SubjectId}) in tenant {identity.TenantId}");
                 await stdout.WriteLineAsync($"credentials saved in {store.Directory}; certificate valid until {credentials.NotAfter:u}");

@@ -26,6 +26,10 @@ public sealed class EdgeMetrics : IDisposable
         ProcessMetrics.Register(Meter);
         var meter = Meter;
         Exporter = new PrometheusExporter(m => ReferenceEquals(m, meter));
+
+        // A counter shows from the first scrape, at 0, so that alerts on its rate work before the first failure.
+        _bundlesAccepted.Add(0);
+        _compileFailures.Add(0);
     }
 
     /// <summary>The meter that owns every edge instrument.</summary>
