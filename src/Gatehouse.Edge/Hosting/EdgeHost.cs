@@ -39,6 +39,9 @@ public static class EdgeHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.OpsListen);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+
+        // Scrapes of /healthz and /metrics every few seconds are not worth a log line each.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var time = options.Time ?? TimeProvider.System;
