@@ -34,5 +34,6 @@ internal static class DependencyRules
             Why = "Endpoint and private-network programs stay small and talk to the portal over its API; they never carry the portal, a database engine or MVC.",
         },
         new() { Projects = ["Gatehouse.Node"], Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore*"], Why = "Node (enrollment, credentials, config following) runs inside edges, agents and connectors; it talks to the portal over HTTPS and carries neither the portal, a database engine nor ASP.NET." },
+        new() { Projects = ["Gatehouse.Edge", "gatehouse-edge"], Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*"], Why = "The service edge follows the portal's signed config over HTTPS like every node; it never carries the portal or a database engine, so many edges can run anywhere without them." },
     ];
 }

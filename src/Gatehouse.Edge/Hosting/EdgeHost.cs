@@ -1,0 +1,156 @@
+using Gatehouse.Edge.Operations;
+using Gatehouse.Edge.Policies;
+using Gatehouse.Node;
+using Gatehouse.Node.Config;
+using Gatehouse.Node.Credentials;
+using Gatehouse.Trust.Bundles;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gatehouse.Edge.Hosting;
+
+/// <summary>
+/// Starts a service edge on its enrolled credentials.
+/// </summary>
+/// <remarks>
+/// <code>
+/// credentials ──► BundleFollower ──Changed──► EdgePolicy.Apply ──► PolicyHolder (policy in force)
+///  (state dir)    last-known-good at once,      compile; refuse        ▲
+///                 then long poll the portal     keeps the previous     │ listeners decide here (next)
+///                                                                      │
+/// ops listener: GET /healthz (policy version, portal state), GET /metrics (Prometheus)
+/// </code>
+/// </remarks>
+public static class EdgeHost
+{
+    /// <summary>Loads the credentials, puts the last-known-good policy in force, starts following the portal and serves the operations endpoints.</summary>
+    /// <param name="options">Where the state is and where to listen.</param>
+    /// <param name="ct">Cancels the start.</param>
+    /// <returns>The running edge; dispose it to stop.</returns>
+    /// <exception cref="NodeException"><see cref="NodeErrorReason.NotEnrolled"/> when the state directory holds no enrollment; <see cref="NodeErrorReason.CorruptStore"/> when it cannot be read.</exception>
+    public static async Task<RunningEdge> StartAsync(EdgeOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var store = new NodeCredentialStore(options.StateDirectory);
+        using var credentials = store.Load()
+            ?? throw new NodeException(NodeErrorReason.NotEnrolled, $"This edge is not enrolled: {store.Directory} holds no enrollment. Run `gatehouse-edge enroll` first.");
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(options.OpsListen);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+
+        // Scrapes of /healthz and /metrics every few seconds are not worth a log line each.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var app = builder.Build();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var time = options.Time ?? TimeProvider.System;
+
+        var metrics = new EdgeMetrics();
+        var policy = new EdgePolicy(metrics, time, loggers.CreateLogger<EdgePolicy>());
+        var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
+        var edge = new RunningEdge(app, follower, policy, metrics, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
+        try
+        {
+            metrics.Observe(policy, () => follower.Status);
+            follower.Changed += edge.OnBundleChanged;
+            follower.StatusChanged += edge.OnStatusChanged;
+            OpsEndpoints.Map(app, edge);
+
+            // The last-known-good bundle is in force before the listener answers, so /healthz never shows "starting" for it.
+            if (follower.Start() is { } current)
+            {
+                edge.Apply(current);
+            }
+            else
+            {
+                HostLog.NoBundleYet(edge.Logger);
+            }
+
+            await app.StartAsync(ct);
+            edge.OpsAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+            HostLog.Started(edge.Logger, credentials.Identity.SubjectId, credentials.Identity.TenantId, edge.OpsAddress.ToString());
+            return edge;
+        }
+        catch
+        {
+            await edge.DisposeAsync();
+            throw;
+        }
+    }
+}
+
+/// <summary>A started edge: its policy in force, its view of the portal and its operations address.</summary>
+public sealed class RunningEdge : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly BundleFollower _follower;
+    private readonly EdgeMetrics _metrics;
+    private int _disposed;
+
+    internal RunningEdge(WebApplication app, BundleFollower follower, EdgePolicy policy, EdgeMetrics metrics, NodeIdentity identity, ILogger logger)
+    {
+        _app = app;
+        _follower = follower;
+        _metrics = metrics;
+        Policy = policy;
+        Identity = identity;
+        Logger = logger;
+    }
+
+    /// <summary>The address the operations endpoints listen on (with the real port when 0 was asked).</summary>
+    public Uri OpsAddress { get; internal set; } = null!;
+
+    /// <summary>This edge's identity as enrolled.</summary>
+    public NodeIdentity Identity { get; }
+
+    /// <summary>The policy in force.</summary>
+    public EdgePolicy Policy { get; }
+
+    /// <summary>How the edge stands with the portal.</summary>
+    public BundleFollowerStatus Portal => _follower.Status;
+
+    internal EdgeMetrics Metrics => _metrics;
+
+    internal ILogger Logger { get; }
+
+    /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl-C) or <paramref name="ct"/> is cancelled.</summary>
+    /// <param name="ct">Stops waiting.</param>
+    public async Task WaitForShutdownAsync(CancellationToken ct = default)
+    {
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStop = _app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
+        using var onCancel = ct.Register(() => stopping.TrySetResult());
+        await stopping.Task;
+    }
+
+    /// <summary>Stops the listener and the follower; the last-known-good bundle stays on disk.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        HostLog.Stopping(Logger);
+        _follower.Changed -= OnBundleChanged;
+        _follower.StatusChanged -= OnStatusChanged;
+        try
+        {
+            await _app.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            await _follower.DisposeAsync();
+            await _app.DisposeAsync();
+            _metrics.Dispose();
+        }
+    }
+
+    internal void Apply(VerifiedBundle bundle) => Policy.Apply(bundle.Header.Version, bundle.Body);
+
+    internal void OnBundleChanged(object? sender, BundleChangedEventArgs e) => Apply(e.Bundle);
+
+    internal void OnStatusChanged(object? sender, BundleFollowerStatus status) =>
+        HostLog.PortalStatus(Logger, OpsEndpoints.PortalState(status.Connection), status.Since, status.LastError is null ? string.Empty : $": {status.LastError}");
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics.Metrics;
+using Gatehouse.Edge.Policies;
+using Gatehouse.Node.Config;
+using Gatehouse.Observability;
+
+namespace Gatehouse.Edge.Operations;
+
+/// <summary>
+/// The edge's instruments, on a meter of its own per host (so that several hosts in one process,
+/// as in tests, never mix their numbers), with an exporter for <c>GET /metrics</c>.
+/// </summary>
+public sealed class EdgeMetrics : IDisposable
+{
+    /// <summary>The name of the edge's meter.</summary>
+    public const string MeterName = "Gatehouse.Edge";
+
+    private readonly Counter<long> _bundlesAccepted;
+    private readonly Counter<long> _compileFailures;
+
+    /// <summary>Creates the meter, its counters and the process metrics, and an exporter of that meter alone.</summary>
+    public EdgeMetrics()
+    {
+        Meter = new Meter(MeterName);
+        _bundlesAccepted = Meter.CreateCounter<long>("gatehouse_edge_bundles_accepted", description: "Verified config bundles handed to the policy, newest first seen.");
+        _compileFailures = Meter.CreateCounter<long>("gatehouse_edge_policy_compile_failures", description: "Config bundles whose policy was malformed or did not compile; the previous policy stayed in force.");
+        ProcessMetrics.Register(Meter);
+        var meter = Meter;
+        Exporter = new PrometheusExporter(m => ReferenceEquals(m, meter));
+
+        // A counter shows from the first scrape, at 0, so that alerts on its rate work before the first failure.
+        _bundlesAccepted.Add(0);
+        _compileFailures.Add(0);
+    }
+
+    /// <summary>The meter that owns every edge instrument.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Renders this host's instruments in the Prometheus text format.</summary>
+    public PrometheusExporter Exporter { get; }
+
+    /// <summary>Adds the gauges that read the policy in force and the portal connection.</summary>
+    /// <param name="policy">The policy in force.</param>
+    /// <param name="portal">Reads the follower's view of the portal.</param>
+    public void Observe(EdgePolicy policy, Func<BundleFollowerStatus> portal)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(portal);
+        Meter.CreateObservableGauge("gatehouse_edge_policy_version", () => policy.State?.Version ?? 0, description: "Version of the config bundle whose policy is in force; 0 before any.");
+        Meter.CreateObservableGauge("gatehouse_edge_policy_rules", () => policy.State?.RuleCount ?? 0, description: "Rules in the policy in force.");
+        Meter.CreateObservableGauge("gatehouse_edge_portal_connected", () => portal().Connection == PortalConnection.Connected ? 1 : 0, description: "1 when the last call to the portal got an answer, else 0.");
+    }
+
+    internal void BundleAccepted() => _bundlesAccepted.Add(1);
+
+    internal void CompileFailed() => _compileFailures.Add(1);
+
+    /// <summary>Stops exporting and disposes the meter.</summary>
+    public void Dispose()
+    {
+        Exporter.Dispose();
+        Meter.Dispose();
+    }
+}

@@ -1,0 +1,1 @@
+return await Gatehouse.Edge.Commands.EdgeCommand.RunAsync(args);

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gatehouse.Edge.Commands;
+using Gatehouse.Edge.Hosting;
+using Gatehouse.Node.Config;
+using Gatehouse.Testing;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Policy;
+
+namespace Gatehouse.Edge.Tests.Hosting;
+
+public sealed class EdgeHostTests : IAsyncLifetime
+{
+    // Short backoff and long poll, so that outages and restarts show in seconds.
+    private static readonly BundleFollowerOptions Fast = new() { WaitSeconds = 5, MinBackoff = TimeSpan.FromMilliseconds(100), MaxBackoff = TimeSpan.FromMilliseconds(500) };
+
+    private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-edge-host-").FullName;
+    private readonly CancellationTokenSource _timeout = new(TestTimeouts.Default);
+    private readonly HttpClient _ops = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private TestPortal _portal = null!;
+    private HttpClient _admin = null!;
+
+    private string StateDirectory => Path.Combine(_root, "edge");
+
+    private EdgeOptions Options => new() { StateDirectory = StateDirectory, OpsListen = "http://127.0.0.1:0", Follower = Fast };
+
+    public async Task InitializeAsync()
+    {
+        _portal = await TestPortal.StartAsync();
+        _admin = await _portal.SignInAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _ops.Dispose();
+        _admin.Dispose();
+        await _portal.DisposeAsync();
+        _timeout.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private async Task<string> CreateProvisioningKeyAsync()
+    {
+        var response = await _admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest("edge test", "edge", null, null, 5), TestPortal.Json);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<CreateProvisioningKeyResponse>(TestPortal.Json))!.Key;
+    }
+
+    private async Task<(int ExitCode, string Stdout, string Stderr)> EdgeAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await EdgeCommand.RunAsync(args, stdout, stderr, _timeout.Token).DefaultTimeout();
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private async Task<(int ExitCode, string Stdout, string Stderr)> EnrollAsync(string key)
+    {
+        var ca = Path.Combine(_root, "portal-ca.pem");
+        await File.WriteAllTextAsync(ca, _portal.TlsCertificatePem);
+        return await EdgeAsync("enroll", "--portal", _portal.BaseAddress.ToString(), "--portal-ca", ca, "--provisioning-key", key, "--name", "edge-1", "--address", "127.0.0.1:7444", "--state-dir", StateDirectory);
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> HealthAsync(RunningEdge edge)
+    {
+        using var response = await _ops.GetAsync(new Uri(edge.OpsAddress, "/healthz"));
+        return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    private async Task<JsonElement> WaitForHealthAsync(RunningEdge edge, Func<JsonElement, bool> condition)
+    {
+        while (true)
+        {
+            var (status, body) = await HealthAsync(edge);
+            if (status == HttpStatusCode.OK && condition(body))
+            {
+                return body;
+            }
+
+            Assert.False(_timeout.IsCancellationRequested, $"/healthz still says {(int)status} {body}.");
+            await Task.Delay(50, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Enrolled_edge_serves_its_policy_version_and_an_admin_policy_change_raises_it()
+    {
+        var enroll = await EnrollAsync(await CreateProvisioningKeyAsync());
+        Assert.True(enroll.ExitCode == EdgeExitCodes.Ok, enroll.Stderr);
+        Assert.Contains("enrolled edge edge-1", enroll.Stdout, StringComparison.Ordinal);
+
+        await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
+        var before = await WaitForHealthAsync(edge, b => b.GetProperty("portal").GetString() == "connected");
+        Assert.Equal("ok", before.GetProperty("status").GetString());
+        var version = before.GetProperty("policyVersion").GetInt64();
+        Assert.Equal(0, before.GetProperty("policyRules").GetInt32());
+
+        var rule = new PolicyRuleSpec { Name = "block-example", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["blocked.example"] } };
+        (await _admin.PutAsJsonAsync("policy", new PolicyDocument([rule]), TestPortal.Json)).EnsureSuccessStatusCode();
+
+        var started = DateTime.UtcNow;
+        var after = await WaitForHealthAsync(edge, b => b.GetProperty("policyVersion").GetInt64() > version);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), $"The change took {DateTime.UtcNow - started}.");
+        Assert.Equal(1, after.GetProperty("policyRules").GetInt32());
+        Assert.Equal(Policy.Decisions.PolicyAction.Block, edge.Policy.Holder.Decide(new Policy.Decisions.FlowContext { Host = "blocked.example", Port = 443 }).Action);
+
+        var metrics = await _ops.GetStringAsync(new Uri(edge.OpsAddress, "/metrics"));
+        Assert.Contains($"gatehouse_edge_policy_version {after.GetProperty("policyVersion").GetInt64()}", metrics, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_edge_policy_rules 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_edge_portal_connected 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_edge_policy_compile_failures_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("process_resident_memory_bytes", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_the_portal_stopped_a_freshly_started_edge_serves_the_last_known_good_policy()
+    {
+        Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
+        var rule = new PolicyRuleSpec { Name = "block-example", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["blocked.example"] } };
+        (await _admin.PutAsJsonAsync("policy", new PolicyDocument([rule]), TestPortal.Json)).EnsureSuccessStatusCode();
+        long version;
+        await using (var first = await EdgeHost.StartAsync(Options).DefaultTimeout())
+        {
+            version = (await WaitForHealthAsync(first, b => b.GetProperty("policyRules").GetInt32() == 1)).GetProperty("policyVersion").GetInt64();
+        }
+
+        await _portal.StopAsync();
+        await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
+
+        // In force before the first call to the portal has failed.
+        var (status, body) = await HealthAsync(edge);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(version, body.GetProperty("policyVersion").GetInt64());
+        var down = await WaitForHealthAsync(edge, b => b.GetProperty("portal").GetString() == "unreachable");
+        Assert.Equal(version, down.GetProperty("policyVersion").GetInt64());
+        Assert.Equal(1, down.GetProperty("policyRules").GetInt32());
+        Assert.Contains("gatehouse_edge_portal_connected 0", await _ops.GetStringAsync(new Uri(edge.OpsAddress, "/metrics")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_edge_that_never_got_a_bundle_says_starting_with_503()
+    {
+        Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
+        await _portal.StopAsync();
+
+        await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
+
+        var (status, body) = await HealthAsync(edge);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("starting", body.GetProperty("status").GetString());
+        Assert.False(body.TryGetProperty("policyVersion", out _));
+    }
+
+    [Fact]
+    public async Task Run_without_enrollment_exits_3_with_a_clear_message()
+    {
+        var (code, _, stderr) = await EdgeAsync("run", "--state-dir", StateDirectory, "--ops-listen", "http://127.0.0.1:0");
+
+        Assert.Equal(EdgeExitCodes.Refused, code);
+        Assert.Contains("not enrolled", stderr, StringComparison.Ordinal);
+        Assert.Contains(StateDirectory, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Enroll_with_a_wrong_provisioning_key_exits_3_and_saves_nothing()
+    {
+        var (code, _, stderr) = await EnrollAsync("not-a-key");
+
+        Assert.Equal(EdgeExitCodes.Refused, code);
+        Assert.Contains("enrollment failed", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(StateDirectory, "node.json")));
+    }
+}
