@@ -19,6 +19,7 @@ fi
 echo "Building Gatehouse (Release)…" >&2
 dotnet publish src/gatehouse-portal -c Release -o "$bin/portal" --nologo -v quiet >"$logs/build.log" 2>&1 \
   && dotnet publish src/gatehouse -c Release -o "$bin/cli" --nologo -v quiet >>"$logs/build.log" 2>&1 \
+  && dotnet publish src/gatehouse-edge -c Release -o "$bin/edge" --nologo -v quiet >>"$logs/build.log" 2>&1 \
   || { echo "up.sh: the build failed; see $logs/build.log" >&2; tail -n 20 "$logs/build.log" >&2; exit 1; }
 
 # The owner's password is made once and kept readable by you only.
@@ -62,11 +63,25 @@ gatehouse() { "$bin/cli/gatehouse" "$@"; }
 gatehouse login --portal "$portal_url" --ca-file "$state/portal/tls.crt" --email "$owner_email" --password-stdin \
   < "$password_file" >/dev/null
 
+# The edge enrolls once with a provisioning key, then follows the tenant's signed config.
+edge_ops=http://127.0.0.1:7445
+if [ ! -f "$state/edge/node.json" ]; then
+  key=$(gatehouse provisioning-key create --name local-edge --kind edge --uses 1 2>/dev/null)
+  "$bin/edge/gatehouse-edge" enroll --portal "$portal_url" --portal-ca "$state/portal/tls.crt" \
+    --provisioning-key "$key" --name local-edge --address 127.0.0.1:7444 --state-dir "$state/edge" >"$logs/edge-enroll.log" 2>&1 \
+    || { echo "up.sh: the edge did not enroll; see $logs/edge-enroll.log" >&2; cat "$logs/edge-enroll.log" >&2; exit 1; }
+fi
+"$bin/edge/gatehouse-edge" run --state-dir "$state/edge" --ops-listen "$edge_ops" >"$logs/edge.log" 2>&1 &
+pids+=($!)
+wait_healthy edge "$edge_ops/healthz" "${pids[1]}"
+
 cat <<INFO
 
 Gatehouse is running (logs in .gatehouse/logs/):
   portal   $portal_url        (API: $portal_url/api/v1, health: /healthz, metrics: /metrics)
   database SQLite, .gatehouse/portal/portal.db
+  edge     $edge_ops (operations: /healthz, /metrics) enforcing the tenant's signed policy;
+           its proxy and tunnel listeners are not built yet
 
 Owner: $owner_email, password in .gatehouse/owner-password
 
@@ -78,6 +93,7 @@ Try it, in another shell:
   gatehouse user list
   gatehouse audit list
   curl --cacert .gatehouse/portal/tls.crt $portal_url/healthz
+  curl $edge_ops/healthz
 
 Press Ctrl-C to stop.
 INFO
