@@ -49,7 +49,8 @@ public static class EdgeHost
         var metrics = new EdgeMetrics();
         var policy = new EdgePolicy(metrics, time, loggers.CreateLogger<EdgePolicy>());
         var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
-        var edge = new RunningEdge(app, follower, policy, metrics, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
+        var renewal = new CertificateRenewal(store, follower, time, loggers);
+        var edge = new RunningEdge(app, follower, renewal, policy, metrics, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try
         {
             metrics.Observe(policy, () => follower.Status);
@@ -68,6 +69,7 @@ public static class EdgeHost
             }
 
             await app.StartAsync(ct);
+            renewal.Start();
             edge.OpsAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
             HostLog.Started(edge.Logger, credentials.Identity.SubjectId, credentials.Identity.TenantId, edge.OpsAddress.ToString());
             return edge;
@@ -85,13 +87,15 @@ public sealed class RunningEdge : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly BundleFollower _follower;
+    private readonly CertificateRenewal _renewal;
     private readonly EdgeMetrics _metrics;
     private int _disposed;
 
-    internal RunningEdge(WebApplication app, BundleFollower follower, EdgePolicy policy, EdgeMetrics metrics, NodeIdentity identity, ILogger logger)
+    internal RunningEdge(WebApplication app, BundleFollower follower, CertificateRenewal renewal, EdgePolicy policy, EdgeMetrics metrics, NodeIdentity identity, ILogger logger)
     {
         _app = app;
         _follower = follower;
+        _renewal = renewal;
         _metrics = metrics;
         Policy = policy;
         Identity = identity;
@@ -141,6 +145,7 @@ public sealed class RunningEdge : IAsyncDisposable
         }
         finally
         {
+            await _renewal.DisposeAsync();
             await _follower.DisposeAsync();
             await _app.DisposeAsync();
             _metrics.Dispose();

@@ -113,6 +113,41 @@ public sealed class EdgeHostTests : IAsyncLifetime
         Assert.Contains("process_resident_memory_bytes", metrics, StringComparison.Ordinal);
     }
 
+    /// <summary>The real clock moved forward: timers run as usual, only "now" is later.</summary>
+    private sealed class ShiftedClock(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
+    }
+
+    [Fact]
+    public async Task A_running_edge_renews_its_certificate_when_two_thirds_of_its_life_are_gone()
+    {
+        Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
+        var certificatePath = Path.Combine(StateDirectory, "node.crt");
+        var before = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(certificatePath));
+
+        // Edge certificates live 90 days; 70 days on, less than a third is left.
+        await using var edge = await EdgeHost.StartAsync(Options with { Time = new ShiftedClock(TimeSpan.FromDays(70)) }).DefaultTimeout();
+        System.Security.Cryptography.X509Certificates.X509Certificate2 after;
+        do
+        {
+            Assert.False(_timeout.IsCancellationRequested, "The edge did not renew its certificate.");
+            await Task.Delay(100, CancellationToken.None);
+            after = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(certificatePath));
+        }
+        while (after.SerialNumber == before.SerialNumber);
+
+        var listed = await _admin.GetFromJsonAsync<EdgeDto>($"edges/{edge.Identity.SubjectId}", TestPortal.Json);
+        Assert.Equal(after.SerialNumber, listed!.CertificateSerial, ignoreCase: true);
+        Assert.True(after.NotAfter >= before.NotAfter);
+
+        // The follower moved to the new certificate: a policy change still reaches the edge.
+        var version = edge.Policy.State!.Version;
+        var rule = new PolicyRuleSpec { Name = "after-renewal", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["renewed.example"] } };
+        (await _admin.PutAsJsonAsync("policy", new PolicyDocument([rule]), TestPortal.Json)).EnsureSuccessStatusCode();
+        await WaitForHealthAsync(edge, b => b.GetProperty("policyVersion").GetInt64() > version);
+    }
+
     [Fact]
     public async Task With_the_portal_stopped_a_freshly_started_edge_serves_the_last_known_good_policy()
     {
