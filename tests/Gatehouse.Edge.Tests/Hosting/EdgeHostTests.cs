@@ -1,3 +1,4 @@
+using Gatehouse.Testing.Portal;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

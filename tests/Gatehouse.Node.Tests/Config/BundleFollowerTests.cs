@@ -1,3 +1,4 @@
+using Gatehouse.Testing.Portal;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Gatehouse.Edge.Tests.Hosting;
+namespace Gatehouse.Testing.Portal;
 
 /// <summary>
 /// A real portal on loopback with its own data directory (the few lines of the portal suite's
@@ -35,7 +35,7 @@ public sealed class TestPortal : IAsyncDisposable
 
     public static async Task<TestPortal> StartAsync()
     {
-        var portal = new TestPortal(Directory.CreateTempSubdirectory("gatehouse-edge-test-portal-").FullName);
+        var portal = new TestPortal(Directory.CreateTempSubdirectory("gatehouse-test-portal-").FullName);
         await portal.RunAsync("https://127.0.0.1:0");
         return portal;
     }
