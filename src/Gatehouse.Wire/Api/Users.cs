@@ -17,3 +17,15 @@ public sealed record CreateGroupRequest(string Name, string? Description = null)
 
 /// <summary>Changes a group; absent fields stay as they are.</summary>
 public sealed record UpdateGroupRequest(string? Name = null, string? Description = null);
+
+/// <summary>
+/// A user's credentials for the agentless forward proxy (<c>Proxy-Authorization: Basic</c>, user name =
+/// the user's email). The password is shown only when made; the portal and the edges keep its SHA-256.
+/// </summary>
+public sealed record ProxyCredentialDto(Guid Id, Guid UserId, string Username, string Description, DateTimeOffset CreatedAt);
+
+/// <summary>Makes a proxy credential for a user.</summary>
+public sealed record CreateProxyCredentialRequest(string? Description = null);
+
+/// <summary>The new credential; <see cref="Password"/> is shown once.</summary>
+public sealed record CreateProxyCredentialResponse(ProxyCredentialDto Credential, string Password);

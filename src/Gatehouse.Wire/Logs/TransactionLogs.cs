@@ -1,0 +1,124 @@
+namespace Gatehouse.Wire.Logs;
+
+/// <summary>What kind of event a transaction log record describes.</summary>
+public static class TransactionKinds
+{
+    /// <summary>A TCP flow: a CONNECT through the forward proxy or one tunnel stream.</summary>
+    public const string Flow = "flow";
+
+    /// <summary>One plain-HTTP request through the forward proxy (the URL is visible).</summary>
+    public const string Http = "http";
+}
+
+/// <summary>Which edge listener saw the traffic.</summary>
+public static class TransactionListeners
+{
+    /// <summary>The agentless forward proxy (HTTP/1.1 absolute-form and CONNECT).</summary>
+    public const string Proxy = "proxy";
+
+    /// <summary>The agent tunnel listener (HTTP/2, mutual TLS).</summary>
+    public const string Tunnel = "tunnel";
+}
+
+/// <summary>
+/// The outcome recorded for a transaction: the policy's action (<c>allow</c>, <c>block</c>, <c>caution</c>),
+/// a caution the user went past (<c>caution-continued</c>), or a refusal before policy (<c>denied</c>: no or
+/// bad credentials, revoked certificate, egress to a forbidden address) and failures to reach the
+/// destination (<c>error</c>).
+/// </summary>
+public static class TransactionActions
+{
+    /// <summary>Allowed by policy (or by default).</summary>
+    public const string Allow = "allow";
+
+    /// <summary>Blocked by a rule: a block page for HTTP, a 403 for CONNECT and tunnel streams.</summary>
+    public const string Block = "block";
+
+    /// <summary>A caution rule showed the interstitial.</summary>
+    public const string Caution = "caution";
+
+    /// <summary>The user went on past a caution interstitial.</summary>
+    public const string CautionContinued = "caution-continued";
+
+    /// <summary>Refused before policy: authentication or egress safety.</summary>
+    public const string Denied = "denied";
+
+    /// <summary>Allowed, but the destination could not be reached or the flow failed.</summary>
+    public const string Error = "error";
+}
+
+/// <summary>
+/// One transaction log record: one flow, or one HTTP request, as an edge saw it. The edge writes it to
+/// its JSON-lines files, ships it to the portal in batches and streams it to a SIEM.
+/// </summary>
+/// <param name="Time">When the flow or request started.</param>
+/// <param name="TenantId">The tenant whose policy decided.</param>
+/// <param name="EdgeId">The edge that saw it.</param>
+/// <param name="Kind"><see cref="TransactionKinds"/>.</param>
+/// <param name="Listener"><see cref="TransactionListeners"/>.</param>
+/// <param name="Action"><see cref="TransactionActions"/>.</param>
+/// <param name="ClientAddress">The client's address and port as the edge saw them.</param>
+/// <param name="Host">The destination host name (or the address as text when the client gave an address).</param>
+/// <param name="Port">The destination port.</param>
+/// <param name="UserId">The user, when known.</param>
+/// <param name="UserEmail">The user's email, when known.</param>
+/// <param name="DeviceId">The device, for tunnel flows.</param>
+/// <param name="DestinationIp">The address the edge connected to (or would have), when resolved.</param>
+/// <param name="Method">The HTTP method, for HTTP requests (and <c>CONNECT</c>).</param>
+/// <param name="Url">The full URL, for plain-HTTP requests.</param>
+/// <param name="Status">The HTTP status the client got, where there is one.</param>
+/// <param name="Category">The destination's URL category, if any.</param>
+/// <param name="Rule">The name of the rule that decided; null for the default.</param>
+/// <param name="Reason">Why a flow was refused or failed, in plain words.</param>
+/// <param name="ReferenceId">The reference shown on a block page or in a 403, to find this record.</param>
+/// <param name="BytesUp">Bytes from the client to the destination.</param>
+/// <param name="BytesDown">Bytes from the destination to the client.</param>
+/// <param name="DurationMs">How long the flow or request lasted, in milliseconds.</param>
+public sealed record TransactionLogRecord(
+    DateTimeOffset Time,
+    string TenantId,
+    string EdgeId,
+    string Kind,
+    string Listener,
+    string Action,
+    string ClientAddress,
+    string Host,
+    int Port,
+    string? UserId = null,
+    string? UserEmail = null,
+    string? DeviceId = null,
+    string? DestinationIp = null,
+    string? Method = null,
+    string? Url = null,
+    int? Status = null,
+    string? Category = null,
+    string? Rule = null,
+    string? Reason = null,
+    string? ReferenceId = null,
+    long BytesUp = 0,
+    long BytesDown = 0,
+    long DurationMs = 0);
+
+/// <summary>
+/// A batch of records an edge ships to the portal: <c>POST /api/v1/edge/logs</c> with the edge's client
+/// certificate. The portal stores them under the edge's tenant (the certificate's, never a field's) and
+/// answers <c>202</c> with <see cref="TransactionLogBatchResult"/>.
+/// </summary>
+/// <param name="Records">At most <see cref="MaxRecords"/> records.</param>
+public sealed record TransactionLogBatch(IReadOnlyList<TransactionLogRecord> Records)
+{
+    /// <summary>The most records one batch may carry.</summary>
+    public const int MaxRecords = 1000;
+
+    /// <summary>The path the edge posts batches to, under the portal's base address.</summary>
+    public const string Path = "/api/v1/edge/logs";
+}
+
+/// <summary>How many records of a batch the portal stored.</summary>
+/// <param name="Accepted">Records stored.</param>
+public sealed record TransactionLogBatchResult(int Accepted);
+
+/// <summary>A stored transaction log record as the portal lists it (<c>GET /api/v1/logs</c>).</summary>
+/// <param name="Id">The stored record's id (time-ordered).</param>
+/// <param name="Record">The record as the edge sent it.</param>
+public sealed record TransactionLogEntryDto(Guid Id, TransactionLogRecord Record);
