@@ -1,12 +1,13 @@
+using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Operations;
 using Gatehouse.Edge.Policies;
+using Gatehouse.Edge.Proxy;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Trust.Bundles;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Gatehouse.Edge.Hosting;
 
@@ -36,8 +37,25 @@ public static class EdgeHost
         using var credentials = store.Load()
             ?? throw new NodeException(NodeErrorReason.NotEnrolled, $"This edge is not enrolled: {store.Directory} holds no enrollment. Run `gatehouse-edge enroll` first.");
 
+        var opsEndpoint = ListenAddress.Parse(options.OpsListen, "--ops-listen");
+        var proxyEndpoint = options.ProxyListen is null ? null : ListenAddress.Parse(options.ProxyListen, "--proxy-listen");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseUrls(options.OpsListen);
+        ForwardProxy? proxy = null;
+        ListenOptions? opsListener = null;
+        ListenOptions? proxyListener = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;
+            kestrel.Listen(opsEndpoint, listen => opsListener = listen);
+            if (proxyEndpoint is not null)
+            {
+                kestrel.Listen(proxyEndpoint, listen =>
+                {
+                    proxyListener = listen;
+                    listen.Run(connection => proxy!.OnConnectedAsync(connection));
+                });
+            }
+        });
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
 
         // Scrapes of /healthz and /metrics every few seconds are not worth a log line each.
@@ -50,10 +68,16 @@ public static class EdgeHost
         var policy = new EdgePolicy(metrics, time, loggers.CreateLogger<EdgePolicy>());
         var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
         var renewal = new CertificateRenewal(store, follower, time, loggers);
-        var edge = new RunningEdge(app, follower, renewal, policy, metrics, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
+        var flows = new FlowRegistry(options.Limits.IdleTimeout, time);
+        var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout);
+        var recorder = options.Recorder ?? new DiscardingRecorder();
+        var dataPath = new DataPath(credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time);
+        proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
+        var edge = new RunningEdge(app, follower, renewal, policy, metrics, dataPath, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try
         {
             metrics.Observe(policy, () => follower.Status);
+            metrics.ObserveFlows(() => flows.Count);
             follower.Changed += edge.OnBundleChanged;
             follower.StatusChanged += edge.OnStatusChanged;
             OpsEndpoints.Map(app, edge);
@@ -70,7 +94,14 @@ public static class EdgeHost
 
             await app.StartAsync(ct);
             renewal.Start();
-            edge.OpsAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+            edge.OpsAddress = new Uri($"http://{BoundEndpoint(opsListener!)}");
+            if (proxyListener is not null)
+            {
+                edge.ProxyAddress = BoundEndpoint(proxyListener);
+                proxy.AdvertisedAddress = options.ProxyAdvertise ?? edge.ProxyAddress.ToString();
+                ProxyLog.Listening(edge.Logger, edge.ProxyAddress.ToString());
+            }
+
             HostLog.Started(edge.Logger, credentials.Identity.SubjectId, credentials.Identity.TenantId, edge.OpsAddress.ToString());
             return edge;
         }
@@ -78,6 +109,17 @@ public static class EdgeHost
         {
             await edge.DisposeAsync();
             throw;
+        }
+    }
+
+    private static System.Net.IPEndPoint BoundEndpoint(ListenOptions listener) =>
+        listener.EndPoint as System.Net.IPEndPoint ?? throw new InvalidOperationException("The listener is not bound to an IP endpoint.");
+
+    /// <summary>Used until a transaction log is configured: records are counted in metrics and dropped.</summary>
+    private sealed class DiscardingRecorder : ITransactionRecorder
+    {
+        public void Record(Gatehouse.Wire.Logs.TransactionLogRecord record)
+        {
         }
     }
 }
@@ -91,8 +133,9 @@ public sealed class RunningEdge : IAsyncDisposable
     private readonly EdgeMetrics _metrics;
     private int _disposed;
 
-    internal RunningEdge(WebApplication app, BundleFollower follower, CertificateRenewal renewal, EdgePolicy policy, EdgeMetrics metrics, NodeIdentity identity, ILogger logger)
+    internal RunningEdge(WebApplication app, BundleFollower follower, CertificateRenewal renewal, EdgePolicy policy, EdgeMetrics metrics, DataPath dataPath, NodeIdentity identity, ILogger logger)
     {
+        DataPath = dataPath;
         _app = app;
         _follower = follower;
         _renewal = renewal;
@@ -104,6 +147,12 @@ public sealed class RunningEdge : IAsyncDisposable
 
     /// <summary>The address the operations endpoints listen on (with the real port when 0 was asked).</summary>
     public Uri OpsAddress { get; internal set; } = null!;
+
+    /// <summary>Where the forward proxy listens (with the real port when 0 was asked); null when it is off.</summary>
+    public System.Net.IPEndPoint? ProxyAddress { get; internal set; }
+
+    /// <summary>The listeners' shared data path: open flows, limits, egress.</summary>
+    public DataPath DataPath { get; }
 
     /// <summary>This edge's identity as enrolled.</summary>
     public NodeIdentity Identity { get; }
@@ -141,10 +190,17 @@ public sealed class RunningEdge : IAsyncDisposable
         _follower.StatusChanged -= OnStatusChanged;
         try
         {
-            await _app.StopAsync(CancellationToken.None);
+            // Graceful drain: the listeners stop accepting, open flows get the drain timeout to finish, then the rest are cut.
+            DataPath.BeginStopping();
+            using var drain = new CancellationTokenSource(DataPath.Limits.DrainTimeout);
+            var stop = _app.StopAsync(drain.Token);
+            var cut = await DataPath.Flows.DrainAsync(DataPath.Limits.DrainTimeout);
+            await stop;
+            HostLog.Drained(Logger, cut);
         }
         finally
         {
+            await DataPath.Flows.DisposeAsync();
             await _renewal.DisposeAsync();
             await _follower.DisposeAsync();
             await _app.DisposeAsync();

@@ -1,3 +1,5 @@
+using System.Net;
+using Gatehouse.Edge.Flows;
 using Gatehouse.Node.Config;
 
 namespace Gatehouse.Edge.Hosting;
@@ -11,11 +13,32 @@ public sealed record EdgeOptions
     /// <summary>Where <c>/healthz</c> and <c>/metrics</c> listen by default: loopback only.</summary>
     public const string DefaultOpsListen = "http://127.0.0.1:7445";
 
+    /// <summary>Where the agentless forward proxy listens by default.</summary>
+    public const string DefaultProxyListen = "127.0.0.1:3128";
+
     /// <summary>The node's credential directory (<see cref="Gatehouse.Node.Credentials.NodeCredentialStore"/>).</summary>
     public string StateDirectory { get; init; } = DefaultStateDirectory;
 
     /// <summary>The URL the operations endpoints listen on; port 0 picks a free port.</summary>
     public string OpsListen { get; init; } = DefaultOpsListen;
+
+    /// <summary>Where the agentless forward proxy listens (HOST:PORT; port 0 picks a free port); null turns it off.</summary>
+    public string? ProxyListen { get; init; } = DefaultProxyListen;
+
+    /// <summary>The proxy address written into the PAC file (HOST:PORT, as clients reach it); the listening address when not given.</summary>
+    public string? ProxyAdvertise { get; init; }
+
+    /// <summary>Ranges the edge may reach although egress safety would refuse them (for example 127.0.0.0/8 for a local demo).</summary>
+    public IReadOnlyList<IPNetwork> EgressAllow { get; init; } = [];
+
+    /// <summary>The edge's own management networks, refused as destinations like loopback.</summary>
+    public IReadOnlyList<IPNetwork> ManagementNetworks { get; init; } = [];
+
+    /// <summary>Limits and timeouts of the data path.</summary>
+    public EdgeLimits Limits { get; init; } = new();
+
+    /// <summary>Where transaction records go; when null, the edge's own transaction log.</summary>
+    public ITransactionRecorder? Recorder { get; init; }
 
     /// <summary>Tuning of the bundle follower; the defaults when not given.</summary>
     public BundleFollowerOptions? Follower { get; init; }

@@ -21,4 +21,7 @@ internal static partial class HostLog
 
     [LoggerMessage(1005, LogLevel.Warning, "Certificate renewal failed, tried again within the hour: {Reason}")]
     public static partial void CertificateRenewalFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1006, LogLevel.Information, "Stopped; {Cut} open flows were cut at the end of the drain")]
+    public static partial void Drained(ILogger logger, int cut);
 }

@@ -16,6 +16,9 @@ public sealed class EdgeMetrics : IDisposable
 
     private readonly Counter<long> _bundlesAccepted;
     private readonly Counter<long> _compileFailures;
+    private readonly Counter<long> _transactions;
+    private readonly Counter<long> _bytes;
+    private readonly Histogram<double> _flowDuration;
 
     /// <summary>Creates the meter, its counters and the process metrics, and an exporter of that meter alone.</summary>
     public EdgeMetrics()
@@ -23,6 +26,9 @@ public sealed class EdgeMetrics : IDisposable
         Meter = new Meter(MeterName);
         _bundlesAccepted = Meter.CreateCounter<long>("gatehouse_edge_bundles_accepted", description: "Verified config bundles handed to the policy, newest first seen.");
         _compileFailures = Meter.CreateCounter<long>("gatehouse_edge_policy_compile_failures", description: "Config bundles whose policy was malformed or did not compile; the previous policy stayed in force.");
+        _transactions = Meter.CreateCounter<long>("gatehouse_edge_transactions", description: "Flows and HTTP requests by listener, kind and action (allow, block, caution, caution-continued, denied, error).");
+        _bytes = Meter.CreateCounter<long>("gatehouse_edge_bytes", unit: "bytes", description: "Bytes carried, by direction (up: client to destination; down: back).");
+        _flowDuration = Meter.CreateHistogram<double>("gatehouse_edge_flow_duration", unit: "s", description: "How long flows lasted.");
         ProcessMetrics.Register(Meter);
         var meter = Meter;
         Exporter = new PrometheusExporter(m => ReferenceEquals(m, meter));
@@ -48,6 +54,32 @@ public sealed class EdgeMetrics : IDisposable
         Meter.CreateObservableGauge("gatehouse_edge_policy_version", () => policy.State?.Version ?? 0, description: "Version of the config bundle whose policy is in force; 0 before any.");
         Meter.CreateObservableGauge("gatehouse_edge_policy_rules", () => policy.State?.RuleCount ?? 0, description: "Rules in the policy in force.");
         Meter.CreateObservableGauge("gatehouse_edge_portal_connected", () => portal().Connection == PortalConnection.Connected ? 1 : 0, description: "1 when the last call to the portal got an answer, else 0.");
+    }
+
+    /// <summary>Adds the gauge of open flows.</summary>
+    /// <param name="openFlows">Reads how many flows are open.</param>
+    public void ObserveFlows(Func<int> openFlows)
+    {
+        ArgumentNullException.ThrowIfNull(openFlows);
+        Meter.CreateObservableGauge("gatehouse_edge_open_flows", openFlows, description: "Flows open now (CONNECT, tunnel streams, proxied requests in progress).");
+    }
+
+    internal void Transaction(string listener, string kind, string action) =>
+        _transactions.Add(1, new("listener", listener), new("kind", kind), new("action", action));
+
+    internal void Carried(long up, long down, double seconds)
+    {
+        if (up > 0)
+        {
+            _bytes.Add(up, new KeyValuePair<string, object?>("direction", "up"));
+        }
+
+        if (down > 0)
+        {
+            _bytes.Add(down, new KeyValuePair<string, object?>("direction", "down"));
+        }
+
+        _flowDuration.Record(seconds);
     }
 
     internal void BundleAccepted() => _bundlesAccepted.Add(1);

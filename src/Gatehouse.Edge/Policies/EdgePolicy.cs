@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gatehouse.Edge.Identities;
 using Gatehouse.Edge.Operations;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Policy.Sources;
@@ -40,6 +41,7 @@ public sealed class EdgePolicy
     private EdgePolicyState? _state;
     private long _lastOffered = -1;
     private string? _lastError;
+    private volatile EdgeIdentities _identities = EdgeIdentities.None;
 
     /// <summary>Creates the state with no policy in force yet.</summary>
     /// <param name="metrics">Where to count; not counted when not given.</param>
@@ -54,6 +56,9 @@ public sealed class EdgePolicy
 
     /// <summary>The compiled policy in force (the empty policy until a bundle is applied); data paths decide through it.</summary>
     public PolicyHolder Holder { get; } = new();
+
+    /// <summary>Who is who under the policy in force (tenant CA, revocations, devices, proxy credentials); swapped with it.</summary>
+    public EdgeIdentities Identities => _identities;
 
     /// <summary>The policy in force, or <see langword="null"/> before any bundle's policy compiled.</summary>
     public EdgePolicyState? State
@@ -102,9 +107,12 @@ public sealed class EdgePolicy
             string? error;
             try
             {
+                // Identities are read first: a bundle whose identities are malformed changes neither them nor the policy.
+                var identities = EdgeIdentities.FromBundleBody(body);
                 var result = Holder.TryUpdate(PolicySource.FromBundleBody(body));
                 if (result.Policy is { } policy)
                 {
+                    _identities = identities;
                     _state = new EdgePolicyState(version, policy.RuleCount, _time.GetUtcNow());
                     _lastError = null;
                     PolicyLog.PolicyInForce(_logger, version, policy.RuleCount, result.Elapsed.TotalMilliseconds);

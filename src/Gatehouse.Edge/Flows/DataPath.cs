@@ -1,0 +1,78 @@
+using Gatehouse.Edge.Operations;
+using Gatehouse.Edge.Policies;
+using Gatehouse.Wire.Logs;
+
+namespace Gatehouse.Edge.Flows;
+
+/// <summary>
+/// What the listeners share: the policy in force, egress, open flows, limits, cautions, and the one place
+/// where a finished transaction is counted and logged (<see cref="Finish"/>).
+/// </summary>
+public sealed class DataPath
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Creates the data path.</summary>
+    public DataPath(string edgeId, EdgePolicy policy, FlowDialer dialer, FlowRegistry flows, EdgeLimits limits, ITransactionRecorder recorder, EdgeMetrics? metrics, TimeProvider time)
+    {
+        EdgeId = edgeId;
+        Policy = policy;
+        Dialer = dialer;
+        Flows = flows;
+        Limits = limits;
+        Recorder = recorder;
+        Metrics = metrics;
+        Time = time;
+        Cautions = new CautionAcceptances(time);
+    }
+
+    /// <summary>This edge's id, in every record.</summary>
+    public string EdgeId { get; }
+
+    /// <summary>The policy and identities in force.</summary>
+    public EdgePolicy Policy { get; }
+
+    /// <summary>Resolves and connects, within egress safety.</summary>
+    public FlowDialer Dialer { get; }
+
+    /// <summary>The open flows.</summary>
+    public FlowRegistry Flows { get; }
+
+    /// <summary>Limits and timeouts.</summary>
+    public EdgeLimits Limits { get; }
+
+    /// <summary>Where records go.</summary>
+    public ITransactionRecorder Recorder { get; }
+
+    /// <summary>Where counts go.</summary>
+    public EdgeMetrics? Metrics { get; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Caution acceptances.</summary>
+    public CautionAcceptances Cautions { get; }
+
+    /// <summary>Cancelled when the edge begins to stop: idle keep-alive connections close, open flows drain.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>Starts the drain.</summary>
+    public void BeginStopping() => _stopping.Cancel();
+
+    /// <summary>Counts and logs one finished flow or request.</summary>
+    /// <param name="record">The record.</param>
+    public void Finish(TransactionLogRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (Metrics is { } metrics)
+        {
+            metrics.Transaction(record.Listener, record.Kind, record.Action);
+            metrics.Carried(record.BytesUp, record.BytesDown, record.DurationMs / 1000.0);
+        }
+
+        Recorder.Record(record);
+    }
+
+    /// <summary>A short random reference for a refusal, shown to the user and kept in the record.</summary>
+    public static string NewReferenceId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+}

@@ -1,0 +1,194 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Gatehouse.Edge.Flows;
+
+/// <summary>Why an allowed flow did not reach its destination; <see cref="None"/> when it did.</summary>
+public enum DialError
+{
+    /// <summary>Connected.</summary>
+    None,
+
+    /// <summary>The name has no address.</summary>
+    NameNotResolved,
+
+    /// <summary>Every address of the destination is refused by egress safety.</summary>
+    Forbidden,
+
+    /// <summary>The destination refused the connection.</summary>
+    Refused,
+
+    /// <summary>No route, host down, or another socket error.</summary>
+    Unreachable,
+
+    /// <summary>No answer within the connect timeout.</summary>
+    TimedOut,
+}
+
+/// <summary>The addresses of a destination that egress safety lets the edge reach.</summary>
+/// <param name="Addresses">Reachable addresses, in the resolver's order; empty when none.</param>
+/// <param name="Error"><see cref="DialError.None"/>, <see cref="DialError.NameNotResolved"/> or <see cref="DialError.Forbidden"/>.</param>
+/// <param name="Reason">Why there is none, in plain words.</param>
+/// <param name="First">The first address the name resolved to (even when refused), for the policy's IP criteria and the log.</param>
+public readonly record struct Resolution(IPAddress[] Addresses, DialError Error, string? Reason, IPAddress? First);
+
+/// <summary>A connected socket, or why there is none.</summary>
+/// <param name="Socket">The connected socket; the caller owns it.</param>
+/// <param name="Address">The address connected to (or the last tried).</param>
+/// <param name="Error">Why the connection failed.</param>
+/// <param name="Reason">The failure in plain words.</param>
+public readonly record struct Connection(Socket? Socket, IPAddress? Address, DialError Error, string? Reason);
+
+/// <summary>
+/// Resolves and connects to a flow's destination. Every address is checked by <see cref="EgressGuard"/>
+/// after resolution and the edge connects to exactly the address it checked, so a name that resolves to
+/// a forbidden address never gets through (no DNS rebinding into the edge's own network).
+/// </summary>
+public sealed class FlowDialer
+{
+    private readonly EgressGuard _guard;
+    private readonly TimeSpan _connectTimeout;
+
+    /// <summary>Creates the dialer.</summary>
+    /// <param name="guard">Egress safety.</param>
+    /// <param name="connectTimeout">How long one connection attempt may take.</param>
+    public FlowDialer(EgressGuard guard, TimeSpan connectTimeout)
+    {
+        _guard = guard;
+        _connectTimeout = connectTimeout;
+    }
+
+    /// <summary>Egress safety.</summary>
+    public EgressGuard Guard => _guard;
+
+    /// <summary>Resolves <paramref name="host"/> (an address literal is taken as it is) and keeps the addresses egress safety allows.</summary>
+    /// <param name="host">A host name or an address literal (IPv6 with or without brackets).</param>
+    /// <param name="ct">Cancels the lookup.</param>
+    public async ValueTask<Resolution> ResolveAsync(string host, CancellationToken ct)
+    {
+        IPAddress[] all;
+        if (TryParseAddress(host, out var literal))
+        {
+            all = [literal];
+        }
+        else
+        {
+            try
+            {
+                all = await Dns.GetHostAddressesAsync(host, ct);
+            }
+            catch (SocketException)
+            {
+                all = [];
+            }
+            catch (ArgumentException)
+            {
+                all = [];
+            }
+        }
+
+        if (all.Length == 0)
+        {
+            return new Resolution([], DialError.NameNotResolved, $"{host} does not resolve", null);
+        }
+
+        var allowed = new List<IPAddress>(all.Length);
+        string? refusal = null;
+        foreach (var address in all)
+        {
+            var normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+            if (_guard.Refusal(normalized) is { } reason)
+            {
+                refusal ??= reason;
+            }
+            else
+            {
+                allowed.Add(normalized);
+            }
+        }
+
+        return allowed.Count == 0
+            ? new Resolution([], DialError.Forbidden, $"egress refused: {refusal}", all[0])
+            : new Resolution([.. allowed], DialError.None, null, allowed[0]);
+    }
+
+    /// <summary>Connects to the first of <paramref name="addresses"/> that answers.</summary>
+    /// <param name="addresses">Addresses egress safety allowed (<see cref="ResolveAsync"/>).</param>
+    /// <param name="port">The destination port.</param>
+    /// <param name="ct">Cancels the attempt.</param>
+    public async ValueTask<Connection> ConnectAsync(IPAddress[] addresses, int port, CancellationToken ct)
+    {
+        var result = new Connection(null, null, DialError.Unreachable, "no address to connect to");
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(_connectTimeout);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
+                return new Connection(socket, address, DialError.None, null);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                socket.Dispose();
+                result = new Connection(null, address, DialError.TimedOut, $"{address}:{port} did not answer within {_connectTimeout.TotalSeconds:0.#} s");
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                result = e.SocketErrorCode == SocketError.ConnectionRefused
+                    ? new Connection(null, address, DialError.Refused, $"{address}:{port} refused the connection")
+                    : new Connection(null, address, DialError.Unreachable, $"{address}:{port} is unreachable ({e.SocketErrorCode})");
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Parses an address literal, IPv6 with or without brackets.</summary>
+    /// <param name="host">The host text.</param>
+    /// <param name="address">The address.</param>
+    public static bool TryParseAddress(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var span = host.AsSpan();
+        if (span.Length > 2 && span[0] == '[' && span[^1] == ']')
+        {
+            span = span[1..^1];
+        }
+
+        // IPAddress.TryParse also takes "1" or "0x7f.1"; only dotted quads and IPv6 count as literals, so odd
+        // spellings of an address go to the resolver, which refuses them, instead of slipping past a host rule.
+        if (IPAddress.TryParse(span, out address) && (address.AddressFamily == AddressFamily.InterNetworkV6 || IsDottedQuad(span)))
+        {
+            return true;
+        }
+
+        address = null;
+        return false;
+    }
+
+    private static bool IsDottedQuad(ReadOnlySpan<char> text)
+    {
+        var dots = 0;
+        foreach (var c in text)
+        {
+            if (c == '.')
+            {
+                dots++;
+            }
+            else if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return dots == 3;
+    }
+}

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+
+namespace Gatehouse.Edge.Flows;
+
+/// <summary>
+/// The flows open on this edge: ends the ones idle longer than the idle timeout, and on shutdown waits
+/// for the open ones to finish (drain) before cutting what is left.
+/// </summary>
+public sealed class FlowRegistry : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<OpenFlow, byte> _open = new();
+    private readonly TimeSpan _idleTimeout;
+    private readonly ITimer _sweeper;
+    private long _idleClosed;
+
+    /// <summary>Creates the registry and starts sweeping idle flows.</summary>
+    /// <param name="idleTimeout">How long a flow may carry nothing before it is ended.</param>
+    /// <param name="time">The clock that drives the sweep.</param>
+    public FlowRegistry(TimeSpan idleTimeout, TimeProvider? time = null)
+    {
+        _idleTimeout = idleTimeout;
+        var period = TimeSpan.FromTicks(Math.Clamp(idleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 15));
+        _sweeper = (time ?? TimeProvider.System).CreateTimer(_ => Sweep(), null, period, period);
+    }
+
+    /// <summary>How many flows are open.</summary>
+    public int Count => _open.Count;
+
+    /// <summary>How many flows were ended for being idle.</summary>
+    public long IdleClosed => Interlocked.Read(ref _idleClosed);
+
+    /// <summary>Registers a new flow; dispose it when the flow ends.</summary>
+    /// <param name="ct">Ends the flow too (for example the client connection's closing).</param>
+    public OpenFlow Open(CancellationToken ct = default)
+    {
+        var flow = new OpenFlow(this, ct);
+        _open.TryAdd(flow, 0);
+        return flow;
+    }
+
+    internal void Remove(OpenFlow flow) => _open.TryRemove(flow, out _);
+
+    private void Sweep()
+    {
+        var now = Environment.TickCount64;
+        var idleMs = (long)_idleTimeout.TotalMilliseconds;
+        foreach (var flow in _open.Keys)
+        {
+            if (now - flow.LastActivity > idleMs)
+            {
+                Interlocked.Increment(ref _idleClosed);
+                flow.Abort();
+            }
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the open flows to end by themselves, then ends the rest.</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <returns>How many flows had to be cut.</returns>
+    public async Task<int> DrainAsync(TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!_open.IsEmpty && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var cut = 0;
+        foreach (var flow in _open.Keys)
+        {
+            cut++;
+            flow.Abort();
+        }
+
+        return cut;
+    }
+
+    /// <summary>Stops sweeping.</summary>
+    public ValueTask DisposeAsync() => _sweeper.DisposeAsync();
+}
+
+/// <summary>One open flow: its cancellation, its activity and the bytes it carried.</summary>
+public sealed class OpenFlow : IDisposable
+{
+    private readonly FlowRegistry _registry;
+    private readonly CancellationTokenSource _cts;
+    private long _lastActivity = Environment.TickCount64;
+    private long _bytesUp;
+    private long _bytesDown;
+    private int _disposed;
+
+    internal OpenFlow(FlowRegistry registry, CancellationToken ct)
+    {
+        _registry = registry;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+    }
+
+    /// <summary>Cancelled when the flow must end (idle, reset on the other side, drain).</summary>
+    public CancellationToken Cancellation => _cts.Token;
+
+    /// <summary>Bytes from the client.</summary>
+    public long BytesUp => Interlocked.Read(ref _bytesUp);
+
+    /// <summary>Bytes to the client.</summary>
+    public long BytesDown => Interlocked.Read(ref _bytesDown);
+
+    internal long LastActivity => Volatile.Read(ref _lastActivity);
+
+    /// <summary>Marks the flow active now.</summary>
+    public void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
+
+    /// <summary>Adds carried bytes.</summary>
+    /// <param name="up">True for client → destination.</param>
+    /// <param name="bytes">How many.</param>
+    public void Count(bool up, long bytes)
+    {
+        if (up)
+        {
+            Interlocked.Add(ref _bytesUp, bytes);
+        }
+        else
+        {
+            Interlocked.Add(ref _bytesDown, bytes);
+        }
+    }
+
+    /// <summary>Ends the flow now.</summary>
+    public void Abort()
+    {
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already over.
+        }
+    }
+
+    /// <summary>Unregisters the flow.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _registry.Remove(this);
+            _cts.Dispose();
+        }
+    }
+}

@@ -1,0 +1,339 @@
+using System.Buffers;
+using System.Text;
+
+namespace Gatehouse.Edge.Proxy;
+
+/// <summary>What became of an attempt to read a message head.</summary>
+internal enum HeadStatus
+{
+    /// <summary>A whole head was read.</summary>
+    Complete,
+
+    /// <summary>More bytes are needed.</summary>
+    Incomplete,
+
+    /// <summary>The head is longer than allowed (431 for requests).</summary>
+    TooLarge,
+
+    /// <summary>The head breaks HTTP/1.1's syntax (400).</summary>
+    Malformed,
+}
+
+/// <summary>
+/// The parts of an HTTP/1.1 message head a proxy needs: the start line, the framing (length or chunked),
+/// connection persistence, and which header lines pass through unchanged. Strict on purpose: lines end in
+/// CRLF, names are tokens, no folding, no control characters, <c>Content-Length</c> and
+/// <c>Transfer-Encoding</c> never together in a request, so no message can be read two ways (smuggling).
+/// </summary>
+internal abstract class HttpHead
+{
+    private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
+
+    /// <summary>The head's bytes, start line to the blank line (without it).</summary>
+    public byte[] Raw { get; private set; } = [];
+
+    /// <summary>The start line's three parts.</summary>
+    public string First { get; private set; } = string.Empty;
+
+    public string Second { get; private set; } = string.Empty;
+
+    public string Third { get; private set; } = string.Empty;
+
+    /// <summary>True for HTTP/1.1, false for HTTP/1.0.</summary>
+    public bool IsHttp11 { get; private set; }
+
+    /// <summary>The Content-Length, or -1 when there is none.</summary>
+    public long ContentLength { get; private set; } = -1;
+
+    /// <summary>A Transfer-Encoding header was present.</summary>
+    public bool HasTransferEncoding { get; private set; }
+
+    /// <summary>Transfer-Encoding ends in <c>chunked</c>.</summary>
+    public bool Chunked { get; private set; }
+
+    /// <summary>The connection ends after this message (<c>Connection: close</c>, or HTTP/1.0: this proxy keeps no HTTP/1.0 connection alive).</summary>
+    public bool Close { get; private set; }
+
+    /// <summary>Header lines that pass through: (start, length) in <see cref="Raw"/>, without CRLF.</summary>
+    public List<(int Start, int Length)> PassLines { get; } = new(16);
+
+    /// <summary>Why the head is malformed.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>Looks for a whole head at the start of <paramref name="buffer"/>.</summary>
+    /// <param name="buffer">What has arrived.</param>
+    /// <param name="maxBytes">The longest head allowed.</param>
+    /// <param name="consumed">Where the body begins, when complete.</param>
+    public HeadStatus TryRead(ReadOnlySequence<byte> buffer, int maxBytes, out SequencePosition consumed)
+    {
+        consumed = buffer.Start;
+
+        // Clients may send empty lines between requests (RFC 9112 section 2.2); they are skipped.
+        var reader = new SequenceReader<byte>(buffer);
+        while (reader.IsNext("\r\n"u8, advancePast: true))
+        {
+        }
+
+        var start = reader.Position;
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> head, EndOfHead, advancePastDelimiter: true))
+        {
+            return buffer.Slice(start).Length > maxBytes ? HeadStatus.TooLarge : HeadStatus.Incomplete;
+        }
+
+        if (head.Length + 4 > maxBytes)
+        {
+            return HeadStatus.TooLarge;
+        }
+
+        consumed = reader.Position;
+        Raw = head.ToArray();
+        return Parse() ? HeadStatus.Complete : HeadStatus.Malformed;
+    }
+
+    private bool Parse()
+    {
+        var raw = Raw.AsSpan();
+        var lineEnd = raw.IndexOf("\r\n"u8);
+        var startLine = lineEnd < 0 ? raw : raw[..lineEnd];
+        if (!ParseStartLine(startLine))
+        {
+            return false;
+        }
+
+        var connectionTokens = new List<string>(2);
+        var position = lineEnd < 0 ? raw.Length : lineEnd + 2;
+        var lines = new List<(int Start, int Length, int Colon)>(16);
+        while (position < raw.Length)
+        {
+            var rest = raw[position..];
+            var end = rest.IndexOf("\r\n"u8);
+            var line = end < 0 ? rest : rest[..end];
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || !IsToken(line[..colon]) || !IsFieldValue(line[(colon + 1)..]))
+            {
+                return Fail(colon == 0 || (line.Length > 0 && (line[0] == ' ' || line[0] == '\t'))
+                    ? "a header line starts with a space or has no name (folded headers are not accepted)"
+                    : "a header line is not NAME: VALUE with a token name and printable value");
+            }
+
+            var name = line[..colon];
+            var value = Trim(line[(colon + 1)..]);
+            if (!OnHeader(name, value, connectionTokens))
+            {
+                return false;
+            }
+
+            lines.Add((position, line.Length, colon));
+            position += line.Length + 2;
+        }
+
+        if (HasTransferEncoding && ContentLength >= 0 && RejectsLengthWithTransferEncoding)
+        {
+            return Fail("Content-Length and Transfer-Encoding together");
+        }
+
+        foreach (var (lineStart, length, colon) in lines)
+        {
+            var name = Raw.AsSpan(lineStart, colon);
+            if (!IsHopByHop(name) && !IsListed(name, connectionTokens))
+            {
+                PassLines.Add((lineStart, length));
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a message with both framings is refused (requests) or read by Transfer-Encoding (responses, as RFC 9112 says).</summary>
+    protected abstract bool RejectsLengthWithTransferEncoding { get; }
+
+    /// <summary>Whether <paramref name="name"/> is a hop-by-hop header this proxy drops.</summary>
+    protected virtual bool IsHopByHop(ReadOnlySpan<byte> name) =>
+        Is(name, "Connection"u8) || Is(name, "Keep-Alive"u8) || Is(name, "Proxy-Connection"u8) || Is(name, "Proxy-Authorization"u8)
+        || Is(name, "Proxy-Authenticate"u8) || Is(name, "TE"u8) || Is(name, "Upgrade"u8);
+
+    /// <summary>Reads a header the subclass cares about; false (after <see cref="Fail"/>) to refuse the head.</summary>
+    protected virtual bool OnOtherHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => true;
+
+    private bool OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, List<string> connectionTokens)
+    {
+        if (Is(name, "Content-Length"u8))
+        {
+            if (!TryParseLength(value, out var length))
+            {
+                return Fail("Content-Length is not a number");
+            }
+
+            if (ContentLength >= 0 && ContentLength != length)
+            {
+                return Fail("two different Content-Length values");
+            }
+
+            ContentLength = length;
+        }
+        else if (Is(name, "Transfer-Encoding"u8))
+        {
+            HasTransferEncoding = true;
+            var last = value;
+            var comma = value.LastIndexOf((byte)',');
+            if (comma >= 0)
+            {
+                last = Trim(value[(comma + 1)..]);
+            }
+
+            Chunked = Ascii.EqualsIgnoreCase(last, "chunked"u8);
+        }
+        else if (Is(name, "Connection"u8) || Is(name, "Proxy-Connection"u8))
+        {
+            foreach (var range in value.Split((byte)','))
+            {
+                var token = Trim(value[range]);
+                if (Ascii.EqualsIgnoreCase(token, "close"u8))
+                {
+                    Close = true;
+                }
+                else if (token.Length > 0 && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
+                {
+                    connectionTokens.Add(Encoding.ASCII.GetString(token));
+                }
+            }
+        }
+
+        return OnOtherHeader(name, value);
+    }
+
+    private bool ParseStartLine(ReadOnlySpan<byte> line)
+    {
+        var firstSpace = line.IndexOf((byte)' ');
+        if (firstSpace <= 0)
+        {
+            return Fail("the first line is not three parts separated by spaces");
+        }
+
+        var rest = line[(firstSpace + 1)..];
+        var secondSpace = rest.IndexOf((byte)' ');
+        if (secondSpace == 0 || (secondSpace < 0 && rest.IsEmpty))
+        {
+            return Fail("the first line is not three parts separated by spaces");
+        }
+
+        // A status line without a reason phrase ("HTTP/1.1 200") is common enough to accept; for a request
+        // the missing version fails below.
+        var first = line[..firstSpace];
+        var second = secondSpace < 0 ? rest : rest[..secondSpace];
+        var third = secondSpace < 0 ? [] : rest[(secondSpace + 1)..];
+        if (!IsVisible(first) || !IsVisible(second) || !IsFieldValue(third))
+        {
+            return Fail("the first line holds control characters or extra spaces");
+        }
+
+        First = Encoding.ASCII.GetString(first);
+        Second = Encoding.ASCII.GetString(second);
+        Third = Encoding.ASCII.GetString(third);
+        var version = VersionPart(first, second, third);
+        if (version.SequenceEqual("HTTP/1.1"u8))
+        {
+            IsHttp11 = true;
+        }
+        else if (version.SequenceEqual("HTTP/1.0"u8))
+        {
+            IsHttp11 = false;
+            Close = true;
+        }
+        else
+        {
+            return Fail("only HTTP/1.1 and HTTP/1.0 are spoken here");
+        }
+
+        return true;
+    }
+
+    /// <summary>Which part of the start line is the version (the third for requests, the first for responses).</summary>
+    protected abstract ReadOnlySpan<byte> VersionPart(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third);
+
+    /// <summary>Records why the head is malformed; returns false.</summary>
+    protected bool Fail(string error)
+    {
+        Error = error;
+        return false;
+    }
+
+    /// <summary>Case-insensitive ASCII comparison of a header name.</summary>
+    protected static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> expected) => Ascii.EqualsIgnoreCase(name, expected);
+
+    private static bool IsListed(ReadOnlySpan<byte> name, List<string> tokens)
+    {
+        foreach (var token in tokens)
+        {
+            if (Ascii.EqualsIgnoreCase(name, token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryParseLength(ReadOnlySpan<byte> value, out long length)
+    {
+        length = 0;
+        if (value.IsEmpty || value.Length > 18)
+        {
+            return false;
+        }
+
+        foreach (var b in value)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            length = (length * 10) + (b - '0');
+        }
+
+        return true;
+    }
+
+    /// <summary>Trims spaces and tabs.</summary>
+    protected static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> value) => value.Trim(" \t"u8);
+
+    private static bool IsToken(ReadOnlySpan<byte> text)
+    {
+        foreach (var b in text)
+        {
+            if (b <= 32 || b >= 127 || "\"(),/:;<=>?@[\\]{}"u8.Contains(b))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsVisible(ReadOnlySpan<byte> text)
+    {
+        foreach (var b in text)
+        {
+            if (b <= 32 || b == 127)
+            {
+                return false;
+            }
+        }
+
+        return !text.IsEmpty;
+    }
+
+    private static bool IsFieldValue(ReadOnlySpan<byte> text)
+    {
+        foreach (var b in text)
+        {
+            if ((b < 32 && b != '\t') || b == 127)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

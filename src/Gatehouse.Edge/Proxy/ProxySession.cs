@@ -1,0 +1,770 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using Gatehouse.Edge.Flows;
+using Gatehouse.Edge.Identities;
+using Gatehouse.Policy.Decisions;
+using Gatehouse.Wire.Logs;
+using Microsoft.AspNetCore.Connections;
+
+namespace Gatehouse.Edge.Proxy;
+
+/// <summary>
+/// One client connection to the forward proxy.
+/// </summary>
+/// <remarks>
+/// <code>
+/// read head (keep-alive timeout, then header timeout; 400/431/408 on bad or slow heads)
+///   │ origin-form ──► GET /proxy.pac, or 400
+///   │ Proxy-Authorization ──✗──► 407 (nothing is resolved or dialled)
+///   ├ CONNECT host:port ──► resolve ─► decide(host, port, ip) ─► egress ─► dial ─► 200 ─► relay
+///   │                                      block: 403                           first bytes: TLS SNI ─► decide again
+///   └ GET http://host/path ─► resolve (or reuse the upstream) ─► decide(url) ─► block page | caution page
+///                                 ─► egress ─► dial or reuse ─► head + body up ─► head + body down ─► next request
+/// every request or flow ends in one record (DataPath.Finish)
+/// </code>
+/// </remarks>
+internal sealed class ProxySession : IAsyncDisposable
+{
+    private readonly DataPath _path;
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _in;
+    private readonly PipeWriter _out;
+    private readonly string _client;
+    private readonly string _advertised;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenRegistration _onStopping;
+    private CancellationTokenSource _timeout = new();
+    private Upstream? _upstream;
+    private volatile bool _betweenRequests;
+
+    public ProxySession(DataPath path, ConnectionContext connection, string advertised, ILogger logger)
+    {
+        _path = path;
+        _connection = connection;
+        _in = connection.Transport.Input;
+        _out = connection.Transport.Output;
+        _client = connection.RemoteEndPoint?.ToString() ?? "unknown";
+        _advertised = advertised;
+        _logger = logger;
+
+        // When the edge stops, a connection waiting for its next request closes at once; one in a request finishes it.
+        _onStopping = path.Stopping.Register(() =>
+        {
+            if (_betweenRequests)
+            {
+                _in.CancelPendingRead();
+            }
+        });
+    }
+
+    private string TenantId => _path.Policy.Identities.TenantId;
+
+    public async Task RunAsync()
+    {
+        try
+        {
+            var first = true;
+            while (true)
+            {
+                var head = await ReadRequestHeadAsync(first);
+                first = false;
+                if (head is null || !await HandleAsync(head))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (Relay.IsEndOfFlow(e))
+        {
+            // The client or the destination went away; the record of the request in progress says so.
+        }
+        catch (Exception e)
+        {
+            ProxyLog.SessionFailed(_logger, e, _client);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_upstream is not null)
+        {
+            await _upstream.DisposeAsync();
+        }
+
+        await _onStopping.DisposeAsync();
+        _timeout.Dispose();
+    }
+
+    private CancellationToken Deadline(TimeSpan after)
+    {
+        if (!_timeout.TryReset())
+        {
+            _timeout.Dispose();
+            _timeout = new CancellationTokenSource();
+        }
+
+        _timeout.CancelAfter(after);
+        return _timeout.Token;
+    }
+
+    private async ValueTask<RequestHead?> ReadRequestHeadAsync(bool first)
+    {
+        var head = new RequestHead();
+        var started = false;
+        var ct = Deadline(first ? _path.Limits.HeaderTimeout : _path.Limits.KeepAliveTimeout);
+        _betweenRequests = !first;
+        if (_path.Stopping.IsCancellationRequested && !first)
+        {
+            return null;
+        }
+
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await _in.ReadAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                _betweenRequests = false;
+                if (started || first)
+                {
+                    await RespondAsync(408, "Request Timeout", ProxyPages.ErrorPage("Request timeout", "The request head did not arrive in time.", null), close: true);
+                }
+
+                return null;
+            }
+
+            if (read.IsCanceled)
+            {
+                return null;
+            }
+
+            var buffer = read.Buffer;
+            if (!started && !buffer.IsEmpty)
+            {
+                started = true;
+                _betweenRequests = false;
+                ct = Deadline(_path.Limits.HeaderTimeout);
+            }
+
+            switch (head.TryRead(buffer, _path.Limits.MaxHeadBytes, out var consumed))
+            {
+                case HeadStatus.Complete:
+                    _in.AdvanceTo(consumed);
+                    return head;
+                case HeadStatus.TooLarge:
+                    _in.AdvanceTo(buffer.End);
+                    await RespondAsync(431, "Request Header Fields Too Large", ProxyPages.ErrorPage("Request head too large", $"The request head is longer than {_path.Limits.MaxHeadBytes} bytes.", null), close: true);
+                    return null;
+                case HeadStatus.Malformed:
+                    _in.AdvanceTo(buffer.End);
+                    ProxyLog.BadRequest(_logger, _client, head.Error ?? "malformed");
+                    await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", $"The request is not valid HTTP/1.1: {head.Error}.", null), close: true);
+                    return null;
+                default:
+                    _in.AdvanceTo(buffer.Start, buffer.End);
+                    if (read.IsCompleted)
+                    {
+                        if (started)
+                        {
+                            await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", "The connection closed in the middle of a request head.", null), close: true);
+                        }
+
+                        return null;
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Handles one request; false when the connection must end.</summary>
+    private async ValueTask<bool> HandleAsync(RequestHead head)
+    {
+        var keepAlive = !head.Close && !head.HasBody;
+        if (head.Target.StartsWith('/'))
+        {
+            return await ServeOwnPathAsync(head) && keepAlive;
+        }
+
+        var started = _path.Time.GetUtcNow();
+        var identities = _path.Policy.Identities;
+        if (!identities.Credentials.TryAuthenticate(head.ProxyAuthorization, out var user))
+        {
+            var reason = head.ProxyAuthorization is null ? "no proxy credentials" : "wrong proxy credentials";
+            _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, TargetHost(head), 0, null) with
+            {
+                Method = head.Method,
+                Status = 407,
+                Reason = reason,
+            });
+            await RespondAsync(
+                407,
+                "Proxy Authentication Required",
+                ProxyPages.ErrorPage("Proxy authentication required", "Sign in with your Gatehouse proxy credentials.", null),
+                close: !keepAlive,
+                ("Proxy-Authenticate", "Basic realm=\"Gatehouse\", charset=\"UTF-8\""));
+            return keepAlive;
+        }
+
+        if (head.IsConnect)
+        {
+            if (!Target.TryParseAuthority(head.Target, defaultPort: 0, out var connectTarget))
+            {
+                await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", "CONNECT needs HOST:PORT.", null), close: true);
+                return false;
+            }
+
+            await ConnectAsync(head, user, connectTarget, started);
+            return false;
+        }
+
+        if (!Target.TryParseAbsolute(head.Target, out var target, out var error))
+        {
+            await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", error, null), close: true);
+            return false;
+        }
+
+        if (target.Host.Equals(ProxyPages.CautionHost, StringComparison.OrdinalIgnoreCase))
+        {
+            return await ContinuePastCautionAsync(head, user, target, started) && keepAlive;
+        }
+
+        return await ForwardAsync(head, user, target, started);
+    }
+
+    private async ValueTask<bool> ServeOwnPathAsync(RequestHead head)
+    {
+        var path = head.Target.Split('?')[0];
+        if (head.Method is "GET" or "HEAD" && path is "/proxy.pac" or "/wpad.dat")
+        {
+            var pac = ProxyPages.Pac(_path.Policy.Identities.TenantName, _advertised);
+            await RespondAsync(200, "OK", head.IsHead ? string.Empty : pac, close: head.Close, contentType: "application/x-ns-proxy-autoconfig", declaredLength: Encoding.UTF8.GetByteCount(pac));
+            return true;
+        }
+
+        await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("This is a forward proxy", "Ask for absolute URLs (GET http://host/path) or CONNECT host:port; the PAC file is at /proxy.pac.", null), close: true);
+        return false;
+    }
+
+    private async Task ConnectAsync(RequestHead head, ProxyUser user, Target target, DateTimeOffset started)
+    {
+        var clock = Stopwatch.GetTimestamp();
+        using var flow = _path.Flows.Open(_connection.ConnectionClosed);
+        var resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
+        var policy = _path.Policy.Holder.Current;
+        var decision = policy.Decide(Context(user, target, resolution.First, FlowProtocol.Tcp, url: null, started));
+        var record = Record(started, TransactionKinds.Flow, TransactionActions.Allow, target.Host, target.Port, user) with
+        {
+            Method = "CONNECT",
+            DestinationIp = resolution.First?.ToString(),
+            Category = decision.Category,
+            Rule = decision.RuleName,
+        };
+
+        if (Refusal(decision, user, target.Host) is { } refusal)
+        {
+            var reference = DataPath.NewReferenceId();
+            _path.Finish(record with { Action = refusal.Action, Status = 403, Reason = refusal.Reason, ReferenceId = reference });
+            await RespondAsync(403, "Forbidden", $"{refusal.Reason}\nrule: {decision.RuleName}\nreference: {reference}\n", close: true, contentType: "text/plain; charset=utf-8", RefusalHeaders(decision.RuleName, refusal.Reason, reference));
+            return;
+        }
+
+        if (decision.Action == PolicyAction.Caution)
+        {
+            record = record with { Action = TransactionActions.CautionContinued };
+        }
+
+        if (resolution.Error != DialError.None)
+        {
+            await FailAsync(record, resolution.Error, resolution.Reason!, clock);
+            return;
+        }
+
+        var connection = await _path.Dialer.ConnectAsync(resolution.Addresses, target.Port, flow.Cancellation);
+        record = record with { DestinationIp = connection.Address?.ToString() ?? record.DestinationIp };
+        if (connection.Error != DialError.None)
+        {
+            await FailAsync(record, connection.Error, connection.Reason!, clock);
+            return;
+        }
+
+        await using var upstream = new SocketPipe(connection.Socket!);
+        _out.Write("HTTP/1.1 200 Connection established\r\n\r\n"u8);
+        await _out.FlushAsync(flow.Cancellation);
+
+        string? refusedName = null;
+        var sniDecision = decision;
+        FirstBytesVerdict InspectFirst(ReadOnlySequence<byte> bytes, bool completed)
+        {
+            var status = ClientHello.TryReadServerName(bytes, out var serverName);
+            if (status == ClientHelloStatus.NeedMore && bytes.Length < ClientHello.MaxBytes && !completed)
+            {
+                return FirstBytesVerdict.NeedMore;
+            }
+
+            if (status != ClientHelloStatus.Found || serverName is null)
+            {
+                return FirstBytesVerdict.Pass;
+            }
+
+            // The server name the client asks TLS for is decided too, so "CONNECT allowed.example:443" cannot carry a blocked site.
+            sniDecision = policy.Decide(Context(user, target with { Host = serverName }, resolution.First, FlowProtocol.Https, url: null, started));
+            if (Refusal(sniDecision, user, serverName) is not null)
+            {
+                refusedName = serverName;
+                return FirstBytesVerdict.Refuse;
+            }
+
+            return FirstBytesVerdict.Pass;
+        }
+
+        var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), InspectFirst);
+        if (refusedName is not null)
+        {
+            var sniRefusal = Refusal(sniDecision, user, refusedName)!.Value;
+            record = record with
+            {
+                Action = sniRefusal.Action,
+                Rule = sniDecision.RuleName,
+                Category = sniDecision.Category,
+                Reason = $"TLS server name {refusedName}: {sniRefusal.Reason}",
+                ReferenceId = DataPath.NewReferenceId(),
+            };
+        }
+
+        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
+    }
+
+    private async ValueTask<bool> ForwardAsync(RequestHead head, ProxyUser user, Target target, DateTimeOffset started)
+    {
+        var clock = Stopwatch.GetTimestamp();
+        using var flow = _path.Flows.Open(_connection.ConnectionClosed);
+        var url = $"http://{target.Authority}{target.PathAndQuery}";
+        var reuse = _upstream is { } current && current.Matches(target);
+        Resolution? resolution = null;
+        IPAddress? address;
+        if (reuse)
+        {
+            address = _upstream!.Address;
+        }
+        else
+        {
+            resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
+            address = resolution.Value.First;
+        }
+
+        var decision = _path.Policy.Holder.Current.Decide(Context(user, target, address, FlowProtocol.Http, url, started));
+        var record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with
+        {
+            Method = head.Method,
+            Url = url,
+            DestinationIp = address?.ToString(),
+            Category = decision.Category,
+            Rule = decision.RuleName,
+        };
+        var keepAlive = !head.Close && !head.HasBody;
+
+        if (decision.Action == PolicyAction.Block)
+        {
+            var reference = DataPath.NewReferenceId();
+            var reason = Refusal(decision, user, target.Host)!.Value.Reason;
+            _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
+            await RespondAsync(403, "Forbidden", ProxyPages.BlockPage(url, decision.RuleName, reason, reference), close: !keepAlive, headers: RefusalHeaders(decision.RuleName, reason, reference));
+            return keepAlive;
+        }
+
+        if (decision.Action == PolicyAction.Caution)
+        {
+            if (!_path.Cautions.IsAccepted(user.Id, target.Host))
+            {
+                var reference = DataPath.NewReferenceId();
+                var continueUrl = ProxyPages.ContinueUrl(url, _path.Cautions.Issue(user.Id, url));
+                _path.Finish(record with { Action = TransactionActions.Caution, Status = 200, Reason = $"caution by rule {decision.RuleName}", ReferenceId = reference, DurationMs = Elapsed(clock) });
+                await RespondAsync(200, "OK", ProxyPages.CautionPage(url, decision.RuleName, continueUrl, reference), close: !keepAlive, headers: [("Cache-Control", "no-store"), ("Gatehouse-Rule", decision.RuleName ?? string.Empty)]);
+                return keepAlive;
+            }
+
+            record = record with { Action = TransactionActions.CautionContinued };
+        }
+
+        if (resolution is { Error: not DialError.None } failed)
+        {
+            await FailAsync(record, failed.Error, failed.Reason!, clock);
+            return false;
+        }
+
+        if (!reuse)
+        {
+            if (_upstream is not null)
+            {
+                await _upstream.DisposeAsync();
+                _upstream = null;
+            }
+
+            var connection = await _path.Dialer.ConnectAsync(resolution!.Value.Addresses, target.Port, flow.Cancellation);
+            if (connection.Error != DialError.None)
+            {
+                await FailAsync(record with { DestinationIp = connection.Address?.ToString() ?? record.DestinationIp }, connection.Error, connection.Reason!, clock);
+                return false;
+            }
+
+            _upstream = new Upstream(target, connection.Address!, new SocketPipe(connection.Socket!));
+            record = record with { DestinationIp = connection.Address!.ToString() };
+        }
+
+        var exchange = await ExchangeAsync(head, target, flow, reused: reuse);
+        if (exchange.RetryOnFreshConnection)
+        {
+            // A kept-alive upstream connection the server had closed: one retry on a fresh one, as browsers do.
+            await _upstream!.DisposeAsync();
+            _upstream = null;
+            var connection = await _path.Dialer.ConnectAsync([address!], target.Port, flow.Cancellation);
+            if (connection.Error != DialError.None)
+            {
+                await FailAsync(record, connection.Error, connection.Reason!, clock);
+                return false;
+            }
+
+            _upstream = new Upstream(target, connection.Address!, new SocketPipe(connection.Socket!));
+            exchange = await ExchangeAsync(head, target, flow, reused: false);
+        }
+
+        if (exchange.Failure is { } failure)
+        {
+            await DropUpstreamAsync();
+            if (!exchange.ResponseStarted)
+            {
+                await FailAsync(record with { BytesUp = flow.BytesUp }, failure.Error, failure.Reason, clock);
+                return false;
+            }
+
+            _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = failure.Reason, BytesUp = flow.BytesUp, BytesDown = flow.BytesDown, DurationMs = Elapsed(clock) });
+            return false;
+        }
+
+        if (!exchange.UpstreamReusable)
+        {
+            await DropUpstreamAsync();
+        }
+
+        _path.Finish(record with { Status = exchange.Status, BytesUp = flow.BytesUp, BytesDown = flow.BytesDown, DurationMs = Elapsed(clock) });
+        return exchange.ClientReusable;
+    }
+
+    private async ValueTask DropUpstreamAsync()
+    {
+        if (_upstream is not null)
+        {
+            await _upstream.DisposeAsync();
+            _upstream = null;
+        }
+    }
+
+    /// <summary>Sends one request to the upstream and its response back.</summary>
+    private async ValueTask<Exchange> ExchangeAsync(RequestHead head, Target target, OpenFlow flow, bool reused)
+    {
+        var upstream = _upstream!;
+        var ct = flow.Cancellation;
+        var output = upstream.Pipe.Output;
+        WriteRequestHead(output, head, target);
+        if ((await output.FlushAsync(ct)).IsCompleted)
+        {
+            return Exchange.Failed(DialError.Unreachable, "the destination closed the connection", retry: reused && !head.HasBody);
+        }
+
+        var bodySent = !head.HasBody;
+        if (head.HasBody && !head.ExpectContinue)
+        {
+            var sent = await CopyRequestBodyAsync(head, output, flow, ct);
+            if (sent is not CopyEnd.Done)
+            {
+                return Exchange.Failed(DialError.Unreachable, sent == CopyEnd.Malformed ? "the request's chunked body is malformed" : "the request body was cut short", retry: false);
+            }
+
+            bodySent = true;
+        }
+
+        while (true)
+        {
+            var response = new ResponseHead();
+            var headEnd = await ReadResponseHeadAsync(upstream.Pipe.Input, response, ct);
+            if (headEnd is not HeadStatus.Complete)
+            {
+                var retry = reused && headEnd == HeadStatus.Incomplete && !head.HasBody && !flow.Cancellation.IsCancellationRequested;
+                return headEnd switch
+                {
+                    HeadStatus.Incomplete when _timedOut => Exchange.Failed(DialError.TimedOut, $"the destination did not answer within {_path.Limits.ResponseTimeout.TotalSeconds:0} s", retry: false),
+                    HeadStatus.Incomplete => Exchange.Failed(DialError.Unreachable, "the destination closed the connection without answering", retry),
+                    _ => Exchange.Failed(DialError.Unreachable, $"the destination's response is not valid HTTP/1.1: {response.Error ?? "head too large"}", retry: false),
+                };
+            }
+
+            if (response.Status is >= 100 and < 200)
+            {
+                // Interim responses (100 Continue, 103 Early Hints) go to the client as they are; the final one follows.
+                WriteResponseHead(response, closeClient: false);
+                await _out.FlushAsync(ct);
+                if (response.Status == 100 && !bodySent)
+                {
+                    var sent = await CopyRequestBodyAsync(head, output, flow, ct);
+                    if (sent is not CopyEnd.Done)
+                    {
+                        return Exchange.Failed(DialError.Unreachable, "the request body was cut short", retry: false) with { ResponseStarted = true, Status = 100 };
+                    }
+
+                    bodySent = true;
+                }
+
+                continue;
+            }
+
+            var framing = response.Framing(head.IsHead);
+            var closeClient = head.Close || framing == BodyFraming.UntilClose || !bodySent;
+            WriteResponseHead(response, closeClient);
+            var copied = framing switch
+            {
+                BodyFraming.None => (CopyEnd.Done, 0L),
+                BodyFraming.Length => await BodyCopier.CopyLengthAsync(upstream.Pipe.Input, _out, response.ContentLength, flow, up: false, ct),
+                BodyFraming.Chunked => await BodyCopier.CopyChunkedAsync(upstream.Pipe.Input, _out, flow, up: false, ct),
+                _ => await BodyCopier.CopyToEndAsync(upstream.Pipe.Input, _out, flow, up: false, ct),
+            };
+            await _out.FlushAsync(ct);
+            if (copied.Item1 is not CopyEnd.Done)
+            {
+                return Exchange.Failed(DialError.Unreachable, copied.Item1 switch
+                {
+                    CopyEnd.Malformed => "the destination's chunked body is malformed",
+                    CopyEnd.ReceiverGone => "the client went away",
+                    _ => "the destination closed the connection in the middle of the response",
+                }, retry: false) with { ResponseStarted = true, Status = response.Status };
+            }
+
+            return new Exchange(response.Status, null, ResponseStarted: true, RetryOnFreshConnection: false,
+                UpstreamReusable: !response.Close && framing != BodyFraming.UntilClose && bodySent,
+                ClientReusable: !closeClient);
+        }
+    }
+
+    private bool _timedOut;
+
+    private async ValueTask<HeadStatus> ReadResponseHeadAsync(PipeReader input, ResponseHead response, CancellationToken flowToken)
+    {
+        _timedOut = false;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(flowToken);
+        deadline.CancelAfter(_path.Limits.ResponseTimeout);
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(deadline.Token);
+            }
+            catch (OperationCanceledException) when (!flowToken.IsCancellationRequested)
+            {
+                _timedOut = true;
+                return HeadStatus.Incomplete;
+            }
+
+            var buffer = read.Buffer;
+            var status = response.TryRead(buffer, _path.Limits.MaxHeadBytes, out var consumed);
+            if (status == HeadStatus.Complete)
+            {
+                input.AdvanceTo(consumed);
+                return status;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (status != HeadStatus.Incomplete || read.IsCompleted)
+            {
+                return status;
+            }
+        }
+    }
+
+    private async ValueTask<CopyEnd> CopyRequestBodyAsync(RequestHead head, PipeWriter output, OpenFlow flow, CancellationToken ct)
+    {
+        var (end, _) = head.Chunked
+            ? await BodyCopier.CopyChunkedAsync(_in, output, flow, up: true, ct)
+            : await BodyCopier.CopyLengthAsync(_in, output, head.ContentLength, flow, up: true, ct);
+        await output.FlushAsync(ct);
+        return end;
+    }
+
+    private async ValueTask<bool> ContinuePastCautionAsync(RequestHead head, ProxyUser user, Target target, DateTimeOffset started)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(target.PathAndQuery.Contains('?', StringComparison.Ordinal) ? target.PathAndQuery[(target.PathAndQuery.IndexOf('?', StringComparison.Ordinal) + 1)..] : string.Empty);
+        var url = query["url"];
+        var token = query["token"];
+        if (url is null || token is null || !Target.TryParseAbsolute(url, out var original, out _) || !_path.Cautions.TryAccept(user.Id, url, original.Host, token))
+        {
+            await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Link expired", "This continue link is not valid for you or has expired. Open the site again.", null), close: head.HasBody);
+            return !head.HasBody;
+        }
+
+        _path.Finish(Record(started, TransactionKinds.Http, TransactionActions.CautionContinued, original.Host, original.Port, user) with
+        {
+            Method = head.Method,
+            Url = url,
+            Status = 302,
+            Reason = "the user chose to continue past the caution page",
+        });
+        await RespondAsync(302, "Found", string.Empty, close: head.Close, headers: [("Location", url), ("Cache-Control", "no-store")]);
+        return true;
+    }
+
+    private async Task FailAsync(TransactionLogRecord record, DialError error, string reason, long clock)
+    {
+        var reference = DataPath.NewReferenceId();
+        var (status, phrase, action) = error switch
+        {
+            DialError.Forbidden => (403, "Forbidden", TransactionActions.Denied),
+            DialError.TimedOut => (504, "Gateway Timeout", TransactionActions.Error),
+            _ => (502, "Bad Gateway", TransactionActions.Error),
+        };
+        _path.Finish(record with { Action = action, Status = status, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
+        var body = record.Kind == TransactionKinds.Flow
+            ? $"{reason}\nreference: {reference}\n"
+            : ProxyPages.ErrorPage(status == 403 ? "Destination not allowed" : "Destination unreachable", reason, reference);
+        await RespondAsync(status, phrase, body, close: true, contentType: record.Kind == TransactionKinds.Flow ? "text/plain; charset=utf-8" : "text/html; charset=utf-8", headers: RefusalHeaders(null, reason, reference));
+    }
+
+    private readonly record struct RefusalReason(string Action, string Reason);
+
+    private RefusalReason? Refusal(in Decision decision, ProxyUser user, string host) => decision.Action switch
+    {
+        PolicyAction.Block => new RefusalReason(TransactionActions.Block, decision.RuleIndex == Decision.UserDisabledIndex
+            ? "the user is disabled"
+            : $"blocked by rule {decision.RuleName}" + (decision.Category is null ? string.Empty : $" (category {decision.Category})")),
+        PolicyAction.Caution when !_path.Cautions.IsAccepted(user.Id, host) =>
+            new RefusalReason(TransactionActions.Caution, $"rule {decision.RuleName} asks for care: open http://{host}/ in a browser through this proxy and continue there first"),
+        _ => null,
+    };
+
+    private static (string, string)[] RefusalHeaders(string? rule, string reason, string reference) =>
+        [("Gatehouse-Rule", rule ?? string.Empty), ("Gatehouse-Reason", reason), ("Gatehouse-Reference", reference)];
+
+    private FlowContext Context(ProxyUser user, Target target, IPAddress? address, FlowProtocol protocol, string? url, DateTimeOffset time) => new()
+    {
+        UserId = user.Id,
+        UserEmail = user.Email,
+        Network = NetworkKind.Unknown,
+        Time = time,
+        Host = target.IsAddress ? null : target.Host,
+        Ip = address,
+        Port = target.Port,
+        Protocol = protocol,
+        Url = url,
+    };
+
+    private TransactionLogRecord Record(DateTimeOffset started, string kind, string action, string host, int port, ProxyUser? user) =>
+        new(started, TenantId, _path.EdgeId, kind, TransactionListeners.Proxy, action, _client, host, port, UserId: user?.Id, UserEmail: user?.Email);
+
+    private static string TargetHost(RequestHead head) =>
+        (head.IsConnect ? Target.TryParseAuthority(head.Target, 0, out var t) : Target.TryParseAbsolute(head.Target, out t, out _)) ? t.Host : string.Empty;
+
+    private static long Elapsed(long since) => (long)Stopwatch.GetElapsedTime(since).TotalMilliseconds;
+
+    private static void WriteRequestHead(PipeWriter output, RequestHead head, Target target)
+    {
+        WriteAscii(output, head.Method);
+        output.Write(" "u8);
+        WriteAscii(output, target.PathAndQuery);
+        output.Write(" HTTP/1.1\r\nHost: "u8);
+        WriteAscii(output, target.Authority);
+        output.Write("\r\n"u8);
+        foreach (var (start, length) in head.PassLines)
+        {
+            output.Write(head.Raw.AsSpan(start, length));
+            output.Write("\r\n"u8);
+        }
+
+        output.Write("\r\n"u8);
+    }
+
+    private void WriteResponseHead(ResponseHead response, bool closeClient)
+    {
+        _out.Write("HTTP/1.1 "u8);
+        WriteAscii(_out, response.Second);
+        _out.Write(" "u8);
+        WriteAscii(_out, response.Third);
+        _out.Write("\r\n"u8);
+        foreach (var (start, length) in response.PassLines)
+        {
+            _out.Write(response.Raw.AsSpan(start, length));
+            _out.Write("\r\n"u8);
+        }
+
+        if (closeClient)
+        {
+            _out.Write("Connection: close\r\n"u8);
+        }
+
+        _out.Write("\r\n"u8);
+    }
+
+    private async ValueTask RespondAsync(int status, string phrase, string body, bool close, params (string Name, string Value)[] headers) =>
+        await RespondAsync(status, phrase, body, close, "text/html; charset=utf-8", headers);
+
+    private async ValueTask RespondAsync(int status, string phrase, string body, bool close, string contentType, (string Name, string Value)[]? headers = null, int? declaredLength = null)
+    {
+        try
+        {
+            var bytes = Encoding.UTF8.GetBytes(body);
+            var head = new StringBuilder(256);
+            head.Append("HTTP/1.1 ").Append(status).Append(' ').Append(phrase).Append("\r\n");
+            head.Append("Content-Type: ").Append(contentType).Append("\r\n");
+            head.Append("Content-Length: ").Append(declaredLength ?? bytes.Length).Append("\r\n");
+            foreach (var (name, value) in headers ?? [])
+            {
+                // Header values are built here from rule names and reasons: no line breaks may reach the wire.
+                head.Append(name).Append(": ").Append(value.Replace('\r', ' ').Replace('\n', ' ')).Append("\r\n");
+            }
+
+            if (close)
+            {
+                head.Append("Connection: close\r\n");
+            }
+
+            head.Append("\r\n");
+            WriteAscii(_out, head.ToString());
+            _out.Write(bytes);
+            await _out.FlushAsync();
+        }
+        catch (Exception e) when (Relay.IsEndOfFlow(e))
+        {
+            // The client is gone; nothing to tell it.
+        }
+    }
+
+    private static void WriteAscii(PipeWriter output, string text)
+    {
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        var written = Encoding.UTF8.GetBytes(text, span);
+        output.Advance(written);
+    }
+
+    private readonly record struct DialFailure(DialError Error, string Reason);
+
+    private readonly record struct Exchange(int Status, DialFailure? Failure, bool ResponseStarted, bool RetryOnFreshConnection, bool UpstreamReusable, bool ClientReusable)
+    {
+        public static Exchange Failed(DialError error, string reason, bool retry) => new(0, new DialFailure(error, reason), ResponseStarted: false, retry, false, false);
+    }
+
+    /// <summary>The kept-alive connection to the destination of the last request.</summary>
+    private sealed class Upstream(Target target, IPAddress address, SocketPipe pipe) : IAsyncDisposable
+    {
+        public IPAddress Address { get; } = address;
+
+        public SocketPipe Pipe { get; } = pipe;
+
+        public bool Matches(Target other) => other.Port == target.Port && string.Equals(other.Host, target.Host, StringComparison.OrdinalIgnoreCase);
+
+        public ValueTask DisposeAsync() => Pipe.DisposeAsync();
+    }
+}

@@ -1,0 +1,106 @@
+namespace Gatehouse.Edge.Proxy;
+
+/// <summary>A request head: method, target (absolute-form, authority-form for CONNECT, or origin-form), and the headers the proxy reads.</summary>
+internal sealed class RequestHead : HttpHead
+{
+    /// <summary>The method.</summary>
+    public string Method => First;
+
+    /// <summary>The request target as sent.</summary>
+    public string Target => Second;
+
+    /// <summary>The <c>Proxy-Authorization</c> value.</summary>
+    public string? ProxyAuthorization { get; private set; }
+
+    /// <summary>The client asked for <c>100-continue</c>.</summary>
+    public bool ExpectContinue { get; private set; }
+
+    /// <summary>The request carries a body.</summary>
+    public bool HasBody => Chunked || ContentLength > 0;
+
+    /// <summary>The method is CONNECT.</summary>
+    public bool IsConnect => Method == "CONNECT";
+
+    /// <summary>The method is HEAD (the response has no body).</summary>
+    public bool IsHead => Method == "HEAD";
+
+    protected override bool RejectsLengthWithTransferEncoding => true;
+
+    protected override ReadOnlySpan<byte> VersionPart(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third) => third;
+
+    protected override bool IsHopByHop(ReadOnlySpan<byte> name) => base.IsHopByHop(name) || Is(name, "Host"u8);
+
+    protected override bool OnOtherHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (Is(name, "Proxy-Authorization"u8))
+        {
+            if (ProxyAuthorization is not null)
+            {
+                return Fail("two Proxy-Authorization headers");
+            }
+
+            ProxyAuthorization = System.Text.Encoding.ASCII.GetString(value);
+        }
+        else if (Is(name, "Expect"u8))
+        {
+            ExpectContinue = System.Text.Ascii.EqualsIgnoreCase(value, "100-continue"u8);
+        }
+        else if (Is(name, "Transfer-Encoding"u8) && !Chunked)
+        {
+            // Only chunked is understood; anything else cannot be framed safely.
+            return Fail("Transfer-Encoding other than chunked");
+        }
+
+        return true;
+    }
+}
+
+/// <summary>A response head: status and the framing of its body.</summary>
+internal sealed class ResponseHead : HttpHead
+{
+    /// <summary>The status code, or 0 when the status line is not valid.</summary>
+    public int Status { get; private set; }
+
+    protected override bool RejectsLengthWithTransferEncoding => false;
+
+    protected override ReadOnlySpan<byte> VersionPart(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third)
+    {
+        Status = second.Length == 3 && int.TryParse(second, out var status) && status is >= 100 and <= 999 ? status : 0;
+        return Status == 0 ? "invalid"u8 : first;
+    }
+
+    protected override bool IsHopByHop(ReadOnlySpan<byte> name) => base.IsHopByHop(name) || (HasTransferEncoding && Is(name, "Content-Length"u8));
+
+    /// <summary>How the body of this response is framed, given the request.</summary>
+    /// <param name="requestWasHead">The request was HEAD.</param>
+    public BodyFraming Framing(bool requestWasHead)
+    {
+        if (requestWasHead || Status is < 200 or 204 or 304)
+        {
+            return BodyFraming.None;
+        }
+
+        if (HasTransferEncoding)
+        {
+            return Chunked ? BodyFraming.Chunked : BodyFraming.UntilClose;
+        }
+
+        return ContentLength >= 0 ? BodyFraming.Length : BodyFraming.UntilClose;
+    }
+}
+
+/// <summary>How a message body ends.</summary>
+internal enum BodyFraming
+{
+    /// <summary>No body.</summary>
+    None,
+
+    /// <summary>After Content-Length bytes.</summary>
+    Length,
+
+    /// <summary>After the last chunk and the trailers.</summary>
+    Chunked,
+
+    /// <summary>When the sender closes the connection.</summary>
+    UntilClose,
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+
+namespace Gatehouse.Edge.Proxy;
+
+/// <summary>Where a proxied request goes: host, port, the authority as written, and the origin-form path.</summary>
+/// <param name="Host">The host name (lower case) or address literal (IPv6 without brackets).</param>
+/// <param name="Port">The port.</param>
+/// <param name="Authority">HOST[:PORT] as sent on to the destination's Host header.</param>
+/// <param name="PathAndQuery">The origin-form target (starts with <c>/</c>).</param>
+/// <param name="IsAddress">The host is an address literal.</param>
+internal readonly record struct Target(string Host, int Port, string Authority, string PathAndQuery, bool IsAddress)
+{
+    /// <summary>Parses <c>HOST:PORT</c> (CONNECT) or <c>HOST[:PORT]</c> with <paramref name="defaultPort"/> (0 = the port is required).</summary>
+    public static bool TryParseAuthority(string authority, int defaultPort, out Target target)
+    {
+        target = default;
+        if (authority.Length is 0 or > 261 || authority.Contains('@', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        string host;
+        var portText = string.Empty;
+        if (authority[0] == '[')
+        {
+            var close = authority.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0)
+            {
+                return false;
+            }
+
+            host = authority[1..close];
+            var rest = authority[(close + 1)..];
+            if (rest.Length > 0)
+            {
+                if (rest[0] != ':')
+                {
+                    return false;
+                }
+
+                portText = rest[1..];
+            }
+
+            if (Uri.CheckHostName(host) != UriHostNameType.IPv6)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            var colon = authority.LastIndexOf(':');
+            host = colon < 0 ? authority : authority[..colon];
+            portText = colon < 0 ? string.Empty : authority[(colon + 1)..];
+            if (Uri.CheckHostName(host) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
+            {
+                return false;
+            }
+        }
+
+        int port;
+        if (portText.Length == 0)
+        {
+            if (defaultPort == 0)
+            {
+                return false;
+            }
+
+            port = defaultPort;
+        }
+        else if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+        {
+            return false;
+        }
+
+        host = host.ToLowerInvariant();
+        var isAddress = Flows.FlowDialer.TryParseAddress(host, out _);
+        target = new Target(host, port, authority, "/", isAddress);
+        return true;
+    }
+
+    /// <summary>Parses an absolute-form target, <c>http://HOST[:PORT][/path][?query]</c>.</summary>
+    public static bool TryParseAbsolute(string text, out Target target, out string error)
+    {
+        target = default;
+        const string Scheme = "http://";
+        if (!text.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            error = text.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                ? "https:// URLs go through CONNECT, not as a plain request to the proxy."
+                : "The proxy forwards http:// URLs and CONNECT tunnels only.";
+            return false;
+        }
+
+        var rest = text[Scheme.Length..];
+        var end = rest.AsSpan().IndexOfAny('/', '?', '#');
+        if (end >= 0 && rest[end] == '#')
+        {
+            error = "A request target may not carry a fragment (#).";
+            return false;
+        }
+
+        var authority = end < 0 ? rest : rest[..end];
+        var path = end < 0 ? "/" : rest[end] == '?' ? "/" + rest[end..] : rest[end..];
+        if (!TryParseAuthority(authority, 80, out target))
+        {
+            error = $"\"{authority}\" is not a valid HOST[:PORT].";
+            return false;
+        }
+
+        target = target with { PathAndQuery = path };
+        error = string.Empty;
+        return true;
+    }
+}

@@ -1,0 +1,330 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.Wire.Logs;
+
+namespace Gatehouse.Edge.Tests.Proxy;
+
+public sealed class ForwardProxyTests : IAsyncLifetime
+{
+    private readonly TestTenant _tenant = new();
+    private (string Id, string Email, string Password) _alice;
+    private (string Id, string Email, string Password) _bob;
+    private Origin _origin = null!;
+    private EchoServer _echo = null!;
+    private ProxyFixture _proxy = null!;
+
+    public async Task InitializeAsync()
+    {
+        _alice = _tenant.AddUser("alice@example.test", "staff");
+        _bob = _tenant.AddUser("bob@example.test", "contractors");
+        _tenant.AddCategory("gambling", "casino.example");
+        _tenant.AddRule("no-gambling", "block", new JsonObject { ["categories"] = new JsonArray("gambling") });
+        _tenant.AddRule("no-blocked", "block", new JsonObject { ["domains"] = new JsonArray("blocked.example", "*.blocked.example") });
+        _tenant.AddRule("careful-contractors", "caution", new JsonObject { ["domains"] = new JsonArray("localhost"), ["groups"] = new JsonArray("contractors") });
+        _origin = await Origin.StartAsync();
+        _echo = new EchoServer();
+        _proxy = await ProxyFixture.StartAsync(_tenant);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _proxy.DisposeAsync();
+        await _origin.DisposeAsync();
+        _echo.Dispose();
+    }
+
+    private string Url(string path) => $"http://localhost:{_origin.Port}{path}";
+
+    [Fact]
+    public async Task Request_without_credentials_gets_407_and_reaches_nothing()
+    {
+        var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET {Url("/hello")} HTTP/1.1\r\nHost: localhost\r\n\r\n"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 407 ", answer, StringComparison.Ordinal);
+        Assert.Contains("Proxy-Authenticate: Basic realm=\"Gatehouse\"", answer, StringComparison.Ordinal);
+        Assert.Empty(_origin.Requests);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Denied);
+        Assert.Equal("no proxy credentials", record.Reason);
+    }
+
+    [Theory]
+    [InlineData("alice@example.test", "wrong-password")]
+    [InlineData("bob@example.test", null)] // alice's password with bob's name
+    [InlineData("", "")]
+    public async Task Wrong_credentials_reach_nothing_over_http_or_connect(string email, string? password)
+    {
+        password ??= _alice.Password;
+        var auth = ProxyFixture.Basic(email, password);
+        var get = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET {Url("/hello")} HTTP/1.1\r\nHost: localhost\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
+        var connect = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 407 ", get, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 407 ", connect, StringComparison.Ordinal);
+        Assert.Empty(_origin.Requests);
+        Assert.Equal(0, _echo.Accepted);
+    }
+
+    [Fact]
+    public async Task Allowed_request_reaches_the_origin_without_the_proxy_credentials_and_is_logged()
+    {
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+
+        var body = await client.GetStringAsync(Url("/hello?x=1"));
+
+        Assert.Equal("hello from origin", body);
+        var seen = Assert.Single(_origin.Requests, r => r.Path == "/hello?x=1");
+        Assert.Null(seen.ProxyAuthorization);
+        Assert.Equal($"localhost:{_origin.Port}", seen.Host);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Allow);
+        Assert.Equal(TransactionKinds.Http, record.Kind);
+        Assert.Equal(TransactionListeners.Proxy, record.Listener);
+        Assert.Equal(_alice.Id, record.UserId);
+        Assert.Equal("GET", record.Method);
+        Assert.Equal(Url("/hello?x=1"), record.Url);
+        Assert.Equal(200, record.Status);
+        Assert.Equal("127.0.0.1", record.DestinationIp);
+        Assert.True(record.BytesDown > 0);
+    }
+
+    [Fact]
+    public async Task Kept_alive_client_reuses_one_upstream_connection()
+    {
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal("hello from origin", await client.GetStringAsync(Url("/hello")));
+        }
+
+        Assert.Single(_origin.Requests.Select(r => r.RemotePort).Distinct());
+    }
+
+    [Fact]
+    public async Task Bodies_of_every_framing_pass_through_intact()
+    {
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+
+        var big = await client.GetByteArrayAsync(Url("/big/3000000"));
+        var chunked = await client.GetStringAsync(Url("/chunked"));
+        using var empty = await client.GetAsync(Url("/empty"));
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, Url("/big/1000")));
+        using var posted = await client.PostAsync(Url("/echo"), new StringContent(new string('p', 100_000)));
+        var streamed = new HttpRequestMessage(HttpMethod.Post, Url("/echo")) { Content = new StreamContent(new MemoryStream(Encoding.ASCII.GetBytes("chunked body"))) };
+        streamed.Headers.TransferEncodingChunked = true;
+        using var chunkedPost = await client.SendAsync(streamed);
+
+        Assert.Equal(3_000_000, big.Length);
+        Assert.Equal("first,second", chunked);
+        Assert.Equal(HttpStatusCode.NoContent, empty.StatusCode);
+        Assert.Equal(1000, head.Content.Headers.ContentLength);
+        Assert.StartsWith("got 100000: ppp", await posted.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("got 12: chunked body", await chunkedPost.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Blocked_url_gets_the_block_page_with_rule_and_reference()
+    {
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+
+        using var response = await client.GetAsync("http://www.blocked.example/page");
+        var page = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var reference = Assert.Single(response.Headers.GetValues("Gatehouse-Reference"));
+        Assert.Contains("no-blocked", page, StringComparison.Ordinal);
+        Assert.Contains(reference, page, StringComparison.Ordinal);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Block);
+        Assert.Equal("no-blocked", record.Rule);
+        Assert.Equal(reference, record.ReferenceId);
+        Assert.Equal("http://www.blocked.example/page", record.Url);
+    }
+
+    [Fact]
+    public async Task Category_block_names_the_category()
+    {
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+
+        using var response = await client.GetAsync("http://casino.example/");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Block);
+        Assert.Equal("gambling", record.Category);
+        Assert.Contains("gambling", record.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Caution_shows_an_interstitial_and_continuing_is_recorded_and_remembered()
+    {
+        using var client = _proxy.Client(_bob.Email, _bob.Password);
+
+        using var first = await client.GetAsync(Url("/hello"));
+        var page = await first.Content.ReadAsStringAsync();
+        Assert.Contains("Continue to the site", page, StringComparison.Ordinal);
+        Assert.Empty(_origin.Requests);
+
+        var link = WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(page, "href=\"([^\"]+)\"").Groups[1].Value);
+        using var continued = await client.GetAsync(link);
+        Assert.Equal(HttpStatusCode.Found, continued.StatusCode);
+        Assert.Equal(Url("/hello"), continued.Headers.Location!.ToString());
+
+        Assert.Equal("hello from origin", await client.GetStringAsync(Url("/hello")));
+        await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Caution && r.UserId == _bob.Id);
+        await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.CautionContinued && r.Status == 302);
+        await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.CautionContinued && r.Status == 200);
+    }
+
+    [Fact]
+    public async Task Someone_elses_continue_link_does_not_work()
+    {
+        using var bob = _proxy.Client(_bob.Email, _bob.Password);
+        using var alice = _proxy.Client(_alice.Email, _alice.Password);
+        var page = await (await bob.GetAsync(Url("/hello"))).Content.ReadAsStringAsync();
+        var link = WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(page, "href=\"([^\"]+)\"").Groups[1].Value);
+
+        using var stolen = await alice.GetAsync(link);
+
+        Assert.Equal(HttpStatusCode.BadRequest, stolen.StatusCode);
+        Assert.Contains("Continue to the site", await (await bob.GetAsync(Url("/hello"))).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connect_carries_bytes_both_ways_and_is_logged_with_bytes()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{_echo.Port} HTTP/1.1\r\nHost: localhost:{_echo.Port}\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        var established = await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10));
+        Assert.StartsWith("HTTP/1.1 200 ", established, StringComparison.Ordinal);
+
+        await stream.WriteAsync("ping over connect"u8.ToArray());
+        var echoed = await ProxyFixture.ReadAsync(stream, "connect", TimeSpan.FromSeconds(10));
+        client.Client.Shutdown(SocketShutdown.Send);
+        await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10));
+
+        Assert.Equal("ping over connect", echoed);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Kind == TransactionKinds.Flow && r.Action == TransactionActions.Allow);
+        Assert.Equal("CONNECT", record.Method);
+        Assert.Equal(17, record.BytesUp);
+        Assert.Equal(17, record.BytesDown);
+    }
+
+    [Fact]
+    public async Task Connect_to_a_blocked_host_gets_403_with_the_rule()
+    {
+        var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"CONNECT blocked.example:443 HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"), until: "reference");
+
+        Assert.StartsWith("HTTP/1.1 403 ", answer, StringComparison.Ordinal);
+        Assert.Contains("Gatehouse-Rule: no-blocked", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tls_server_name_of_a_blocked_site_through_an_allowed_connect_is_cut()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+
+        using var tls = new SslStream(stream, leaveInnerStreamOpen: true, (_, _, _, _) => true);
+        await Assert.ThrowsAnyAsync<Exception>(() => tls.AuthenticateAsClientAsync("www.blocked.example").WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Kind == TransactionKinds.Flow && r.Action == TransactionActions.Block);
+        Assert.Equal("no-blocked", record.Rule);
+        Assert.Contains("www.blocked.example", record.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, record.BytesUp);
+    }
+
+    [Fact]
+    public async Task Pac_file_points_at_this_proxy()
+    {
+        using var http = new HttpClient();
+
+        var pac = await http.GetStringAsync(new Uri(_proxy.ProxyUri, "/proxy.pac"));
+
+        Assert.Contains("function FindProxyForURL", pac, StringComparison.Ordinal);
+        Assert.Contains($"PROXY {_proxy.Address}", pac, StringComparison.Ordinal);
+        Assert.Contains("test tenant", pac, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Malformed_heads_get_400_and_the_proxy_keeps_serving()
+    {
+        string[] bad =
+        [
+            "GET http://localhost/ HTTP/1.1\r\nHost localhost\r\n\r\n",
+            "GET http://localhost/ HTTP/1.1\r\n folded: yes\r\n\r\n",
+            "GET  http://localhost/ HTTP/1.1\r\n\r\n",
+            "GET http://localhost/ HTTP/2.0\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "GET http://localhost/ HTTP/1.1\r\nX: a\u0001b\r\n\r\n",
+        ];
+        foreach (var request in bad)
+        {
+            var answer = await _proxy.RawAsync(Encoding.Latin1.GetBytes(request), until: "</html>");
+            Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        }
+
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+        Assert.Equal("hello from origin", await client.GetStringAsync(Url("/hello")));
+        Assert.DoesNotContain(_origin.Requests, r => r.Path == "/");
+    }
+
+    [Fact]
+    public async Task Oversized_head_gets_431()
+    {
+        var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET http://localhost/ HTTP/1.1\r\nX-Big: {new string('a', 40_000)}\r\n\r\n"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 431 ", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Https_absolute_form_and_origin_form_are_refused()
+    {
+        var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
+        var https = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET https://localhost:{_origin.Port}/hello HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
+        var origin = await _proxy.RawAsync(Encoding.ASCII.GetBytes("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 400 ", https, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", origin, StringComparison.Ordinal);
+        Assert.Empty(_origin.Requests);
+    }
+
+    [Fact]
+    public async Task New_policy_applies_to_new_requests_without_cutting_an_open_connect()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+
+        _tenant.AddRule("no-localhost", "block", new JsonObject { ["domains"] = new JsonArray("localhost") });
+        _tenant.ApplyTo(_proxy.Policy);
+
+        await stream.WriteAsync("still here"u8.ToArray());
+        Assert.Equal("still here", await ProxyFixture.ReadAsync(stream, "here", TimeSpan.FromSeconds(10)));
+        using var fresh = _proxy.Client(_alice.Email, _alice.Password);
+        using var blocked = await fresh.GetAsync(Url("/hello"));
+        Assert.Equal(HttpStatusCode.Forbidden, blocked.StatusCode);
+    }
+
+    [Fact]
+    public async Task Disabled_user_is_blocked_before_any_rule()
+    {
+        var body = _tenant.Body();
+        body["users"]!.AsArray().Single(u => (string)u!["id"]! == _alice.Id)!["disabled"] = true;
+        Assert.Equal(Gatehouse.Edge.Policies.EdgePolicyOutcome.Applied, _proxy.Policy.Apply(1000, body));
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+
+        using var response = await client.GetAsync(Url("/hello"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("the user is disabled", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_origin.Requests);
+    }
+}
