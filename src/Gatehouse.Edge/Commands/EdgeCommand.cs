@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Hosting;
 using Gatehouse.Node;
 using Gatehouse.Node.Credentials;
@@ -107,13 +108,49 @@ public static class EdgeCommand
             Description = $"Where /healthz and /metrics listen (default {EdgeOptions.DefaultOpsListen}).",
             DefaultValueFactory = _ => EdgeOptions.DefaultOpsListen,
         };
-        var run = new Command("run", "Run the edge: follow the portal's config and keep its policy in force.") { stateDir, opsListen };
+        var proxyListen = new Option<string>("--proxy-listen")
+        {
+            Description = $"Where the agentless forward proxy listens, ADDRESS:PORT, or \"off\" (default {EdgeOptions.DefaultProxyListen}).",
+            DefaultValueFactory = _ => EdgeOptions.DefaultProxyListen,
+        };
+        var proxyAddress = new Option<string?>("--proxy-address") { Description = "The proxy address clients use, HOST:PORT, written into the PAC file (default: the listen address)." };
+        var allowEgress = new Option<string[]>("--allow-egress")
+        {
+            Description = "A range the edge may reach although egress safety refuses it (loopback, link-local, its own addresses); repeatable. Example: 127.0.0.0/8.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var managementNetwork = new Option<string[]>("--management-network") { Description = "The edge's own management network, refused as a destination; repeatable. Example: 10.20.0.0/16." };
+        var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force and serve the forward proxy.")
+        {
+            stateDir, opsListen, proxyListen, proxyAddress, allowEgress, managementNetwork,
+        };
         run.SetAction(async (parse, ct) =>
         {
+            EdgeOptions options;
+            try
+            {
+                var proxy = parse.GetValue(proxyListen)!;
+                options = new EdgeOptions
+                {
+                    StateDirectory = parse.GetValue(stateDir)!,
+                    OpsListen = parse.GetValue(opsListen)!,
+                    ProxyListen = proxy == "off" ? null : ListenAddress.Parse(proxy, "--proxy-listen").ToString(),
+                    ProxyAdvertise = parse.GetValue(proxyAddress),
+                    EgressAllow = [.. (parse.GetValue(allowEgress) ?? []).Select(r => EgressGuard.ParseRange(r, "--allow-egress"))],
+                    ManagementNetworks = [.. (parse.GetValue(managementNetwork) ?? []).Select(r => EgressGuard.ParseRange(r, "--management-network"))],
+                };
+                ListenAddress.Parse(options.OpsListen, "--ops-listen");
+            }
+            catch (FormatException e)
+            {
+                await stderr.WriteLineAsync($"error: {e.Message}");
+                return EdgeExitCodes.Usage;
+            }
+
             RunningEdge edge;
             try
             {
-                edge = await EdgeHost.StartAsync(new EdgeOptions { StateDirectory = parse.GetValue(stateDir)!, OpsListen = parse.GetValue(opsListen)! }, ct);
+                edge = await EdgeHost.StartAsync(options, ct);
             }
             catch (NodeException e) when (e.Reason == NodeErrorReason.NotEnrolled)
             {
@@ -129,6 +166,11 @@ public static class EdgeCommand
             await using (edge)
             {
                 await stdout.WriteLineAsync($"edge {edge.Identity.SubjectId} running; /healthz and /metrics on {edge.OpsAddress}");
+                if (edge.ProxyAddress is { } proxyAt)
+                {
+                    await stdout.WriteLineAsync($"forward proxy on {proxyAt} (PAC file: http://{proxyAt}/proxy.pac)");
+                }
+
                 await edge.WaitForShutdownAsync(ct);
             }
 
