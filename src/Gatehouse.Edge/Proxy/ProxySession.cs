@@ -37,6 +37,8 @@ internal sealed class ProxySession : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenRegistration _onStopping;
     private CancellationTokenSource _timeout = new();
+    private CancellationTokenSource? _responseDeadline;
+    private OpenFlow? _httpFlow;
     private Upstream? _upstream;
     private volatile bool _betweenRequests;
 
@@ -96,6 +98,8 @@ internal sealed class ProxySession : IAsyncDisposable
 
         await _onStopping.DisposeAsync();
         _timeout.Dispose();
+        _responseDeadline?.Dispose();
+        _httpFlow?.Dispose();
     }
 
     private CancellationToken Deadline(TimeSpan after)
@@ -344,7 +348,11 @@ internal sealed class ProxySession : IAsyncDisposable
     private async ValueTask<bool> ForwardAsync(RequestHead head, ProxyUser user, Target target, DateTimeOffset started)
     {
         var clock = Stopwatch.GetTimestamp();
-        using var flow = _path.Flows.Open(_connection.ConnectionClosed);
+
+        // One flow for the whole kept-alive connection: opening one per request would cost a linked cancellation each time.
+        var flow = _httpFlow ??= _path.Flows.Open(_connection.ConnectionClosed);
+        flow.Touch();
+        var (upBefore, downBefore) = (flow.BytesUp, flow.BytesDown);
         var url = $"http://{target.Authority}{target.PathAndQuery}";
         var reuse = _upstream is { } current && current.Matches(target);
         Resolution? resolution = null;
@@ -440,11 +448,11 @@ internal sealed class ProxySession : IAsyncDisposable
             await DropUpstreamAsync();
             if (!exchange.ResponseStarted)
             {
-                await FailAsync(record with { BytesUp = flow.BytesUp }, failure.Error, failure.Reason, clock);
+                await FailAsync(record with { BytesUp = flow.BytesUp - upBefore }, failure.Error, failure.Reason, clock);
                 return false;
             }
 
-            _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = failure.Reason, BytesUp = flow.BytesUp, BytesDown = flow.BytesDown, DurationMs = Elapsed(clock) });
+            _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = failure.Reason, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
             return false;
         }
 
@@ -453,7 +461,7 @@ internal sealed class ProxySession : IAsyncDisposable
             await DropUpstreamAsync();
         }
 
-        _path.Finish(record with { Status = exchange.Status, BytesUp = flow.BytesUp, BytesDown = flow.BytesDown, DurationMs = Elapsed(clock) });
+        _path.Finish(record with { Status = exchange.Status, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
         return exchange.ClientReusable;
     }
 
@@ -556,14 +564,20 @@ internal sealed class ProxySession : IAsyncDisposable
     private async ValueTask<HeadStatus> ReadResponseHeadAsync(PipeReader input, ResponseHead response, CancellationToken flowToken)
     {
         _timedOut = false;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(flowToken);
-        deadline.CancelAfter(_path.Limits.ResponseTimeout);
+        if (_responseDeadline is null || !_responseDeadline.TryReset())
+        {
+            _responseDeadline?.Dispose();
+            _responseDeadline = CancellationTokenSource.CreateLinkedTokenSource(flowToken);
+        }
+
+        _responseDeadline.CancelAfter(_path.Limits.ResponseTimeout);
+        var deadline = _responseDeadline.Token;
         while (true)
         {
             ReadResult read;
             try
             {
-                read = await input.ReadAsync(deadline.Token);
+                read = await input.ReadAsync(deadline);
             }
             catch (OperationCanceledException) when (!flowToken.IsCancellationRequested)
             {
