@@ -29,15 +29,14 @@ internal abstract class HttpHead
 {
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 
+    // One buffer per head object; a session reuses its head objects, so a request costs no array.
+    private byte[] _raw = new byte[2048];
+    private int _rawLength;
+    private readonly List<(int Start, int Length, int Colon)> _lines = new(16);
+    private readonly List<string> _connectionTokens = new(2);
+
     /// <summary>The head's bytes, start line to the blank line (without it).</summary>
-    public byte[] Raw { get; private set; } = [];
-
-    /// <summary>The start line's three parts.</summary>
-    public string First { get; private set; } = string.Empty;
-
-    public string Second { get; private set; } = string.Empty;
-
-    public string Third { get; private set; } = string.Empty;
+    public ReadOnlySpan<byte> Raw => _raw.AsSpan(0, _rawLength);
 
     /// <summary>True for HTTP/1.1, false for HTTP/1.0.</summary>
     public bool IsHttp11 { get; private set; }
@@ -86,13 +85,34 @@ internal abstract class HttpHead
         }
 
         consumed = reader.Position;
-        Raw = head.ToArray();
+        Reset();
+        if (_raw.Length < head.Length)
+        {
+            _raw = new byte[Math.Max(head.Length, _raw.Length * 2)];
+        }
+
+        head.CopyTo(_raw);
+        _rawLength = (int)head.Length;
         return Parse() ? HeadStatus.Complete : HeadStatus.Malformed;
+    }
+
+    /// <summary>Forgets the last head, so that the object reads the next one.</summary>
+    protected virtual void Reset()
+    {
+        _lines.Clear();
+        _connectionTokens.Clear();
+        PassLines.Clear();
+        IsHttp11 = false;
+        ContentLength = -1;
+        HasTransferEncoding = false;
+        Chunked = false;
+        Close = false;
+        Error = null;
     }
 
     private bool Parse()
     {
-        var raw = Raw.AsSpan();
+        var raw = Raw;
         var lineEnd = raw.IndexOf("\r\n"u8);
         var startLine = lineEnd < 0 ? raw : raw[..lineEnd];
         if (!ParseStartLine(startLine))
@@ -100,9 +120,9 @@ internal abstract class HttpHead
             return false;
         }
 
-        var connectionTokens = new List<string>(2);
+        var connectionTokens = _connectionTokens;
         var position = lineEnd < 0 ? raw.Length : lineEnd + 2;
-        var lines = new List<(int Start, int Length, int Colon)>(16);
+        var lines = _lines;
         while (position < raw.Length)
         {
             var rest = raw[position..];
@@ -134,7 +154,7 @@ internal abstract class HttpHead
 
         foreach (var (lineStart, length, colon) in lines)
         {
-            var name = Raw.AsSpan(lineStart, colon);
+            var name = raw.Slice(lineStart, colon);
             if (!IsHopByHop(name) && !IsListed(name, connectionTokens))
             {
                 PassLines.Add((lineStart, length));
@@ -227,10 +247,7 @@ internal abstract class HttpHead
             return Fail("the first line holds control characters or extra spaces");
         }
 
-        First = Encoding.ASCII.GetString(first);
-        Second = Encoding.ASCII.GetString(second);
-        Third = Encoding.ASCII.GetString(third);
-        var version = VersionPart(first, second, third);
+        var version = OnStartLine(first, second, third, firstSpace + 1);
         if (version.SequenceEqual("HTTP/1.1"u8))
         {
             IsHttp11 = true;
@@ -248,8 +265,12 @@ internal abstract class HttpHead
         return true;
     }
 
-    /// <summary>Which part of the start line is the version (the third for requests, the first for responses).</summary>
-    protected abstract ReadOnlySpan<byte> VersionPart(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third);
+    /// <summary>Keeps what the subclass needs of the start line; returns the part that is the version (the third for requests, the first for responses).</summary>
+    /// <param name="first">The first part.</param>
+    /// <param name="second">The second part.</param>
+    /// <param name="third">The rest of the line.</param>
+    /// <param name="secondOffset">Where <paramref name="second"/> starts in <see cref="Raw"/>.</param>
+    protected abstract ReadOnlySpan<byte> OnStartLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third, int secondOffset);
 
     /// <summary>Records why the head is malformed; returns false.</summary>
     protected bool Fail(string error)

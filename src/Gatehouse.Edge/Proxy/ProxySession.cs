@@ -36,6 +36,8 @@ internal sealed class ProxySession : IAsyncDisposable
     private readonly string _advertised;
     private readonly ILogger _logger;
     private readonly CancellationTokenRegistration _onStopping;
+    private readonly RequestHead _requestHead = new();
+    private readonly ResponseHead _responseHead = new();
     private CancellationTokenSource _timeout = new();
     private CancellationTokenSource? _responseDeadline;
     private OpenFlow? _httpFlow;
@@ -116,7 +118,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
     private async ValueTask<RequestHead?> ReadRequestHeadAsync(bool first)
     {
-        var head = new RequestHead();
+        var head = _requestHead;
         var started = false;
         var ct = Deadline(first ? _path.Limits.HeaderTimeout : _path.Limits.KeepAliveTimeout);
         _betweenRequests = !first;
@@ -500,7 +502,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
         while (true)
         {
-            var response = new ResponseHead();
+            var response = _responseHead;
             var headEnd = await ReadResponseHeadAsync(upstream.Pipe.Input, response, ct);
             if (headEnd is not HeadStatus.Complete)
             {
@@ -694,7 +696,7 @@ internal sealed class ProxySession : IAsyncDisposable
         output.Write("\r\n"u8);
         foreach (var (start, length) in head.PassLines)
         {
-            output.Write(head.Raw.AsSpan(start, length));
+            output.Write(head.Raw.Slice(start, length));
             output.Write("\r\n"u8);
         }
 
@@ -704,13 +706,11 @@ internal sealed class ProxySession : IAsyncDisposable
     private void WriteResponseHead(ResponseHead response, bool closeClient)
     {
         _out.Write("HTTP/1.1 "u8);
-        WriteAscii(_out, response.Second);
-        _out.Write(" "u8);
-        WriteAscii(_out, response.Third);
+        _out.Write(response.Raw[response.StatusOffset..response.StatusLineEnd]);
         _out.Write("\r\n"u8);
         foreach (var (start, length) in response.PassLines)
         {
-            _out.Write(response.Raw.AsSpan(start, length));
+            _out.Write(response.Raw.Slice(start, length));
             _out.Write("\r\n"u8);
         }
 

@@ -4,10 +4,10 @@ namespace Gatehouse.Edge.Proxy;
 internal sealed class RequestHead : HttpHead
 {
     /// <summary>The method.</summary>
-    public string Method => First;
+    public string Method { get; private set; } = string.Empty;
 
     /// <summary>The request target as sent.</summary>
-    public string Target => Second;
+    public string Target { get; private set; } = string.Empty;
 
     /// <summary>The <c>Proxy-Authorization</c> value.</summary>
     public string? ProxyAuthorization { get; private set; }
@@ -26,7 +26,34 @@ internal sealed class RequestHead : HttpHead
 
     protected override bool RejectsLengthWithTransferEncoding => true;
 
-    protected override ReadOnlySpan<byte> VersionPart(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third) => third;
+    protected override ReadOnlySpan<byte> OnStartLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third, int secondOffset)
+    {
+        Method = KnownMethod(first) ?? System.Text.Encoding.ASCII.GetString(first);
+        Target = System.Text.Encoding.ASCII.GetString(second);
+        return third;
+    }
+
+    protected override void Reset()
+    {
+        base.Reset();
+        ProxyAuthorization = null;
+        ExpectContinue = false;
+    }
+
+    private string? _lastAuthorization;
+
+    private static string? KnownMethod(ReadOnlySpan<byte> method) => method switch
+    {
+        _ when method.SequenceEqual("GET"u8) => "GET",
+        _ when method.SequenceEqual("POST"u8) => "POST",
+        _ when method.SequenceEqual("HEAD"u8) => "HEAD",
+        _ when method.SequenceEqual("PUT"u8) => "PUT",
+        _ when method.SequenceEqual("DELETE"u8) => "DELETE",
+        _ when method.SequenceEqual("CONNECT"u8) => "CONNECT",
+        _ when method.SequenceEqual("OPTIONS"u8) => "OPTIONS",
+        _ when method.SequenceEqual("PATCH"u8) => "PATCH",
+        _ => null,
+    };
 
     protected override bool IsHopByHop(ReadOnlySpan<byte> name) => base.IsHopByHop(name) || Is(name, "Host"u8);
 
@@ -39,7 +66,10 @@ internal sealed class RequestHead : HttpHead
                 return Fail("two Proxy-Authorization headers");
             }
 
-            ProxyAuthorization = System.Text.Encoding.ASCII.GetString(value);
+            // A kept-alive client sends the same credentials every time: the string of the last request is reused.
+            ProxyAuthorization = _lastAuthorization is { } last && System.Text.Ascii.Equals(value, last)
+                ? last
+                : _lastAuthorization = System.Text.Encoding.ASCII.GetString(value);
         }
         else if (Is(name, "Expect"u8))
         {
@@ -63,9 +93,18 @@ internal sealed class ResponseHead : HttpHead
 
     protected override bool RejectsLengthWithTransferEncoding => false;
 
-    protected override ReadOnlySpan<byte> VersionPart(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third)
+    /// <summary>Where the status code starts in <see cref="HttpHead.Raw"/>: the status line from there on is sent on as it is.</summary>
+    public int StatusOffset { get; private set; }
+
+    /// <summary>The status line's end in <see cref="HttpHead.Raw"/>.</summary>
+    public int StatusLineEnd { get; private set; }
+
+    protected override ReadOnlySpan<byte> OnStartLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third, int secondOffset)
     {
         Status = second.Length == 3 && int.TryParse(second, out var status) && status is >= 100 and <= 999 ? status : 0;
+        StatusOffset = secondOffset;
+        var lineEnd = Raw.IndexOf("\r\n"u8);
+        StatusLineEnd = lineEnd < 0 ? Raw.Length : lineEnd;
         return Status == 0 ? "invalid"u8 : first;
     }
 

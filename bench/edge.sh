@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# Edge benchmark, on loopback, in one run, against peers measured in the same run:
+#   (a) small plain-HTTP requests through the forward proxy (wrk), against Squid (workers 2,
+#       caching off) and a direct connection to the origin (nginx);
+#   (b) bulk download through CONNECT (curl -p), against Squid and direct;
+#   (c) bulk through an agent-style HTTP/2 mutual-TLS tunnel stream (bench/TunnelForward →
+#       edge → nginx), against direct and a TLS tunnel of two stunnel4 processes.
+# The edge runs as users run it: enrolled with a real portal (SQLite), a 1,000-rule policy in
+# force, transaction logging on (JSON-lines files), loopback allowed as an egress exception.
+# Prints requests/s, p99 latency and MB/s for each, then one ratio line per comparison.
+# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+duration=15
+connections=64
+size_mb=2048
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --size-mb) size_mb=$2; shift 2 ;;
+    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N]" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'bench/edge.sh: %s\n' "$*" >&2; }
+
+# --- peers from Debian ------------------------------------------------------------------
+missing=()
+command -v squid >/dev/null 2>&1 || [ -x /usr/sbin/squid ] || missing+=(squid)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v stunnel4 >/dev/null 2>&1 || missing+=(stunnel4)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]} from Debian…"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+export PATH=$PATH:/usr/sbin
+
+work=$(mktemp -d /tmp/gatehouse-bench-edge.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
+  [ -f "$work/squid/squid.pid" ] && kill "$(cat "$work/squid/squid.pid")" 2>/dev/null || true
+  [ -f "$work/nginx/nginx.pid" ] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
+  sleep 1
+  pkill -f "$work/" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 30000))
+    ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
+  done
+}
+
+wait_for() { # what command...
+  local what=$1; shift
+  for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  say "$what did not come up; logs in $work"; exit 1
+}
+
+# --- build ------------------------------------------------------------------------------
+out=$repo/.gatehouse/bench
+say "building (Release)…"
+for project in src/gatehouse-portal src/gatehouse src/gatehouse-edge bench/TunnelForward; do
+  name=$(basename "$project")
+  dotnet publish "$project" -c Release -o "$out/$name" --nologo -v quiet >"$work/build-$name.log" 2>&1 \
+    || { cat "$work/build-$name.log" >&2; exit 1; }
+done
+
+# --- origin: nginx ----------------------------------------------------------------------
+origin_port=$(free_port)
+mkdir -p "$work/nginx/www"
+truncate -s "${size_mb}M" "$work/nginx/www/big"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$origin_port;
+    root $work/nginx/www;
+    location = /small { return 200 "hello from nginx\n"; }
+  }
+}
+EOF
+nginx -c "$work/nginx/nginx.conf"
+wait_for nginx curl -fsS "http://127.0.0.1:$origin_port/small"
+
+# --- squid: plain forward proxy, caching off, one worker per core -------------------------
+squid_port=$(free_port)
+mkdir -p "$work/squid"
+cat >"$work/squid/squid.conf" <<EOF
+workers 2
+http_port 127.0.0.1:$squid_port
+pid_filename $work/squid/squid.pid
+cache deny all
+cache_mem 0
+access_log none
+cache_log $work/squid/cache.log
+coredump_dir $work/squid
+http_access allow localhost
+http_access deny all
+shutdown_lifetime 1 seconds
+EOF
+chown -R proxy "$work/squid" 2>/dev/null || true
+squid -f "$work/squid/squid.conf"
+wait_for squid curl -fsS -x "http://127.0.0.1:$squid_port" "http://127.0.0.1:$origin_port/small"
+
+# --- portal, user, policy, edge -----------------------------------------------------------
+portal_port=$(free_port)
+portal_url=https://127.0.0.1:$portal_port
+owner_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+GATEHOUSE_Portal__DataDirectory=$work/portal \
+GATEHOUSE_Portal__OwnerEmail=owner@bench.test \
+GATEHOUSE_Portal__OwnerPassword=$owner_password \
+GATEHOUSE_Portal__Listen=$portal_url \
+  "$out/gatehouse-portal/gatehouse-portal" >"$work/portal.log" 2>&1 &
+pids+=($!)
+wait_for portal curl -fsS --cacert "$work/portal/tls.crt" "$portal_url/healthz"
+
+export GATEHOUSE_CLI_CONFIG=$work/cli.json
+gh() { "$out/gatehouse/gatehouse" "$@"; }
+echo "$owner_password" | gh login --portal "$portal_url" --ca-file "$work/portal/tls.crt" --email owner@bench.test --password-stdin >/dev/null
+gh user create --email bench@bench.test >/dev/null
+proxy_password=$(gh user proxy-credential create bench@bench.test --json | sed -n 's/.*"password":"\([^"]*\)".*/\1/p')
+[ -n "$proxy_password" ] || { say "could not make a proxy credential"; exit 1; }
+
+# 1,000 rules, none of which matches the origin: every request walks the whole policy.
+{
+  echo '{"rules":['
+  for i in $(seq 1 1000); do
+    [ "$i" -gt 1 ] && echo ','
+    printf '{"name":"rule-%d","action":"block","criteria":{"domains":["site%d.example","*.site%d.example"],"ports":["80","443"]}}' "$i" "$i" "$i"
+  done
+  echo ']}'
+} >"$work/policy.json"
+gh policy import "$work/policy.json" >/dev/null
+
+edge_proxy_port=$(free_port)
+edge_tunnel_port=$(free_port)
+edge_ops_port=$(free_port)
+key=$(gh provisioning-key create --name bench-edge --kind edge --uses 1)
+"$out/gatehouse-edge/gatehouse-edge" enroll --portal "$portal_url" --portal-ca "$work/portal/tls.crt" \
+  --provisioning-key "$key" --name bench-edge --address "127.0.0.1:$edge_tunnel_port" --state-dir "$work/edge" >"$work/edge-enroll.log" 2>&1
+"$out/gatehouse-edge/gatehouse-edge" run --state-dir "$work/edge" --ops-listen "http://127.0.0.1:$edge_ops_port" \
+  --proxy-listen "127.0.0.1:$edge_proxy_port" --tunnel-listen "127.0.0.1:$edge_tunnel_port" \
+  --allow-egress 127.0.0.0/8 --log-dir "$work/edge-logs" >"$work/edge.log" 2>&1 &
+pids+=($!)
+edge_pid=$!
+wait_for "edge policy" sh -c "curl -fsS http://127.0.0.1:$edge_ops_port/healthz | grep -q '\"policyRules\":1000'"
+proxy_auth="bench@bench.test:$proxy_password"
+wait_for "edge proxy" curl -fsS -x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth" "http://127.0.0.1:$origin_port/small"
+
+# --- a device for the tunnel: key and CSR made here, enrolled with a token ------------------
+token=$(gh enrollment-token create --user bench@bench.test --uses 1)
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/device.key" 2>/dev/null
+openssl req -new -key "$work/device.key" -subj "/CN=bench-device" -out "$work/device.csr" 2>/dev/null
+csr=$(awk '{printf "%s\\n", $0}' "$work/device.csr")
+curl -fsS --cacert "$work/portal/tls.crt" -H 'content-type: application/json' \
+  -d "{\"token\":\"$token\",\"csrPem\":\"$csr\",\"name\":\"bench-device\",\"os\":\"linux\",\"agentVersion\":\"bench\"}" \
+  "$portal_url/api/v1/enroll/device" >"$work/enroll.json"
+sed -n 's/.*"certificatePem":"\([^"]*\)".*/\1/p' "$work/enroll.json" | sed 's/\\n/\n/g' >"$work/device.crt"
+sed -n 's/.*"caCertificatePem":"\([^"]*\)".*/\1/p' "$work/enroll.json" | sed 's/\\n/\n/g' >"$work/tenant-ca.crt"
+# The edge learns the device from its next bundle.
+sleep 3
+
+forward_port=$(free_port)
+"$out/TunnelForward/TunnelForward" --listen "127.0.0.1:$forward_port" --edge "127.0.0.1:$edge_tunnel_port" \
+  --cert "$work/device.crt" --key "$work/device.key" --ca "$work/tenant-ca.crt" --target "127.0.0.1:$origin_port" >"$work/forward.log" 2>&1 &
+pids+=($!)
+wait_for "tunnel forwarder" curl -fsS "http://127.0.0.1:$forward_port/small"
+
+# --- stunnel pair: client (plain in, TLS out) → server (TLS in, plain to nginx) ---------------
+stunnel_client_port=$(free_port)
+stunnel_server_port=$(free_port)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -keyout "$work/stunnel.key" -out "$work/stunnel.crt" 2>/dev/null
+cat >"$work/stunnel-server.conf" <<EOF
+foreground = yes
+pid =
+[server]
+accept = 127.0.0.1:$stunnel_server_port
+connect = 127.0.0.1:$origin_port
+cert = $work/stunnel.crt
+key = $work/stunnel.key
+sslVersionMin = TLSv1.3
+EOF
+cat >"$work/stunnel-client.conf" <<EOF
+foreground = yes
+pid =
+[client]
+client = yes
+accept = 127.0.0.1:$stunnel_client_port
+connect = 127.0.0.1:$stunnel_server_port
+CAfile = $work/stunnel.crt
+verifyPeer = yes
+sslVersionMin = TLSv1.3
+EOF
+stunnel4 "$work/stunnel-server.conf" >"$work/stunnel-server.log" 2>&1 &
+pids+=($!)
+stunnel4 "$work/stunnel-client.conf" >"$work/stunnel-client.log" 2>&1 &
+pids+=($!)
+wait_for stunnel curl -fsS "http://127.0.0.1:$stunnel_client_port/small"
+
+# --- measurements -----------------------------------------------------------------------------
+cat >"$work/direct.lua" <<'EOF'
+EOF
+cat >"$work/squid.lua" <<EOF
+wrk.path = "http://127.0.0.1:$origin_port/small"
+EOF
+cat >"$work/edge.lua" <<EOF
+wrk.path = "http://127.0.0.1:$origin_port/small"
+wrk.headers["Proxy-Authorization"] = "Basic $(printf '%s' "$proxy_auth" | base64 -w0)"
+EOF
+
+# wrk → "RPS P99_MS ERRORS"
+run_wrk() { # script url
+  local text rps p99 errors
+  text=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$1" "$2")
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$text")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$text")
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$text" | tr '\n' ' ')
+  echo "$rps $p99 ${errors:-none}"
+}
+
+# curl bulk → MB/s (best of 3)
+run_bulk() { # curl args...
+  local best=0 speed
+  for _ in 1 2 3; do
+    speed=$(curl -fsS -o /dev/null -w '%{speed_download}' "$@")
+    best=$(awk -v a="$best" -v b="$speed" 'BEGIN {print (b > a) ? b : a}')
+  done
+  awk -v s="$best" 'BEGIN {printf "%.0f", s / 1000000}'
+}
+
+say "warming up…"
+wrk -t2 -c"$connections" -d3s -s "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port" >/dev/null
+wrk -t2 -c"$connections" -d3s -s "$work/squid.lua" "http://127.0.0.1:$squid_port" >/dev/null
+
+say "(a) small requests, $connections connections, ${duration}s each"
+read -r direct_rps direct_p99 direct_err < <(run_wrk "$work/direct.lua" "http://127.0.0.1:$origin_port/small")
+read -r squid_rps squid_p99 squid_err < <(run_wrk "$work/squid.lua" "http://127.0.0.1:$squid_port")
+read -r edge_rps edge_p99 edge_err < <(run_wrk "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port")
+edge_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$edge_pid/status")
+
+say "(b) bulk through CONNECT, ${size_mb} MB, best of 3"
+direct_mbs=$(run_bulk "http://127.0.0.1:$origin_port/big")
+squid_connect_mbs=$(run_bulk -p -x "http://127.0.0.1:$squid_port" "http://127.0.0.1:$origin_port/big")
+edge_connect_mbs=$(run_bulk -p -x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth" "http://127.0.0.1:$origin_port/big")
+
+say "(c) bulk through a tunnel stream, ${size_mb} MB, best of 3"
+tunnel_mbs=$(run_bulk "http://127.0.0.1:$forward_port/big")
+stunnel_mbs=$(run_bulk "http://127.0.0.1:$stunnel_client_port/big")
+
+log_lines=$(cat "$work"/edge-logs/*.jsonl 2>/dev/null | wc -l)
+
+cat <<EOF
+
+Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), policy of 1,000 rules, logging on
+(a) small plain-HTTP requests (wrk -t2 -c$connections -d${duration}s)
+    direct         $(printf '%10.0f' "$direct_rps") req/s   p99 $(printf '%7.2f' "$direct_p99") ms   errors: $direct_err
+    squid          $(printf '%10.0f' "$squid_rps") req/s   p99 $(printf '%7.2f' "$squid_p99") ms   errors: $squid_err
+    edge proxy     $(printf '%10.0f' "$edge_rps") req/s   p99 $(printf '%7.2f' "$edge_p99") ms   errors: $edge_err
+    edge resident memory after the run: $((edge_rss_kb / 1024)) MiB; transaction records written: $log_lines
+(b) bulk download, ${size_mb} MB
+    direct         $(printf '%10s' "$direct_mbs") MB/s
+    squid CONNECT  $(printf '%10s' "$squid_connect_mbs") MB/s
+    edge CONNECT   $(printf '%10s' "$edge_connect_mbs") MB/s
+(c) bulk through a TLS tunnel, ${size_mb} MB
+    direct         $(printf '%10s' "$direct_mbs") MB/s
+    stunnel pair   $(printf '%10s' "$stunnel_mbs") MB/s
+    edge tunnel    $(printf '%10s' "$tunnel_mbs") MB/s   (HTTP/2 mutual TLS stream, TunnelForward → edge)
+
+edge/squid rps ratio $(awk -v a="$edge_rps" -v b="$squid_rps" 'BEGIN {printf "%.2f", a / b}')
+edge/squid connect throughput ratio $(awk -v a="$edge_connect_mbs" -v b="$squid_connect_mbs" 'BEGIN {printf "%.2f", a / b}')
+tunnel/stunnel throughput ratio $(awk -v a="$tunnel_mbs" -v b="$stunnel_mbs" 'BEGIN {printf "%.2f", a / b}')
+tunnel/direct throughput ratio $(awk -v a="$tunnel_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')
+EOF
