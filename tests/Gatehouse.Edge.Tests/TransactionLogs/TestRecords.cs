@@ -43,3 +43,17 @@ internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
 
     public void Set(DateTimeOffset now) => _now = now;
 }
+
+/// <summary>Bounded polling for conditions that background sinks make true.</summary>
+internal static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition, Func<string> failure)
+    {
+        var deadline = DateTime.UtcNow + Gatehouse.Testing.TestTimeouts.Default;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure());
+            await Task.Delay(10);
+        }
+    }
+}
