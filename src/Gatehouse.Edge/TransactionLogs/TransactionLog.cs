@@ -64,8 +64,14 @@ public sealed class TransactionLog : IAsyncDisposable
             described.Add($"files in {Path.GetDirectoryName(file.FilePath)}");
         }
 
-        // The portal shipper and the syslog sink plug in here.
+        // The portal shipper plugs in here.
         portalClient?.Dispose();
+
+        if (options.SyslogEndpoint is not null)
+        {
+            sinks.Add(new SyslogTcpSink(options, time, _logger));
+            described.Add($"syslog to {options.SyslogEndpoint}");
+        }
 
         _sinks = [.. sinks];
         if (meter is not null)
