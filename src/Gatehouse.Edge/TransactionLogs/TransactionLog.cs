@@ -24,6 +24,7 @@ namespace Gatehouse.Edge.TransactionLogs;
 public sealed class TransactionLog : IAsyncDisposable
 {
     private readonly TransactionLogSink[] _sinks;
+    private readonly PortalLogShipper? _portal;
     private readonly TransactionLogOptions _options;
     private readonly ILogger _logger;
     private volatile bool _stopped;
@@ -64,8 +65,17 @@ public sealed class TransactionLog : IAsyncDisposable
             described.Add($"files in {Path.GetDirectoryName(file.FilePath)}");
         }
 
-        // The portal shipper plugs in here.
-        portalClient?.Dispose();
+        if (options.ShipToPortal)
+        {
+            _portal = new PortalLogShipper(portalClient!, options, time, _logger);
+            sinks.Add(_portal);
+            described.Add($"the portal ({portalClient!.BaseAddress})");
+        }
+        else
+        {
+            // The client is the log's to dispose, used or not.
+            portalClient?.Dispose();
+        }
 
         if (options.SyslogEndpoint is not null)
         {
@@ -117,6 +127,23 @@ public sealed class TransactionLog : IAsyncDisposable
         }
 
         return all;
+    }
+
+    /// <summary>
+    /// Ships with <paramref name="client"/> from the next post on, for a renewed certificate (the portal
+    /// refuses the old one). The log owns the client; the previous one is disposed once it is no longer used.
+    /// </summary>
+    /// <param name="client">A client made like the one given at construction.</param>
+    public void UsePortalClient(HttpClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (_portal is null || _stopped)
+        {
+            client.Dispose();
+            return;
+        }
+
+        _portal.UseClient(client);
     }
 
     /// <summary>
