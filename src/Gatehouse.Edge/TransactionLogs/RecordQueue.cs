@@ -20,12 +20,14 @@ internal sealed class RecordQueue
     private readonly long _mask;
     private Positions _positions;
 
-    /// <summary>Creates a queue of at least <paramref name="capacity"/> cells (rounded up to a power of two).</summary>
+    /// <summary>Creates a queue of at least <paramref name="capacity"/> cells (rounded up to a power of two, at least two).</summary>
     public RecordQueue(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 30);
-        var size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity);
+
+        // With one cell, "holds the record of position p" and "free for position p + 1" would be the same sequence.
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
         _cells = new Cell[size];
         for (var i = 0; i < size; i++)
         {

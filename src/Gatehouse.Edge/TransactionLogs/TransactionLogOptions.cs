@@ -78,7 +78,7 @@ public sealed record TransactionLogOptions
     /// <summary>The syslog facility code, 0–23; 16 is local0.</summary>
     public int SyslogFacility { get; init; } = DefaultSyslogFacility;
 
-    /// <summary>How many records each sink queues at most (rounded up to a power of two); beyond, records are dropped and counted.</summary>
+    /// <summary>How many records each sink queues at most (rounded up to a power of two, at least 2); beyond, records are dropped and counted.</summary>
     public int QueueCapacity { get; init; } = DefaultQueueCapacity;
 
     /// <summary>The most records a sink writes, posts or sends at once; at most <see cref="TransactionLogBatch.MaxRecords"/>.</summary>

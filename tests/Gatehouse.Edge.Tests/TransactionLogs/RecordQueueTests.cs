@@ -34,6 +34,17 @@ public sealed class RecordQueueTests
     }
 
     [Fact]
+    public void A_queue_of_one_holds_two_because_one_cell_cannot_tell_full_from_free()
+    {
+        var queue = new RecordQueue(1);
+
+        Assert.Equal(2, queue.Capacity);
+        Assert.True(queue.TryEnqueue(TestRecords.Flow(1)));
+        Assert.True(queue.TryEnqueue(TestRecords.Flow(2)));
+        Assert.False(queue.TryEnqueue(TestRecords.Flow(3)));
+    }
+
+    [Fact]
     public async Task Many_writers_and_one_reader_lose_and_duplicate_nothing()
     {
         const int writers = 4;
