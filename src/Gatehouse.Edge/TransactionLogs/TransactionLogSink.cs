@@ -232,9 +232,11 @@ internal abstract class TransactionLogSink
             await WaitAsync(1, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
         }
 
-        if (!_stopping.IsCancellationRequested && _queue.Count < Options.BatchSize && Options.FlushInterval > TimeSpan.Zero)
+        // A queue smaller than a batch is a full batch when it is full: waiting longer would only drop.
+        var batch = Math.Min(Options.BatchSize, _queue.Capacity);
+        if (!_stopping.IsCancellationRequested && _queue.Count < batch && Options.FlushInterval > TimeSpan.Zero)
         {
-            await WaitAsync(Options.BatchSize, Options.FlushInterval).ConfigureAwait(false);
+            await WaitAsync(batch, Options.FlushInterval).ConfigureAwait(false);
         }
 
         return true;

@@ -109,9 +109,20 @@ public sealed class TransactionLogTests(ITestOutputHelper output) : IDisposable
     {
         using var meter = new Meter("Gatehouse.Edge.Tests.TransactionLogs");
         using var exporter = new PrometheusExporter(m => ReferenceEquals(m, meter));
-        await using var siem = SyslogReceiver.Start(read: false);
-        await using var log = new TransactionLog(
-            new TransactionLogOptions { Directory = Path.Combine(_root, "logs"), ShipToPortal = false, SyslogEndpoint = siem.Endpoint, QueueCapacity = 2, FlushInterval = TimeSpan.FromMinutes(1) },
+
+        // Nothing listens on the SIEM's port: the syslog sink holds its first batch of one and retries it.
+        var log = new TransactionLog(
+            new TransactionLogOptions
+            {
+                Directory = Path.Combine(_root, "logs"),
+                ShipToPortal = false,
+                SyslogEndpoint = $"127.0.0.1:{FreePort.GetLoopbackTcpPort()}",
+                QueueCapacity = 2,
+                BatchSize = 1,
+                MinRetryDelay = TimeSpan.FromMinutes(1),
+                MaxRetryDelay = TimeSpan.FromMinutes(1),
+                ShutdownTimeout = TimeSpan.FromMilliseconds(100),
+            },
             meter: meter);
 
         var text = exporter.Render();
@@ -128,16 +139,25 @@ public sealed class TransactionLogTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("# TYPE gatehouse_edge_log_records_dropped_total counter", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE gatehouse_edge_log_queue_depth gauge", text, StringComparison.Ordinal);
 
-        // A queue of two with a flush interval of a minute: two wait, three drop, per sink.
-        foreach (var record in TestRecords.Flows(5))
+        log.Write(TestRecords.Flow(0));
+        await Eventually.TrueAsync(() => log.Status[1].QueueDepth == 0, () => $"{log.Status[1]}");
+        foreach (var record in TestRecords.Flows(4))
         {
             log.Write(record);
         }
 
         text = exporter.Render();
-        Assert.Contains("gatehouse_edge_log_queue_depth{sink=\"file\"} 2\n", text, StringComparison.Ordinal);
-        Assert.Contains("gatehouse_edge_log_records_dropped_total{reason=\"queue_full\",sink=\"file\"} 3\n", text, StringComparison.Ordinal);
-        Assert.Contains("gatehouse_edge_log_records_dropped_total{reason=\"queue_full\",sink=\"syslog\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_edge_log_queue_depth{sink=\"syslog\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_edge_log_records_dropped_total{reason=\"queue_full\",sink=\"syslog\"} 2\n", text, StringComparison.Ordinal);
+
+        await log.DisposeAsync();
+        text = exporter.Render();
+        Assert.Contains("gatehouse_edge_log_records_dropped_total{reason=\"shutdown\",sink=\"syslog\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_edge_log_queue_depth{sink=\"syslog\"} 0\n", text, StringComparison.Ordinal);
+        var file = log.Status[0];
+        Assert.Equal(5, file.Written + file.Dropped);
+        Assert.Contains($"gatehouse_edge_log_records_written_total{{sink=\"file\"}} {file.Written}\n", text, StringComparison.Ordinal);
+        Assert.Contains($"gatehouse_edge_log_records_dropped_total{{reason=\"queue_full\",sink=\"file\"}} {file.DroppedQueueFull}\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -154,6 +174,19 @@ public sealed class TransactionLogTests(ITestOutputHelper output) : IDisposable
         await log.DisposeAsync();
 
         Assert.Equal(new TransactionLogSinkStatus("file", 0, 2, 2, 1, 0, 0, 0), log.Status[0]);
+    }
+
+    [Fact]
+    public async Task A_full_queue_smaller_than_a_batch_is_written_without_waiting_for_the_flush_interval()
+    {
+        await using var log = new TransactionLog(new TransactionLogOptions { ShipToPortal = false, Directory = Path.Combine(_root, "logs"), QueueCapacity = 4, FlushInterval = TimeSpan.FromMinutes(10) });
+
+        foreach (var record in TestRecords.Flows(4))
+        {
+            Assert.True(log.Write(record));
+        }
+
+        await Eventually.TrueAsync(() => log.Status[0].Written == 4, () => $"{log.Status[0]}");
     }
 
     [Fact]
