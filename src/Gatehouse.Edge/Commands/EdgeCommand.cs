@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Hosting;
+using Gatehouse.Edge.TransactionLogs;
 using Gatehouse.Node;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
@@ -120,9 +121,15 @@ public static class EdgeCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var managementNetwork = new Option<string[]>("--management-network") { Description = "The edge's own management network, refused as a destination; repeatable. Example: 10.20.0.0/16." };
-        var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force and serve the forward proxy.")
+        var logDir = new Option<string?>(TransactionLogOptions.DirectoryFlag) { Description = "Where transaction logs are written as rotating JSON-lines files, or \"off\" (default: logs/ in the state directory)." };
+        var logMaxFileSize = new Option<string?>(TransactionLogOptions.MaxFileSizeFlag) { Description = "Rotate a log file at this size, for example 64MiB (default 64MiB)." };
+        var logMaxFiles = new Option<string?>(TransactionLogOptions.MaxFilesFlag) { Description = "Rotated log files to keep (default 10)." };
+        var logNoPortal = new Option<bool>(TransactionLogOptions.NoPortalFlag) { Description = "Do not ship transaction logs to the portal." };
+        var syslog = new Option<string?>(TransactionLogOptions.SyslogFlag) { Description = "Stream transaction logs to a SIEM as RFC 5424 syslog over TCP, HOST:PORT." };
+        var syslogFacility = new Option<string?>(TransactionLogOptions.SyslogFacilityFlag) { Description = "The syslog facility (default local0)." };
+        var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force, serve the forward proxy and write transaction logs.")
         {
-            stateDir, opsListen, proxyListen, proxyAddress, allowEgress, managementNetwork,
+            stateDir, opsListen, proxyListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility,
         };
         run.SetAction(async (parse, ct) =>
         {
@@ -130,6 +137,14 @@ public static class EdgeCommand
             try
             {
                 var proxy = parse.GetValue(proxyListen)!;
+                var logDirectory = parse.GetValue(logDir) ?? Path.Combine(parse.GetValue(stateDir)!, "logs");
+                var logs = TransactionLogOptions.Parse(
+                    directory: logDirectory == "off" ? null : logDirectory,
+                    maxFileSize: parse.GetValue(logMaxFileSize),
+                    maxFiles: parse.GetValue(logMaxFiles),
+                    shipToPortal: !parse.GetValue(logNoPortal),
+                    syslog: parse.GetValue(syslog),
+                    syslogFacility: parse.GetValue(syslogFacility));
                 options = new EdgeOptions
                 {
                     StateDirectory = parse.GetValue(stateDir)!,
@@ -138,12 +153,22 @@ public static class EdgeCommand
                     ProxyAdvertise = parse.GetValue(proxyAddress),
                     EgressAllow = [.. (parse.GetValue(allowEgress) ?? []).Select(r => EgressGuard.ParseRange(r, "--allow-egress"))],
                     ManagementNetworks = [.. (parse.GetValue(managementNetwork) ?? []).Select(r => EgressGuard.ParseRange(r, "--management-network"))],
+                    Logs = logs,
                 };
                 ListenAddress.Parse(options.OpsListen, "--ops-listen");
             }
             catch (FormatException e)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}");
+                return EdgeExitCodes.Usage;
+            }
+            catch (TransactionLogOptionsException e)
+            {
+                foreach (var error in e.Errors)
+                {
+                    await stderr.WriteLineAsync($"error: {error}");
+                }
+
                 return EdgeExitCodes.Usage;
             }
 

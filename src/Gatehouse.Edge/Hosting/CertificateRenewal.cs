@@ -11,7 +11,7 @@ namespace Gatehouse.Edge.Hosting;
 /// saves it and hands it to the bundle follower for its next call. A failure is logged and
 /// tried again at the next check; the current certificate keeps working until it expires.
 /// </summary>
-internal sealed class CertificateRenewal(NodeCredentialStore store, BundleFollower follower, TimeProvider time, ILoggerFactory loggers) : IAsyncDisposable
+internal sealed class CertificateRenewal(NodeCredentialStore store, BundleFollower follower, TimeProvider time, ILoggerFactory loggers, Action<NodeCredentials>? onRenewed = null) : IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<CertificateRenewal>();
     /// <summary>How often the certificate's age is checked.</summary>
@@ -35,6 +35,7 @@ internal sealed class CertificateRenewal(NodeCredentialStore store, BundleFollow
 
         using var renewed = await new NodeEnrollment(time, loggers.CreateLogger<NodeEnrollment>()).RenewAsync(store, ct);
         follower.UseCredentials(renewed);
+        onRenewed?.Invoke(renewed);
         HostLog.CertificateRenewed(_logger, renewed.NotAfter);
         return true;
     }

@@ -2,6 +2,7 @@ using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Operations;
 using Gatehouse.Edge.Policies;
 using Gatehouse.Edge.Proxy;
+using Gatehouse.Edge.TransactionLogs;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
@@ -67,13 +68,16 @@ public static class EdgeHost
         var metrics = new EdgeMetrics();
         var policy = new EdgePolicy(metrics, time, loggers.CreateLogger<EdgePolicy>());
         var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
-        var renewal = new CertificateRenewal(store, follower, time, loggers);
+        var logs = options.Recorder is null
+            ? new TransactionLog(options.Logs, options.Logs.ShipToPortal ? NodeHttpClient.Create(credentials) : null, metrics.Meter, time, loggers.CreateLogger<TransactionLog>())
+            : null;
+        var renewal = new CertificateRenewal(store, follower, time, loggers, renewed => logs?.UsePortalClient(NodeHttpClient.Create(renewed)));
         var flows = new FlowRegistry(options.Limits.IdleTimeout, time);
         var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout);
-        var recorder = options.Recorder ?? new DiscardingRecorder();
+        var recorder = options.Recorder ?? logs!;
         var dataPath = new DataPath(credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time);
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
-        var edge = new RunningEdge(app, follower, renewal, policy, metrics, dataPath, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
+        var edge = new RunningEdge(app, follower, renewal, policy, metrics, dataPath, logs, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try
         {
             metrics.Observe(policy, () => follower.Status);
@@ -114,14 +118,6 @@ public static class EdgeHost
 
     private static System.Net.IPEndPoint BoundEndpoint(ListenOptions listener) =>
         listener.EndPoint as System.Net.IPEndPoint ?? throw new InvalidOperationException("The listener is not bound to an IP endpoint.");
-
-    /// <summary>Used until a transaction log is configured: records are counted in metrics and dropped.</summary>
-    private sealed class DiscardingRecorder : ITransactionRecorder
-    {
-        public void Record(Gatehouse.Wire.Logs.TransactionLogRecord record)
-        {
-        }
-    }
 }
 
 /// <summary>A started edge: its policy in force, its view of the portal and its operations address.</summary>
@@ -133,8 +129,11 @@ public sealed class RunningEdge : IAsyncDisposable
     private readonly EdgeMetrics _metrics;
     private int _disposed;
 
-    internal RunningEdge(WebApplication app, BundleFollower follower, CertificateRenewal renewal, EdgePolicy policy, EdgeMetrics metrics, DataPath dataPath, NodeIdentity identity, ILogger logger)
+    private readonly TransactionLog? _logs;
+
+    internal RunningEdge(WebApplication app, BundleFollower follower, CertificateRenewal renewal, EdgePolicy policy, EdgeMetrics metrics, DataPath dataPath, TransactionLog? logs, NodeIdentity identity, ILogger logger)
     {
+        _logs = logs;
         DataPath = dataPath;
         _app = app;
         _follower = follower;
@@ -201,6 +200,12 @@ public sealed class RunningEdge : IAsyncDisposable
         finally
         {
             await DataPath.Flows.DisposeAsync();
+            if (_logs is not null)
+            {
+                // After the listeners stopped, so that the last flows' records are flushed too.
+                await _logs.DisposeAsync();
+            }
+
             await _renewal.DisposeAsync();
             await _follower.DisposeAsync();
             await _app.DisposeAsync();

@@ -1,5 +1,6 @@
 using System.Net;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Edge.TransactionLogs;
 using Gatehouse.Node.Config;
 
 namespace Gatehouse.Edge.Hosting;
@@ -37,7 +38,10 @@ public sealed record EdgeOptions
     /// <summary>Limits and timeouts of the data path.</summary>
     public EdgeLimits Limits { get; init; } = new();
 
-    /// <summary>Where transaction records go; when null, the edge's own transaction log.</summary>
+    /// <summary>The transaction log: files, portal shipping, syslog (used when <see cref="Recorder"/> is null).</summary>
+    public TransactionLogOptions Logs { get; init; } = new();
+
+    /// <summary>Where transaction records go; when null, a <see cref="TransactionLog"/> made from <see cref="Logs"/>.</summary>
     public ITransactionRecorder? Recorder { get; init; }
 
     /// <summary>Tuning of the bundle follower; the defaults when not given.</summary>

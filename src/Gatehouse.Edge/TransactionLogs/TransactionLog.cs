@@ -1,3 +1,4 @@
+using Gatehouse.Edge.Flows;
 using System.Diagnostics.Metrics;
 using Gatehouse.Wire.Logs;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,7 +22,7 @@ namespace Gatehouse.Edge.TransactionLogs;
 ///   gatehouse_edge_log_records_dropped_total{sink,reason}, gatehouse_edge_log_queue_depth{sink}
 /// </code>
 /// </remarks>
-public sealed class TransactionLog : IAsyncDisposable
+public sealed class TransactionLog : IAsyncDisposable, ITransactionRecorder
 {
     private readonly TransactionLogSink[] _sinks;
     private readonly PortalLogShipper? _portal;
@@ -102,6 +103,9 @@ public sealed class TransactionLog : IAsyncDisposable
 
     /// <summary>What each enabled sink has written, dropped and queued so far.</summary>
     public IReadOnlyList<TransactionLogSinkStatus> Status => Array.ConvertAll(_sinks, static sink => sink.Status());
+
+    /// <inheritdoc />
+    void ITransactionRecorder.Record(TransactionLogRecord record) => Write(record);
 
     /// <summary>
     /// Queues <paramref name="record"/> for every enabled sink. Safe from any number of threads; never
