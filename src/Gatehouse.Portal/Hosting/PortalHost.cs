@@ -149,6 +149,8 @@ public static class PortalHost
         services.AddSingleton<IBundleContributor, AppSegmentBundleContributor>();
         services.AddSingleton<IBundleContributor, ProfileBundleContributor>();
         services.AddSingleton<IBundleContributor, UserBundleContributor>();
+        services.AddSingleton<IBundleContributor, ProxyCredentialContributor>();
+        services.AddSingleton<IBundleContributor, DeviceBundleContributor>();
 
         services.AddAuthentication(AdminAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
@@ -212,6 +214,7 @@ public static class PortalHost
         api.MapTenants();
         api.MapAdmins();
         api.MapUsers();
+        api.MapProxyCredentials();
         api.MapAudit();
         api.MapDevices();
         api.MapEnrollmentSecrets();
