@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Portal.Tests.Logs;
 using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -112,6 +114,20 @@ public sealed class TenantIsolationTests
         }
 
         Assert.Equal(before, await SnapshotAsync(adminB, routes, ids));
+
+        // B's edge ships transaction logs: B sees them, A never does, whatever it filters on (and the
+        // listing loop below checks GET /logs for every id of B too).
+        using (var edgeB = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(adminB, ProvisioningKinds.Edge)))
+        {
+            ids["edge-b-logs"] = edgeB.Response.SubjectId.ToString();
+            await EdgeLogs.PostAcceptedAsync(portal, edgeB, EdgeLogs.Record(edgeB, DateTimeOffset.UtcNow, "secret.b.example") with { UserEmail = "bob@tenant-b.example" });
+        }
+
+        Assert.Single((await adminB.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items);
+        foreach (var query in new[] { "logs", "logs?host=secret.b.example", "logs?host=.b.example", "logs?user=bob@tenant-b.example", $"logs?user={ids["users"]}" })
+        {
+            Assert.Empty((await adminA.GetFromJsonAsync<Page<TransactionLogEntryDto>>(query, PortalServer.Json))!.Items);
+        }
 
         foreach (var listing in ListRoutes(portal))
         {
