@@ -4,7 +4,8 @@
 #     all of them: prints p50/p99/max delay and the portal's CPU, idle and during the wave;
 #   - 100,000 devices in PostgreSQL listed page by page: p99 of the portal against the same
 #     keyset query run directly on PostgreSQL.
-# Usage: bench/portal.sh [--devices N] [--listing-devices N]
+#   - an edge ships batches of 1,000 transaction log records: latency per batch against a binary COPY.
+# Usage: bench/portal.sh [--devices N] [--listing-devices N] [--log-batches N] [--sqlite]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,7 +12,11 @@ namespace Gatehouse.Bench.Portal;
 ///   2. all N long-poll their config; measure the portal's CPU while they wait;
 ///   3. an admin makes one change; measure how long until every device has the new bundle;
 ///   4. seed 100,000 devices and page through them; p99 against the same keyset query run
-///      directly on PostgreSQL (the peer).
+///      directly on PostgreSQL (the peer);
+///   5. an edge ships batches of 1,000 transaction log records; latency per batch against a binary
+///      COPY of the same rows (the peer).
+/// With <c>--sqlite</c> the portal runs on SQLite and only the log round runs (it has no peer there).
+/// <c>--devices 0</c> and <c>--listing-devices 0</c> skip those rounds.
 /// </summary>
 internal static class PortalBenchmark
 {
@@ -23,22 +27,43 @@ internal static class PortalBenchmark
     {
         var devices = IntArg(args, "--devices", 10_000);
         var listingRows = IntArg(args, "--listing-devices", 100_000);
+        var logBatches = IntArg(args, "--log-batches", 50);
+        var sqlite = args.Contains("--sqlite");
         var portalDll = StringArg(args, "--portal-dll") ?? throw new ArgumentException("--portal-dll PATH is required (bench/portal.sh passes it).");
 
-        await using var postgres = await PostgresServer.StartAsync() ?? throw new InvalidOperationException(PostgresServer.UnavailableReason);
-        var database = await postgres.CreateDatabaseAsync("gatehouse_bench");
+        await using var postgres = sqlite ? null : await PostgresServer.StartAsync() ?? throw new InvalidOperationException(PostgresServer.UnavailableReason);
+        var database = postgres is null ? null : await postgres.CreateDatabaseAsync("gatehouse_bench");
         await using var portal = await PortalProcess.StartAsync(portalDll, FreePort.GetLoopbackTcpPort(), database, OwnerEmail, OwnerPassword);
         using var portalCertificate = X509CertificateLoader.LoadCertificateFromFile(portal.CertificatePath);
         using var admin = await AdminClient.SignInAsync(portal.Address, portalCertificate, OwnerEmail, OwnerPassword);
 
-        Console.WriteLine($"portal benchmark: {devices:N0} long-polling devices, {listingRows:N0} devices listed, PostgreSQL {postgres.BinDirectory}");
-        var fleet = await DeviceFleet.EnrollAsync(admin, portal.Address, portalCertificate, devices);
-        await using (fleet)
+        if (database is null)
         {
-            await LongPollRoundAsync(portal, admin, fleet);
+            Console.WriteLine($"portal benchmark on SQLite: {logBatches:N0} log batches");
+            await LogIngestRound.RunAsync(portal, admin, portalCertificate, null, logBatches);
+            return 0;
         }
 
-        await ListingRoundAsync(admin, database, listingRows);
+        Console.WriteLine($"portal benchmark: {devices:N0} long-polling devices, {listingRows:N0} devices listed, {logBatches:N0} log batches, PostgreSQL {postgres!.BinDirectory}");
+        if (devices > 0)
+        {
+            var fleet = await DeviceFleet.EnrollAsync(admin, portal.Address, portalCertificate, devices);
+            await using (fleet)
+            {
+                await LongPollRoundAsync(portal, admin, fleet);
+            }
+        }
+
+        if (listingRows > 0)
+        {
+            await ListingRoundAsync(admin, database, listingRows);
+        }
+
+        if (logBatches > 0)
+        {
+            await LogIngestRound.RunAsync(portal, admin, portalCertificate, database, logBatches);
+        }
+
         return 0;
     }
 

@@ -22,11 +22,13 @@ internal sealed class PortalProcess : IAsyncDisposable
 
     public string CertificatePath => Path.Combine(DataDirectory, "tls.crt");
 
-    public static async Task<PortalProcess> StartAsync(string portalDll, int port, string postgres, string ownerEmail, string ownerPassword)
+    /// <summary>Starts the portal on PostgreSQL, or on SQLite in its data directory when <paramref name="postgres"/> is null.</summary>
+    public static async Task<PortalProcess> StartAsync(string portalDll, int port, string? postgres, string ownerEmail, string ownerPassword)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("gatehouse-bench-portal-").FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { portalDll, "--listen", $"https://127.0.0.1:{port}", "--data-dir", dataDirectory, "--postgres", postgres })
+        string[] engine = postgres is null ? [] : ["--postgres", postgres];
+        foreach (var arg in new[] { portalDll, "--listen", $"https://127.0.0.1:{port}", "--data-dir", dataDirectory }.Concat(engine))
         {
             start.ArgumentList.Add(arg);
         }

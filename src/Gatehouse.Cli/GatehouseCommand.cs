@@ -9,6 +9,7 @@ using Gatehouse.Cli.Commands.Devices;
 using Gatehouse.Cli.Commands.Edges;
 using Gatehouse.Cli.Commands.EnrollmentTokens;
 using Gatehouse.Cli.Commands.Groups;
+using Gatehouse.Cli.Commands.Logs;
 using Gatehouse.Cli.Commands.Policy;
 using Gatehouse.Cli.Commands.ProvisioningKeys;
 using Gatehouse.Cli.Commands.Session;
@@ -69,6 +70,7 @@ public static class GatehouseCommand
         root.Subcommands.Add(PolicyCommand.Build(app));
         root.Subcommands.Add(CategoryCommand.Build(app));
         root.Subcommands.Add(AuditCommand.Build(app));
+        root.Subcommands.Add(LogsCommand.Build(app));
         return root;
     }
 

@@ -17,12 +17,35 @@ public static class Paging
     public const int MaxLimit = 500;
 
     /// <summary>Reads one page ordered by <paramref name="key"/>, starting after <paramref name="cursor"/>.</summary>
-    public static async Task<Page<TDto>> PageAsync<TEntity, TDto>(
+    public static Task<Page<TDto>> PageAsync<TEntity, TDto>(
         this IQueryable<TEntity> query,
         Expression<Func<TEntity, Guid>> key,
         string? cursor,
         int? limit,
         Func<TEntity, TDto> map,
+        CancellationToken cancellationToken) =>
+        ReadPageAsync(query, key, cursor, limit, map, newestFirst: false, cancellationToken);
+
+    /// <summary>
+    /// Reads one page in descending <paramref name="key"/> order (newest first, for UUID v7 keys), starting
+    /// after <paramref name="cursor"/>: rows arriving meanwhile land before the first page, never inside a listing.
+    /// </summary>
+    public static Task<Page<TDto>> PageNewestFirstAsync<TEntity, TDto>(
+        this IQueryable<TEntity> query,
+        Expression<Func<TEntity, Guid>> key,
+        string? cursor,
+        int? limit,
+        Func<TEntity, TDto> map,
+        CancellationToken cancellationToken) =>
+        ReadPageAsync(query, key, cursor, limit, map, newestFirst: true, cancellationToken);
+
+    private static async Task<Page<TDto>> ReadPageAsync<TEntity, TDto>(
+        IQueryable<TEntity> query,
+        Expression<Func<TEntity, Guid>> key,
+        string? cursor,
+        int? limit,
+        Func<TEntity, TDto> map,
+        bool newestFirst,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -35,10 +58,11 @@ public static class Paging
 
         if (!string.IsNullOrEmpty(cursor))
         {
-            query = query.Where(After(key, DecodeCursor(cursor)));
+            query = query.Where(After(key, DecodeCursor(cursor), newestFirst));
         }
 
-        var rows = await query.OrderBy(key).Take(take + 1).ToListAsync(cancellationToken);
+        var ordered = newestFirst ? query.OrderByDescending(key) : query.OrderBy(key);
+        var rows = await ordered.Take(take + 1).ToListAsync(cancellationToken);
         var more = rows.Count > take;
         if (more)
         {
@@ -55,11 +79,15 @@ public static class Paging
             ? (Guid)property.GetValue(row)!
             : key.Compile()(row);
 
-    /// <summary>Builds <c>e =&gt; key(e).CompareTo(after) &gt; 0</c>, which both engines translate to <c>id &gt; @after</c>.</summary>
-    private static Expression<Func<TEntity, bool>> After<TEntity>(Expression<Func<TEntity, Guid>> key, Guid after)
+    /// <summary>
+    /// Builds <c>e =&gt; key(e).CompareTo(after) &gt; 0</c> (or <c>&lt; 0</c> newest first), which both engines
+    /// translate to <c>id &gt; @after</c> (<c>id &lt; @after</c>).
+    /// </summary>
+    private static Expression<Func<TEntity, bool>> After<TEntity>(Expression<Func<TEntity, Guid>> key, Guid after, bool newestFirst)
     {
         var compare = Expression.Call(key.Body, typeof(Guid).GetMethod(nameof(Guid.CompareTo), [typeof(Guid)])!, Expression.Constant(after));
-        return Expression.Lambda<Func<TEntity, bool>>(Expression.GreaterThan(compare, Expression.Constant(0)), key.Parameters);
+        var zero = Expression.Constant(0);
+        return Expression.Lambda<Func<TEntity, bool>>(newestFirst ? Expression.LessThan(compare, zero) : Expression.GreaterThan(compare, zero), key.Parameters);
     }
 
     private static string EncodeCursor(Guid id) => Convert.ToBase64String(id.ToByteArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');

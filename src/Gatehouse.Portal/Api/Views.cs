@@ -23,6 +23,9 @@ public static class Views
     public static UserDto ToDto(this User u) =>
         new(u.Id, u.Email, u.DisplayName, u.Disabled, u.Memberships.Select(m => m.GroupId).Order().ToList(), u.CreatedAt);
 
+    /// <summary>The API view of a proxy credential; <paramref name="username"/> is its user's current email. Never the hash.</summary>
+    public static ProxyCredentialDto ToDto(this ProxyCredential c, string username) => new(c.Id, c.UserId, username, c.Description, c.CreatedAt);
+
     /// <summary>The API view of a group.</summary>
     public static GroupDto ToDto(this Group g) => new(g.Id, g.Name, g.Description, g.CreatedAt);
 

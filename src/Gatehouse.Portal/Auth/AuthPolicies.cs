@@ -49,4 +49,6 @@ public static class GatehouseClaims
     public const string Operator = "gatehouse:operator";
     /// <summary>The tenant id.</summary>
     public const string Tenant = "gatehouse:tenant";
+    /// <summary>The kind of an enrolled party's certificate: <c>device</c>, <c>edge</c> or <c>connector</c>.</summary>
+    public const string Kind = "gatehouse:kind";
 }

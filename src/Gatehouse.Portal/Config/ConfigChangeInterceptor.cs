@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Gatehouse.Portal.Admins;
 using Gatehouse.Portal.Audit;
+using Gatehouse.Portal.Logs;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
 using Microsoft.EntityFrameworkCore;
@@ -12,7 +13,8 @@ namespace Gatehouse.Portal.Config;
 /// <summary>
 /// Tells the <see cref="ConfigPublisher"/> which tenants a saved change touched: every added,
 /// changed or deleted tenant-owned row except the admin-only ones (admins, sessions, tokens,
-/// audit) and the bundles themselves, plus new tenants. Inside an explicit transaction the signal
+/// audit), the bundles themselves and transaction logs (no bundle carries them, and edges write
+/// them all day), plus new tenants. Inside an explicit transaction the signal
 /// waits for the commit, so the publisher never reads a state from before the change.
 /// </summary>
 internal sealed class ConfigChangeInterceptor(ConfigPublisher publisher) : SaveChangesInterceptor, IDbTransactionInterceptor
@@ -85,7 +87,7 @@ internal sealed class ConfigChangeInterceptor(ConfigPublisher publisher) : SaveC
             Guid? tenant = entry.Entity switch
             {
                 Tenant t => t.Id,
-                AuditEntry or AdminSession or ApiToken or Admin or ConfigBundle => null,
+                AuditEntry or AdminSession or ApiToken or Admin or ConfigBundle or TransactionLogEntry => null,
                 ITenantOwned owned => owned.TenantId,
                 _ => null,
             };

@@ -38,8 +38,14 @@ internal sealed class CertificateAuthenticationHandler(
     /// <summary>The policy of routes for enrolled devices, edges and connectors.</summary>
     public const string Policy = "enrolled";
 
-    public static void AddPolicy(AuthorizationOptions options) =>
+    /// <summary>The policy of routes for enrolled edges only; a device or connector certificate gets 403.</summary>
+    public const string EdgePolicy = "enrolled-edge";
+
+    public static void AddPolicy(AuthorizationOptions options)
+    {
         options.AddPolicy(Policy, p => p.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser());
+        options.AddPolicy(EdgePolicy, p => p.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser().RequireClaim(GatehouseClaims.Kind, IdentityKinds.Edge));
+    }
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -100,6 +106,7 @@ internal sealed class CertificateAuthenticationHandler(
         {
             new(ClaimTypes.NameIdentifier, identity.ToUriString()),
             new(GatehouseClaims.Tenant, identity.TenantId),
+            new(GatehouseClaims.Kind, identity.Kind),
         };
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }

@@ -13,6 +13,7 @@ using Gatehouse.Portal.Connectors;
 using Gatehouse.Portal.Devices;
 using Gatehouse.Portal.Edges;
 using Gatehouse.Portal.Enrollment;
+using Gatehouse.Portal.Logs;
 using Gatehouse.Portal.Policies;
 using Gatehouse.Portal.Profiles;
 using Gatehouse.Portal.Storage;
@@ -23,6 +24,7 @@ using Gatehouse.Trust.Secrets;
 using Gatehouse.Wire;
 using Gatehouse.Wire.Api;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Gatehouse.Portal.Hosting;
@@ -149,6 +151,8 @@ public static class PortalHost
         services.AddSingleton<IBundleContributor, AppSegmentBundleContributor>();
         services.AddSingleton<IBundleContributor, ProfileBundleContributor>();
         services.AddSingleton<IBundleContributor, UserBundleContributor>();
+        services.AddSingleton<IBundleContributor, ProxyCredentialContributor>();
+        services.AddSingleton<IBundleContributor, DeviceBundleContributor>();
 
         services.AddAuthentication(AdminAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
@@ -156,6 +160,8 @@ public static class PortalHost
         services.AddRateLimiter(SignInRateLimit.Add);
         services.AddEnrollment();
         services.AddConfigPublishing();
+        services.AddSingleton<TransactionLogRetention>();
+        services.AddHostedService(provider => provider.GetRequiredService<TransactionLogRetention>());
 
         services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -164,7 +170,7 @@ public static class PortalHost
             {
                 404 => "No such route or object.",
                 405 => "This route does not take that method.",
-                413 => $"The request body is larger than the portal accepts ({options.MaxRequestBodyBytes} bytes).",
+                413 => $"The request body is larger than the portal accepts ({context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? options.MaxRequestBodyBytes} bytes).",
                 415 => "The body must be JSON (Content-Type: application/json).",
                 _ => context.ProblemDetails.Title,
             });
@@ -212,6 +218,7 @@ public static class PortalHost
         api.MapTenants();
         api.MapAdmins();
         api.MapUsers();
+        api.MapProxyCredentials();
         api.MapAudit();
         api.MapDevices();
         api.MapEnrollmentSecrets();
@@ -219,6 +226,8 @@ public static class PortalHost
         api.MapEnrolledServices<Edge, EdgeDto>("edges", IdentityKinds.Edge, EdgeViews.ToDto);
         api.MapEnrolledServices<Connector, ConnectorDto>("connectors", IdentityKinds.Connector, ConnectorViews.ToDto);
         api.MapConfig();
+        api.MapTransactionLogIngest();
+        api.MapTransactionLogs();
         api.MapPolicies();
         api.MapPolicyExplain();
         api.MapCategories();

@@ -9,6 +9,8 @@ public sealed class PortalMetrics
     private readonly Counter<long> _bundlesPublished;
     private readonly Counter<long> _configResponses;
     private readonly UpDownCounter<long> _longPolls;
+    private readonly Counter<long> _logRecordsStored;
+    private readonly Counter<long> _logRecordsExpired;
 
     /// <summary>Creates the instruments on the portal's meter.</summary>
     public PortalMetrics(Meter meter)
@@ -18,6 +20,8 @@ public sealed class PortalMetrics
         _bundlesPublished = meter.CreateCounter<long>("gatehouse.portal.config.bundles_published", description: "Config bundle versions signed and published, by consumer.");
         _configResponses = meter.CreateCounter<long>("gatehouse.portal.config.responses", description: "Config fetches answered, by consumer and status (200 new bundle, 304 unchanged).");
         _longPolls = meter.CreateUpDownCounter<long>("gatehouse.portal.config.long_polls", description: "Config long polls waiting for a change now.");
+        _logRecordsStored = meter.CreateCounter<long>("gatehouse.portal.logs.records_stored", description: "Transaction log records stored from edges' batches.");
+        _logRecordsExpired = meter.CreateCounter<long>("gatehouse.portal.logs.records_expired", description: "Transaction log records deleted by the retention sweep.");
     }
 
     /// <summary>One enrollment or renewal ended: <paramref name="result"/> is <c>enrolled</c>, <c>renewed</c> or <c>refused</c>.</summary>
@@ -28,6 +32,12 @@ public sealed class PortalMetrics
 
     /// <summary>A config fetch was answered.</summary>
     public void ConfigResponse(string consumer, int status) => _configResponses.Add(1, new("consumer", consumer), new("status", status));
+
+    /// <summary>A batch of transaction log records was stored.</summary>
+    public void LogRecordsStored(int count) => _logRecordsStored.Add(count);
+
+    /// <summary>The retention sweep deleted records.</summary>
+    public void LogRecordsExpired(int count) => _logRecordsExpired.Add(count);
 
     /// <summary>Counts a waiting long poll until the returned scope is disposed.</summary>
     public LongPollScope LongPoll() => new(_longPolls);

@@ -30,4 +30,10 @@ public sealed class PortalOptions
 
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Transaction log records older than this many days are deleted (checked hourly);
+    /// 0 keeps them for ever.
+    /// </summary>
+    public int LogRetentionDays { get; set; } = 30;
 }

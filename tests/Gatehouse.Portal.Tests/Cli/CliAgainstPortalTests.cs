@@ -102,6 +102,63 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Proxy_credentials_are_made_listed_and_deleted_for_a_user_named_by_email()
+    {
+        Assert.Equal(0, (await RunAsync("user", "create", "--email", "ana@example.com")).Code);
+        var created = await RunAsync("user", "proxy-credential", "create", "ana@example.com", "--description", "laptop");
+        Assert.True(created.Code == 0, created.Stderr);
+        var password = created.Stdout.Trim();
+        Assert.StartsWith("ghp_", password, StringComparison.Ordinal);
+        Assert.Contains("user name ana@example.com", created.Stderr, StringComparison.Ordinal);
+
+        var list = await RunAsync("user", "proxy-credential", "list", "ana@example.com", "--json");
+        Assert.True(list.Code == 0, list.Stderr);
+        Assert.DoesNotContain(password, list.Stdout, StringComparison.Ordinal);
+        string id;
+        using (var credentials = JsonDocument.Parse(list.Stdout))
+        {
+            var credential = credentials.RootElement.EnumerateArray().Single();
+            Assert.Equal(("ana@example.com", "laptop"), (credential.GetProperty("username").GetString(), credential.GetProperty("description").GetString()));
+            id = credential.GetProperty("id").GetString()!;
+        }
+
+        Assert.Equal(0, (await RunAsync("user", "proxy-credential", "delete", "ana@example.com", id)).Code);
+        Assert.Equal("[]", (await RunAsync("user", "proxy-credential", "list", "ana@example.com", "--json")).Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Logs_query_shows_what_an_edge_shipped_newest_first()
+    {
+        var key = await RunAsync("provisioning-key", "create", "--name", "edge1", "--kind", "edge");
+        Assert.True(key.Code == 0, key.Stderr);
+        using var edge = await Enrollment.Enrollee.EnrollEdgeAsync(_portal, key.Stdout.Trim());
+        var now = DateTimeOffset.UtcNow;
+        await Logs.EdgeLogs.PostAcceptedAsync(_portal, edge,
+            Logs.EdgeLogs.Record(edge, now.AddMinutes(-90), "old.example.com"),
+            Logs.EdgeLogs.Record(edge, now.AddMinutes(-5), "casino.example", "block") with { UserEmail = "ana@example.com" },
+            Logs.EdgeLogs.Record(edge, now.AddMinutes(-1), "www.example.com") with { UserEmail = "bob@example.com" });
+
+        var table = await RunAsync("logs", "query", "--since", "1h");
+        Assert.True(table.Code == 0, table.Stderr);
+        var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("TIME ", lines[0], StringComparison.Ordinal);
+        Assert.Contains("bob@example.com  allow   www.example.com:443", lines[1], StringComparison.Ordinal);
+        Assert.Contains("ana@example.com  block   casino.example:443   CONNECT  block-gambling  1200/54000", lines[2], StringComparison.Ordinal);
+
+        var ana = await RunAsync("logs", "query", "--user", "ANA@example.com", "--json");
+        Assert.True(ana.Code == 0, ana.Stderr);
+        using (var record = JsonDocument.Parse(ana.Stdout.Trim()))
+        {
+            Assert.Equal("casino.example", record.RootElement.GetProperty("record").GetProperty("host").GetString());
+        }
+
+        var below = await RunAsync("logs", "query", "--host", ".example.com", "--json");
+        Assert.Equal(["www.example.com", "old.example.com"], below.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("record").GetProperty("host").GetString()));
+    }
+
+    [Fact]
     public async Task Token_created_by_the_cli_authenticates_a_second_login()
     {
         var created = await RunAsync("token", "create", "--name", "automation", "--scope", "read");

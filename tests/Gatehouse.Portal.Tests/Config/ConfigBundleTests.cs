@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using Gatehouse.Portal.Config;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Testing;
@@ -11,6 +12,7 @@ using Gatehouse.Trust.Bundles;
 using Gatehouse.Trust.Certificates;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Config;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Portal.Tests.Config;
 
@@ -76,6 +78,8 @@ public sealed class ConfigBundleTests : IAsyncLifetime
     {
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
         using var edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge));
+        // The device's enrollment changes the edge bundle too (its devices list): let that be published first.
+        await _portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
         using var edgeClient = edge.CreateClient(_portal);
         var first = await edgeClient.GetAsync("config/edge");
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Portal.Tests.Logs;
 using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -28,7 +30,8 @@ public sealed class TenantIsolationTests
     {
         ["admins"] = async (_, b) => (await Created<CreateAdminResponse>(b, "admins", new CreateAdminRequest("second@tenant-b.example", AdminRoles.Admin))).Admin.Id.ToString(),
         ["tokens"] = async (_, b) => (await Created<CreateApiTokenResponse>(b, "tokens", new CreateApiTokenRequest("b-token", [TokenScopes.Read], 1))).ApiToken.Id.ToString(),
-        ["users"] = async (_, b) => (await Created<UserDto>(b, "users", new CreateUserRequest("bob@tenant-b.example", "Bob", null))).Id.ToString(),
+        ["users"] = async (_, b) => (await BobAsync(b)).ToString(),
+        ["proxy-credentials"] = async (_, b) => (await Created<CreateProxyCredentialResponse>(b, $"users/{await BobAsync(b)}/proxy-credentials", new CreateProxyCredentialRequest("b"))).Credential.Id.ToString(),
         ["groups"] = async (_, b) => (await Created<GroupDto>(b, "groups", new CreateGroupRequest("b-group", null))).Id.ToString(),
         ["rules"] = async (_, b) => (await Created<PolicyRuleDto>(b, "policy/rules", SampleRule)).Id.ToString(),
         ["categories"] = async (_, b) => (await Created<UrlCategoryDto>(b, "categories", new CreateUrlCategoryRequest("b-category", Domains: ["casino.b.example"]))).Id.ToString(),
@@ -69,6 +72,7 @@ public sealed class TenantIsolationTests
         [typeof(NamedObjectRequest)] = new NamedObjectRequest("changed-by-a"),
         [typeof(ForwardingProfileRequest)] = new ForwardingProfileRequest("changed-by-a", "tunnel", "none", "none"),
         [typeof(AppProfileRequest)] = new AppProfileRequest("changed-by-a", FailMode: "closed"),
+        [typeof(CreateProxyCredentialRequest)] = new CreateProxyCredentialRequest("made by a"),
     };
 
     [Fact]
@@ -85,11 +89,12 @@ public sealed class TenantIsolationTests
 
         var routes = IdRoutes(portal);
         Assert.NotEmpty(routes);
-        var missing = routes.Select(r => r.Kind).Distinct().Where(k => !Seeds.ContainsKey(k)).ToList();
+        var kinds = routes.SelectMany(r => r.Kinds).Distinct().ToList();
+        var missing = kinds.Where(k => !Seeds.ContainsKey(k)).ToList();
         Assert.True(missing.Count == 0, $"Routes for {string.Join(", ", missing)} have no isolation case: add a seed to {nameof(TenantIsolationTests)}.");
 
         var ids = new Dictionary<string, string>();
-        foreach (var kind in routes.Select(r => r.Kind).Distinct())
+        foreach (var kind in kinds)
         {
             ids[kind] = await Seeds[kind](portal, adminB);
         }
@@ -97,7 +102,7 @@ public sealed class TenantIsolationTests
         var before = await SnapshotAsync(adminB, routes, ids);
         foreach (var route in routes)
         {
-            using var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Path(ids[route.Kind]));
+            using var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Path(ids));
             if (route.BodyType is { } bodyType)
             {
                 Assert.True(Bodies.TryGetValue(bodyType, out var body), $"No sample body for {bodyType.Name} ({route}): add one to {nameof(TenantIsolationTests)}.");
@@ -109,6 +114,20 @@ public sealed class TenantIsolationTests
         }
 
         Assert.Equal(before, await SnapshotAsync(adminB, routes, ids));
+
+        // B's edge ships transaction logs: B sees them, A never does, whatever it filters on (and the
+        // listing loop below checks GET /logs for every id of B too).
+        using (var edgeB = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(adminB, ProvisioningKinds.Edge)))
+        {
+            ids["edge-b-logs"] = edgeB.Response.SubjectId.ToString();
+            await EdgeLogs.PostAcceptedAsync(portal, edgeB, EdgeLogs.Record(edgeB, DateTimeOffset.UtcNow, "secret.b.example") with { UserEmail = "bob@tenant-b.example" });
+        }
+
+        Assert.Single((await adminB.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items);
+        foreach (var query in new[] { "logs", "logs?host=secret.b.example", "logs?host=.b.example", "logs?user=bob@tenant-b.example", $"logs?user={ids["users"]}" })
+        {
+            Assert.Empty((await adminA.GetFromJsonAsync<Page<TransactionLogEntryDto>>(query, PortalServer.Json))!.Items);
+        }
 
         foreach (var listing in ListRoutes(portal))
         {
@@ -128,9 +147,24 @@ public sealed class TenantIsolationTests
         }
     }
 
-    private sealed record IdRoute(string Method, string Template, string Kind, Type? BodyType)
+    /// <summary>
+    /// A route and the object kind of each of its parameters (<c>{id}</c> first), named by the path segment
+    /// before the parameter: <c>/users/{id}/proxy-credentials/{credentialId}</c> takes a user and a credential.
+    /// </summary>
+    private sealed record IdRoute(string Method, string Template, IReadOnlyList<(string Parameter, string Kind)> Parameters, Type? BodyType)
     {
-        public string Path(string id) => Template.Replace("{id:guid}", id, StringComparison.Ordinal).Replace("{id}", id, StringComparison.Ordinal).TrimStart('/');
+        public IEnumerable<string> Kinds => Parameters.Select(p => p.Kind);
+
+        public string Path(IReadOnlyDictionary<string, string> ids)
+        {
+            var path = Template;
+            foreach (var (parameter, kind) in Parameters)
+            {
+                path = path.Replace($"{{{parameter}:guid}}", ids[kind], StringComparison.Ordinal).Replace($"{{{parameter}}}", ids[kind], StringComparison.Ordinal);
+            }
+
+            return path.TrimStart('/');
+        }
 
         public override string ToString() => $"{Method} {Template}";
     }
@@ -143,8 +177,10 @@ public sealed class TenantIsolationTests
             {
                 var template = RelativeTemplate(e);
                 var segments = template.Split('/');
-                var kind = segments[Array.FindIndex(segments, s => s.StartsWith("{id", StringComparison.Ordinal)) - 1];
-                return new IdRoute(method, template, kind, e.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType);
+                var parameters = e.RoutePattern.Parameters.OrderBy(p => p.Name == "id" ? 0 : 1)
+                    .Select(p => (p.Name, segments[Array.FindIndex(segments, s => s.StartsWith($"{{{p.Name}", StringComparison.Ordinal)) - 1]))
+                    .ToList();
+                return new IdRoute(method, template, parameters, e.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType);
             }))
             .ToList();
 
@@ -168,10 +204,18 @@ public sealed class TenantIsolationTests
         var parts = new List<string>();
         foreach (var route in routes.Where(r => r.Method == "GET"))
         {
-            parts.Add($"{route}: {await tenantB.GetStringAsync(route.Path(ids[route.Kind]))}");
+            parts.Add($"{route}: {await tenantB.GetStringAsync(route.Path(ids))}");
         }
 
         return string.Join('\n', parts);
+    }
+
+    /// <summary>Bob, tenant B's user, made on first use: the user seed and the credential seed both need him.</summary>
+    private static async Task<Guid> BobAsync(HttpClient tenantB)
+    {
+        const string Email = "bob@tenant-b.example";
+        var existing = (await tenantB.GetFromJsonAsync<Page<UserDto>>($"users?email={Email}", PortalServer.Json))!.Items;
+        return existing.Count > 0 ? existing[0].Id : (await Created<UserDto>(tenantB, "users", new CreateUserRequest(Email, "Bob", null))).Id;
     }
 
     private static async Task<T> Created<T>(HttpClient client, string path, object body)

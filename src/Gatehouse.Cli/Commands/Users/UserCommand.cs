@@ -4,8 +4,11 @@ using Gatehouse.Wire.Api;
 
 namespace Gatehouse.Cli.Commands.Users;
 
-/// <summary><c>gatehouse user list|create|show|update|delete</c>; users are named by id or email, groups by name or id.</summary>
-internal static class UserCommand
+/// <summary>
+/// <c>gatehouse user list|create|show|update|delete</c> and <c>gatehouse user proxy-credential …</c>; users are
+/// named by id or email, groups by name or id.
+/// </summary>
+internal static partial class UserCommand
 {
     public static Command Build(CliApp app)
     {
@@ -68,6 +71,8 @@ internal static class UserCommand
             await run.Client.SendAsync(HttpMethod.Delete, $"users/{found.Id}", null, run.Cancellation);
             run.Environment.Stdout.WriteLine($"user {found.Email} deleted");
         }));
+
+        user.Subcommands.Add(ProxyCredentials(app));
         return user;
     }
 }

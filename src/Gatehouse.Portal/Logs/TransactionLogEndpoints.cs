@@ -1,0 +1,104 @@
+using System.Globalization;
+using Gatehouse.Portal.Api;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Logs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Portal.Logs;
+
+/// <summary>
+/// <c>GET /logs</c>: the tenant's transaction logs, newest first, in keyset pages. Readable by every admin
+/// role that may read the audit log.
+/// </summary>
+internal static class TransactionLogEndpoints
+{
+    public static RouteGroupBuilder MapTransactionLogs(this RouteGroupBuilder api)
+    {
+        api.MapGet("/logs", ListAsync).WithTags("logs");
+        return api;
+    }
+
+    /// <summary>
+    /// Every parameter is optional: <c>from</c> (inclusive) and <c>to</c> (exclusive) are ISO 8601 times;
+    /// <c>user</c> is a user id or an email (any case); <c>action</c> one of <see cref="TransactionActions"/>;
+    /// <c>host</c> an exact host, or with a leading dot (<c>.example.com</c>) every host below that domain.
+    /// Parameters are taken as text so that a bad value is refused naming the parameter.
+    /// </summary>
+    private static async Task<Page<TransactionLogEntryDto>> ListAsync(
+        PortalDbContext db, string? from, string? to, string? user, string? action, string? host, string? limit, string? cursor, CancellationToken ct)
+    {
+        var query = db.Set<TransactionLogEntry>().AsNoTracking();
+        var since = Time(from, "from");
+        var until = Time(to, "to");
+        if (since is { } start && until is { } end && end <= start)
+        {
+            throw PortalException.Invalid("to", "to must be later than from.");
+        }
+
+        if (since is { } f)
+        {
+            query = query.Where(e => e.Time >= f);
+        }
+
+        if (until is { } t)
+        {
+            query = query.Where(e => e.Time < t);
+        }
+
+        if (!string.IsNullOrWhiteSpace(user))
+        {
+            var who = user.Trim();
+            if (Guid.TryParse(who, out var userId))
+            {
+                query = query.Where(e => e.UserId == userId);
+            }
+            else
+            {
+                // Stored lower case, so an equality (and its index) does the case-insensitive match.
+                var email = who.ToLowerInvariant();
+                query = query.Where(e => e.UserEmail == email);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(action))
+        {
+            var wanted = Validate.OneOf(action.Trim(), "action", TransactionLogValidator.Actions);
+            query = query.Where(e => e.Action == wanted);
+        }
+
+        if (!string.IsNullOrWhiteSpace(host))
+        {
+            var trimmed = host.Trim();
+            if (trimmed.StartsWith('.'))
+            {
+                var suffix = "." + TransactionLogValidator.NormalizeHost(trimmed[1..], "host");
+                query = query.Where(e => e.Host.EndsWith(suffix));
+            }
+            else
+            {
+                var exact = TransactionLogValidator.NormalizeHost(trimmed, "host");
+                query = query.Where(e => e.Host == exact);
+            }
+        }
+
+        return await query.PageNewestFirstAsync(e => e.Id, cursor, Limit(limit), e => e.ToDto(), ct);
+    }
+
+    private static DateTimeOffset? Time(string? value, string parameter)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(value.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed.ToUniversalTime()
+            : throw PortalException.Invalid(parameter, $"{parameter} must be an ISO 8601 time such as 2026-11-22T10:00:00Z; got '{value}'.");
+    }
+
+    private static int? Limit(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null
+        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) ? limit
+        : throw PortalException.Invalid("limit", $"limit must be a number between 1 and {Paging.MaxLimit}; got '{value}'.");
+}

@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Gatehouse.Portal.Config;
+using Gatehouse.Portal.Tests.Enrollment;
+using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Logs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Portal.Tests.Logs;
+
+public sealed class TransactionLogIngestTests : IAsyncLifetime
+{
+    private PortalServer _portal = null!;
+    private HttpClient _admin = null!;
+    private Enrollee _edge = null!;
+
+    public async Task InitializeAsync()
+    {
+        _portal = await PortalServer.StartAsync();
+        _admin = await _portal.SignInAsync();
+        _edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _edge.Dispose();
+        _admin.Dispose();
+        await _portal.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Edge_batch_is_stored_under_the_certificates_tenant_and_edge_and_listed_as_sent()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var plain = EdgeLogs.Record(_edge, now.AddSeconds(-2), "WWW.Example.com.") with
+        {
+            Kind = TransactionKinds.Http,
+            Listener = TransactionListeners.Proxy,
+            UserEmail = "Ana@Example.test",
+            UserId = Guid.NewGuid().ToString(),
+            DestinationIp = "93.184.216.34",
+            Method = "GET",
+            Url = "http://www.example.com/index.html",
+            Status = 200,
+            Category = "news",
+            ReferenceId = "r-1",
+        };
+        var tunnel = EdgeLogs.Record(_edge, now.AddSeconds(-1), "casino.example", TransactionActions.Block) with
+        {
+            Listener = TransactionListeners.Tunnel,
+            DeviceId = Guid.NewGuid().ToString(),
+            Reason = "blocked by policy",
+        };
+
+        await EdgeLogs.PostAcceptedAsync(_portal, _edge, plain, tunnel);
+
+        var page = (await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!;
+        Assert.Equal([tunnel.Host, "www.example.com"], page.Items.Select(e => e.Record.Host));
+        // As sent, but for the host and email, which are stored lower case (the host without its final dot).
+        Assert.Equal(Stored(plain with { Host = "www.example.com", UserEmail = "ana@example.test" }), Stored(page.Items[1].Record));
+        Assert.Equal(Stored(tunnel), Stored(page.Items[0].Record));
+    }
+
+    /// <summary>Times are kept to the millisecond at least (PostgreSQL keeps microseconds, SQLite's binary form 100 µs).</summary>
+    private static TransactionLogRecord Stored(TransactionLogRecord record) =>
+        record with { Time = new DateTimeOffset(record.Time.UtcTicks - (record.Time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero) };
+
+    [Fact]
+    public async Task Device_and_connector_certificates_and_admins_cannot_send_logs()
+    {
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        var group = (await (await _admin.PostAsJsonAsync("connector-groups", new NamedObjectRequest("dc"), PortalServer.Json)).Content.ReadFromJsonAsync<ConnectorGroupDto>(PortalServer.Json))!;
+        using var connector = await Enrollee.EnrollConnectorAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Connector, group.Id));
+        // Their own tenant and id in the records: only the kind of certificate is wrong.
+        foreach (var sender in new[] { device, connector })
+        {
+            var record = EdgeLogs.Record(sender, DateTimeOffset.UtcNow);
+            var refused = await EdgeLogs.PostAsync(_portal, sender, record);
+            await Problem.ReadAsync(refused, HttpStatusCode.Forbidden);
+        }
+
+        var asAdmin = await _admin.PostAsJsonAsync(new Uri(_portal.BaseAddress, TransactionLogBatch.Path), new TransactionLogBatch([EdgeLogs.Record(_edge, DateTimeOffset.UtcNow)]), PortalServer.Json);
+        await Problem.ReadAsync(asAdmin, HttpStatusCode.Unauthorized);
+        Assert.Empty((await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items);
+    }
+
+    [Fact]
+    public async Task A_record_naming_another_tenant_or_edge_refuses_the_whole_batch()
+    {
+        var (otherTenant, other, _, _) = await _portal.CreateTenantAsync("other");
+        using (other)
+        {
+            using var otherEdge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(other, ProvisioningKinds.Edge));
+            var now = DateTimeOffset.UtcNow;
+            var good = EdgeLogs.Record(_edge, now);
+
+            var forged = await EdgeLogs.PostAsync(_portal, _edge, good, good with { TenantId = otherTenant.Id.ToString() });
+            Assert.Equal("records[1].tenantId", (await Problem.ReadAsync(forged, HttpStatusCode.BadRequest)).Field);
+
+            var borrowed = await EdgeLogs.PostAsync(_portal, _edge, good with { EdgeId = otherEdge.Response.SubjectId.ToString() });
+            Assert.Equal("records[0].edgeId", (await Problem.ReadAsync(borrowed, HttpStatusCode.BadRequest)).Field);
+
+            // The other tenant's own edge sending a record that claims this tenant: refused the same way.
+            var claimed = await EdgeLogs.PostAsync(_portal, otherEdge, EdgeLogs.Record(otherEdge, now) with { TenantId = _edge.Response.TenantId.ToString() });
+            Assert.Equal("records[0].tenantId", (await Problem.ReadAsync(claimed, HttpStatusCode.BadRequest)).Field);
+
+            Assert.Empty((await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items);
+            Assert.Empty((await other.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_fields_are_refused_naming_the_record_and_field_and_nothing_is_stored()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var good = EdgeLogs.Record(_edge, now);
+        var cases = new (TransactionLogRecord Bad, string Field)[]
+        {
+            (good with { Kind = "udp" }, "kind"),
+            (good with { Listener = "socks" }, "listener"),
+            (good with { Action = "drop" }, "action"),
+            (good with { Host = "" }, "host"),
+            (good with { Host = new string('a', 254) }, "host"),
+            (good with { Host = "bad host.example" }, "host"),
+            (good with { Port = 70000 }, "port"),
+            (good with { Status = 42 }, "status"),
+            (good with { BytesUp = -1 }, "bytesUp"),
+            (good with { DurationMs = -5 }, "durationMs"),
+            (good with { UserId = "ana" }, "userId"),
+            (good with { DeviceId = "laptop" }, "deviceId"),
+            (good with { Url = "http://www.example.com/" + new string('x', 4096) }, "url"),
+            (good with { Reason = "line one\nline two" }, "reason"),
+            (good with { Rule = "\u001b[2Jforged" }, "rule"),
+            (good with { ClientAddress = "" }, "clientAddress"),
+            (good with { Time = new DateTimeOffset(1999, 12, 31, 0, 0, 0, TimeSpan.Zero) }, "time"),
+            (good with { Time = now.AddDays(2) }, "time"),
+        };
+
+        foreach (var (bad, field) in cases)
+        {
+            var response = await EdgeLogs.PostAsync(_portal, _edge, good, good, bad);
+            var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+            Assert.Equal($"records[2].{field}", problem.Field);
+        }
+
+        var tooMany = await EdgeLogs.PostAsync(_portal, _edge, Enumerable.Repeat(good, TransactionLogBatch.MaxRecords + 1).ToArray());
+        Assert.Equal("records", (await Problem.ReadAsync(tooMany, HttpStatusCode.BadRequest)).Field);
+
+        using var client = _edge.CreateClient(_portal);
+        var missingHost = await client.PostAsync(new Uri(_portal.BaseAddress, TransactionLogBatch.Path), new StringContent(
+            $$"""{"records":[{"time":"{{now:O}}","tenantId":"{{good.TenantId}}","edgeId":"{{good.EdgeId}}","kind":"flow","listener":"proxy","action":"allow","clientAddress":"127.0.0.1:1","port":443}]}""",
+            Encoding.UTF8, "application/json"));
+        Assert.Equal("records[0].host", (await Problem.ReadAsync(missingHost, HttpStatusCode.BadRequest)).Field);
+
+        Assert.Empty((await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items);
+    }
+
+    [Fact]
+    public async Task A_full_batch_larger_than_the_usual_body_limit_is_stored_in_one_go()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var records = Enumerable.Range(0, TransactionLogBatch.MaxRecords)
+            .Select(i => EdgeLogs.Record(_edge, now.AddMilliseconds(-i), $"host{i}.example.com") with { Url = $"http://host{i}.example.com/{new string('p', 1500)}" })
+            .ToArray();
+        var size = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new TransactionLogBatch(records), PortalServer.Json).Length;
+        Assert.True(size > 1024 * 1024, $"The batch is only {size} bytes; it must exceed the API's usual 1 MiB limit.");
+
+        await EdgeLogs.PostAcceptedAsync(_portal, _edge, records);
+
+        var items = new List<TransactionLogEntryDto>();
+        string? cursor = null;
+        do
+        {
+            var page = (await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>($"logs?limit=500{(cursor is null ? "" : $"&cursor={cursor}")}", PortalServer.Json))!;
+            items.AddRange(page.Items);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        Assert.Equal(records.Select(r => r.Host), items.Select(e => e.Record.Host));
+    }
+
+    [Fact]
+    public async Task Storing_logs_does_not_republish_the_config_bundles()
+    {
+        // Let the edge's own enrollment be published first.
+        await _portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(_edge.Response.TenantId, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var edgeClient = _edge.CreateClient(_portal);
+        var first = await edgeClient.GetAsync("config/edge");
+        var etag = first.Headers.ETag!.Tag;
+
+        await EdgeLogs.PostAcceptedAsync(_portal, _edge, EdgeLogs.Record(_edge, DateTimeOffset.UtcNow));
+
+        // A change would be published after the publisher's 100 ms debounce; a long poll of 2 s would see it.
+        using var poll = new HttpRequestMessage(HttpMethod.Get, "config/edge?wait=2");
+        poll.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        var answer = await edgeClient.SendAsync(poll);
+        Assert.Equal(HttpStatusCode.NotModified, answer.StatusCode);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Gatehouse.Portal.Tests.Enrollment;
+using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Logs;
+
+namespace Gatehouse.Portal.Tests.Logs;
+
+public sealed class TransactionLogQueryTests : IAsyncLifetime
+{
+    private static readonly Guid AnaId = Guid.Parse("0190f0a0-0000-7000-8000-00000000a0a0");
+    /// <summary>Yesterday 09:00 UTC: well inside the retention, never ahead of the portal's clock.</summary>
+    private static readonly DateTimeOffset Start = new(DateTime.UtcNow.Date.AddDays(-1).AddHours(9), TimeSpan.Zero);
+
+    private PortalServer _portal = null!;
+    private HttpClient _admin = null!;
+    private Enrollee _edge = null!;
+
+    public async Task InitializeAsync()
+    {
+        _portal = await PortalServer.StartAsync();
+        _admin = await _portal.SignInAsync();
+        _edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge));
+
+        // One record a minute from 09:00, named by minute: "m0" at 09:00 … "m7" at 09:07 ({2} in a query is 09:02).
+        TransactionLogRecord At(int minute, string host, string action = TransactionActions.Allow) =>
+            EdgeLogs.Record(_edge, Start.AddMinutes(minute), host, action) with { ReferenceId = $"m{minute}" };
+        await EdgeLogs.PostAcceptedAsync(_portal, _edge,
+            At(0, "www.example.com") with { UserId = AnaId.ToString(), UserEmail = "ana@example.test" },
+            At(1, "example.com") with { UserEmail = "bob@example.test" },
+            At(2, "api.example.com", TransactionActions.Block) with { UserId = AnaId.ToString(), UserEmail = "ana@example.test" },
+            At(3, "notexample.com"),
+            At(4, "deep.api.example.com", TransactionActions.Block) with { UserEmail = "bob@example.test" },
+            At(5, "other.test", TransactionActions.Denied) with { UserEmail = "Mallory@Example.test" },
+            At(6, "10.1.2.3", TransactionActions.Error),
+            At(7, "www.example.com", TransactionActions.CautionContinued) with { UserId = AnaId.ToString(), UserEmail = "ana@example.test" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _edge.Dispose();
+        _admin.Dispose();
+        await _portal.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Pages_run_newest_first_without_gaps_or_repeats()
+    {
+        var seen = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await PageAsync($"logs?limit=3{(cursor is null ? "" : $"&cursor={cursor}")}");
+            Assert.True(page.Items.Count <= 3);
+            seen.AddRange(page.Items.Select(e => e.Record.ReferenceId!));
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(3, pages);
+        Assert.Equal(["m7", "m6", "m5", "m4", "m3", "m2", "m1", "m0"], seen);
+    }
+
+    [Theory]
+    [InlineData("from={2}", "m7 m6 m5 m4 m3 m2")]
+    [InlineData("to={2}", "m1 m0")]
+    [InlineData("from={2}&to={4}", "m3 m2")]
+    [InlineData("user=ana@example.test", "m7 m2 m0")]
+    [InlineData("user=ANA@Example.Test", "m7 m2 m0")]
+    [InlineData("user=mallory@example.test", "m5")]
+    [InlineData("user=0190f0a0-0000-7000-8000-00000000a0a0", "m7 m2 m0")]
+    [InlineData("action=block", "m4 m2")]
+    [InlineData("action=caution-continued", "m7")]
+    [InlineData("host=example.com", "m1")]
+    [InlineData("host=WWW.Example.COM", "m7 m0")]
+    [InlineData("host=.example.com", "m7 m4 m2 m0")]
+    [InlineData("host=.api.example.com", "m4")]
+    [InlineData("host=10.1.2.3", "m6")]
+    [InlineData("user=bob@example.test&action=block&host=.example.com", "m4")]
+    [InlineData("user=nobody@example.test", "")]
+    public async Task Filters_narrow_the_listing(string query, string expected)
+    {
+        var items = await AllAsync($"logs?{Times(query)}");
+        Assert.Equal(expected, string.Join(' ', items.Select(e => e.Record.ReferenceId)));
+    }
+
+    [Theory]
+    [InlineData("from=yesterday", "from")]
+    [InlineData("to=2026-13-45", "to")]
+    [InlineData("from={3}&to={3}", "to")]
+    [InlineData("from={3}&to={1}", "to")]
+    [InlineData("action=drop", "action")]
+    [InlineData("host=bad%20host", "host")]
+    [InlineData("host=.", "host")]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=501", "limit")]
+    [InlineData("limit=ten", "limit")]
+    [InlineData("cursor=%25%25%25", "cursor")]
+    public async Task Bad_parameters_are_refused_naming_the_parameter(string query, string field)
+    {
+        var response = await _admin.GetAsync($"logs?{Times(query)}");
+        Assert.Equal(field, (await Problem.ReadAsync(response, HttpStatusCode.BadRequest)).Field);
+    }
+
+    [Fact]
+    public async Task Auditors_read_logs_like_the_audit_log()
+    {
+        using var auditor = await TestAdmins.SignInAuditorAsync(_portal, _admin);
+        Assert.Equal(HttpStatusCode.OK, (await auditor.GetAsync("audit")).StatusCode);
+        var page = (await auditor.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs?action=block", PortalServer.Json))!;
+        Assert.Equal(["m4", "m2"], page.Items.Select(e => e.Record.ReferenceId!));
+
+        using var anonymous = _portal.CreateClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("logs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Times_with_an_offset_or_without_a_zone_are_the_same_instants()
+    {
+        var withOffset = Start.AddMinutes(2).ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture);
+        var noZone = Start.AddMinutes(4).ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
+        var items = await AllAsync($"logs?from={Uri.EscapeDataString(withOffset)}&to={noZone}");
+        Assert.Equal(["m3", "m2"], items.Select(e => e.Record.ReferenceId!));
+        Assert.Equal(Start.AddMinutes(3), items[0].Record.Time);
+    }
+
+    /// <summary>Replaces <c>{n}</c> with the ISO 8601 time of minute n.</summary>
+    private static string Times(string query) =>
+        System.Text.RegularExpressions.Regex.Replace(query, @"\{(\d+)\}", m => Uri.EscapeDataString(Start.AddMinutes(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToString("O", CultureInfo.InvariantCulture)));
+
+    private async Task<Page<TransactionLogEntryDto>> PageAsync(string path)
+    {
+        var response = await _admin.GetAsync(path);
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<Page<TransactionLogEntryDto>>(PortalServer.Json))!;
+    }
+
+    private async Task<List<TransactionLogEntryDto>> AllAsync(string path)
+    {
+        var items = new List<TransactionLogEntryDto>();
+        string? cursor = null;
+        do
+        {
+            var page = await PageAsync(cursor is null ? path : $"{path}&cursor={cursor}");
+            items.AddRange(page.Items);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        return items;
+    }
+}

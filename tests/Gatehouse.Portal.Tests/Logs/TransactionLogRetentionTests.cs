@@ -1,0 +1,63 @@
+using Gatehouse.Portal.Logs;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Portal.Tests.Enrollment;
+using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Wire.Api;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Portal.Tests.Logs;
+
+public sealed class TransactionLogRetentionTests
+{
+    [Fact]
+    public async Task Sweep_deletes_records_older_than_the_retention_by_the_portals_clock()
+    {
+        var clock = new MovableClock();
+        await using var portal = await PortalServer.StartAsync(time: clock);
+        var now = clock.GetUtcNow();
+        using (var admin = await portal.SignInAsync())
+        {
+            using var edge = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(admin, ProvisioningKinds.Edge));
+            await EdgeLogs.PostAcceptedAsync(portal, edge,
+                EdgeLogs.Record(edge, now.AddDays(-40)) with { ReferenceId = "forty-days" },
+                EdgeLogs.Record(edge, now.AddDays(-1)) with { ReferenceId = "yesterday" },
+                EdgeLogs.Record(edge, now) with { ReferenceId = "now" });
+        }
+
+        var retention = portal.Services.GetRequiredService<TransactionLogRetention>();
+        Assert.Equal(1, await retention.SweepAsync(CancellationToken.None));
+        Assert.Equal(["now", "yesterday"], await StoredAsync(portal));
+
+        // 29.5 days on: "yesterday" is 30.5 days old and goes; "now" is 29.5 days old and stays.
+        clock.Advance(TimeSpan.FromDays(29.5));
+        Assert.Equal(1, await retention.SweepAsync(CancellationToken.None));
+        Assert.Equal(["now"], await StoredAsync(portal));
+        Assert.Equal(0, await retention.SweepAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_retention_of_zero_keeps_records_for_ever()
+    {
+        var clock = new MovableClock();
+        await using var portal = await PortalServer.StartAsync(configure: o => o.LogRetentionDays = 0, time: clock);
+        using (var admin = await portal.SignInAsync())
+        {
+            using var edge = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(admin, ProvisioningKinds.Edge));
+            await EdgeLogs.PostAcceptedAsync(portal, edge, EdgeLogs.Record(edge, clock.GetUtcNow().AddDays(-400)) with { ReferenceId = "old" });
+        }
+
+        clock.Advance(TimeSpan.FromDays(400));
+        Assert.Equal(0, await portal.Services.GetRequiredService<TransactionLogRetention>().SweepAsync(CancellationToken.None));
+        Assert.Equal(["old"], await StoredAsync(portal));
+    }
+
+    /// <summary>The reference ids of every stored record, newest first, read straight from the database.</summary>
+    private static async Task<List<string>> StoredAsync(PortalServer portal)
+    {
+        using var scope = portal.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        var rows = await db.Set<TransactionLogEntry>().IgnoreQueryFilters().Select(e => new { e.Id, e.ReferenceId }).ToListAsync();
+        return rows.OrderByDescending(r => r.Id.ToString()).Select(r => r.ReferenceId!).ToList();
+    }
+}
