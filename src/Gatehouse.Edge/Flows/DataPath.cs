@@ -13,8 +13,9 @@ public sealed class DataPath
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Creates the data path.</summary>
-    public DataPath(string edgeId, EdgePolicy policy, FlowDialer dialer, FlowRegistry flows, EdgeLimits limits, ITransactionRecorder recorder, EdgeMetrics? metrics, TimeProvider time)
+    public DataPath(string tenantId, string edgeId, EdgePolicy policy, FlowDialer dialer, FlowRegistry flows, EdgeLimits limits, ITransactionRecorder recorder, EdgeMetrics? metrics, TimeProvider time)
     {
+        TenantId = tenantId;
         EdgeId = edgeId;
         Policy = policy;
         Dialer = dialer;
@@ -25,6 +26,9 @@ public sealed class DataPath
         Time = time;
         Cautions = new CautionAcceptances(time);
     }
+
+    /// <summary>The tenant this edge is enrolled in (its certificate's), in every record, bundle or not.</summary>
+    public string TenantId { get; }
 
     /// <summary>This edge's id, in every record.</summary>
     public string EdgeId { get; }

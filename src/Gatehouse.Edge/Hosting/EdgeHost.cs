@@ -75,7 +75,7 @@ public static class EdgeHost
         var flows = new FlowRegistry(options.Limits.IdleTimeout, time);
         var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout);
         var recorder = options.Recorder ?? logs!;
-        var dataPath = new DataPath(credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time);
+        var dataPath = new DataPath(credentials.Identity.TenantId.ToString(), credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time);
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
         var edge = new RunningEdge(app, follower, renewal, policy, metrics, dataPath, logs, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try

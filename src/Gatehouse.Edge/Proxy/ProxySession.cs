@@ -64,7 +64,7 @@ internal sealed class ProxySession : IAsyncDisposable
         });
     }
 
-    private string TenantId => _path.Policy.Identities.TenantId;
+    private string TenantId => _path.TenantId;
 
     public async Task RunAsync()
     {

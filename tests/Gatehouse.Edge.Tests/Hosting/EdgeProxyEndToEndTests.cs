@@ -123,8 +123,8 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         var url = $"http://localhost:{_origin.Port}/hello";
         await EventuallyAsync(async () => (await client.GetAsync(url)).IsSuccessStatusCode, "The edge never accepted the credential.");
 
-        var credentials = await _admin.GetFromJsonAsync<List<ProxyCredentialDto>>($"users/{user.Id}/proxy-credentials", TestPortal.Json);
-        (await _admin.DeleteAsync($"users/{user.Id}/proxy-credentials/{credentials![0].Id}")).EnsureSuccessStatusCode();
+        var credentials = await _admin.GetFromJsonAsync<Page<ProxyCredentialDto>>($"users/{user.Id}/proxy-credentials", TestPortal.Json);
+        (await _admin.DeleteAsync($"users/{user.Id}/proxy-credentials/{credentials!.Items[0].Id}")).EnsureSuccessStatusCode();
 
         using var fresh = Through(edge, user.Email, password);
         await EventuallyAsync(async () => (await fresh.GetAsync(url)).StatusCode == HttpStatusCode.ProxyAuthenticationRequired, "The deleted credential still works.");
@@ -187,5 +187,29 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         // At the end of the drain the flow is cut and the edge has stopped.
         Assert.Equal(string.Empty, await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10)));
         await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Transaction_records_reach_the_portal_and_its_log_query_finds_them()
+    {
+        var (user, password) = await UserWithCredentialAsync("gina@example.test");
+        await BlockAsync("blocked.example");
+        await using var edge = await EdgeHost.StartAsync(Options with { Recorder = null, Logs = new() { FlushInterval = TimeSpan.FromMilliseconds(200) } }).DefaultTimeout();
+        using var client = Through(edge, user.Email, password);
+        await EventuallyAsync(async () => (await client.GetAsync($"http://localhost:{_origin.Port}/hello")).IsSuccessStatusCode, "The edge never accepted the credential.");
+        using var blocked = await client.GetAsync("http://blocked.example/page");
+        var reference = Assert.Single(blocked.Headers.GetValues("Gatehouse-Reference"));
+
+        Page<Gatehouse.Wire.Logs.TransactionLogEntryDto>? page = null;
+        await EventuallyAsync(async () =>
+        {
+            page = await _admin.GetFromJsonAsync<Page<Gatehouse.Wire.Logs.TransactionLogEntryDto>>($"logs?user={user.Email}&action=block", TestPortal.Json);
+            return page!.Items.Count > 0;
+        }, "The blocked request never showed in the portal's logs.");
+
+        var record = Assert.Single(page!.Items).Record;
+        Assert.Equal("http://blocked.example/page", record.Url);
+        Assert.Equal(reference, record.ReferenceId);
+        Assert.Equal(edge.Identity.SubjectId.ToString(), record.EdgeId);
     }
 }

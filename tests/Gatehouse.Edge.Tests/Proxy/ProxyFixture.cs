@@ -102,14 +102,14 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     public EdgePolicy Policy => Path.Policy;
 
-    public static async Task<ProxyFixture> StartAsync(TestTenant tenant, EdgeLimits? limits = null, bool allowLoopback = true)
+    public static async Task<ProxyFixture> StartAsync(TestTenant tenant, EdgeLimits? limits = null, bool allowLoopback = true, ITransactionRecorder? recorder = null)
     {
         limits ??= new EdgeLimits();
         var policy = new EdgePolicy();
         tenant.ApplyTo(policy);
-        var recorder = new CapturingRecorder();
+        var capturing = new CapturingRecorder();
         var guard = new EgressGuard(allowLoopback ? [IPNetwork.Parse("127.0.0.0/8")] : []);
-        var path = new DataPath("edge-under-test", policy, new FlowDialer(guard, limits.ConnectTimeout), new FlowRegistry(limits.IdleTimeout), limits, recorder, null, TimeProvider.System);
+        var path = new DataPath(TestTenant.TenantId, "edge-under-test", policy, new FlowDialer(guard, limits.ConnectTimeout), new FlowRegistry(limits.IdleTimeout), limits, recorder ?? capturing, null, TimeProvider.System);
         var proxy = new ForwardProxy(path, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? listener = null;
         var builder = WebApplication.CreateSlimBuilder();
@@ -123,7 +123,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
         await app.StartAsync();
         var address = (IPEndPoint)listener!.EndPoint;
         proxy.AdvertisedAddress = address.ToString();
-        return new ProxyFixture(app, path, recorder, address);
+        return new ProxyFixture(app, path, capturing, address);
     }
 
     public HttpClient Client(string? email, string? password)
