@@ -71,17 +71,34 @@ if [ ! -f "$state/edge/node.json" ]; then
     --provisioning-key "$key" --name local-edge --address 127.0.0.1:7444 --state-dir "$state/edge" >"$logs/edge-enroll.log" 2>&1 \
     || { echo "up.sh: the edge did not enroll; see $logs/edge-enroll.log" >&2; cat "$logs/edge-enroll.log" >&2; exit 1; }
 fi
-"$bin/edge/gatehouse-edge" run --state-dir "$state/edge" --ops-listen "$edge_ops" >"$logs/edge.log" 2>&1 &
+
+# A demo user with proxy credentials and a demo policy, made once, so that `curl -x` works at once.
+# The demo policy is put in only while the tenant has no rules: an admin's policy is never replaced.
+demo_email=demo@gatehouse.local
+demo_password_file=$state/demo-proxy-password
+if [ ! -s "$demo_password_file" ]; then
+  gatehouse user create --email "$demo_email" --name "Demo user" >/dev/null 2>&1 || true
+  (umask 077; gatehouse user proxy-credential create "$demo_email" --description "up.sh demo" 2>/dev/null > "$demo_password_file")
+  [ -s "$demo_password_file" ] || { echo "up.sh: could not make the demo proxy credential" >&2; exit 1; }
+fi
+if [ "$(gatehouse policy list --json | tr -d '[:space:]')" = "[]" ]; then
+  gatehouse policy import deploy/demo-policy.yaml >/dev/null
+fi
+
+# --allow-egress 127.0.0.0/8: the demo's destinations are on this machine; a real edge refuses loopback.
+"$bin/edge/gatehouse-edge" run --state-dir "$state/edge" --ops-listen "$edge_ops" \
+  --proxy-listen 127.0.0.1:3128 --allow-egress 127.0.0.0/8 --log-dir "$state/edge/logs" >"$logs/edge.log" 2>&1 &
 pids+=($!)
 wait_healthy edge "$edge_ops/healthz" "${pids[1]}"
+demo_proxy="--proxy-user $demo_email:\$(cat .gatehouse/demo-proxy-password) -x http://127.0.0.1:3128"
 
 cat <<INFO
 
 Gatehouse is running (logs in .gatehouse/logs/):
   portal   $portal_url        (API: $portal_url/api/v1, health: /healthz, metrics: /metrics)
   database SQLite, .gatehouse/portal/portal.db
-  edge     $edge_ops (operations: /healthz, /metrics) enforcing the tenant's signed policy;
-           its proxy and tunnel listeners are not built yet
+  edge     forward proxy http://127.0.0.1:3128 (PAC file: /proxy.pac), operations $edge_ops,
+           enforcing the tenant's signed policy; transaction logs in .gatehouse/edge/logs/
 
 Owner: $owner_email, password in .gatehouse/owner-password
 
@@ -94,6 +111,12 @@ Try it, in another shell:
   gatehouse audit list
   curl --cacert .gatehouse/portal/tls.crt $portal_url/healthz
   curl $edge_ops/healthz
+
+Through the edge's forward proxy, as the demo user:
+  curl $demo_proxy $edge_ops/healthz                          # allowed
+  curl $demo_proxy http://casino.gatehouse.test/              # block page (rule demo-block-gambling)
+  curl $demo_proxy --cacert .gatehouse/portal/tls.crt $portal_url/healthz   # HTTPS through CONNECT
+  gatehouse logs query --since 10m                           # what the edge saw
 
 Press Ctrl-C to stop.
 INFO

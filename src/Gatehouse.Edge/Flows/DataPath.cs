@@ -10,6 +10,9 @@ namespace Gatehouse.Edge.Flows;
 /// </summary>
 public sealed class DataPath
 {
+    /// <summary>The longest URL a record keeps (the portal stores no more).</summary>
+    public const int MaxUrlLength = 4096;
+
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Creates the data path.</summary>
@@ -68,6 +71,13 @@ public sealed class DataPath
     public void Finish(TransactionLogRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+
+        // The portal refuses a whole batch for one URL over its limit; a record keeps the start of a long URL.
+        if (record.Url is { Length: > MaxUrlLength } url)
+        {
+            record = record with { Url = url[..MaxUrlLength] };
+        }
+
         if (Metrics is { } metrics)
         {
             metrics.Transaction(record.Listener, record.Kind, record.Action);

@@ -327,4 +327,16 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Contains("the user is disabled", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty(_origin.Requests);
     }
+
+    [Fact]
+    public async Task A_very_long_url_is_served_and_its_record_keeps_the_first_4096_characters()
+    {
+        using var client = _proxy.Client(_alice.Email, _alice.Password);
+        var url = Url("/hello?q=" + new string('a', 10_000));
+
+        using var response = await client.GetAsync(url);
+
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Allow && r.Url is not null && r.Url.Length > 100);
+        Assert.Equal(url[..4096], record.Url);
+    }
 }
