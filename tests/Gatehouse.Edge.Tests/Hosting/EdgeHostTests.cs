@@ -207,4 +207,39 @@ public sealed class EdgeHostTests : IAsyncLifetime
         Assert.Contains("enrollment failed", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(StateDirectory, "node.json")));
     }
+
+    [Fact]
+    public async Task Garbage_thrown_at_the_operations_listener_gets_400_or_a_close_and_health_still_answers()
+    {
+        Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
+        await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
+        await WaitForHealthAsync(edge, b => b.GetProperty("portal").GetString() == "connected");
+        var random = new Random(7445);
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 300), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var input = new byte[random.Next(32, 2048)];
+            lock (random)
+            {
+                random.NextBytes(input);
+            }
+
+            if (i % 2 == 0)
+            {
+                // Half start like a request, so that the parser gets past the first byte.
+                System.Text.Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\n").CopyTo(input, 0);
+            }
+
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(edge.OpsAddress.Host, edge.OpsAddress.Port, ct);
+            var stream = client.GetStream();
+            await stream.WriteAsync(input, ct);
+            client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            var answer = await Proxy.ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10));
+            Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), answer);
+        });
+
+        var (status, _) = await HealthAsync(edge);
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
 }
