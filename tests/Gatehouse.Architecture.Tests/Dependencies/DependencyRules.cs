@@ -33,6 +33,7 @@ internal static class DependencyRules
             Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore.Mvc*"],
             Why = "Endpoint and private-network programs stay small and talk to the portal over its API; they never carry the portal, a database engine or MVC.",
         },
+        new() { Projects = ["Gatehouse.Tunnel"], Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Gatehouse.Edge*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore*"], Why = "The tunnel client runs in the agent: HTTP/2 and TLS from the BCL, no server pieces, no portal, no edge." },
         new() { Projects = ["Gatehouse.Node"], Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*", "Microsoft.AspNetCore*"], Why = "Node (enrollment, credentials, config following) runs inside edges, agents and connectors; it talks to the portal over HTTPS and carries neither the portal, a database engine nor ASP.NET." },
         new() { Projects = ["Gatehouse.Edge", "gatehouse-edge"], Forbidden = ["Gatehouse.Portal*", "gatehouse-portal*", "Microsoft.EntityFrameworkCore*", "Npgsql*"], Why = "The service edge follows the portal's signed config over HTTPS like every node; it never carries the portal or a database engine, so many edges can run anywhere without them." },
     ];

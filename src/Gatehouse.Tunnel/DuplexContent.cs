@@ -1,0 +1,49 @@
+using System.Net;
+
+namespace Gatehouse.Tunnel;
+
+/// <summary>
+/// A request body written while the response is read (HTTP/2 is full duplex): the flow writes straight
+/// into the request stream as it comes, and <see cref="Complete"/> ends the body (END_STREAM), which is
+/// the tunnel's half-close.
+/// </summary>
+public sealed class DuplexContent : HttpContent
+{
+    private readonly TaskCompletionSource<Stream> _stream = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        var stream = await _stream.Task.WaitAsync(ct);
+        await stream.WriteAsync(data, ct);
+
+        // HTTP/2 request bodies are buffered until flushed: each write is flushed so the flow is interactive.
+        await stream.FlushAsync(ct);
+    }
+
+    internal async Task FlushAsync(CancellationToken ct)
+    {
+        var stream = await _stream.Task.WaitAsync(ct);
+        await stream.FlushAsync(ct);
+    }
+
+    internal void Complete() => _done.TrySetResult();
+
+    /// <inheritdoc />
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    /// <inheritdoc />
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        _stream.TrySetResult(stream);
+        await _done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override bool TryComputeLength(out long length)
+    {
+        length = -1;
+        return false;
+    }
+}

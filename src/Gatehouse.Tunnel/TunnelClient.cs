@@ -1,0 +1,269 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Trust.Certificates;
+using Gatehouse.Wire.Tunnel;
+
+namespace Gatehouse.Tunnel;
+
+/// <summary>What the agent tells the edge about a flow.</summary>
+/// <param name="FlowId">The agent's id of the flow, for correlating logs.</param>
+/// <param name="Network"><c>trusted</c>, <c>untrusted</c> or <c>vpn</c>.</param>
+/// <param name="Posture">Posture checks that hold.</param>
+/// <param name="ClientAddress">The application socket's address on the device.</param>
+public sealed record TunnelFlowMetadata(string? FlowId = null, string? Network = null, IReadOnlyList<string>? Posture = null, string? ClientAddress = null);
+
+/// <summary>An opened flow (<see cref="Stream"/> set), or the edge's refusal (status, rule, reason, reference).</summary>
+/// <param name="Stream">The flow's bytes both ways; dispose it to end the flow.</param>
+/// <param name="Status">The edge's status: 200 when opened.</param>
+/// <param name="Rule">The rule that refused, if any.</param>
+/// <param name="Reason">Why the flow was refused or failed.</param>
+/// <param name="Reference">The reference of the edge's record.</param>
+public sealed record TunnelOpenResult(Stream? Stream, int Status, string? Rule = null, string? Reason = null, string? Reference = null)
+{
+    /// <summary>Whether the flow is open.</summary>
+    public bool IsOpen => Stream is not null;
+}
+
+/// <summary>
+/// Opens flows through an edge: HTTP/2 over TLS 1.3 with the device certificate, one stream per flow
+/// (extended CONNECT <c>connect-tcp</c>, or a full-duplex POST when the TCP half-close must be carried).
+/// The edge must present a certificate of the same tenant's CA whose identity is an edge of that tenant.
+/// Thread-safe; flows share connections (several when one fills up).
+/// </summary>
+public sealed class TunnelClient : IDisposable
+{
+    private readonly HttpMessageInvoker _invoker;
+    private readonly Uri _edge;
+
+    /// <summary>Creates a client for one edge.</summary>
+    /// <param name="edge">The edge's tunnel address, HOST:PORT.</param>
+    /// <param name="deviceCertificate">The device's certificate with its private key.</param>
+    /// <param name="tenantCa">The tenant CA the edge's certificate must chain to.</param>
+    /// <param name="tenantId">The tenant the edge must belong to.</param>
+    public TunnelClient(string edge, X509Certificate2 deviceCertificate, X509Certificate2 tenantCa, string tenantId)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        ArgumentNullException.ThrowIfNull(deviceCertificate);
+        ArgumentNullException.ThrowIfNull(tenantCa);
+        _edge = new Uri($"https://{edge}");
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            InitialHttp2StreamWindowSize = 8 * 1024 * 1024,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls13,
+                ClientCertificates = [deviceCertificate],
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => IsTenantEdge(certificate as X509Certificate2, tenantCa, tenantId),
+            },
+        };
+        _invoker = new HttpMessageInvoker(handler);
+    }
+
+    /// <summary>Opens a flow with extended CONNECT; the stream carries bytes both ways until disposed.</summary>
+    /// <param name="host">The destination host name (a private app's name travels as a name) or address.</param>
+    /// <param name="port">The destination port.</param>
+    /// <param name="metadata">What the edge should know about the flow.</param>
+    /// <param name="ct">Cancels opening.</param>
+    public Task<TunnelOpenResult> OpenAsync(string host, int port, TunnelFlowMetadata? metadata = null, CancellationToken ct = default)
+    {
+        var request = NewRequest(HttpMethod.Connect, host, port, metadata);
+        request.Headers.Protocol = TunnelProtocol.ConnectProtocol;
+        return SendAsync(request, requestBody: null, ct);
+    }
+
+    /// <summary>
+    /// Opens a flow as a full-duplex POST: what is written to the returned stream goes to the destination,
+    /// and disposing the writing side (<see cref="HalfCloseStream.CompleteWrites"/>) carries a TCP half-close.
+    /// </summary>
+    /// <param name="host">The destination host.</param>
+    /// <param name="port">The destination port.</param>
+    /// <param name="metadata">What the edge should know about the flow.</param>
+    /// <param name="ct">Cancels opening.</param>
+    public async Task<TunnelOpenResult> OpenHalfCloseAsync(string host, int port, TunnelFlowMetadata? metadata = null, CancellationToken ct = default)
+    {
+        var body = new DuplexContent();
+        var request = NewRequest(HttpMethod.Post, host, port, metadata);
+        request.Content = body;
+        var result = await SendAsync(request, body, ct);
+        return result;
+    }
+
+    private HttpRequestMessage NewRequest(HttpMethod method, string host, int port, TunnelFlowMetadata? metadata)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_edge, TunnelProtocol.PathFor(host, port)))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        if (metadata?.FlowId is { } flowId)
+        {
+            request.Headers.TryAddWithoutValidation(TunnelProtocol.FlowIdHeader, flowId);
+        }
+
+        if (metadata?.Network is { } network)
+        {
+            request.Headers.TryAddWithoutValidation(TunnelProtocol.NetworkHeader, network);
+        }
+
+        if (metadata?.Posture is { Count: > 0 } posture)
+        {
+            request.Headers.TryAddWithoutValidation(TunnelProtocol.PostureHeader, string.Join(',', posture));
+        }
+
+        if (metadata?.ClientAddress is { } client)
+        {
+            request.Headers.TryAddWithoutValidation(TunnelProtocol.ClientAddressHeader, client);
+        }
+
+        return request;
+    }
+
+    private async Task<TunnelOpenResult> SendAsync(HttpRequestMessage request, DuplexContent? requestBody, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _invoker.SendAsync(request, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or HttpIOException)
+        {
+            request.Dispose();
+            return new TunnelOpenResult(null, 0, Reason: $"the edge could not be reached or refused the connection: {e.Message}");
+        }
+
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            using (response)
+            {
+                return new TunnelOpenResult(
+                    null,
+                    (int)response.StatusCode,
+                    Header(response.Headers, TunnelProtocol.RuleHeader),
+                    Header(response.Headers, TunnelProtocol.ReasonHeader) ?? response.ReasonPhrase,
+                    Header(response.Headers, TunnelProtocol.ReferenceHeader));
+            }
+        }
+
+        var down = await response.Content.ReadAsStreamAsync(ct);
+        Stream stream = requestBody is null ? new OwnedStream(down, response) : new HalfCloseStream(down, requestBody, response);
+        return new TunnelOpenResult(stream, 200);
+    }
+
+    private static string? Header(HttpResponseHeaders headers, string name) =>
+        headers.TryGetValues(name, out var values) ? string.Join(',', values) is { Length: > 0 } value ? value : null : null;
+
+    /// <summary>Whether <paramref name="certificate"/> chains to the tenant CA and names an edge of the tenant.</summary>
+    public static bool IsTenantEdge(X509Certificate2? certificate, X509Certificate2 tenantCa, string tenantId)
+    {
+        ArgumentNullException.ThrowIfNull(tenantCa);
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(tenantCa);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate)
+            && CertificateIdentity.FromCertificate(certificate) is { Kind: IdentityKinds.Edge } identity
+            && identity.TenantId == tenantId;
+    }
+
+    /// <summary>Closes the connections.</summary>
+    public void Dispose() => _invoker.Dispose();
+
+    /// <summary>A response stream that disposes its response with it.</summary>
+    private sealed class OwnedStream(Stream inner, HttpResponseMessage response) : DelegatingStream(inner)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            if (disposing)
+            {
+                response.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>A POST flow's stream: reads come from the response body, writes go to the request body.</summary>
+public sealed class HalfCloseStream : Stream
+{
+    private readonly Stream _down;
+    private readonly DuplexContent _up;
+    private readonly HttpResponseMessage _response;
+
+    internal HalfCloseStream(Stream down, DuplexContent up, HttpResponseMessage response)
+    {
+        _down = down;
+        _up = up;
+        _response = response;
+    }
+
+    /// <summary>Ends the request body: the edge shuts down sending towards the destination (TCP half-close); reading goes on.</summary>
+    public void CompleteWrites() => _up.Complete();
+
+    /// <inheritdoc />
+    public override bool CanRead => true;
+
+    /// <inheritdoc />
+    public override bool CanWrite => true;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <inheritdoc />
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _down.ReadAsync(buffer, cancellationToken);
+
+    /// <inheritdoc />
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _up.WriteAsync(buffer, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task FlushAsync(CancellationToken cancellationToken) => _up.FlushAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count) => _down.Read(buffer, offset, count);
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _up.Complete();
+            _down.Dispose();
+            _response.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
