@@ -87,7 +87,7 @@ fi
 
 # --allow-egress 127.0.0.0/8: the demo's destinations are on this machine; a real edge refuses loopback.
 "$bin/edge/gatehouse-edge" run --state-dir "$state/edge" --ops-listen "$edge_ops" \
-  --proxy-listen 127.0.0.1:3128 --allow-egress 127.0.0.0/8 --log-dir "$state/edge/logs" >"$logs/edge.log" 2>&1 &
+  --proxy-listen 127.0.0.1:3128 --tunnel-listen 127.0.0.1:7444 --allow-egress 127.0.0.0/8 --log-dir "$state/edge/logs" >"$logs/edge.log" 2>&1 &
 pids+=($!)
 wait_healthy edge "$edge_ops/healthz" "${pids[1]}"
 demo_proxy="--proxy-user $demo_email:\$(cat .gatehouse/demo-proxy-password) -x http://127.0.0.1:3128"

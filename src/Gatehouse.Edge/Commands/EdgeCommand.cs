@@ -114,6 +114,11 @@ public static class EdgeCommand
             Description = $"Where the agentless forward proxy listens, ADDRESS:PORT, or \"off\" (default {EdgeOptions.DefaultProxyListen}).",
             DefaultValueFactory = _ => EdgeOptions.DefaultProxyListen,
         };
+        var tunnelListen = new Option<string>("--tunnel-listen")
+        {
+            Description = $"Where the agent tunnel listener (HTTP/2, mutual TLS) listens, ADDRESS:PORT, or \"off\" (default {EdgeOptions.DefaultTunnelListen}).",
+            DefaultValueFactory = _ => EdgeOptions.DefaultTunnelListen,
+        };
         var proxyAddress = new Option<string?>("--proxy-address") { Description = "The proxy address clients use, HOST:PORT, written into the PAC file (default: the listen address)." };
         var allowEgress = new Option<string[]>("--allow-egress")
         {
@@ -129,7 +134,7 @@ public static class EdgeCommand
         var syslogFacility = new Option<string?>(TransactionLogOptions.SyslogFacilityFlag) { Description = "The syslog facility (default local0)." };
         var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force, serve the forward proxy and write transaction logs.")
         {
-            stateDir, opsListen, proxyListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility,
+            stateDir, opsListen, proxyListen, tunnelListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility,
         };
         run.SetAction(async (parse, ct) =>
         {
@@ -151,6 +156,7 @@ public static class EdgeCommand
                     OpsListen = parse.GetValue(opsListen)!,
                     ProxyListen = proxy == "off" ? null : ListenAddress.Parse(proxy, "--proxy-listen").ToString(),
                     ProxyAdvertise = parse.GetValue(proxyAddress),
+                    TunnelListen = parse.GetValue(tunnelListen) is "off" ? null : ListenAddress.Parse(parse.GetValue(tunnelListen)!, "--tunnel-listen").ToString(),
                     EgressAllow = [.. (parse.GetValue(allowEgress) ?? []).Select(r => EgressGuard.ParseRange(r, "--allow-egress"))],
                     ManagementNetworks = [.. (parse.GetValue(managementNetwork) ?? []).Select(r => EgressGuard.ParseRange(r, "--management-network"))],
                     Logs = logs,
@@ -191,6 +197,11 @@ public static class EdgeCommand
             await using (edge)
             {
                 await stdout.WriteLineAsync($"edge {edge.Identity.SubjectId} running; /healthz and /metrics on {edge.OpsAddress}");
+                if (edge.TunnelAddress is { } tunnelAt)
+                {
+                    await stdout.WriteLineAsync($"agent tunnels (HTTP/2, mutual TLS) on {tunnelAt}");
+                }
+
                 if (edge.ProxyAddress is { } proxyAt)
                 {
                     await stdout.WriteLineAsync($"forward proxy on {proxyAt} (PAC file: http://{proxyAt}/proxy.pac)");

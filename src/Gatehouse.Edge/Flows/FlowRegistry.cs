@@ -54,6 +54,24 @@ public sealed class FlowRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends every open flow whose subject (the device that opened it) <paramref name="revoked"/> says is revoked.</summary>
+    /// <returns>How many flows were ended.</returns>
+    public int AbortRevoked(Func<string, bool> revoked)
+    {
+        ArgumentNullException.ThrowIfNull(revoked);
+        var cut = 0;
+        foreach (var flow in _open.Keys)
+        {
+            if (flow.Subject is { } subject && revoked(subject))
+            {
+                cut++;
+                flow.Abort();
+            }
+        }
+
+        return cut;
+    }
+
     /// <summary>Waits up to <paramref name="timeout"/> for the open flows to end by themselves, then ends the rest.</summary>
     /// <param name="timeout">How long to wait.</param>
     /// <returns>How many flows had to be cut.</returns>
@@ -97,6 +115,9 @@ public sealed class OpenFlow : IDisposable
 
     /// <summary>Cancelled when the flow must end (idle, reset on the other side, drain).</summary>
     public CancellationToken Cancellation => _cts.Token;
+
+    /// <summary>The device (or connector) that opened the flow, when it came with a certificate.</summary>
+    public string? Subject { get; set; }
 
     /// <summary>Bytes from the client.</summary>
     public long BytesUp => Interlocked.Read(ref _bytesUp);

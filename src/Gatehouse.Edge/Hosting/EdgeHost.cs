@@ -3,6 +3,8 @@ using Gatehouse.Edge.Operations;
 using Gatehouse.Edge.Policies;
 using Gatehouse.Edge.Proxy;
 using Gatehouse.Edge.TransactionLogs;
+using Gatehouse.Edge.Tunnel;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
@@ -40,10 +42,13 @@ public static class EdgeHost
 
         var opsEndpoint = ListenAddress.Parse(options.OpsListen, "--ops-listen");
         var proxyEndpoint = options.ProxyListen is null ? null : ListenAddress.Parse(options.ProxyListen, "--proxy-listen");
+        var tunnelEndpoint = options.TunnelListen is null ? null : ListenAddress.Parse(options.TunnelListen, "--tunnel-listen");
+        TunnelTls? tunnelTls = null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ForwardProxy? proxy = null;
         ListenOptions? opsListener = null;
         ListenOptions? proxyListener = null;
+        ListenOptions? tunnelListener = null;
         builder.WebHost.UseSockets(sockets =>
         {
             // A relay writes up to 64 KiB at a time: with Kestrel's 64 KiB default the reader waits for every
@@ -54,7 +59,28 @@ public static class EdgeHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;
-            kestrel.Listen(opsEndpoint, listen => opsListener = listen);
+
+            // Tunnel streams are TCP flows: long-lived, often quiet, sometimes bulk.
+            kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MinResponseDataRate = null;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = options.Limits.MaxStreamsPerConnection;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
+            kestrel.Listen(opsEndpoint, listen =>
+            {
+                opsListener = listen;
+                listen.Protocols = HttpProtocols.Http1;
+            });
+            if (tunnelEndpoint is not null)
+            {
+                kestrel.Listen(tunnelEndpoint, listen =>
+                {
+                    tunnelListener = listen;
+                    listen.Protocols = HttpProtocols.Http2;
+                    listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tunnelTls!.Options()) });
+                });
+            }
+
             if (proxyEndpoint is not null)
             {
                 kestrel.Listen(proxyEndpoint, listen =>
@@ -78,7 +104,12 @@ public static class EdgeHost
         var logs = options.Recorder is null
             ? new TransactionLog(options.Logs, options.Logs.ShipToPortal ? NodeHttpClient.Create(credentials) : null, metrics.Meter, time, loggers.CreateLogger<TransactionLog>())
             : null;
-        var renewal = new CertificateRenewal(store, follower, time, loggers, renewed => logs?.UsePortalClient(NodeHttpClient.Create(renewed)));
+        tunnelTls = new TunnelTls(credentials, policy, time);
+        var renewal = new CertificateRenewal(store, follower, time, loggers, renewed =>
+        {
+            logs?.UsePortalClient(NodeHttpClient.Create(renewed));
+            tunnelTls.Use(renewed);
+        });
         var flows = new FlowRegistry(options.Limits.IdleTimeout, time);
         var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout);
         var recorder = options.Recorder ?? logs!;
@@ -91,6 +122,9 @@ public static class EdgeHost
             metrics.ObserveFlows(() => flows.Count);
             follower.Changed += edge.OnBundleChanged;
             follower.StatusChanged += edge.OnStatusChanged;
+            // Only the tunnel listener speaks TLS: its streams are flows; everything else is the operations endpoints.
+            var tunnel = new TunnelHandler(dataPath);
+            app.Use((context, next) => context.Request.IsHttps ? tunnel.HandleAsync(context) : next(context));
             OpsEndpoints.Map(app, edge);
 
             // The last-known-good bundle is in force before the listener answers, so /healthz never shows "starting" for it.
@@ -111,6 +145,11 @@ public static class EdgeHost
                 edge.ProxyAddress = BoundEndpoint(proxyListener);
                 proxy.AdvertisedAddress = options.ProxyAdvertise ?? edge.ProxyAddress.ToString();
                 ProxyLog.Listening(edge.Logger, edge.ProxyAddress.ToString());
+            }
+
+            if (tunnelListener is not null)
+            {
+                edge.TunnelAddress = BoundEndpoint(tunnelListener);
             }
 
             HostLog.Started(edge.Logger, credentials.Identity.SubjectId, credentials.Identity.TenantId, edge.OpsAddress.ToString());
@@ -156,6 +195,9 @@ public sealed class RunningEdge : IAsyncDisposable
 
     /// <summary>Where the forward proxy listens (with the real port when 0 was asked); null when it is off.</summary>
     public System.Net.IPEndPoint? ProxyAddress { get; internal set; }
+
+    /// <summary>Where the agent tunnel listener listens (with the real port when 0 was asked); null when it is off.</summary>
+    public System.Net.IPEndPoint? TunnelAddress { get; internal set; }
 
     /// <summary>The listeners' shared data path: open flows, limits, egress.</summary>
     public DataPath DataPath { get; }
@@ -220,7 +262,15 @@ public sealed class RunningEdge : IAsyncDisposable
         }
     }
 
-    internal void Apply(VerifiedBundle bundle) => Policy.Apply(bundle.Header.Version, bundle.Body);
+    internal void Apply(VerifiedBundle bundle)
+    {
+        if (Policy.Apply(bundle.Header.Version, bundle.Body) == EdgePolicyOutcome.Applied)
+        {
+            // Revocation is immediate: open flows of a device the new bundle revokes end now, not when they close.
+            var trust = Policy.Identities.Trust;
+            DataPath.Flows.AbortRevoked(trust.IsRevoked);
+        }
+    }
 
     internal void OnBundleChanged(object? sender, BundleChangedEventArgs e) => Apply(e.Bundle);
 

@@ -17,6 +17,9 @@ public sealed record EdgeOptions
     /// <summary>Where the agentless forward proxy listens by default.</summary>
     public const string DefaultProxyListen = "127.0.0.1:3128";
 
+    /// <summary>Where the agent tunnel listener listens by default.</summary>
+    public const string DefaultTunnelListen = "127.0.0.1:7444";
+
     /// <summary>The node's credential directory (<see cref="Gatehouse.Node.Credentials.NodeCredentialStore"/>).</summary>
     public string StateDirectory { get; init; } = DefaultStateDirectory;
 
@@ -25,6 +28,9 @@ public sealed record EdgeOptions
 
     /// <summary>Where the agentless forward proxy listens (HOST:PORT; port 0 picks a free port); null turns it off.</summary>
     public string? ProxyListen { get; init; } = DefaultProxyListen;
+
+    /// <summary>Where the agent tunnel listener (HTTP/2, mutual TLS) listens (HOST:PORT; port 0 picks a free port); null turns it off.</summary>
+    public string? TunnelListen { get; init; } = DefaultTunnelListen;
 
     /// <summary>The proxy address written into the PAC file (HOST:PORT, as clients reach it); the listening address when not given.</summary>
     public string? ProxyAdvertise { get; init; }

@@ -14,8 +14,9 @@ public sealed class EdgeIdentities
 {
     private readonly Dictionary<string, string?> _deviceUsers;
 
-    private EdgeIdentities(string tenantId, string tenantName, TenantTrust trust, ProxyCredentialTable credentials, Dictionary<string, string?> deviceUsers)
+    private EdgeIdentities(string tenantId, string tenantName, TenantTrust trust, ProxyCredentialTable credentials, Dictionary<string, string?> deviceUsers, Dictionary<string, string> users)
     {
+        Users = users;
         TenantId = tenantId;
         TenantName = tenantName;
         Trust = trust;
@@ -24,7 +25,10 @@ public sealed class EdgeIdentities
     }
 
     /// <summary>Before any bundle: nobody is trusted, no credential works.</summary>
-    public static EdgeIdentities None { get; } = new(string.Empty, string.Empty, TenantTrust.None, ProxyCredentialTable.Empty, []);
+    public static EdgeIdentities None { get; } = new(string.Empty, string.Empty, TenantTrust.None, ProxyCredentialTable.Empty, [], []);
+
+    /// <summary>The tenant's users: id → email.</summary>
+    public IReadOnlyDictionary<string, string> Users { get; }
 
     /// <summary>The tenant's id.</summary>
     public string TenantId { get; }
@@ -55,7 +59,7 @@ public sealed class EdgeIdentities
         var tenant = body["tenant"] as JsonObject;
         var tenantId = Text(tenant?["id"], "tenant.id") ?? string.Empty;
         var tenantName = Text(tenant?["name"], "tenant.name") ?? string.Empty;
-        return new EdgeIdentities(tenantId, tenantName, ReadTrust(tenantId, body), ReadCredentials(body["proxyCredentials"]), ReadDevices(body["devices"]));
+        return new EdgeIdentities(tenantId, tenantName, ReadTrust(tenantId, body), ReadCredentials(body["proxyCredentials"]), ReadDevices(body["devices"]), ReadUsers(body["users"]));
     }
 
     private static TenantTrust ReadTrust(string tenantId, JsonObject body)
@@ -116,6 +120,20 @@ public sealed class EdgeIdentities
         }
 
         return devices;
+    }
+
+    private static Dictionary<string, string> ReadUsers(JsonNode? node)
+    {
+        var users = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (item, path) in Items(node, "users"))
+        {
+            if (Text(item["id"], path + ".id") is { } id && Text(item["email"], path + ".email") is { } email)
+            {
+                users[id] = email;
+            }
+        }
+
+        return users;
     }
 
     private static IEnumerable<(JsonObject Item, string Path)> Items(JsonNode? node, string path)

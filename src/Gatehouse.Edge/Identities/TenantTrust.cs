@@ -30,6 +30,9 @@ public sealed class TenantTrust
     /// <summary>The tenant id.</summary>
     public string TenantId { get; }
 
+    /// <summary>Whether <paramref name="subjectId"/> (a device, edge or connector id) is revoked.</summary>
+    public bool IsRevoked(string subjectId) => _revoked.Contains(subjectId);
+
     /// <summary>How many subjects are revoked.</summary>
     public int RevokedCount => _revoked.Count;
 

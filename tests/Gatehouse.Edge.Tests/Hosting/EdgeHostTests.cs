@@ -24,7 +24,7 @@ public sealed class EdgeHostTests : IAsyncLifetime
 
     private string StateDirectory => Path.Combine(_root, "edge");
 
-    private EdgeOptions Options => new() { StateDirectory = StateDirectory, OpsListen = "http://127.0.0.1:0", ProxyListen = "127.0.0.1:0", Follower = Fast };
+    private EdgeOptions Options => new() { StateDirectory = StateDirectory, OpsListen = "http://127.0.0.1:0", ProxyListen = "127.0.0.1:0", TunnelListen = "127.0.0.1:0", Follower = Fast };
 
     public async Task InitializeAsync()
     {
@@ -191,7 +191,7 @@ public sealed class EdgeHostTests : IAsyncLifetime
     [Fact]
     public async Task Run_without_enrollment_exits_3_with_a_clear_message()
     {
-        var (code, _, stderr) = await EdgeAsync("run", "--state-dir", StateDirectory, "--ops-listen", "http://127.0.0.1:0", "--proxy-listen", "127.0.0.1:0");
+        var (code, _, stderr) = await EdgeAsync("run", "--state-dir", StateDirectory, "--ops-listen", "http://127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--tunnel-listen", "127.0.0.1:0");
 
         Assert.Equal(EdgeExitCodes.Refused, code);
         Assert.Contains("not enrolled", stderr, StringComparison.Ordinal);

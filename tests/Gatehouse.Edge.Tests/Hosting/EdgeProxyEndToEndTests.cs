@@ -31,6 +31,7 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         StateDirectory = StateDirectory,
         OpsListen = "http://127.0.0.1:0",
         ProxyListen = "127.0.0.1:0",
+        TunnelListen = "127.0.0.1:0",
         EgressAllow = [IPNetwork.Parse("127.0.0.0/8")],
         Follower = Fast,
         Recorder = Recorder,

@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Gatehouse.Edge.Flows;
+using Gatehouse.Policy.Decisions;
+using Gatehouse.Trust.Certificates;
+using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Tunnel;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+
+namespace Gatehouse.Edge.Tunnel;
+
+/// <summary>
+/// One agent flow on one HTTP/2 stream of the tunnel listener.
+/// </summary>
+/// <remarks>
+/// <code>
+/// client certificate (checked in the TLS handshake) ─► checked again: a revocation in a newer bundle stops new streams
+///   ─► device → user (bundle devices) ─► CONNECT :protocol connect-tcp | POST, path /.well-known/masque/tcp/{host}/{port}/
+///   ─► resolve ─► decide(user, posture, network, host, ip, port) ─► egress ─► dial
+///   ─► 200 ─► relay (POST: end of request body = half-close towards the destination)
+/// refusals: 403 with gatehouse-rule, gatehouse-reason, gatehouse-reference; failures: 502/504; one record per stream
+/// </code>
+/// </remarks>
+internal sealed class TunnelHandler
+{
+    private readonly DataPath _path;
+
+    public TunnelHandler(DataPath path) => _path = path;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = _path.Time.GetUtcNow();
+        var clock = Stopwatch.GetTimestamp();
+        var client = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
+        var identities = _path.Policy.Identities;
+        var record = new TransactionLogRecord(started, _path.TenantId, _path.EdgeId, TransactionKinds.Flow, TransactionListeners.Tunnel, TransactionActions.Denied, client, string.Empty, 0, Method: context.Request.Method);
+
+        if (!identities.Trust.Validate(context.Connection.ClientCertificate, started, out var identity, out var why))
+        {
+            await RefuseAsync(context, record, 403, TransactionActions.Denied, null, why);
+            return;
+        }
+
+        record = record with { DeviceId = identity.SubjectId };
+        if (identity.Kind != IdentityKinds.Device || !identities.TryGetDeviceUser(identity.SubjectId, out var userId))
+        {
+            await RefuseAsync(context, record, 403, TransactionActions.Denied, null, $"{identity.Kind} {identity.SubjectId} is not an active device of this tenant");
+            return;
+        }
+
+        var extended = context.Features.Get<IHttpExtendedConnectFeature>();
+        var isConnect = extended is { IsExtendedConnect: true };
+        if (isConnect && extended!.Protocol != TunnelProtocol.ConnectProtocol)
+        {
+            await RefuseAsync(context, record, 400, TransactionActions.Denied, null, $"the only tunnel protocol is {TunnelProtocol.ConnectProtocol}");
+            return;
+        }
+
+        if (!isConnect && !HttpMethods.IsPost(context.Request.Method))
+        {
+            await RefuseAsync(context, record, 405, TransactionActions.Denied, null, "flows are extended CONNECT (connect-tcp) or POST");
+            return;
+        }
+
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? string.Empty;
+        if (!TunnelProtocol.TryParsePath(rawTarget, out var host, out var port, out var isAddress))
+        {
+            await RefuseAsync(context, record, 404, TransactionActions.Denied, null, $"a flow's path is {TunnelProtocol.PathPrefix}HOST/PORT/");
+            return;
+        }
+
+        if (!TryReadMetadata(context.Request.Headers, out var network, out var posture, out var badHeader))
+        {
+            await RefuseAsync(context, record with { Host = host, Port = port }, 400, TransactionActions.Denied, null, badHeader);
+            return;
+        }
+
+        (string Id, string? Email)? user = userId is null ? null : (userId, identities.Users.GetValueOrDefault(userId));
+        record = record with { Host = host, Port = port, UserId = user?.Id, UserEmail = user?.Email };
+
+        using var flow = _path.Flows.Open(context.RequestAborted);
+        flow.Subject = identity.SubjectId;
+        var resolution = await _path.Dialer.ResolveAsync(host, flow.Cancellation);
+        var decision = _path.Policy.Holder.Current.Decide(new FlowContext
+        {
+            UserId = user?.Id,
+            Posture = posture,
+            Network = network,
+            Time = started,
+            Host = isAddress ? null : host,
+            Ip = resolution.First,
+            Port = port,
+            Protocol = FlowProtocol.Tcp,
+        });
+        record = record with { DestinationIp = resolution.First?.ToString(), Rule = decision.RuleName, Category = decision.Category, Action = TransactionActions.Allow };
+
+        if (decision.Action == PolicyAction.Block)
+        {
+            var reason = decision.RuleIndex == Decision.UserDisabledIndex
+                ? "the user is disabled"
+                : $"blocked by rule {decision.RuleName}" + (decision.Category is null ? string.Empty : $" (category {decision.Category})");
+            await RefuseAsync(context, record, 403, TransactionActions.Block, decision.RuleName, reason);
+            return;
+        }
+
+        if (decision.Action == PolicyAction.Caution)
+        {
+            if (user is null || !_path.Cautions.IsAccepted(user.Value.Id, host))
+            {
+                await RefuseAsync(context, record, 403, TransactionActions.Caution, decision.RuleName, $"rule {decision.RuleName} asks for care: open http://{host}/ in a browser first");
+                return;
+            }
+
+            record = record with { Action = TransactionActions.CautionContinued };
+        }
+
+        if (resolution.Error != DialError.None)
+        {
+            await FailAsync(context, record, resolution.Error, resolution.Reason!);
+            return;
+        }
+
+        var connection = await _path.Dialer.ConnectAsync(resolution.Addresses, port, flow.Cancellation);
+        record = record with { DestinationIp = connection.Address?.ToString() ?? record.DestinationIp };
+        if (connection.Error != DialError.None)
+        {
+            await FailAsync(context, record, connection.Error, connection.Reason!);
+            return;
+        }
+
+        await using var destination = new SocketPipe(connection.Socket!);
+        RelayBytes bytes;
+        if (isConnect)
+        {
+            var stream = await extended!.AcceptAsync();
+            var clientPipe = new StreamDuplexPipe(stream);
+            bytes = await Relay.RunAsync(clientPipe, destination, flow, destination.ShutdownSend, clientPipe.CompleteOutput);
+        }
+        else
+        {
+            // A flow lives as long as its TCP connection: no body size limit, no minimum data rate.
+            context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
+            if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+            {
+                rate.MinDataRate = null;
+            }
+
+            context.Response.StatusCode = 200;
+            // Kestrel holds the headers of a started response until the first flush; the agent waits for the
+            // 200 before it sends a byte, so the headers go now.
+            await context.Response.StartAsync(flow.Cancellation);
+            await context.Response.BodyWriter.FlushAsync(flow.Cancellation);
+            var body = new BodyDuplexPipe(context.Request.BodyReader, context.Response.BodyWriter);
+            bytes = await Relay.RunAsync(body, destination, flow, destination.ShutdownSend, body.CompleteOutput);
+        }
+
+        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
+    }
+
+    private static bool TryReadMetadata(IHeaderDictionary headers, out NetworkKind network, out string[] posture, out string error)
+    {
+        network = NetworkKind.Unknown;
+        posture = [];
+        error = string.Empty;
+        var networkText = headers[TunnelProtocol.NetworkHeader].ToString();
+        switch (networkText)
+        {
+            case "":
+                break;
+            case "trusted":
+                network = NetworkKind.Trusted;
+                break;
+            case "untrusted":
+                network = NetworkKind.Untrusted;
+                break;
+            case "vpn":
+                network = NetworkKind.Vpn;
+                break;
+            default:
+                error = $"{TunnelProtocol.NetworkHeader} must be trusted, untrusted or vpn";
+                return false;
+        }
+
+        var postureText = headers[TunnelProtocol.PostureHeader].ToString();
+        if (postureText.Length > 0)
+        {
+            posture = postureText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (posture.Length > TunnelProtocol.MaxPostureChecks || !posture.All(p => TunnelProtocol.IsToken(p)))
+            {
+                error = $"{TunnelProtocol.PostureHeader} must be at most {TunnelProtocol.MaxPostureChecks} comma-separated checks of [A-Za-z0-9._:-]";
+                return false;
+            }
+        }
+
+        var flowId = headers[TunnelProtocol.FlowIdHeader].ToString();
+        if (flowId.Length > 0 && !TunnelProtocol.IsToken(flowId))
+        {
+            error = $"{TunnelProtocol.FlowIdHeader} must be 1 to {TunnelProtocol.MaxTokenLength} of [A-Za-z0-9._:-]";
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task FailAsync(HttpContext context, TransactionLogRecord record, DialError error, string reason)
+    {
+        var (status, action) = error switch
+        {
+            DialError.Forbidden => (403, TransactionActions.Denied),
+            DialError.TimedOut => (504, TransactionActions.Error),
+            _ => (502, TransactionActions.Error),
+        };
+        await RefuseAsync(context, record, status, action, null, reason);
+    }
+
+    private async Task RefuseAsync(HttpContext context, TransactionLogRecord record, int status, string action, string? rule, string reason)
+    {
+        var reference = DataPath.NewReferenceId();
+        _path.Finish(record with { Action = action, Status = status, Rule = rule ?? record.Rule, Reason = reason, ReferenceId = reference });
+        context.Response.StatusCode = status;
+        context.Response.Headers[TunnelProtocol.RuleHeader] = rule ?? string.Empty;
+        context.Response.Headers[TunnelProtocol.ReasonHeader] = reason.Replace('\r', ' ').Replace('\n', ' ');
+        context.Response.Headers[TunnelProtocol.ReferenceHeader] = reference;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        try
+        {
+            await context.Response.WriteAsync($"{reason}\nrule: {rule}\nreference: {reference}\n");
+        }
+        catch (Exception e) when (Relay.IsEndOfFlow(e))
+        {
+            // The agent gave up on the stream.
+        }
+    }
+
+    /// <summary>The accepted stream of an extended CONNECT as a duplex pipe.</summary>
+    private sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+
+        public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+
+        // An extended CONNECT stream has no half-close of its own; the stream ends when the flow does.
+        public void CompleteOutput() => Output.Complete();
+    }
+
+    /// <summary>The request body (client → destination) and response body (back) of a POST flow.</summary>
+    private sealed class BodyDuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+
+        // Completing the response body ends the response stream (END_STREAM) while the request body may go on.
+        public void CompleteOutput() => Output.Complete();
+    }
+}
