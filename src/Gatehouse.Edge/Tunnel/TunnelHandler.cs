@@ -155,6 +155,13 @@ internal sealed class TunnelHandler
             bytes = await Relay.RunAsync(body, destination, flow, destination.ShutdownSend, body.CompleteOutput);
         }
 
+        if (flow.Cancellation.IsCancellationRequested)
+        {
+            // Cut (a reset on one side, idle, revoked, drained): reset the stream as TCP would be reset, or
+            // the agent reads on until HTTP/2 gives up on the half-finished stream.
+            context.Abort();
+        }
+
         _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 

@@ -116,12 +116,14 @@ public sealed class TunnelTests : IAsyncLifetime
     private async Task PutPolicyAsync(params PolicyRuleSpec[] rules) =>
         (await _admin.PutAsJsonAsync("policy", new PolicyDocument(rules), TestPortal.Json)).EnsureSuccessStatusCode();
 
-    [Fact]
-    public async Task An_enrolled_device_opens_a_flow_that_carries_bytes_both_ways_and_is_logged()
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task An_enrolled_device_opens_a_flow_that_carries_bytes_both_ways_and_is_logged(TunnelFlowForm form)
     {
         using var client = Client(_device);
 
-        var opened = await client.OpenAsync("localhost", _echo.Port, new TunnelFlowMetadata(FlowId: "flow-1", Network: "trusted", Posture: ["disk-encrypted"]));
+        var opened = await client.OpenAsync("localhost", _echo.Port, new TunnelFlowMetadata(FlowId: "flow-1", Network: "trusted", Posture: ["disk-encrypted"]), form);
         Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
         await using (opened.Stream)
         {
@@ -165,7 +167,7 @@ public sealed class TunnelTests : IAsyncLifetime
     {
         using var client = Client(_device);
 
-        var opened = await client.OpenHalfCloseAsync("localhost", _echo.Port);
+        var opened = await client.OpenAsync("localhost", _echo.Port);
         Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
         var stream = (HalfCloseStream)opened.Stream!;
         await stream.WriteAsync("last words"u8.ToArray());
@@ -178,14 +180,16 @@ public sealed class TunnelTests : IAsyncLifetime
         await stream.DisposeAsync();
     }
 
-    [Fact]
-    public async Task Many_concurrent_flows_share_one_client()
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task Many_concurrent_flows_share_one_client(TunnelFlowForm form)
     {
         using var client = Client(_device);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
         {
-            var opened = await client.OpenAsync("localhost", _echo.Port);
+            var opened = await client.OpenAsync("localhost", _echo.Port, form: form);
             await using var stream = opened.Stream!;
             return await EchoAsync(stream, $"flow {i:000}");
         }));
