@@ -3,12 +3,14 @@
 #   (a) small plain-HTTP requests through the forward proxy (wrk), against Squid (workers 2,
 #       caching off) and a direct connection to the origin (nginx);
 #   (b) bulk download through CONNECT (curl -p), against Squid and direct;
-#   (c) bulk through an agent-style HTTP/2 mutual-TLS tunnel stream (bench/TunnelForward →
-#       edge → nginx), against direct and a TLS tunnel of two stunnel4 processes.
+#   (c) bulk through an agent-style HTTP/2 mutual-TLS tunnel stream (gatehouse-bench-edge forward →
+#       edge → nginx), against direct and a TLS tunnel of two stunnel4 processes;
+#   (d) many flows held open at once (gatehouse-bench-edge hold): CONNECTs and tunnel streams to an
+#       echo server, every one checked before and after holding; the edge's memory per open flow.
 # The edge runs as users run it: enrolled with a real portal (SQLite), a 1,000-rule policy in
 # force, transaction logging on (JSON-lines files), loopback allowed as an egress exception.
 # Prints requests/s, p99 latency and MB/s for each, then one ratio line per comparison.
-# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N]
+# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -16,12 +18,18 @@ repo=$PWD
 duration=15
 connections=64
 size_mb=2048
+# 4,000 CONNECTs cost the edge 8,000 descriptors and 6,000 tunnel streams 6,000: 10,000 flows fit
+# under this machine's hard limit of 20,000 descriptors per process.
+proxy_flows=4000
+tunnel_flows=6000
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --size-mb) size_mb=$2; shift 2 ;;
-    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N]" >&2; exit 2 ;;
+    --proxy-flows) proxy_flows=$2; shift 2 ;;
+    --tunnel-flows) tunnel_flows=$2; shift 2 ;;
+    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N]" >&2; exit 2 ;;
   esac
 done
 
@@ -41,6 +49,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 export PATH=$PATH:/usr/sbin
+ulimit -n "$(ulimit -Hn)" # the held flows need thousands of descriptors
 
 work=$(mktemp -d /tmp/gatehouse-bench-edge.XXXXXX)
 chmod 755 "$work"
@@ -73,7 +82,7 @@ wait_for() { # what command...
 # --- build ------------------------------------------------------------------------------
 out=$repo/.gatehouse/bench
 say "building (Release)…"
-for project in src/gatehouse-portal src/gatehouse src/gatehouse-edge bench/TunnelForward; do
+for project in src/gatehouse-portal src/gatehouse src/gatehouse-edge bench/Gatehouse.Bench.Edge; do
   name=$(basename "$project")
   dotnet publish "$project" -c Release -o "$out/$name" --nologo -v quiet >"$work/build-$name.log" 2>&1 \
     || { cat "$work/build-$name.log" >&2; exit 1; }
@@ -181,7 +190,7 @@ sed -n 's/.*"caCertificatePem":"\([^"]*\)".*/\1/p' "$work/enroll.json" | sed 's/
 sleep 3
 
 forward_port=$(free_port)
-"$out/TunnelForward/TunnelForward" --listen "127.0.0.1:$forward_port" --edge "127.0.0.1:$edge_tunnel_port" \
+"$out/Gatehouse.Bench.Edge/gatehouse-bench-edge" forward --listen "127.0.0.1:$forward_port" --edge "127.0.0.1:$edge_tunnel_port" \
   --cert "$work/device.crt" --key "$work/device.key" --ca "$work/tenant-ca.crt" --target "127.0.0.1:$origin_port" >"$work/forward.log" 2>&1 &
 pids+=($!)
 wait_for "tunnel forwarder" curl -fsS "http://127.0.0.1:$forward_port/small"
@@ -268,6 +277,14 @@ say "(c) bulk through a tunnel stream, ${size_mb} MB, best of 3"
 tunnel_mbs=$(run_bulk "http://127.0.0.1:$forward_port/big")
 stunnel_mbs=$(run_bulk "http://127.0.0.1:$stunnel_client_port/big")
 
+say "(d) $proxy_flows CONNECTs and $tunnel_flows tunnel streams held at once"
+"$out/Gatehouse.Bench.Edge/gatehouse-bench-edge" hold --edge-pid "$edge_pid" \
+  --proxy "127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth" --proxy-flows "$proxy_flows" \
+  --edge "127.0.0.1:$edge_tunnel_port" --cert "$work/device.crt" --key "$work/device.key" --ca "$work/tenant-ca.crt" \
+  --tunnel-flows "$tunnel_flows" --hold-seconds 10 >"$work/hold.txt" 2>&1 || hold_failed=1
+held_report=$(grep -v '^edge memory per open flow' "$work/hold.txt")
+per_flow_kib=$(awk '/^edge memory per open flow KiB/ {print $NF}' "$work/hold.txt")
+
 log_lines=$(cat "$work"/edge-logs/*.jsonl 2>/dev/null | wc -l)
 
 cat <<EOF
@@ -285,10 +302,14 @@ Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), pol
 (c) bulk through a TLS tunnel, ${size_mb} MB
     direct         $(printf '%10s' "$direct_mbs") MB/s
     stunnel pair   $(printf '%10s' "$stunnel_mbs") MB/s
-    edge tunnel    $(printf '%10s' "$tunnel_mbs") MB/s   (HTTP/2 mutual TLS stream, TunnelForward → edge)
+    edge tunnel    $(printf '%10s' "$tunnel_mbs") MB/s   (HTTP/2 mutual TLS stream, gatehouse-bench-edge forward → edge)
+(d) flows held open at once
+$held_report
 
 edge/squid rps ratio $(awk -v a="$edge_rps" -v b="$squid_rps" 'BEGIN {printf "%.2f", a / b}')
 edge/squid connect throughput ratio $(awk -v a="$edge_connect_mbs" -v b="$squid_connect_mbs" 'BEGIN {printf "%.2f", a / b}')
 tunnel/stunnel throughput ratio $(awk -v a="$tunnel_mbs" -v b="$stunnel_mbs" 'BEGIN {printf "%.2f", a / b}')
 tunnel/direct throughput ratio $(awk -v a="$tunnel_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')
+edge memory per open flow KiB ${per_flow_kib:-unknown}
 EOF
+[ -z "${hold_failed:-}" ] || { say "(d) not every flow was held: see above"; exit 1; }

@@ -1,0 +1,1 @@
+return await Gatehouse.Bench.Edge.EdgeBenchCommand.RunAsync(args);

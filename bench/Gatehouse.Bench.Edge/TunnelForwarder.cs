@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using Gatehouse.Tunnel;
+
+namespace Gatehouse.Bench.Edge;
+
+/// <summary>
+/// What the agent's data plane does for one intercepted connection, reduced to a port forward: every TCP
+/// connection accepted on <c>--listen</c> becomes one tunnel stream to <c>--target</c> through the edge.
+/// </summary>
+internal static class TunnelForwarder
+{
+    private const int CopyBufferBytes = 256 * 1024;
+
+    public static async Task<int> RunAsync(BenchArguments args, CancellationToken ct)
+    {
+        var listen = IPEndPoint.Parse(args.Text("listen"));
+        var target = IPEndPoint.Parse(args.Text("target"));
+        using var tunnel = DeviceTunnel.Create(args);
+        using var listener = new Socket(listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(listen);
+        listener.Listen(1024);
+        Console.WriteLine($"forwarding {listen} → tunnel {args.Text("edge")} → {target}");
+        try
+        {
+            while (true)
+            {
+                var client = await listener.AcceptAsync(ct);
+                client.NoDelay = true;
+                _ = ForwardAsync(client, tunnel, target, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
+    }
+
+    private static async Task CopyDownAsync(Stream remote, Socket client, Stream local, CancellationToken ct)
+    {
+        await remote.CopyToAsync(local, CopyBufferBytes, ct);
+        client.Shutdown(SocketShutdown.Send);
+    }
+
+    private static async Task ForwardAsync(Socket client, TunnelClient tunnel, IPEndPoint target, CancellationToken ct)
+    {
+        await using var local = new NetworkStream(client, ownsSocket: true);
+        var opened = await tunnel.OpenAsync(target.Address.ToString(), target.Port, ct: ct);
+        if (!opened.IsOpen)
+        {
+            await Console.Error.WriteLineAsync($"flow refused: {opened.Status} {opened.Reason} (rule {opened.Rule}, reference {opened.Reference})");
+            return;
+        }
+
+        await using var remote = (HalfCloseStream)opened.Stream!;
+        try
+        {
+            var down = CopyDownAsync(remote, client, local, ct);
+            await local.CopyToAsync(remote, CopyBufferBytes, ct);
+            remote.CompleteWrites();
+            await down;
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The application or the edge ended the flow.
+        }
+    }
+}
