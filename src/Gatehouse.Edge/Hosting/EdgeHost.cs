@@ -77,7 +77,13 @@ public static class EdgeHost
                 {
                     tunnelListener = listen;
                     listen.Protocols = HttpProtocols.Http2;
-                    listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tunnelTls!.Options()) });
+                    listen.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = _ => ValueTask.FromResult(tunnelTls!.Options()),
+
+                        // A client that stalls in the handshake is cut as a slow-header client is, not after Kestrel's 10 s.
+                        HandshakeTimeout = options.Limits.HeaderTimeout,
+                    });
                 });
             }
 

@@ -1,10 +1,14 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Testing;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Tunnel;
 using Field = System.Collections.Generic.KeyValuePair<string, string>;
@@ -12,11 +16,15 @@ using Field = System.Collections.Generic.KeyValuePair<string, string>;
 namespace Gatehouse.Edge.Tests.Tunnel;
 
 /// <summary>
-/// Malformed requests and frames after a valid mutual-TLS handshake, thrown at a real edge's tunnel
-/// listener; after each, an enrolled device still gets through.
+/// Malformed requests and frames after a valid mutual-TLS handshake, and stalled handshakes, thrown at a
+/// real edge's tunnel listener; after each, an enrolled device still gets through.
 /// </summary>
 public sealed class TunnelRobustnessTests : IAsyncLifetime
 {
+    // The edge's header timeout, which bounds the TLS handshake too: short enough for a test to wait it out,
+    // long enough for an honest handshake on a loaded machine, and well under Kestrel's default of 10 s.
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(2);
+
     // How long after its last byte a connection the edge must drop may take to close.
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(4);
 
@@ -25,7 +33,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _t = await TunnelFixture.StartAsync(new EdgeLimits { IdleTimeout = TimeSpan.FromSeconds(20) });
+        _t = await TunnelFixture.StartAsync(new EdgeLimits { HeaderTimeout = HandshakeTimeout, IdleTimeout = TimeSpan.FromSeconds(20) });
         _deviceCertificate = _t.Device.CreateCertificateWithKey();
     }
 
@@ -141,8 +149,48 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
         Assert.Equal("still answering", await _t.EchoThroughTunnelAsync("still answering"));
     }
 
+    [Fact]
+    public async Task Silent_and_stalled_handshakes_do_not_hold_up_a_device_and_are_cut_after_the_header_timeout()
+    {
+        var hello = await CaptureClientHelloAsync();
+        using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
+        var clock = Stopwatch.StartNew();
+        var stalled = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                var client = new TcpClient();
+                stalled.Add(client);
+                await client.ConnectAsync(_t.TunnelAddress);
+                // A third say nothing, a third send half a ClientHello, a third only its record header.
+                var part = (i % 3) switch { 0 => [], 1 => hello[..(hello.Length / 2)], _ => hello[..5] };
+                await client.GetStream().WriteAsync(part);
+            }
+
+            var cut = stalled.Select(c => ClosedAtAsync(c.GetStream(), clock, HandshakeTimeout + Patience)).ToList();
+
+            Assert.Equal("meanwhile", await _t.EchoThroughTunnelAsync("meanwhile"));
+            var flowDone = clock.Elapsed;
+
+            var closedAt = await Task.WhenAll(cut);
+            Assert.All(closedAt, at => Assert.True(at is not null, $"a stalled handshake was still open after {(HandshakeTimeout + Patience).TotalSeconds} s"));
+            // The device's flow went through while every stalled handshake was still held, and the timeout is what cut them.
+            Assert.All(closedAt, at => Assert.True(at > flowDone, $"cut at {at}, before the device's flow finished at {flowDone}"));
+            Assert.All(closedAt, at => Assert.True(at >= HandshakeTimeout - TimeSpan.FromMilliseconds(100), $"cut at {at}, before the handshake timeout of {HandshakeTimeout}"));
+            Assert.Empty(await endings.UnhandledExceptionsAsync(stalled.Count));
+        }
+        finally
+        {
+            stalled.ForEach(c => c.Dispose());
+        }
+    }
+
     private Task<RawTunnelConnection> OpenRawAsync(CancellationToken ct) =>
         RawTunnelConnection.OpenAsync(_t.TunnelAddress, _deviceCertificate, _t.Device.TenantCa, _t.Device.Identity.TenantId.ToString(), ct);
+
+    /// <summary>Reads until the peer closes (true) or <paramref name="bound"/> passes (false).</summary>
+    private static async Task<bool> ClosesWithinAsync(Stream stream, TimeSpan bound) => (await ReadUntilClosedAsync(stream, bound)).Closed;
 
     private static async Task<(bool Closed, byte[] Received)> ReadUntilClosedAsync(Stream stream, TimeSpan bound)
     {
@@ -173,6 +221,10 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
         }
     }
 
+    /// <summary>When the peer closed, measured on <paramref name="clock"/>; null when it did not within <paramref name="bound"/>.</summary>
+    private static async Task<TimeSpan?> ClosedAtAsync(Stream stream, Stopwatch clock, TimeSpan bound) =>
+        await ClosesWithinAsync(stream, bound) ? clock.Elapsed : null;
+
     /// <summary>The error codes of the GOAWAY frames in what the edge sent (the whole frames that arrived in the clear).</summary>
     private static IEnumerable<int> GoAwayCodes(byte[] received)
     {
@@ -186,6 +238,45 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
             }
 
             at += 9 + length;
+        }
+    }
+
+    /// <summary>The first TLS record a real client sends to the tunnel listener: its ClientHello (TLS 1.3, ALPN h2).</summary>
+    private async Task<byte[]> CaptureClientHelloAsync()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            using var client = new TcpClient();
+            var accepting = listener.AcceptTcpClientAsync(timeout.Token);
+            await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, timeout.Token);
+            using var server = await accepting;
+            await using var tls = new SslStream(client.GetStream());
+            var handshake = tls.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions
+                {
+                    TargetHost = "edge",
+                    EnabledSslProtocols = SslProtocols.Tls13,
+                    ApplicationProtocols = [SslApplicationProtocol.Http2],
+                    ClientCertificates = [_deviceCertificate],
+                },
+                timeout.Token);
+
+            var header = new byte[5];
+            await server.GetStream().ReadExactlyAsync(header, timeout.Token);
+            var body = new byte[(header[3] << 8) | header[4]];
+            await server.GetStream().ReadExactlyAsync(body, timeout.Token);
+            server.Close();
+            await Assert.ThrowsAnyAsync<Exception>(() => handshake);
+            Assert.Equal(0x16, header[0]);
+            Assert.Equal(0x01, body[0]);
+            return [.. header, .. body];
+        }
+        finally
+        {
+            listener.Stop();
         }
     }
 
