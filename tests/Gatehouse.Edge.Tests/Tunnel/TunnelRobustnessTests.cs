@@ -16,8 +16,8 @@ using Field = System.Collections.Generic.KeyValuePair<string, string>;
 namespace Gatehouse.Edge.Tests.Tunnel;
 
 /// <summary>
-/// Malformed requests and frames after a valid mutual-TLS handshake, and stalled handshakes, thrown at a
-/// real edge's tunnel listener; after each, an enrolled device still gets through.
+/// Garbage before TLS, malformed requests and frames after a valid mutual-TLS handshake, and stalled
+/// handshakes, thrown at a real edge's tunnel listener; after each, an enrolled device still gets through.
 /// </summary>
 public sealed class TunnelRobustnessTests : IAsyncLifetime
 {
@@ -41,6 +41,49 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     {
         _deviceCertificate.Dispose();
         await _t.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Generated_garbage_before_the_tls_handshake_ends_in_a_closed_connection_and_never_a_hang()
+    {
+        var hello = await CaptureClientHelloAsync();
+        using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
+        var random = new Random(20261123);
+        // Most inputs end with our end of stream; one in eight stays open, so that only the handshake timeout can end it.
+        var inputs = Enumerable.Range(0, 500).Select(i => (Index: i, Bytes: TlsGarbage(random, hello, i), KeepOpen: random.Next(8) == 0)).ToList();
+
+        var hangs = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (input, ct) =>
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(_t.TunnelAddress, ct);
+            var stream = client.GetStream();
+            try
+            {
+                await stream.WriteAsync(input.Bytes, ct);
+                if (!input.KeepOpen)
+                {
+                    client.Client.Shutdown(SocketShutdown.Send);
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                // The edge closed while we wrote: that is an answer too.
+            }
+
+            if (!await ClosesWithinAsync(stream, input.KeepOpen ? HandshakeTimeout + Patience : Patience))
+            {
+                hangs.Add($"#{input.Index} ({TlsGarbageKinds[input.Index % TlsGarbageKinds.Length]}, {input.Bytes.Length} bytes{(input.KeepOpen ? ", kept open" : string.Empty)})");
+            }
+        });
+
+        Assert.True(hangs.IsEmpty, $"{hangs.Count} connections were still open: {string.Join(", ", hangs.Take(20))}");
+        // Each ended as a failed handshake, not as an exception that Kestrel logs as unhandled.
+        Assert.Empty(await endings.UnhandledExceptionsAsync(inputs.Count));
+        // None of it got as far as HTTP.
+        Assert.DoesNotContain(_t.Recorder.Records, r => r.Listener == TransactionListeners.Tunnel);
+        Assert.Equal(0, _t.Echo.Accepted);
+        Assert.Equal("still answering", await _t.EchoThroughTunnelAsync("still answering"));
     }
 
     [Fact]
@@ -277,6 +320,44 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
         finally
         {
             listener.Stop();
+        }
+    }
+
+    private static readonly string[] TlsGarbageKinds = ["random bytes", "ClientHello with bytes changed", "truncated ClientHello", "ClientHello with bytes inserted", "record header with a random body", "ClientHello then random bytes", "plaintext", "ClientHello with a length changed"];
+
+    private static byte[] TlsGarbage(Random random, byte[] hello, int i)
+    {
+        switch (i % TlsGarbageKinds.Length)
+        {
+            case 0:
+                return RandomBytes(random, random.Next(1, 2048));
+            case 1:
+                var changed = (byte[])hello.Clone();
+                for (var n = random.Next(1, 9); n > 0; n--)
+                {
+                    changed[random.Next(changed.Length)] = (byte)random.Next(256);
+                }
+
+                return changed;
+            case 2:
+                return hello[..random.Next(1, hello.Length)];
+            case 3:
+                var at = random.Next(hello.Length);
+                return [.. hello[..at], .. RandomBytes(random, random.Next(1, 65)), .. hello[at..]];
+            case 4:
+                byte[] record = [(byte)random.Next(0x14, 0x19), 0x03, (byte)random.Next(0, 5), (byte)random.Next(256), (byte)random.Next(256)];
+                return [.. record, .. RandomBytes(random, random.Next(0, 65))];
+            case 5:
+                return [.. hello, .. RandomBytes(random, random.Next(1, 513))];
+            case 6:
+                string[] plaintext = ["GET / HTTP/1.1\r\nHost: edge\r\n\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "CONNECT localhost:80 HTTP/1.1\r\n\r\n", "PROXY TCP4 127.0.0.1 127.0.0.1 1 2\r\n", "\r\n\r\n\r\n", "\u0080\u0001\u0001\u0003\u0001"];
+                return Encoding.Latin1.GetBytes(plaintext[random.Next(plaintext.Length)]);
+            default:
+                var lengths = (byte[])hello.Clone();
+                // The record length (bytes 3-4) or the handshake message length (bytes 6-8).
+                var field = random.Next(2) == 0 ? random.Next(3, 5) : random.Next(6, 9);
+                lengths[field] = (byte)random.Next(256);
+                return lengths;
         }
     }
 
