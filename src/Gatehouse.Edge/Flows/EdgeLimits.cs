@@ -3,7 +3,10 @@ namespace Gatehouse.Edge.Flows;
 /// <summary>Limits and timeouts of the data path, so that slow or idle clients cannot starve others.</summary>
 public sealed record EdgeLimits
 {
-    /// <summary>How long a client may take to send a whole request head (slow-header clients are cut).</summary>
+    /// <summary>
+    /// How long a client may take to send a whole request head (slow-header clients are cut); on the tunnel
+    /// listener, how long a client may take to complete the TLS handshake.
+    /// </summary>
     public TimeSpan HeaderTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a kept-alive proxy connection may wait for its next request.</summary>

@@ -77,7 +77,14 @@ public static class EdgeHost
                 {
                     tunnelListener = listen;
                     listen.Protocols = HttpProtocols.Http2;
-                    listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tunnelTls!.Options()) });
+                    listen.Use(next => connection => tunnelTls!.RefuseWithoutClientHelloAsync(next, connection));
+                    listen.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = context => tunnelTls!.OnConnection(context),
+
+                        // A client that stalls in the handshake is cut as a slow-header client is, not after Kestrel's 10 s.
+                        HandshakeTimeout = options.Limits.HeaderTimeout,
+                    });
                 });
             }
 
@@ -104,7 +111,7 @@ public static class EdgeHost
         var logs = options.Recorder is null
             ? new TransactionLog(options.Logs, options.Logs.ShipToPortal ? NodeHttpClient.Create(credentials) : null, metrics.Meter, time, loggers.CreateLogger<TransactionLog>())
             : null;
-        tunnelTls = new TunnelTls(credentials, policy, time);
+        tunnelTls = new TunnelTls(credentials, policy, time, loggers.CreateLogger<TunnelTls>());
         var renewal = new CertificateRenewal(store, follower, time, loggers, renewed =>
         {
             logs?.UsePortalClient(NodeHttpClient.Create(renewed));

@@ -3,6 +3,8 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Edge.Policies;
 using Gatehouse.Node.Credentials;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Gatehouse.Edge.Tunnel;
 
@@ -15,17 +17,48 @@ internal sealed class TunnelTls
 {
     private readonly EdgePolicy _policy;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private volatile SslStreamCertificateContext _server;
 
-    public TunnelTls(NodeCredentials credentials, EdgePolicy policy, TimeProvider time)
+    public TunnelTls(NodeCredentials credentials, EdgePolicy policy, TimeProvider time, ILogger logger)
     {
         _policy = policy;
         _time = time;
+        _logger = logger;
         _server = ContextOf(credentials);
     }
 
     /// <summary>Serves <paramref name="renewed"/> from the next handshake on.</summary>
     public void Use(NodeCredentials renewed) => _server = ContextOf(renewed);
+
+    /// <summary>Kestrel's handshake callback: called once the client's ClientHello is in; marks the connection as having sent one.</summary>
+    public ValueTask<SslServerAuthenticationOptions> OnConnection(TlsHandshakeCallbackContext context)
+    {
+        context.Connection.Features.Set(ClientHelloReceived.Instance);
+        return ValueTask.FromResult(Options());
+    }
+
+    /// <summary>
+    /// Connection middleware in front of TLS: a connection whose first TLS record is no ClientHello is a failed
+    /// handshake, closed quietly like any other.
+    /// </summary>
+    /// <remarks>
+    /// SslStream asks for the server options, and so for the certificate, only when the first record is a
+    /// ClientHello. On any other record it has no certificate and throws <see cref="NotSupportedException"/>
+    /// rather than an <see cref="AuthenticationException"/>; Kestrel would log that as an unhandled exception
+    /// with a stack trace, for six bytes from anyone who can reach the port.
+    /// </remarks>
+    public async Task RefuseWithoutClientHelloAsync(ConnectionDelegate next, ConnectionContext connection)
+    {
+        try
+        {
+            await next(connection);
+        }
+        catch (NotSupportedException) when (connection.Features.Get<ClientHelloReceived>() is null)
+        {
+            TunnelLog.NoClientHello(_logger, connection.RemoteEndPoint?.ToString() ?? "unknown");
+        }
+    }
 
     public SslServerAuthenticationOptions Options() => new()
     {
@@ -39,6 +72,12 @@ internal sealed class TunnelTls
         RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             certificate is X509Certificate2 client && _policy.Identities.Trust.Validate(client, _time.GetUtcNow(), out _, out _),
     };
+
+    /// <summary>Set on a connection once its ClientHello came in.</summary>
+    private sealed class ClientHelloReceived
+    {
+        public static readonly ClientHelloReceived Instance = new();
+    }
 
     private static SslStreamCertificateContext ContextOf(NodeCredentials credentials)
     {
