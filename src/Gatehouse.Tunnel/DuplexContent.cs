@@ -36,6 +36,10 @@ public sealed class DuplexContent : HttpContent
     /// <inheritdoc />
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        // HttpClient holds back the HEADERS of a request with a body until the body's first flush. A flow's
+        // first bytes may wait for the edge's 200, so the headers must go now: without this flush, a flow
+        // opened on an idle connection waited for the next keep-alive PING (30 s) to reach the edge.
+        await stream.FlushAsync(cancellationToken);
         _stream.TrySetResult(stream);
         await _done.Task.WaitAsync(cancellationToken);
     }

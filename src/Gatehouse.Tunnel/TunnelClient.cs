@@ -245,7 +245,19 @@ public sealed class HalfCloseStream : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <inheritdoc />
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _down.ReadAsync(buffer, cancellationToken);
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _down.ReadAsync(buffer, cancellationToken);
+        }
+        catch (IOException)
+        {
+            // The edge reset the flow: the request body is over too.
+            _up.Complete();
+            throw;
+        }
+    }
 
     /// <inheritdoc />
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _up.WriteAsync(buffer, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Tests.Proxy;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
@@ -124,6 +125,29 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(403, (await client.OpenAsync("localhost", _t.Echo.Port)).Status);
     }
 
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task An_idle_flow_is_cut_and_the_next_flow_on_the_same_connection_opens_at_once(TunnelFlowForm form)
+    {
+        await using var edge = await TunnelFixture.StartAsync(new EdgeLimits { IdleTimeout = TimeSpan.FromSeconds(1) });
+        using var client = edge.Client(edge.Device);
+        var first = await client.OpenAsync("localhost", edge.Echo.Port, form: form);
+        await using var stream = first.Stream!;
+        Assert.Equal("once", await EchoAsync(stream, "once"));
+
+        // Idle for a second: the edge cuts the flow; the connection itself stays up and idle.
+        Assert.Equal(string.Empty, await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10)));
+
+        // HttpClient holds back a POST's headers until its body flushes: unflushed, they waited for the
+        // next keep-alive PING, 30 s later.
+        var second = await client.OpenAsync("localhost", edge.Echo.Port, form: form).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(second.IsOpen, $"{second.Status} {second.Reason}");
+        await using var again = second.Stream!;
+        Assert.Equal("twice", await EchoAsync(again, "twice"));
+        Assert.Equal(1, edge.Edge.DataPath.Flows.IdleClosed);
+    }
+
     [Fact]
     public async Task Without_a_client_certificate_the_handshake_fails_and_nothing_is_reached()
     {
@@ -151,11 +175,13 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(0, _t.Echo.Accepted);
     }
 
-    [Fact]
-    public async Task A_device_revoked_while_connected_loses_its_open_flows_and_cannot_open_new_ones_nor_connect_again()
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task A_device_revoked_while_connected_loses_its_open_flows_and_cannot_open_new_ones_nor_connect_again(TunnelFlowForm form)
     {
         using var client = Client(_t.Device);
-        var open = await client.OpenAsync("localhost", _t.Echo.Port);
+        var open = await client.OpenAsync("localhost", _t.Echo.Port, form: form);
         Assert.True(open.IsOpen);
         await using var stream = open.Stream!;
         Assert.Equal("before", await EchoAsync(stream, "before"));
@@ -169,7 +195,7 @@ public sealed class TunnelTests : IAsyncLifetime
 
         // The open flow is cut, a new stream on the same connection is refused, and a new connection fails its handshake.
         Assert.Equal(string.Empty, await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10)));
-        var onOpenConnection = await client.OpenAsync("localhost", _t.Echo.Port);
+        var onOpenConnection = await client.OpenAsync("localhost", _t.Echo.Port, form: form).WaitAsync(TimeSpan.FromSeconds(10));
         using var fresh = Client(_t.Device);
         var onNewConnection = await fresh.OpenAsync("localhost", _t.Echo.Port);
 
