@@ -97,7 +97,8 @@ cat <<INFO
 Gatehouse is running (logs in .gatehouse/logs/):
   portal   $portal_url        (API: $portal_url/api/v1, health: /healthz, metrics: /metrics)
   database SQLite, .gatehouse/portal/portal.db
-  edge     forward proxy http://127.0.0.1:3128 (PAC file: /proxy.pac), operations $edge_ops,
+  edge     forward proxy http://127.0.0.1:3128 (PAC file: /proxy.pac), agent tunnels 127.0.0.1:7444
+           (HTTP/2, mutual TLS), operations $edge_ops,
            enforcing the tenant's signed policy; transaction logs in .gatehouse/edge/logs/
 
 Owner: $owner_email, password in .gatehouse/owner-password

@@ -8,9 +8,11 @@
 #   (d) many flows held open at once (gatehouse-bench-edge hold): CONNECTs and tunnel streams to an
 #       echo server, every one checked before and after holding; the edge's memory per open flow.
 # The edge runs as users run it: enrolled with a real portal (SQLite), a 1,000-rule policy in
-# force, transaction logging on (JSON-lines files), loopback allowed as an egress exception.
+# force, transaction logging on (JSON-lines files), loopback allowed as an egress exception. Records
+# are not shipped to the portal unless --ship-logs is given: a real portal runs on another machine,
+# and here its ingestion would take CPU from the two cores the edge and its peers share.
 # Prints requests/s, p99 latency and MB/s for each, then one ratio line per comparison.
-# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N]
+# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -22,6 +24,7 @@ size_mb=2048
 # under this machine's hard limit of 20,000 descriptors per process.
 proxy_flows=4000
 tunnel_flows=6000
+ship_logs=--log-no-portal
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
     --size-mb) size_mb=$2; shift 2 ;;
     --proxy-flows) proxy_flows=$2; shift 2 ;;
     --tunnel-flows) tunnel_flows=$2; shift 2 ;;
-    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N]" >&2; exit 2 ;;
+    --ship-logs) ship_logs=; shift ;;
+    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs]" >&2; exit 2 ;;
   esac
 done
 
@@ -169,7 +173,7 @@ key=$(gh provisioning-key create --name bench-edge --kind edge --uses 1)
   --provisioning-key "$key" --name bench-edge --address "127.0.0.1:$edge_tunnel_port" --state-dir "$work/edge" >"$work/edge-enroll.log" 2>&1
 "$out/gatehouse-edge/gatehouse-edge" run --state-dir "$work/edge" --ops-listen "http://127.0.0.1:$edge_ops_port" \
   --proxy-listen "127.0.0.1:$edge_proxy_port" --tunnel-listen "127.0.0.1:$edge_tunnel_port" \
-  --allow-egress 127.0.0.0/8 --log-dir "$work/edge-logs" >"$work/edge.log" 2>&1 &
+  --allow-egress 127.0.0.0/8 --log-dir "$work/edge-logs" $ship_logs >"$work/edge.log" 2>&1 &
 pids+=($!)
 edge_pid=$!
 wait_for "edge policy" sh -c "curl -fsS http://127.0.0.1:$edge_ops_port/healthz | grep -q '\"policyRules\":1000'"
@@ -289,7 +293,7 @@ log_lines=$(cat "$work"/edge-logs/*.jsonl 2>/dev/null | wc -l)
 
 cat <<EOF
 
-Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), policy of 1,000 rules, logging on
+Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), policy of 1,000 rules, logging on (files${ship_logs:+; not shipped to the portal})
 (a) small plain-HTTP requests (wrk -t2 -c$connections -d${duration}s)
     direct         $(printf '%10.0f' "$direct_rps") req/s   p99 $(printf '%7.2f' "$direct_p99") ms   errors: $direct_err
     squid          $(printf '%10.0f' "$squid_rps") req/s   p99 $(printf '%7.2f' "$squid_p99") ms   errors: $squid_err
