@@ -4,7 +4,6 @@ using Gatehouse.Edge.Policies;
 using Gatehouse.Edge.Proxy;
 using Gatehouse.Edge.TransactionLogs;
 using Gatehouse.Edge.Tunnel;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
@@ -21,9 +20,10 @@ namespace Gatehouse.Edge.Hosting;
 /// <code>
 /// credentials ──► BundleFollower ──Changed──► EdgePolicy.Apply ──► PolicyHolder (policy in force)
 ///  (state dir)    last-known-good at once,      compile; refuse        ▲
-///                 then long poll the portal     keeps the previous     │ listeners decide here (next)
+///                 then long poll the portal     keeps the previous     │ both listeners decide here (DataPath)
 ///                                                                      │
-/// ops listener: GET /healthz (policy version, portal state), GET /metrics (Prometheus)
+/// Kestrel, inline sockets: ops (GET /healthz, GET /metrics), forward proxy (ForwardProxy)
+/// Kestrel of its own (TunnelServer): agent tunnels, HTTP/2 over mutual TLS (TunnelHandler)
 /// </code>
 /// </remarks>
 public static class EdgeHost
@@ -43,51 +43,26 @@ public static class EdgeHost
         var opsEndpoint = ListenAddress.Parse(options.OpsListen, "--ops-listen");
         var proxyEndpoint = options.ProxyListen is null ? null : ListenAddress.Parse(options.ProxyListen, "--proxy-listen");
         var tunnelEndpoint = options.TunnelListen is null ? null : ListenAddress.Parse(options.TunnelListen, "--tunnel-listen");
-        TunnelTls? tunnelTls = null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ForwardProxy? proxy = null;
         ListenOptions? opsListener = null;
         ListenOptions? proxyListener = null;
-        ListenOptions? tunnelListener = null;
         builder.WebHost.UseSockets(sockets =>
         {
             // A relay writes up to 64 KiB at a time: with Kestrel's 64 KiB default the reader waits for every
             // send to finish; a larger window lets the next read overlap the send (bench/edge.sh, CONNECT bulk).
+            // Inline scheduling suits the proxy's relays, not HTTP/2 streams: the tunnel has its own server.
             sockets.MaxWriteBufferSize = 1024 * 1024;
             sockets.UnsafePreferInlineScheduling = true;
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;
-
-            // Tunnel streams are TCP flows: long-lived, often quiet, sometimes bulk.
-            kestrel.Limits.MinRequestBodyDataRate = null;
-            kestrel.Limits.MinResponseDataRate = null;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = options.Limits.MaxStreamsPerConnection;
-            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
-            kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
             kestrel.Listen(opsEndpoint, listen =>
             {
                 opsListener = listen;
                 listen.Protocols = HttpProtocols.Http1;
             });
-            if (tunnelEndpoint is not null)
-            {
-                kestrel.Listen(tunnelEndpoint, listen =>
-                {
-                    tunnelListener = listen;
-                    listen.Protocols = HttpProtocols.Http2;
-                    listen.Use(next => connection => tunnelTls!.RefuseWithoutClientHelloAsync(next, connection));
-                    listen.UseHttps(new TlsHandshakeCallbackOptions
-                    {
-                        OnConnection = context => tunnelTls!.OnConnection(context),
-
-                        // A client that stalls in the handshake is cut as a slow-header client is, not after Kestrel's 10 s.
-                        HandshakeTimeout = options.Limits.HeaderTimeout,
-                    });
-                });
-            }
-
             if (proxyEndpoint is not null)
             {
                 kestrel.Listen(proxyEndpoint, listen =>
@@ -111,7 +86,7 @@ public static class EdgeHost
         var logs = options.Recorder is null
             ? new TransactionLog(options.Logs, options.Logs.ShipToPortal ? NodeHttpClient.Create(credentials) : null, metrics.Meter, time, loggers.CreateLogger<TransactionLog>())
             : null;
-        tunnelTls = new TunnelTls(credentials, policy, time, loggers.CreateLogger<TunnelTls>());
+        var tunnelTls = new TunnelTls(credentials, policy, time, loggers.CreateLogger<TunnelTls>());
         var renewal = new CertificateRenewal(store, follower, time, loggers, renewed =>
         {
             logs?.UsePortalClient(NodeHttpClient.Create(renewed));
@@ -122,16 +97,14 @@ public static class EdgeHost
         var recorder = options.Recorder ?? logs!;
         var dataPath = new DataPath(credentials.Identity.TenantId.ToString(), credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time);
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
-        var edge = new RunningEdge(app, follower, renewal, policy, metrics, dataPath, logs, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
+        var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath));
+        var edge = new RunningEdge(app, tunnel, follower, renewal, policy, metrics, dataPath, logs, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try
         {
             metrics.Observe(policy, () => follower.Status);
             metrics.ObserveFlows(() => flows.Count);
             follower.Changed += edge.OnBundleChanged;
             follower.StatusChanged += edge.OnStatusChanged;
-            // Only the tunnel listener speaks TLS: its streams are flows; everything else is the operations endpoints.
-            var tunnel = new TunnelHandler(dataPath);
-            app.Use((context, next) => context.Request.IsHttps ? tunnel.HandleAsync(context) : next(context));
             OpsEndpoints.Map(app, edge);
 
             // The last-known-good bundle is in force before the listener answers, so /healthz never shows "starting" for it.
@@ -145,6 +118,12 @@ public static class EdgeHost
             }
 
             await app.StartAsync(ct);
+            if (tunnel is not null)
+            {
+                await tunnel.StartAsync(ct);
+                edge.TunnelAddress = tunnel.Address;
+            }
+
             renewal.Start();
             edge.OpsAddress = new Uri($"http://{BoundEndpoint(opsListener!)}");
             if (proxyListener is not null)
@@ -152,11 +131,6 @@ public static class EdgeHost
                 edge.ProxyAddress = BoundEndpoint(proxyListener);
                 proxy.AdvertisedAddress = options.ProxyAdvertise ?? edge.ProxyAddress.ToString();
                 ProxyLog.Listening(edge.Logger, edge.ProxyAddress.ToString());
-            }
-
-            if (tunnelListener is not null)
-            {
-                edge.TunnelAddress = BoundEndpoint(tunnelListener);
             }
 
             HostLog.Started(edge.Logger, credentials.Identity.SubjectId, credentials.Identity.TenantId, edge.OpsAddress.ToString());
@@ -177,6 +151,7 @@ public static class EdgeHost
 public sealed class RunningEdge : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TunnelServer? _tunnel;
     private readonly BundleFollower _follower;
     private readonly CertificateRenewal _renewal;
     private readonly EdgeMetrics _metrics;
@@ -184,11 +159,12 @@ public sealed class RunningEdge : IAsyncDisposable
 
     private readonly TransactionLog? _logs;
 
-    internal RunningEdge(WebApplication app, BundleFollower follower, CertificateRenewal renewal, EdgePolicy policy, EdgeMetrics metrics, DataPath dataPath, TransactionLog? logs, NodeIdentity identity, ILogger logger)
+    internal RunningEdge(WebApplication app, TunnelServer? tunnel, BundleFollower follower, CertificateRenewal renewal, EdgePolicy policy, EdgeMetrics metrics, DataPath dataPath, TransactionLog? logs, NodeIdentity identity, ILogger logger)
     {
         _logs = logs;
         DataPath = dataPath;
         _app = app;
+        _tunnel = tunnel;
         _follower = follower;
         _renewal = renewal;
         _metrics = metrics;
@@ -248,7 +224,7 @@ public sealed class RunningEdge : IAsyncDisposable
             // Graceful drain: the listeners stop accepting, open flows get the drain timeout to finish, then the rest are cut.
             DataPath.BeginStopping();
             using var drain = new CancellationTokenSource(DataPath.Limits.DrainTimeout);
-            var stop = _app.StopAsync(drain.Token);
+            var stop = Task.WhenAll(_app.StopAsync(drain.Token), _tunnel?.StopAsync(drain.Token) ?? Task.CompletedTask);
             var cut = await DataPath.Flows.DrainAsync(DataPath.Limits.DrainTimeout);
             await stop;
             HostLog.Drained(Logger, cut);
@@ -265,6 +241,11 @@ public sealed class RunningEdge : IAsyncDisposable
             await _renewal.DisposeAsync();
             await _follower.DisposeAsync();
             await _app.DisposeAsync();
+            if (_tunnel is not null)
+            {
+                await _tunnel.DisposeAsync();
+            }
+
             _metrics.Dispose();
         }
     }

@@ -193,7 +193,7 @@ internal sealed class TunnelHandler
         if (postureText.Length > 0)
         {
             posture = postureText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (posture.Length > TunnelProtocol.MaxPostureChecks || !posture.All(p => TunnelProtocol.IsToken(p)))
+            if (posture.Length > TunnelProtocol.MaxPostureChecks || !AreTokens(posture))
             {
                 error = $"{TunnelProtocol.PostureHeader} must be at most {TunnelProtocol.MaxPostureChecks} comma-separated checks of [A-Za-z0-9._:-]";
                 return false;
@@ -205,6 +205,19 @@ internal sealed class TunnelHandler
         {
             error = $"{TunnelProtocol.FlowIdHeader} must be 1 to {TunnelProtocol.MaxTokenLength} of [A-Za-z0-9._:-]";
             return false;
+        }
+
+        return true;
+    }
+
+    private static bool AreTokens(string[] values)
+    {
+        foreach (var value in values)
+        {
+            if (!TunnelProtocol.IsToken(value))
+            {
+                return false;
+            }
         }
 
         return true;
