@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Gatehouse.Wire.Addresses;
 
 namespace Gatehouse.Edge.Flows;
 
@@ -151,44 +152,12 @@ public sealed class FlowDialer
         return result;
     }
 
-    /// <summary>Parses an address literal, IPv6 with or without brackets.</summary>
+    /// <summary>Parses an address literal, IPv6 with or without brackets (<see cref="AddressLiteral.TryParse"/>).</summary>
     /// <param name="host">The host text.</param>
     /// <param name="address">The address.</param>
     public static bool TryParseAddress(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var span = host.AsSpan();
-        if (span.Length > 2 && span[0] == '[' && span[^1] == ']')
-        {
-            span = span[1..^1];
-        }
-
-        // IPAddress.TryParse also takes "1" or "0x7f.1"; only dotted quads and IPv6 count as literals, so odd
-        // spellings of an address go to the resolver, which refuses them, instead of slipping past a host rule.
-        if (IPAddress.TryParse(span, out address) && (address.AddressFamily == AddressFamily.InterNetworkV6 || IsDottedQuad(span)))
-        {
-            return true;
-        }
-
-        address = null;
-        return false;
-    }
-
-    private static bool IsDottedQuad(ReadOnlySpan<char> text)
-    {
-        var dots = 0;
-        foreach (var c in text)
-        {
-            if (c == '.')
-            {
-                dots++;
-            }
-            else if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return dots == 3;
+        return AddressLiteral.TryParse(host, out address);
     }
 }

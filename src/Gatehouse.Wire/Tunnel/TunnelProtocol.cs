@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Gatehouse.Wire.Addresses;
 
 namespace Gatehouse.Wire.Tunnel;
 
@@ -111,12 +110,7 @@ public static class TunnelProtocol
             return false;
         }
 
-        if (decoded.Length > 2 && decoded[0] == '[' && decoded[^1] == ']')
-        {
-            decoded = decoded[1..^1];
-        }
-
-        if (IPAddress.TryParse(decoded, out var address) && (address.AddressFamily == AddressFamily.InterNetworkV6 || IsDottedQuad(decoded)))
+        if (AddressLiteral.TryParse(decoded, out var address))
         {
             host = address.ToString();
             isAddress = true;
@@ -167,24 +161,6 @@ public static class TunnelProtocol
 
         host = bytes.ToString();
         return host.Length is > 0 and <= MaxTokenLength;
-    }
-
-    private static bool IsDottedQuad(string text)
-    {
-        var dots = 0;
-        foreach (var c in text)
-        {
-            if (c == '.')
-            {
-                dots++;
-            }
-            else if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return dots == 3;
     }
 
     /// <summary>Whether <paramref name="value"/> is a valid flow id or posture check: 1 to 253 of <c>[A-Za-z0-9._:-]</c>.</summary>

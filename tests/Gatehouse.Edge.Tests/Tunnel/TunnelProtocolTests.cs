@@ -1,0 +1,42 @@
+using Gatehouse.Wire.Tunnel;
+
+namespace Gatehouse.Edge.Tests.Tunnel;
+
+/// <summary>How a flow's path names its destination (the wire contract both ends share).</summary>
+public sealed class TunnelProtocolTests
+{
+    [Theory]
+    [InlineData("/.well-known/masque/tcp/127.0.0.1/80/", "127.0.0.1", 80)]
+    [InlineData("/.well-known/masque/tcp/%3A%3A1/443/", "::1", 443)]
+    [InlineData("/.well-known/masque/tcp/%5B%3A%3A1%5D/443/", "::1", 443)]
+    public void Address_literals_are_addresses(string path, string host, int port)
+    {
+        Assert.True(TunnelProtocol.TryParsePath(path, out var parsedHost, out var parsedPort, out var isAddress));
+
+        Assert.Equal(host, parsedHost);
+        Assert.Equal(port, parsedPort);
+        Assert.True(isAddress);
+    }
+
+    [Theory]
+    [InlineData("2130706433")]
+    [InlineData("0x7f.1")]
+    [InlineData("127.1")]
+    public void Odd_spellings_of_an_address_are_never_taken_as_one(string spelling)
+    {
+        // Such a host either is refused here or goes to the resolver as a name, which refuses it; it never
+        // slips past a host rule as the address it spells.
+        var parsed = TunnelProtocol.TryParsePath($"/.well-known/masque/tcp/{spelling}/80/", out _, out _, out var isAddress);
+
+        Assert.False(parsed && isAddress);
+    }
+
+    [Fact]
+    public void A_name_comes_back_in_lower_case_and_round_trips_through_PathFor()
+    {
+        var path = TunnelProtocol.PathFor("Intranet.Example", 8443);
+
+        Assert.True(TunnelProtocol.TryParsePath(path, out var host, out var port, out var isAddress));
+        Assert.Equal(("intranet.example", 8443, false), (host, port, isAddress));
+    }
+}
