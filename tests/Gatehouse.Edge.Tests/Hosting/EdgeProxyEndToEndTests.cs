@@ -106,6 +106,9 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         var url = $"http://localhost:{_origin.Port}/hello";
 
         await EventuallyAsync(async () => (await client.GetAsync(url)).IsSuccessStatusCode, "The edge never accepted the credential from its bundle.");
+
+        // The portal may publish the credential and the rule in two bundles: the rule must be in force too.
+        await EventuallyAsync(() => Task.FromResult(edge.Policy.State?.RuleCount == 1), "The edge never put the block rule in force.");
         using var blocked = await client.GetAsync("http://blocked.example/");
         using var wrong = Through(edge, user.Email, "not-the-password");
 
