@@ -46,10 +46,10 @@ public sealed class FlowRegistry : IAsyncDisposable
         var idleMs = (long)_idleTimeout.TotalMilliseconds;
         foreach (var flow in _open.Keys)
         {
-            if (now - flow.LastActivity > idleMs)
+            // An aborted flow stays registered until its relay ends: later sweeps must not count it again.
+            if (now - flow.LastActivity > idleMs && flow.TryAbort())
             {
                 Interlocked.Increment(ref _idleClosed);
-                flow.Abort();
             }
         }
     }
@@ -106,6 +106,7 @@ public sealed class OpenFlow : IDisposable
     private long _bytesUp;
     private long _bytesDown;
     private int _disposed;
+    private int _aborted;
 
     internal OpenFlow(FlowRegistry registry, CancellationToken ct)
     {
@@ -146,8 +147,17 @@ public sealed class OpenFlow : IDisposable
     }
 
     /// <summary>Ends the flow now.</summary>
-    public void Abort()
+    public void Abort() => TryAbort();
+
+    /// <summary>Ends the flow now.</summary>
+    /// <returns>True when this call ended it; false when it had already been ended.</returns>
+    internal bool TryAbort()
     {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return false;
+        }
+
         try
         {
             _cts.Cancel();
@@ -156,6 +166,8 @@ public sealed class OpenFlow : IDisposable
         {
             // Already over.
         }
+
+        return true;
     }
 
     /// <summary>Unregisters the flow.</summary>
