@@ -142,8 +142,9 @@ public sealed class EdgeHostTests : IAsyncLifetime
         Assert.Equal(after.SerialNumber, listed!.CertificateSerial, ignoreCase: true);
         Assert.True(after.NotAfter >= before.NotAfter);
 
-        // The follower moved to the new certificate: a policy change still reaches the edge.
-        var version = edge.Policy.State!.Version;
+        // The follower moved to the new certificate: a policy change still reaches the edge. The renewal
+        // may finish before the first bundle is in force, so the version is read once a policy is.
+        var version = (await WaitForHealthAsync(edge, b => b.GetProperty("status").GetString() == "ok")).GetProperty("policyVersion").GetInt64();
         var rule = new PolicyRuleSpec { Name = "after-renewal", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["renewed.example"] } };
         (await _admin.PutAsJsonAsync("policy", new PolicyDocument([rule]), TestPortal.Json)).EnsureSuccessStatusCode();
         await WaitForHealthAsync(edge, b => b.GetProperty("policyVersion").GetInt64() > version);
