@@ -1,7 +1,7 @@
 namespace Gatehouse.Tunnel;
 
 /// <summary>A stream that passes everything to another stream.</summary>
-public abstract class DelegatingStream : Stream
+internal abstract class DelegatingStream : Stream
 {
     private readonly Stream _inner;
 
