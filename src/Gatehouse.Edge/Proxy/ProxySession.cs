@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
+using Gatehouse.Wire.Http;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Identities;
 using Gatehouse.Policy.Decisions;

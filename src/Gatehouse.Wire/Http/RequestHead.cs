@@ -1,7 +1,7 @@
-namespace Gatehouse.Edge.Proxy;
+namespace Gatehouse.Wire.Http;
 
 /// <summary>A request head: method, target (absolute-form, authority-form for CONNECT, or origin-form), and the headers the proxy reads.</summary>
-internal sealed class RequestHead : HttpHead
+public sealed class RequestHead : HttpHead
 {
     /// <summary>The method.</summary>
     public string Method { get; private set; } = string.Empty;
@@ -24,8 +24,10 @@ internal sealed class RequestHead : HttpHead
     /// <summary>The method is HEAD (the response has no body).</summary>
     public bool IsHead => Method == "HEAD";
 
+    /// <inheritdoc />
     protected override bool RejectsLengthWithTransferEncoding => true;
 
+    /// <inheritdoc />
     protected override ReadOnlySpan<byte> OnStartLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third, int secondOffset)
     {
         Method = KnownMethod(first) ?? System.Text.Encoding.ASCII.GetString(first);
@@ -33,6 +35,7 @@ internal sealed class RequestHead : HttpHead
         return third;
     }
 
+    /// <inheritdoc />
     protected override void Reset()
     {
         base.Reset();
@@ -55,8 +58,10 @@ internal sealed class RequestHead : HttpHead
         _ => null,
     };
 
+    /// <inheritdoc />
     protected override bool IsHopByHop(ReadOnlySpan<byte> name) => base.IsHopByHop(name) || Is(name, "Host"u8);
 
+    /// <inheritdoc />
     protected override bool OnOtherHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         if (Is(name, "Proxy-Authorization"u8))
@@ -86,11 +91,12 @@ internal sealed class RequestHead : HttpHead
 }
 
 /// <summary>A response head: status and the framing of its body.</summary>
-internal sealed class ResponseHead : HttpHead
+public sealed class ResponseHead : HttpHead
 {
     /// <summary>The status code, or 0 when the status line is not valid.</summary>
     public int Status { get; private set; }
 
+    /// <inheritdoc />
     protected override bool RejectsLengthWithTransferEncoding => false;
 
     /// <summary>Where the status code starts in <see cref="HttpHead.Raw"/>: the status line from there on is sent on as it is.</summary>
@@ -99,6 +105,7 @@ internal sealed class ResponseHead : HttpHead
     /// <summary>The status line's end in <see cref="HttpHead.Raw"/>.</summary>
     public int StatusLineEnd { get; private set; }
 
+    /// <inheritdoc />
     protected override ReadOnlySpan<byte> OnStartLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third, int secondOffset)
     {
         Status = second.Length == 3 && int.TryParse(second, out var status) && status is >= 100 and <= 999 ? status : 0;
@@ -108,6 +115,7 @@ internal sealed class ResponseHead : HttpHead
         return Status == 0 ? "invalid"u8 : first;
     }
 
+    /// <inheritdoc />
     protected override bool IsHopByHop(ReadOnlySpan<byte> name) => base.IsHopByHop(name) || (HasTransferEncoding && Is(name, "Content-Length"u8));
 
     /// <summary>How the body of this response is framed, given the request.</summary>
@@ -129,7 +137,7 @@ internal sealed class ResponseHead : HttpHead
 }
 
 /// <summary>How a message body ends.</summary>
-internal enum BodyFraming
+public enum BodyFraming
 {
     /// <summary>No body.</summary>
     None,

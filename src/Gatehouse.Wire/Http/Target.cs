@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Gatehouse.Edge.Proxy;
+namespace Gatehouse.Wire.Http;
 
 /// <summary>Where a proxied request goes: host, port, the authority as written, and the origin-form path.</summary>
 /// <param name="Host">The host name (lower case) or address literal (IPv6 without brackets).</param>
@@ -8,7 +8,7 @@ namespace Gatehouse.Edge.Proxy;
 /// <param name="Authority">HOST[:PORT] as sent on to the destination's Host header.</param>
 /// <param name="PathAndQuery">The origin-form target (starts with <c>/</c>).</param>
 /// <param name="IsAddress">The host is an address literal.</param>
-internal readonly record struct Target(string Host, int Port, string Authority, string PathAndQuery, bool IsAddress)
+public readonly record struct Target(string Host, int Port, string Authority, string PathAndQuery, bool IsAddress)
 {
     /// <summary>Parses <c>HOST:PORT</c> (CONNECT) or <c>HOST[:PORT]</c> with <paramref name="defaultPort"/> (0 = the port is required).</summary>
     public static bool TryParseAuthority(string authority, int defaultPort, out Target target)
@@ -73,7 +73,7 @@ internal readonly record struct Target(string Host, int Port, string Authority, 
         }
 
         host = host.ToLowerInvariant();
-        var isAddress = Flows.FlowDialer.TryParseAddress(host, out _);
+        var isAddress = Addresses.AddressLiteral.TryParse(host, out _);
         target = new Target(host, port, authority, "/", isAddress);
         return true;
     }

@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Text;
 
-namespace Gatehouse.Edge.Proxy;
+namespace Gatehouse.Wire.Http;
 
 /// <summary>What became of an attempt to read a message head.</summary>
-internal enum HeadStatus
+public enum HeadStatus
 {
     /// <summary>A whole head was read.</summary>
     Complete,
@@ -25,7 +25,7 @@ internal enum HeadStatus
 /// CRLF, names are tokens, no folding, no control characters, <c>Content-Length</c> and
 /// <c>Transfer-Encoding</c> never together in a request, so no message can be read two ways (smuggling).
 /// </summary>
-internal abstract class HttpHead
+public abstract class HttpHead
 {
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 
