@@ -4,6 +4,7 @@ using Gatehouse.Edge.Policies;
 using Gatehouse.Edge.Proxy;
 using Gatehouse.Edge.TransactionLogs;
 using Gatehouse.Edge.Tunnel;
+using Gatehouse.Node.Enrollment;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;

@@ -16,12 +16,6 @@ internal static partial class HostLog
     [LoggerMessage(1003, LogLevel.Information, "Edge stopping")]
     public static partial void Stopping(ILogger logger);
 
-    [LoggerMessage(1004, LogLevel.Information, "Certificate renewed; valid until {NotAfter:O}")]
-    public static partial void CertificateRenewed(ILogger logger, DateTimeOffset notAfter);
-
-    [LoggerMessage(1005, LogLevel.Warning, "Certificate renewal failed, tried again within the hour: {Reason}")]
-    public static partial void CertificateRenewalFailed(ILogger logger, string reason);
-
     [LoggerMessage(1006, LogLevel.Information, "Stopped; {Cut} open flows were cut at the end of the drain")]
     public static partial void Drained(ILogger logger, int cut);
 }
