@@ -20,6 +20,7 @@ echo "Building Gatehouse (Release)…" >&2
 dotnet publish src/gatehouse-portal -c Release -o "$bin/portal" --nologo -v quiet >"$logs/build.log" 2>&1 \
   && dotnet publish src/gatehouse -c Release -o "$bin/cli" --nologo -v quiet >>"$logs/build.log" 2>&1 \
   && dotnet publish src/gatehouse-edge -c Release -o "$bin/edge" --nologo -v quiet >>"$logs/build.log" 2>&1 \
+  && dotnet publish src/gatehouse-agent -c Release -o "$bin/agent" --nologo -v quiet >>"$logs/build.log" 2>&1 \
   || { echo "up.sh: the build failed; see $logs/build.log" >&2; tail -n 20 "$logs/build.log" >&2; exit 1; }
 
 # The owner's password is made once and kept readable by you only.
@@ -92,6 +93,21 @@ pids+=($!)
 wait_healthy edge "$edge_ops/healthz" "${pids[1]}"
 demo_proxy="--proxy-user $demo_email:\$(cat .gatehouse/demo-proxy-password) -x http://127.0.0.1:3128"
 
+# The agent, as the demo user's device: its service (local API on a socket under .gatehouse/agent/)
+# and the data plane it supervises (local proxy on 127.0.0.1:9000, tunnels to the edge). It enrolls
+# once with an enrollment token, through `gatehouse enroll` as a user would.
+export GATEHOUSE_AGENT_SOCKET=$state/agent/agent.sock
+"$bin/agent/gatehouse-agent" service --state-dir "$state/agent" --socket "$GATEHOUSE_AGENT_SOCKET" \
+  --proxy-listen 127.0.0.1:9000 >"$logs/agent.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$GATEHOUSE_AGENT_SOCKET" ] && break; sleep 0.1; done
+if [ ! -f "$state/agent/device/node.json" ]; then
+  token=$(gatehouse enrollment-token create --user "$demo_email" --uses 1 2>/dev/null)
+  gatehouse enroll --portal "$portal_url" --ca-file "$state/portal/tls.crt" --token "$token" --name demo-laptop >"$logs/agent-enroll.log" 2>&1 \
+    || { echo "up.sh: the agent did not enroll; see $logs/agent-enroll.log" >&2; cat "$logs/agent-enroll.log" >&2; exit 1; }
+fi
+for _ in $(seq 1 100); do gatehouse status 2>/dev/null | grep -q '^state: *connected' && break; sleep 0.2; done
+
 cat <<INFO
 
 Gatehouse is running (logs in .gatehouse/logs/):
@@ -100,6 +116,8 @@ Gatehouse is running (logs in .gatehouse/logs/):
   edge     forward proxy http://127.0.0.1:3128 (PAC file: /proxy.pac), agent tunnels 127.0.0.1:7444
            (HTTP/2, mutual TLS), operations $edge_ops,
            enforcing the tenant's signed policy; transaction logs in .gatehouse/edge/logs/
+  agent    the demo user's device: local proxy http://127.0.0.1:9000 (PAC file: /proxy.pac),
+           tunnels to the edge; \`gatehouse status\` (socket .gatehouse/agent/agent.sock)
 
 Owner: $owner_email, password in .gatehouse/owner-password
 
@@ -118,6 +136,12 @@ Through the edge's forward proxy, as the demo user:
   curl $demo_proxy http://casino.gatehouse.test/              # block page (rule demo-block-gambling)
   curl $demo_proxy --cacert .gatehouse/portal/tls.crt $portal_url/healthz   # HTTPS through CONNECT
   gatehouse logs query --since 10m                           # what the edge saw
+
+Through the agent, as an application on the demo user's device would go:
+  export GATEHOUSE_AGENT_SOCKET=$state/agent/agent.sock
+  gatehouse status
+  curl -x http://127.0.0.1:9000 $edge_ops/healthz             # allowed, through the tunnel
+  curl -x http://127.0.0.1:9000 http://casino.gatehouse.test/ # block page from the agent
 
 Press Ctrl-C to stop.
 INFO

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using Gatehouse.Cli.Commands;
 using Gatehouse.Cli.Commands.Admins;
+using Gatehouse.Cli.Commands.Agent;
 using Gatehouse.Cli.Commands.Audit;
 using Gatehouse.Cli.Commands.Categories;
 using Gatehouse.Cli.Commands.Connectors;
@@ -49,7 +50,7 @@ public static class GatehouseCommand
 
     internal static RootCommand Build(CliApp app)
     {
-        var root = new RootCommand("Gatehouse: administer a zero trust exchange through its portal.");
+        var root = new RootCommand("Gatehouse: administer a zero trust exchange through its portal, and run this machine's agent.");
         root.Options.Add(app.Portal);
         root.Options.Add(app.CaFile);
         root.Options.Add(app.Insecure);
@@ -71,6 +72,10 @@ public static class GatehouseCommand
         root.Subcommands.Add(CategoryCommand.Build(app));
         root.Subcommands.Add(AuditCommand.Build(app));
         root.Subcommands.Add(LogsCommand.Build(app));
+        foreach (var command in AgentCommands.Build(app))
+        {
+            root.Subcommands.Add(command);
+        }
         return root;
     }
 

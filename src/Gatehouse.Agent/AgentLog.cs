@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Agent;
+
+/// <summary>Log messages of the agent (event ids 4000–4099). Never a token, key or password.</summary>
+internal static partial class AgentLog
+{
+    [LoggerMessage(4000, LogLevel.Warning, "Edge {Name} ({Address}) cannot be reached: {Reason}")]
+    public static partial void EdgeUnreachable(ILogger logger, string name, string address, string reason);
+
+    [LoggerMessage(4001, LogLevel.Information, "Config version {Version} in force: {Edges} edges, fail mode {FailMode}")]
+    public static partial void BundleApplied(ILogger logger, long version, int edges, string failMode);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Config version {Version} refused, the previous one stays in force: {Reason}")]
+    public static partial void BundleRefused(ILogger logger, long version, string reason);
+
+    [LoggerMessage(4003, LogLevel.Information, "Local proxy on {Address} (PAC file: http://{Address}/proxy.pac)")]
+    public static partial void LocalProxyListening(ILogger logger, string address);
+
+    [LoggerMessage(4004, LogLevel.Debug, "Local proxy session from {Client} failed")]
+    public static partial void SessionFailed(ILogger logger, Exception exception, string client);
+
+    [LoggerMessage(4010, LogLevel.Information, "Data plane started (pid {Pid})")]
+    public static partial void RoleStarted(ILogger logger, int pid);
+
+    [LoggerMessage(4011, LogLevel.Warning, "Data plane exited with code {Code}; restart {Restart} in {DelayMs} ms")]
+    public static partial void RoleExited(ILogger logger, int code, int restart, long delayMs);
+
+    [LoggerMessage(4012, LogLevel.Information, "Local API on {Path}")]
+    public static partial void LocalApiListening(ILogger logger, string path);
+
+    [LoggerMessage(4013, LogLevel.Warning, "Local API refused {Command} from uid {Uid}: {Reason}")]
+    public static partial void LocalApiRefused(ILogger logger, string command, int uid, string reason);
+
+    [LoggerMessage(4014, LogLevel.Information, "Enrolled as device {DeviceId}")]
+    public static partial void Enrolled(ILogger logger, Guid deviceId);
+
+    [LoggerMessage(4015, LogLevel.Information, "Logged out: device credentials removed")]
+    public static partial void LoggedOut(ILogger logger);
+
+    [LoggerMessage(4016, LogLevel.Warning, "Removed what a dead data plane left behind: {What}")]
+    public static partial void CleanedUp(ILogger logger, string what);
+}

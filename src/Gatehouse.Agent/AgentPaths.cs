@@ -1,0 +1,24 @@
+using Gatehouse.Node.Credentials;
+
+namespace Gatehouse.Agent;
+
+/// <summary>Where the agent keeps its state and sockets.</summary>
+public static class AgentPaths
+{
+    /// <summary>The state directory of an installed agent.</summary>
+    public const string DefaultStateDirectory = "/var/lib/gatehouse/agent";
+
+    /// <summary>The local API socket of an installed agent, which <c>gatehouse</c> talks to.</summary>
+    public const string DefaultSocket = "/run/gatehouse/agent.sock";
+
+    /// <summary>The environment variable that points <c>gatehouse</c> and the service at another socket.</summary>
+    public const string SocketVariable = "GATEHOUSE_AGENT_SOCKET";
+
+    /// <summary>The device's credentials and last-known-good config (readable by the agent's user only).</summary>
+    /// <param name="stateDirectory">The agent's state directory.</param>
+    public static NodeCredentialStore DeviceStore(string stateDirectory) => new(Path.Combine(stateDirectory, "device"));
+
+    /// <summary>Where the data plane answers the service.</summary>
+    /// <param name="stateDirectory">The agent's state directory.</param>
+    public static string DataPlaneSocket(string stateDirectory) => Path.Combine(stateDirectory, "run", "dataplane.sock");
+}

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Gatehouse.Agent.DataPlane;
+using Gatehouse.Agent.Service;
+using Gatehouse.Node;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Agent.Commands;
+
+/// <summary>The <c>gatehouse-agent</c> program: its roles as commands (<c>service</c>, <c>dataplane</c>).</summary>
+public static class AgentCommand
+{
+    /// <summary>Exit code: a usage error.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Exit code: the role could not start.</summary>
+    public const int StartFailed = 3;
+
+    /// <summary>Runs one command line; returns the exit code.</summary>
+    /// <param name="args">The arguments.</param>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var stateDir = new Option<string>("--state-dir") { Description = $"The agent's state directory (default {AgentPaths.DefaultStateDirectory}).", DefaultValueFactory = _ => AgentPaths.DefaultStateDirectory };
+        var proxyListen = new Option<string>("--proxy-listen") { Description = $"The local proxy's address (default {LocalProxy.LocalProxyServer.DefaultListen}).", DefaultValueFactory = _ => LocalProxy.LocalProxyServer.DefaultListen };
+        var socket = new Option<string>("--socket")
+        {
+            Description = $"The local API socket for `gatehouse` (default ${AgentPaths.SocketVariable} or {AgentPaths.DefaultSocket}).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AgentPaths.SocketVariable) ?? AgentPaths.DefaultSocket,
+        };
+
+        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen };
+        service.SetAction((parse, ct) => RunServiceAsync(new AgentServiceOptions
+        {
+            StateDirectory = Path.GetFullPath(parse.GetValue(stateDir)!),
+            Socket = Path.GetFullPath(parse.GetValue(socket)!),
+            ProxyListen = parse.GetValue(proxyListen)!,
+        }));
+
+        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen };
+        dataPlane.SetAction((parse, ct) =>
+        {
+            var directory = Path.GetFullPath(parse.GetValue(stateDir)!);
+            return RunDataPlaneAsync(new DataPlaneOptions
+            {
+                StateDirectory = directory,
+                StatusSocket = AgentPaths.DataPlaneSocket(directory),
+                ProxyListen = parse.GetValue(proxyListen)!,
+            });
+        });
+
+        var root = new RootCommand("gatehouse-agent: the Gatehouse endpoint agent. `gatehouse status|enroll|logout` talks to its service.") { service, dataPlane };
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            return Usage;
+        }
+
+        return await result.InvokeAsync();
+    }
+
+    private static async Task<int> RunServiceAsync(AgentServiceOptions options)
+    {
+        using var loggers = Loggers();
+        AgentService agent;
+        try
+        {
+            agent = AgentService.Start(options, loggers);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"error: the agent service cannot start: {e.Message}");
+            return StartFailed;
+        }
+
+        await using (agent)
+        {
+            Console.WriteLine($"gatehouse-agent service: local API on {options.Socket}, state in {options.StateDirectory}");
+            await WaitForStopAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> RunDataPlaneAsync(DataPlaneOptions options)
+    {
+        using var loggers = Loggers();
+        DataPlaneHost host;
+        try
+        {
+            host = DataPlaneHost.Start(options, loggers);
+        }
+        catch (Exception e) when (e is NodeException or System.Net.Sockets.SocketException or FormatException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"error: the data plane cannot start: {e.Message}");
+            return StartFailed;
+        }
+
+        await using (host)
+        {
+            await WaitForStopAsync();
+        }
+
+        return 0;
+    }
+
+    private static ILoggerFactory Loggers() => LoggerFactory.Create(logging => logging
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        })
+        .SetMinimumLevel(LogLevel.Information));
+
+    /// <summary>Waits for SIGTERM or SIGINT.</summary>
+    private static async Task WaitForStopAsync()
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stopped.TrySetResult();
+        });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        {
+            context.Cancel = true;
+            stopped.TrySetResult();
+        });
+        await stopped.Task;
+    }
+}

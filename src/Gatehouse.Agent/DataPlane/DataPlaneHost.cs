@@ -1,0 +1,135 @@
+using System.Net;
+using Gatehouse.Agent.Bundles;
+using Gatehouse.Agent.Edges;
+using Gatehouse.Agent.LocalApi;
+using Gatehouse.Agent.LocalProxy;
+using Gatehouse.Agent.State;
+using Gatehouse.Node;
+using Gatehouse.Node.Config;
+using Gatehouse.Node.Enrollment;
+using Gatehouse.Trust.Bundles;
+using Gatehouse.Wire.Agent;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Agent.DataPlane;
+
+/// <summary>
+/// The data plane (the "tunnel" role): follows the agent's signed config, keeps the device certificate
+/// fresh, measures the edges and carries applications' flows to them through the local proxy.
+/// </summary>
+/// <remarks>
+/// <code>
+/// device credentials ──► BundleFollower ──Changed──► AgentBundle ──► EdgeSet (edges, probes) + AgentState (fail mode)
+///                    └─► CertificateRenewal ──renewed──► follower, EdgeSet
+/// application ──► LocalProxyServer ──► EdgeSet.OpenAsync ──► TunnelClient ──► edge
+/// service ──status──► status socket ──► AgentState.Snapshot
+/// </code>
+/// </remarks>
+public sealed class DataPlaneHost : IAsyncDisposable
+{
+    private readonly AgentState _state;
+    private readonly BundleFollower _follower;
+    private readonly CertificateRenewal _renewal;
+    private readonly EdgeSet _edges;
+    private readonly LocalProxyServer _proxy;
+    private readonly LocalApiServer _status;
+    private readonly ILogger _logger;
+
+    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, LocalProxyServer proxy, LocalApiServer status, ILogger logger)
+    {
+        _state = state;
+        _follower = follower;
+        _renewal = renewal;
+        _edges = edges;
+        _proxy = proxy;
+        _status = status;
+        _logger = logger;
+    }
+
+    /// <summary>The local proxy's address.</summary>
+    public IPEndPoint ProxyAddress => _proxy.Address;
+
+    /// <summary>Where the agent stands.</summary>
+    public AgentStatus Status => _state.Snapshot();
+
+    /// <summary>Starts from the stored credentials and last-known-good config.</summary>
+    /// <exception cref="NodeException"><see cref="NodeErrorReason.NotEnrolled"/> when the device is not enrolled.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The local proxy's address cannot be bound.</exception>
+    public static DataPlaneHost Start(DataPlaneOptions options, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        time ??= TimeProvider.System;
+        var logger = loggers.CreateLogger<DataPlaneHost>();
+        var store = AgentPaths.DeviceStore(options.StateDirectory);
+        using var credentials = store.Load()
+            ?? throw new NodeException(NodeErrorReason.NotEnrolled, "This device is not enrolled: run `gatehouse enroll --portal URL --token TOKEN`.");
+        var listen = IPEndPoint.Parse(options.ProxyListen);
+        var state = new AgentState(credentials.Identity.SubjectId, credentials.Identity.TenantId, credentials.Identity.PortalUrl.ToString(), "local-proxy")
+        {
+            CertificateNotAfter = credentials.NotAfter,
+        };
+        var edges = new EdgeSet(state, logger);
+        edges.UseCredentials(credentials);
+        var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
+        var renewal = new CertificateRenewal(store, follower, time, loggers, renewed =>
+        {
+            edges.UseCredentials(renewed);
+            state.CertificateNotAfter = renewed.NotAfter;
+        });
+        LocalProxyServer? proxy = null;
+        LocalApiServer? status = null;
+        try
+        {
+            proxy = LocalProxyServer.Start(listen, edges, state, logger);
+            state.ProxyAddress = proxy.Address.ToString();
+            status = LocalApiServer.Start(options.StatusSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite, (_, _, _) => Task.FromResult(new AgentResponse(true, null, state.Snapshot())), logger);
+        }
+        catch
+        {
+            proxy?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, status, logger);
+        follower.Changed += (_, e) => host.Apply(e.Bundle);
+        follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);
+        if (follower.Start() is { } current)
+        {
+            host.Apply(current);
+        }
+
+        edges.Start();
+        renewal.Start();
+        return host;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _status.DisposeAsync();
+        await _proxy.DisposeAsync();
+        await _renewal.DisposeAsync();
+        await _follower.DisposeAsync();
+        await _edges.DisposeAsync();
+    }
+
+    private void Apply(VerifiedBundle bundle)
+    {
+        AgentBundle config;
+        try
+        {
+            config = AgentBundle.From(bundle);
+        }
+        catch (FormatException e)
+        {
+            AgentLog.BundleRefused(_logger, bundle.Header.Version, e.Message);
+            _state.Error($"config version {bundle.Header.Version} refused: {e.Message}");
+            return;
+        }
+
+        _edges.Use(config.Edges);
+        _state.BundleApplied(config.Version, config.FailMode);
+        AgentLog.BundleApplied(_logger, config.Version, config.Edges.Count, config.FailMode);
+    }
+}

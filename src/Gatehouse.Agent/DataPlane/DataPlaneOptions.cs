@@ -1,0 +1,19 @@
+using Gatehouse.Node.Config;
+
+namespace Gatehouse.Agent.DataPlane;
+
+/// <summary>How the data plane runs.</summary>
+public sealed record DataPlaneOptions
+{
+    /// <summary>The agent's state directory (device credentials in <c>device/</c>).</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>Where the data plane answers the service's status questions.</summary>
+    public required string StatusSocket { get; init; }
+
+    /// <summary>The local proxy's address, HOST:PORT.</summary>
+    public string ProxyListen { get; init; } = LocalProxy.LocalProxyServer.DefaultListen;
+
+    /// <summary>Tuning of the config follower (tests make it fast).</summary>
+    public BundleFollowerOptions? Follower { get; init; }
+}

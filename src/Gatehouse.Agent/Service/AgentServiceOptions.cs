@@ -1,0 +1,20 @@
+namespace Gatehouse.Agent.Service;
+
+/// <summary>How the agent service runs.</summary>
+public sealed record AgentServiceOptions
+{
+    /// <summary>The state directory (device credentials, config, sockets of the roles).</summary>
+    public string StateDirectory { get; init; } = AgentPaths.DefaultStateDirectory;
+
+    /// <summary>The local API socket <c>gatehouse</c> talks to.</summary>
+    public string Socket { get; init; } = AgentPaths.DefaultSocket;
+
+    /// <summary>The local proxy's address, HOST:PORT.</summary>
+    public string ProxyListen { get; init; } = LocalProxy.LocalProxyServer.DefaultListen;
+
+    /// <summary>How to start the data plane; <see langword="null"/> runs this program's <c>dataplane</c> command.</summary>
+    public RoleCommand? DataPlane { get; init; }
+
+    /// <summary>The agent's version, sent at enrollment.</summary>
+    public string Version { get; init; } = typeof(AgentServiceOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Agent.Service;
+
+/// <summary>How to start a role's process.</summary>
+/// <param name="FileName">The executable.</param>
+/// <param name="Arguments">Its arguments.</param>
+public sealed record RoleCommand(string FileName, IReadOnlyList<string> Arguments);
+
+/// <summary>
+/// The watchdog of one role process: starts it, and when it exits while it should run, cleans up what
+/// it left behind and starts it again, at once the first time and with a doubling delay (up to
+/// <see cref="MaxBackoff"/>) while it keeps crashing; a run that lasted <see cref="StableAfter"/>
+/// resets the delay.
+/// </summary>
+internal sealed class RoleSupervisor : IAsyncDisposable
+{
+    /// <summary>The longest wait between restarts of a crash-looping role.</summary>
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>A run this long counts as healthy: the next crash restarts at once again.</summary>
+    public static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a stopping role gets after SIGTERM before it is killed.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
+    private readonly RoleCommand _command;
+    private readonly Action _cleanUp;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private CancellationTokenSource? _running;
+    private Task _loop = Task.CompletedTask;
+    private Process? _process;
+    private int _restarts;
+    private string? _lastExit;
+
+    public RoleSupervisor(RoleCommand command, Action cleanUp, ILogger logger)
+    {
+        _command = command;
+        _cleanUp = cleanUp;
+        _logger = logger;
+    }
+
+    /// <summary>How many times the role was restarted after it exited on its own.</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
+
+    /// <summary>How the role last exited on its own, in plain words.</summary>
+    public string? LastExit => Volatile.Read(ref _lastExit);
+
+    /// <summary>The running process's id, if one runs.</summary>
+    public int? Pid
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _process is { HasExited: false } p ? p.Id : null;
+            }
+        }
+    }
+
+    /// <summary>Whether the supervisor keeps the role running.</summary>
+    public bool IsSupervising
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _running is not null;
+            }
+        }
+    }
+
+    /// <summary>Starts the role and keeps it running until <see cref="StopAsync"/>.</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            if (_running is not null)
+            {
+                return;
+            }
+
+            _running = new CancellationTokenSource();
+            _loop = SuperviseAsync(_running.Token);
+        }
+    }
+
+    /// <summary>Stops the role (SIGTERM, then kill after <see cref="StopGrace"/>) and cleans up after it.</summary>
+    public async Task StopAsync()
+    {
+        CancellationTokenSource? running;
+        lock (_lock)
+        {
+            running = _running;
+            _running = null;
+        }
+
+        if (running is null)
+        {
+            return;
+        }
+
+        await running.CancelAsync();
+        await _loop;
+        running.Dispose();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task SuperviseAsync(CancellationToken ct)
+    {
+        var delay = TimeSpan.Zero;
+        while (!ct.IsCancellationRequested)
+        {
+            _cleanUp();
+            var started = Stopwatch.GetTimestamp();
+            using var process = StartProcess();
+            lock (_lock)
+            {
+                _process = process;
+            }
+
+            AgentLog.RoleStarted(_logger, process.Id);
+            try
+            {
+                await process.WaitForExitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                await TerminateAsync(process);
+                _cleanUp();
+                return;
+            }
+
+            var ran = Stopwatch.GetElapsedTime(started);
+            delay = ran >= StableAfter ? TimeSpan.Zero : delay == TimeSpan.Zero ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
+            var restarts = Interlocked.Increment(ref _restarts);
+            Volatile.Write(ref _lastExit, $"the data plane exited with code {process.ExitCode} after {ran.TotalSeconds:0.#} s");
+            AgentLog.RoleExited(_logger, process.ExitCode, restarts, (long)delay.TotalMilliseconds);
+            _cleanUp();
+            try
+            {
+                await Task.Delay(delay, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private Process StartProcess()
+    {
+        var info = new ProcessStartInfo(_command.FileName) { UseShellExecute = false };
+        foreach (var argument in _command.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException($"{_command.FileName} did not start.");
+    }
+
+    private static async Task TerminateAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        try
+        {
+            // SIGTERM lets the role close its listeners and remove what it set up.
+            _ = NativeMethods.Kill(process.Id, NativeMethods.SigTerm);
+
+            using var grace = new CancellationTokenSource(StopGrace);
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static class NativeMethods
+    {
+        public const int SigTerm = 15;
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+        public static extern int Kill(int pid, int signal);
+    }
+}

@@ -1,0 +1,152 @@
+using Gatehouse.Wire.Agent;
+
+namespace Gatehouse.Agent.State;
+
+/// <summary>
+/// The one owner of the data plane's state (tailscale's LocalBackend): the subsystems report what
+/// they see here (bundle in force, edges measured, flows and their bytes, errors) and this alone
+/// decides what the agent is: connected, or unreachable with its fail mode. Thread-safe.
+/// </summary>
+internal sealed class AgentState
+{
+    private readonly Lock _lock = new();
+    private long _flowsOpen;
+    private long _flowsTotal;
+    private long _flowsRefused;
+    private long _bytesUp;
+    private long _bytesDown;
+    private long? _bundleVersion;
+    private bool? _portalReachable;
+    private string? _edge;
+    private double? _edgeLatencyMs;
+    private bool _anyEdgeUp;
+    private bool _edgesProbed;
+    private string _failMode = Wire.Api.FailModes.Closed;
+    private string? _lastError;
+
+    public AgentState(Guid deviceId, Guid tenantId, string portalUrl, string mode)
+    {
+        DeviceId = deviceId;
+        TenantId = tenantId;
+        PortalUrl = portalUrl;
+        Mode = mode;
+    }
+
+    public Guid DeviceId { get; }
+
+    public Guid TenantId { get; }
+
+    public string PortalUrl { get; }
+
+    public string Mode { get; }
+
+    public string? ProxyAddress { get; set; }
+
+    public DateTimeOffset? CertificateNotAfter { get; set; }
+
+    /// <summary>What happens to a flow when no edge answers: <c>open</c> (direct) or <c>closed</c> (dropped).</summary>
+    public string FailMode
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _failMode;
+            }
+        }
+    }
+
+    public void BundleApplied(long version, string failMode)
+    {
+        lock (_lock)
+        {
+            _bundleVersion = version;
+            _failMode = failMode;
+        }
+    }
+
+    public void PortalReachable(bool reachable, string? error)
+    {
+        lock (_lock)
+        {
+            _portalReachable = reachable;
+            if (error is not null)
+            {
+                _lastError = error;
+            }
+        }
+    }
+
+    /// <summary>The edge prober's latest view: the primary (if any answers) and its latency.</summary>
+    public void EdgesMeasured(string? primary, double? latencyMs, string? error)
+    {
+        lock (_lock)
+        {
+            _edgesProbed = true;
+            _anyEdgeUp = primary is not null;
+            _edge = primary;
+            _edgeLatencyMs = latencyMs;
+            if (error is not null)
+            {
+                _lastError = error;
+            }
+        }
+    }
+
+    public void Error(string error)
+    {
+        lock (_lock)
+        {
+            _lastError = error;
+        }
+    }
+
+    public void FlowOpened() { Interlocked.Increment(ref _flowsOpen); Interlocked.Increment(ref _flowsTotal); }
+
+    public void FlowRefused() => Interlocked.Increment(ref _flowsRefused);
+
+    public void FlowClosed(long up, long down)
+    {
+        Interlocked.Decrement(ref _flowsOpen);
+        Interlocked.Add(ref _bytesUp, up);
+        Interlocked.Add(ref _bytesDown, down);
+    }
+
+    public AgentStatus Snapshot()
+    {
+        lock (_lock)
+        {
+            var (state, summary) = (_bundleVersion, _edgesProbed, _anyEdgeUp) switch
+            {
+                (null, _, _) => (AgentStates.Starting, "Enrolled; waiting for the first config from the portal."),
+                (_, false, _) => (AgentStates.Starting, "Config in force; measuring the edges."),
+                (_, _, true) => (AgentStates.Connected, $"Connected: traffic goes through edge {_edge}."),
+                _ => (AgentStates.EdgesUnreachable, _failMode == Wire.Api.FailModes.Open
+                    ? "No edge answers: traffic goes direct (fail-open)."
+                    : "No edge answers: traffic is dropped (fail-closed)."),
+            };
+            return new AgentStatus(
+                state,
+                summary,
+                DeviceId,
+                TenantId,
+                PortalUrl,
+                CertificateNotAfter,
+                _bundleVersion,
+                _portalReachable,
+                _edge,
+                _edgeLatencyMs is { } ms ? Math.Round(ms, 2) : null,
+                Mode,
+                ProxyAddress,
+                Network: Wire.Policy.NetworkKinds.Untrusted,
+                FailMode: _failMode,
+                SyntheticRange: null,
+                FlowsOpen: Interlocked.Read(ref _flowsOpen),
+                FlowsTotal: Interlocked.Read(ref _flowsTotal),
+                FlowsRefused: Interlocked.Read(ref _flowsRefused),
+                BytesUp: Interlocked.Read(ref _bytesUp),
+                BytesDown: Interlocked.Read(ref _bytesDown),
+                LastError: _lastError);
+        }
+    }
+}

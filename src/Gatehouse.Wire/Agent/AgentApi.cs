@@ -1,0 +1,189 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Gatehouse.Wire.Agent;
+
+/// <summary>The commands of the agent's local API.</summary>
+public static class AgentCommands
+{
+    /// <summary>Where the agent stands (anyone may ask).</summary>
+    public const string Status = "status";
+
+    /// <summary>Enroll this device (root or the service's own user only).</summary>
+    public const string Enroll = "enroll";
+
+    /// <summary>Remove the device's credentials (root or the service's own user only; the app profile's password when it sets one).</summary>
+    public const string Logout = "logout";
+}
+
+/// <summary>The agent's overall states, in the words <c>gatehouse status</c> shows.</summary>
+public static class AgentStates
+{
+    /// <summary>No device credentials: run <c>gatehouse enroll</c>.</summary>
+    public const string NotEnrolled = "not-enrolled";
+
+    /// <summary>Enrolled; the data plane is starting or has no config yet.</summary>
+    public const string Starting = "starting";
+
+    /// <summary>Traffic goes through an edge.</summary>
+    public const string Connected = "connected";
+
+    /// <summary>No edge answers; the app profile's fail mode applies.</summary>
+    public const string EdgesUnreachable = "edges-unreachable";
+
+    /// <summary>The data plane is down and the watchdog is restarting it.</summary>
+    public const string Restarting = "restarting";
+}
+
+/// <summary>One request to the agent's local API.</summary>
+/// <param name="Command">One of <see cref="AgentCommands"/>.</param>
+/// <param name="PortalUrl">For <c>enroll</c>: the portal's https address.</param>
+/// <param name="Token">For <c>enroll</c>: the enrollment token.</param>
+/// <param name="PortalCaPem">For <c>enroll</c>: the portal's TLS certificate (or its CA) to pin; the system roots when null.</param>
+/// <param name="Name">For <c>enroll</c>: the device's name; the host name when null.</param>
+/// <param name="Password">For <c>logout</c>: the app profile's logout password, when it sets one.</param>
+public sealed record AgentRequest(string Command, string? PortalUrl = null, string? Token = null, string? PortalCaPem = null, string? Name = null, string? Password = null);
+
+/// <summary>The answer to an <see cref="AgentRequest"/>.</summary>
+/// <param name="Ok">Whether the command was carried out.</param>
+/// <param name="Error">Why not, in plain words.</param>
+/// <param name="Status">The agent's status (every answer carries it).</param>
+public sealed record AgentResponse(bool Ok, string? Error, AgentStatus? Status);
+
+/// <summary>Where the agent stands, as <c>gatehouse status</c> shows it.</summary>
+/// <param name="State">One of <see cref="AgentStates"/>.</param>
+/// <param name="Summary">One sentence in plain words.</param>
+/// <param name="DeviceId">The device's id once enrolled.</param>
+/// <param name="TenantId">The tenant's id once enrolled.</param>
+/// <param name="PortalUrl">The portal once enrolled.</param>
+/// <param name="CertificateNotAfter">When the device certificate expires (it renews itself before).</param>
+/// <param name="BundleVersion">The config bundle in force.</param>
+/// <param name="PortalReachable">Whether the last call to the portal worked.</param>
+/// <param name="Edge">The primary edge (name and address).</param>
+/// <param name="EdgeLatencyMs">Its measured latency.</param>
+/// <param name="Mode">How traffic is intercepted (<c>local-proxy</c>).</param>
+/// <param name="ProxyAddress">The local proxy's address, in local-proxy mode.</param>
+/// <param name="Network">The network kind: <c>trusted</c>, <c>untrusted</c> or <c>vpn</c>.</param>
+/// <param name="FailMode">What happens when no edge answers: <c>open</c> or <c>closed</c>.</param>
+/// <param name="SyntheticRange">The range private-app names resolve to, when the resolver runs.</param>
+/// <param name="FlowsOpen">Flows open now.</param>
+/// <param name="FlowsTotal">Flows since the data plane started.</param>
+/// <param name="FlowsRefused">Flows an edge refused by policy.</param>
+/// <param name="BytesUp">Bytes sent by applications.</param>
+/// <param name="BytesDown">Bytes received by applications.</param>
+/// <param name="LastError">The last thing that went wrong, in plain words.</param>
+/// <param name="RoleRestarts">How many times the watchdog restarted the data plane.</param>
+public sealed record AgentStatus(
+    string State,
+    string Summary,
+    Guid? DeviceId = null,
+    Guid? TenantId = null,
+    string? PortalUrl = null,
+    DateTimeOffset? CertificateNotAfter = null,
+    long? BundleVersion = null,
+    bool? PortalReachable = null,
+    string? Edge = null,
+    double? EdgeLatencyMs = null,
+    string? Mode = null,
+    string? ProxyAddress = null,
+    string? Network = null,
+    string? FailMode = null,
+    string? SyntheticRange = null,
+    long FlowsOpen = 0,
+    long FlowsTotal = 0,
+    long FlowsRefused = 0,
+    long BytesUp = 0,
+    long BytesDown = 0,
+    string? LastError = null,
+    int RoleRestarts = 0);
+
+/// <summary>
+/// The framing of the local API on a Unix socket: the client writes one JSON request on one line,
+/// the server answers with one JSON line and closes.
+/// </summary>
+public static class AgentLocalApi
+{
+    /// <summary>The longest line either side accepts.</summary>
+    public const int MaxLineBytes = 64 * 1024;
+
+    /// <summary>The JSON options of the API (web defaults: camelCase).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Sends <paramref name="request"/> to the agent at <paramref name="socketPath"/> and reads its answer.</summary>
+    /// <param name="socketPath">The agent's Unix socket.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <exception cref="SocketException">Nothing listens at the path, or the connection failed.</exception>
+    /// <exception cref="InvalidDataException">The answer is not an <see cref="AgentResponse"/>.</exception>
+    public static async Task<AgentResponse> CallAsync(string socketPath, AgentRequest request, CancellationToken ct = default)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await WriteLineAsync(stream, request, ct);
+        var line = await ReadLineAsync(stream, ct) ?? throw new InvalidDataException("The agent closed the connection without answering.");
+        return Parse<AgentResponse>(line) ?? throw new InvalidDataException("The agent's answer is not valid.");
+    }
+
+    /// <summary>Writes <paramref name="value"/> as one JSON line.</summary>
+    /// <typeparam name="T">The message type.</typeparam>
+    /// <param name="stream">Where to write.</param>
+    /// <param name="value">The message.</param>
+    /// <param name="ct">Cancels the write.</param>
+    public static async Task WriteLineAsync<T>(Stream stream, T value, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        await stream.WriteAsync(bytes, ct);
+        await stream.WriteAsync("\n"u8.ToArray(), ct);
+        await stream.FlushAsync(ct);
+    }
+
+    /// <summary>Reads one line (without its end), or null at the end of the stream.</summary>
+    /// <param name="stream">Where to read.</param>
+    /// <param name="ct">Cancels the read.</param>
+    /// <exception cref="InvalidDataException">The line is longer than <see cref="MaxLineBytes"/>.</exception>
+    public static async Task<string?> ReadLineAsync(Stream stream, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var buffer = new byte[4096];
+        using var line = new MemoryStream();
+        while (true)
+        {
+            var read = await stream.ReadAsync(buffer, ct);
+            if (read == 0)
+            {
+                return line.Length == 0 ? null : Encoding.UTF8.GetString(line.GetBuffer(), 0, (int)line.Length);
+            }
+
+            var end = Array.IndexOf(buffer, (byte)'\n', 0, read);
+            line.Write(buffer, 0, end < 0 ? read : end);
+            if (line.Length > MaxLineBytes)
+            {
+                throw new InvalidDataException($"The message is longer than {MaxLineBytes} bytes.");
+            }
+
+            if (end >= 0)
+            {
+                return Encoding.UTF8.GetString(line.GetBuffer(), 0, (int)line.Length);
+            }
+        }
+    }
+
+    /// <summary>Parses one JSON line; null when it is not a <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The message type.</typeparam>
+    /// <param name="line">The line.</param>
+    public static T? Parse<T>(string line)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(line, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

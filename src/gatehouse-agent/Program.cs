@@ -1,0 +1,1 @@
+return await Gatehouse.Agent.Commands.AgentCommand.RunAsync(args);
