@@ -110,18 +110,16 @@ internal sealed class EdgeSet : IAsyncDisposable
                 continue;
             }
 
-            try
+            var result = await entry.Client.OpenAsync(host, port, metadata, ct: ct);
+            if (result.Status != 0)
             {
-                var result = await entry.Client.OpenAsync(host, port, metadata, ct: ct);
                 return new EdgeOpen(EdgeOpenOutcome.Answered, result, entry.Edge.Name, null);
             }
-            catch (HttpRequestException e)
-            {
-                // The edge itself cannot be reached: down until a probe reaches it, and the next one takes the flow.
-                error = $"edge {entry.Edge.Name} ({entry.Edge.Address}) cannot be reached: {e.Message}";
-                AgentLog.EdgeUnreachable(_logger, entry.Edge.Name, entry.Edge.Address, e.Message);
-                MarkDown(entry.Edge);
-            }
+
+            // The edge itself cannot be reached: down until a probe reaches it, and the next one takes the flow.
+            error = $"edge {entry.Edge.Name} ({entry.Edge.Address}): {result.Reason}";
+            AgentLog.EdgeUnreachable(_logger, entry.Edge.Name, entry.Edge.Address, result.Reason ?? "no answer");
+            MarkDown(entry.Edge);
         }
 
         Publish(error);

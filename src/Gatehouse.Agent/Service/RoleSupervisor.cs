@@ -31,7 +31,7 @@ internal sealed class RoleSupervisor : IAsyncDisposable
     private readonly Lock _lock = new();
     private CancellationTokenSource? _running;
     private Task _loop = Task.CompletedTask;
-    private Process? _process;
+    private int? _pid;
     private int _restarts;
     private string? _lastExit;
 
@@ -55,7 +55,7 @@ internal sealed class RoleSupervisor : IAsyncDisposable
         {
             lock (_lock)
             {
-                return _process is { HasExited: false } p ? p.Id : null;
+                return _pid;
             }
         }
     }
@@ -119,7 +119,7 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             using var process = StartProcess();
             lock (_lock)
             {
-                _process = process;
+                _pid = process.Id;
             }
 
             AgentLog.RoleStarted(_logger, process.Id);
@@ -130,9 +130,12 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 await TerminateAsync(process);
+                Exited();
                 _cleanUp();
                 return;
             }
+
+            Exited();
 
             var ran = Stopwatch.GetElapsedTime(started);
             delay = ran >= StableAfter ? TimeSpan.Zero : delay == TimeSpan.Zero ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
@@ -148,6 +151,14 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             {
                 return;
             }
+        }
+    }
+
+    private void Exited()
+    {
+        lock (_lock)
+        {
+            _pid = null;
         }
     }
 

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Gatehouse.Edge.Commands;
+using Gatehouse.Edge.Hosting;
+using Gatehouse.Node.Config;
+using Gatehouse.Testing;
+using Gatehouse.Testing.Portal;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Policy;
+
+namespace Gatehouse.Agent.Tests;
+
+/// <summary>
+/// A real portal with a block rule for <see cref="BlockedHost"/>, a real edge enrolled at it (its
+/// tunnel listener on a probed-free loopback port, which is the address the agent bundle lists), a
+/// user, and an agent state directory; one per test. The edge's operations endpoint is the origin
+/// the tests reach through the agent.
+/// </summary>
+internal sealed class AgentFixture : IAsyncDisposable
+{
+    public const string BlockedHost = "casino.agent.test";
+
+    public static readonly BundleFollowerOptions Fast = new() { WaitSeconds = 5, MinBackoff = TimeSpan.FromMilliseconds(100), MaxBackoff = TimeSpan.FromMilliseconds(500) };
+
+    private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-agent-").FullName;
+    private string _portalCa = null!;
+
+    public TestPortal Portal { get; private set; } = null!;
+
+    public HttpClient Admin { get; private set; } = null!;
+
+    public RunningEdge? Edge { get; private set; }
+
+    public int TunnelPort { get; private set; }
+
+    public UserDto User { get; private set; } = null!;
+
+    /// <summary>The agent's state directory.</summary>
+    public string StateDirectory => Path.Combine(_root, "agent");
+
+    /// <summary>A URL served by the edge's operations endpoint: what the tests fetch through the agent.</summary>
+    public string OriginUrl => new Uri(Edge!.OpsAddress, "healthz").ToString();
+
+    public string PortalCaFile => _portalCa;
+
+    public static async Task<AgentFixture> StartAsync()
+    {
+        var fixture = new AgentFixture();
+        try
+        {
+            await fixture.InitializeAsync();
+            return fixture;
+        }
+        catch
+        {
+            await fixture.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task InitializeAsync()
+    {
+        Portal = await TestPortal.StartAsync();
+        Admin = await Portal.SignInAsync();
+        _portalCa = Path.Combine(_root, "portal-ca.pem");
+        await File.WriteAllTextAsync(_portalCa, Portal.TlsCertificatePem);
+        TunnelPort = FreePort.GetLoopbackTcpPort();
+        var key = await (await Admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest("edge", "edge", null, null, 5), TestPortal.Json)).Content.ReadFromJsonAsync<CreateProvisioningKeyResponse>(TestPortal.Json);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", _portalCa, "--provisioning-key", key!.Key, "--name", "edge-1", "--address", $"127.0.0.1:{TunnelPort}", "--state-dir", Path.Combine(_root, "edge")], stdout, stderr, CancellationToken.None).DefaultTimeout();
+        Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
+        User = (await (await Admin.PostAsJsonAsync("users", new CreateUserRequest("ada@example.test"), TestPortal.Json)).Content.ReadFromJsonAsync<UserDto>(TestPortal.Json))!;
+        var block = new PolicyRuleSpec { Name = "block-casino", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = [BlockedHost] } };
+        (await Admin.PutAsJsonAsync("policy", new PolicyDocument([block]), TestPortal.Json)).EnsureSuccessStatusCode();
+        await StartEdgeAsync();
+    }
+
+    public async Task StartEdgeAsync()
+    {
+        Edge = await EdgeHost.StartAsync(new EdgeOptions
+        {
+            StateDirectory = Path.Combine(_root, "edge"),
+            OpsListen = "http://127.0.0.1:0",
+            ProxyListen = null,
+            TunnelListen = $"127.0.0.1:{TunnelPort}",
+            EgressAllow = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
+            Follower = Fast,
+            Logs = new Edge.TransactionLogs.TransactionLogOptions { Directory = Path.Combine(_root, "edge-logs"), ShipToPortal = false },
+        }).DefaultTimeout();
+    }
+
+    public async Task StopEdgeAsync()
+    {
+        if (Edge is not null)
+        {
+            await Edge.DisposeAsync();
+            Edge = null;
+        }
+    }
+
+    /// <summary>A one-use enrollment token for the user.</summary>
+    public async Task<string> EnrollmentTokenAsync()
+    {
+        var response = await Admin.PostAsJsonAsync("enrollment-tokens", new CreateEnrollmentTokenRequest("laptop", User.Id, null, 1), TestPortal.Json);
+        return (await response.Content.ReadFromJsonAsync<CreateEnrollmentTokenResponse>(TestPortal.Json))!.Token;
+    }
+
+    /// <summary>Enrolls the agent's device straight into its state directory (what the service does for `gatehouse enroll`).</summary>
+    public async Task EnrollDeviceAsync()
+    {
+        using var credentials = await new Node.Enrollment.NodeEnrollment().EnrollDeviceAsync(
+            AgentPaths.DeviceStore(StateDirectory), Portal.BaseAddress, Node.Credentials.PortalTrust.Pinned(Portal.TlsCertificatePem), await EnrollmentTokenAsync(), "laptop", "linux", "test").DefaultTimeout();
+    }
+
+    public async Task PostAppProfileAsync(string failMode) =>
+        (await Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: failMode), TestPortal.Json)).EnsureSuccessStatusCode();
+
+    /// <summary>Runs curl (a real client, as a user would) and returns its exit code, the response head and body.</summary>
+    public static async Task<(int Code, string Output, string Error)> CurlAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-sS", "--max-time", "20", "--noproxy", "" }.Concat(args))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("http_proxy");
+        info.Environment.Remove("https_proxy");
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().DefaultTimeout();
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds (bounded).</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (!await condition())
+        {
+            if (timeout.IsCancellationRequested)
+            {
+                Assert.Fail($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopEdgeAsync();
+        Admin?.Dispose();
+        if (Portal is not null)
+        {
+            await Portal.DisposeAsync();
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+}

@@ -1,0 +1,125 @@
+using Gatehouse.Agent.DataPlane;
+using Gatehouse.Wire.Agent;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Agent.Tests.LocalProxy;
+
+/// <summary>The local-proxy mode end to end: curl → agent's local proxy → HTTP/2 mutual-TLS tunnel → edge → origin.</summary>
+public sealed class LocalProxyTests
+{
+    private static async Task<DataPlaneHost> StartDataPlaneAsync(AgentFixture fixture)
+    {
+        var host = DataPlaneHost.Start(
+            new DataPlaneOptions
+            {
+                StateDirectory = fixture.StateDirectory,
+                StatusSocket = AgentPaths.DataPlaneSocket(fixture.StateDirectory),
+                ProxyListen = "127.0.0.1:0",
+                Follower = AgentFixture.Fast,
+            },
+            NullLoggerFactory.Instance);
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(host.Status.State == AgentStates.Connected), "the agent to connect to the edge");
+        return host;
+    }
+
+    private static string Proxy(DataPlaneHost host) => $"http://{host.ProxyAddress}";
+
+    [Fact]
+    public async Task Plain_http_goes_through_the_edge_and_is_counted()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+
+        var (code, output, error) = await AgentFixture.CurlAsync("-x", Proxy(agent), fixture.OriginUrl);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("\"policyRules\"", output, StringComparison.Ordinal);
+        var status = agent.Status;
+        Assert.Equal("edge-1 (127.0.0.1:" + fixture.TunnelPort + ")", status.Edge);
+        Assert.Equal(1, status.FlowsTotal);
+        Assert.True(status.BytesDown > output.Length, $"{status.BytesDown} bytes down");
+    }
+
+    [Fact]
+    public async Task A_blocked_domain_gets_the_block_page_with_rule_and_reference()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+
+        var (code, output, error) = await AgentFixture.CurlAsync("-i", "-x", Proxy(agent), $"http://{AgentFixture.BlockedHost}/");
+
+        Assert.True(code == 0, error);
+        Assert.StartsWith("HTTP/1.1 403 Forbidden", output, StringComparison.Ordinal);
+        Assert.Contains("Gatehouse-Rule: block-casino", output, StringComparison.Ordinal);
+        Assert.Matches("Gatehouse-Reference: [0-9a-f]{6,}", output);
+        Assert.Contains("<title>Blocked by your organisation&#39;s policy</title>", output, StringComparison.Ordinal);
+        Assert.Equal(1, agent.Status.FlowsRefused);
+    }
+
+    [Fact]
+    public async Task Https_goes_through_connect_and_a_blocked_name_is_refused_there_too()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+
+        var allowed = await AgentFixture.CurlAsync("-x", Proxy(agent), "--cacert", fixture.PortalCaFile, new Uri(fixture.Portal.BaseAddress, "/healthz").ToString());
+        var blocked = await AgentFixture.CurlAsync("-x", Proxy(agent), $"https://{AgentFixture.BlockedHost}/");
+
+        Assert.True(allowed.Code == 0, allowed.Error);
+        Assert.Contains("\"status\"", allowed.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, blocked.Code);
+        Assert.Contains("403", blocked.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_no_edge_answering_a_fail_closed_device_refuses_traffic()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.PostAppProfileAsync("closed");
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.FailMode == "closed"), "the fail-closed profile");
+
+        await fixture.StopEdgeAsync();
+        var (code, output, error) = await AgentFixture.CurlAsync("-i", "-x", Proxy(agent), "--proxy-insecure", new Uri(fixture.Portal.BaseAddress, "/healthz").ToString().Replace("https", "http", StringComparison.Ordinal));
+
+        Assert.True(code == 0, error);
+        Assert.True(output.StartsWith("HTTP/1.1 503", StringComparison.Ordinal), output);
+        Assert.Contains("fails closed", output, StringComparison.Ordinal);
+        Assert.Equal(AgentStates.EdgesUnreachable, agent.Status.State);
+    }
+
+    [Fact]
+    public async Task With_no_edge_answering_a_fail_open_device_goes_direct()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.PostAppProfileAsync("open");
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.FailMode == "open"), "the fail-open profile");
+
+        await fixture.StopEdgeAsync();
+        var (code, output, error) = await AgentFixture.CurlAsync("-x", Proxy(agent), "--cacert", fixture.PortalCaFile, new Uri(fixture.Portal.BaseAddress, "/healthz").ToString());
+
+        Assert.True(code == 0, $"{error} {agent.Status}");
+        Assert.Contains("\"status\"", output, StringComparison.Ordinal);
+        Assert.Equal(AgentStates.EdgesUnreachable, agent.Status.State);
+    }
+
+    [Fact]
+    public async Task The_pac_file_sends_everything_but_local_names_to_the_local_proxy()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+
+        var (code, output, error) = await AgentFixture.CurlAsync($"{Proxy(agent)}/proxy.pac");
+
+        Assert.True(code == 0, error);
+        Assert.Contains($"return \"PROXY {agent.ProxyAddress}\";", output, StringComparison.Ordinal);
+        Assert.Contains("isPlainHostName(host)", output, StringComparison.Ordinal);
+    }
+}

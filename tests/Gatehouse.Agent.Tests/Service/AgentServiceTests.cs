@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gatehouse.Agent.Service;
+using Gatehouse.Cli;
+using Gatehouse.Testing;
+using Gatehouse.Wire.Agent;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Agent.Tests.Service;
+
+/// <summary>
+/// The agent service as users run it: `gatehouse enroll|status|agent logout` over its Unix socket, and
+/// the real data plane process (gatehouse-agent dataplane) under its watchdog.
+/// </summary>
+public sealed class AgentServiceTests
+{
+    private static AgentService StartService(AgentFixture fixture, out string socket, out int proxyPort)
+    {
+        socket = Path.Combine(fixture.StateDirectory, "agent.sock");
+        proxyPort = FreePort.GetLoopbackTcpPort();
+        // The test's own runtime config and dependencies: they carry every assembly the data plane loads.
+        var directory = AppContext.BaseDirectory;
+        string[] exec = ["exec", "--runtimeconfig", Path.Combine(directory, "Gatehouse.Agent.Tests.runtimeconfig.json"), "--depsfile", Path.Combine(directory, "Gatehouse.Agent.Tests.deps.json"), Path.Combine(directory, "gatehouse-agent.dll")];
+        return AgentService.Start(
+            new AgentServiceOptions
+            {
+                StateDirectory = fixture.StateDirectory,
+                Socket = socket,
+                ProxyListen = $"127.0.0.1:{proxyPort}",
+                DataPlane = new RoleCommand("dotnet", [.. exec, "dataplane", "--state-dir", fixture.StateDirectory, "--proxy-listen", $"127.0.0.1:{proxyPort}"]),
+            },
+            NullLoggerFactory.Instance);
+    }
+
+    private static async Task<(int Code, string Out, string Err)> GatehouseAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await GatehouseCommand.RunAsync(args, stdout, stderr, new StringReader(string.Empty)).DefaultTimeout();
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static async Task<AgentStatus> StatusAsync(string socket)
+    {
+        var (code, output, error) = await GatehouseAsync("status", "--json", "--agent-socket", socket);
+        Assert.True(code == 0, error);
+        return JsonSerializer.Deserialize<AgentStatus>(output, AgentLocalApi.Json)!;
+    }
+
+    [Fact]
+    public async Task Enroll_status_and_logout_through_the_gatehouse_command()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await using var service = StartService(fixture, out var socket, out var proxyPort);
+        Assert.Equal(AgentStates.NotEnrolled, (await StatusAsync(socket)).State);
+
+        var enrolled = await GatehouseAsync("enroll", "--portal", fixture.Portal.BaseAddress.ToString(), "--ca-file", fixture.PortalCaFile, "--token", await fixture.EnrollmentTokenAsync(), "--name", "ada-laptop", "--agent-socket", socket);
+        Assert.True(enrolled.Code == 0, enrolled.Err);
+        Assert.StartsWith("enrolled: device ", enrolled.Out, StringComparison.Ordinal);
+        await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).State == AgentStates.Connected, "the data plane to connect");
+        var curl = await AgentFixture.CurlAsync("-x", $"http://127.0.0.1:{proxyPort}", fixture.OriginUrl);
+        Assert.True(curl.Code == 0, curl.Error);
+        var human = await GatehouseAsync("status", "--agent-socket", socket);
+        Assert.Contains("state:           connected", human.Out, StringComparison.Ordinal);
+        Assert.Contains("flows:           0 open, 1 since start, 0 refused by policy", human.Out, StringComparison.Ordinal);
+
+        var again = await GatehouseAsync("enroll", "--portal", fixture.Portal.BaseAddress.ToString(), "--ca-file", fixture.PortalCaFile, "--token", await fixture.EnrollmentTokenAsync(), "--agent-socket", socket);
+        Assert.NotEqual(0, again.Code);
+        Assert.Contains("already holds an enrollment", again.Err, StringComparison.Ordinal);
+
+        var dataPlane = service.DataPlanePid;
+        var logout = await GatehouseAsync("agent", "logout", "--agent-socket", socket);
+        Assert.True(logout.Code == 0, logout.Err);
+        Assert.Equal(AgentStates.NotEnrolled, (await StatusAsync(socket)).State);
+        Assert.False(File.Exists(Path.Combine(fixture.StateDirectory, "device", "node.key")));
+        Assert.Null(service.DataPlanePid);
+        Assert.True(dataPlane is null || !IsRunning(dataPlane.Value), "the data plane still runs after logout");
+    }
+
+    [Fact]
+    public async Task A_killed_data_plane_is_restarted_and_its_socket_is_not_left_behind()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var service = StartService(fixture, out var socket, out var proxyPort);
+        await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).State == AgentStates.Connected, "the data plane to connect");
+        var first = service.DataPlanePid!.Value;
+
+        Process.GetProcessById(first).Kill();
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(service.DataPlanePid is { } pid && pid != first), "the watchdog to restart the data plane");
+        await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).State == AgentStates.Connected, "the restarted data plane to connect");
+
+        var status = await StatusAsync(socket);
+        Assert.Equal(1, status.RoleRestarts);
+        Assert.False(IsRunning(first));
+        var curl = await AgentFixture.CurlAsync("-x", $"http://127.0.0.1:{proxyPort}", fixture.OriginUrl);
+        Assert.True(curl.Code == 0, curl.Error);
+    }
+
+    [Fact]
+    public async Task Status_says_plainly_when_the_service_is_not_running()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"gatehouse-no-agent-{Guid.NewGuid():N}.sock");
+
+        var (code, _, error) = await GatehouseAsync("status", "--agent-socket", missing);
+
+        Assert.Equal(ExitCodes.Unreachable, code);
+        Assert.Contains("the Gatehouse agent service does not answer", error, StringComparison.Ordinal);
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
