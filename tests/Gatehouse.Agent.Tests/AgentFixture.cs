@@ -111,7 +111,12 @@ internal sealed class AgentFixture : IAsyncDisposable
     {
         using var credentials = await new Node.Enrollment.NodeEnrollment().EnrollDeviceAsync(
             AgentPaths.DeviceStore(StateDirectory), Portal.BaseAddress, Node.Credentials.PortalTrust.Pinned(Portal.TlsCertificatePem), await EnrollmentTokenAsync(), "laptop", "linux", "test").DefaultTimeout();
+        await WaitForEdgeToKnowAsync(credentials.Identity.SubjectId);
     }
+
+    /// <summary>Waits until the edge's bundle lists the device: until then it refuses the device's flows.</summary>
+    public Task WaitForEdgeToKnowAsync(Guid deviceId) =>
+        WaitUntilAsync(() => Task.FromResult(Edge!.Policy.Identities.TryGetDeviceUser(deviceId.ToString(), out _)), "the edge to learn the device");
 
     public async Task PostAppProfileAsync(string failMode) =>
         (await Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: failMode), TestPortal.Json)).EnsureSuccessStatusCode();

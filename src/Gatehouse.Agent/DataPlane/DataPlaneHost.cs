@@ -116,6 +116,12 @@ public sealed class DataPlaneHost : IAsyncDisposable
 
     private void Apply(VerifiedBundle bundle)
     {
+        // The last-known-good bundle arrives twice at start: from Start() and from the Changed event.
+        if (_state.Snapshot().BundleVersion == bundle.Header.Version)
+        {
+            return;
+        }
+
         AgentBundle config;
         try
         {

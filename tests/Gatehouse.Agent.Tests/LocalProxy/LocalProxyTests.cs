@@ -35,6 +35,9 @@ public sealed class LocalProxyTests
 
         Assert.True(code == 0, error);
         Assert.Contains("\"policyRules\"", output, StringComparison.Ordinal);
+
+        // A flow's bytes are counted when it ends, which can be just after curl has its answer.
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.FlowsOpen == 0), "the flow to end");
         var status = agent.Status;
         Assert.Equal("edge-1 (127.0.0.1:" + fixture.TunnelPort + ")", status.Edge);
         Assert.Equal(1, status.FlowsTotal);

@@ -58,8 +58,10 @@ public sealed class AgentServiceTests
         Assert.True(enrolled.Code == 0, enrolled.Err);
         Assert.StartsWith("enrolled: device ", enrolled.Out, StringComparison.Ordinal);
         await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).State == AgentStates.Connected, "the data plane to connect");
+        await fixture.WaitForEdgeToKnowAsync((await StatusAsync(socket)).DeviceId!.Value);
         var curl = await AgentFixture.CurlAsync("-x", $"http://127.0.0.1:{proxyPort}", fixture.OriginUrl);
         Assert.True(curl.Code == 0, curl.Error);
+        await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).FlowsOpen == 0, "the flow to end");
         var human = await GatehouseAsync("status", "--agent-socket", socket);
         Assert.Contains("state:           connected", human.Out, StringComparison.Ordinal);
         Assert.Contains("flows:           0 open, 1 since start, 0 refused by policy", human.Out, StringComparison.Ordinal);
