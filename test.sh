@@ -30,6 +30,7 @@ has_command nft || missing+=(nftables)
 has_command ip || missing+=(iproute2)
 has_command dig || missing+=(dnsutils)
 has_command curl || missing+=(curl)
+has_command clang || missing+=(clang zlib1g-dev) # the agent's native (AOT) build
 # CHROMIUM: when the first browser test lands, uncomment:
 # has_command chromium || missing+=(chromium)
 

@@ -108,7 +108,7 @@ internal sealed class LocalApiServer : IAsyncDisposable
         {
             var peer = PeerCredentials.Of(client);
             var line = await AgentLocalApi.ReadLineAsync(stream, timeout.Token);
-            var request = line is null ? null : AgentLocalApi.Parse<AgentRequest>(line);
+            var request = line is null ? null : AgentLocalApi.Parse(line, AgentJsonContext.Default.AgentRequest);
             AgentResponse response;
             if (request?.Command is null)
             {
@@ -120,7 +120,7 @@ internal sealed class LocalApiServer : IAsyncDisposable
                 response = await _handle(request, peer, _stop.Token);
             }
 
-            await AgentLocalApi.WriteLineAsync(stream, response, timeout.Token);
+            await AgentLocalApi.WriteLineAsync(stream, response, AgentJsonContext.Default.AgentResponse, timeout.Token);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidDataException)
         {

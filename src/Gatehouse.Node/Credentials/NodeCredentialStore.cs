@@ -41,7 +41,6 @@ public sealed class NodeCredentialStore(string directory)
     private const int Format = 1;
     private const string TrustPinned = "pinned";
     private const string TrustSystem = "system";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>The store's directory, as a full path.</summary>
     public string Directory { get; } = Path.GetFullPath(directory);
@@ -127,7 +126,7 @@ public sealed class NodeCredentialStore(string directory)
         var document = new IdentityDocument(
             Format, identity.PortalUrl.AbsoluteUri, identity.TenantId, identity.Kind, identity.SubjectId, identity.ConfigPath,
             credentials.PortalTrust.IsSystemRoots ? TrustSystem : TrustPinned);
-        Write(IdentityFile, JsonSerializer.Serialize(document, Json) + "\n");
+        Write(IdentityFile, JsonSerializer.Serialize(document, IdentityDocumentJson.Default.IdentityDocument) + "\n");
     }
 
     /// <summary>Removes the whole store, last-known-good bundle included (log out). Nothing to remove is not an error.</summary>
@@ -182,7 +181,7 @@ public sealed class NodeCredentialStore(string directory)
         IdentityDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize<IdentityDocument>(text, Json);
+            document = JsonSerializer.Deserialize(text, IdentityDocumentJson.Default.IdentityDocument);
         }
         catch (JsonException)
         {
@@ -211,5 +210,10 @@ public sealed class NodeCredentialStore(string directory)
     private NodeException Corrupt(string what, Exception? inner = null) =>
         new(NodeErrorReason.CorruptStore, $"The credential store {Directory} is not usable: {what} Enroll again after removing it.", innerException: inner);
 
-    private sealed record IdentityDocument(int Format, string PortalUrl, Guid TenantId, string Kind, Guid SubjectId, string ConfigPath, string PortalTrust);
+    internal sealed record IdentityDocument(int Format, string PortalUrl, Guid TenantId, string Kind, Guid SubjectId, string ConfigPath, string PortalTrust);
 }
+
+/// <summary><c>node.json</c>, indented, without reflection.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(NodeCredentialStore.IdentityDocument))]
+internal sealed partial class IdentityDocumentJson : System.Text.Json.Serialization.JsonSerializerContext;

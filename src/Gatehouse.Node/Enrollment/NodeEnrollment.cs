@@ -53,7 +53,7 @@ public sealed class NodeEnrollment(TimeProvider? time = null, ILogger<NodeEnroll
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(os);
         ArgumentException.ThrowIfNullOrWhiteSpace(agentVersion);
-        return EnrollAsync(store, IdentityKinds.Device, portalUrl, portalTrust, csr => new DeviceEnrollRequest(token, csr, name, os, agentVersion), name, ct);
+        return EnrollAsync(store, IdentityKinds.Device, portalUrl, portalTrust, csr => new DeviceEnrollRequest(token, csr, name, os, agentVersion), NodeJsonContext.Default.DeviceEnrollRequest, name, ct);
     }
 
     /// <summary>Enrolls this machine as an edge or app connector with a provisioning key, and saves its credentials.</summary>
@@ -77,7 +77,7 @@ public sealed class NodeEnrollment(TimeProvider? time = null, ILogger<NodeEnroll
 
         ArgumentException.ThrowIfNullOrWhiteSpace(provisioningKey);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return EnrollAsync(store, kind, portalUrl, portalTrust, csr => new ServiceEnrollRequest(provisioningKey, csr, name, address), name, ct);
+        return EnrollAsync(store, kind, portalUrl, portalTrust, csr => new ServiceEnrollRequest(provisioningKey, csr, name, address), NodeJsonContext.Default.ServiceEnrollRequest, name, ct);
     }
 
     /// <summary>
@@ -99,7 +99,7 @@ public sealed class NodeEnrollment(TimeProvider? time = null, ILogger<NodeEnroll
             EnrollResponse answer;
             using (var client = NodeHttpClient.Create(current))
             {
-                answer = await PortalCalls.PostAsync<RenewRequest, EnrollResponse>(client, ApiPath("enroll/renew"), new RenewRequest(csr), RequestTimeout, _time, ct);
+                answer = await PortalCalls.PostAsync(client, ApiPath("enroll/renew"), new RenewRequest(csr), NodeJsonContext.Default.RenewRequest, NodeJsonContext.Default.EnrollResponse, RequestTimeout, _time, ct);
             }
 
             if (answer.TenantId != identity.TenantId || answer.Kind != identity.Kind || answer.SubjectId != identity.SubjectId)
@@ -131,7 +131,7 @@ public sealed class NodeEnrollment(TimeProvider? time = null, ILogger<NodeEnroll
     }
 
     private async Task<NodeCredentials> EnrollAsync<TRequest>(
-        NodeCredentialStore store, string kind, Uri portalUrl, PortalTrust portalTrust, Func<string, TRequest> request, string commonName, CancellationToken ct)
+        NodeCredentialStore store, string kind, Uri portalUrl, PortalTrust portalTrust, Func<string, TRequest> request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TRequest> requestType, string commonName, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(portalUrl);
@@ -150,7 +150,7 @@ public sealed class NodeEnrollment(TimeProvider? time = null, ILogger<NodeEnroll
             {
                 var csr = CertificateSigningRequests.Create(key, commonName);
                 using var client = NodeHttpClient.CreateAnonymous(portalUrl, portalTrust);
-                answer = await PortalCalls.PostAsync<TRequest, EnrollResponse>(client, ApiPath($"enroll/{kind}"), request(csr), RequestTimeout, _time, ct);
+                answer = await PortalCalls.PostAsync(client, ApiPath($"enroll/{kind}"), request(csr), requestType, NodeJsonContext.Default.EnrollResponse, RequestTimeout, _time, ct);
             }
             catch
             {

@@ -2,23 +2,23 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Authentication;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Gatehouse.Node.Enrollment;
 
 /// <summary>One call to the portal with a bounded wait, its failures turned into <see cref="NodeException"/>.</summary>
 internal static class PortalCalls
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Posts <paramref name="body"/> as JSON and reads a <typeparamref name="TAnswer"/>.</summary>
-    public static async Task<TAnswer> PostAsync<TBody, TAnswer>(HttpClient client, string path, TBody body, TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    public static async Task<TAnswer> PostAsync<TBody, TAnswer>(HttpClient client, string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<TAnswer> answerType, TimeSpan timeout, TimeProvider time, CancellationToken ct)
         where TAnswer : class
     {
         using var deadline = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         try
         {
-            using var response = await client.PostAsJsonAsync(path, body, Json, linked.Token);
+            using var response = await client.PostAsJsonAsync(path, body, bodyType, linked.Token);
             if (!response.IsSuccessStatusCode)
             {
                 throw await RefusalAsync(response, linked.Token);
@@ -26,7 +26,7 @@ internal static class PortalCalls
 
             try
             {
-                return await response.Content.ReadFromJsonAsync<TAnswer>(Json, linked.Token)
+                return await response.Content.ReadFromJsonAsync(answerType, linked.Token)
                     ?? throw new NodeException(NodeErrorReason.InvalidAnswer, $"The portal answered {path} with an empty body.", (int)response.StatusCode);
             }
             catch (JsonException e)

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Gatehouse.Wire.Agent;
 
@@ -107,8 +109,8 @@ public static class AgentLocalApi
     /// <summary>The longest line either side accepts.</summary>
     public const int MaxLineBytes = 64 * 1024;
 
-    /// <summary>The JSON options of the API (web defaults: camelCase).</summary>
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>The JSON options of the API (web defaults: camelCase), source-generated so that a native-compiled agent needs no reflection.</summary>
+    public static JsonSerializerOptions Json => AgentJsonContext.Default.Options;
 
     /// <summary>Sends <paramref name="request"/> to the agent at <paramref name="socketPath"/> and reads its answer.</summary>
     /// <param name="socketPath">The agent's Unix socket.</param>
@@ -121,20 +123,21 @@ public static class AgentLocalApi
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
         await using var stream = new NetworkStream(socket, ownsSocket: false);
-        await WriteLineAsync(stream, request, ct);
+        await WriteLineAsync(stream, request, AgentJsonContext.Default.AgentRequest, ct);
         var line = await ReadLineAsync(stream, ct) ?? throw new InvalidDataException("The agent closed the connection without answering.");
-        return Parse<AgentResponse>(line) ?? throw new InvalidDataException("The agent's answer is not valid.");
+        return Parse(line, AgentJsonContext.Default.AgentResponse) ?? throw new InvalidDataException("The agent's answer is not valid.");
     }
 
     /// <summary>Writes <paramref name="value"/> as one JSON line.</summary>
     /// <typeparam name="T">The message type.</typeparam>
     /// <param name="stream">Where to write.</param>
     /// <param name="value">The message.</param>
+    /// <param name="type">Its JSON contract (<see cref="AgentJsonContext"/>).</param>
     /// <param name="ct">Cancels the write.</param>
-    public static async Task WriteLineAsync<T>(Stream stream, T value, CancellationToken ct)
+    public static async Task WriteLineAsync<T>(Stream stream, T value, JsonTypeInfo<T> type, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, type);
         await stream.WriteAsync(bytes, ct);
         await stream.WriteAsync("\n"u8.ToArray(), ct);
         await stream.FlushAsync(ct);
@@ -174,12 +177,13 @@ public static class AgentLocalApi
     /// <summary>Parses one JSON line; null when it is not a <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The message type.</typeparam>
     /// <param name="line">The line.</param>
-    public static T? Parse<T>(string line)
+    /// <param name="type">Its JSON contract (<see cref="AgentJsonContext"/>).</param>
+    public static T? Parse<T>(string line, JsonTypeInfo<T> type)
         where T : class
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(line, Json);
+            return JsonSerializer.Deserialize(line, type);
         }
         catch (JsonException)
         {
@@ -187,3 +191,10 @@ public static class AgentLocalApi
         }
     }
 }
+
+/// <summary>The local API's messages, serialised without reflection.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(AgentRequest))]
+[JsonSerializable(typeof(AgentResponse))]
+[JsonSerializable(typeof(AgentStatus))]
+public sealed partial class AgentJsonContext : JsonSerializerContext;
