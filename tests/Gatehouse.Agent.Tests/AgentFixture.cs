@@ -23,6 +23,7 @@ internal sealed class AgentFixture : IAsyncDisposable
     public static readonly BundleFollowerOptions Fast = new() { WaitSeconds = 5, MinBackoff = TimeSpan.FromMilliseconds(100), MaxBackoff = TimeSpan.FromMilliseconds(500) };
 
     private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-agent-").FullName;
+    private RunningEdge? _secondEdge;
     private string _portalCa = null!;
 
     public TestPortal Portal { get; private set; } = null!;
@@ -65,30 +66,56 @@ internal sealed class AgentFixture : IAsyncDisposable
         _portalCa = Path.Combine(_root, "portal-ca.pem");
         await File.WriteAllTextAsync(_portalCa, Portal.TlsCertificatePem);
         TunnelPort = FreePort.GetLoopbackTcpPort();
-        var key = await (await Admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest("edge", "edge", null, null, 5), TestPortal.Json)).Content.ReadFromJsonAsync<CreateProvisioningKeyResponse>(TestPortal.Json);
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", _portalCa, "--provisioning-key", key!.Key, "--name", "edge-1", "--address", $"127.0.0.1:{TunnelPort}", "--state-dir", Path.Combine(_root, "edge")], stdout, stderr, CancellationToken.None).DefaultTimeout();
-        Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
+        await EnrollEdgeAsync("edge-1", TunnelPort);
         User = (await (await Admin.PostAsJsonAsync("users", new CreateUserRequest("ada@example.test"), TestPortal.Json)).Content.ReadFromJsonAsync<UserDto>(TestPortal.Json))!;
         var block = new PolicyRuleSpec { Name = "block-casino", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = [BlockedHost] } };
         (await Admin.PutAsJsonAsync("policy", new PolicyDocument([block]), TestPortal.Json)).EnsureSuccessStatusCode();
         await StartEdgeAsync();
     }
 
-    public async Task StartEdgeAsync()
+    public async Task StartEdgeAsync() => Edge = await StartEdgeAsync("edge-1", TunnelPort);
+
+    /// <summary>Enrolls and starts a second edge of the tenant, <c>edge-2</c>; agents learn it from their next bundle.</summary>
+    public async Task StartSecondEdgeAsync()
     {
-        Edge = await EdgeHost.StartAsync(new EdgeOptions
-        {
-            StateDirectory = Path.Combine(_root, "edge"),
-            OpsListen = "http://127.0.0.1:0",
-            ProxyListen = null,
-            TunnelListen = $"127.0.0.1:{TunnelPort}",
-            EgressAllow = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
-            Follower = Fast,
-            Logs = new Edge.TransactionLogs.TransactionLogOptions { Directory = Path.Combine(_root, "edge-logs"), ShipToPortal = false },
-        }).DefaultTimeout();
+        var port = FreePort.GetLoopbackTcpPort();
+        await EnrollEdgeAsync("edge-2", port);
+        _secondEdge = await StartEdgeAsync("edge-2", port);
     }
+
+    /// <summary>Stops <c>edge-1</c> or <c>edge-2</c>.</summary>
+    public async Task StopEdgeAsync(string name)
+    {
+        if (name == "edge-1")
+        {
+            await StopEdgeAsync();
+        }
+        else if (_secondEdge is not null)
+        {
+            await _secondEdge.DisposeAsync();
+            _secondEdge = null;
+        }
+    }
+
+    private async Task EnrollEdgeAsync(string name, int port)
+    {
+        var key = await (await Admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest(name, "edge", null, null, 1), TestPortal.Json)).Content.ReadFromJsonAsync<CreateProvisioningKeyResponse>(TestPortal.Json);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", _portalCa, "--provisioning-key", key!.Key, "--name", name, "--address", $"127.0.0.1:{port}", "--state-dir", Path.Combine(_root, name)], stdout, stderr, CancellationToken.None).DefaultTimeout();
+        Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
+    }
+
+    private Task<RunningEdge> StartEdgeAsync(string directory, int port) => EdgeHost.StartAsync(new EdgeOptions
+    {
+        StateDirectory = Path.Combine(_root, directory),
+        OpsListen = "http://127.0.0.1:0",
+        ProxyListen = null,
+        TunnelListen = $"127.0.0.1:{port}",
+        EgressAllow = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
+        Follower = Fast,
+        Logs = new Edge.TransactionLogs.TransactionLogOptions { Directory = Path.Combine(_root, directory + "-logs"), ShipToPortal = false },
+    }).DefaultTimeout();
 
     public async Task StopEdgeAsync()
     {
@@ -157,6 +184,8 @@ internal sealed class AgentFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopEdgeAsync();
+        await StopEdgeAsync("edge-2");
+
         Admin?.Dispose();
         if (Portal is not null)
         {

@@ -49,6 +49,9 @@ public sealed class DataPlaneHost : IAsyncDisposable
     /// <summary>The local proxy's address.</summary>
     public IPEndPoint ProxyAddress => _proxy.Address;
 
+    /// <summary>The edges, primary first, as the probes see them.</summary>
+    internal IReadOnlyList<(string Name, string Address, bool Up, double? LatencyMs)> Edges => _edges.Ordered;
+
     /// <summary>Where the agent stands.</summary>
     public AgentStatus Status => _state.Snapshot();
 
