@@ -21,4 +21,8 @@ public static class AgentPaths
     /// <summary>Where the data plane answers the service.</summary>
     /// <param name="stateDirectory">The agent's state directory.</param>
     public static string DataPlaneSocket(string stateDirectory) => Path.Combine(stateDirectory, "run", "dataplane.sock");
+
+    /// <summary>Present while the user has disabled the agent, so that the data plane starts disabled after a restart.</summary>
+    /// <param name="stateDirectory">The agent's state directory.</param>
+    public static string DisabledMarker(string stateDirectory) => Path.Combine(stateDirectory, "disabled");
 }

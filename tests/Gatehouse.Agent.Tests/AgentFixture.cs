@@ -145,8 +145,8 @@ internal sealed class AgentFixture : IAsyncDisposable
     public Task WaitForEdgeToKnowAsync(Guid deviceId) =>
         WaitUntilAsync(() => Task.FromResult(Edge!.Policy.Identities.TryGetDeviceUser(deviceId.ToString(), out _)), "the edge to learn the device");
 
-    public async Task PostAppProfileAsync(string failMode) =>
-        (await Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: failMode), TestPortal.Json)).EnsureSuccessStatusCode();
+    public async Task PostAppProfileAsync(string failMode, string? disablePassword = null) =>
+        (await Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: failMode, DisablePassword: disablePassword), TestPortal.Json)).EnsureSuccessStatusCode();
 
     /// <summary>Runs curl (a real client, as a user would) and returns its exit code, the response head and body.</summary>
     public static async Task<(int Code, string Output, string Error)> CurlAsync(params string[] args)

@@ -19,7 +19,8 @@ internal sealed record BundleEdge(string Name, string Address);
 /// <param name="FailMode">The app profile's fail mode (<see cref="FailModes"/>).</param>
 /// <param name="AppProfile">The app profile's name, when one applies.</param>
 /// <param name="LogoutPasswordHash">The app profile's logout password hash, when it sets one.</param>
-internal sealed record AgentBundle(long Version, string? TenantName, IReadOnlyList<BundleEdge> Edges, string FailMode, string? AppProfile, string? LogoutPasswordHash)
+/// <param name="DisablePasswordHash">The app profile's disable password hash, when it sets one.</param>
+internal sealed record AgentBundle(long Version, string? TenantName, IReadOnlyList<BundleEdge> Edges, string FailMode, string? AppProfile, string? LogoutPasswordHash, string? DisablePasswordHash)
 {
     /// <summary>
     /// With no app profile for everyone, the agent fails open: it must not cut a machine off the
@@ -51,6 +52,7 @@ internal sealed record AgentBundle(long Version, string? TenantName, IReadOnlyLi
         string failMode = DefaultFailMode;
         string? profileName = null;
         string? logoutHash = null;
+        string? disableHash = null;
         foreach (var item in body["appProfiles"] as JsonArray ?? [])
         {
             if (item?["groupIds"] is JsonArray { Count: > 0 })
@@ -67,9 +69,10 @@ internal sealed record AgentBundle(long Version, string? TenantName, IReadOnlyLi
             failMode = mode;
             profileName = item?["name"]?.GetValue<string>();
             logoutHash = item?["logoutPasswordHash"]?.GetValue<string>();
+            disableHash = item?["disablePasswordHash"]?.GetValue<string>();
             break;
         }
 
-        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash);
+        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash);
     }
 }

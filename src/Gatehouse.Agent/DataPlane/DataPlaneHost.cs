@@ -71,6 +71,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         var state = new AgentState(credentials.Identity.SubjectId, credentials.Identity.TenantId, credentials.Identity.PortalUrl.ToString(), "local-proxy")
         {
             CertificateNotAfter = credentials.NotAfter,
+            Disabled = File.Exists(AgentPaths.DisabledMarker(options.StateDirectory)),
         };
         var edges = new EdgeSet(state, logger);
         edges.UseCredentials(credentials);
@@ -86,7 +87,8 @@ public sealed class DataPlaneHost : IAsyncDisposable
         {
             proxy = LocalProxyServer.Start(listen, edges, state, logger);
             state.ProxyAddress = proxy.Address.ToString();
-            status = LocalApiServer.Start(options.StatusSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite, (_, _, _) => Task.FromResult(new AgentResponse(true, null, state.Snapshot())), logger);
+            // Owner-only: the service alone talks to it, so it carries out what it is asked.
+            status = LocalApiServer.Start(options.StatusSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite, (request, _, _) => Task.FromResult(Control(state, request)), logger);
         }
         catch
         {
@@ -115,6 +117,26 @@ public sealed class DataPlaneHost : IAsyncDisposable
         await _renewal.DisposeAsync();
         await _follower.DisposeAsync();
         await _edges.DisposeAsync();
+    }
+
+    /// <summary>What the service asks of the data plane: its status, or to stop or resume carrying traffic through edges.</summary>
+    private static AgentResponse Control(AgentState state, AgentRequest request)
+    {
+        switch (request.Command)
+        {
+            case AgentCommands.Disable:
+                state.Disabled = true;
+                break;
+            case AgentCommands.Enable:
+                state.Disabled = false;
+                break;
+            case AgentCommands.Status:
+                break;
+            default:
+                return new AgentResponse(false, $"The data plane does not do \"{request.Command}\".", state.Snapshot());
+        }
+
+        return new AgentResponse(true, null, state.Snapshot());
     }
 
     private void Apply(VerifiedBundle bundle)

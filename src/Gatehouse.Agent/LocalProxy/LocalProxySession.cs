@@ -214,6 +214,11 @@ internal sealed class LocalProxySession : IDisposable
     /// <summary>A flow through an edge, or direct when no edge answers and the agent fails open.</summary>
     private async Task<OpenedFlow> OpenAsync(Target target, CancellationToken ct)
     {
+        if (_state.Disabled)
+        {
+            return await OpenDirectAsync(target, "the agent is disabled", ct);
+        }
+
         var metadata = new TunnelFlowMetadata(FlowId: Guid.NewGuid().ToString("N"), Network: Wire.Policy.NetworkKinds.Untrusted, ClientAddress: ClientAddress);
         var opened = await _edges.OpenAsync(target.Host, target.Port, metadata, ct);
         if (opened.Outcome == EdgeOpenOutcome.Answered)
@@ -232,6 +237,11 @@ internal sealed class LocalProxySession : IDisposable
             return new OpenedFlow(null, 503, null, $"no edge answers and this device fails closed ({opened.Error})", null, Direct: false);
         }
 
+        return await OpenDirectAsync(target, "no edge answers (fail-open)", ct);
+    }
+
+    private static async Task<OpenedFlow> OpenDirectAsync(Target target, string why, CancellationToken ct)
+    {
         try
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -249,7 +259,7 @@ internal sealed class LocalProxySession : IDisposable
         }
         catch (SocketException e)
         {
-            return new OpenedFlow(null, 502, null, $"no edge answers; going direct (fail-open) failed: {e.Message}", null, Direct: true);
+            return new OpenedFlow(null, 502, null, $"{why}; going direct failed: {e.Message}", null, Direct: true);
         }
     }
 

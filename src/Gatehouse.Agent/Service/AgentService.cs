@@ -96,7 +96,9 @@ public sealed class AgentService : IAsyncDisposable
             AgentCommands.Status => new AgentResponse(true, null, await StatusAsync(ct)),
             AgentCommands.Enroll => await EnrollAsync(request, ct),
             AgentCommands.Logout => await LogoutAsync(request, ct),
-            _ => new AgentResponse(false, $"Unknown command \"{request.Command}\"; the agent knows {AgentCommands.Status}, {AgentCommands.Enroll} and {AgentCommands.Logout}.", null),
+            AgentCommands.Disable => await SetDisabledAsync(request, disabled: true, ct),
+            AgentCommands.Enable => await SetDisabledAsync(request, disabled: false, ct),
+            _ => new AgentResponse(false, $"Unknown command \"{request.Command}\"; the agent knows {AgentCommands.Status}, {AgentCommands.Enroll}, {AgentCommands.Logout}, {AgentCommands.Disable} and {AgentCommands.Enable}.", null),
         };
     }
 
@@ -186,13 +188,14 @@ public sealed class AgentService : IAsyncDisposable
                 return new AgentResponse(false, "This device is not enrolled.", await StatusAsync(ct));
             }
 
-            if (LogoutPasswordHash() is { } hash && (request.Password is null || !PasswordHasher.Verify(request.Password, hash)))
+            if (ProfileInForce()?.LogoutPasswordHash is { } hash && (request.Password is null || !PasswordHasher.Verify(request.Password, hash)))
             {
                 return new AgentResponse(false, request.Password is null ? "Your organisation requires a password to log out (--password-stdin)." : "The logout password is wrong.", await StatusAsync(ct));
             }
 
             await _dataPlane.StopAsync();
             _store.Delete();
+            File.Delete(AgentPaths.DisabledMarker(_options.StateDirectory));
             AgentLog.LoggedOut(_logger);
             return new AgentResponse(true, null, await StatusAsync(ct));
         }
@@ -202,8 +205,54 @@ public sealed class AgentService : IAsyncDisposable
         }
     }
 
-    /// <summary>The logout password hash of the app profile in force (from the verified last-known-good config).</summary>
-    private string? LogoutPasswordHash()
+    /// <summary>
+    /// Disables or enables the agent: a marker file keeps the choice across restarts, and the running
+    /// data plane is told at once. Disabling needs the app profile's disable password when it sets one.
+    /// </summary>
+    private async Task<AgentResponse> SetDisabledAsync(AgentRequest request, bool disabled, CancellationToken ct)
+    {
+        await _changes.WaitAsync(ct);
+        try
+        {
+            if (!_store.IsEnrolled)
+            {
+                return new AgentResponse(false, "This device is not enrolled.", await StatusAsync(ct));
+            }
+
+            if (disabled && ProfileInForce()?.DisablePasswordHash is { } hash && (request.Password is null || !PasswordHasher.Verify(request.Password, hash)))
+            {
+                return new AgentResponse(false, request.Password is null ? "Your organisation requires a password to disable the agent (--password-stdin)." : "The disable password is wrong.", await StatusAsync(ct));
+            }
+
+            var marker = AgentPaths.DisabledMarker(_options.StateDirectory);
+            if (disabled)
+            {
+                await File.WriteAllTextAsync(marker, $"disabled at {DateTimeOffset.UtcNow:O}\n", ct);
+            }
+            else
+            {
+                File.Delete(marker);
+            }
+
+            try
+            {
+                await AgentLocalApi.CallAsync(AgentPaths.DataPlaneSocket(_options.StateDirectory), new AgentRequest(request.Command), ct);
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or InvalidDataException)
+            {
+                // Not running: it reads the marker when it starts.
+            }
+
+            return new AgentResponse(true, null, await StatusAsync(ct));
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>What the app profile in force says (from the verified last-known-good config).</summary>
+    private Bundles.AgentBundle? ProfileInForce()
     {
         using var credentials = _store.Load();
         if (credentials is null)
@@ -219,7 +268,7 @@ public sealed class AgentService : IAsyncDisposable
         }
 
         var verified = new BundleVerifier([credentials.ConfigKeySpki], identity.TenantId.ToString(), BundleConsumers.Agent, TimeProvider.System).Verify(document, null);
-        return verified.IsValid ? Bundles.AgentBundle.From(verified.Bundle!).LogoutPasswordHash : null;
+        return verified.IsValid ? Bundles.AgentBundle.From(verified.Bundle!) : null;
     }
 
     /// <summary>Removes what a dead data plane may have left: its status socket (and, with transparent mode, its nft table).</summary>

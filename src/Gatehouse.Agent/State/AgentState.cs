@@ -23,6 +23,7 @@ internal sealed class AgentState
     private bool _edgesProbed;
     private string _failMode = Wire.Api.FailModes.Closed;
     private string? _lastError;
+    private volatile bool _disabled;
 
     public AgentState(Guid deviceId, Guid tenantId, string portalUrl, string mode)
     {
@@ -43,6 +44,13 @@ internal sealed class AgentState
     public string? ProxyAddress { get; set; }
 
     public DateTimeOffset? CertificateNotAfter { get; set; }
+
+    /// <summary>Whether the user disabled the agent: flows go direct, not through an edge.</summary>
+    public bool Disabled
+    {
+        get => _disabled;
+        set => _disabled = value;
+    }
 
     /// <summary>What happens to a flow when no edge answers: <c>open</c> (direct) or <c>closed</c> (dropped).</summary>
     public string FailMode
@@ -118,6 +126,7 @@ internal sealed class AgentState
         {
             var (state, summary) = (_bundleVersion, _edgesProbed, _anyEdgeUp) switch
             {
+                _ when _disabled => (AgentStates.Disabled, "Disabled: traffic goes direct, not through Gatehouse, until `gatehouse agent enable`."),
                 (null, _, _) => (AgentStates.Starting, "Enrolled; waiting for the first config from the portal."),
                 (_, false, _) => (AgentStates.Starting, "Config in force; measuring the edges."),
                 (_, _, true) => (AgentStates.Connected, $"Connected: traffic goes through edge {_edge}."),

@@ -17,6 +17,12 @@ public static class AgentCommands
 
     /// <summary>Remove the device's credentials (root or the service's own user only; the app profile's password when it sets one).</summary>
     public const string Logout = "logout";
+
+    /// <summary>Stop sending traffic through Gatehouse until enabled again (root or the service's own user only; the app profile's disable password when it sets one).</summary>
+    public const string Disable = "disable";
+
+    /// <summary>Send traffic through Gatehouse again.</summary>
+    public const string Enable = "enable";
 }
 
 /// <summary>The agent's overall states, in the words <c>gatehouse status</c> shows.</summary>
@@ -36,6 +42,9 @@ public static class AgentStates
 
     /// <summary>The data plane is down and the watchdog is restarting it.</summary>
     public const string Restarting = "restarting";
+
+    /// <summary>The user disabled the agent: traffic goes direct.</summary>
+    public const string Disabled = "disabled";
 }
 
 /// <summary>One request to the agent's local API.</summary>
@@ -44,7 +53,7 @@ public static class AgentStates
 /// <param name="Token">For <c>enroll</c>: the enrollment token.</param>
 /// <param name="PortalCaPem">For <c>enroll</c>: the portal's TLS certificate (or its CA) to pin; the system roots when null.</param>
 /// <param name="Name">For <c>enroll</c>: the device's name; the host name when null.</param>
-/// <param name="Password">For <c>logout</c>: the app profile's logout password, when it sets one.</param>
+/// <param name="Password">For <c>logout</c> and <c>disable</c>: the app profile's password for it, when it sets one.</param>
 public sealed record AgentRequest(string Command, string? PortalUrl = null, string? Token = null, string? PortalCaPem = null, string? Name = null, string? Password = null);
 
 /// <summary>The answer to an <see cref="AgentRequest"/>.</summary>

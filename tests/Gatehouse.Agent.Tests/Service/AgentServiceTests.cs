@@ -32,11 +32,13 @@ public sealed class AgentServiceTests
             NullLoggerFactory.Instance);
     }
 
-    private static async Task<(int Code, string Out, string Err)> GatehouseAsync(params string[] args)
+    private static Task<(int Code, string Out, string Err)> GatehouseAsync(params string[] args) => GatehouseWithInputAsync(string.Empty, args);
+
+    private static async Task<(int Code, string Out, string Err)> GatehouseWithInputAsync(string stdin, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await GatehouseCommand.RunAsync(args, stdout, stderr, new StringReader(string.Empty)).DefaultTimeout();
+        var code = await GatehouseCommand.RunAsync(args, stdout, stderr, new StringReader(stdin)).DefaultTimeout();
         return (code, stdout.ToString(), stderr.ToString());
     }
 
@@ -97,6 +99,39 @@ public sealed class AgentServiceTests
         Assert.False(IsRunning(first));
         var curl = await AgentFixture.CurlAsync("-x", $"http://127.0.0.1:{proxyPort}", fixture.OriginUrl);
         Assert.True(curl.Code == 0, curl.Error);
+    }
+
+    [Fact]
+    public async Task Disable_needs_the_profile_password_and_sends_traffic_direct_until_enabled()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.PostAppProfileAsync("closed", disablePassword: "let-me-through");
+        await fixture.EnrollDeviceAsync();
+        await using var service = StartService(fixture, out var socket, out var proxyPort);
+        await AgentFixture.WaitUntilAsync(async () => await StatusAsync(socket) is { State: AgentStates.Connected, FailMode: "closed" }, "the data plane to connect with the profile");
+        var proxy = $"http://127.0.0.1:{proxyPort}";
+        var blocked = $"http://{AgentFixture.BlockedHost}/";
+        Assert.Contains("Gatehouse-Rule: block-casino", (await AgentFixture.CurlAsync("-i", "-x", proxy, blocked)).Output, StringComparison.Ordinal);
+
+        var noPassword = await GatehouseAsync("agent", "disable", "--agent-socket", socket);
+        var wrongPassword = await GatehouseWithInputAsync("guess\n", "agent", "disable", "--password-stdin", "--agent-socket", socket);
+        Assert.Contains("requires a password", noPassword.Err, StringComparison.Ordinal);
+        Assert.Contains("password is wrong", wrongPassword.Err, StringComparison.Ordinal);
+        Assert.Equal(AgentStates.Connected, (await StatusAsync(socket)).State);
+
+        var disabled = await GatehouseWithInputAsync("let-me-through\n", "agent", "disable", "--password-stdin", "--agent-socket", socket);
+        Assert.True(disabled.Code == 0, disabled.Err);
+        Assert.Equal(AgentStates.Disabled, (await StatusAsync(socket)).State);
+        var direct = await AgentFixture.CurlAsync("-i", "-x", proxy, blocked);
+        Assert.DoesNotContain("block-casino", direct.Output, StringComparison.Ordinal);
+        Assert.Contains("the agent is disabled; going direct failed", direct.Output, StringComparison.Ordinal);
+        var portal = await AgentFixture.CurlAsync("-x", proxy, "--cacert", fixture.PortalCaFile, new Uri(fixture.Portal.BaseAddress, "/healthz").ToString());
+        Assert.True(portal.Code == 0, portal.Error);
+
+        var enabled = await GatehouseAsync("agent", "enable", "--agent-socket", socket);
+        Assert.True(enabled.Code == 0, enabled.Err);
+        Assert.Equal(AgentStates.Connected, (await StatusAsync(socket)).State);
+        Assert.Contains("Gatehouse-Rule: block-casino", (await AgentFixture.CurlAsync("-i", "-x", proxy, blocked)).Output, StringComparison.Ordinal);
     }
 
     [Fact]

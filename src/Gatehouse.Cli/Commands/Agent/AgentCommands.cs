@@ -23,7 +23,7 @@ internal static class AgentCommands
     /// <summary>The <c>agent</c> noun, and the short forms at the top level.</summary>
     public static IEnumerable<Command> Build(CliApp app)
     {
-        var agent = new Command("agent", "This machine's Gatehouse agent: enroll, status, logout");
+        var agent = new Command("agent", "This machine's Gatehouse agent: enroll, status, logout, disable, enable");
         foreach (var verb in Verbs(app))
         {
             agent.Subcommands.Add(verb);
@@ -80,6 +80,22 @@ internal static class AgentCommands
 
             var answer = await CallAsync(run, socket, new AgentRequest(Wire.Agent.AgentCommands.Logout, Password: password));
             Print(run, answer, (w, _) => w.WriteLine("logged out: the device's certificate and key are removed"));
+        });
+
+        var disablePasswordStdin = new Option<bool>("--password-stdin") { Description = "Read the disable password your organisation set from standard input" };
+        var disable = app.WithJson(new Command("disable", "Stop sending this machine's traffic through Gatehouse: it goes direct until `gatehouse agent enable`") { disablePasswordStdin, socket });
+        yield return app.Action(disable, async run =>
+        {
+            var password = run.Get(disablePasswordStdin) ? (await run.Environment.Stdin.ReadLineAsync(run.Cancellation))?.TrimEnd('\r', '\n') : null;
+            var answer = await CallAsync(run, socket, new AgentRequest(Wire.Agent.AgentCommands.Disable, Password: password));
+            Print(run, answer, (w, s) => w.WriteLine($"disabled: {s.Summary}"));
+        });
+
+        var enable = app.WithJson(new Command("enable", "Send this machine's traffic through Gatehouse again") { socket });
+        yield return app.Action(enable, async run =>
+        {
+            var answer = await CallAsync(run, socket, new AgentRequest(Wire.Agent.AgentCommands.Enable));
+            Print(run, answer, (w, s) => w.WriteLine($"enabled: {s.Summary}"));
         });
     }
 
