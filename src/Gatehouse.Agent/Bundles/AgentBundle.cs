@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Gatehouse.Trust.Bundles;
 using Gatehouse.Wire.Api;
 
@@ -20,7 +22,18 @@ internal sealed record BundleEdge(string Name, string Address);
 /// <param name="AppProfile">The app profile's name, when one applies.</param>
 /// <param name="LogoutPasswordHash">The app profile's logout password hash, when it sets one.</param>
 /// <param name="DisablePasswordHash">The app profile's disable password hash, when it sets one.</param>
-internal sealed record AgentBundle(long Version, string? TenantName, IReadOnlyList<BundleEdge> Edges, string FailMode, string? AppProfile, string? LogoutPasswordHash, string? DisablePasswordHash)
+/// <param name="TrustedNetwork">How the app profile tells a trusted network, when it does.</param>
+/// <param name="Forwarding">What to do with traffic on each kind of network.</param>
+internal sealed record AgentBundle(
+    long Version,
+    string? TenantName,
+    IReadOnlyList<BundleEdge> Edges,
+    string FailMode,
+    string? AppProfile,
+    string? LogoutPasswordHash,
+    string? DisablePasswordHash,
+    TrustedNetworkCriteria? TrustedNetwork,
+    NetworkForwarding Forwarding)
 {
     /// <summary>
     /// With no app profile for everyone, the agent fails open: it must not cut a machine off the
@@ -53,6 +66,8 @@ internal sealed record AgentBundle(long Version, string? TenantName, IReadOnlyLi
         string? profileName = null;
         string? logoutHash = null;
         string? disableHash = null;
+        TrustedNetworkCriteria? trusted = null;
+        string? forwardingName = null;
         foreach (var item in body["appProfiles"] as JsonArray ?? [])
         {
             if (item?["groupIds"] is JsonArray { Count: > 0 })
@@ -70,9 +85,60 @@ internal sealed record AgentBundle(long Version, string? TenantName, IReadOnlyLi
             profileName = item?["name"]?.GetValue<string>();
             logoutHash = item?["logoutPasswordHash"]?.GetValue<string>();
             disableHash = item?["disablePasswordHash"]?.GetValue<string>();
+            forwardingName = item?["forwardingProfile"]?.GetValue<string>();
+            try
+            {
+                trusted = item?["trustedNetwork"] is JsonObject criteria ? criteria.Deserialize(AgentBundleJson.Default.TrustedNetworkCriteria) : null;
+            }
+            catch (JsonException e)
+            {
+                throw new FormatException($"The app profile {profileName} has trusted-network criteria that cannot be read: {e.Message}", e);
+            }
+
             break;
         }
 
-        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash);
+        var forwarding = NetworkForwarding.Default;
+        foreach (var item in body["forwardingProfiles"] as JsonArray ?? [])
+        {
+            if (forwardingName is not null && item?["name"]?.GetValue<string>() == forwardingName)
+            {
+                forwarding = new NetworkForwarding(Action(item, "trusted"), Action(item, "untrusted"), Action(item, "vpn"));
+            }
+        }
+
+        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash, trusted, forwarding);
+    }
+
+    private static string Action(JsonNode item, string network)
+    {
+        var action = item[network]?.GetValue<string>();
+        return action is not null && ForwardingActions.All.Contains(action)
+            ? action
+            : throw new FormatException($"The forwarding profile {item["name"]} has no valid action for {network} networks.");
     }
 }
+
+/// <summary>What the forwarding profile does on each kind of network (<see cref="ForwardingActions"/>).</summary>
+/// <param name="Trusted">On a trusted network.</param>
+/// <param name="Untrusted">On any other network.</param>
+/// <param name="Vpn">While a VPN is up.</param>
+internal sealed record NetworkForwarding(string Trusted, string Untrusted, string Vpn)
+{
+    /// <summary>Without a forwarding profile, traffic goes to the edges on every network.</summary>
+    public static readonly NetworkForwarding Default = new(ForwardingActions.Tunnel, ForwardingActions.Tunnel, ForwardingActions.Tunnel);
+
+    /// <summary>The action for <paramref name="network"/>.</summary>
+    public string For(string network) => network switch
+    {
+        Wire.Policy.NetworkKinds.Trusted => Trusted,
+        Wire.Policy.NetworkKinds.Vpn => Vpn,
+        _ => Untrusted,
+    };
+}
+
+/// <summary>The parts of the bundle read into Wire types, without reflection.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(TrustedNetworkCriteria))]
+internal sealed partial class AgentBundleJson : JsonSerializerContext;
+

@@ -3,6 +3,7 @@ using Gatehouse.Agent.Bundles;
 using Gatehouse.Agent.Edges;
 using Gatehouse.Agent.LocalApi;
 using Gatehouse.Agent.LocalProxy;
+using Gatehouse.Agent.Networks;
 using Gatehouse.Agent.State;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
@@ -33,10 +34,12 @@ public sealed class DataPlaneHost : IAsyncDisposable
     private readonly EdgeSet _edges;
     private readonly LocalProxyServer _proxy;
     private readonly LocalApiServer _status;
+    private readonly NetworkMonitor _network;
     private readonly ILogger _logger;
 
-    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, LocalProxyServer proxy, LocalApiServer status, ILogger logger)
+    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, LocalProxyServer proxy, LocalApiServer status, NetworkMonitor network, ILogger logger)
     {
+        _network = network;
         _state = state;
         _follower = follower;
         _renewal = renewal;
@@ -96,7 +99,8 @@ public sealed class DataPlaneHost : IAsyncDisposable
             throw;
         }
 
-        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, status, logger);
+        var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf), state, options.NetworkRecheckInterval);
+        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, status, network, logger);
         follower.Changed += (_, e) => host.Apply(e.Bundle);
         follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);
         if (follower.Start() is { } current)
@@ -106,6 +110,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
 
         edges.Start();
         renewal.Start();
+        network.Start();
         return host;
     }
 
@@ -114,6 +119,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
     {
         await _status.DisposeAsync();
         await _proxy.DisposeAsync();
+        await _network.DisposeAsync();
         await _renewal.DisposeAsync();
         await _follower.DisposeAsync();
         await _edges.DisposeAsync();
@@ -160,6 +166,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         }
 
         _edges.Use(config.Edges);
+        _network.Use(config);
         _state.BundleApplied(config.Version, config.FailMode);
         AgentLog.BundleApplied(_logger, config.Version, config.Edges.Count, config.FailMode);
     }

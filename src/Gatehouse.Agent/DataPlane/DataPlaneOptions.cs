@@ -14,6 +14,12 @@ public sealed record DataPlaneOptions
     /// <summary>The local proxy's address, HOST:PORT.</summary>
     public string ProxyListen { get; init; } = LocalProxy.LocalProxyServer.DefaultListen;
 
+    /// <summary>The resolver configuration the trusted-network criteria read (DNS servers, search domains).</summary>
+    public string ResolvConf { get; init; } = Networks.NetworkDetector.DefaultResolvConf;
+
+    /// <summary>How often the network is evaluated again when nothing else wakes the monitor.</summary>
+    public TimeSpan NetworkRecheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Tuning of the config follower (tests make it fast).</summary>
     public BundleFollowerOptions? Follower { get; init; }
 }

@@ -219,7 +219,12 @@ internal sealed class LocalProxySession : IDisposable
             return await OpenDirectAsync(target, "the agent is disabled", ct);
         }
 
-        var metadata = new TunnelFlowMetadata(FlowId: Guid.NewGuid().ToString("N"), Network: Wire.Policy.NetworkKinds.Untrusted, ClientAddress: ClientAddress);
+        if (_state.ForwardsDirect)
+        {
+            return await OpenDirectAsync(target, $"the forwarding profile sends traffic direct on this {_state.Network} network", ct);
+        }
+
+        var metadata = new TunnelFlowMetadata(FlowId: Guid.NewGuid().ToString("N"), Network: _state.Network, ClientAddress: ClientAddress);
         var opened = await _edges.OpenAsync(target.Host, target.Port, metadata, ct);
         if (opened.Outcome == EdgeOpenOutcome.Answered)
         {

@@ -24,6 +24,9 @@ internal sealed class AgentState
     private string _failMode = Wire.Api.FailModes.Closed;
     private string? _lastError;
     private volatile bool _disabled;
+    private string _network = Wire.Policy.NetworkKinds.Untrusted;
+    private string? _networkReason;
+    private string _forwarding = Wire.Api.ForwardingActions.Tunnel;
 
     public AgentState(Guid deviceId, Guid tenantId, string portalUrl, string mode)
     {
@@ -101,6 +104,41 @@ internal sealed class AgentState
         }
     }
 
+    /// <summary>The kind of network the device is on (<see cref="Wire.Policy.NetworkKinds"/>), as the edge is told with every flow.</summary>
+    public string Network
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _network;
+            }
+        }
+    }
+
+    /// <summary>Whether the forwarding profile sends traffic direct on this network.</summary>
+    public bool ForwardsDirect
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _forwarding == Wire.Api.ForwardingActions.None;
+            }
+        }
+    }
+
+    /// <summary>The network monitor's latest view: the network kind, why, and the forwarding profile's action there.</summary>
+    public void NetworkDetected(string kind, string reason, string forwarding)
+    {
+        lock (_lock)
+        {
+            _network = kind;
+            _networkReason = reason;
+            _forwarding = forwarding;
+        }
+    }
+
     public void Error(string error)
     {
         lock (_lock)
@@ -127,6 +165,7 @@ internal sealed class AgentState
             var (state, summary) = (_bundleVersion, _edgesProbed, _anyEdgeUp) switch
             {
                 _ when _disabled => (AgentStates.Disabled, "Disabled: traffic goes direct, not through Gatehouse, until `gatehouse agent enable`."),
+                (not null, _, _) when _forwarding == Wire.Api.ForwardingActions.None => (AgentStates.Direct, $"On a {_network} network ({_networkReason}): the forwarding profile sends traffic direct."),
                 (null, _, _) => (AgentStates.Starting, "Enrolled; waiting for the first config from the portal."),
                 (_, false, _) => (AgentStates.Starting, "Config in force; measuring the edges."),
                 (_, _, true) => (AgentStates.Connected, $"Connected: traffic goes through edge {_edge}."),
@@ -147,7 +186,7 @@ internal sealed class AgentState
                 _edgeLatencyMs is { } ms ? Math.Round(ms, 2) : null,
                 Mode,
                 ProxyAddress,
-                Network: Wire.Policy.NetworkKinds.Untrusted,
+                Network: _network,
                 FailMode: _failMode,
                 SyntheticRange: null,
                 FlowsOpen: Interlocked.Read(ref _flowsOpen),

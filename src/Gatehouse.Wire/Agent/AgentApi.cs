@@ -45,6 +45,9 @@ public static class AgentStates
 
     /// <summary>The user disabled the agent: traffic goes direct.</summary>
     public const string Disabled = "disabled";
+
+    /// <summary>The forwarding profile sends traffic direct on the network the device is on.</summary>
+    public const string Direct = "direct";
 }
 
 /// <summary>One request to the agent's local API.</summary>
