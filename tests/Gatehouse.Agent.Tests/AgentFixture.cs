@@ -167,14 +167,14 @@ internal sealed class AgentFixture : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds (bounded).</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, Func<object?>? state = null)
     {
         using var timeout = new CancellationTokenSource(TestTimeouts.Default);
         while (!await condition())
         {
             if (timeout.IsCancellationRequested)
             {
-                Assert.Fail($"timed out waiting for {what}");
+                Assert.Fail($"timed out waiting for {what}{(state is null ? string.Empty : $"; now: {state()}")}");
             }
 
             await Task.Delay(50);

@@ -24,6 +24,7 @@ internal sealed record BundleEdge(string Name, string Address);
 /// <param name="DisablePasswordHash">The app profile's disable password hash, when it sets one.</param>
 /// <param name="TrustedNetwork">How the app profile tells a trusted network, when it does.</param>
 /// <param name="Forwarding">What to do with traffic on each kind of network.</param>
+/// <param name="CaptivePortalPause">How long to stand aside for a captive portal (zero: never).</param>
 internal sealed record AgentBundle(
     long Version,
     string? TenantName,
@@ -33,7 +34,8 @@ internal sealed record AgentBundle(
     string? LogoutPasswordHash,
     string? DisablePasswordHash,
     TrustedNetworkCriteria? TrustedNetwork,
-    NetworkForwarding Forwarding)
+    NetworkForwarding Forwarding,
+    TimeSpan CaptivePortalPause)
 {
     /// <summary>
     /// With no app profile for everyone, the agent fails open: it must not cut a machine off the
@@ -68,6 +70,7 @@ internal sealed record AgentBundle(
         string? disableHash = null;
         TrustedNetworkCriteria? trusted = null;
         string? forwardingName = null;
+        var captivePause = TimeSpan.FromMinutes(10);
         foreach (var item in body["appProfiles"] as JsonArray ?? [])
         {
             if (item?["groupIds"] is JsonArray { Count: > 0 })
@@ -86,6 +89,15 @@ internal sealed record AgentBundle(
             logoutHash = item?["logoutPasswordHash"]?.GetValue<string>();
             disableHash = item?["disablePasswordHash"]?.GetValue<string>();
             forwardingName = item?["forwardingProfile"]?.GetValue<string>();
+            captivePause = item?["captivePortalPauseMinutes"] switch
+            {
+                null => captivePause,
+                // Read from the JSON text: the canonical form may keep numbers as long, decimal or an element.
+                JsonValue minutes when minutes.GetValueKind() == JsonValueKind.Number
+                    && int.TryParse(minutes.ToJsonString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                    && value is >= 0 and <= 60 => TimeSpan.FromMinutes(value),
+                var other => throw new FormatException($"The app profile {profileName} has captivePortalPauseMinutes {other.ToJsonString()}, not a whole number from 0 to 60."),
+            };
             try
             {
                 trusted = item?["trustedNetwork"] is JsonObject criteria ? criteria.Deserialize(AgentBundleJson.Default.TrustedNetworkCriteria) : null;
@@ -107,7 +119,7 @@ internal sealed record AgentBundle(
             }
         }
 
-        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash, trusted, forwarding);
+        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash, trusted, forwarding, captivePause);
     }
 
     private static string Action(JsonNode item, string network)

@@ -22,21 +22,23 @@ public static class AgentCommand
     {
         var stateDir = new Option<string>("--state-dir") { Description = $"The agent's state directory (default {AgentPaths.DefaultStateDirectory}).", DefaultValueFactory = _ => AgentPaths.DefaultStateDirectory };
         var proxyListen = new Option<string>("--proxy-listen") { Description = $"The local proxy's address (default {LocalProxy.LocalProxyServer.DefaultListen}).", DefaultValueFactory = _ => LocalProxy.LocalProxyServer.DefaultListen };
+        var probe = new Option<string>("--captive-portal-probe") { Description = $"A URL that answers 204 on an open network (default {Networks.CaptivePortalMonitor.DefaultProbe}).", DefaultValueFactory = _ => Networks.CaptivePortalMonitor.DefaultProbe };
         var socket = new Option<string>("--socket")
         {
             Description = $"The local API socket for `gatehouse` (default ${AgentPaths.SocketVariable} or {AgentPaths.DefaultSocket}).",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AgentPaths.SocketVariable) ?? AgentPaths.DefaultSocket,
         };
 
-        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen };
+        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe };
         service.SetAction((parse, ct) => RunServiceAsync(new AgentServiceOptions
         {
             StateDirectory = Path.GetFullPath(parse.GetValue(stateDir)!),
             Socket = Path.GetFullPath(parse.GetValue(socket)!),
             ProxyListen = parse.GetValue(proxyListen)!,
+            CaptivePortalProbe = parse.GetValue(probe)!,
         }));
 
-        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen };
+        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe };
         dataPlane.SetAction((parse, ct) =>
         {
             var directory = Path.GetFullPath(parse.GetValue(stateDir)!);
@@ -45,6 +47,7 @@ public static class AgentCommand
                 StateDirectory = directory,
                 StatusSocket = AgentPaths.DataPlaneSocket(directory),
                 ProxyListen = parse.GetValue(proxyListen)!,
+                CaptivePortalProbe = parse.GetValue(probe)!,
             });
         });
 

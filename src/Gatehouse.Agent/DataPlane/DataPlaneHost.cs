@@ -35,11 +35,13 @@ public sealed class DataPlaneHost : IAsyncDisposable
     private readonly LocalProxyServer _proxy;
     private readonly LocalApiServer _status;
     private readonly NetworkMonitor _network;
+    private readonly CaptivePortalMonitor _captive;
     private readonly ILogger _logger;
 
-    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, LocalProxyServer proxy, LocalApiServer status, NetworkMonitor network, ILogger logger)
+    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, LocalProxyServer proxy, LocalApiServer status, NetworkMonitor network, CaptivePortalMonitor captive, ILogger logger)
     {
         _network = network;
+        _captive = captive;
         _state = state;
         _follower = follower;
         _renewal = renewal;
@@ -100,7 +102,8 @@ public sealed class DataPlaneHost : IAsyncDisposable
         }
 
         var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf), state, options.NetworkRecheckInterval);
-        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, status, network, logger);
+        var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time);
+        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, status, network, captive, logger);
         follower.Changed += (_, e) => host.Apply(e.Bundle);
         follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);
         if (follower.Start() is { } current)
@@ -111,6 +114,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         edges.Start();
         renewal.Start();
         network.Start();
+        captive.Start();
         return host;
     }
 
@@ -120,6 +124,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         await _status.DisposeAsync();
         await _proxy.DisposeAsync();
         await _network.DisposeAsync();
+        await _captive.DisposeAsync();
         await _renewal.DisposeAsync();
         await _follower.DisposeAsync();
         await _edges.DisposeAsync();
@@ -167,7 +172,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
 
         _edges.Use(config.Edges);
         _network.Use(config);
-        _state.BundleApplied(config.Version, config.FailMode);
+        _state.BundleApplied(config.Version, config.FailMode, config.CaptivePortalPause);
         AgentLog.BundleApplied(_logger, config.Version, config.Edges.Count, config.FailMode);
     }
 }

@@ -20,6 +20,12 @@ public sealed record DataPlaneOptions
     /// <summary>How often the network is evaluated again when nothing else wakes the monitor.</summary>
     public TimeSpan NetworkRecheckInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The URL that answers 204 on an open network; anything else while no edge answers means a captive portal.</summary>
+    public string CaptivePortalProbe { get; init; } = Networks.CaptivePortalMonitor.DefaultProbe;
+
+    /// <summary>How often the captive-portal probe runs while no edge answers.</summary>
+    public TimeSpan CaptivePortalRecheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Tuning of the config follower (tests make it fast).</summary>
     public BundleFollowerOptions? Follower { get; init; }
 }

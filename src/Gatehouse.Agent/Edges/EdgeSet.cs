@@ -88,6 +88,10 @@ internal sealed class EdgeSet : IAsyncDisposable
         {
             var old = _edges.ToDictionary(e => e.Edge, e => e);
             _edges = [.. edges.Distinct().Select(e => old.TryGetValue(e, out var kept) ? kept : new EdgeEntry(e, NewClient(e), Up: false, LatencyMs: null, Probed: false))];
+            if (_edges.Any(e => !e.Probed))
+            {
+                _state.EdgesChanged();
+            }
         }
 
         _ = ProbeAllAsync(_stop.Token);

@@ -219,6 +219,11 @@ internal sealed class LocalProxySession : IDisposable
             return await OpenDirectAsync(target, "the agent is disabled", ct);
         }
 
+        if (_state.InCaptivePortalPause(DateTimeOffset.UtcNow))
+        {
+            return await OpenDirectAsync(target, "a captive portal is in the way", ct);
+        }
+
         if (_state.ForwardsDirect)
         {
             return await OpenDirectAsync(target, $"the forwarding profile sends traffic direct on this {_state.Network} network", ct);

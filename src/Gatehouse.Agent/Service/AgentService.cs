@@ -284,5 +284,5 @@ public sealed class AgentService : IAsyncDisposable
 
     private static RoleCommand DefaultDataPlane(AgentServiceOptions options) =>
         new(Environment.ProcessPath ?? "gatehouse-agent",
-            ["dataplane", "--state-dir", options.StateDirectory, "--proxy-listen", options.ProxyListen]);
+            ["dataplane", "--state-dir", options.StateDirectory, "--proxy-listen", options.ProxyListen, "--captive-portal-probe", options.CaptivePortalProbe]);
 }

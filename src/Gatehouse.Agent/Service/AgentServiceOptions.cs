@@ -12,6 +12,9 @@ public sealed record AgentServiceOptions
     /// <summary>The local proxy's address, HOST:PORT.</summary>
     public string ProxyListen { get; init; } = LocalProxy.LocalProxyServer.DefaultListen;
 
+    /// <summary>The captive-portal probe URL handed to the data plane.</summary>
+    public string CaptivePortalProbe { get; init; } = Networks.CaptivePortalMonitor.DefaultProbe;
+
     /// <summary>How to start the data plane; <see langword="null"/> runs this program's <c>dataplane</c> command.</summary>
     public RoleCommand? DataPlane { get; init; }
 

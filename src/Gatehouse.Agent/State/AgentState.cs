@@ -27,6 +27,8 @@ internal sealed class AgentState
     private string _network = Wire.Policy.NetworkKinds.Untrusted;
     private string? _networkReason;
     private string _forwarding = Wire.Api.ForwardingActions.Tunnel;
+    private TimeSpan _captivePause = TimeSpan.FromMinutes(10);
+    private DateTimeOffset? _captiveUntil;
 
     public AgentState(Guid deviceId, Guid tenantId, string portalUrl, string mode)
     {
@@ -67,12 +69,55 @@ internal sealed class AgentState
         }
     }
 
-    public void BundleApplied(long version, string failMode)
+    public void BundleApplied(long version, string failMode, TimeSpan captivePortalPause)
     {
         lock (_lock)
         {
             _bundleVersion = version;
             _failMode = failMode;
+            _captivePause = captivePortalPause;
+        }
+    }
+
+    /// <summary>How long the app profile lets the agent stand aside for a captive portal (zero: never).</summary>
+    public TimeSpan CaptivePortalPause
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _captivePause;
+            }
+        }
+    }
+
+    /// <summary>Whether a config is in force, its edges have been measured, and none answers.</summary>
+    public bool EdgesUnreachable
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bundleVersion is not null && _edgesProbed && !_anyEdgeUp;
+            }
+        }
+    }
+
+    /// <summary>A captive portal is in the way: flows go direct until <paramref name="until"/> so that the user can sign in.</summary>
+    public void CaptivePortalFound(DateTimeOffset until)
+    {
+        lock (_lock)
+        {
+            _captiveUntil = until;
+        }
+    }
+
+    /// <summary>Whether the agent stands aside for a captive portal at <paramref name="now"/>.</summary>
+    public bool InCaptivePortalPause(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return _captiveUntil is { } until && now < until;
         }
     }
 
@@ -139,6 +184,15 @@ internal sealed class AgentState
         }
     }
 
+    /// <summary>A new edge list is being measured: until the probes answer, no verdict on the edges.</summary>
+    public void EdgesChanged()
+    {
+        lock (_lock)
+        {
+            _edgesProbed = false;
+        }
+    }
+
     public void Error(string error)
     {
         lock (_lock)
@@ -164,6 +218,7 @@ internal sealed class AgentState
         {
             var (state, summary) = (_bundleVersion, _edgesProbed, _anyEdgeUp) switch
             {
+                _ when _captiveUntil is { } until && DateTimeOffset.UtcNow < until => (AgentStates.CaptivePortal, $"A captive portal is in the way: traffic goes direct until {until:HH:mm} UTC so that you can sign in."),
                 _ when _disabled => (AgentStates.Disabled, "Disabled: traffic goes direct, not through Gatehouse, until `gatehouse agent enable`."),
                 (not null, _, _) when _forwarding == Wire.Api.ForwardingActions.None => (AgentStates.Direct, $"On a {_network} network ({_networkReason}): the forwarding profile sends traffic direct."),
                 (null, _, _) => (AgentStates.Starting, "Enrolled; waiting for the first config from the portal."),

@@ -48,6 +48,9 @@ public static class AgentStates
 
     /// <summary>The forwarding profile sends traffic direct on the network the device is on.</summary>
     public const string Direct = "direct";
+
+    /// <summary>A captive portal is in the way: the agent stands aside for a while so that the user can sign in.</summary>
+    public const string CaptivePortal = "captive-portal";
 }
 
 /// <summary>One request to the agent's local API.</summary>

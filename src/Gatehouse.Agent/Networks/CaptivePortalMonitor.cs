@@ -1,0 +1,81 @@
+using System.Net;
+using Gatehouse.Agent.State;
+
+namespace Gatehouse.Agent.Networks;
+
+/// <summary>
+/// Notices a captive portal (a hotel or airport sign-in page that holds back all traffic until the
+/// user signs in): while no edge answers, it fetches <c>probe</c> directly every <c>interval</c>. The probe
+/// answers 204 on an open network; anything else (a redirect, a sign-in page) means a captive portal,
+/// and the agent stands aside for the app profile's pause so that the user can sign in.
+/// </summary>
+internal sealed class CaptivePortalMonitor : IAsyncDisposable
+{
+    /// <summary>Where the agent looks by default: a well-known URL that answers 204 No Content.</summary>
+    public const string DefaultProbe = "http://connectivitycheck.gstatic.com/generate_204";
+
+    private readonly Uri _probe;
+    private readonly AgentState _state;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _client;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+
+    public CaptivePortalMonitor(Uri probe, AgentState state, TimeSpan interval, TimeProvider time)
+    {
+        _probe = probe;
+        _state = state;
+        _interval = interval;
+        _time = time;
+
+        // Direct, never through a proxy, and never following the portal's redirect.
+        _client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(3) }) { Timeout = TimeSpan.FromSeconds(5) };
+    }
+
+    public void Start() => _loop = LoopAsync(_stop.Token);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var now = _time.GetUtcNow();
+            if (_state.CaptivePortalPause > TimeSpan.Zero && _state.EdgesUnreachable && !_state.InCaptivePortalPause(now) && await IsCaptiveAsync(ct))
+            {
+                _state.CaptivePortalFound(now + _state.CaptivePortalPause);
+            }
+
+            await Task.Delay(_interval, _time, ct);
+        }
+    }
+
+    private async Task<bool> IsCaptiveAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _client.GetAsync(_probe, HttpCompletionOption.ResponseHeadersRead, ct);
+            return response.StatusCode != HttpStatusCode.NoContent;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            // No answer at all is no network, not a captive portal.
+            return false;
+        }
+    }
+}
