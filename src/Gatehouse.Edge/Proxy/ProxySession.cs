@@ -731,23 +731,8 @@ internal sealed class ProxySession : IAsyncDisposable
         try
         {
             var bytes = Encoding.UTF8.GetBytes(body);
-            var head = new StringBuilder(256);
-            head.Append("HTTP/1.1 ").Append(status).Append(' ').Append(phrase).Append("\r\n");
-            head.Append("Content-Type: ").Append(contentType).Append("\r\n");
-            head.Append("Content-Length: ").Append(declaredLength ?? bytes.Length).Append("\r\n");
-            foreach (var (name, value) in headers ?? [])
-            {
-                // Header values are built here from rule names and reasons: no line breaks may reach the wire.
-                head.Append(name).Append(": ").Append(value.Replace('\r', ' ').Replace('\n', ' ')).Append("\r\n");
-            }
-
-            if (close)
-            {
-                head.Append("Connection: close\r\n");
-            }
-
-            head.Append("\r\n");
-            WriteAscii(_out, head.ToString());
+            var head = ProxyPages.ResponseHead(status, phrase, contentType, declaredLength ?? bytes.Length, headers, close);
+            WriteAscii(_out, head);
             _out.Write(bytes);
             await _out.FlushAsync();
         }
