@@ -27,7 +27,7 @@ public enum TunnelFlowForm
 
 /// <summary>An opened flow (<see cref="Stream"/> set), or the edge's refusal (status, rule, reason, reference).</summary>
 /// <param name="Stream">The flow's bytes both ways; dispose it to end the flow.</param>
-/// <param name="Status">The edge's status: 200 when opened.</param>
+/// <param name="Status">The edge's status: 200 when opened; 0 when no edge answered (<see cref="EdgeUnreachable"/>).</param>
 /// <param name="Rule">The rule that refused, if any.</param>
 /// <param name="Reason">Why the flow was refused or failed.</param>
 /// <param name="Reference">The reference of the edge's record.</param>
@@ -35,6 +35,9 @@ public sealed record TunnelOpenResult(Stream? Stream, int Status, string? Rule =
 {
     /// <summary>Whether the flow is open.</summary>
     public bool IsOpen => Stream is not null;
+
+    /// <summary>Whether the edge itself could not be reached or refused the connection: another edge may carry the flow.</summary>
+    public bool EdgeUnreachable => Status == 0;
 }
 
 /// <summary>
@@ -151,7 +154,7 @@ public sealed class TunnelClient : IDisposable
             // A refused handshake can surface as the request body's cancellation rather than as an HttpRequestException.
             requestBody?.Complete();
             request.Dispose();
-            return new TunnelOpenResult(null, 0, Reason: $"the edge could not be reached or refused the connection: {e.Message}");
+            return new TunnelOpenResult(null, Status: 0, Reason: $"the edge could not be reached or refused the connection: {e.Message}");
         }
 
         if (response.StatusCode != HttpStatusCode.OK)

@@ -92,10 +92,8 @@ internal sealed record AgentBundle(
             captivePause = item?["captivePortalPauseMinutes"] switch
             {
                 null => captivePause,
-                // Read from the JSON text: the canonical form may keep numbers as long, decimal or an element.
-                JsonValue minutes when minutes.GetValueKind() == JsonValueKind.Number
-                    && int.TryParse(minutes.ToJsonString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
-                    && value is >= 0 and <= 60 => TimeSpan.FromMinutes(value),
+                // Canonical JSON keeps integers as long (CanonicalJson.ParseInteger), as BundleVerifier reads the version.
+                JsonValue minutes when minutes.TryGetValue<long>(out var value) && value is >= 0 and <= 60 => TimeSpan.FromMinutes(value),
                 var other => throw new FormatException($"The app profile {profileName} has captivePortalPauseMinutes {other.ToJsonString()}, not a whole number from 0 to 60."),
             };
             try

@@ -5,6 +5,7 @@ using Gatehouse.Agent.Bundles;
 using Gatehouse.Agent.State;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Tunnel;
+using Gatehouse.Wire.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Agent.Edges;
@@ -115,7 +116,7 @@ internal sealed class EdgeSet : IAsyncDisposable
             }
 
             var result = await entry.Client.OpenAsync(host, port, metadata, ct: ct);
-            if (result.Status != 0)
+            if (!result.EdgeUnreachable)
             {
                 return new EdgeOpen(EdgeOpenOutcome.Answered, result, entry.Edge.Name, null);
             }
@@ -196,20 +197,18 @@ internal sealed class EdgeSet : IAsyncDisposable
 
     private static async Task<(BundleEdge Edge, double? LatencyMs)> ProbeAsync(BundleEdge edge, CancellationToken ct)
     {
-        var separator = edge.Address.LastIndexOf(':');
-        if (separator <= 0 || !int.TryParse(edge.Address.AsSpan(separator + 1), out var port))
+        if (!Target.TryParseAuthority(edge.Address, defaultPort: 0, out var address))
         {
             return (edge, null);
         }
 
-        var host = edge.Address[..separator].Trim('[', ']');
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ProbeTimeout);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await socket.ConnectAsync(host, port, timeout.Token);
+            await socket.ConnectAsync(address.Host, address.Port, timeout.Token);
             return (edge, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Agent.Networks;
@@ -118,19 +119,17 @@ internal sealed class NetworkDetector(string resolvConfPath)
     /// <summary>The SHA-256 fingerprint (hex) of the certificate the beacon at HOST:PORT shows, or null when it does not answer TLS.</summary>
     private static async Task<string?> BeaconFingerprintAsync(string address, CancellationToken ct)
     {
-        var separator = address.LastIndexOf(':');
-        if (separator <= 0 || !int.TryParse(address.AsSpan(separator + 1), out var port))
+        if (!Target.TryParseAuthority(address, defaultPort: 0, out var beacon))
         {
             return null;
         }
 
-        var host = address[..separator].Trim('[', ']');
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(CheckTimeout);
         try
         {
             using var client = new TcpClient();
-            await client.ConnectAsync(host, port, timeout.Token);
+            await client.ConnectAsync(beacon.Host, beacon.Port, timeout.Token);
             string? fingerprint = null;
 
             // The beacon is recognised by its fingerprint alone: no chain or name is checked, nothing is sent.
@@ -139,7 +138,7 @@ internal sealed class NetworkDetector(string resolvConfPath)
                 fingerprint = certificate is null ? null : Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData()));
                 return true;
             });
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = host, CertificateRevocationCheckMode = X509RevocationMode.NoCheck }, timeout.Token);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = beacon.Host, CertificateRevocationCheckMode = X509RevocationMode.NoCheck }, timeout.Token);
             return fingerprint;
         }
         catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException && !ct.IsCancellationRequested)
