@@ -73,7 +73,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         using var credentials = store.Load()
             ?? throw new NodeException(NodeErrorReason.NotEnrolled, "This device is not enrolled: run `gatehouse enroll --portal URL --token TOKEN`.");
         var listen = IPEndPoint.Parse(options.ProxyListen);
-        var state = new AgentState(credentials.Identity.SubjectId, credentials.Identity.TenantId, credentials.Identity.PortalUrl.ToString(), "local-proxy")
+        var state = new AgentState(credentials.Identity.SubjectId, credentials.Identity.TenantId, credentials.Identity.PortalUrl.ToString(), "local-proxy", time)
         {
             CertificateNotAfter = credentials.NotAfter,
             Disabled = File.Exists(AgentPaths.DisabledMarker(options.StateDirectory)),
@@ -153,7 +153,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
     private void Apply(VerifiedBundle bundle)
     {
         // The last-known-good bundle arrives twice at start: from Start() and from the Changed event.
-        if (_state.Snapshot().BundleVersion == bundle.Header.Version)
+        if (_state.BundleVersion == bundle.Header.Version)
         {
             return;
         }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Agent.Edges;
@@ -101,7 +100,7 @@ internal sealed class LocalProxySession : IDisposable
 
             if (!Target.TryParseAbsolute(head.Target, out var target, out var error))
             {
-                await RespondAsync(400, "Bad Request", Page("Bad request", error, null), "text/html; charset=utf-8", [], ct);
+                await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", error, null), "text/html; charset=utf-8", [], ct);
                 return;
             }
 
@@ -171,12 +170,12 @@ internal sealed class LocalProxySession : IDisposable
         var path = head.Target.Split('?')[0];
         if (head.Method is "GET" or "HEAD" && path is "/proxy.pac" or "/wpad.dat")
         {
-            var pac = Pac(_advertised);
+            var pac = ProxyPages.Pac($"device {_state.DeviceId}", _advertised, privateNetworksDirect: false);
             await RespondAsync(200, "OK", head.IsHead ? string.Empty : pac, "application/x-ns-proxy-autoconfig", [], ct, declaredLength: Encoding.UTF8.GetByteCount(pac));
             return;
         }
 
-        await RespondAsync(400, "Bad Request", Page("This is the Gatehouse agent's local proxy", "Ask for absolute URLs (GET http://host/path) or CONNECT host:port; the PAC file is at /proxy.pac.", null), "text/html; charset=utf-8", [], ct);
+        await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("This is the Gatehouse agent's local proxy", "Ask for absolute URLs (GET http://host/path) or CONNECT host:port; the PAC file is at /proxy.pac.", null), "text/html; charset=utf-8", [], ct);
     }
 
     private async Task ConnectAsync(Target target, CancellationToken ct)
@@ -184,7 +183,7 @@ internal sealed class LocalProxySession : IDisposable
         var flow = await OpenAsync(target, ct);
         if (flow.Stream is null)
         {
-            await RefuseAsync(flow, html: false, ct);
+            await RefuseAsync(flow, url: null, ct);
             return;
         }
 
@@ -200,7 +199,7 @@ internal sealed class LocalProxySession : IDisposable
         var flow = await OpenAsync(target, ct);
         if (flow.Stream is null)
         {
-            await RefuseAsync(flow, html: true, ct);
+            await RefuseAsync(flow, url: $"http://{target.Authority}{target.PathAndQuery}", ct);
             return;
         }
 
@@ -214,19 +213,9 @@ internal sealed class LocalProxySession : IDisposable
     /// <summary>A flow through an edge, or direct when no edge answers and the agent fails open.</summary>
     private async Task<OpenedFlow> OpenAsync(Target target, CancellationToken ct)
     {
-        if (_state.Disabled)
+        if (_state.DirectReason() is { } why)
         {
-            return await OpenDirectAsync(target, "the agent is disabled", ct);
-        }
-
-        if (_state.InCaptivePortalPause(DateTimeOffset.UtcNow))
-        {
-            return await OpenDirectAsync(target, "a captive portal is in the way", ct);
-        }
-
-        if (_state.ForwardsDirect)
-        {
-            return await OpenDirectAsync(target, $"the forwarding profile sends traffic direct on this {_state.Network} network", ct);
+            return await OpenDirectAsync(target, why, ct);
         }
 
         var metadata = new TunnelFlowMetadata(FlowId: Guid.NewGuid().ToString("N"), Network: _state.Network, ClientAddress: ClientAddress);
@@ -273,7 +262,8 @@ internal sealed class LocalProxySession : IDisposable
         }
     }
 
-    private async Task RefuseAsync(OpenedFlow flow, bool html, CancellationToken ct)
+    /// <summary>Answers a flow that was not opened: a page for a plain-HTTP request (<paramref name="url"/>), plain text for CONNECT.</summary>
+    private async Task RefuseAsync(OpenedFlow flow, string? url, CancellationToken ct)
     {
         var (phrase, title) = flow.Status switch
         {
@@ -290,9 +280,12 @@ internal sealed class LocalProxySession : IDisposable
             ("Gatehouse-Reference", flow.Reference ?? string.Empty),
         ];
         var status = flow.Status is >= 400 and <= 599 ? flow.Status : 502;
-        if (html)
+        if (url is not null)
         {
-            await RespondAsync(status, phrase, Page(title, reason + (flow.Rule is { Length: > 0 } rule ? $" (rule {rule})" : string.Empty), flow.Reference), "text/html; charset=utf-8", headers, ct);
+            var page = status == 403
+                ? ProxyPages.BlockPage(url, flow.Rule, reason, flow.Reference ?? string.Empty)
+                : ProxyPages.ErrorPage(title, reason, flow.Reference);
+            await RespondAsync(status, phrase, page, "text/html; charset=utf-8", headers, ct);
         }
         else
         {
@@ -398,45 +391,16 @@ internal sealed class LocalProxySession : IDisposable
     private async Task RespondAsync(int status, string phrase, string body, string contentType, (string Name, string Value)[] headers, CancellationToken ct, int? declaredLength = null)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
-        var head = new StringBuilder(256);
-        head.Append("HTTP/1.1 ").Append(status).Append(' ').Append(phrase).Append("\r\n");
-        head.Append("Content-Type: ").Append(contentType).Append("\r\n");
-        head.Append("Content-Length: ").Append(declaredLength ?? bytes.Length).Append("\r\n");
-        foreach (var (name, value) in headers)
-        {
-            // Values come from the edge's headers and reasons: no line break may reach the application.
-            head.Append(name).Append(": ").Append(value.Replace('\r', ' ').Replace('\n', ' ')).Append("\r\n");
-        }
-
-        head.Append("Connection: close\r\n\r\n");
+        var head = ProxyPages.ResponseHead(status, phrase, contentType, declaredLength ?? bytes.Length, headers, close: true);
         try
         {
-            await _stream.WriteAsync(Encoding.UTF8.GetBytes(head.ToString()), ct);
+            await _stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
             await _stream.WriteAsync(bytes, ct);
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
             // The application is gone; nothing to tell it.
         }
-    }
-
-    /// <summary>The PAC file: everything through this proxy but plain host names and loopback.</summary>
-    public static string Pac(string proxyAddress) =>
-        $$"""
-        function FindProxyForURL(url, host) {
-          if (isPlainHostName(host) || host == "localhost" || shExpMatch(host, "127.*") || host == "[::1]") {
-            return "DIRECT";
-          }
-          return "PROXY {{proxyAddress}}";
-        }
-
-        """;
-
-    private static string Page(string title, string detail, string? reference)
-    {
-        var encodedTitle = WebUtility.HtmlEncode(title);
-        var referenceLine = reference is { Length: > 0 } ? $"<p>Reference: <code>{WebUtility.HtmlEncode(reference)}</code></p>" : string.Empty;
-        return $"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{encodedTitle}</title></head>\n<body><h1>{encodedTitle}</h1><p>{WebUtility.HtmlEncode(detail)}</p>{referenceLine}<p>Gatehouse agent</p></body></html>\n";
     }
 
     private sealed record OpenedFlow(Stream? Stream, int Status, string? Rule, string? Reason, string? Reference, bool Direct);

@@ -55,10 +55,9 @@ internal sealed class CaptivePortalMonitor : IAsyncDisposable
     {
         while (!ct.IsCancellationRequested)
         {
-            var now = _time.GetUtcNow();
-            if (_state.CaptivePortalPause > TimeSpan.Zero && _state.EdgesUnreachable && !_state.InCaptivePortalPause(now) && await IsCaptiveAsync(ct))
+            if (_state.CaptivePortalPause > TimeSpan.Zero && _state.EdgesUnreachable && !_state.InCaptivePortalPause && await IsCaptiveAsync(ct))
             {
-                _state.CaptivePortalFound(now + _state.CaptivePortalPause);
+                _state.CaptivePortalFound(_time.GetUtcNow() + _state.CaptivePortalPause);
             }
 
             await Task.Delay(_interval, _time, ct);

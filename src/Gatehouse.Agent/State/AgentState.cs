@@ -30,8 +30,11 @@ internal sealed class AgentState
     private TimeSpan _captivePause = TimeSpan.FromMinutes(10);
     private DateTimeOffset? _captiveUntil;
 
-    public AgentState(Guid deviceId, Guid tenantId, string portalUrl, string mode)
+    private readonly TimeProvider _time;
+
+    public AgentState(Guid deviceId, Guid tenantId, string portalUrl, string mode, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         DeviceId = deviceId;
         TenantId = tenantId;
         PortalUrl = portalUrl;
@@ -112,12 +115,36 @@ internal sealed class AgentState
         }
     }
 
-    /// <summary>Whether the agent stands aside for a captive portal at <paramref name="now"/>.</summary>
-    public bool InCaptivePortalPause(DateTimeOffset now)
+    /// <summary>Whether the agent stands aside for a captive portal now.</summary>
+    public bool InCaptivePortalPause
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _captiveUntil is { } until && _time.GetUtcNow() < until;
+            }
+        }
+    }
+
+    /// <summary>The version of the config in force, if any.</summary>
+    public long? BundleVersion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bundleVersion;
+            }
+        }
+    }
+
+    /// <summary>Why flows go direct instead of through an edge right now, or null when they go to the edges.</summary>
+    public string? DirectReason()
     {
         lock (_lock)
         {
-            return _captiveUntil is { } until && now < until;
+            return Bypass()?.FlowReason;
         }
     }
 
@@ -161,17 +188,6 @@ internal sealed class AgentState
         }
     }
 
-    /// <summary>Whether the forwarding profile sends traffic direct on this network.</summary>
-    public bool ForwardsDirect
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _forwarding == Wire.Api.ForwardingActions.None;
-            }
-        }
-    }
 
     /// <summary>The network monitor's latest view: the network kind, why, and the forwarding profile's action there.</summary>
     public void NetworkDetected(string kind, string reason, string forwarding)
@@ -212,15 +228,37 @@ internal sealed class AgentState
         Interlocked.Add(ref _bytesDown, down);
     }
 
+    /// <summary>
+    /// The one place that decides whether flows skip the edges (held under the lock): a captive portal's
+    /// pause, then the user's disable, then the forwarding profile's action on this network.
+    /// </summary>
+    private Bypassed? Bypass()
+    {
+        if (_captiveUntil is { } until && _time.GetUtcNow() < until)
+        {
+            return new(AgentStates.CaptivePortal, $"A captive portal is in the way: traffic goes direct until {until:HH:mm} UTC so that you can sign in.", "a captive portal is in the way");
+        }
+
+        if (_disabled)
+        {
+            return new(AgentStates.Disabled, "Disabled: traffic goes direct, not through Gatehouse, until `gatehouse agent enable`.", "the agent is disabled");
+        }
+
+        if (_bundleVersion is not null && _forwarding == Wire.Api.ForwardingActions.None)
+        {
+            return new(AgentStates.Direct, $"On a {_network} network ({_networkReason}): the forwarding profile sends traffic direct.", $"the forwarding profile sends traffic direct on this {_network} network");
+        }
+
+        return null;
+    }
+
     public AgentStatus Snapshot()
     {
         lock (_lock)
         {
             var (state, summary) = (_bundleVersion, _edgesProbed, _anyEdgeUp) switch
             {
-                _ when _captiveUntil is { } until && DateTimeOffset.UtcNow < until => (AgentStates.CaptivePortal, $"A captive portal is in the way: traffic goes direct until {until:HH:mm} UTC so that you can sign in."),
-                _ when _disabled => (AgentStates.Disabled, "Disabled: traffic goes direct, not through Gatehouse, until `gatehouse agent enable`."),
-                (not null, _, _) when _forwarding == Wire.Api.ForwardingActions.None => (AgentStates.Direct, $"On a {_network} network ({_networkReason}): the forwarding profile sends traffic direct."),
+                _ when Bypass() is { } bypass => (bypass.State, bypass.Summary),
                 (null, _, _) => (AgentStates.Starting, "Enrolled; waiting for the first config from the portal."),
                 (_, false, _) => (AgentStates.Starting, "Config in force; measuring the edges."),
                 (_, _, true) => (AgentStates.Connected, $"Connected: traffic goes through edge {_edge}."),
@@ -252,4 +290,6 @@ internal sealed class AgentState
                 LastError: _lastError);
         }
     }
+
+    private sealed record Bypassed(string State, string Summary, string FlowReason);
 }

@@ -1,6 +1,5 @@
 using Gatehouse.Agent.DataPlane;
 using Gatehouse.Wire.Agent;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Agent.Tests.LocalProxy;
 
@@ -9,15 +8,7 @@ public sealed class LocalProxyTests
 {
     private static async Task<DataPlaneHost> StartDataPlaneAsync(AgentFixture fixture)
     {
-        var host = DataPlaneHost.Start(
-            new DataPlaneOptions
-            {
-                StateDirectory = fixture.StateDirectory,
-                StatusSocket = AgentPaths.DataPlaneSocket(fixture.StateDirectory),
-                ProxyListen = "127.0.0.1:0",
-                Follower = AgentFixture.Fast,
-            },
-            NullLoggerFactory.Instance);
+        var host = fixture.StartDataPlane();
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(host.Status.State == AgentStates.Connected), "the agent to connect to the edge");
         return host;
     }
@@ -57,7 +48,8 @@ public sealed class LocalProxyTests
         Assert.StartsWith("HTTP/1.1 403 Forbidden", output, StringComparison.Ordinal);
         Assert.Contains("Gatehouse-Rule: block-casino", output, StringComparison.Ordinal);
         Assert.Matches("Gatehouse-Reference: [0-9a-f]{6,}", output);
-        Assert.Contains("<title>Blocked by your organisation&#39;s policy</title>", output, StringComparison.Ordinal);
+        Assert.Contains("<title>Blocked · Gatehouse</title>", output, StringComparison.Ordinal);
+        Assert.Contains($"<code>http://{AgentFixture.BlockedHost}/</code>", output, StringComparison.Ordinal);
         Assert.Equal(1, agent.Status.FlowsRefused);
     }
 
