@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using Gatehouse.Agent.DataPlane;
 using Gatehouse.Edge.Commands;
 using Gatehouse.Edge.Hosting;
 using Gatehouse.Node.Config;
@@ -7,6 +8,7 @@ using Gatehouse.Testing;
 using Gatehouse.Testing.Portal;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Policy;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Agent.Tests;
 
@@ -124,6 +126,20 @@ internal sealed class AgentFixture : IAsyncDisposable
             await Edge.DisposeAsync();
             Edge = null;
         }
+    }
+
+    /// <summary>Starts the agent's data plane in-process on the enrolled device, with its local proxy on a free port.</summary>
+    /// <param name="tune">Changes to the options (a fast network recheck, a probe URL).</param>
+    public DataPlaneHost StartDataPlane(Func<DataPlaneOptions, DataPlaneOptions>? tune = null)
+    {
+        var options = new DataPlaneOptions
+        {
+            StateDirectory = StateDirectory,
+            StatusSocket = AgentPaths.DataPlaneSocket(StateDirectory),
+            ProxyListen = "127.0.0.1:0",
+            Follower = Fast,
+        };
+        return DataPlaneHost.Start(tune is null ? options : tune(options), NullLoggerFactory.Instance);
     }
 
     /// <summary>A one-use enrollment token for the user.</summary>

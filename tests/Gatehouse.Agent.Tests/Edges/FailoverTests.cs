@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using Gatehouse.Agent.DataPlane;
 using Gatehouse.Wire.Agent;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Agent.Tests.Edges;
 
@@ -17,9 +15,7 @@ public sealed class FailoverTests
         // Fail-closed: a flow that no edge carries is refused, so it cannot pass by going direct.
         await fixture.PostAppProfileAsync("closed");
         await fixture.EnrollDeviceAsync();
-        await using var agent = DataPlaneHost.Start(
-            new DataPlaneOptions { StateDirectory = fixture.StateDirectory, StatusSocket = AgentPaths.DataPlaneSocket(fixture.StateDirectory), ProxyListen = "127.0.0.1:0", Follower = AgentFixture.Fast },
-            NullLoggerFactory.Instance);
+        await using var agent = fixture.StartDataPlane();
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.State == AgentStates.Connected && agent.Status.FailMode == "closed" && agent.Edges.Count(e => e.Up) == 2), "both edges to answer probes");
         var portalHealth = new Uri(fixture.Portal.BaseAddress, "/healthz").ToString();
         var before = await AgentFixture.CurlAsync("-x", $"http://{agent.ProxyAddress}", "--cacert", fixture.PortalCaFile, portalHealth);

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Agent.DataPlane;
 using Gatehouse.Wire.Agent;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Agent.Tests.Networks;
 
@@ -15,20 +14,7 @@ public sealed class CaptivePortalTests
     {
         await using var fixture = await AgentFixture.StartAsync();
         using var hotel = new ScriptedHttpServer("HTTP/1.1 302 Found\r\nLocation: http://sign-in.hotel.test/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        await fixture.PostAppProfileAsync("closed");
-        await fixture.EnrollDeviceAsync();
-        await using var agent = DataPlaneHost.Start(
-            new DataPlaneOptions
-            {
-                StateDirectory = fixture.StateDirectory,
-                StatusSocket = AgentPaths.DataPlaneSocket(fixture.StateDirectory),
-                ProxyListen = "127.0.0.1:0",
-                Follower = AgentFixture.Fast,
-                CaptivePortalProbe = $"http://{hotel.Address}/generate_204",
-                CaptivePortalRecheckInterval = TimeSpan.FromMilliseconds(200),
-            },
-            NullLoggerFactory.Instance);
-        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status is { State: AgentStates.Connected, FailMode: "closed" }), "the agent to connect", () => agent.Status);
+        await using var agent = await ConnectedFailClosedAsync(fixture, hotel);
         Assert.Equal(0, hotel.Requests);
 
         await fixture.StopEdgeAsync();
@@ -45,25 +31,22 @@ public sealed class CaptivePortalTests
     {
         await using var fixture = await AgentFixture.StartAsync();
         using var open = new ScriptedHttpServer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-        await fixture.PostAppProfileAsync("closed");
-        await fixture.EnrollDeviceAsync();
-        await using var agent = DataPlaneHost.Start(
-            new DataPlaneOptions
-            {
-                StateDirectory = fixture.StateDirectory,
-                StatusSocket = AgentPaths.DataPlaneSocket(fixture.StateDirectory),
-                ProxyListen = "127.0.0.1:0",
-                Follower = AgentFixture.Fast,
-                CaptivePortalProbe = $"http://{open.Address}/generate_204",
-                CaptivePortalRecheckInterval = TimeSpan.FromMilliseconds(200),
-            },
-            NullLoggerFactory.Instance);
-        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status is { State: AgentStates.Connected, FailMode: "closed" }), "the agent to connect", () => agent.Status);
+        await using var agent = await ConnectedFailClosedAsync(fixture, open);
 
         await fixture.StopEdgeAsync();
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(open.Requests >= 2), "two probes");
 
         Assert.Equal(AgentStates.EdgesUnreachable, agent.Status.State);
+    }
+
+    /// <summary>A fail-closed device connected to the edge, whose captive-portal probe goes to <paramref name="network"/>.</summary>
+    private static async Task<DataPlaneHost> ConnectedFailClosedAsync(AgentFixture fixture, ScriptedHttpServer network)
+    {
+        await fixture.PostAppProfileAsync("closed");
+        await fixture.EnrollDeviceAsync();
+        var agent = fixture.StartDataPlane(o => o with { CaptivePortalProbe = $"http://{network.Address}/generate_204", CaptivePortalRecheckInterval = TimeSpan.FromMilliseconds(200) });
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status is { State: AgentStates.Connected, FailMode: "closed" }), "the agent to connect", () => agent.Status);
+        return agent;
     }
 
     /// <summary>Answers every request with the same bytes, and counts them.</summary>

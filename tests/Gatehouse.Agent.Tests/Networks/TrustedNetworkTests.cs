@@ -4,12 +4,10 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Gatehouse.Agent.DataPlane;
 using Gatehouse.Testing.Portal;
 using Gatehouse.Wire.Agent;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Policy;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Agent.Tests.Networks;
 
@@ -25,16 +23,7 @@ public sealed class TrustedNetworkTests
         var profile = new AppProfileRequest("everyone", FailMode: FailModes.Closed, ForwardingProfileId: office!.Id, TrustedNetwork: new TrustedNetworkCriteria(Beacon: new TlsBeaconCheck(beacon.Address, beacon.Sha256)));
         (await fixture.Admin.PostAsJsonAsync("app-profiles", profile, TestPortal.Json)).EnsureSuccessStatusCode();
         await fixture.EnrollDeviceAsync();
-        await using var agent = DataPlaneHost.Start(
-            new DataPlaneOptions
-            {
-                StateDirectory = fixture.StateDirectory,
-                StatusSocket = AgentPaths.DataPlaneSocket(fixture.StateDirectory),
-                ProxyListen = "127.0.0.1:0",
-                Follower = AgentFixture.Fast,
-                NetworkRecheckInterval = TimeSpan.FromMilliseconds(200),
-            },
-            NullLoggerFactory.Instance);
+        await using var agent = fixture.StartDataPlane(o => o with { NetworkRecheckInterval = TimeSpan.FromMilliseconds(200) });
         var proxy = $"http://{agent.ProxyAddress}";
         var blocked = $"http://{AgentFixture.BlockedHost}/";
 
