@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using Gatehouse.Wire.Http;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Wire.Tls;
 using Gatehouse.Edge.Identities;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Wire.Logs;

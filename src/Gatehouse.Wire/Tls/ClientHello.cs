@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Gatehouse.Edge.Flows;
+namespace Gatehouse.Wire.Tls;
 
 /// <summary>What the first bytes of a flow say about TLS.</summary>
 public enum ClientHelloStatus
