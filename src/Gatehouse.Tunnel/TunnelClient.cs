@@ -56,7 +56,8 @@ public sealed class TunnelClient : IDisposable
     /// <param name="deviceCertificate">The device's certificate with its private key.</param>
     /// <param name="tenantCa">The tenant CA the edge's certificate must chain to.</param>
     /// <param name="tenantId">The tenant the edge must belong to.</param>
-    public TunnelClient(string edge, X509Certificate2 deviceCertificate, X509Certificate2 tenantCa, string tenantId)
+    /// <param name="socketMark">The Linux socket mark of the connections to the edge, so that the agent's own redirect rules let them pass (<see cref="Wire.Sockets.SocketMark"/>).</param>
+    public TunnelClient(string edge, X509Certificate2 deviceCertificate, X509Certificate2 tenantCa, string tenantId, int? socketMark = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
         ArgumentNullException.ThrowIfNull(deviceCertificate);
@@ -80,6 +81,11 @@ public sealed class TunnelClient : IDisposable
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => IsTenantEdge(certificate as X509Certificate2, tenantCa, tenantId),
             },
         };
+        if (socketMark is { } mark)
+        {
+            handler.ConnectCallback = Wire.Sockets.SocketMark.ConnectCallback(mark);
+        }
+
         _invoker = new HttpMessageInvoker(handler);
     }
 

@@ -43,12 +43,17 @@ internal sealed class EdgeSet : IAsyncDisposable
     private readonly Lock _lock = new();
     private List<EdgeEntry> _edges = [];
     private DeviceCertificate? _device;
+    private readonly int? _socketMark;
     private Task _probing = Task.CompletedTask;
 
-    public EdgeSet(AgentState state, ILogger logger)
+    /// <param name="state">Where the measurements go.</param>
+    /// <param name="logger">The log.</param>
+    /// <param name="socketMark">The mark of the agent's sockets to the edges (transparent mode), so that its redirect lets them pass.</param>
+    public EdgeSet(AgentState state, ILogger logger, int? socketMark = null)
     {
         _state = state;
         _logger = logger;
+        _socketMark = socketMark;
     }
 
     /// <summary>The edges, primary first (for status and tests).</summary>
@@ -160,7 +165,7 @@ internal sealed class EdgeSet : IAsyncDisposable
         [.. edges.OrderBy(e => e.Up ? 0 : 1).ThenBy(e => e.LatencyMs ?? double.MaxValue)];
 
     private TunnelClient? NewClient(BundleEdge edge) =>
-        _device is null ? null : new TunnelClient(edge.Address, _device.Certificate, _device.TenantCa, _device.TenantId);
+        _device is null ? null : new TunnelClient(edge.Address, _device.Certificate, _device.TenantCa, _device.TenantId, _socketMark);
 
     private async Task ProbeLoopAsync(CancellationToken ct)
     {
@@ -195,7 +200,7 @@ internal sealed class EdgeSet : IAsyncDisposable
         Publish(null);
     }
 
-    private static async Task<(BundleEdge Edge, double? LatencyMs)> ProbeAsync(BundleEdge edge, CancellationToken ct)
+    private async Task<(BundleEdge Edge, double? LatencyMs)> ProbeAsync(BundleEdge edge, CancellationToken ct)
     {
         if (!Target.TryParseAuthority(edge.Address, defaultPort: 0, out var address))
         {
@@ -205,6 +210,7 @@ internal sealed class EdgeSet : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ProbeTimeout);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Wire.Sockets.SocketMark.ApplyIfSet(socket, _socketMark);
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -1,34 +1,35 @@
 using System.Net;
 using System.Net.Sockets;
-using Gatehouse.Agent.Edges;
-using Gatehouse.Agent.State;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Agent.LocalProxy;
+namespace Gatehouse.Agent.Flows;
+
+/// <summary>One application connection to one of the agent's listeners.</summary>
+internal interface IFlowSession : IDisposable
+{
+    /// <summary>Serves the connection until it ends or <paramref name="stopping"/> fires.</summary>
+    Task RunAsync(CancellationToken stopping);
+
+    /// <summary>Cuts the connection (the listener is stopping).</summary>
+    void Abort();
+}
 
 /// <summary>
-/// The local-proxy interception mode: an HTTP proxy on loopback (CONNECT and absolute-form) and its PAC
-/// file. Every flow goes to an edge through the tunnel; it needs no root.
+/// A TCP listener of the agent (the local proxy, the transparent listener): accepts applications'
+/// connections and runs a session for each; stopping it cuts the sessions still open.
 /// </summary>
-internal sealed class LocalProxyServer : IAsyncDisposable
+internal sealed class FlowListener : IAsyncDisposable
 {
-    /// <summary>The default address (docs/architecture.md, "Defaults on one machine").</summary>
-    public const string DefaultListen = "127.0.0.1:9000";
-
     private readonly Socket _listener;
-    private readonly EdgeSet _edges;
-    private readonly AgentState _state;
-    private readonly ILogger _logger;
+    private readonly Func<Socket, IFlowSession> _session;
     private readonly CancellationTokenSource _stop = new();
-    private readonly HashSet<LocalProxySession> _sessions = [];
+    private readonly HashSet<IFlowSession> _sessions = [];
     private Task _accepting = Task.CompletedTask;
 
-    private LocalProxyServer(Socket listener, EdgeSet edges, AgentState state, ILogger logger)
+    private FlowListener(Socket listener, Func<Socket, IFlowSession> session)
     {
         _listener = listener;
-        _edges = edges;
-        _state = state;
-        _logger = logger;
+        _session = session;
     }
 
     /// <summary>Where it listens (the port is known after binding port 0).</summary>
@@ -36,7 +37,11 @@ internal sealed class LocalProxyServer : IAsyncDisposable
 
     /// <summary>Binds <paramref name="endpoint"/> and starts accepting.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
-    public static LocalProxyServer Start(IPEndPoint endpoint, EdgeSet edges, AgentState state, ILogger logger)
+    /// <param name="endpoint">The address.</param>
+    /// <param name="session">Makes the session of an accepted connection.</param>
+    /// <param name="what">What listens, for the log ("local proxy").</param>
+    /// <param name="logger">The log.</param>
+    public static FlowListener Start(IPEndPoint endpoint, Func<Socket, IFlowSession> session, string what, ILogger logger)
     {
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -50,9 +55,9 @@ internal sealed class LocalProxyServer : IAsyncDisposable
             throw;
         }
 
-        var server = new LocalProxyServer(listener, edges, state, logger);
+        var server = new FlowListener(listener, session);
         server._accepting = server.AcceptLoopAsync();
-        AgentLog.LocalProxyListening(logger, server.Address.ToString());
+        AgentLog.Listening(logger, what, server.Address.ToString());
         return server;
     }
 
@@ -61,7 +66,7 @@ internal sealed class LocalProxyServer : IAsyncDisposable
         await _stop.CancelAsync();
         _listener.Dispose();
         await _accepting;
-        LocalProxySession[] open;
+        IFlowSession[] open;
         lock (_sessions)
         {
             open = [.. _sessions];
@@ -101,7 +106,7 @@ internal sealed class LocalProxyServer : IAsyncDisposable
 
     private async Task RunSessionAsync(Socket client)
     {
-        var session = new LocalProxySession(client, _edges, _state, Address.ToString(), _logger);
+        var session = _session(client);
         lock (_sessions)
         {
             _sessions.Add(session);

@@ -1,11 +1,8 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
-using Gatehouse.Agent.Edges;
+using Gatehouse.Agent.Flows;
 using Gatehouse.Agent.State;
-using Gatehouse.Tunnel;
-using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Http;
 using Microsoft.Extensions.Logging;
 
@@ -26,32 +23,32 @@ namespace Gatehouse.Agent.LocalProxy;
 /// One request per connection for absolute-form requests: the destination closes after its answer
 /// and so does the session, which keeps the proxy from parsing responses.
 /// </remarks>
-internal sealed class LocalProxySession : IDisposable
+internal sealed class LocalProxySession : IFlowSession
 {
+    /// <summary>The default address (docs/architecture.md, "Defaults on one machine").</summary>
+    public const string DefaultListen = "127.0.0.1:9000";
+
     /// <summary>How long a request head may take to arrive.</summary>
     public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The longest request head accepted.</summary>
     public const int MaxHeadBytes = 64 * 1024;
 
-    /// <summary>How long the application may go on sending after the destination has finished.</summary>
-    public static readonly TimeSpan LingerAfterResponse = TimeSpan.FromSeconds(5);
-
     private readonly Socket _client;
     private readonly NetworkStream _stream;
     private readonly PipeReader _in;
-    private readonly EdgeSet _edges;
+    private readonly FlowOpener _flows;
     private readonly AgentState _state;
     private readonly string _advertised;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
 
-    public LocalProxySession(Socket client, EdgeSet edges, AgentState state, string advertised, ILogger logger)
+    public LocalProxySession(Socket client, FlowOpener flows, AgentState state, string advertised, ILogger logger)
     {
         _client = client;
         _stream = new NetworkStream(client, ownsSocket: true);
         _in = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
-        _edges = edges;
+        _flows = flows;
         _state = state;
         _advertised = advertised;
         _logger = logger;
@@ -210,57 +207,8 @@ internal sealed class LocalProxySession : IDisposable
         }
     }
 
-    /// <summary>A flow through an edge, or direct when no edge answers and the agent fails open.</summary>
-    private async Task<OpenedFlow> OpenAsync(Target target, CancellationToken ct)
-    {
-        if (_state.DirectReason() is { } why)
-        {
-            return await OpenDirectAsync(target, why, ct);
-        }
-
-        var metadata = new TunnelFlowMetadata(FlowId: Guid.NewGuid().ToString("N"), Network: _state.Network, ClientAddress: ClientAddress);
-        var opened = await _edges.OpenAsync(target.Host, target.Port, metadata, ct);
-        if (opened.Outcome == EdgeOpenOutcome.Answered)
-        {
-            var result = opened.Result!;
-            if (result.Status == 403)
-            {
-                _state.FlowRefused();
-            }
-
-            return new OpenedFlow(result.Stream, result.Status, result.Rule, result.Reason, result.Reference, Direct: false);
-        }
-
-        if (_state.FailMode != FailModes.Open)
-        {
-            return new OpenedFlow(null, 503, null, $"no edge answers and this device fails closed ({opened.Error})", null, Direct: false);
-        }
-
-        return await OpenDirectAsync(target, "no edge answers (fail-open)", ct);
-    }
-
-    private static async Task<OpenedFlow> OpenDirectAsync(Target target, string why, CancellationToken ct)
-    {
-        try
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(target.Host, target.Port, ct);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-
-            return new OpenedFlow(new NetworkStream(socket, ownsSocket: true), 200, null, null, null, Direct: true);
-        }
-        catch (SocketException e)
-        {
-            return new OpenedFlow(null, 502, null, $"{why}; going direct failed: {e.Message}", null, Direct: true);
-        }
-    }
+    private Task<OpenedFlow> OpenAsync(Target target, CancellationToken ct) =>
+        _flows.OpenAsync(target.Host, target.Port, direct: null, ClientAddress, ct);
 
     /// <summary>Answers a flow that was not opened: a page for a plain-HTTP request (<paramref name="url"/>), plain text for CONNECT.</summary>
     private async Task RefuseAsync(OpenedFlow flow, string? url, CancellationToken ct)
@@ -293,86 +241,8 @@ internal sealed class LocalProxySession : IDisposable
         }
     }
 
-    /// <summary>Carries bytes both ways; the application's end of sending is a half-close towards the destination.</summary>
-    private async Task RelayAsync(OpenedFlow flow, CancellationToken ct)
-    {
-        _state.FlowOpened();
-        long up = 0;
-        long down = 0;
-        try
-        {
-            var upload = Task.Run(
-                async () =>
-                {
-                    while (true)
-                    {
-                        var read = await _in.ReadAsync(ct);
-                        foreach (var segment in read.Buffer)
-                        {
-                            await flow.Stream!.WriteAsync(segment, ct);
-                            up += segment.Length;
-                        }
-
-                        _in.AdvanceTo(read.Buffer.End);
-                        if (read.IsCompleted)
-                        {
-                            break;
-                        }
-
-                        await flow.Stream!.FlushAsync(ct);
-                    }
-
-                    await flow.Stream!.FlushAsync(ct);
-                    EndWrites(flow.Stream!);
-                },
-                ct);
-
-            var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            try
-            {
-                while (true)
-                {
-                    var read = await flow.Stream!.ReadAsync(buffer, ct);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    await _stream.WriteAsync(buffer.AsMemory(0, read), ct);
-                    down += read;
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            // The destination has finished: tell the application, and let it finish sending for a little while.
-            _client.Shutdown(SocketShutdown.Send);
-            await upload.WaitAsync(LingerAfterResponse, ct);
-        }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException or ObjectDisposedException or HttpRequestException)
-        {
-            // One side went away or the flow was cut; the session ends and closes both.
-        }
-        finally
-        {
-            _state.FlowClosed(up, down);
-        }
-    }
-
-    private static void EndWrites(Stream stream)
-    {
-        switch (stream)
-        {
-            case HalfCloseStream tunnel:
-                tunnel.CompleteWrites();
-                break;
-            case NetworkStream direct:
-                direct.Socket.Shutdown(SocketShutdown.Send);
-                break;
-        }
-    }
+    private Task RelayAsync(OpenedFlow flow, CancellationToken ct) =>
+        FlowRelay.RelayAsync(_client, _stream, _in, flow, _state, ct);
 
     private static byte[] OriginFormHead(RequestHead head, Target target)
     {
@@ -403,5 +273,4 @@ internal sealed class LocalProxySession : IDisposable
         }
     }
 
-    private sealed record OpenedFlow(Stream? Stream, int Status, string? Rule, string? Reason, string? Reference, bool Direct);
 }

@@ -12,6 +12,13 @@ namespace Gatehouse.Node.Config;
 /// </summary>
 public static class NodeHttpClient
 {
+    /// <summary>
+    /// The Linux socket mark every portal connection of this process carries, or null for none. Set once
+    /// at start by a process that redirects the machine's traffic to itself (the agent's transparent
+    /// mode), so that its own calls to the portal pass its rules (<see cref="Wire.Sockets.SocketMark"/>).
+    /// </summary>
+    public static int? ProcessSocketMark { get; set; }
+
     /// <summary>A client for an enrolled node: presents the node certificate and trusts the portal as enrolled.</summary>
     /// <param name="credentials">The node's credentials; the client copies what it needs.</param>
     /// <param name="timeout">The client's overall timeout per request; infinite when not given (callers bound each call).</param>
@@ -48,6 +55,11 @@ public static class NodeHttpClient
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             },
         };
+        if (ProcessSocketMark is { } mark)
+        {
+            handler.ConnectCallback = Wire.Sockets.SocketMark.ConnectCallback(mark);
+        }
+
         if (pinned is not null)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsPinnedValid(pinned, certificate, errors);
