@@ -14,10 +14,10 @@ internal static partial class AgentLog
     [LoggerMessage(4002, LogLevel.Warning, "Config version {Version} refused, the previous one stays in force: {Reason}")]
     public static partial void BundleRefused(ILogger logger, long version, string reason);
 
-    [LoggerMessage(4003, LogLevel.Information, "Local proxy on {Address} (PAC file: http://{Address}/proxy.pac)")]
-    public static partial void LocalProxyListening(ILogger logger, string address);
+    [LoggerMessage(4003, LogLevel.Information, "The {What} listens on {Address}")]
+    public static partial void Listening(ILogger logger, string what, string address);
 
-    [LoggerMessage(4004, LogLevel.Debug, "Local proxy session from {Client} failed")]
+    [LoggerMessage(4004, LogLevel.Debug, "The session of {Client} failed")]
     public static partial void SessionFailed(ILogger logger, Exception exception, string client);
 
     [LoggerMessage(4010, LogLevel.Information, "Data plane started (pid {Pid})")]
@@ -40,4 +40,16 @@ internal static partial class AgentLog
 
     [LoggerMessage(4016, LogLevel.Warning, "Removed what a dead data plane left behind: {What}")]
     public static partial void CleanedUp(ILogger logger, string what);
+
+    [LoggerMessage(4020, LogLevel.Warning, "Name server {Server} did not answer for {Name}: {Reason}")]
+    public static partial void UpstreamDnsFailed(ILogger logger, string server, string name, string reason);
+
+    [LoggerMessage(4021, LogLevel.Information, "Transparent interception {What}: TCP to {TcpPort}, DNS to {DnsPort}")]
+    public static partial void Interception(ILogger logger, string what, int tcpPort, int dnsPort);
+
+    [LoggerMessage(4022, LogLevel.Error, "Transparent interception cannot be set up: {Reason}")]
+    public static partial void InterceptionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(4023, LogLevel.Information, "Private app addresses come from {Range}")]
+    public static partial void SyntheticRangeChosen(ILogger logger, string range);
 }

@@ -46,9 +46,23 @@ internal sealed class AgentFixture : IAsyncDisposable
 
     public string PortalCaFile => _portalCa;
 
-    public static async Task<AgentFixture> StartAsync()
+    private string _edgeHost = "127.0.0.1";
+    private Func<string, CancellationToken, Task<System.Net.IPAddress[]>>? _resolveHost;
+    private System.Net.IPNetwork[] _egressAllow = [System.Net.IPNetwork.Parse("127.0.0.0/8")];
+
+    /// <summary>Starts the portal and <c>edge-1</c> on loopback.</summary>
+    public static Task<AgentFixture> StartAsync() => StartAsync(new AgentFixture());
+
+    /// <summary>
+    /// Starts the portal and <c>edge-1</c>, whose tunnel listens on <paramref name="edgeHost"/> (an
+    /// address other network namespaces reach), resolving names with <paramref name="resolveHost"/>
+    /// and reaching <paramref name="egressAllow"/>.
+    /// </summary>
+    public static Task<AgentFixture> StartAsync(string edgeHost, Func<string, CancellationToken, Task<System.Net.IPAddress[]>> resolveHost, params System.Net.IPNetwork[] egressAllow) =>
+        StartAsync(new AgentFixture { _edgeHost = edgeHost, _resolveHost = resolveHost, _egressAllow = egressAllow });
+
+    private static async Task<AgentFixture> StartAsync(AgentFixture fixture)
     {
-        var fixture = new AgentFixture();
         try
         {
             await fixture.InitializeAsync();
@@ -104,7 +118,7 @@ internal sealed class AgentFixture : IAsyncDisposable
         var key = await (await Admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest(name, "edge", null, null, 1), TestPortal.Json)).Content.ReadFromJsonAsync<CreateProvisioningKeyResponse>(TestPortal.Json);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", _portalCa, "--provisioning-key", key!.Key, "--name", name, "--address", $"127.0.0.1:{port}", "--state-dir", Path.Combine(_root, name)], stdout, stderr, CancellationToken.None).DefaultTimeout();
+        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", _portalCa, "--provisioning-key", key!.Key, "--name", name, "--address", $"{_edgeHost}:{port}", "--state-dir", Path.Combine(_root, name)], stdout, stderr, CancellationToken.None).DefaultTimeout();
         Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
     }
 
@@ -113,8 +127,9 @@ internal sealed class AgentFixture : IAsyncDisposable
         StateDirectory = Path.Combine(_root, directory),
         OpsListen = "http://127.0.0.1:0",
         ProxyListen = null,
-        TunnelListen = $"127.0.0.1:{port}",
-        EgressAllow = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
+        TunnelListen = $"{_edgeHost}:{port}",
+        EgressAllow = _egressAllow,
+        ResolveHost = _resolveHost,
         Follower = Fast,
         Logs = new Edge.TransactionLogs.TransactionLogOptions { Directory = Path.Combine(_root, directory + "-logs"), ShipToPortal = false },
     }).DefaultTimeout();

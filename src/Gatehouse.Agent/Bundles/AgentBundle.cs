@@ -25,6 +25,7 @@ internal sealed record BundleEdge(string Name, string Address);
 /// <param name="TrustedNetwork">How the app profile tells a trusted network, when it does.</param>
 /// <param name="Forwarding">What to do with traffic on each kind of network.</param>
 /// <param name="CaptivePortalPause">How long to stand aside for a captive portal (zero: never).</param>
+/// <param name="PrivateAppDomains">The domains of the tenant's private app segments (exact, or <c>*.domain</c>).</param>
 internal sealed record AgentBundle(
     long Version,
     string? TenantName,
@@ -35,7 +36,8 @@ internal sealed record AgentBundle(
     string? DisablePasswordHash,
     TrustedNetworkCriteria? TrustedNetwork,
     NetworkForwarding Forwarding,
-    TimeSpan CaptivePortalPause)
+    TimeSpan CaptivePortalPause,
+    IReadOnlyList<string> PrivateAppDomains)
 {
     /// <summary>
     /// With no app profile for everyone, the agent fails open: it must not cut a machine off the
@@ -117,7 +119,16 @@ internal sealed record AgentBundle(
             }
         }
 
-        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash, trusted, forwarding, captivePause);
+        var privateDomains = new List<string>();
+        foreach (var segment in body["appSegments"] as JsonArray ?? [])
+        {
+            foreach (var domain in segment?["domains"] as JsonArray ?? [])
+            {
+                privateDomains.Add(domain?.GetValue<string>() ?? throw new FormatException($"The app segment {segment?["name"]} has an empty domain."));
+            }
+        }
+
+        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash, trusted, forwarding, captivePause, privateDomains);
     }
 
     private static string Action(JsonNode item, string network)

@@ -21,24 +21,34 @@ public static class AgentCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var stateDir = new Option<string>("--state-dir") { Description = $"The agent's state directory (default {AgentPaths.DefaultStateDirectory}).", DefaultValueFactory = _ => AgentPaths.DefaultStateDirectory };
-        var proxyListen = new Option<string>("--proxy-listen") { Description = $"The local proxy's address (default {LocalProxy.LocalProxyServer.DefaultListen}).", DefaultValueFactory = _ => LocalProxy.LocalProxyServer.DefaultListen };
+        var proxyListen = new Option<string>("--proxy-listen") { Description = $"The local proxy's address (default {LocalProxy.LocalProxySession.DefaultListen}).", DefaultValueFactory = _ => LocalProxy.LocalProxySession.DefaultListen };
         var probe = new Option<string>("--captive-portal-probe") { Description = $"A URL that answers 204 on an open network (default {Networks.CaptivePortalMonitor.DefaultProbe}).", DefaultValueFactory = _ => Networks.CaptivePortalMonitor.DefaultProbe };
+        var transparent = new Option<bool>("--transparent") { Description = "Intercept all outbound TCP and DNS with an nftables table when the forwarding profile says `tunnel` (needs root)." };
+        var transparentListen = new Option<string>("--transparent-listen") { Description = $"Where redirected connections arrive (default {Transparent.TransparentInterception.DefaultListen}).", DefaultValueFactory = _ => Transparent.TransparentInterception.DefaultListen };
+        var dnsListen = new Option<string>("--dns-listen") { Description = $"The local DNS resolver's address (default {Names.LocalResolver.DefaultListen}).", DefaultValueFactory = _ => Names.LocalResolver.DefaultListen };
+        var restartDelay = new Option<double>("--restart-delay")
+        {
+            Description = $"Seconds the watchdog waits before restarting a data plane that crashed again soon after a restart; doubles per crash up to {RoleSupervisor.MaxBackoff.TotalSeconds:0} s (default {RoleSupervisor.FirstBackoff.TotalSeconds}).",
+            DefaultValueFactory = _ => RoleSupervisor.FirstBackoff.TotalSeconds,
+        };
         var socket = new Option<string>("--socket")
         {
             Description = $"The local API socket for `gatehouse` (default ${AgentPaths.SocketVariable} or {AgentPaths.DefaultSocket}).",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AgentPaths.SocketVariable) ?? AgentPaths.DefaultSocket,
         };
 
-        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe };
+        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe, transparent, restartDelay };
         service.SetAction((parse, ct) => RunServiceAsync(new AgentServiceOptions
         {
             StateDirectory = Path.GetFullPath(parse.GetValue(stateDir)!),
             Socket = Path.GetFullPath(parse.GetValue(socket)!),
             ProxyListen = parse.GetValue(proxyListen)!,
             CaptivePortalProbe = parse.GetValue(probe)!,
+            Transparent = parse.GetValue(transparent),
+            FirstRestartDelay = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(restartDelay), 0, RoleSupervisor.MaxBackoff.TotalSeconds)),
         }));
 
-        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe };
+        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe, transparent, transparentListen, dnsListen };
         dataPlane.SetAction((parse, ct) =>
         {
             var directory = Path.GetFullPath(parse.GetValue(stateDir)!);
@@ -48,6 +58,9 @@ public static class AgentCommand
                 StatusSocket = AgentPaths.DataPlaneSocket(directory),
                 ProxyListen = parse.GetValue(proxyListen)!,
                 CaptivePortalProbe = parse.GetValue(probe)!,
+                Transparent = parse.GetValue(transparent),
+                TransparentListen = parse.GetValue(transparentListen)!,
+                DnsListen = parse.GetValue(dnsListen)!,
             });
         });
 

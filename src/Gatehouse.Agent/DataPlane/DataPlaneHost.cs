@@ -2,7 +2,10 @@ using System.Net;
 using Gatehouse.Agent.Bundles;
 using Gatehouse.Agent.Edges;
 using Gatehouse.Agent.LocalApi;
+using Gatehouse.Agent.Names;
+using Gatehouse.Agent.Flows;
 using Gatehouse.Agent.LocalProxy;
+using Gatehouse.Agent.Transparent;
 using Gatehouse.Agent.Networks;
 using Gatehouse.Agent.State;
 using Gatehouse.Node;
@@ -22,7 +25,9 @@ namespace Gatehouse.Agent.DataPlane;
 /// <code>
 /// device credentials ──► BundleFollower ──Changed──► AgentBundle ──► EdgeSet (edges, probes) + AgentState (fail mode)
 ///                    └─► CertificateRenewal ──renewed──► follower, EdgeSet
-/// application ──► LocalProxyServer ──► EdgeSet.OpenAsync ──► TunnelClient ──► edge
+/// application ──► local proxy ─────────────────┐
+/// application ──► nft redirect ──► transparent listener ──► FlowOpener ──► EdgeSet.OpenAsync ──► TunnelClient ──► edge
+/// resolver lookups ──► nft redirect ──► LocalResolver (private apps: SyntheticAddresses; others: system's servers)
 /// service ──status──► status socket ──► AgentState.Snapshot
 /// </code>
 /// </remarks>
@@ -32,14 +37,16 @@ public sealed class DataPlaneHost : IAsyncDisposable
     private readonly BundleFollower _follower;
     private readonly CertificateRenewal _renewal;
     private readonly EdgeSet _edges;
-    private readonly LocalProxyServer _proxy;
+    private readonly FlowListener _proxy;
+    private readonly TransparentInterception? _transparent;
     private readonly LocalApiServer _status;
     private readonly NetworkMonitor _network;
     private readonly CaptivePortalMonitor _captive;
     private readonly ILogger _logger;
 
-    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, LocalProxyServer proxy, LocalApiServer status, NetworkMonitor network, CaptivePortalMonitor captive, ILogger logger)
+    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, FlowListener proxy, TransparentInterception? transparent, LocalApiServer status, NetworkMonitor network, CaptivePortalMonitor captive, ILogger logger)
     {
+        _transparent = transparent;
         _network = network;
         _captive = captive;
         _state = state;
@@ -73,12 +80,17 @@ public sealed class DataPlaneHost : IAsyncDisposable
         using var credentials = store.Load()
             ?? throw new NodeException(NodeErrorReason.NotEnrolled, "This device is not enrolled: run `gatehouse enroll --portal URL --token TOKEN`.");
         var listen = IPEndPoint.Parse(options.ProxyListen);
-        var state = new AgentState(credentials.Identity.SubjectId, credentials.Identity.TenantId, credentials.Identity.PortalUrl.ToString(), "local-proxy", time)
+        var state = new AgentState(credentials.Identity.SubjectId, credentials.Identity.TenantId, credentials.Identity.PortalUrl.ToString(), time)
         {
             CertificateNotAfter = credentials.NotAfter,
             Disabled = File.Exists(AgentPaths.DisabledMarker(options.StateDirectory)),
         };
-        var edges = new EdgeSet(state, logger);
+
+        // In transparent mode every socket of the agent's own carries the mark its nftables table lets pass.
+        int? mark = options.Transparent ? NftRedirect.Mark : null;
+        NodeHttpClient.ProcessSocketMark = mark;
+        var edges = new EdgeSet(state, logger, mark);
+        var flows = new FlowOpener(edges, state, mark);
         edges.UseCredentials(credentials);
         var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
         var renewal = new CertificateRenewal(store, follower, time, loggers, renewed =>
@@ -86,24 +98,33 @@ public sealed class DataPlaneHost : IAsyncDisposable
             edges.UseCredentials(renewed);
             state.CertificateNotAfter = renewed.NotAfter;
         });
-        LocalProxyServer? proxy = null;
+        FlowListener? proxy = null;
+        TransparentInterception? transparent = null;
         LocalApiServer? status = null;
         try
         {
-            proxy = LocalProxyServer.Start(listen, edges, state, logger);
-            state.ProxyAddress = proxy.Address.ToString();
+            string? advertised = null;
+            proxy = FlowListener.Start(listen, client => new LocalProxySession(client, flows, state, advertised!, logger), "local proxy", logger);
+            advertised = proxy.Address.ToString();
+            state.ProxyAddress = advertised;
+            if (options.Transparent)
+            {
+                transparent = StartTransparent(options, flows, state, logger);
+            }
+
             // Owner-only: the service alone talks to it, so it carries out what it is asked.
             status = LocalApiServer.Start(options.StatusSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite, (request, _, _) => Task.FromResult(Control(state, request)), logger);
         }
         catch
         {
+            transparent?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             proxy?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
 
         var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf), state, options.NetworkRecheckInterval);
         var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time);
-        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, status, network, captive, logger);
+        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, logger);
         follower.Changed += (_, e) => host.Apply(e.Bundle);
         follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);
         if (follower.Start() is { } current)
@@ -122,12 +143,39 @@ public sealed class DataPlaneHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _status.DisposeAsync();
+        if (_transparent is not null)
+        {
+            await _transparent.DisposeAsync();
+        }
+
         await _proxy.DisposeAsync();
         await _network.DisposeAsync();
         await _captive.DisposeAsync();
         await _renewal.DisposeAsync();
         await _follower.DisposeAsync();
         await _edges.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Chooses the synthetic range (100.64.0.0/16 unless the host uses it) and starts the transparent
+    /// listener and the resolver; the nftables table follows the state from then on.
+    /// </summary>
+    private static TransparentInterception StartTransparent(DataPlaneOptions options, FlowOpener flows, AgentState state, ILogger logger)
+    {
+        var range = SyntheticRange.Choose(SyntheticRange.HostNetworks(options.ResolvConf));
+        if (range is null)
+        {
+            // Every candidate is in use: private apps get no addresses, everything else still works.
+            state.Error($"no synthetic range is free: 100.{SyntheticRange.FirstSecondOctet}.0.0/16 to 100.{SyntheticRange.LastSecondOctet}.0.0/16 are all used on this host");
+        }
+        else
+        {
+            state.SyntheticRange = range.Value.ToString();
+            AgentLog.SyntheticRangeChosen(logger, state.SyntheticRange);
+        }
+
+        var synthetic = new SyntheticAddresses(range ?? IPNetwork.Parse("0.0.0.0/32"), range is null ? 0 : options.SyntheticCapacity);
+        return TransparentInterception.Start(IPEndPoint.Parse(options.TransparentListen), IPEndPoint.Parse(options.DnsListen), flows, synthetic, options.ResolvConf, state, logger);
     }
 
     /// <summary>What the service asks of the data plane: its status, or to stop or resume carrying traffic through edges.</summary>
@@ -171,6 +219,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         }
 
         _edges.Use(config.Edges);
+        _transparent?.Resolver.Use(new PrivateAppNames(config.PrivateAppDomains));
         _network.Use(config);
         _state.BundleApplied(config.Version, config.FailMode, config.CaptivePortalPause);
         AgentLog.BundleApplied(_logger, config.Version, config.Edges.Count, config.FailMode);

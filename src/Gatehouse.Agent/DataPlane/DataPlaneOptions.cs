@@ -12,7 +12,7 @@ public sealed record DataPlaneOptions
     public required string StatusSocket { get; init; }
 
     /// <summary>The local proxy's address, HOST:PORT.</summary>
-    public string ProxyListen { get; init; } = LocalProxy.LocalProxyServer.DefaultListen;
+    public string ProxyListen { get; init; } = LocalProxy.LocalProxySession.DefaultListen;
 
     /// <summary>The resolver configuration the trusted-network criteria read (DNS servers, search domains).</summary>
     public string ResolvConf { get; init; } = Networks.NetworkDetector.DefaultResolvConf;
@@ -25,6 +25,21 @@ public sealed record DataPlaneOptions
 
     /// <summary>How often the captive-portal probe runs while no edge answers.</summary>
     public TimeSpan CaptivePortalRecheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether the agent may redirect the machine's traffic to itself with an nftables table when the
+    /// forwarding profile says <c>tunnel</c> (needs root, or CAP_NET_ADMIN); otherwise only the local proxy intercepts.
+    /// </summary>
+    public bool Transparent { get; init; }
+
+    /// <summary>Where redirected connections arrive, HOST:PORT on loopback.</summary>
+    public string TransparentListen { get; init; } = Gatehouse.Agent.Transparent.TransparentInterception.DefaultListen;
+
+    /// <summary>The local DNS resolver's address (UDP and TCP), HOST:PORT on loopback.</summary>
+    public string DnsListen { get; init; } = Names.LocalResolver.DefaultListen;
+
+    /// <summary>The most private-app names that hold a synthetic address at once.</summary>
+    public int SyntheticCapacity { get; init; } = 4096;
 
     /// <summary>Tuning of the config follower (tests make it fast).</summary>
     public BundleFollowerOptions? Follower { get; init; }

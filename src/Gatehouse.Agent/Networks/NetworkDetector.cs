@@ -59,41 +59,10 @@ internal sealed class NetworkDetector(string resolvConfPath)
         return new NetworkVerdict(NetworkKinds.Trusted, "every criterion of the app profile holds");
     }
 
-    private (List<string> Servers, List<string> Domains) ReadResolvConf()
+    private (IReadOnlyList<string> Servers, IReadOnlyList<string> Domains) ReadResolvConf()
     {
-        var servers = new List<string>();
-        var domains = new List<string>();
-        try
-        {
-            foreach (var line in File.ReadLines(resolvConfPath))
-            {
-                var fields = line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length < 2 || fields[0].StartsWith('#'))
-                {
-                    continue;
-                }
-
-                switch (fields[0])
-                {
-                    case "nameserver":
-                        servers.Add(fields[1]);
-                        break;
-                    case "search" or "domain":
-                        domains.AddRange(fields.Skip(1).Select(d => d.TrimEnd('.')));
-                        break;
-                }
-            }
-        }
-        catch (IOException)
-        {
-            // No resolver configuration: no server or domain matches.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Likewise.
-        }
-
-        return (servers, domains);
+        var conf = ResolvConf.Read(resolvConfPath);
+        return (conf.Servers, conf.SearchDomains);
     }
 
     private static async Task<bool> ResolvesAsync(HostResolvesCheck check, CancellationToken ct)

@@ -40,7 +40,7 @@ public sealed class AgentService : IAsyncDisposable
         _loggers = loggers;
         _logger = loggers.CreateLogger<AgentService>();
         _store = AgentPaths.DeviceStore(options.StateDirectory);
-        _dataPlane = new RoleSupervisor(options.DataPlane ?? DefaultDataPlane(options), CleanUpDataPlane, _logger);
+        _dataPlane = new RoleSupervisor(options.DataPlane ?? DefaultDataPlane(options), CleanUpDataPlane, _logger, options.FirstRestartDelay);
     }
 
     /// <summary>The data plane's process id, while it runs (tests kill it).</summary>
@@ -272,6 +272,7 @@ public sealed class AgentService : IAsyncDisposable
     }
 
     /// <summary>Removes what a dead data plane may have left: its status socket (and, with transparent mode, its nft table).</summary>
+    /// <summary>Removes what a data plane that did not stop cleanly left: its socket and its nftables table, which would send traffic to a dead port.</summary>
     private void CleanUpDataPlane()
     {
         var socket = AgentPaths.DataPlaneSocket(_options.StateDirectory);
@@ -280,9 +281,31 @@ public sealed class AgentService : IAsyncDisposable
             File.Delete(socket);
             AgentLog.CleanedUp(_logger, socket);
         }
+
+        if (_options.Transparent)
+        {
+            try
+            {
+                if (Transparent.NftRedirect.Remove())
+                {
+                    AgentLog.CleanedUp(_logger, $"nftables table inet {Transparent.NftRedirect.Table}");
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                AgentLog.InterceptionFailed(_logger, e.Message);
+            }
+        }
     }
 
-    private static RoleCommand DefaultDataPlane(AgentServiceOptions options) =>
-        new(Environment.ProcessPath ?? "gatehouse-agent",
-            ["dataplane", "--state-dir", options.StateDirectory, "--proxy-listen", options.ProxyListen, "--captive-portal-probe", options.CaptivePortalProbe]);
+    private static RoleCommand DefaultDataPlane(AgentServiceOptions options)
+    {
+        List<string> arguments = ["dataplane", "--state-dir", options.StateDirectory, "--proxy-listen", options.ProxyListen, "--captive-portal-probe", options.CaptivePortalProbe];
+        if (options.Transparent)
+        {
+            arguments.Add("--transparent");
+        }
+
+        return RoleCommand.ForThisProgram(arguments);
+    }
 }

@@ -10,10 +10,16 @@ public sealed record AgentServiceOptions
     public string Socket { get; init; } = AgentPaths.DefaultSocket;
 
     /// <summary>The local proxy's address, HOST:PORT.</summary>
-    public string ProxyListen { get; init; } = LocalProxy.LocalProxyServer.DefaultListen;
+    public string ProxyListen { get; init; } = LocalProxy.LocalProxySession.DefaultListen;
 
     /// <summary>The captive-portal probe URL handed to the data plane.</summary>
     public string CaptivePortalProbe { get; init; } = Networks.CaptivePortalMonitor.DefaultProbe;
+
+    /// <summary>Whether the data plane may intercept transparently (nftables; needs root). The service then also removes a dead data plane's table.</summary>
+    public bool Transparent { get; init; }
+
+    /// <summary>Restart delays of the data plane's watchdog (tests slow them down to watch the gap).</summary>
+    public TimeSpan FirstRestartDelay { get; init; } = RoleSupervisor.FirstBackoff;
 
     /// <summary>How to start the data plane; <see langword="null"/> runs this program's <c>dataplane</c> command.</summary>
     public RoleCommand? DataPlane { get; init; }

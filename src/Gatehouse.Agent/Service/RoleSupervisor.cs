@@ -6,7 +6,38 @@ namespace Gatehouse.Agent.Service;
 /// <summary>How to start a role's process.</summary>
 /// <param name="FileName">The executable.</param>
 /// <param name="Arguments">Its arguments.</param>
-public sealed record RoleCommand(string FileName, IReadOnlyList<string> Arguments);
+public sealed record RoleCommand(string FileName, IReadOnlyList<string> Arguments)
+{
+    /// <summary>
+    /// This program run with <paramref name="arguments"/>: the native executable, or the same
+    /// <c>dotnet exec … gatehouse-agent.dll</c> prefix this process was started with (read from
+    /// <c>/proc/self/cmdline</c>, everything before the first role command).
+    /// </summary>
+    public static RoleCommand ForThisProgram(IReadOnlyList<string> arguments)
+    {
+        var self = Environment.ProcessPath ?? "gatehouse-agent";
+        if (!string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.Ordinal))
+        {
+            return new RoleCommand(self, arguments);
+        }
+
+        try
+        {
+            var command = File.ReadAllText("/proc/self/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            var role = Array.FindIndex(command, 1, a => a is "service" or "dataplane");
+            if (role > 1)
+            {
+                return new RoleCommand(command[0], [.. command[1..role], .. arguments]);
+            }
+        }
+        catch (IOException)
+        {
+            // No /proc: fall through.
+        }
+
+        return new RoleCommand(self, [Environment.GetCommandLineArgs()[0], .. arguments]);
+    }
+}
 
 /// <summary>
 /// The watchdog of one role process: starts it, and when it exits while it should run, cleans up what
@@ -16,6 +47,9 @@ public sealed record RoleCommand(string FileName, IReadOnlyList<string> Argument
 /// </summary>
 internal sealed class RoleSupervisor : IAsyncDisposable
 {
+    /// <summary>The wait before the second restart in a row (the first is at once).</summary>
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
+
     /// <summary>The longest wait between restarts of a crash-looping role.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
@@ -35,8 +69,11 @@ internal sealed class RoleSupervisor : IAsyncDisposable
     private int _restarts;
     private string? _lastExit;
 
-    public RoleSupervisor(RoleCommand command, Action cleanUp, ILogger logger)
+    private readonly TimeSpan _firstBackoff;
+
+    public RoleSupervisor(RoleCommand command, Action cleanUp, ILogger logger, TimeSpan? firstBackoff = null)
     {
+        _firstBackoff = firstBackoff ?? FirstBackoff;
         _command = command;
         _cleanUp = cleanUp;
         _logger = logger;
@@ -138,7 +175,7 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             Exited();
 
             var ran = Stopwatch.GetElapsedTime(started);
-            delay = ran >= StableAfter ? TimeSpan.Zero : delay == TimeSpan.Zero ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
+            delay = ran >= StableAfter ? TimeSpan.Zero : delay == TimeSpan.Zero ? _firstBackoff : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
             var restarts = Interlocked.Increment(ref _restarts);
             Volatile.Write(ref _lastExit, $"the data plane exited with code {process.ExitCode} after {ran.TotalSeconds:0.#} s");
             AgentLog.RoleExited(_logger, process.ExitCode, restarts, (long)delay.TotalMilliseconds);

@@ -31,14 +31,14 @@ internal sealed class AgentState
     private DateTimeOffset? _captiveUntil;
 
     private readonly TimeProvider _time;
+    private string _mode = AgentModes.LocalProxy;
 
-    public AgentState(Guid deviceId, Guid tenantId, string portalUrl, string mode, TimeProvider? time = null)
+    public AgentState(Guid deviceId, Guid tenantId, string portalUrl, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
         DeviceId = deviceId;
         TenantId = tenantId;
         PortalUrl = portalUrl;
-        Mode = mode;
     }
 
     public Guid DeviceId { get; }
@@ -47,7 +47,31 @@ internal sealed class AgentState
 
     public string PortalUrl { get; }
 
-    public string Mode { get; }
+    /// <summary>How traffic is intercepted now (<see cref="AgentModes"/>).</summary>
+    public string Mode
+    {
+        get => Volatile.Read(ref _mode);
+        set => Volatile.Write(ref _mode, value);
+    }
+
+    /// <summary>The network private apps' synthetic addresses come from, when the agent hands them out.</summary>
+    public string? SyntheticRange { get; set; }
+
+    /// <summary>
+    /// Whether the agent should redirect the machine's traffic to itself (transparent mode): the
+    /// forwarding profile says <c>tunnel</c> on this network and nothing makes the agent stand aside.
+    /// With no edge answering it still intercepts, so that fail-closed holds.
+    /// </summary>
+    public bool Intercepts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Bypass() is null && _forwarding == Wire.Api.ForwardingActions.Tunnel;
+            }
+        }
+    }
 
     public string? ProxyAddress { get; set; }
 
@@ -281,7 +305,7 @@ internal sealed class AgentState
                 ProxyAddress,
                 Network: _network,
                 FailMode: _failMode,
-                SyntheticRange: null,
+                SyntheticRange: SyntheticRange,
                 FlowsOpen: Interlocked.Read(ref _flowsOpen),
                 FlowsTotal: Interlocked.Read(ref _flowsTotal),
                 FlowsRefused: Interlocked.Read(ref _flowsRefused),

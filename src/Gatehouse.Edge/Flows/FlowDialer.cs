@@ -49,14 +49,17 @@ public sealed class FlowDialer
 {
     private readonly EgressGuard _guard;
     private readonly TimeSpan _connectTimeout;
+    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve;
 
     /// <summary>Creates the dialer.</summary>
     /// <param name="guard">Egress safety.</param>
     /// <param name="connectTimeout">How long one connection attempt may take.</param>
-    public FlowDialer(EgressGuard guard, TimeSpan connectTimeout)
+    /// <param name="resolve">Resolves a name; the system resolver when null.</param>
+    public FlowDialer(EgressGuard guard, TimeSpan connectTimeout, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
     {
         _guard = guard;
         _connectTimeout = connectTimeout;
+        _resolve = resolve ?? Dns.GetHostAddressesAsync;
     }
 
     /// <summary>Egress safety.</summary>
@@ -76,7 +79,7 @@ public sealed class FlowDialer
         {
             try
             {
-                all = await Dns.GetHostAddressesAsync(host, ct);
+                all = await _resolve(host, ct);
             }
             catch (SocketException)
             {

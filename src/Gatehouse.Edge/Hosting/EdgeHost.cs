@@ -94,7 +94,7 @@ public static class EdgeHost
             tunnelTls.Use(renewed);
         });
         var flows = new FlowRegistry(options.Limits.IdleTimeout, time);
-        var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout);
+        var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout, options.ResolveHost);
         var recorder = options.Recorder ?? logs!;
         var dataPath = new DataPath(credentials.Identity.TenantId.ToString(), credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time);
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());

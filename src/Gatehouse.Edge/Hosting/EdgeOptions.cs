@@ -41,6 +41,12 @@ public sealed record EdgeOptions
     /// <summary>The edge's own management networks, refused as destinations like loopback.</summary>
     public IReadOnlyList<IPNetwork> ManagementNetworks { get; init; } = [];
 
+    /// <summary>
+    /// How destination names are resolved; the system resolver when null. Embedders and tests that run
+    /// an edge next to a resolver of their own (a network namespace's) set it.
+    /// </summary>
+    public Func<string, CancellationToken, Task<IPAddress[]>>? ResolveHost { get; init; }
+
     /// <summary>Limits and timeouts of the data path.</summary>
     public EdgeLimits Limits { get; init; } = new();
 

@@ -25,6 +25,16 @@ public static class AgentCommands
     public const string Enable = "enable";
 }
 
+/// <summary>How the agent intercepts applications' traffic, as <c>gatehouse status</c> shows it.</summary>
+public static class AgentModes
+{
+    /// <summary>Applications that use the local proxy (or its PAC file) are intercepted; nothing else.</summary>
+    public const string LocalProxy = "local-proxy";
+
+    /// <summary>The agent's nftables table redirects all outbound TCP and DNS to it.</summary>
+    public const string Transparent = "transparent";
+}
+
 /// <summary>The agent's overall states, in the words <c>gatehouse status</c> shows.</summary>
 public static class AgentStates
 {

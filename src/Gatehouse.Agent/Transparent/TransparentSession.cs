@@ -1,0 +1,163 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Gatehouse.Agent.Names;
+using Gatehouse.Agent.Flows;
+using Gatehouse.Agent.State;
+using Gatehouse.Wire.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Agent.Transparent;
+
+/// <summary>
+/// One connection the agent's nftables table redirected to it.
+/// </summary>
+/// <remarks>
+/// <code>
+/// SO_ORIGINAL_DST ──► synthetic address? ──► the private app's name
+///                 └─► otherwise: SNI of a ClientHello, or Host of an HTTP request, or the address itself
+///   ──► FlowOpener (edge, or direct to the original address) ──► relay
+/// edge refuses: an HTTP request gets the block page, anything else a TCP reset
+/// </code>
+/// </remarks>
+internal sealed class TransparentSession : IFlowSession
+{
+    /// <summary>How long to wait for the application's first bytes to learn the host name.</summary>
+    public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(500);
+
+    private readonly Socket _client;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _in;
+    private readonly FlowOpener _flows;
+    private readonly SyntheticAddresses _synthetic;
+    private readonly AgentState _state;
+    private readonly IPEndPoint _listener;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _abort = new();
+
+    public TransparentSession(Socket client, FlowOpener flows, SyntheticAddresses synthetic, AgentState state, IPEndPoint listener, ILogger logger)
+    {
+        _client = client;
+        _stream = new NetworkStream(client, ownsSocket: true);
+        _in = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
+        _flows = flows;
+        _synthetic = synthetic;
+        _state = state;
+        _listener = listener;
+        _logger = logger;
+    }
+
+    public void Abort() => _abort.Cancel();
+
+    public void Dispose()
+    {
+        _in.Complete();
+        _stream.Dispose();
+        _abort.Dispose();
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _abort.Token);
+        var ct = linked.Token;
+        var clientAddress = _client.RemoteEndPoint?.ToString() ?? "unknown";
+        try
+        {
+            var original = OriginalDestination.Of(_client);
+            if (original is null || original.Equals(_listener))
+            {
+                // Not redirected: someone connected to the listener itself, which carries nothing.
+                Reset();
+                return;
+            }
+
+            var (host, sniffed) = _synthetic.NameOf(original.Address) is { } name
+                ? (name, SniffStatus.Unknown)
+                : await SniffAsync(ct);
+            var isPrivateApp = host is not null && sniffed == SniffStatus.Unknown;
+            var flow = await _flows.OpenAsync(host ?? original.Address.ToString(), original.Port, isPrivateApp ? null : original, clientAddress, ct);
+            if (flow.Stream is null)
+            {
+                await RefuseAsync(flow, sniffed == SniffStatus.Http ? $"http://{host}/" : null, ct);
+                return;
+            }
+
+            await using (flow.Stream)
+            {
+                await FlowRelay.RelayAsync(_client, _stream, _in, flow, _state, ct);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The application or the destination went away, or the agent is stopping.
+        }
+        catch (Exception e)
+        {
+            AgentLog.SessionFailed(_logger, e, clientAddress);
+        }
+    }
+
+    /// <summary>Peeks at the first bytes for a host name; nothing is consumed.</summary>
+    private async Task<(string? Host, SniffStatus Status)> SniffAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(SniffTimeout);
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await _in.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // A protocol where the server speaks first, or a quiet client: the address is all there is.
+                return (null, SniffStatus.Unknown);
+            }
+
+            var status = HostSniffer.TryRead(read.Buffer, out var host);
+            var enough = status != SniffStatus.NeedMore || read.IsCompleted || read.Buffer.Length >= HostSniffer.MaxBytes;
+            _in.AdvanceTo(read.Buffer.Start, enough ? read.Buffer.Start : read.Buffer.End);
+            if (enough)
+            {
+                return status is SniffStatus.Tls or SniffStatus.Http ? (host, status) : (null, SniffStatus.Unknown);
+            }
+        }
+    }
+
+    /// <summary>A block page for a plain-HTTP request (<paramref name="url"/>), a TCP reset for anything else.</summary>
+    private async Task RefuseAsync(OpenedFlow flow, string? url, CancellationToken ct)
+    {
+        if (url is null || flow.Status != 403)
+        {
+            Reset();
+            return;
+        }
+
+        var page = ProxyPages.BlockPage(url, flow.Rule, flow.Reason ?? "the edge gave no reason", flow.Reference ?? string.Empty);
+        var body = Encoding.UTF8.GetBytes(page);
+        (string, string)[] headers =
+        [
+            ("Gatehouse-Rule", flow.Rule ?? string.Empty),
+            ("Gatehouse-Reason", flow.Reason ?? string.Empty),
+            ("Gatehouse-Reference", flow.Reference ?? string.Empty),
+        ];
+        var head = ProxyPages.ResponseHead(403, "Forbidden", "text/html; charset=utf-8", body.Length, headers, close: true);
+        await _stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
+        await _stream.WriteAsync(body, ct);
+    }
+
+    private void Reset()
+    {
+        try
+        {
+            _client.LingerState = new LingerOption(true, 0);
+            _client.Close();
+        }
+        catch (SocketException)
+        {
+            // Already gone.
+        }
+    }
+}

@@ -1,0 +1,320 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Gatehouse.Testing;
+using Gatehouse.Testing.Namespaces;
+using Gatehouse.Wire.Agent;
+
+namespace Gatehouse.Agent.Tests.Namespaces;
+
+/// <summary>
+/// The hosts of ARCHITECTURE.md's test topology, built with <c>ip netns</c> and veth pairs:
+/// <code>
+///  endpoint ns (agent service + data plane, curl, dig)
+///    │ 10.N.1.0/24                 └─ 10.N.2.0/24 (default route) ─┐
+///  test's own ns: portal, edge-1 (tunnel on 10.N.1.1)              │
+///    │ 10.N.3.0/24 (route to 198.18.N.10)                          │
+///  internet ns: origin 198.18.N.10 (http 80, https 443, dns 53) ◄──┘
+/// </code>
+/// The endpoint reaches the portal on its own 127.0.0.1 through a forwarder, as an installed agent
+/// reaches a portal's public name. The edge resolves every name under <see cref="InternetOrigin.Zone"/>
+/// to the origin and records the names it was asked for.
+/// </summary>
+internal sealed class EndpointTopology : IAsyncDisposable
+{
+    private static int _instances;
+
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<NetworkNamespace> _namespaces = [];
+    private Process? _service;
+    private string _tag = null!;
+
+    public NetworkNamespace Endpoint { get; private set; } = null!;
+
+    public NetworkNamespace Internet { get; private set; } = null!;
+
+    public AgentFixture Agent { get; private set; } = null!;
+
+    public InternetOrigin Origin { get; private set; } = null!;
+
+    /// <summary>The test's own address on the endpoint's link: where the edge listens.</summary>
+    public string EdgeSideAddress { get; private set; } = null!;
+
+    /// <summary>The endpoint's address on its link to the internet: what the origin sees for a direct flow.</summary>
+    public string EndpointInternetAddress { get; private set; } = null!;
+
+    /// <summary>The test's own address on its link to the internet: what the origin sees for a flow through the edge.</summary>
+    public string EdgeInternetAddress { get; private set; } = null!;
+
+    /// <summary>The names the edge resolved, in order.</summary>
+    public ConcurrentQueue<string> EdgeResolved { get; } = new();
+
+    /// <summary>The agent service's local API socket.</summary>
+    public string ServiceSocket => Path.Combine(Agent.StateDirectory, "..", "agent-service.sock");
+
+    /// <summary>Builds the namespaces, the origin, the portal and edge, and enrolls the device.</summary>
+    /// <param name="prepareEndpoint">Runs on the endpoint namespace before the agent starts (an address in 100.64.0.0/16).</param>
+    public static async Task<EndpointTopology> StartAsync(Action<NetworkNamespace>? prepareEndpoint = null)
+    {
+        var topology = new EndpointTopology();
+        try
+        {
+            await topology.BuildAsync(prepareEndpoint);
+            return topology;
+        }
+        catch
+        {
+            await topology.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task BuildAsync(Action<NetworkNamespace>? prepareEndpoint)
+    {
+        var n = 16 + ((Environment.ProcessId + Interlocked.Increment(ref _instances)) % 200);
+        _tag = $"{Environment.ProcessId % 10000}x{n}";
+        EdgeSideAddress = $"10.{n}.1.1";
+        EndpointInternetAddress = $"10.{n}.2.1";
+        EdgeInternetAddress = $"10.{n}.3.1";
+        var origin = IPAddress.Parse($"198.18.{n}.10");
+
+        Endpoint = Add(NetworkNamespace.Create($"gh-ep-{_tag}"));
+        Internet = Add(NetworkNamespace.Create($"gh-in-{_tag}"));
+
+        // endpoint <-> this namespace (the edge's host)
+        NetworkNamespace.HostIp("link", "add", $"ghe{_tag}", "type", "veth", "peer", "name", $"ghE{_tag}", "netns", Endpoint.Name);
+        NetworkNamespace.HostIp("addr", "add", $"{EdgeSideAddress}/24", "dev", $"ghe{_tag}");
+        NetworkNamespace.HostIp("link", "set", $"ghe{_tag}", "up");
+        Endpoint.Ip("addr", "add", $"10.{n}.1.2/24", "dev", $"ghE{_tag}");
+        Endpoint.Ip("link", "set", $"ghE{_tag}", "up");
+
+        // this namespace <-> internet
+        NetworkNamespace.HostIp("link", "add", $"ghi{_tag}", "type", "veth", "peer", "name", $"ghI{_tag}", "netns", Internet.Name);
+        NetworkNamespace.HostIp("addr", "add", $"{EdgeInternetAddress}/24", "dev", $"ghi{_tag}");
+        NetworkNamespace.HostIp("link", "set", $"ghi{_tag}", "up");
+        Internet.Ip("addr", "add", $"10.{n}.3.2/24", "dev", $"ghI{_tag}");
+        Internet.Ip("link", "set", $"ghI{_tag}", "up");
+        NetworkNamespace.HostIp("route", "add", $"{origin}/32", "via", $"10.{n}.3.2");
+
+        // endpoint <-> internet: the endpoint's default route
+        Endpoint.Ip("link", "add", $"ghx{_tag}", "type", "veth", "peer", "name", $"ghX{_tag}", "netns", Internet.Name);
+        Endpoint.Ip("addr", "add", $"{EndpointInternetAddress}/24", "dev", $"ghx{_tag}");
+        Endpoint.Ip("link", "set", $"ghx{_tag}", "up");
+        Internet.Ip("addr", "add", $"10.{n}.2.2/24", "dev", $"ghX{_tag}");
+        Internet.Ip("link", "set", $"ghX{_tag}", "up");
+        Endpoint.Ip("route", "add", "default", "via", $"10.{n}.2.2");
+        Internet.Ip("addr", "add", $"{origin}/32", "dev", "lo");
+        Endpoint.WriteEtcFile("resolv.conf", $"nameserver {origin}\n");
+        prepareEndpoint?.Invoke(Endpoint);
+
+        Origin = new InternetOrigin(Internet, origin);
+        _owned.Add(Origin);
+
+        Agent = await AgentFixture.StartAsync(EdgeSideAddress, ResolveAsync, new IPNetwork(origin, 32));
+        _owned.Add(Agent);
+        _owned.Add(new LoopbackForwarder(Endpoint, Agent.Portal.BaseAddress.Port));
+        await Agent.EnrollDeviceAsync();
+    }
+
+    private Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct)
+    {
+        EdgeResolved.Enqueue(host);
+        return Task.FromResult(host.EndsWith("." + InternetOrigin.Zone, StringComparison.Ordinal) ? [Origin.Address] : Array.Empty<IPAddress>());
+    }
+
+    private NetworkNamespace Add(NetworkNamespace created)
+    {
+        _namespaces.Add(created);
+        return created;
+    }
+
+    /// <summary>Starts the agent service inside the endpoint, as root would run it: transparent mode allowed.</summary>
+    /// <param name="restartDelay">The watchdog's first restart delay.</param>
+    public void StartService(TimeSpan? restartDelay = null)
+    {
+        var directory = AppContext.BaseDirectory;
+        List<string> command =
+        [
+            "dotnet", "exec", "--runtimeconfig", Path.Combine(directory, "Gatehouse.Agent.Tests.runtimeconfig.json"),
+            "--depsfile", Path.Combine(directory, "Gatehouse.Agent.Tests.deps.json"), Path.Combine(directory, "gatehouse-agent.dll"),
+            "service", "--state-dir", Agent.StateDirectory, "--socket", ServiceSocket, "--proxy-listen", "127.0.0.1:9000", "--transparent",
+        ];
+        if (restartDelay is { } delay)
+        {
+            command.AddRange(["--restart-delay", delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        _service = Endpoint.Start([.. command]);
+        _ = _service.StandardOutput.ReadToEndAsync();
+        _ = _service.StandardError.ReadToEndAsync();
+    }
+
+    /// <summary>The agent's status, as `gatehouse status` reads it from the service.</summary>
+    public async Task<AgentStatus?> StatusAsync()
+    {
+        try
+        {
+            var response = await AgentLocalApi.CallAsync(ServiceSocket, new AgentRequest(AgentCommands.Status)).DefaultTimeout();
+            return response.Status;
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until the agent intercepts transparently and an edge answers.</summary>
+    public Task WaitForTransparentAsync() => AgentFixture.WaitUntilAsync(
+        async () => await StatusAsync() is { Mode: AgentModes.Transparent, State: AgentStates.Connected } && NftTableExists(),
+        "the agent to intercept transparently with an edge up",
+        () => StatusAsync().GetAwaiter().GetResult());
+
+    /// <summary>Whether the agent's nftables table exists in the endpoint.</summary>
+    public bool NftTableExists() =>
+        Endpoint.ExecAsync(TimeSpan.FromSeconds(10), "nft", "list", "table", "inet", "gatehouse_agent").GetAwaiter().GetResult().Code == 0;
+
+    /// <summary>The data plane's process id, from /proc (it runs in the endpoint under the service).</summary>
+    public int? DataPlanePid()
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var command = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0');
+                if (command.Contains("dataplane") && command.Contains(Agent.StateDirectory))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>curl inside the endpoint, no proxy unless asked.</summary>
+    public Task<(int Code, string Output, string Error)> CurlAsync(params string[] args) =>
+        Endpoint.ExecAsync(TimeSpan.FromSeconds(40), ["curl", "-sS", "--max-time", "20", .. args]);
+
+    /// <summary>dig inside the endpoint, through the system's resolver configuration.</summary>
+    public Task<(int Code, string Output, string Error)> DigAsync(string name, string type = "A") =>
+        Endpoint.ExecAsync(TimeSpan.FromSeconds(30), "dig", "+time=3", "+tries=2", name, type);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_service is { HasExited: false })
+        {
+            // SIGTERM: the service stops the data plane, which removes its table.
+            _ = Process.Start("kill", ["-TERM", _service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _service.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _service.Kill(entireProcessTree: true);
+            }
+        }
+
+        _service?.Dispose();
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            await owned.DisposeAsync();
+        }
+
+        foreach (var created in Enumerable.Reverse(_namespaces))
+        {
+            created.Dispose();
+        }
+    }
+
+    /// <summary>Listens on 127.0.0.1:PORT inside a namespace and carries each connection to 127.0.0.1:PORT here.</summary>
+    private sealed class LoopbackForwarder : IAsyncDisposable
+    {
+        private readonly Socket _listener;
+        private readonly int _port;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public LoopbackForwarder(NetworkNamespace inside, int port)
+        {
+            _port = port;
+            _listener = inside.CreateSocket(() =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                socket.Listen(64);
+                return socket;
+            });
+            _loop = AcceptAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Dispose();
+            await _loop;
+            _stop.Dispose();
+        }
+
+        private async Task AcceptAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var client = await _listener.AcceptAsync(_stop.Token);
+                    _ = CarryAsync(client);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+                {
+                    if (_stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+
+        private async Task CarryAsync(Socket client)
+        {
+            using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await using var a = new NetworkStream(client, ownsSocket: true);
+            try
+            {
+                await upstream.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _port), _stop.Token);
+                await using var b = new NetworkStream(upstream, ownsSocket: false);
+                var up = CopyAsync(a, b, upstream);
+                var down = CopyAsync(b, a, client);
+                await Task.WhenAll(up, down);
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+            {
+                // Either side went away.
+            }
+        }
+
+        private async Task CopyAsync(Stream from, Stream to, Socket toSocket)
+        {
+            try
+            {
+                await from.CopyToAsync(to, _stop.Token);
+                toSocket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Closed.
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Gatehouse.Testing.Namespaces;
+using Gatehouse.Testing.Portal;
+using Gatehouse.Wire.Agent;
+using Gatehouse.Wire.Api;
+
+namespace Gatehouse.Agent.Tests.Namespaces;
+
+/// <summary>
+/// The agent as root runs it, in the endpoint namespace of <see cref="EndpointTopology"/>: the service
+/// and its data plane processes, the nftables table, the local resolver, with real curl and dig.
+/// </summary>
+[Collection(NamespaceCollection.Name)]
+public sealed class TransparentModeTests
+{
+    [NamespaceFact]
+    public async Task Transparent_mode_carries_http_and_https_through_the_edge_and_blocks_with_a_page_or_a_reset()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+
+        // No proxy settings: the nftables table brings the flows to the agent; the origin sees the edge.
+        var http = await topology.CurlAsync("http://www.agent.test/");
+        Assert.True(http.Code == 0, http.Error);
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over http\n", http.Output);
+        var https = await topology.CurlAsync("-k", "https://www.agent.test/");
+        Assert.True(https.Code == 0, https.Error);
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over https\n", https.Output);
+        Assert.Contains("www.agent.test", topology.EdgeResolved);
+
+        var blockedPage = await topology.CurlAsync("-i", $"http://{AgentFixture.BlockedHost}/");
+        Assert.Contains("HTTP/1.1 403", blockedPage.Output, StringComparison.Ordinal);
+        Assert.Contains("Gatehouse-Rule: block-casino", blockedPage.Output, StringComparison.Ordinal);
+        var blockedTls = await topology.CurlAsync("-k", $"https://{AgentFixture.BlockedHost}/");
+        Assert.NotEqual(0, blockedTls.Code);
+        Assert.Contains("reset", blockedTls.Error, StringComparison.OrdinalIgnoreCase);
+
+        // The local proxy works alongside, for applications configured to use it.
+        var proxied = await topology.CurlAsync("-x", "http://127.0.0.1:9000", "http://www.agent.test/");
+        Assert.True(proxied.Code == 0, proxied.Error);
+        Assert.Contains($"origin saw {topology.EdgeInternetAddress}", proxied.Output, StringComparison.Ordinal);
+
+        var status = await topology.StatusAsync();
+        Assert.Equal(AgentModes.Transparent, status!.Mode);
+        Assert.Equal("100.64.0.0/16", status.SyntheticRange);
+        Assert.True(status.FlowsTotal >= 3, $"flows: {status.FlowsTotal}");
+    }
+
+    [NamespaceFact]
+    public async Task A_private_app_name_resolves_to_a_synthetic_address_and_its_flow_reaches_the_edge_as_the_name()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        await AddPrivateAppAsync(topology);
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+        await AgentFixture.WaitUntilAsync(async () => (await topology.DigAsync("wiki.corp.agent.test")).Output.Contains("100.64.", StringComparison.Ordinal), "the private app's name to resolve to 100.64.x.y");
+
+        var a = await topology.DigAsync("wiki.corp.agent.test");
+        Assert.Contains("status: NOERROR", a.Output, StringComparison.Ordinal);
+        var address = a.Output.Split('\n').Single(l => l.StartsWith("wiki.corp.agent.test.", StringComparison.Ordinal) && l.Contains("\tA\t", StringComparison.Ordinal)).Split('\t').Last();
+        Assert.StartsWith("100.64.", address, StringComparison.Ordinal);
+        Assert.Contains("\t" + address, (await topology.DigAsync("wiki.corp.agent.test")).Output, StringComparison.Ordinal); // the same address again
+
+        // AAAA: NODATA (the name exists, no IPv6 address), never NXDOMAIN.
+        var aaaa = await topology.DigAsync("wiki.corp.agent.test", "AAAA");
+        Assert.Contains("status: NOERROR", aaaa.Output, StringComparison.Ordinal);
+        Assert.Contains("ANSWER: 0", aaaa.Output, StringComparison.Ordinal);
+
+        // Other names still come from the system's name server.
+        var publicName = await topology.DigAsync("www.agent.test");
+        Assert.Contains(topology.Origin.Address.ToString(), publicName.Output, StringComparison.Ordinal);
+
+        // The flow to the synthetic address goes to the edge as the name, which the edge resolves.
+        var wiki = await topology.CurlAsync("--connect-to", $"::{address}:", "--header", "Host: wiki.corp.agent.test", $"http://{address}/");
+        Assert.True(wiki.Code == 0, wiki.Error);
+        Assert.Contains($"origin saw {topology.EdgeInternetAddress}", wiki.Output, StringComparison.Ordinal);
+        var https = await topology.CurlAsync("-k", "https://wiki.corp.agent.test/");
+        Assert.True(https.Code == 0, https.Error);
+        Assert.Contains("wiki.corp.agent.test", topology.EdgeResolved);
+        Assert.DoesNotContain(address, topology.EdgeResolved);
+    }
+
+    [NamespaceFact]
+    public async Task With_100_64_in_use_on_an_interface_the_agent_hands_out_100_65()
+    {
+        await using var topology = await EndpointTopology.StartAsync(endpoint =>
+        {
+            // A veth pair: the dummy driver may not be loaded (containers, minimal kernels).
+            endpoint.Ip("link", "add", "busy0", "type", "veth", "peer", "name", "busy1");
+            endpoint.Ip("addr", "add", "100.64.0.1/16", "dev", "busy0");
+            endpoint.Ip("link", "set", "busy0", "up");
+            endpoint.Ip("link", "set", "busy1", "up");
+        });
+        await AddPrivateAppAsync(topology);
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+
+        Assert.Equal("100.65.0.0/16", (await topology.StatusAsync())!.SyntheticRange);
+        await AgentFixture.WaitUntilAsync(async () => (await topology.DigAsync("wiki.corp.agent.test")).Output.Contains("\t100.65.", StringComparison.Ordinal), "the private app's name to resolve to 100.65.x.y");
+    }
+
+    [NamespaceFact]
+    public async Task Killing_the_data_plane_leaves_no_table_until_the_watchdog_has_restarted_it()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        topology.StartService(restartDelay: TimeSpan.FromSeconds(4));
+        await topology.WaitForTransparentAsync();
+        var first = topology.DataPlanePid() ?? throw new InvalidOperationException("no data plane process");
+
+        using (var kill = Process.Start("kill", ["-KILL", first.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        // While the watchdog waits to restart, the dead data plane's table is gone: traffic is not sent to a dead port.
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(!topology.NftTableExists()), "the watchdog to remove the dead data plane's table");
+        Assert.True(topology.DataPlanePid() is null, "the data plane was restarted before its table was removed");
+        var meanwhile = await topology.CurlAsync("http://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", meanwhile.Output);
+
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(topology.DataPlanePid() is { } pid && pid != first), "the watchdog to restart the data plane");
+        await topology.WaitForTransparentAsync();
+        var after = await topology.CurlAsync("http://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over http\n", after.Output);
+    }
+
+    [NamespaceFact]
+    public async Task Fail_closed_drops_flows_when_no_edge_answers_and_fail_open_sends_them_direct()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        await topology.Agent.PostAppProfileAsync(FailModes.Closed);
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+        await AgentFixture.WaitUntilAsync(async () => (await topology.StatusAsync())?.FailMode == FailModes.Closed, "the fail-closed profile to arrive");
+
+        await topology.Agent.StopEdgeAsync();
+        await AgentFixture.WaitUntilAsync(async () => (await topology.StatusAsync())?.State == AgentStates.EdgesUnreachable, "the agent to see no edge");
+        var closed = await topology.CurlAsync("http://www.agent.test/");
+        Assert.NotEqual(0, closed.Code);
+        Assert.DoesNotContain("origin saw", closed.Output, StringComparison.Ordinal);
+
+        var profile = (await topology.Agent.Admin.GetFromJsonAsync<Page<AppProfileDto>>("app-profiles", TestPortal.Json))!.Items.Single();
+        (await topology.Agent.Admin.PutAsJsonAsync($"app-profiles/{profile.Id}", new AppProfileRequest("everyone", FailMode: FailModes.Open), TestPortal.Json)).EnsureSuccessStatusCode();
+        await AgentFixture.WaitUntilAsync(async () => (await topology.StatusAsync())?.FailMode == FailModes.Open, "the fail-open profile to arrive");
+        var open = await topology.CurlAsync("http://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", open.Output);
+    }
+
+    [NamespaceFact]
+    public async Task On_a_trusted_network_with_forwarding_none_the_table_is_removed_and_traffic_goes_direct()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+
+        var office = await (await topology.Agent.Admin.PostAsJsonAsync("forwarding-profiles", new ForwardingProfileRequest("office", ForwardingActions.None, ForwardingActions.Tunnel, ForwardingActions.Tunnel), TestPortal.Json)).Content.ReadFromJsonAsync<ForwardingProfileDto>(TestPortal.Json);
+        var trusted = new TrustedNetworkCriteria(DnsServers: [topology.Origin.Address.ToString()]);
+        (await topology.Agent.Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: FailModes.Closed, ForwardingProfileId: office!.Id, TrustedNetwork: trusted), TestPortal.Json)).EnsureSuccessStatusCode();
+
+        await AgentFixture.WaitUntilAsync(async () => await topology.StatusAsync() is { Network: "trusted", Mode: AgentModes.LocalProxy } && !topology.NftTableExists(), "the agent to stand aside on the trusted network");
+        var direct = await topology.CurlAsync("http://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", direct.Output);
+    }
+
+    private static async Task AddPrivateAppAsync(EndpointTopology topology)
+    {
+        var segment = await topology.Agent.Admin.PostAsJsonAsync("app-segments", new AppSegmentRequest("wiki", Domains: ["*.corp.agent.test"], Ports: ["80", "443"]), TestPortal.Json);
+        Assert.True(segment.IsSuccessStatusCode, await segment.Content.ReadAsStringAsync());
+    }
+}
+
+/// <summary>Namespace tests run one at a time: each builds its own hosts, and the agent's ports are fixed inside.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NamespaceCollection
+{
+    public const string Name = "network namespaces";
+}
