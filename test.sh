@@ -75,6 +75,14 @@ elif [ "${CI:-}" = "true" ]; then
     export GATEHOUSE_REQUIRE_POSTGRES="${GATEHOUSE_REQUIRE_POSTGRES:-1}"
 fi
 
+# The agent's end-to-end tests build network namespaces and nftables tables, which needs root.
+# As root (and always on CI) they must run: a missing tool makes them fail, not skip.
+if [ "$(id -u)" -eq 0 ] || [ "${CI:-}" = "true" ]; then
+    export GATEHOUSE_REQUIRE_NAMESPACES="${GATEHOUSE_REQUIRE_NAMESPACES:-1}"
+else
+    say "not root: the network namespace tests of the agent are skipped (they say why)"
+fi
+
 # --- tests -----------------------------------------------------------------------------
 rm -rf "$results"
 rc=0

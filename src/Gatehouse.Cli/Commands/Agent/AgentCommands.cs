@@ -147,7 +147,8 @@ internal static class AgentCommands
         ("config version", s.BundleVersion),
         ("cert expires", s.CertificateNotAfter),
         ("edge", s.Edge is null ? null : s.EdgeLatencyMs is { } ms ? $"{s.Edge}, {ms.ToString("0.##", CultureInfo.InvariantCulture)} ms" : s.Edge),
-        ("mode", s.Mode is null ? null : s.ProxyAddress is null ? s.Mode : $"{s.Mode} on {s.ProxyAddress} (PAC: http://{s.ProxyAddress}/proxy.pac)"),
+        ("mode", s.Mode is null ? null : (s.Mode == AgentModes.Transparent ? "transparent (nftables sends all TCP and DNS to the agent)" : s.Mode)
+            + (s.ProxyAddress is null ? string.Empty : $"; local proxy on {s.ProxyAddress} (PAC: http://{s.ProxyAddress}/proxy.pac)")),
         ("network", s.Network),
         ("fail mode", s.FailMode),
         ("synthetic range", s.SyntheticRange ?? (s.DeviceId is null ? null : "none (the resolver is not running)")),

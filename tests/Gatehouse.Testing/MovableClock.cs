@@ -1,4 +1,4 @@
-namespace Gatehouse.Portal.Tests.Hosting;
+namespace Gatehouse.Testing;
 
 /// <summary>The system clock, moved forward when a test says so; timers still run in real time.</summary>
 public sealed class MovableClock : TimeProvider
