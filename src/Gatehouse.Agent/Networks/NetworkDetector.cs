@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -18,9 +19,9 @@ internal readonly record struct NetworkVerdict(string Kind, string Reason);
 /// Tells a trusted network by the app profile's criteria, every one of which must hold: one of the
 /// DNS servers, one of the search domains (both from the resolver configuration), a host name that
 /// resolves to an expected address, and a TLS beacon whose certificate has the expected SHA-256
-/// fingerprint. With no criteria, no network is trusted.
+/// fingerprint. With no criteria, no network is trusted. A VPN interface that is up makes it a VPN network.
 /// </summary>
-internal sealed class NetworkDetector(string resolvConfPath)
+internal sealed class NetworkDetector(string resolvConfPath, string sysClassNet = VpnInterfaces.DefaultSysClassNet)
 {
     /// <summary>The resolver configuration of the system.</summary>
     public const string DefaultResolvConf = "/etc/resolv.conf";
@@ -28,8 +29,17 @@ internal sealed class NetworkDetector(string resolvConfPath)
     /// <summary>How long one check (a name lookup, a beacon's TLS handshake) may take.</summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A VPN that is up decides first (its DNS servers and routes would make the trusted criteria hold
+    /// through the tunnel); otherwise the trusted-network criteria.
+    /// </summary>
     public async Task<NetworkVerdict> EvaluateAsync(TrustedNetworkCriteria? criteria, CancellationToken ct)
     {
+        if (VpnInterfaces.FindUp(sysClassNet) is { } vpn)
+        {
+            return new NetworkVerdict(NetworkKinds.Vpn, $"the VPN interface {vpn} is up");
+        }
+
         if (criteria is null || (criteria.DnsServers is not { Count: > 0 } && criteria.SearchDomains is not { Count: > 0 } && criteria.HostResolves is null && criteria.Beacon is null))
         {
             return new NetworkVerdict(NetworkKinds.Untrusted, "the app profile names no trusted network");
@@ -57,6 +67,23 @@ internal sealed class NetworkDetector(string resolvConfPath)
         }
 
         return new NetworkVerdict(NetworkKinds.Trusted, "every criterion of the app profile holds");
+    }
+
+    /// <summary>
+    /// The interfaces with their kernel flags and addresses, as one comparable string: when it changes,
+    /// the network may have (a link going up raises no address event; a tun device has no carrier).
+    /// </summary>
+    public string LinkState()
+    {
+        try
+        {
+            return VpnInterfaces.LinkFlags(sysClassNet) + "|" + string.Join(';', NetworkInterface.GetAllNetworkInterfaces().Select(n =>
+                $"{n.Name}:{string.Join(',', n.GetIPProperties().UnicastAddresses.Select(a => a.Address))}"));
+        }
+        catch (NetworkInformationException)
+        {
+            return VpnInterfaces.LinkFlags(sysClassNet);
+        }
     }
 
     private (IReadOnlyList<string> Servers, IReadOnlyList<string> Domains) ReadResolvConf()

@@ -83,7 +83,29 @@ internal sealed class NetworkMonitor : IAsyncDisposable
                 _state.NetworkDetected(verdict.Kind, verdict.Reason, config.Forwarding.For(verdict.Kind));
             }
 
-            await _wake.WaitAsync(_interval, ct);
+            await WaitForChangeAsync(ct);
         }
     }
+
+    /// <summary>
+    /// Waits for an address-change event, the interval, or a change of the interfaces' states seen by
+    /// a cheap look every <see cref="LinkPollInterval"/>: a link going up raises no address event, and a
+    /// VPN that comes up must count at once.
+    /// </summary>
+    private async Task WaitForChangeAsync(CancellationToken ct)
+    {
+        var links = _detector.LinkState();
+        var until = DateTimeOffset.UtcNow + _interval;
+        while (DateTimeOffset.UtcNow < until)
+        {
+            var step = TimeSpan.FromTicks(Math.Min(LinkPollInterval.Ticks, (until - DateTimeOffset.UtcNow).Ticks));
+            if (step <= TimeSpan.Zero || await _wake.WaitAsync(step, ct) || _detector.LinkState() != links)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>How often the interfaces' states are compared.</summary>
+    public static readonly TimeSpan LinkPollInterval = TimeSpan.FromSeconds(1);
 }

@@ -27,6 +27,7 @@ internal sealed class EndpointTopology : IAsyncDisposable
 
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<NetworkNamespace> _namespaces = [];
+    private readonly System.Text.StringBuilder _log = new();
     private Process? _service;
     private string _tag = null!;
 
@@ -146,8 +147,33 @@ internal sealed class EndpointTopology : IAsyncDisposable
         }
 
         _service = Endpoint.Start([.. command]);
-        _ = _service.StandardOutput.ReadToEndAsync();
-        _ = _service.StandardError.ReadToEndAsync();
+        _service.OutputDataReceived += (_, e) => Log(e.Data);
+        _service.ErrorDataReceived += (_, e) => Log(e.Data);
+        _service.BeginOutputReadLine();
+        _service.BeginErrorReadLine();
+    }
+
+    /// <summary>What the service and its data plane wrote, for failure messages.</summary>
+    public string ServiceLog
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    private void Log(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        }
     }
 
     /// <summary>The agent's status, as `gatehouse status` reads it from the service.</summary>
@@ -168,7 +194,7 @@ internal sealed class EndpointTopology : IAsyncDisposable
     public Task WaitForTransparentAsync() => AgentFixture.WaitUntilAsync(
         async () => await StatusAsync() is { Mode: AgentModes.Transparent, State: AgentStates.Connected } && NftTableExists(),
         "the agent to intercept transparently with an edge up",
-        () => StatusAsync().GetAwaiter().GetResult());
+        () => $"{StatusAsync().GetAwaiter().GetResult()}\nagent log:\n{ServiceLog}");
 
     /// <summary>Whether the agent's nftables table exists in the endpoint.</summary>
     public bool NftTableExists() =>

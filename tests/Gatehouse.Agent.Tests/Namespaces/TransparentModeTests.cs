@@ -164,6 +164,29 @@ public sealed class TransparentModeTests
         Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", direct.Output);
     }
 
+    [NamespaceFact]
+    public async Task When_a_vpn_comes_up_the_forwarding_profile_for_vpn_networks_applies()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        var split = await (await topology.Agent.Admin.PostAsJsonAsync("forwarding-profiles", new ForwardingProfileRequest("split", ForwardingActions.Tunnel, ForwardingActions.Tunnel, ForwardingActions.None), TestPortal.Json)).Content.ReadFromJsonAsync<ForwardingProfileDto>(TestPortal.Json);
+        (await topology.Agent.Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: FailModes.Closed, ForwardingProfileId: split!.Id), TestPortal.Json)).EnsureSuccessStatusCode();
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+        Assert.Equal("untrusted", (await topology.StatusAsync())!.Network);
+
+        topology.Endpoint.Ip("tuntap", "add", "mode", "tun", "name", "tun-corp");
+        topology.Endpoint.Ip("addr", "add", "172.31.255.1/32", "dev", "tun-corp");
+        topology.Endpoint.Ip("link", "set", "tun-corp", "up");
+
+        await AgentFixture.WaitUntilAsync(async () => await topology.StatusAsync() is { Network: "vpn", Mode: AgentModes.LocalProxy } && !topology.NftTableExists(), "the agent to stand aside while the VPN is up", () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\n{topology.ServiceLog}");
+        var direct = await topology.CurlAsync("http://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", direct.Output);
+
+        topology.Endpoint.Ip("link", "delete", "tun-corp");
+        await topology.WaitForTransparentAsync();
+        Assert.Equal("untrusted", (await topology.StatusAsync())!.Network);
+    }
+
     private static async Task AddPrivateAppAsync(EndpointTopology topology)
     {
         var segment = await topology.Agent.Admin.PostAsJsonAsync("app-segments", new AppSegmentRequest("wiki", Domains: ["*.corp.agent.test"], Ports: ["80", "443"]), TestPortal.Json);

@@ -29,6 +29,35 @@ public sealed class NetworkDetectorTests : IDisposable
     };
 
     [Theory]
+    [InlineData("wg0", "65534", "0x1091", NetworkKinds.Vpn)]
+    [InlineData("corp", "512", "0x1091", NetworkKinds.Vpn)]
+    [InlineData("tun0", "65534", "0x1090", NetworkKinds.Trusted)]
+    [InlineData("eth1", "1", "0x1003", NetworkKinds.Trusted)]
+    [InlineData("vpn-office", "1", "0x1003", NetworkKinds.Vpn)]
+    public async Task A_vpn_interface_that_is_up_makes_it_a_vpn_network_before_any_trusted_criterion(string name, string type, string flags, string expected)
+    {
+        var sys = Directory.CreateTempSubdirectory("sys-class-net-").FullName;
+        try
+        {
+            foreach (var (nic, nicType, nicFlags) in new[] { ("lo", "772", "0x9"), ("eth0", "1", "0x1003"), (name, type, flags) })
+            {
+                Directory.CreateDirectory(Path.Combine(sys, nic));
+                File.WriteAllText(Path.Combine(sys, nic, "type"), nicType + "\n");
+                File.WriteAllText(Path.Combine(sys, nic, "flags"), nicFlags + "\n");
+            }
+
+            var verdict = await new NetworkDetector(_resolvConf, sys).EvaluateAsync(new TrustedNetworkCriteria(DnsServers: ["10.0.0.53"]), CancellationToken.None);
+
+            Assert.Equal(expected, verdict.Kind);
+            Assert.Contains(expected == NetworkKinds.Vpn ? name : "criterion", verdict.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(sys, recursive: true);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Cases))]
     public async Task Every_criterion_given_must_hold(TrustedNetworkCriteria? criteria, string expected)
     {
