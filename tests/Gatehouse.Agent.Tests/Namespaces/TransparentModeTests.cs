@@ -127,6 +127,31 @@ public sealed class TransparentModeTests
     }
 
     [NamespaceFact]
+    public async Task Killing_the_primary_edge_moves_new_flows_to_the_second_within_two_seconds()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        await topology.Agent.PostAppProfileAsync(FailModes.Closed);
+        var version = (await topology.StatusAsync())?.BundleVersion ?? 0;
+        await topology.Agent.StartSecondEdgeAsync();
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+        await AgentFixture.WaitUntilAsync(async () => await topology.StatusAsync() is { FailMode: FailModes.Closed } status && status.BundleVersion > version, "the config with both edges");
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // both edges probed (every second)
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over http\n", (await topology.CurlAsync("http://www.agent.test/")).Output);
+
+        var primary = (await topology.StatusAsync())!.Edge!;
+        var dead = primary.StartsWith("edge-1 ", StringComparison.Ordinal) ? "edge-1" : "edge-2";
+        await topology.Agent.StopEdgeAsync(dead);
+        var killed = Stopwatch.StartNew();
+        var after = await topology.CurlAsync("http://www.agent.test/");
+        var firstFlowAfter = killed.Elapsed;
+
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over http\n", after.Output);
+        Assert.True(firstFlowAfter < TimeSpan.FromSeconds(2), $"the first flow after the primary died took {firstFlowAfter.TotalMilliseconds:0} ms");
+        await AgentFixture.WaitUntilAsync(async () => (await topology.StatusAsync())?.Edge?.StartsWith(dead + " ", StringComparison.Ordinal) == false, "the status to name the surviving edge");
+    }
+
+    [NamespaceFact]
     public async Task Fail_closed_drops_flows_when_no_edge_answers_and_fail_open_sends_them_direct()
     {
         await using var topology = await EndpointTopology.StartAsync();
