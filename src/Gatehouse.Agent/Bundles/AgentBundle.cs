@@ -40,14 +40,16 @@ internal sealed record AgentBundle(
     IReadOnlyList<string> PrivateAppDomains)
 {
     /// <summary>
-    /// With no app profile for everyone, the agent fails open: it must not cut a machine off the
+    /// With no app profile for the device's user, the agent fails open: it must not cut a machine off the
     /// network because an admin has not written a profile yet.
     /// </summary>
     public const string DefaultFailMode = FailModes.Open;
 
-    /// <summary>Reads the parts the data plane needs.</summary>
+    /// <summary>Reads the parts the data plane needs, with the app profile meant for a user in <paramref name="userGroups"/>.</summary>
+    /// <param name="bundle">The verified bundle.</param>
+    /// <param name="userGroups">The groups of the device's user (<c>/config/agent/self</c>); empty when unknown.</param>
     /// <exception cref="FormatException">An edge or app profile is not shaped as the portal writes it.</exception>
-    public static AgentBundle From(VerifiedBundle bundle)
+    public static AgentBundle From(VerifiedBundle bundle, IReadOnlyCollection<Guid>? userGroups = null)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         var body = bundle.Body;
@@ -64,8 +66,7 @@ internal sealed record AgentBundle(
             edges.Add(new BundleEdge(name, address));
         }
 
-        // Profiles come ordered by priority. Choosing by the user's groups needs the user's groups,
-        // which the tenant-wide agent bundle does not carry: the first profile for everyone applies.
+        // Profiles come ordered by priority: the first that is for everyone or for one of the user's groups applies.
         string failMode = DefaultFailMode;
         string? profileName = null;
         string? logoutHash = null;
@@ -75,7 +76,7 @@ internal sealed record AgentBundle(
         var captivePause = TimeSpan.FromMinutes(10);
         foreach (var item in body["appProfiles"] as JsonArray ?? [])
         {
-            if (item?["groupIds"] is JsonArray { Count: > 0 })
+            if (item?["groupIds"] is JsonArray { Count: > 0 } groups && !groups.Any(g => Guid.TryParse(g?.GetValue<string>(), out var id) && userGroups?.Contains(id) == true))
             {
                 continue;
             }
@@ -161,5 +162,6 @@ internal sealed record NetworkForwarding(string Trusted, string Untrusted, strin
 /// <summary>The parts of the bundle read into Wire types, without reflection.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(TrustedNetworkCriteria))]
+[JsonSerializable(typeof(Wire.Config.DeviceSelf))]
 internal sealed partial class AgentBundleJson : JsonSerializerContext;
 

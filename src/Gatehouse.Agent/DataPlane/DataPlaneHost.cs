@@ -43,9 +43,17 @@ public sealed class DataPlaneHost : IAsyncDisposable
     private readonly NetworkMonitor _network;
     private readonly CaptivePortalMonitor _captive;
     private readonly ILogger _logger;
+    private readonly string _stateDirectory;
+    private readonly SemaphoreSlim _ownerRefresh = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private IReadOnlyCollection<Guid> _groups;
+    private VerifiedBundle? _bundle;
+    private Task _ownerLoop = Task.CompletedTask;
 
-    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, FlowListener proxy, TransparentInterception? transparent, LocalApiServer status, NetworkMonitor network, CaptivePortalMonitor captive, ILogger logger)
+    private DataPlaneHost(AgentState state, BundleFollower follower, CertificateRenewal renewal, EdgeSet edges, FlowListener proxy, TransparentInterception? transparent, LocalApiServer status, NetworkMonitor network, CaptivePortalMonitor captive, string stateDirectory, ILogger logger)
     {
+        _stateDirectory = stateDirectory;
+        _groups = DeviceOwner.LoadGroups(stateDirectory);
         _transparent = transparent;
         _network = network;
         _captive = captive;
@@ -124,14 +132,15 @@ public sealed class DataPlaneHost : IAsyncDisposable
 
         var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf), state, options.NetworkRecheckInterval);
         var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time);
-        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, logger);
-        follower.Changed += (_, e) => host.Apply(e.Bundle);
+        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, options.StateDirectory, logger);
+        follower.Changed += (_, e) => host.OnBundle(e.Bundle);
         follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);
         if (follower.Start() is { } current)
         {
-            host.Apply(current);
+            host.OnBundle(current);
         }
 
+        host._ownerLoop = host.RefreshOwnerPeriodicallyAsync(options.OwnerRefreshInterval);
         edges.Start();
         renewal.Start();
         network.Start();
@@ -142,6 +151,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await _stop.CancelAsync();
         await _status.DisposeAsync();
         if (_transparent is not null)
         {
@@ -154,6 +164,10 @@ public sealed class DataPlaneHost : IAsyncDisposable
         await _renewal.DisposeAsync();
         await _follower.DisposeAsync();
         await _edges.DisposeAsync();
+        await _ownerLoop;
+        await _ownerRefresh.WaitAsync(); // a refresh still running finishes first
+        _ownerRefresh.Dispose();
+        _stop.Dispose();
     }
 
     /// <summary>
@@ -198,7 +212,12 @@ public sealed class DataPlaneHost : IAsyncDisposable
         return new AgentResponse(true, null, state.Snapshot());
     }
 
-    private void Apply(VerifiedBundle bundle)
+    /// <summary>
+    /// Applies a new bundle with the user's groups known so far, then asks the portal for them again
+    /// (a change of groups re-publishes the bundle, so this is when they may have changed) and applies
+    /// the bundle once more if they did.
+    /// </summary>
+    private void OnBundle(VerifiedBundle bundle)
     {
         // The last-known-good bundle arrives twice at start: from Start() and from the Changed event.
         if (_state.BundleVersion == bundle.Header.Version)
@@ -206,10 +225,73 @@ public sealed class DataPlaneHost : IAsyncDisposable
             return;
         }
 
+        Volatile.Write(ref _bundle, bundle);
+        Apply(bundle);
+        _ = RefreshOwnerAsync();
+    }
+
+    private async Task RefreshOwnerPeriodicallyAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                if (Volatile.Read(ref _bundle) is not null)
+                {
+                    await RefreshOwnerAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    private async Task RefreshOwnerAsync()
+    {
+        try
+        {
+            await _ownerRefresh.WaitAsync(_stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // stopping
+        }
+
+        try
+        {
+            using var credentials = AgentPaths.DeviceStore(_stateDirectory).Load();
+            if (credentials is null || await DeviceOwner.FetchAsync(credentials, _stop.Token) is not { } self)
+            {
+                return;
+            }
+
+            DeviceOwner.Save(_stateDirectory, self);
+            var groups = self.GroupIds.ToHashSet();
+            if (!groups.SetEquals(_groups))
+            {
+                _groups = groups;
+                Apply(Volatile.Read(ref _bundle)!);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // The kept groups stay in force.
+        }
+        finally
+        {
+            _ownerRefresh.Release();
+        }
+    }
+
+    private void Apply(VerifiedBundle bundle)
+    {
         AgentBundle config;
         try
         {
-            config = AgentBundle.From(bundle);
+            config = AgentBundle.From(bundle, _groups);
         }
         catch (FormatException e)
         {

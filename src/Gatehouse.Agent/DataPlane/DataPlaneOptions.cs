@@ -41,6 +41,12 @@ public sealed record DataPlaneOptions
     /// <summary>The most private-app names that hold a synthetic address at once.</summary>
     public int SyntheticCapacity { get; init; } = 4096;
 
+    /// <summary>
+    /// How often the device's user and groups are asked again (they choose the app profile); also on
+    /// every new bundle. A membership change does not change the tenant-wide agent bundle.
+    /// </summary>
+    public TimeSpan OwnerRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Tuning of the config follower (tests make it fast).</summary>
     public BundleFollowerOptions? Follower { get; init; }
 }

@@ -268,7 +268,7 @@ public sealed class AgentService : IAsyncDisposable
         }
 
         var verified = new BundleVerifier([credentials.ConfigKeySpki], identity.TenantId.ToString(), BundleConsumers.Agent, TimeProvider.System).Verify(document, null);
-        return verified.IsValid ? Bundles.AgentBundle.From(verified.Bundle!) : null;
+        return verified.IsValid ? Bundles.AgentBundle.From(verified.Bundle!, Bundles.DeviceOwner.LoadGroups(_options.StateDirectory)) : null;
     }
 
     /// <summary>Removes what a dead data plane may have left: its status socket (and, with transparent mode, its nft table).</summary>

@@ -1,6 +1,10 @@
 using Gatehouse.Portal.Hosting;
 using Gatehouse.Portal.Api;
+using Gatehouse.Portal.Devices;
 using Gatehouse.Portal.Enrollment;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Portal.Users;
+using Microsoft.EntityFrameworkCore;
 using Gatehouse.Wire.Config;
 
 namespace Gatehouse.Portal.Config;
@@ -20,7 +24,31 @@ internal static class ConfigEndpoints
     public static RouteGroupBuilder MapConfig(this RouteGroupBuilder api)
     {
         api.MapGet("/config/{consumer}", GetAsync).RequireAuthorization(CertificateAuthenticationHandler.Policy).WithTags("config");
+        api.MapGet("/config/agent/self", SelfAsync).RequireAuthorization(CertificateAuthenticationHandler.Policy).WithTags("config");
         return api;
+    }
+
+    /// <summary>The calling device's user and the user's groups (<see cref="DeviceSelf"/>).</summary>
+    private static async Task<DeviceSelf> SelfAsync(CertificateCaller caller, PortalDbContext db, CancellationToken ct)
+    {
+        if (caller.Kind != Trust.Certificates.IdentityKinds.Device)
+        {
+            throw PortalException.Forbidden($"A {caller.Kind} certificate has no user: /config/agent/self is for devices.");
+        }
+
+        var device = await db.Set<Device>().IgnoreQueryFilters().AsNoTracking()
+            .SingleOrDefaultAsync(d => d.TenantId == caller.TenantId && d.Id == caller.SubjectId, ct)
+            ?? throw PortalException.NotFound($"Device {caller.SubjectId}");
+        if (device.UserId is not { } userId)
+        {
+            return new DeviceSelf(device.Id, null, null, []);
+        }
+
+        var email = await db.Set<User>().IgnoreQueryFilters().AsNoTracking()
+            .Where(u => u.TenantId == caller.TenantId && u.Id == userId).Select(u => u.Email).SingleOrDefaultAsync(ct);
+        var groups = await db.Set<GroupMembership>().IgnoreQueryFilters().AsNoTracking()
+            .Where(m => m.TenantId == caller.TenantId && m.UserId == userId).Select(m => m.GroupId).ToListAsync(ct);
+        return new DeviceSelf(device.Id, userId, email, [.. groups.Order()]);
     }
 
     private static async Task<IResult> GetAsync(string consumer, int? wait, HttpContext http, CertificateCaller caller, ConfigPublisher publisher, PortalMetrics metrics, CancellationToken ct)

@@ -59,6 +59,29 @@ public sealed class ConfigBundleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_learns_its_user_and_the_users_groups_and_an_edge_is_refused()
+    {
+        var group = (await (await _admin.PostAsJsonAsync("groups", new CreateGroupRequest("finance"), PortalServer.Json)).Content.ReadFromJsonAsync<GroupDto>(PortalServer.Json))!;
+        var user = (await (await _admin.PostAsJsonAsync("users", new CreateUserRequest("dora@example.test", GroupIds: [group.Id]), PortalServer.Json)).Content.ReadFromJsonAsync<UserDto>(PortalServer.Json))!;
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin, userId: user.Id));
+        using var anonymous = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge));
+
+        using var deviceClient = device.CreateClient(_portal);
+        var self = await deviceClient.GetFromJsonAsync<DeviceSelf>("config/agent/self", PortalServer.Json);
+        Assert.Equal((device.Response.SubjectId, user.Id, "dora@example.test"), (self!.DeviceId, self.UserId, self.UserEmail));
+        Assert.Equal([group.Id], self.GroupIds);
+
+        using var anonymousClient = anonymous.CreateClient(_portal);
+        var nobody = await anonymousClient.GetFromJsonAsync<DeviceSelf>("config/agent/self", PortalServer.Json);
+        Assert.Null(nobody!.UserId);
+        Assert.Empty(nobody.GroupIds);
+
+        using var edgeClient = edge.CreateClient(_portal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await edgeClient.GetAsync("config/agent/self")).StatusCode);
+    }
+
+    [Fact]
     public async Task Adding_a_user_to_a_group_republishes_the_edge_bundle()
     {
         using var edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge));

@@ -1,3 +1,4 @@
+using Gatehouse.Testing;
 using Gatehouse.Portal.Logs;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tests.Enrollment;
