@@ -130,8 +130,8 @@ public sealed class DataPlaneHost : IAsyncDisposable
             throw;
         }
 
-        var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf), state, options.NetworkRecheckInterval);
-        var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time);
+        var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf, socketMark: mark), state, options.NetworkRecheckInterval);
+        var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time, mark);
         var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, options.StateDirectory, logger);
         follower.Changed += (_, e) => host.OnBundle(e.Bundle);
         follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);

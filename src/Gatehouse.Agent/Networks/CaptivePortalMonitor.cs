@@ -22,7 +22,12 @@ internal sealed class CaptivePortalMonitor : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
-    public CaptivePortalMonitor(Uri probe, AgentState state, TimeSpan interval, TimeProvider time)
+    /// <param name="probe">The URL that answers 204 on an open network.</param>
+    /// <param name="state">The agent's state.</param>
+    /// <param name="interval">How often to probe while no edge answers.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="socketMark">The mark of the agent's own sockets in transparent mode: the probe goes direct, never to the agent itself.</param>
+    public CaptivePortalMonitor(Uri probe, AgentState state, TimeSpan interval, TimeProvider time, int? socketMark = null)
     {
         _probe = probe;
         _state = state;
@@ -30,7 +35,13 @@ internal sealed class CaptivePortalMonitor : IAsyncDisposable
         _time = time;
 
         // Direct, never through a proxy, and never following the portal's redirect.
-        _client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(3) }) { Timeout = TimeSpan.FromSeconds(5) };
+        var handler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(3) };
+        if (socketMark is { } mark)
+        {
+            handler.ConnectCallback = Wire.Sockets.SocketMark.ConnectCallback(mark);
+        }
+
+        _client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
     }
 
     public void Start() => _loop = LoopAsync(_stop.Token);

@@ -21,7 +21,10 @@ internal readonly record struct NetworkVerdict(string Kind, string Reason);
 /// resolves to an expected address, and a TLS beacon whose certificate has the expected SHA-256
 /// fingerprint. With no criteria, no network is trusted. A VPN interface that is up makes it a VPN network.
 /// </summary>
-internal sealed class NetworkDetector(string resolvConfPath, string sysClassNet = VpnInterfaces.DefaultSysClassNet)
+/// <param name="resolvConfPath">The resolver configuration.</param>
+/// <param name="sysClassNet">Where the kernel lists the interfaces.</param>
+/// <param name="socketMark">The mark of the agent's own sockets in transparent mode: the beacon is asked directly, never through an edge.</param>
+internal sealed class NetworkDetector(string resolvConfPath, string sysClassNet = VpnInterfaces.DefaultSysClassNet, int? socketMark = null)
 {
     /// <summary>The resolver configuration of the system.</summary>
     public const string DefaultResolvConf = "/etc/resolv.conf";
@@ -113,7 +116,7 @@ internal sealed class NetworkDetector(string resolvConfPath, string sysClassNet 
     }
 
     /// <summary>The SHA-256 fingerprint (hex) of the certificate the beacon at HOST:PORT shows, or null when it does not answer TLS.</summary>
-    private static async Task<string?> BeaconFingerprintAsync(string address, CancellationToken ct)
+    private async Task<string?> BeaconFingerprintAsync(string address, CancellationToken ct)
     {
         if (!Target.TryParseAuthority(address, defaultPort: 0, out var beacon))
         {
@@ -125,6 +128,7 @@ internal sealed class NetworkDetector(string resolvConfPath, string sysClassNet 
         try
         {
             using var client = new TcpClient();
+            Wire.Sockets.SocketMark.ApplyIfSet(client.Client, socketMark);
             await client.ConnectAsync(beacon.Host, beacon.Port, timeout.Token);
             string? fingerprint = null;
 

@@ -45,6 +45,9 @@ internal sealed class EndpointTopology : IAsyncDisposable
     /// <summary>The endpoint's address on its link to the internet: what the origin sees for a direct flow.</summary>
     public string EndpointInternetAddress { get; private set; } = null!;
 
+    /// <summary>The internet's address on the endpoint's link: reachable from the endpoint only, not from the edge.</summary>
+    public string InternetSideAddress { get; private set; } = null!;
+
     /// <summary>The test's own address on its link to the internet: what the origin sees for a flow through the edge.</summary>
     public string EdgeInternetAddress { get; private set; } = null!;
 
@@ -78,6 +81,7 @@ internal sealed class EndpointTopology : IAsyncDisposable
         EdgeSideAddress = $"10.{n}.1.1";
         EndpointInternetAddress = $"10.{n}.2.1";
         EdgeInternetAddress = $"10.{n}.3.1";
+        InternetSideAddress = $"10.{n}.2.2";
         var origin = IPAddress.Parse($"198.18.{n}.10");
 
         Endpoint = Add(NetworkNamespace.Create($"gh-ep-{_tag}"));
@@ -102,7 +106,7 @@ internal sealed class EndpointTopology : IAsyncDisposable
         Endpoint.Ip("link", "add", $"ghx{_tag}", "type", "veth", "peer", "name", $"ghX{_tag}", "netns", Internet.Name);
         Endpoint.Ip("addr", "add", $"{EndpointInternetAddress}/24", "dev", $"ghx{_tag}");
         Endpoint.Ip("link", "set", $"ghx{_tag}", "up");
-        Internet.Ip("addr", "add", $"10.{n}.2.2/24", "dev", $"ghX{_tag}");
+        Internet.Ip("addr", "add", $"{InternetSideAddress}/24", "dev", $"ghX{_tag}");
         Internet.Ip("link", "set", $"ghX{_tag}", "up");
         Endpoint.Ip("route", "add", "default", "via", $"10.{n}.2.2");
         Internet.Ip("addr", "add", $"{origin}/32", "dev", "lo");

@@ -31,7 +31,8 @@ internal sealed class InternetOrigin : IAsyncDisposable
         Address = address;
         _certificate = SelfSigned();
         _http = internet.CreateSocket(() => Listen(new IPEndPoint(address, 80)));
-        _https = internet.CreateSocket(() => Listen(new IPEndPoint(address, 443)));
+        // On every address of the namespace: a TLS beacon on the endpoint's link is one the edge cannot reach.
+        _https = internet.CreateSocket(() => Listen(new IPEndPoint(IPAddress.Any, 443)));
         _dns = internet.CreateSocket(() =>
         {
             var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -42,6 +43,9 @@ internal sealed class InternetOrigin : IAsyncDisposable
     }
 
     public IPAddress Address { get; }
+
+    /// <summary>The SHA-256 fingerprint (hex) of the TLS certificate, as a beacon criterion names it.</summary>
+    public string CertificateSha256 => Convert.ToHexString(SHA256.HashData(_certificate.RawData));
 
     public async ValueTask DisposeAsync()
     {

@@ -181,10 +181,11 @@ public sealed class TransparentModeTests
         await topology.WaitForTransparentAsync();
 
         var office = await (await topology.Agent.Admin.PostAsJsonAsync("forwarding-profiles", new ForwardingProfileRequest("office", ForwardingActions.None, ForwardingActions.Tunnel, ForwardingActions.Tunnel), TestPortal.Json)).Content.ReadFromJsonAsync<ForwardingProfileDto>(TestPortal.Json);
-        var trusted = new TrustedNetworkCriteria(DnsServers: [topology.Origin.Address.ToString()]);
+        // A beacon only the endpoint reaches: the agent must ask it directly, not through the edge it redirects to.
+        var trusted = new TrustedNetworkCriteria(DnsServers: [topology.Origin.Address.ToString()], Beacon: new TlsBeaconCheck($"{topology.InternetSideAddress}:443", topology.Origin.CertificateSha256));
         (await topology.Agent.Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: FailModes.Closed, ForwardingProfileId: office!.Id, TrustedNetwork: trusted), TestPortal.Json)).EnsureSuccessStatusCode();
 
-        await AgentFixture.WaitUntilAsync(async () => await topology.StatusAsync() is { Network: "trusted", Mode: AgentModes.LocalProxy } && !topology.NftTableExists(), "the agent to stand aside on the trusted network");
+        await AgentFixture.WaitUntilAsync(async () => await topology.StatusAsync() is { Network: "trusted", Mode: AgentModes.LocalProxy } && !topology.NftTableExists(), "the agent to stand aside on the trusted network", () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\n{topology.ServiceLog}");
         var direct = await topology.CurlAsync("http://www.agent.test/");
         Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", direct.Output);
     }
