@@ -133,6 +133,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf, socketMark: mark), state, options.NetworkRecheckInterval);
         var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time, mark);
         var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, options.StateDirectory, logger);
+        follower.Check = host.Refusal;
         follower.Changed += (_, e) => host.OnBundle(e.Bundle);
         follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);
         if (follower.Start() is { } current)
@@ -283,6 +284,22 @@ public sealed class DataPlaneHost : IAsyncDisposable
         finally
         {
             _ownerRefresh.Release();
+        }
+    }
+
+    /// <summary>Why the data plane cannot use <paramref name="bundle"/>, or null: the follower then keeps the previous one, in force and on disk.</summary>
+    private string? Refusal(VerifiedBundle bundle)
+    {
+        try
+        {
+            _ = AgentBundle.From(bundle, _groups);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            AgentLog.BundleRefused(_logger, bundle.Header.Version, e.Message);
+            _state.Error($"config version {bundle.Header.Version} refused: {e.Message}");
+            return e.Message;
         }
     }
 

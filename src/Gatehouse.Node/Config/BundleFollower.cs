@@ -63,6 +63,14 @@ public sealed class BundleFollower : IAsyncDisposable
         _status = new BundleFollowerStatus(PortalConnection.Starting, _time.GetUtcNow(), null, null, null);
     }
 
+    /// <summary>
+    /// The node's own reading of a newer bundle's body, before it is put in force or saved as last known
+    /// good: a reason refuses the bundle (<see cref="BundleVerificationStatus.Unusable"/>) and the one in
+    /// force stays, on disk too, so that a restart never starts from a bundle the node could not use.
+    /// Set it before <see cref="Start"/>; it runs under the follower's lock and should be quick.
+    /// </summary>
+    public Func<VerifiedBundle, string?>? Check { get; set; }
+
     /// <summary>Raised after a newer bundle is put in force; handlers run on the follower's thread and should be quick.</summary>
     public event EventHandler<BundleChangedEventArgs>? Changed;
 
@@ -140,6 +148,14 @@ public sealed class BundleFollower : IAsyncDisposable
 
             if (current is null || result.Bundle!.Header.Version > current.Header.Version)
             {
+                if (Check?.Invoke(result.Bundle!) is { } unusable)
+                {
+                    result = new BundleVerification(BundleVerificationStatus.Unusable, unusable, null);
+                    ConfigLog.BundleRefused(_logger, result.Status, unusable, current?.Header.Version);
+                    _status = _status with { LastError = $"A bundle was refused: {unusable}" };
+                    return result;
+                }
+
                 changed = result.Bundle!;
                 _current = changed;
                 _status = _status with { Version = changed.Header.Version };

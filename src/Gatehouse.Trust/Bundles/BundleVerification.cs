@@ -32,6 +32,9 @@ public enum BundleVerificationStatus
 
     /// <summary>The bundle's expiry time has passed.</summary>
     Expired,
+
+    /// <summary>The signature holds, but the node cannot use what the body says (its own check refused it).</summary>
+    Unusable,
 }
 
 /// <summary>A bundle that passed verification.</summary>

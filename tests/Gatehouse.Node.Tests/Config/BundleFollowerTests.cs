@@ -144,6 +144,29 @@ public sealed class BundleFollowerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bundle_the_node_cannot_use_is_neither_in_force_nor_saved_and_a_restart_starts_from_the_last_good_one()
+    {
+        await using (var follower = new BundleFollower(_credentials, _store.LastKnownGood, Fast) { Check = b => HasDomain(b, "bad.corp.example") ? "the node cannot use bad.corp.example" : null })
+        {
+            follower.Start();
+            await Admin.CreateAppSegmentAsync(_admin, "wiki", "wiki.corp.example");
+            var good = await WaitForDomainAsync(follower, "wiki.corp.example");
+            await Admin.CreateAppSegmentAsync(_admin, "bad", "bad.corp.example");
+            while (follower.Status.LastError?.Contains("bad.corp.example", StringComparison.Ordinal) != true)
+            {
+                Assert.False(_timeout.IsCancellationRequested, $"The bad bundle was not refused: {follower.Status}");
+                await Task.Delay(20, CancellationToken.None);
+            }
+
+            Assert.Same(good, follower.Current);
+            Assert.Equal(good.Document, _store.LastKnownGood.Load(good.Header.Tenant, BundleConsumers.Agent));
+        }
+
+        await using var restarted = new BundleFollower(_credentials, _store.LastKnownGood, Fast);
+        Assert.True(HasDomain(restarted.Start()!, "wiki.corp.example"));
+    }
+
+    [Fact]
     public async Task A_throwing_change_handler_does_not_stop_the_following()
     {
         await using var follower = new BundleFollower(_credentials, _store.LastKnownGood, Fast);
