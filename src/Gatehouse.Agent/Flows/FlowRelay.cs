@@ -26,8 +26,6 @@ internal static class FlowRelay
     {
         var destination = flow.Stream ?? throw new ArgumentException("The flow was not opened.", nameof(flow));
         state.FlowOpened();
-        long up = 0;
-        long down = 0;
         try
         {
             var upload = Task.Run(
@@ -39,7 +37,7 @@ internal static class FlowRelay
                         foreach (var segment in read.Buffer)
                         {
                             await destination.WriteAsync(segment, ct);
-                            up += segment.Length;
+                            state.BytesUp(segment.Length);
                         }
 
                         fromClient.AdvanceTo(read.Buffer.End);
@@ -68,7 +66,7 @@ internal static class FlowRelay
                     }
 
                     await toClient.WriteAsync(buffer.AsMemory(0, read), ct);
-                    down += read;
+                    state.BytesDown(read);
                 }
             }
             finally
@@ -86,7 +84,7 @@ internal static class FlowRelay
         }
         finally
         {
-            state.FlowClosed(up, down);
+            state.FlowClosed();
         }
     }
 

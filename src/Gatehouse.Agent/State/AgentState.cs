@@ -245,12 +245,13 @@ internal sealed class AgentState
 
     public void FlowRefused() => Interlocked.Increment(ref _flowsRefused);
 
-    public void FlowClosed(long up, long down)
-    {
-        Interlocked.Decrement(ref _flowsOpen);
-        Interlocked.Add(ref _bytesUp, up);
-        Interlocked.Add(ref _bytesDown, down);
-    }
+    /// <summary>Bytes a flow carried just now (counted as they pass, so a long download shows while it runs).</summary>
+    public void BytesUp(long count) => Interlocked.Add(ref _bytesUp, count);
+
+    /// <summary>Bytes a flow carried just now towards the application.</summary>
+    public void BytesDown(long count) => Interlocked.Add(ref _bytesDown, count);
+
+    public void FlowClosed() => Interlocked.Decrement(ref _flowsOpen);
 
     /// <summary>
     /// The one place that decides whether flows skip the edges (held under the lock): a captive portal's

@@ -1,4 +1,5 @@
 using Gatehouse.Agent.DataPlane;
+using Gatehouse.Testing;
 using Gatehouse.Wire.Agent;
 
 namespace Gatehouse.Agent.Tests.LocalProxy;
@@ -27,12 +28,32 @@ public sealed class LocalProxyTests
         Assert.True(code == 0, error);
         Assert.Contains("\"policyRules\"", output, StringComparison.Ordinal);
 
-        // A flow's bytes are counted when it ends, which can be just after curl has its answer.
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.FlowsOpen == 0), "the flow to end");
         var status = agent.Status;
         Assert.Equal("edge-1 (127.0.0.1:" + fixture.TunnelPort + ")", status.Edge);
         Assert.Equal(1, status.FlowsTotal);
         Assert.True(status.BytesDown > output.Length, $"{status.BytesDown} bytes down");
+    }
+
+    [Fact]
+    public async Task Bytes_are_counted_while_a_flow_is_still_open()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        using var origin = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        origin.Start();
+        var port = ((System.Net.IPEndPoint)origin.LocalEndpoint).Port;
+
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"));
+        using var server = await origin.AcceptTcpClientAsync().DefaultTimeout();
+        await server.GetStream().WriteAsync(new byte[100_000]); // and keeps the connection open
+
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.BytesDown >= 100_000), "the bytes of the open flow to count", () => agent.Status);
+        Assert.Equal(1, agent.Status.FlowsOpen);
     }
 
     [Fact]

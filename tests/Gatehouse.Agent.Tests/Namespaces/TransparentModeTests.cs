@@ -41,11 +41,16 @@ public sealed class TransparentModeTests
         var proxied = await topology.CurlAsync("-x", "http://127.0.0.1:9000", "http://www.agent.test/");
         Assert.True(proxied.Code == 0, proxied.Error);
         Assert.Contains($"origin saw {topology.EdgeInternetAddress}", proxied.Output, StringComparison.Ordinal);
+        var proxiedTls = await topology.CurlAsync("-k", "-x", "http://127.0.0.1:9000", "https://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over https\n", proxiedTls.Output);
+        var proxiedBlock = await topology.CurlAsync("-i", "-x", "http://127.0.0.1:9000", $"http://{AgentFixture.BlockedHost}/");
+        Assert.Contains("Gatehouse-Rule: block-casino", proxiedBlock.Output, StringComparison.Ordinal);
 
         var status = await topology.StatusAsync();
         Assert.Equal(AgentModes.Transparent, status!.Mode);
         Assert.Equal("100.64.0.0/16", status.SyntheticRange);
-        Assert.True(status.FlowsTotal >= 3, $"flows: {status.FlowsTotal}");
+        Assert.True(status.FlowsTotal >= 4 && status.FlowsRefused >= 3, $"flows: {status.FlowsTotal}, refused: {status.FlowsRefused}");
+        Assert.True(status.BytesDown > 0 && status.BytesUp > 0, $"bytes: {status.BytesUp} up, {status.BytesDown} down");
     }
 
     [NamespaceFact]
