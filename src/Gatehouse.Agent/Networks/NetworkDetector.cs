@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -73,21 +72,11 @@ internal sealed class NetworkDetector(string resolvConfPath, string sysClassNet 
     }
 
     /// <summary>
-    /// The interfaces with their kernel flags and addresses, as one comparable string: when it changes,
+    /// The interfaces with their kernel flags (up, running), as one comparable string: when it changes,
     /// the network may have (a link going up raises no address event; a tun device has no carrier).
+    /// Addresses are left to the address-change event: reading them every second costs more.
     /// </summary>
-    public string LinkState()
-    {
-        try
-        {
-            return VpnInterfaces.LinkFlags(sysClassNet) + "|" + string.Join(';', NetworkInterface.GetAllNetworkInterfaces().Select(n =>
-                $"{n.Name}:{string.Join(',', n.GetIPProperties().UnicastAddresses.Select(a => a.Address))}"));
-        }
-        catch (NetworkInformationException)
-        {
-            return VpnInterfaces.LinkFlags(sysClassNet);
-        }
-    }
+    public string LinkState() => VpnInterfaces.LinkFlags(sysClassNet);
 
     private (IReadOnlyList<string> Servers, IReadOnlyList<string> Domains) ReadResolvConf()
     {

@@ -72,11 +72,12 @@ internal sealed class TransparentSession : IFlowSession
                 return;
             }
 
-            var (host, sniffed) = _synthetic.NameOf(original.Address) is { } name
-                ? (name, SniffStatus.Unknown)
-                : await SniffAsync(ct);
-            var isPrivateApp = host is not null && sniffed == SniffStatus.Unknown;
-            var flow = await _flows.OpenAsync(host ?? original.Address.ToString(), original.Port, isPrivateApp ? null : original, clientAddress, ct);
+            // A private app's synthetic address stands for its name: the name goes to the edge, and
+            // there is no real address to go direct to. Anything else may name itself in its first bytes.
+            var privateApp = _synthetic.NameOf(original.Address);
+            var (sniffedHost, sniffed) = privateApp is null ? await SniffAsync(ct) : (null, SniffStatus.Unknown);
+            var host = privateApp ?? sniffedHost ?? original.Address.ToString();
+            var flow = await _flows.OpenAsync(host, original.Port, direct: privateApp is null ? original : null, clientAddress, ct);
             if (flow.Stream is null)
             {
                 await RefuseAsync(flow, sniffed == SniffStatus.Http ? $"http://{host}/" : null, ct);

@@ -239,12 +239,16 @@ internal sealed class EndpointTopology : IAsyncDisposable
     public Task<(int Code, string Output, string Error)> DigAsync(string name, string type = "A") =>
         Endpoint.ExecAsync(TimeSpan.FromSeconds(30), "dig", "+time=3", "+tries=2", name, type);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the service as systemd does (SIGTERM): it stops the data plane, which removes its table.</summary>
+    public async Task StopServiceAsync()
     {
         if (_service is { HasExited: false })
         {
-            // SIGTERM: the service stops the data plane, which removes its table.
-            _ = Process.Start("kill", ["-TERM", _service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using (var term = Process.Start("kill", ["-TERM", _service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             try
             {
@@ -255,7 +259,11 @@ internal sealed class EndpointTopology : IAsyncDisposable
                 _service.Kill(entireProcessTree: true);
             }
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await StopServiceAsync();
         _service?.Dispose();
         foreach (var owned in Enumerable.Reverse(_owned))
         {

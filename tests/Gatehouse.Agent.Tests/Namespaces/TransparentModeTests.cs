@@ -129,6 +129,13 @@ public sealed class TransparentModeTests
         await topology.WaitForTransparentAsync();
         var after = await topology.CurlAsync("http://www.agent.test/");
         Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over http\n", after.Output);
+
+        // A clean stop removes the table too: the machine's traffic goes its own way again.
+        await topology.StopServiceAsync();
+        Assert.False(topology.NftTableExists());
+        Assert.Null(topology.DataPlanePid());
+        var stopped = await topology.CurlAsync("http://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", stopped.Output);
     }
 
     [NamespaceFact]
