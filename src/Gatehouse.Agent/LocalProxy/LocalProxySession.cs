@@ -23,7 +23,7 @@ namespace Gatehouse.Agent.LocalProxy;
 /// One request per connection for absolute-form requests: the destination closes after its answer
 /// and so does the session, which keeps the proxy from parsing responses.
 /// </remarks>
-internal sealed class LocalProxySession : IFlowSession
+internal sealed class LocalProxySession : ApplicationConnection
 {
     /// <summary>The default address (docs/architecture.md, "Defaults on one machine").</summary>
     public const string DefaultListen = "127.0.0.1:9000";
@@ -34,83 +34,51 @@ internal sealed class LocalProxySession : IFlowSession
     /// <summary>The longest request head accepted.</summary>
     public const int MaxHeadBytes = 64 * 1024;
 
-    private readonly Socket _client;
-    private readonly NetworkStream _stream;
-    private readonly PipeReader _in;
     private readonly FlowOpener _flows;
     private readonly AgentState _state;
     private readonly string _advertised;
-    private readonly ILogger _logger;
-    private readonly CancellationTokenSource _abort = new();
 
     public LocalProxySession(Socket client, FlowOpener flows, AgentState state, string advertised, ILogger logger)
+        : base(client, logger)
     {
-        _client = client;
-        _stream = new NetworkStream(client, ownsSocket: true);
-        _in = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
         _flows = flows;
         _state = state;
         _advertised = advertised;
-        _logger = logger;
     }
 
-    private string ClientAddress => _client.RemoteEndPoint?.ToString() ?? "unknown";
-
-    public void Abort() => _abort.Cancel();
-
-    public void Dispose()
+    protected override async Task ServeAsync(CancellationToken ct)
     {
-        _in.Complete();
-        _stream.Dispose();
-        _abort.Dispose();
-    }
-
-    public async Task RunAsync(CancellationToken stopping)
-    {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _abort.Token);
-        var ct = linked.Token;
-        try
+        var head = await ReadHeadAsync(ct);
+        if (head is null)
         {
-            var head = await ReadHeadAsync(ct);
-            if (head is null)
-            {
-                return;
-            }
-
-            if (head.Target.StartsWith('/'))
-            {
-                await ServeOwnPathAsync(head, ct);
-                return;
-            }
-
-            if (head.IsConnect)
-            {
-                if (!Target.TryParseAuthority(head.Target, defaultPort: 0, out var authority))
-                {
-                    await RespondAsync(400, "Bad Request", "CONNECT needs HOST:PORT.\n", "text/plain; charset=utf-8", [], ct);
-                    return;
-                }
-
-                await ConnectAsync(authority, ct);
-                return;
-            }
-
-            if (!Target.TryParseAbsolute(head.Target, out var target, out var error))
-            {
-                await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", error, null), "text/html; charset=utf-8", [], ct);
-                return;
-            }
-
-            await ForwardAsync(head, target, ct);
+            return;
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+
+        if (head.Target.StartsWith('/'))
         {
-            // The application or the destination went away, or the agent is stopping.
+            await ServeOwnPathAsync(head, ct);
+            return;
         }
-        catch (Exception e)
+
+        if (head.IsConnect)
         {
-            AgentLog.SessionFailed(_logger, e, ClientAddress);
+            if (!Target.TryParseAuthority(head.Target, defaultPort: 0, out var authority))
+            {
+                await RespondAsync(400, "Bad Request", "CONNECT needs HOST:PORT.\n", "text/plain; charset=utf-8", [], ct);
+                return;
+            }
+
+            await ConnectAsync(authority, ct);
+            return;
         }
+
+        if (!Target.TryParseAbsolute(head.Target, out var target, out var error))
+        {
+            await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", error, null), "text/html; charset=utf-8", [], ct);
+            return;
+        }
+
+        await ForwardAsync(head, target, ct);
     }
 
     private async Task<RequestHead?> ReadHeadAsync(CancellationToken ct)
@@ -123,7 +91,7 @@ internal sealed class LocalProxySession : IFlowSession
             ReadResult read;
             try
             {
-                read = await _in.ReadAsync(timeout.Token);
+                read = await In.ReadAsync(timeout.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -135,18 +103,18 @@ internal sealed class LocalProxySession : IFlowSession
             switch (head.TryRead(buffer, MaxHeadBytes, out var consumed))
             {
                 case HeadStatus.Complete:
-                    _in.AdvanceTo(consumed);
+                    In.AdvanceTo(consumed);
                     return head;
                 case HeadStatus.TooLarge:
-                    _in.AdvanceTo(buffer.End);
+                    In.AdvanceTo(buffer.End);
                     await RespondAsync(431, "Request Header Fields Too Large", $"The request head is longer than {MaxHeadBytes} bytes.\n", "text/plain; charset=utf-8", [], ct);
                     return null;
                 case HeadStatus.Malformed:
-                    _in.AdvanceTo(buffer.End);
+                    In.AdvanceTo(buffer.End);
                     await RespondAsync(400, "Bad Request", $"The request is not valid HTTP/1.1: {head.Error}.\n", "text/plain; charset=utf-8", [], ct);
                     return null;
                 default:
-                    _in.AdvanceTo(buffer.Start, buffer.End);
+                    In.AdvanceTo(buffer.Start, buffer.End);
                     if (read.IsCompleted)
                     {
                         if (!buffer.IsEmpty)
@@ -186,7 +154,7 @@ internal sealed class LocalProxySession : IFlowSession
 
         await using (flow.Stream)
         {
-            await _stream.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray(), ct);
+            await Stream.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray(), ct);
             await RelayAsync(flow, ct);
         }
     }
@@ -242,7 +210,7 @@ internal sealed class LocalProxySession : IFlowSession
     }
 
     private Task RelayAsync(OpenedFlow flow, CancellationToken ct) =>
-        FlowRelay.RelayAsync(_client, _stream, _in, flow, _state, ct);
+        FlowRelay.RelayAsync(Client, Stream, In, flow, _state, ct);
 
     private static byte[] OriginFormHead(RequestHead head, Target target)
     {
@@ -264,8 +232,8 @@ internal sealed class LocalProxySession : IFlowSession
         var head = ProxyPages.ResponseHead(status, phrase, contentType, declaredLength ?? bytes.Length, headers, close: true);
         try
         {
-            await _stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
-            await _stream.WriteAsync(bytes, ct);
+            await Stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
+            await Stream.WriteAsync(bytes, ct);
         }
         catch (Exception e) when (e is IOException or SocketException)
         {

@@ -21,81 +21,50 @@ namespace Gatehouse.Agent.Transparent;
 /// edge refuses: an HTTP request gets the block page, anything else a TCP reset
 /// </code>
 /// </remarks>
-internal sealed class TransparentSession : IFlowSession
+internal sealed class TransparentSession : ApplicationConnection
 {
     /// <summary>How long to wait for the application's first bytes to learn the host name.</summary>
     public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(500);
 
-    private readonly Socket _client;
-    private readonly NetworkStream _stream;
-    private readonly PipeReader _in;
     private readonly FlowOpener _flows;
     private readonly SyntheticAddresses _synthetic;
     private readonly AgentState _state;
     private readonly IPEndPoint _listener;
-    private readonly ILogger _logger;
-    private readonly CancellationTokenSource _abort = new();
 
     public TransparentSession(Socket client, FlowOpener flows, SyntheticAddresses synthetic, AgentState state, IPEndPoint listener, ILogger logger)
+        : base(client, logger)
     {
-        _client = client;
-        _stream = new NetworkStream(client, ownsSocket: true);
-        _in = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
         _flows = flows;
         _synthetic = synthetic;
         _state = state;
         _listener = listener;
-        _logger = logger;
     }
 
-    public void Abort() => _abort.Cancel();
-
-    public void Dispose()
+    protected override async Task ServeAsync(CancellationToken ct)
     {
-        _in.Complete();
-        _stream.Dispose();
-        _abort.Dispose();
-    }
-
-    public async Task RunAsync(CancellationToken stopping)
-    {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _abort.Token);
-        var ct = linked.Token;
-        var clientAddress = _client.RemoteEndPoint?.ToString() ?? "unknown";
-        try
+        var original = OriginalDestination.Of(Client);
+        if (original is null || original.Equals(_listener))
         {
-            var original = OriginalDestination.Of(_client);
-            if (original is null || original.Equals(_listener))
-            {
-                // Not redirected: someone connected to the listener itself, which carries nothing.
-                Reset();
-                return;
-            }
-
-            // A private app's synthetic address stands for its name: the name goes to the edge, and
-            // there is no real address to go direct to. Anything else may name itself in its first bytes.
-            var privateApp = _synthetic.NameOf(original.Address);
-            var (sniffedHost, sniffed) = privateApp is null ? await SniffAsync(ct) : (null, SniffStatus.Unknown);
-            var host = privateApp ?? sniffedHost ?? original.Address.ToString();
-            var flow = await _flows.OpenAsync(host, original.Port, direct: privateApp is null ? original : null, clientAddress, ct);
-            if (flow.Stream is null)
-            {
-                await RefuseAsync(flow, sniffed == SniffStatus.Http ? $"http://{host}/" : null, ct);
-                return;
-            }
-
-            await using (flow.Stream)
-            {
-                await FlowRelay.RelayAsync(_client, _stream, _in, flow, _state, ct);
-            }
+            // Not redirected: someone connected to the listener itself, which carries nothing.
+            Reset();
+            return;
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+
+        // A private app's synthetic address stands for its name: the name goes to the edge, and
+        // there is no real address to go direct to. Anything else may name itself in its first bytes.
+        var privateApp = _synthetic.NameOf(original.Address);
+        var (sniffedHost, sniffed) = privateApp is null ? await SniffAsync(ct) : (null, SniffStatus.Unknown);
+        var host = privateApp ?? sniffedHost ?? original.Address.ToString();
+        var flow = await _flows.OpenAsync(host, original.Port, direct: privateApp is null ? original : null, ClientAddress, ct);
+        if (flow.Stream is null)
         {
-            // The application or the destination went away, or the agent is stopping.
+            await RefuseAsync(flow, sniffed == SniffStatus.Http ? $"http://{host}/" : null, ct);
+            return;
         }
-        catch (Exception e)
+
+        await using (flow.Stream)
         {
-            AgentLog.SessionFailed(_logger, e, clientAddress);
+            await FlowRelay.RelayAsync(Client, Stream, In, flow, _state, ct);
         }
     }
 
@@ -109,7 +78,7 @@ internal sealed class TransparentSession : IFlowSession
             ReadResult read;
             try
             {
-                read = await _in.ReadAsync(timeout.Token);
+                read = await In.ReadAsync(timeout.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -119,7 +88,7 @@ internal sealed class TransparentSession : IFlowSession
 
             var status = HostSniffer.TryRead(read.Buffer, out var host);
             var enough = status != SniffStatus.NeedMore || read.IsCompleted || read.Buffer.Length >= HostSniffer.MaxBytes;
-            _in.AdvanceTo(read.Buffer.Start, enough ? read.Buffer.Start : read.Buffer.End);
+            In.AdvanceTo(read.Buffer.Start, enough ? read.Buffer.Start : read.Buffer.End);
             if (enough)
             {
                 return status is SniffStatus.Tls or SniffStatus.Http ? (host, status) : (null, SniffStatus.Unknown);
@@ -145,16 +114,16 @@ internal sealed class TransparentSession : IFlowSession
             ("Gatehouse-Reference", flow.Reference ?? string.Empty),
         ];
         var head = ProxyPages.ResponseHead(403, "Forbidden", "text/html; charset=utf-8", body.Length, headers, close: true);
-        await _stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
-        await _stream.WriteAsync(body, ct);
+        await Stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
+        await Stream.WriteAsync(body, ct);
     }
 
     private void Reset()
     {
         try
         {
-            _client.LingerState = new LingerOption(true, 0);
-            _client.Close();
+            Client.LingerState = new LingerOption(true, 0);
+            Client.Close();
         }
         catch (SocketException)
         {
