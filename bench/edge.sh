@@ -12,7 +12,8 @@
 # are not shipped to the portal unless --ship-logs is given: a real portal runs on another machine,
 # and here its ingestion would take CPU from the two cores the edge and its peers share.
 # Prints requests/s, p99 latency and MB/s for each, then one ratio line per comparison.
-# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs]
+# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs] [--keep SECONDS]
+#   --keep SECONDS leaves everything running that long after the report (ports and pids in it), to profile by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -25,6 +26,7 @@ size_mb=2048
 proxy_flows=4000
 tunnel_flows=6000
 ship_logs=--log-no-portal
+keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -33,7 +35,8 @@ while [ $# -gt 0 ]; do
     --proxy-flows) proxy_flows=$2; shift 2 ;;
     --tunnel-flows) tunnel_flows=$2; shift 2 ;;
     --ship-logs) ship_logs=; shift ;;
-    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs]" >&2; exit 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs] [--keep SECONDS]" >&2; exit 2 ;;
   esac
 done
 
@@ -316,4 +319,8 @@ tunnel/stunnel throughput ratio $(awk -v a="$tunnel_mbs" -v b="$stunnel_mbs" 'BE
 tunnel/direct throughput ratio $(awk -v a="$tunnel_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')
 edge memory per open flow KiB ${per_flow_kib:-unknown}
 EOF
+if [ "$keep" -gt 0 ]; then
+  say "keeping everything for ${keep}s: edge pid $edge_pid, proxy 127.0.0.1:$edge_proxy_port, tunnel forwarder http://127.0.0.1:$forward_port/big, stunnel http://127.0.0.1:$stunnel_client_port/big, origin http://127.0.0.1:$origin_port/big"
+  sleep "$keep"
+fi
 [ -z "${hold_failed:-}" ] || { say "(d) not every flow was held: see above"; exit 1; }

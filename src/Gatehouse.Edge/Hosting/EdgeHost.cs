@@ -104,6 +104,9 @@ public static class EdgeHost
         {
             metrics.Observe(policy, () => follower.Status);
             metrics.ObserveFlows(() => flows.Count);
+            // The policy compiles while the follower decides on the bundle: one that does not compile is
+            // neither in force nor saved as last known good, so a restart starts from the last good one.
+            follower.Check = edge.ApplyOrRefuse;
             follower.Changed += edge.OnBundleChanged;
             follower.StatusChanged += edge.OnStatusChanged;
             OpsEndpoints.Map(app, edge);
@@ -251,13 +254,25 @@ public sealed class RunningEdge : IAsyncDisposable
         }
     }
 
-    internal void Apply(VerifiedBundle bundle)
+    internal void Apply(VerifiedBundle bundle) => ApplyOrRefuse(bundle);
+
+    /// <summary>
+    /// Puts the bundle's policy and identities in force, or says why they cannot be (the follower then
+    /// keeps the previous bundle, in force and on disk). A bundle already applied is left as it is.
+    /// </summary>
+    internal string? ApplyOrRefuse(VerifiedBundle bundle)
     {
-        if (Policy.Apply(bundle.Header.Version, bundle.Body) == EdgePolicyOutcome.Applied)
+        switch (Policy.Apply(bundle.Header.Version, bundle.Body))
         {
-            // Revocation is immediate: open flows of a device the new bundle revokes end now, not when they close.
-            var trust = Policy.Identities.Trust;
-            DataPath.Flows.AbortRevoked(trust.IsRevoked);
+            case EdgePolicyOutcome.Applied:
+                // Revocation is immediate: open flows of a device the new bundle revokes end now, not when they close.
+                var trust = Policy.Identities.Trust;
+                DataPath.Flows.AbortRevoked(trust.IsRevoked);
+                return null;
+            case EdgePolicyOutcome.Refused:
+                return Policy.LastError ?? $"the policy of bundle {bundle.Header.Version} does not compile";
+            default:
+                return null;
         }
     }
 

@@ -176,6 +176,24 @@ public sealed class EdgeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bundle_whose_policy_does_not_compile_is_refused_to_the_follower_and_the_policy_in_force_stays()
+    {
+        Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
+        await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
+        var version = (await WaitForHealthAsync(edge, b => b.GetProperty("policyVersion").ValueKind == JsonValueKind.Number)).GetProperty("policyVersion").GetInt64();
+        var inForce = edge.Policy.State;
+
+        // What a newer portal could send an older edge: signed and valid, but not a policy this edge can compile.
+        var body = System.Text.Json.Nodes.JsonNode.Parse("""{ "policy": [{ "name": "x", "action": "quarantine" }] }""")!.AsObject();
+        var header = new Gatehouse.Wire.Config.BundleHeader(edge.Identity.TenantId.ToString(), Gatehouse.Wire.Config.BundleConsumers.Edge, version + 1, DateTimeOffset.UtcNow, null);
+        var refusal = edge.ApplyOrRefuse(new Gatehouse.Trust.Bundles.VerifiedBundle(header, body, []));
+
+        Assert.NotNull(refusal);
+        Assert.Contains("unknown action", refusal, StringComparison.Ordinal);
+        Assert.Same(inForce, edge.Policy.State);
+    }
+
+    [Fact]
     public async Task An_edge_that_never_got_a_bundle_says_starting_with_503()
     {
         Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
