@@ -177,19 +177,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
     /// </summary>
     private static TransparentInterception StartTransparent(DataPlaneOptions options, FlowOpener flows, AgentState state, ILogger logger)
     {
-        var range = SyntheticRange.Choose(SyntheticRange.HostNetworks(options.ResolvConf));
-        if (range is null)
-        {
-            // Every candidate is in use: private apps get no addresses, everything else still works.
-            state.Error($"no synthetic range is free: 100.{SyntheticRange.FirstSecondOctet}.0.0/16 to 100.{SyntheticRange.LastSecondOctet}.0.0/16 are all used on this host");
-        }
-        else
-        {
-            state.SyntheticRange = range.Value.ToString();
-            AgentLog.SyntheticRangeChosen(logger, state.SyntheticRange);
-        }
-
-        var synthetic = new SyntheticAddresses(range ?? IPNetwork.Parse("0.0.0.0/32"), range is null ? 0 : options.SyntheticCapacity);
+        var synthetic = new SyntheticAddressSpace(() => SyntheticRange.HostNetworks(options.ResolvConf), options.SyntheticCapacity, state, logger);
         return TransparentInterception.Start(IPEndPoint.Parse(options.TransparentListen), IPEndPoint.Parse(options.DnsListen), flows, synthetic, options.ResolvConf, state, logger);
     }
 

@@ -24,7 +24,7 @@ internal sealed class LocalResolver : IAsyncDisposable
 
     private readonly Socket _udp;
     private readonly Socket _tcp;
-    private readonly SyntheticAddresses _synthetic;
+    private readonly SyntheticAddressSpace _synthetic;
     private readonly string _resolvConf;
     private readonly int? _mark;
     private readonly ILogger _logger;
@@ -32,7 +32,7 @@ internal sealed class LocalResolver : IAsyncDisposable
     private readonly Task[] _loops;
     private volatile PrivateAppNames _names = PrivateAppNames.None;
 
-    private LocalResolver(Socket udp, Socket tcp, SyntheticAddresses synthetic, string resolvConf, int? mark, ILogger logger)
+    private LocalResolver(Socket udp, Socket tcp, SyntheticAddressSpace synthetic, string resolvConf, int? mark, ILogger logger)
     {
         _udp = udp;
         _tcp = tcp;
@@ -48,7 +48,7 @@ internal sealed class LocalResolver : IAsyncDisposable
 
     /// <summary>Binds UDP and TCP on <paramref name="endpoint"/> (port 0: one free port for both).</summary>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
-    public static LocalResolver Start(IPEndPoint endpoint, SyntheticAddresses synthetic, string resolvConf, int? mark, ILogger logger)
+    public static LocalResolver Start(IPEndPoint endpoint, SyntheticAddressSpace synthetic, string resolvConf, int? mark, ILogger logger)
     {
         var udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         var tcp = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -97,7 +97,7 @@ internal sealed class LocalResolver : IAsyncDisposable
                 return DnsMessage.Answer(message, query, address: null, SyntheticAddresses.Ttl);
             }
 
-            return _synthetic.AddressFor(query.Name) is { } address
+            return _synthetic.Current?.AddressFor(query.Name) is { } address
                 ? DnsMessage.Answer(message, query, address, SyntheticAddresses.Ttl)
                 : DnsMessage.Error(message, query, DnsResponseCodes.ServerFailure);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.NetworkInformation;
 using Gatehouse.Agent.Names;
 using Gatehouse.Agent.Flows;
 using Gatehouse.Agent.State;
@@ -31,11 +32,15 @@ internal sealed class TransparentInterception : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly SyntheticAddressSpace _synthetic;
     private bool _installed;
+    private volatile bool _addressesChanged;
+    private DateTimeOffset _rangeCheckedAt = DateTimeOffset.UtcNow;
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
 
-    private TransparentInterception(FlowListener listener, LocalResolver resolver, AgentState state, ILogger logger)
+    private TransparentInterception(FlowListener listener, LocalResolver resolver, SyntheticAddressSpace synthetic, AgentState state, ILogger logger)
     {
+        _synthetic = synthetic;
         _listener = listener;
         _resolver = resolver;
         _state = state;
@@ -48,7 +53,7 @@ internal sealed class TransparentInterception : IAsyncDisposable
 
     /// <summary>Starts the listener and the resolver; the table follows the state from then on.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">An address cannot be bound.</exception>
-    public static TransparentInterception Start(IPEndPoint listen, IPEndPoint dns, FlowOpener flows, SyntheticAddresses synthetic, string resolvConf, AgentState state, ILogger logger)
+    public static TransparentInterception Start(IPEndPoint listen, IPEndPoint dns, FlowOpener flows, SyntheticAddressSpace synthetic, string resolvConf, AgentState state, ILogger logger)
     {
         // Any stale table (a crash the service did not see) goes first: it would send traffic to a dead port.
         NftRedirect.Remove();
@@ -59,7 +64,7 @@ internal sealed class TransparentInterception : IAsyncDisposable
             listener = FlowListener.Start(listen, client => new TransparentSession(client, flows, synthetic, state, bound!, logger), "transparent listener", logger);
             bound = listener.Address;
             var resolver = LocalResolver.Start(dns, synthetic, resolvConf, NftRedirect.Mark, logger);
-            return new TransparentInterception(listener, resolver, state, logger);
+            return new TransparentInterception(listener, resolver, synthetic, state, logger);
         }
         catch
         {
@@ -78,15 +83,34 @@ internal sealed class TransparentInterception : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>How often the synthetic range is checked against the host's networks when no address changed.</summary>
+    public static readonly TimeSpan RangeRecheckInterval = TimeSpan.FromSeconds(30);
+
     private async Task FollowStateAsync()
     {
-        using var timer = new PeriodicTimer(CheckInterval);
-        do
+        NetworkChange.NetworkAddressChanged += OnAddressChanged;
+        try
         {
-            Apply(_state.Intercepts);
+            using var timer = new PeriodicTimer(CheckInterval);
+            do
+            {
+                Apply(_state.Intercepts);
+                if (_addressesChanged || DateTimeOffset.UtcNow - _rangeCheckedAt >= RangeRecheckInterval)
+                {
+                    _addressesChanged = false;
+                    _rangeCheckedAt = DateTimeOffset.UtcNow;
+                    _synthetic.Recheck();
+                }
+            }
+            while (await WaitAsync(timer));
         }
-        while (await WaitAsync(timer));
+        finally
+        {
+            NetworkChange.NetworkAddressChanged -= OnAddressChanged;
+        }
     }
+
+    private void OnAddressChanged(object? sender, EventArgs e) => _addressesChanged = true;
 
     private async Task<bool> WaitAsync(PeriodicTimer timer)
     {

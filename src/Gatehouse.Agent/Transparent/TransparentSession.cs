@@ -27,11 +27,11 @@ internal sealed class TransparentSession : ApplicationConnection
     public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly FlowOpener _flows;
-    private readonly SyntheticAddresses _synthetic;
+    private readonly SyntheticAddressSpace _synthetic;
     private readonly AgentState _state;
     private readonly IPEndPoint _listener;
 
-    public TransparentSession(Socket client, FlowOpener flows, SyntheticAddresses synthetic, AgentState state, IPEndPoint listener, ILogger logger)
+    public TransparentSession(Socket client, FlowOpener flows, SyntheticAddressSpace synthetic, AgentState state, IPEndPoint listener, ILogger logger)
         : base(client, logger)
     {
         _flows = flows;

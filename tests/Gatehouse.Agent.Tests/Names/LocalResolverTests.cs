@@ -18,7 +18,8 @@ public sealed class LocalResolverTests : IAsyncLifetime
     {
         // Only a loopback name server: the resolver never forwards to loopback, so other names fail (SERVFAIL).
         File.WriteAllText(_resolvConf, "nameserver 127.0.0.53\n");
-        _resolver = LocalResolver.Start(new IPEndPoint(IPAddress.Loopback, 0), new SyntheticAddresses(IPNetwork.Parse("100.64.0.0/16")), _resolvConf, mark: null, NullLogger.Instance);
+        var space = new SyntheticAddressSpace(() => [], 4096, new State.AgentState(Guid.NewGuid(), Guid.NewGuid(), "https://portal.test/"), NullLogger.Instance);
+        _resolver = LocalResolver.Start(new IPEndPoint(IPAddress.Loopback, 0), space, _resolvConf, mark: null, NullLogger.Instance);
         _resolver.Use(new PrivateAppNames(["*.corp.test"]));
         return Task.CompletedTask;
     }

@@ -73,6 +73,30 @@ public sealed class SyntheticAddressesTests
     }
 
     [Fact]
+    public void The_space_moves_to_the_next_free_range_when_the_host_takes_its_range_and_says_so_in_the_status()
+    {
+        var host = new List<IPNetwork> { IPNetwork.Parse("10.0.0.0/8") };
+        var state = new State.AgentState(Guid.NewGuid(), Guid.NewGuid(), "https://portal.test/");
+        var space = new SyntheticAddressSpace(() => host, 16, state, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var wiki = space.Current!.AddressFor("wiki.corp.test")!;
+
+        Assert.False(space.Recheck());
+        Assert.Equal("100.64.0.0/16", state.SyntheticRange);
+
+        host.Add(IPNetwork.Parse("100.64.0.0/12")); // 100.64 to 100.79 taken
+        Assert.True(space.Recheck());
+        Assert.Equal("100.80.0.0/16", state.SyntheticRange);
+        Assert.Null(space.NameOf(wiki));
+        Assert.StartsWith("100.80.", space.Current!.AddressFor("wiki.corp.test")!.ToString(), StringComparison.Ordinal);
+
+        host.Add(IPNetwork.Parse("100.80.0.0/12"));
+        Assert.True(space.Recheck());
+        Assert.Null(space.Current);
+        Assert.Null(state.SyntheticRange);
+        Assert.Contains("no synthetic range is free", state.Snapshot().LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Private_app_names_match_exactly_or_below_a_wildcard()
     {
         var names = new PrivateAppNames(["wiki.corp.test", "*.git.corp.test", "  Jira.Corp.Test. "]);

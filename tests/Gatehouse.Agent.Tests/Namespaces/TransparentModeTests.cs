@@ -107,6 +107,28 @@ public sealed class TransparentModeTests
     }
 
     [NamespaceFact]
+    public async Task When_the_host_starts_using_100_64_the_agent_moves_to_100_65()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        await AddPrivateAppAsync(topology);
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+        await AgentFixture.WaitUntilAsync(async () => (await topology.DigAsync("wiki.corp.agent.test")).Output.Contains("\t100.64.", StringComparison.Ordinal), "the private app's name to resolve to 100.64.x.y");
+
+        // The endpoint joins a network in 100.64.0.0/16 (a carrier's CGNAT, another overlay).
+        topology.Endpoint.Ip("link", "add", "cgnat0", "type", "veth", "peer", "name", "cgnat1");
+        topology.Endpoint.Ip("addr", "add", "100.64.7.1/16", "dev", "cgnat0");
+        topology.Endpoint.Ip("link", "set", "cgnat0", "up");
+        topology.Endpoint.Ip("link", "set", "cgnat1", "up");
+
+        await AgentFixture.WaitUntilAsync(async () => (await topology.StatusAsync())?.SyntheticRange == "100.65.0.0/16", "the agent to move to 100.65.0.0/16", () => topology.StatusAsync().GetAwaiter().GetResult());
+        var moved = await topology.DigAsync("wiki.corp.agent.test");
+        Assert.Contains("\t100.65.", moved.Output, StringComparison.Ordinal);
+        var wiki = await topology.CurlAsync("-k", "https://wiki.corp.agent.test/");
+        Assert.Contains($"origin saw {topology.EdgeInternetAddress}", wiki.Output, StringComparison.Ordinal);
+    }
+
+    [NamespaceFact]
     public async Task Killing_the_data_plane_leaves_no_table_until_the_watchdog_has_restarted_it()
     {
         await using var topology = await EndpointTopology.StartAsync();
