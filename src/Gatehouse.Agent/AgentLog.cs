@@ -52,4 +52,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(4023, LogLevel.Information, "Private app addresses come from {Range}")]
     public static partial void SyntheticRangeChosen(ILogger logger, string range);
+
+    [LoggerMessage(4024, LogLevel.Warning, "IPv6 is not carried (it is reset, so applications use IPv4): {Reason}")]
+    public static partial void Ipv6NotCarried(ILogger logger, string reason);
 }

@@ -306,7 +306,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         }
 
         _edges.Use(config.Edges);
-        _transparent?.Resolver.Use(new PrivateAppNames(config.PrivateAppDomains));
+        _transparent?.UsePrivateApps(new PrivateAppNames(config.PrivateAppDomains));
         _network.Use(config);
         _state.BundleApplied(config.Version, config.FailMode, config.CaptivePortalPause);
         AgentLog.BundleApplied(_logger, config.Version, config.Edges.Count, config.FailMode);

@@ -4,10 +4,10 @@ using System.Globalization;
 namespace Gatehouse.Agent.Transparent;
 
 /// <summary>
-/// The agent's nftables table (<see cref="Table"/>, family inet), which it alone owns: locally made IPv4
-/// TCP connections are redirected to the transparent listener and DNS (UDP and TCP port 53) to the
-/// agent's resolver; IPv6 TCP and DNS are reset, so that applications fall back to IPv4 instead of
-/// leaving past the agent. The agent's own sockets carry <see cref="Mark"/> and pass, as does traffic
+/// The agent's nftables table (<see cref="Table"/>, family inet), which it alone owns: locally made TCP
+/// connections are redirected to the transparent listener and DNS (UDP and TCP port 53) to the agent's
+/// resolver, IPv4 and IPv6 alike; on a host without IPv6 loopback, IPv6 TCP and DNS are reset instead,
+/// so that applications fall back to IPv4 rather than leave past the agent. The agent's own sockets carry <see cref="Mark"/> and pass, as does traffic
 /// to the machine's own addresses.
 /// </summary>
 /// <remarks>
@@ -22,11 +22,30 @@ internal static class NftRedirect
     /// <summary>The socket mark of the agent's own traffic ("gh").</summary>
     public const int Mark = 0x6768;
 
-    /// <summary>The rule set that redirects TCP to <paramref name="tcpPort"/> and DNS to <paramref name="dnsPort"/> on 127.0.0.1.</summary>
-    public static string Ruleset(int tcpPort, int dnsPort)
+    /// <summary>
+    /// The rule set that redirects TCP to <paramref name="tcpPort"/> and DNS to <paramref name="dnsPort"/>
+    /// on 127.0.0.1 and, when <paramref name="carryIpv6"/>, on ::1; otherwise IPv6 is reset.
+    /// </summary>
+    public static string Ruleset(int tcpPort, int dnsPort, bool carryIpv6)
     {
         var mark = "0x" + Mark.ToString("x", CultureInfo.InvariantCulture);
-        return $$"""
+        return carryIpv6
+            ? $$"""
+            table inet {{Table}}
+            delete table inet {{Table}}
+            table inet {{Table}} {
+                chain intercept {
+                    type nat hook output priority -100; policy accept;
+                    meta mark {{mark}} return
+                    fib daddr type local return
+                    udp dport 53 redirect to :{{dnsPort}}
+                    tcp dport 53 redirect to :{{dnsPort}}
+                    meta l4proto tcp redirect to :{{tcpPort}}
+                }
+            }
+
+            """
+            : $$"""
             table inet {{Table}}
             delete table inet {{Table}}
             table inet {{Table}} {
@@ -52,7 +71,7 @@ internal static class NftRedirect
 
     /// <summary>Installs (or replaces) the table.</summary>
     /// <exception cref="InvalidOperationException">nft refused the rule set or cannot run; the message says why.</exception>
-    public static void Install(int tcpPort, int dnsPort) => Run(["-f", "-"], Ruleset(tcpPort, dnsPort));
+    public static void Install(int tcpPort, int dnsPort, bool carryIpv6) => Run(["-f", "-"], Ruleset(tcpPort, dnsPort, carryIpv6));
 
     /// <summary>Removes the table; returns whether there was one.</summary>
     public static bool Remove()

@@ -26,8 +26,9 @@ internal sealed class TransparentInterception : IAsyncDisposable
     /// <summary>How long to wait before trying nft again after it failed.</summary>
     public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
 
-    private readonly FlowListener _listener;
-    private readonly LocalResolver _resolver;
+    private readonly IReadOnlyList<FlowListener> _listeners;
+    private readonly IReadOnlyList<LocalResolver> _resolvers;
+    private readonly bool _ipv6;
     private readonly AgentState _state;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
@@ -38,39 +39,83 @@ internal sealed class TransparentInterception : IAsyncDisposable
     private DateTimeOffset _rangeCheckedAt = DateTimeOffset.UtcNow;
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
 
-    private TransparentInterception(FlowListener listener, LocalResolver resolver, SyntheticAddressSpace synthetic, AgentState state, ILogger logger)
+    private TransparentInterception(IReadOnlyList<FlowListener> listeners, IReadOnlyList<LocalResolver> resolvers, SyntheticAddressSpace synthetic, AgentState state, ILogger logger)
     {
         _synthetic = synthetic;
-        _listener = listener;
-        _resolver = resolver;
+        _listeners = listeners;
+        _resolvers = resolvers;
+        _ipv6 = listeners.Count > 1;
         _state = state;
         _logger = logger;
         _loop = FollowStateAsync();
     }
 
-    /// <summary>The resolver, which learns the private apps' names from each bundle.</summary>
-    public LocalResolver Resolver => _resolver;
+    /// <summary>The private apps' names of the bundle in force, for the resolvers.</summary>
+    public void UsePrivateApps(PrivateAppNames names)
+    {
+        foreach (var resolver in _resolvers)
+        {
+            resolver.Use(names);
+        }
+    }
 
-    /// <summary>Starts the listener and the resolver; the table follows the state from then on.</summary>
-    /// <exception cref="System.Net.Sockets.SocketException">An address cannot be bound.</exception>
+    /// <summary>
+    /// Starts the listener and the resolver on <paramref name="listen"/> and <paramref name="dns"/>
+    /// (IPv4 loopback), and on the same ports of ::1 when the host has IPv6, so that IPv6 is carried
+    /// too; the table follows the state from then on.
+    /// </summary>
+    /// <exception cref="System.Net.Sockets.SocketException">An IPv4 address cannot be bound.</exception>
     public static TransparentInterception Start(IPEndPoint listen, IPEndPoint dns, FlowOpener flows, SyntheticAddressSpace synthetic, string resolvConf, AgentState state, ILogger logger)
     {
         // Any stale table (a crash the service did not see) goes first: it would send traffic to a dead port.
         NftRedirect.Remove();
-        FlowListener? listener = null;
+        var listeners = new List<FlowListener>();
+        var resolvers = new List<LocalResolver>();
         try
         {
-            IPEndPoint? bound = null;
-            listener = FlowListener.Start(listen, client => new TransparentSession(client, flows, synthetic, state, bound!, logger), "transparent listener", logger);
-            bound = listener.Address;
-            var resolver = LocalResolver.Start(dns, synthetic, resolvConf, NftRedirect.Mark, logger);
-            return new TransparentInterception(listener, resolver, synthetic, state, logger);
+            listeners.Add(StartListener(listen, flows, synthetic, state, logger));
+            resolvers.Add(LocalResolver.Start(dns, synthetic, resolvConf, NftRedirect.Mark, logger));
+            try
+            {
+                listeners.Add(StartListener(new IPEndPoint(IPAddress.IPv6Loopback, listeners[0].Address.Port), flows, synthetic, state, logger));
+                resolvers.Add(LocalResolver.Start(new IPEndPoint(IPAddress.IPv6Loopback, resolvers[0].Address.Port), synthetic, resolvConf, NftRedirect.Mark, logger));
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                // No IPv6 here (or ::1 is missing): IPv6 connections are reset instead, so applications use IPv4.
+                if (listeners.Count > 1)
+                {
+                    listeners[1].DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    listeners.RemoveAt(1);
+                }
+
+                AgentLog.Ipv6NotCarried(logger, e.Message);
+            }
+
+            return new TransparentInterception(listeners, resolvers, synthetic, state, logger);
         }
         catch
         {
-            listener?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            foreach (var listener in listeners)
+            {
+                listener.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            foreach (var resolver in resolvers)
+            {
+                resolver.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
             throw;
         }
+    }
+
+    private static FlowListener StartListener(IPEndPoint listen, FlowOpener flows, SyntheticAddressSpace synthetic, AgentState state, ILogger logger)
+    {
+        IPEndPoint? bound = null;
+        var listener = FlowListener.Start(listen, client => new TransparentSession(client, flows, synthetic, state, bound!, logger), "transparent listener", logger);
+        bound = listener.Address;
+        return listener;
     }
 
     public async ValueTask DisposeAsync()
@@ -78,8 +123,16 @@ internal sealed class TransparentInterception : IAsyncDisposable
         await _stop.CancelAsync();
         await _loop;
         Apply(wanted: false);
-        await _listener.DisposeAsync();
-        await _resolver.DisposeAsync();
+        foreach (var listener in _listeners)
+        {
+            await listener.DisposeAsync();
+        }
+
+        foreach (var resolver in _resolvers)
+        {
+            await resolver.DisposeAsync();
+        }
+
         _stop.Dispose();
     }
 
@@ -135,7 +188,7 @@ internal sealed class TransparentInterception : IAsyncDisposable
         {
             if (wanted)
             {
-                NftRedirect.Install(_listener.Address.Port, _resolver.Address.Port);
+                NftRedirect.Install(_listeners[0].Address.Port, _resolvers[0].Address.Port, _ipv6);
             }
             else
             {
@@ -144,7 +197,7 @@ internal sealed class TransparentInterception : IAsyncDisposable
 
             _installed = wanted;
             _state.Mode = wanted ? AgentModes.Transparent : AgentModes.LocalProxy;
-            AgentLog.Interception(_logger, wanted ? "on" : "off", _listener.Address.Port, _resolver.Address.Port);
+            AgentLog.Interception(_logger, wanted ? "on" : "off", _listeners[0].Address.Port, _resolvers[0].Address.Port);
         }
         catch (InvalidOperationException e)
         {

@@ -51,6 +51,9 @@ internal sealed class EndpointTopology : IAsyncDisposable
     /// <summary>The test's own address on its link to the internet: what the origin sees for a flow through the edge.</summary>
     public string EdgeInternetAddress { get; private set; } = null!;
 
+    /// <summary>The origin's IPv6 address, reachable from the endpoint only.</summary>
+    public IPAddress OriginIpv6 { get; private set; } = null!;
+
     /// <summary>The names the edge resolved, in order.</summary>
     public ConcurrentQueue<string> EdgeResolved { get; } = new();
 
@@ -111,6 +114,13 @@ internal sealed class EndpointTopology : IAsyncDisposable
         Endpoint.Ip("route", "add", "default", "via", $"10.{n}.2.2");
         Internet.Ip("addr", "add", $"{origin}/32", "dev", "lo");
         Endpoint.WriteEtcFile("resolv.conf", $"nameserver {origin}\n");
+
+        // IPv6 on the endpoint's way to the internet, with an origin address of its own (names stay IPv4-only).
+        OriginIpv6 = IPAddress.Parse($"fd00:67:{n:x}:10::10");
+        Endpoint.Ip("-6", "addr", "add", $"fd00:67:{n:x}:2::1/64", "dev", $"ghx{_tag}", "nodad");
+        Internet.Ip("-6", "addr", "add", $"fd00:67:{n:x}:2::2/64", "dev", $"ghX{_tag}", "nodad");
+        Internet.Ip("-6", "addr", "add", $"{OriginIpv6}/128", "dev", "lo", "nodad");
+        Endpoint.Ip("-6", "route", "add", "default", "via", $"fd00:67:{n:x}:2::2");
         prepareEndpoint?.Invoke(Endpoint);
 
         Origin = new InternetOrigin(Internet, origin);

@@ -30,9 +30,10 @@ internal sealed class InternetOrigin : IAsyncDisposable
     {
         Address = address;
         _certificate = SelfSigned();
-        _http = internet.CreateSocket(() => Listen(new IPEndPoint(address, 80)));
-        // On every address of the namespace: a TLS beacon on the endpoint's link is one the edge cannot reach.
-        _https = internet.CreateSocket(() => Listen(new IPEndPoint(IPAddress.Any, 443)));
+        // On every address of the namespace, IPv4 and IPv6: a TLS beacon on the endpoint's link is one
+        // the edge cannot reach, and the IPv6 origin address is the endpoint's only.
+        _http = internet.CreateSocket(() => Listen(80));
+        _https = internet.CreateSocket(() => Listen(443));
         _dns = internet.CreateSocket(() =>
         {
             var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -58,10 +59,10 @@ internal sealed class InternetOrigin : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static Socket Listen(IPEndPoint endpoint)
+    private static Socket Listen(int port)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(endpoint);
+        var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+        socket.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
         socket.Listen(64);
         return socket;
     }
@@ -88,6 +89,7 @@ internal sealed class InternetOrigin : IAsyncDisposable
     private async Task ServeAsync(Socket client, bool tls)
     {
         var remote = ((IPEndPoint)client.RemoteEndPoint!).Address;
+        remote = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
         try
         {
             await using var network = new NetworkStream(client, ownsSocket: true);

@@ -54,6 +54,22 @@ public sealed class TransparentModeTests
     }
 
     [NamespaceFact]
+    public async Task Ipv6_connections_are_intercepted_too()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        var direct = await topology.CurlAsync("-g", "-H", "Host: www.agent.test", $"http://[{topology.OriginIpv6}]/");
+        Assert.StartsWith("origin saw fd00:67:", direct.Output, StringComparison.Ordinal); // the endpoint's own IPv6 address
+        topology.StartService();
+        await topology.WaitForTransparentAsync();
+
+        var http = await topology.CurlAsync("-g", "-H", "Host: www.agent.test", $"http://[{topology.OriginIpv6}]/");
+        var https = await topology.CurlAsync("-g", "-k", "--connect-to", $"www.agent.test:443:[{topology.OriginIpv6}]:443", "https://www.agent.test/");
+
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over http\n", http.Output);
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.agent.test over https\n", https.Output);
+    }
+
+    [NamespaceFact]
     public async Task A_private_app_name_resolves_to_a_synthetic_address_and_its_flow_reaches_the_edge_as_the_name()
     {
         await using var topology = await EndpointTopology.StartAsync();
