@@ -62,16 +62,32 @@ internal sealed class CaptivePortalMonitor : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>How often the state is looked at: the first probe follows the edges' loss within this.</summary>
+    public static readonly TimeSpan StatePollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Probes as soon as the edges stop answering (a captive portal is the likeliest reason on a new
+    /// network), then every interval while they stay unreachable.
+    /// </summary>
     private async Task LoopAsync(CancellationToken ct)
     {
+        DateTimeOffset? lastProbe = null;
+        var wasUnreachable = false;
         while (!ct.IsCancellationRequested)
         {
-            if (_state.CaptivePortalPause > TimeSpan.Zero && _state.EdgesUnreachable && !_state.InCaptivePortalPause && await IsCaptiveAsync(ct))
+            var unreachable = _state.EdgesUnreachable;
+            var due = unreachable && (!wasUnreachable || lastProbe is null || _time.GetUtcNow() - lastProbe >= _interval);
+            wasUnreachable = unreachable;
+            if (due && _state.CaptivePortalPause > TimeSpan.Zero && !_state.InCaptivePortalPause)
             {
-                _state.CaptivePortalFound(_time.GetUtcNow() + _state.CaptivePortalPause);
+                lastProbe = _time.GetUtcNow();
+                if (await IsCaptiveAsync(ct))
+                {
+                    _state.CaptivePortalFound(_time.GetUtcNow() + _state.CaptivePortalPause);
+                }
             }
 
-            await Task.Delay(_interval, _time, ct);
+            await Task.Delay(TimeSpan.FromTicks(Math.Min(StatePollInterval.Ticks, _interval.Ticks)), _time, ct);
         }
     }
 

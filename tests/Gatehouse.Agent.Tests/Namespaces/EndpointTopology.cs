@@ -146,7 +146,8 @@ internal sealed class EndpointTopology : IAsyncDisposable
 
     /// <summary>Starts the agent service inside the endpoint, as root would run it: transparent mode allowed.</summary>
     /// <param name="restartDelay">The watchdog's first restart delay.</param>
-    public void StartService(TimeSpan? restartDelay = null)
+    /// <param name="captivePortalProbe">The captive-portal probe URL, when not the default.</param>
+    public void StartService(TimeSpan? restartDelay = null, string? captivePortalProbe = null)
     {
         var directory = AppContext.BaseDirectory;
         List<string> command =
@@ -155,6 +156,11 @@ internal sealed class EndpointTopology : IAsyncDisposable
             "--depsfile", Path.Combine(directory, "Gatehouse.Agent.Tests.deps.json"), Path.Combine(directory, "gatehouse-agent.dll"),
             "service", "--state-dir", Agent.StateDirectory, "--socket", ServiceSocket, "--proxy-listen", "127.0.0.1:9000", "--transparent",
         ];
+        if (captivePortalProbe is not null)
+        {
+            command.AddRange(["--captive-portal-probe", captivePortalProbe]);
+        }
+
         if (restartDelay is { } delay)
         {
             command.AddRange(["--restart-delay", delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

@@ -224,6 +224,24 @@ public sealed class TransparentModeTests
     }
 
     [NamespaceFact]
+    public async Task A_captive_portal_seen_directly_while_no_edge_answers_pauses_interception_even_when_failing_closed()
+    {
+        await using var topology = await EndpointTopology.StartAsync();
+        (await topology.Agent.Admin.PostAsJsonAsync("app-profiles", new AppProfileRequest("everyone", FailMode: FailModes.Closed, CaptivePortalPauseMinutes: 5), TestPortal.Json)).EnsureSuccessStatusCode();
+
+        // The probe URL answers 200 with a page, as a hotel's sign-in portal does, not 204. The agent
+        // must ask it directly: through its own redirect it would only meet its own fail-closed reset.
+        topology.StartService(captivePortalProbe: $"http://{topology.Origin.Address}/generate_204");
+        await topology.WaitForTransparentAsync();
+        await AgentFixture.WaitUntilAsync(async () => (await topology.StatusAsync())?.FailMode == FailModes.Closed, "the fail-closed profile to arrive");
+        await topology.Agent.StopEdgeAsync();
+
+        await AgentFixture.WaitUntilAsync(async () => await topology.StatusAsync() is { State: AgentStates.CaptivePortal, Mode: AgentModes.LocalProxy } && !topology.NftTableExists(), "the agent to stand aside for the captive portal", () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\n{topology.ServiceLog}");
+        var signIn = await topology.CurlAsync("http://www.agent.test/");
+        Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.agent.test over http\n", signIn.Output);
+    }
+
+    [NamespaceFact]
     public async Task On_a_trusted_network_with_forwarding_none_the_table_is_removed_and_traffic_goes_direct()
     {
         await using var topology = await EndpointTopology.StartAsync();
