@@ -22,51 +22,12 @@ done
 
 say() { printf 'bench/agent.sh: %s\n' "$*" >&2; }
 
-missing=()
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-command -v clang >/dev/null 2>&1 || missing+=(clang zlib1g-dev) # the agent is published as a native executable
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]} from Debian…"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-export PATH=$PATH:/usr/sbin
-
-work=$(mktemp -d /tmp/gatehouse-bench-agent.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  trap - EXIT INT TERM
-  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
-  [ -f "$work/nginx/nginx.pid" ] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
-  sleep 1
-  pkill -f "$work/" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 30000))
-    ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
-  done
-}
-
-wait_for() { # what command...
-  local what=$1; shift
-  for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  say "$what did not come up; logs in $work"; exit 1
-}
-
-out=$repo/.gatehouse/bench
-say "building (Release)…"
-for project in src/gatehouse-portal src/gatehouse src/gatehouse-edge src/gatehouse-agent; do
-  name=$(basename "$project")
-  dotnet publish "$project" -c Release -o "$out/$name" --nologo -v quiet >"$work/build-$name.log" 2>&1 \
-    || { cat "$work/build-$name.log" >&2; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+bench_install nginx:nginx-light curl:curl clang:"clang zlib1g-dev" # the agent is published as a native executable
+bench_workdir agent
+pid_files+=("$work/nginx/nginx.pid")
+bench_publish src/gatehouse-portal src/gatehouse src/gatehouse-edge src/gatehouse-agent
 
 # --- origin: nginx ----------------------------------------------------------------------
 origin_port=$(free_port)
@@ -87,21 +48,7 @@ nginx -c "$work/nginx/nginx.conf"
 wait_for nginx curl -fsS -o /dev/null "http://127.0.0.1:$origin_port/big" -r 0-0
 
 # --- portal, user, edge -------------------------------------------------------------------
-portal_port=$(free_port)
-portal_url=https://127.0.0.1:$portal_port
-owner_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-GATEHOUSE_Portal__DataDirectory=$work/portal \
-GATEHOUSE_Portal__OwnerEmail=owner@bench.test \
-GATEHOUSE_Portal__OwnerPassword=$owner_password \
-GATEHOUSE_Portal__Listen=$portal_url \
-  "$out/gatehouse-portal/gatehouse-portal" >"$work/portal.log" 2>&1 &
-pids+=($!)
-wait_for portal curl -fsS --cacert "$work/portal/tls.crt" "$portal_url/healthz"
-
-export GATEHOUSE_CLI_CONFIG=$work/cli.json
-gh() { "$out/gatehouse/gatehouse" "$@"; }
-echo "$owner_password" | gh login --portal "$portal_url" --ca-file "$work/portal/tls.crt" --email owner@bench.test --password-stdin >/dev/null
-gh user create --email bench@bench.test >/dev/null
+bench_portal
 
 edge_tunnel_port=$(free_port)
 edge_ops_port=$(free_port)

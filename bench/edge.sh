@@ -43,57 +43,16 @@ done
 say() { printf 'bench/edge.sh: %s\n' "$*" >&2; }
 
 # --- peers from Debian ------------------------------------------------------------------
-missing=()
-command -v squid >/dev/null 2>&1 || [ -x /usr/sbin/squid ] || missing+=(squid)
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v stunnel4 >/dev/null 2>&1 || missing+=(stunnel4)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]} from Debian…"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-export PATH=$PATH:/usr/sbin
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+bench_install squid:squid nginx:nginx-light wrk:wrk stunnel4:stunnel4 curl:curl openssl:openssl
 ulimit -n "$(ulimit -Hn)" # the held flows need thousands of descriptors
 
-work=$(mktemp -d /tmp/gatehouse-bench-edge.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  trap - EXIT INT TERM
-  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
-  [ -f "$work/squid/squid.pid" ] && kill "$(cat "$work/squid/squid.pid")" 2>/dev/null || true
-  [ -f "$work/nginx/nginx.pid" ] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
-  sleep 1
-  pkill -f "$work/" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 30000))
-    ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
-  done
-}
-
-wait_for() { # what command...
-  local what=$1; shift
-  for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  say "$what did not come up; logs in $work"; exit 1
-}
+bench_workdir edge
+pid_files+=("$work/squid/squid.pid" "$work/nginx/nginx.pid")
 
 # --- build ------------------------------------------------------------------------------
-out=$repo/.gatehouse/bench
-say "building (Release)…"
-for project in src/gatehouse-portal src/gatehouse src/gatehouse-edge bench/Gatehouse.Bench.Edge; do
-  name=$(basename "$project")
-  dotnet publish "$project" -c Release -o "$out/$name" --nologo -v quiet >"$work/build-$name.log" 2>&1 \
-    || { cat "$work/build-$name.log" >&2; exit 1; }
-done
+bench_publish src/gatehouse-portal src/gatehouse src/gatehouse-edge bench/Gatehouse.Bench.Edge
 
 # --- origin: nginx ----------------------------------------------------------------------
 origin_port=$(free_port)
@@ -139,21 +98,7 @@ squid -f "$work/squid/squid.conf"
 wait_for squid curl -fsS -x "http://127.0.0.1:$squid_port" "http://127.0.0.1:$origin_port/small"
 
 # --- portal, user, policy, edge -----------------------------------------------------------
-portal_port=$(free_port)
-portal_url=https://127.0.0.1:$portal_port
-owner_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-GATEHOUSE_Portal__DataDirectory=$work/portal \
-GATEHOUSE_Portal__OwnerEmail=owner@bench.test \
-GATEHOUSE_Portal__OwnerPassword=$owner_password \
-GATEHOUSE_Portal__Listen=$portal_url \
-  "$out/gatehouse-portal/gatehouse-portal" >"$work/portal.log" 2>&1 &
-pids+=($!)
-wait_for portal curl -fsS --cacert "$work/portal/tls.crt" "$portal_url/healthz"
-
-export GATEHOUSE_CLI_CONFIG=$work/cli.json
-gh() { "$out/gatehouse/gatehouse" "$@"; }
-echo "$owner_password" | gh login --portal "$portal_url" --ca-file "$work/portal/tls.crt" --email owner@bench.test --password-stdin >/dev/null
-gh user create --email bench@bench.test >/dev/null
+bench_portal
 proxy_password=$(gh user proxy-credential create bench@bench.test 2>/dev/null)
 [ -n "$proxy_password" ] || { say "could not make a proxy credential"; exit 1; }
 

@@ -1,0 +1,87 @@
+# Shared by the benchmarks (sourced, not run): the work directory and its clean-up, free ports,
+# waiting for a service, building the programs, and a portal with a signed-in CLI.
+# The sourcing script sets `say` and `repo` first.
+
+# bench_workdir NAME: a world-readable work directory (nginx's workers read from it), removed on exit
+# with every process started from it (their pids in `pids`, or pid files in `pid_files`).
+bench_workdir() {
+  work=$(mktemp -d "/tmp/gatehouse-bench-$1.XXXXXX")
+  chmod 755 "$work"
+  pids=()
+  pid_files=()
+  trap bench_cleanup EXIT INT TERM
+}
+
+bench_cleanup() {
+  trap - EXIT INT TERM
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
+  local file
+  for file in "${pid_files[@]}"; do
+    [ -f "$file" ] && kill "$(cat "$file")" 2>/dev/null || true
+  done
+  sleep 1
+  pkill -f "$work/" 2>/dev/null || true
+  rm -rf "$work"
+}
+
+# bench_install COMMAND:PACKAGE...: installs from Debian the packages whose command is missing.
+bench_install() {
+  local pair missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=(${pair#*:})
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} from Debian…"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  export PATH=$PATH:/usr/sbin
+}
+
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 30000))
+    ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
+  done
+}
+
+wait_for() { # what command...
+  local what=$1; shift
+  for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  say "$what did not come up; logs in $work"; exit 1
+}
+
+# bench_publish PROJECT...: Release builds into $out/NAME.
+bench_publish() {
+  out=$repo/.gatehouse/bench
+  say "building (Release)…"
+  local project name
+  for project in "$@"; do
+    name=$(basename "$project")
+    dotnet publish "$project" -c Release -o "$out/$name" --nologo -v quiet >"$work/build-$name.log" 2>&1 \
+      || { cat "$work/build-$name.log" >&2; exit 1; }
+  done
+}
+
+# bench_portal: a portal on SQLite (portal_url, its CA in $work/portal/tls.crt), the CLI signed in
+# as its owner (`gh`), and a user bench@bench.test.
+bench_portal() {
+  local portal_port owner_password
+  portal_port=$(free_port)
+  portal_url=https://127.0.0.1:$portal_port
+  owner_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  GATEHOUSE_Portal__DataDirectory=$work/portal \
+  GATEHOUSE_Portal__OwnerEmail=owner@bench.test \
+  GATEHOUSE_Portal__OwnerPassword=$owner_password \
+  GATEHOUSE_Portal__Listen=$portal_url \
+    "$out/gatehouse-portal/gatehouse-portal" >"$work/portal.log" 2>&1 &
+  pids+=($!)
+  wait_for portal curl -fsS --cacert "$work/portal/tls.crt" "$portal_url/healthz"
+
+  export GATEHOUSE_CLI_CONFIG=$work/cli.json
+  echo "$owner_password" | gh login --portal "$portal_url" --ca-file "$work/portal/tls.crt" --email owner@bench.test --password-stdin >/dev/null
+  gh user create --email bench@bench.test >/dev/null
+}
+
+gh() { "$out/gatehouse/gatehouse" "$@"; }
