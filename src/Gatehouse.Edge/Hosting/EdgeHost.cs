@@ -104,19 +104,16 @@ public static class EdgeHost
         {
             metrics.Observe(policy, () => follower.Status);
             metrics.ObserveFlows(() => flows.Count);
-            // The policy compiles while the follower decides on the bundle: one that does not compile is
-            // neither in force nor saved as last known good, so a restart starts from the last good one.
+            // Every newer bundle is put in force here, while the follower decides on it: one whose policy
+            // does not compile is neither in force nor saved as last known good, so a restart starts from
+            // the last good one. There is no second pass on the Changed event.
             follower.Check = edge.ApplyOrRefuse;
-            follower.Changed += edge.OnBundleChanged;
             follower.StatusChanged += edge.OnStatusChanged;
             OpsEndpoints.Map(app, edge);
 
-            // The last-known-good bundle is in force before the listener answers, so /healthz never shows "starting" for it.
-            if (follower.Start() is { } current)
-            {
-                edge.Apply(current);
-            }
-            else
+            // Start() puts the last-known-good bundle in force (through Check) before the listener answers,
+            // so /healthz never shows "starting" for it.
+            if (follower.Start() is null)
             {
                 HostLog.NoBundleYet(edge.Logger);
             }
@@ -221,7 +218,6 @@ public sealed class RunningEdge : IAsyncDisposable
         }
 
         HostLog.Stopping(Logger);
-        _follower.Changed -= OnBundleChanged;
         _follower.StatusChanged -= OnStatusChanged;
         try
         {
@@ -254,8 +250,6 @@ public sealed class RunningEdge : IAsyncDisposable
         }
     }
 
-    internal void Apply(VerifiedBundle bundle) => ApplyOrRefuse(bundle);
-
     /// <summary>
     /// Puts the bundle's policy and identities in force, or says why they cannot be (the follower then
     /// keeps the previous bundle, in force and on disk). A bundle already applied is left as it is.
@@ -275,8 +269,6 @@ public sealed class RunningEdge : IAsyncDisposable
                 return null;
         }
     }
-
-    internal void OnBundleChanged(object? sender, BundleChangedEventArgs e) => Apply(e.Bundle);
 
     internal void OnStatusChanged(object? sender, BundleFollowerStatus status) =>
         HostLog.PortalStatus(Logger, OpsEndpoints.PortalState(status.Connection), status.Since, status.LastError is null ? string.Empty : $": {status.LastError}");
