@@ -31,6 +31,7 @@ internal sealed class LocalResolver : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _loops;
     private volatile PrivateAppNames _names = PrivateAppNames.None;
+    private volatile KnownUpstreams _upstreams = new(string.Empty, []);
 
     private LocalResolver(Socket udp, Socket tcp, SyntheticAddressSpace synthetic, string resolvConf, int? mark, ILogger logger)
     {
@@ -108,25 +109,36 @@ internal sealed class LocalResolver : IAsyncDisposable
     /// <summary>
     /// The system's name servers that are not on loopback (a loopback stub such as systemd-resolved's is
     /// not redirected, and its own upstream queries come here): those of the resolver configuration,
-    /// else those systemd-resolved forwards to.
+    /// else those systemd-resolved forwards to. Read again only when a file's modification time changes,
+    /// not on every query.
     /// </summary>
     private IReadOnlyList<IPEndPoint> Upstreams()
     {
-        foreach (var path in new[] { _resolvConf, ResolvConf.SystemdResolvedUpstreams })
+        var stamp = $"{File.GetLastWriteTimeUtc(_resolvConf).Ticks}/{File.GetLastWriteTimeUtc(ResolvConf.SystemdResolvedUpstreams).Ticks}";
+        var known = _upstreams;
+        if (known.Stamp == stamp)
         {
-            var servers = ResolvConf.Read(path).Servers
-                .Select(s => IPAddress.TryParse(s, out var a) ? a : null)
-                .Where(a => a is not null && !IPAddress.IsLoopback(a))
-                .Select(a => new IPEndPoint(a!, 53))
-                .ToList();
-            if (servers.Count > 0)
-            {
-                return servers;
-            }
+            return known.Servers;
         }
 
-        return [];
+        var servers = ReadUpstreams(_resolvConf);
+        if (servers.Count == 0)
+        {
+            servers = ReadUpstreams(ResolvConf.SystemdResolvedUpstreams);
+        }
+
+        _upstreams = new KnownUpstreams(stamp, servers);
+        return servers;
     }
+
+    /// <summary>The name servers read, and the modification times they were read at (swapped whole, read without a lock).</summary>
+    private sealed record KnownUpstreams(string Stamp, IReadOnlyList<IPEndPoint> Servers);
+
+    private static List<IPEndPoint> ReadUpstreams(string path) =>
+        [.. ResolvConf.Read(path).Servers
+            .Select(s => IPAddress.TryParse(s, out var a) ? a : null)
+            .Where(a => a is not null && !IPAddress.IsLoopback(a))
+            .Select(a => new IPEndPoint(a!, 53))];
 
     private async Task<byte[]?> ForwardAsync(byte[] message, DnsQuery query, bool overTcp, CancellationToken ct)
     {
