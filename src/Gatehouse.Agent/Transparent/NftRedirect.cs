@@ -29,34 +29,9 @@ internal static class NftRedirect
     public static string Ruleset(int tcpPort, int dnsPort, bool carryIpv6)
     {
         var mark = "0x" + Mark.ToString("x", CultureInfo.InvariantCulture);
-        return carryIpv6
-            ? $$"""
-            table inet {{Table}}
-            delete table inet {{Table}}
-            table inet {{Table}} {
-                chain intercept {
-                    type nat hook output priority -100; policy accept;
-                    meta mark {{mark}} return
-                    fib daddr type local return
-                    udp dport 53 redirect to :{{dnsPort}}
-                    tcp dport 53 redirect to :{{dnsPort}}
-                    meta l4proto tcp redirect to :{{tcpPort}}
-                }
-            }
-
-            """
-            : $$"""
-            table inet {{Table}}
-            delete table inet {{Table}}
-            table inet {{Table}} {
-                chain intercept {
-                    type nat hook output priority -100; policy accept;
-                    meta mark {{mark}} return
-                    fib daddr type local return
-                    meta nfproto ipv4 udp dport 53 redirect to :{{dnsPort}}
-                    meta nfproto ipv4 tcp dport 53 redirect to :{{dnsPort}}
-                    meta nfproto ipv4 meta l4proto tcp redirect to :{{tcpPort}}
-                }
+        // Without IPv6 loopback to redirect to, only IPv4 is redirected and IPv6 is reset.
+        var family = carryIpv6 ? string.Empty : "meta nfproto ipv4 ";
+        var refuseIpv6 = carryIpv6 ? string.Empty : $$"""
                 chain refuse_ipv6 {
                     type filter hook output priority filter; policy accept;
                     meta mark {{mark}} return
@@ -64,7 +39,21 @@ internal static class NftRedirect
                     meta nfproto ipv6 meta l4proto tcp reject with tcp reset
                     meta nfproto ipv6 udp dport 53 reject
                 }
-            }
+
+            """;
+        return $$"""
+            table inet {{Table}}
+            delete table inet {{Table}}
+            table inet {{Table}} {
+                chain intercept {
+                    type nat hook output priority -100; policy accept;
+                    meta mark {{mark}} return
+                    fib daddr type local return
+                    {{family}}udp dport 53 redirect to :{{dnsPort}}
+                    {{family}}tcp dport 53 redirect to :{{dnsPort}}
+                    {{family}}meta l4proto tcp redirect to :{{tcpPort}}
+                }
+            {{refuseIpv6}}}
 
             """;
     }
