@@ -15,7 +15,19 @@ namespace Gatehouse.Agent.Flows;
 /// <param name="Reason">Why, in plain words.</param>
 /// <param name="Reference">The edge's reference for the decision.</param>
 /// <param name="Direct">Whether it goes direct rather than through an edge.</param>
-internal sealed record OpenedFlow(Stream? Stream, int Status, string? Rule, string? Reason, string? Reference, bool Direct);
+internal sealed record OpenedFlow(Stream? Stream, int Status, string? Rule, string? Reason, string? Reference, bool Direct)
+{
+    /// <summary>Why, in plain words, with a stand-in when the edge gave none.</summary>
+    public string ReasonText => Reason ?? "the edge gave no reason";
+
+    /// <summary>The headers a refusal carries to the application: the rule, the reason and the edge's reference.</summary>
+    public (string Name, string Value)[] RefusalHeaders =>
+    [
+        ("Gatehouse-Rule", Rule ?? string.Empty),
+        ("Gatehouse-Reason", ReasonText),
+        ("Gatehouse-Reference", Reference ?? string.Empty),
+    ];
+}
 
 /// <summary>
 /// Opens an application's flow the way the agent's state says: through an edge, or direct when the

@@ -188,13 +188,8 @@ internal sealed class LocalProxySession : ApplicationConnection
             504 => ("Gateway Timeout", "The destination did not answer in time"),
             _ => ("Bad Gateway", "The destination cannot be reached"),
         };
-        var reason = flow.Reason ?? "the edge gave no reason";
-        (string, string)[] headers =
-        [
-            ("Gatehouse-Rule", flow.Rule ?? string.Empty),
-            ("Gatehouse-Reason", reason),
-            ("Gatehouse-Reference", flow.Reference ?? string.Empty),
-        ];
+        var reason = flow.ReasonText;
+        var headers = flow.RefusalHeaders;
         var status = flow.Status is >= 400 and <= 599 ? flow.Status : 502;
         if (url is not null)
         {

@@ -105,15 +105,8 @@ internal sealed class TransparentSession : ApplicationConnection
             return;
         }
 
-        var page = ProxyPages.BlockPage(url, flow.Rule, flow.Reason ?? "the edge gave no reason", flow.Reference ?? string.Empty);
-        var body = Encoding.UTF8.GetBytes(page);
-        (string, string)[] headers =
-        [
-            ("Gatehouse-Rule", flow.Rule ?? string.Empty),
-            ("Gatehouse-Reason", flow.Reason ?? string.Empty),
-            ("Gatehouse-Reference", flow.Reference ?? string.Empty),
-        ];
-        var head = ProxyPages.ResponseHead(403, "Forbidden", "text/html; charset=utf-8", body.Length, headers, close: true);
+        var body = Encoding.UTF8.GetBytes(ProxyPages.BlockPage(url, flow.Rule, flow.ReasonText, flow.Reference ?? string.Empty));
+        var head = ProxyPages.ResponseHead(403, "Forbidden", "text/html; charset=utf-8", body.Length, flow.RefusalHeaders, close: true);
         await Stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
         await Stream.WriteAsync(body, ct);
     }
