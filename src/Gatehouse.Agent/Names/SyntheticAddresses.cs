@@ -31,7 +31,9 @@ internal sealed class SyntheticAddresses
     {
         Range = range;
         _base = BinaryPrimitives.ReadUInt32BigEndian(range.BaseAddress.GetAddressBytes());
-        var usable = (int)Math.Min(int.MaxValue, Enumerable.Range(0, 1 << (32 - range.PrefixLength)).Count(i => IsUsable((uint)i)));
+        // Every whole /24 loses its .0 and .255; a smaller range only its first address (.0).
+        var size = 1L << (32 - range.PrefixLength);
+        var usable = (int)Math.Min(int.MaxValue, size >= 256 ? size / 256 * 254 : size - 1);
         Capacity = Math.Clamp(capacity, 1, usable);
         HoldTime = holdTime ?? TimeSpan.FromMinutes(10);
         _time = time ?? TimeProvider.System;

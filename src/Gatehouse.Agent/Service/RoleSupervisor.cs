@@ -41,13 +41,13 @@ public sealed record RoleCommand(string FileName, IReadOnlyList<string> Argument
 
 /// <summary>
 /// The watchdog of one role process: starts it, and when it exits while it should run, cleans up what
-/// it left behind and starts it again, at once the first time and with a doubling delay (up to
-/// <see cref="MaxBackoff"/>) while it keeps crashing; a run that lasted <see cref="StableAfter"/>
-/// resets the delay.
+/// it left behind and starts it again: at once after a run that lasted <see cref="StableAfter"/>,
+/// otherwise after <see cref="FirstBackoff"/>, doubling (up to <see cref="MaxBackoff"/>) while it
+/// keeps crashing.
 /// </summary>
 internal sealed class RoleSupervisor : IAsyncDisposable
 {
-    /// <summary>The wait before the second restart in a row (the first is at once).</summary>
+    /// <summary>The wait before restarting a role that exited before <see cref="StableAfter"/> (the first of a crash loop).</summary>
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The longest wait between restarts of a crash-looping role.</summary>
