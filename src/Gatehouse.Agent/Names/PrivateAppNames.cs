@@ -20,9 +20,6 @@ internal sealed class PrivateAppNames
     /// <summary>No private apps.</summary>
     public static PrivateAppNames None { get; } = new([]);
 
-    /// <summary>How many patterns there are.</summary>
-    public int Count => _exact.Count + _suffixes.Length;
-
     /// <summary>Whether <paramref name="name"/> (lower-case, no final dot) is a private app's.</summary>
     public bool Contains(string name) =>
         _exact.Contains(name) || _suffixes.Any(s => name.EndsWith(s, StringComparison.Ordinal));
