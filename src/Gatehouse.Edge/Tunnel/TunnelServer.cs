@@ -49,6 +49,8 @@ internal sealed class TunnelServer : IAsyncDisposable
                 listener = listen;
                 listen.Protocols = HttpProtocols.Http2;
                 listen.Use(next => connection => tls.RefuseWithoutClientHelloAsync(next, connection));
+                var (fullRecords, kestrelBlocks) = TlsRecordPool.Around();
+                listen.Use(fullRecords);
                 listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
                     OnConnection = tls.OnConnection,
@@ -56,6 +58,7 @@ internal sealed class TunnelServer : IAsyncDisposable
                     // A client that stalls in the handshake is cut as a slow-header client is, not after Kestrel's 10 s.
                     HandshakeTimeout = limits.HeaderTimeout,
                 });
+                listen.Use(kestrelBlocks);
             });
         });
 
