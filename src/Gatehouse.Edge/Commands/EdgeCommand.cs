@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Hosting;
 using Gatehouse.Edge.TransactionLogs;
+using Gatehouse.Flows;
 using Gatehouse.Node;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;

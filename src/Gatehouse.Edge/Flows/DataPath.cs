@@ -1,5 +1,6 @@
 using Gatehouse.Edge.Operations;
 using Gatehouse.Edge.Policies;
+using Gatehouse.Flows;
 using Gatehouse.Wire.Logs;
 
 namespace Gatehouse.Edge.Flows;

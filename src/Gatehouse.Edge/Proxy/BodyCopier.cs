@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Gatehouse.Edge.Flows;
+using Gatehouse.Flows;
 
 namespace Gatehouse.Edge.Proxy;
 

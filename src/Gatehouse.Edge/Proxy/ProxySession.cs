@@ -3,12 +3,13 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
-using Gatehouse.Wire.Http;
 using Gatehouse.Edge.Flows;
-using Gatehouse.Wire.Tls;
 using Gatehouse.Edge.Identities;
+using Gatehouse.Flows;
 using Gatehouse.Policy.Decisions;
+using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Tls;
 using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Edge.Proxy;

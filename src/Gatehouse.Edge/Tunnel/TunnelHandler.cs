@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Flows;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Trust.Certificates;
 using Gatehouse.Wire.Logs;

@@ -1,4 +1,4 @@
-using Gatehouse.Edge.Flows;
+using Gatehouse.Flows;
 using Gatehouse.Testing;
 
 namespace Gatehouse.Edge.Tests.Flows;

@@ -1,7 +1,3 @@
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -11,7 +7,12 @@ using System.Text.Json.Nodes;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Policies;
 using Gatehouse.Edge.Proxy;
+using Gatehouse.Flows;
 using Gatehouse.Wire.Logs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Edge.Tests.Proxy;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Flows;
 using Gatehouse.Wire.Logs;
 
 namespace Gatehouse.Edge.Tests.Proxy;

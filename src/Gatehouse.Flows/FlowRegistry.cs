@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Gatehouse.Edge.Flows;
+namespace Gatehouse.Flows;
 
 /// <summary>
 /// The flows open on this edge: ends the ones idle longer than the idle timeout, and on shutdown waits

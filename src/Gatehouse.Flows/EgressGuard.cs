@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 
-namespace Gatehouse.Edge.Flows;
+namespace Gatehouse.Flows;
 
 /// <summary>
 /// Keeps the edge from being a pivot into its own network: whatever the policy says, no flow goes to

@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 
-namespace Gatehouse.Edge.Flows;
+namespace Gatehouse.Flows;
 
 /// <summary>
 /// A connected socket as a duplex pipe. Reads wait for data before taking a buffer, so an idle flow holds

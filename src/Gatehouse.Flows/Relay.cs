@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 
-namespace Gatehouse.Edge.Flows;
+namespace Gatehouse.Flows;
 
 /// <summary>What an inspector of a flow's first client bytes wants.</summary>
 public enum FirstBytesVerdict

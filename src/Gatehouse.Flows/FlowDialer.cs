@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Wire.Addresses;
 
-namespace Gatehouse.Edge.Flows;
+namespace Gatehouse.Flows;
 
 /// <summary>Why an allowed flow did not reach its destination; <see cref="None"/> when it did.</summary>
 public enum DialError
