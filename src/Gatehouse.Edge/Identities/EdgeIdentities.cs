@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using Gatehouse.Edge.Policies;
 using Gatehouse.Policy.Sources;
 
 namespace Gatehouse.Edge.Identities;
@@ -57,15 +58,15 @@ public sealed class EdgeIdentities
     {
         ArgumentNullException.ThrowIfNull(body);
         var tenant = body["tenant"] as JsonObject;
-        var tenantId = Text(tenant?["id"], "tenant.id") ?? string.Empty;
-        var tenantName = Text(tenant?["name"], "tenant.name") ?? string.Empty;
+        var tenantId = BundleJson.Text(tenant?["id"], "tenant.id") ?? string.Empty;
+        var tenantName = BundleJson.Text(tenant?["name"], "tenant.name") ?? string.Empty;
         return new EdgeIdentities(tenantId, tenantName, ReadTrust(tenantId, body), ReadCredentials(body["proxyCredentials"]), ReadDevices(body["devices"]), ReadUsers(body["users"]));
     }
 
     private static TenantTrust ReadTrust(string tenantId, JsonObject body)
     {
         X509Certificate2? ca = null;
-        if (Text(body["ca"], "ca") is { } pem)
+        if (BundleJson.Text(body["ca"], "ca") is { } pem)
         {
             try
             {
@@ -82,9 +83,9 @@ public sealed class EdgeIdentities
         {
             foreach (var kind in (string[])["devices", "edges", "connectors"])
             {
-                foreach (var (item, path) in Items(lists[kind], $"revoked.{kind}"))
+                foreach (var (item, path) in BundleJson.Items(lists[kind], $"revoked.{kind}"))
                 {
-                    revoked.Add(Text(item["id"], path + ".id") ?? throw new PolicyFormatException(path + ".id", "is missing."));
+                    revoked.Add(BundleJson.Text(item["id"], path + ".id") ?? throw new PolicyFormatException(path + ".id", "is missing."));
                 }
             }
         }
@@ -95,17 +96,17 @@ public sealed class EdgeIdentities
     private static ProxyCredentialTable ReadCredentials(JsonNode? node)
     {
         var table = new Dictionary<string, ProxyUser>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (item, path) in Items(node, "proxyCredentials"))
+        foreach (var (item, path) in BundleJson.Items(node, "proxyCredentials"))
         {
-            var hash = Text(item["sha256"], path + ".sha256");
+            var hash = BundleJson.Text(item["sha256"], path + ".sha256");
             if (hash is not { Length: 64 } || !hash.All(Uri.IsHexDigit))
             {
                 throw new PolicyFormatException(path + ".sha256", "must be 64 hex digits.");
             }
 
             table[hash] = new ProxyUser(
-                Text(item["userId"], path + ".userId") ?? throw new PolicyFormatException(path + ".userId", "is missing."),
-                Text(item["username"], path + ".username") ?? throw new PolicyFormatException(path + ".username", "is missing."));
+                BundleJson.Text(item["userId"], path + ".userId") ?? throw new PolicyFormatException(path + ".userId", "is missing."),
+                BundleJson.Text(item["username"], path + ".username") ?? throw new PolicyFormatException(path + ".username", "is missing."));
         }
 
         return new ProxyCredentialTable(table);
@@ -114,9 +115,9 @@ public sealed class EdgeIdentities
     private static Dictionary<string, string?> ReadDevices(JsonNode? node)
     {
         var devices = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (item, path) in Items(node, "devices"))
+        foreach (var (item, path) in BundleJson.Items(node, "devices"))
         {
-            devices[Text(item["id"], path + ".id") ?? throw new PolicyFormatException(path + ".id", "is missing.")] = Text(item["userId"], path + ".userId");
+            devices[BundleJson.Text(item["id"], path + ".id") ?? throw new PolicyFormatException(path + ".id", "is missing.")] = BundleJson.Text(item["userId"], path + ".userId");
         }
 
         return devices;
@@ -125,9 +126,9 @@ public sealed class EdgeIdentities
     private static Dictionary<string, string> ReadUsers(JsonNode? node)
     {
         var users = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (item, path) in Items(node, "users"))
+        foreach (var (item, path) in BundleJson.Items(node, "users"))
         {
-            if (Text(item["id"], path + ".id") is { } id && Text(item["email"], path + ".email") is { } email)
+            if (BundleJson.Text(item["id"], path + ".id") is { } id && BundleJson.Text(item["email"], path + ".email") is { } email)
             {
                 users[id] = email;
             }
@@ -135,29 +136,4 @@ public sealed class EdgeIdentities
 
         return users;
     }
-
-    private static IEnumerable<(JsonObject Item, string Path)> Items(JsonNode? node, string path)
-    {
-        if (node is null)
-        {
-            yield break;
-        }
-
-        if (node is not JsonArray array)
-        {
-            throw new PolicyFormatException(path, "must be a list.");
-        }
-
-        for (var i = 0; i < array.Count; i++)
-        {
-            yield return (array[i] as JsonObject ?? throw new PolicyFormatException($"{path}[{i}]", "must be an object."), $"{path}[{i}]");
-        }
-    }
-
-    private static string? Text(JsonNode? node, string path) => node switch
-    {
-        null => null,
-        JsonValue value when value.TryGetValue<string>(out var text) => text,
-        _ => throw new PolicyFormatException(path, "must be a string."),
-    };
 }

@@ -110,6 +110,11 @@ public static class PolicyCompiler
                 AddAll(builders, PolicyCriterion.Protocols, r, criteria.Protocols, (text, field) => Known(r, field, text, PolicyProtocols.All, "protocol"));
                 AddAll(builders, PolicyCriterion.AppSegments, r, criteria.AppSegments, (text, field) =>
                     segmentIds.TryGetValue(text, out var id) ? id : throw Fail(r, field, $"no app segment named '{text}'"));
+                if (criteria.SegmentGroups is { Count: > 0 })
+                {
+                    // The portal publishes a group as its segments; a group left in a rule would silently match every segment.
+                    throw Fail(r, "criteria.segmentGroups", "segment groups must be published as the app segments in them");
+                }
             }
 
             ruleDomains.Freeze();

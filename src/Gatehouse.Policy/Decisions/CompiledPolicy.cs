@@ -172,6 +172,58 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>
+    /// The app segment a flow's destination belongs to, or null for the internet: of the segments whose ports
+    /// admit the flow's port, the one with the most specific domain (an exact name before a wildcard, a longer
+    /// suffix before a shorter one), else the one with the longest network prefix.
+    /// </summary>
+    public string? AppSegmentOf(in FlowContext flow)
+    {
+        Span<char> hostBuffer = stackalloc char[MaxHost];
+        var host = NormaliseHost(flow, hostBuffer);
+        Span<byte> ipBuffer = stackalloc byte[16];
+        var ip = IpBytes(flow, ipBuffer);
+        var bound = Math.Max(SegmentDomains.MaxMatches, Math.Max(SegmentCidrV4.MaxMatches, SegmentCidrV6.MaxMatches));
+        int[]? rented = null;
+        Span<int> matches = bound <= StackValues ? stackalloc int[StackValues] : (rented = ArrayPool<int>.Shared.Rent(bound));
+        try
+        {
+            // Both tries write the least specific match first.
+            if (!host.IsEmpty && MostSpecific(matches[..SegmentDomains.Match(host, matches)], flow.Port) is { } byName)
+            {
+                return SegmentNames[byName];
+            }
+
+            var count = ip.Length switch
+            {
+                4 => SegmentCidrV4.Match(ip, matches),
+                16 => SegmentCidrV6.Match(ip, matches),
+                _ => 0,
+            };
+            return MostSpecific(matches[..count], flow.Port) is { } byAddress ? SegmentNames[byAddress] : null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private int? MostSpecific(ReadOnlySpan<int> segments, int port)
+    {
+        for (var i = segments.Length - 1; i >= 0; i--)
+        {
+            if (SegmentAdmits(segments[i], port))
+            {
+                return segments[i];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// The first enabled rule that matches. Rules are grouped by signature (the set of indexed
     /// criteria they use); a signature can match only if the flow matched some value of each of its
     /// criteria. Within a signature, the criterion whose matched values have the fewest rule chunks

@@ -15,19 +15,29 @@ public sealed partial class PolicySource
     /// (id, email, disabled, groups). A missing key reads as empty.
     /// </summary>
     /// <exception cref="PolicyFormatException">A key holds something of the wrong shape; the message names its path.</exception>
-    public static PolicySource FromBundleBody(JsonObject body)
+    public static PolicySource FromBundleBody(JsonObject body) => FromBundleBody(body, "policy");
+
+    /// <summary>
+    /// Reads the access policy of private apps from an edge bundle body: the rules of <c>accessPolicy</c>,
+    /// with the same <c>appSegments</c> and <c>users</c> as the internet policy and no categories.
+    /// </summary>
+    /// <exception cref="PolicyFormatException">A key holds something of the wrong shape; the message names its path.</exception>
+    public static PolicySource AccessFromBundleBody(JsonObject body) => FromBundleBody(body, "accessPolicy");
+
+    private static PolicySource FromBundleBody(JsonObject body, string rulesKey)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return new PolicySource(ReadRules(body["policy"]), ReadCategories(body["categories"]), ReadSegments(body["appSegments"]), ReadUsers(body["users"]));
+        var categories = rulesKey == "policy" ? ReadCategories(body["categories"]) : [];
+        return new PolicySource(ReadRules(body[rulesKey], rulesKey), categories, ReadSegments(body["appSegments"]), ReadUsers(body["users"]));
     }
 
-    private static List<PolicyRuleSpec> ReadRules(JsonNode? node)
+    private static List<PolicyRuleSpec> ReadRules(JsonNode? node, string key)
     {
         var rules = new List<PolicyRuleSpec>();
-        var array = Array(node, "policy");
+        var array = Array(node, key);
         for (var i = 0; i < array.Count; i++)
         {
-            var path = $"policy[{i}]";
+            var path = $"{key}[{i}]";
             var item = Object(array[i], path);
             PolicyCriteria criteria;
             try

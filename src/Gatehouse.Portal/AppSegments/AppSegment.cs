@@ -33,6 +33,9 @@ public sealed class AppSegment : Storage.ITenantOwned
     /// <summary>Connector groups that serve the segment (stored as JSON).</summary>
     public List<Guid> ConnectorGroupIds { get; set; } = [];
 
+    /// <summary>Server groups whose servers the connectors check for this segment (stored as JSON).</summary>
+    public List<Guid> ServerGroupIds { get; set; } = [];
+
     /// <summary>When the segment was created.</summary>
     public DateTimeOffset CreatedAt { get; set; }
 }
@@ -70,6 +73,34 @@ public sealed class ConnectorGroup : INamedGroup
 
     /// <summary>Free text.</summary>
     public string Description { get; set; } = "";
+
+    /// <summary>When the group was created.</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>App servers behind app segments, and how connectors check them.</summary>
+public sealed class ServerGroup : Storage.ITenantOwned
+{
+    /// <summary>Stable id.</summary>
+    public Guid Id { get; set; }
+
+    /// <summary>The owning tenant.</summary>
+    public Guid TenantId { get; set; }
+
+    /// <summary>Unique within the tenant.</summary>
+    public required string Name { get; set; }
+
+    /// <summary>Free text.</summary>
+    public string Description { get; set; } = "";
+
+    /// <summary>Host names or addresses (stored as JSON).</summary>
+    public List<string> Servers { get; set; } = [];
+
+    /// <summary>One of <see cref="Wire.Api.HealthCheckKinds"/>.</summary>
+    public string HealthCheck { get; set; } = Wire.Api.HealthCheckKinds.Tcp;
+
+    /// <summary>The path of an <c>http</c> check.</summary>
+    public string HealthPath { get; set; } = "/";
 
     /// <summary>When the group was created.</summary>
     public DateTimeOffset CreatedAt { get; set; }

@@ -8,7 +8,8 @@ namespace Gatehouse.Portal.AppSegments;
 /// <summary>
 /// Gives every consumer the enabled app segments as <c>appSegments</c>, ordered by name: the edge
 /// with segment group and connector groups (to match rules and broker flows), the agent with
-/// what it needs to hand out synthetic addresses, the connector with the groups that serve each.
+/// what it needs to hand out synthetic addresses, the connector with the groups that serve each and
+/// the server groups whose servers it checks.
 /// </summary>
 public sealed class AppSegmentBundleContributor : IBundleContributor
 {
@@ -28,6 +29,9 @@ public sealed class AppSegmentBundleContributor : IBundleContributor
         var groups = await db.Set<SegmentGroup>().IgnoreQueryFilters().AsNoTracking()
             .Where(g => g.TenantId == tenantId)
             .ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
+        var serverGroups = consumer == "connector"
+            ? await db.Set<ServerGroup>().IgnoreQueryFilters().AsNoTracking().Where(g => g.TenantId == tenantId).ToDictionaryAsync(g => g.Id, cancellationToken)
+            : [];
 
         var result = new JsonArray();
         foreach (var segment in segments.OrderBy(s => s.Name, StringComparer.Ordinal))
@@ -47,6 +51,22 @@ public sealed class AppSegmentBundleContributor : IBundleContributor
             if (consumer is "edge" or "connector")
             {
                 item["connectorGroupIds"] = Strings(segment.ConnectorGroupIds.Select(id => id.ToString()).Order(StringComparer.Ordinal));
+            }
+
+            if (consumer == "connector")
+            {
+                // What the connectors health-check for the segment: its server groups' servers, by the groups' checks.
+                item["serverGroups"] = new JsonArray([.. segment.ServerGroupIds
+                    .Select(id => serverGroups.GetValueOrDefault(id))
+                    .OfType<ServerGroup>()
+                    .OrderBy(g => g.Name, StringComparer.Ordinal)
+                    .Select(g => (JsonNode)new JsonObject
+                    {
+                        ["name"] = g.Name,
+                        ["servers"] = Strings(g.Servers),
+                        ["healthCheck"] = g.HealthCheck,
+                        ["healthPath"] = g.HealthPath,
+                    })]);
             }
 
             result.Add(item);

@@ -24,6 +24,7 @@ internal static class AppSegmentEndpoints
             "segment-groups", "segment-group", "segment group", () => new SegmentGroup { Name = "" }, g => g.ToDto(), SegmentInGroupAsync).Map(api);
         new NamedGroupEndpoints<ConnectorGroup, ConnectorGroupDto>(
             "connector-groups", "connector-group", "connector group", () => new ConnectorGroup { Name = "" }, g => g.ToDto(), SegmentServedByAsync).Map(api);
+        ServerGroupEndpoints.Map(api, SegmentBackedByAsync);
         return api;
     }
 
@@ -98,13 +99,8 @@ internal static class AppSegmentEndpoints
             throw PortalException.Invalid("segmentGroupId", $"No segment group {groupId} exists.");
         }
 
-        var connectorGroupIds = request.ConnectorGroupIds?.Distinct().ToList() ?? [];
-        var known = await db.Set<ConnectorGroup>().Where(g => connectorGroupIds.Contains(g.Id)).Select(g => g.Id).ToListAsync(ct);
-        var missing = connectorGroupIds.FindIndex(g => !known.Contains(g));
-        if (missing >= 0)
-        {
-            throw PortalException.Invalid($"connectorGroupIds[{missing}]", $"No connector group {connectorGroupIds[missing]} exists.");
-        }
+        var connectorGroupIds = await ExistingAsync(db.Set<ConnectorGroup>(), request.ConnectorGroupIds, "connectorGroupIds", "connector group", ct);
+        var serverGroupIds = await ExistingAsync(db.Set<ServerGroup>(), request.ServerGroupIds, "serverGroupIds", "server group", ct);
 
         if (name != segment.Name && await db.Set<AppSegment>().AnyAsync(s => s.Name == name && s.Id != segment.Id, ct))
         {
@@ -119,6 +115,17 @@ internal static class AppSegmentEndpoints
         segment.Ports = ports;
         segment.SegmentGroupId = request.SegmentGroupId;
         segment.ConnectorGroupIds = connectorGroupIds;
+        segment.ServerGroupIds = serverGroupIds;
+    }
+
+    /// <summary>The distinct ids asked for, each of which must name a group of the tenant.</summary>
+    private static async Task<List<Guid>> ExistingAsync<TGroup>(IQueryable<TGroup> groups, IReadOnlyList<Guid>? requested, string field, string what, CancellationToken ct)
+        where TGroup : class, Storage.ITenantOwned
+    {
+        var ids = requested?.Distinct().ToList() ?? [];
+        var known = await groups.Select(g => EF.Property<Guid>(g, "Id")).Where(id => ids.Contains(id)).ToListAsync(ct);
+        var missing = ids.FindIndex(id => !known.Contains(id));
+        return missing >= 0 ? throw PortalException.Invalid($"{field}[{missing}]", $"No {what} {ids[missing]} exists.") : ids;
     }
 
     private static List<string> Distinct(IReadOnlyList<string>? values, string field, Func<string?, string, string> check)
@@ -139,6 +146,13 @@ internal static class AppSegmentEndpoints
     /// <summary>The name of an app segment in <paramref name="groupId"/>, if any.</summary>
     private static Task<string?> SegmentInGroupAsync(PortalDbContext db, Guid groupId, CancellationToken ct) =>
         db.Set<AppSegment>().Where(s => s.SegmentGroupId == groupId).OrderBy(s => s.Name).Select(s => s.Name).FirstOrDefaultAsync(ct);
+
+    /// <summary>The name of an app segment whose servers <paramref name="groupId"/> lists, if any.</summary>
+    private static async Task<string?> SegmentBackedByAsync(PortalDbContext db, Guid groupId, CancellationToken ct)
+    {
+        var segments = await db.Set<AppSegment>().AsNoTracking().Select(s => new { s.Name, s.ServerGroupIds }).ToListAsync(ct);
+        return segments.Where(s => s.ServerGroupIds.Contains(groupId)).Select(s => s.Name).Order(StringComparer.Ordinal).FirstOrDefault();
+    }
 
     /// <summary>The name of an app segment served by <paramref name="groupId"/>, if any.</summary>
     private static async Task<string?> SegmentServedByAsync(PortalDbContext db, Guid groupId, CancellationToken ct)

@@ -1,3 +1,5 @@
+using Gatehouse.Wire.Api;
+
 namespace Gatehouse.Portal.Connectors;
 
 /// <summary>An enrolled app connector: its certificate identity is <c>gatehouse://{tenant}/connector/{id}</c>.</summary>
@@ -35,6 +37,9 @@ public sealed class Connector : Enrollment.IEnrolledSubject
 
     /// <summary>Last authenticated request (updated at most once a minute).</summary>
     public DateTimeOffset? LastSeenAt { get; set; }
+
+    /// <summary>The last status report it sent (stored as JSON), with the time it came.</summary>
+    public ConnectorHealthDto? Health { get; set; }
 
     /// <summary>When the connector was revoked.</summary>
     public DateTimeOffset? RevokedAt { get; set; }

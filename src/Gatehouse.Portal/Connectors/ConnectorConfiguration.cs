@@ -1,3 +1,4 @@
+using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -13,6 +14,7 @@ internal sealed class ConnectorConfiguration : IEntityTypeConfiguration<Connecto
         builder.Property(c => c.Status).HasMaxLength(16);
         builder.Property(c => c.CertificateSerial).HasMaxLength(64);
         builder.Property(c => c.CertificateThumbprint).HasMaxLength(64);
+        builder.Property(c => c.Health).HasOptionalJsonConversion();
         builder.HasIndex(c => new { c.TenantId, c.Status });
         // ConnectorGroupId is a plain column: connector groups are defined on another branch.
         builder.HasIndex(c => new { c.TenantId, c.ConnectorGroupId });

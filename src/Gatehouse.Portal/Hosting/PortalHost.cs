@@ -9,6 +9,7 @@ using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
 using Gatehouse.Portal.Categories;
 using Gatehouse.Portal.Config;
+using Gatehouse.Portal.AccessPolicies;
 using Gatehouse.Portal.Connectors;
 using Gatehouse.Portal.Devices;
 using Gatehouse.Portal.Edges;
@@ -146,6 +147,8 @@ public static class PortalHost
         services.AddScoped<AuditLog>();
         services.AddScoped<TenantProvisioner>();
         services.AddSingleton<IBundleContributor, PolicyBundleContributor>();
+        services.AddSingleton<IBundleContributor, AccessPolicyBundleContributor>();
+        services.AddSingleton<IBundleContributor, ConnectorListContributor>();
         services.AddSingleton<PolicyExplainer>();
         services.AddSingleton<IBundleContributor, CategoryBundleContributor>();
         services.AddSingleton<IBundleContributor, AppSegmentBundleContributor>();
@@ -229,6 +232,8 @@ public static class PortalHost
         api.MapTransactionLogIngest();
         api.MapTransactionLogs();
         api.MapPolicies();
+        api.MapAccessPolicy();
+        api.MapConnectorStatus();
         api.MapPolicyExplain();
         api.MapCategories();
         api.MapAppSegments();

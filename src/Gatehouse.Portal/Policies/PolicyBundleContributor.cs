@@ -26,6 +26,7 @@ public sealed class PolicyBundleContributor : IBundleContributor
             return;
         }
 
+        var expansion = await AppSegments.SegmentGroupExpansion.LoadAsync(db, tenantId, cancellationToken);
         var rules = await db.Set<PolicyRule>().IgnoreQueryFilters().AsNoTracking()
             .Where(r => r.TenantId == tenantId && r.Enabled)
             .OrderBy(r => r.Order)
@@ -33,11 +34,17 @@ public sealed class PolicyBundleContributor : IBundleContributor
         var policy = new JsonArray();
         foreach (var rule in rules)
         {
+            // A rule whose segment groups hold no segment matches nothing, so it is left out.
+            if (expansion.Expand(rule.Criteria) is not { } criteria)
+            {
+                continue;
+            }
+
             policy.Add(new JsonObject
             {
                 ["name"] = rule.Name,
                 ["action"] = rule.Action,
-                ["criteria"] = JsonSerializer.SerializeToNode(rule.Criteria, Json),
+                ["criteria"] = JsonSerializer.SerializeToNode(criteria, Json),
                 ["inspect"] = new JsonArray([.. rule.Inspect.Select(i => JsonValue.Create(i))]),
             });
         }

@@ -79,6 +79,7 @@ public static class PolicyValidation
                 Ports = List(criteria.Ports, c + "ports", Validate.PortRange),
                 Protocols = List(criteria.Protocols, c + "protocols", (v, f) => Validate.OneOf(v, f, PolicyProtocols.All)),
                 AppSegments = List(criteria.AppSegments, c + "appSegments", (v, f) => Validate.Name(v, f)),
+                SegmentGroups = List(criteria.SegmentGroups, c + "segmentGroups", (v, f) => Validate.Name(v, f)),
             },
             Inspect = List(rule.Inspect, prefix + "inspect", (v, f) => Validate.OneOf(v, f, InspectionFlags.All)),
         };
@@ -101,6 +102,53 @@ public static class PolicyValidation
             names => db.Set<UrlCategory>().Where(u => names.Contains(u.Name)).Select(u => u.Name).ToListAsync(ct));
         await CheckAsync(rules, prefixOf, c => c.AppSegments, "appSegments", "app segment",
             names => db.Set<AppSegment>().Where(s => names.Contains(s.Name)).Select(s => s.Name).ToListAsync(ct));
+        await CheckAsync(rules, prefixOf, c => c.SegmentGroups, "segmentGroups", "segment group",
+            names => db.Set<SegmentGroup>().Where(g => names.Contains(g.Name)).Select(g => g.Name).ToListAsync(ct));
+    }
+
+    /// <summary>
+    /// Checks a whole access policy (<see cref="AccessPolicy"/>): a policy document whose rules allow or block
+    /// and use only who, where-from and when criteria and app segments or segment groups.
+    /// </summary>
+    public static List<PolicyRuleSpec> NormaliseAccessDocument(PolicyDocument? document)
+    {
+        var rules = NormaliseDocument(document);
+        for (var i = 0; i < rules.Count; i++)
+        {
+            CheckAccessRule(rules[i], $"rules[{i}].");
+        }
+
+        return rules;
+    }
+
+    /// <summary>Checks that a normalised rule is an access rule; <paramref name="prefix"/> as in <see cref="Normalise"/>.</summary>
+    public static void CheckAccessRule(PolicyRuleSpec rule, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (!AccessPolicy.Actions.Contains(rule.Action, StringComparer.Ordinal))
+        {
+            throw PortalException.Invalid(prefix + "action", $"An access rule allows or blocks; '{rule.Action}' is not one of them.");
+        }
+
+        var c = rule.Criteria;
+        var destination = (c.Domains, c.Categories, c.Cidrs, c.Ports, c.Protocols) switch
+        {
+            ({ }, _, _, _, _) => "domains",
+            (_, { }, _, _, _) => "categories",
+            (_, _, { }, _, _) => "cidrs",
+            (_, _, _, { }, _) => "ports",
+            (_, _, _, _, { }) => "protocols",
+            _ => null,
+        };
+        if (destination is not null)
+        {
+            throw PortalException.Invalid($"{prefix}criteria.{destination}", $"An access rule names its destinations as app segments or segment groups, not {destination}.");
+        }
+
+        if (rule.Inspect is not null)
+        {
+            throw PortalException.Invalid(prefix + "inspect", "An access rule has no inspection.");
+        }
     }
 
     /// <summary>The name of the first rule (in policy order) whose criteria name <paramref name="name"/> in the selected list, if any.</summary>

@@ -29,6 +29,19 @@ public static class JsonColumn
         return property;
     }
 
+    /// <summary>Maps an optional property to a nullable text column holding its JSON form (null stays SQL NULL).</summary>
+    public static PropertyBuilder<T?> HasOptionalJsonConversion<T>(this PropertyBuilder<T?> property)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(property);
+        var comparer = new ValueComparer<T?>(
+            (a, b) => Write(a) == Write(b),
+            v => Write(v).GetHashCode(StringComparison.Ordinal),
+            v => v == null ? null : Read<T>(Write(v)));
+        property.HasConversion(v => Write(v), s => Read<T>(s), comparer).IsRequired(false);
+        return property;
+    }
+
     /// <summary>The JSON form a column holds.</summary>
     public static string Write<T>(T? value) => JsonSerializer.Serialize(value, Options);
 

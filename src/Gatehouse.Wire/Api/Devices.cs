@@ -37,7 +37,14 @@ public sealed record CreateEnrollmentTokenResponse(EnrollmentTokenDto Enrollment
 public sealed record EdgeDto(Guid Id, string Name, string Address, string Status, string CertificateSerial, DateTimeOffset CertificateNotAfter, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt);
 
 /// <summary>An enrolled app connector.</summary>
-public sealed record ConnectorDto(Guid Id, string Name, Guid ConnectorGroupId, string Status, string CertificateSerial, DateTimeOffset CertificateNotAfter, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt);
+public sealed record ConnectorDto(Guid Id, string Name, Guid ConnectorGroupId, string Status, string CertificateSerial, DateTimeOffset CertificateNotAfter, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, ConnectorHealthDto? Health = null);
+
+/// <summary>The last report a connector sent the portal.</summary>
+/// <param name="ReportedAt">When the portal received it.</param>
+/// <param name="ActiveFlows">Flows open through the connector then.</param>
+/// <param name="Edges">The edges it held links to.</param>
+/// <param name="Servers">Its last health check of each app server.</param>
+public sealed record ConnectorHealthDto(DateTimeOffset ReportedAt, int ActiveFlows, IReadOnlyList<string> Edges, IReadOnlyList<Tunnel.ServerHealthDto> Servers);
 
 /// <summary>Kinds of provisioning key.</summary>
 public static class ProvisioningKinds

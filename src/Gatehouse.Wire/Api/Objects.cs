@@ -22,7 +22,8 @@ public sealed record AppSegmentDto(
     IReadOnlyList<string> Cidrs,
     IReadOnlyList<string> Ports,
     Guid? SegmentGroupId,
-    IReadOnlyList<Guid> ConnectorGroupIds);
+    IReadOnlyList<Guid> ConnectorGroupIds,
+    IReadOnlyList<Guid> ServerGroupIds);
 
 /// <summary>Creates or replaces an app segment. Optional fields may be left out; ports are required (a missing list is refused as <c>ports</c>).</summary>
 public sealed record AppSegmentRequest(
@@ -33,7 +34,8 @@ public sealed record AppSegmentRequest(
     IReadOnlyList<string>? Cidrs = null,
     IReadOnlyList<string>? Ports = null,
     Guid? SegmentGroupId = null,
-    IReadOnlyList<Guid>? ConnectorGroupIds = null);
+    IReadOnlyList<Guid>? ConnectorGroupIds = null,
+    IReadOnlyList<Guid>? ServerGroupIds = null);
 
 /// <summary>A named set of app segments that access rules grant.</summary>
 public sealed record SegmentGroupDto(Guid Id, string Name, string Description);
@@ -113,3 +115,36 @@ public static class FailModes
     /// <summary>All modes.</summary>
     public static readonly IReadOnlyList<string> All = [Open, Closed];
 }
+
+/// <summary>How a connector checks the servers of a server group.</summary>
+public static class HealthCheckKinds
+{
+    /// <summary>A TCP connection opens.</summary>
+    public const string Tcp = "tcp";
+
+    /// <summary>An HTTP GET of the group's path answers 2xx or 3xx.</summary>
+    public const string Http = "http";
+
+    /// <summary>Every kind.</summary>
+    public static readonly IReadOnlyList<string> All = [Tcp, Http];
+}
+
+/// <summary>
+/// The app servers behind app segments, and how connectors check them: a server that fails its check gets no
+/// new flows until it passes again.
+/// </summary>
+/// <param name="Id">Stable id.</param>
+/// <param name="Name">Unique within the tenant.</param>
+/// <param name="Description">Free text.</param>
+/// <param name="Servers">Host names or addresses, as the connectors resolve them.</param>
+/// <param name="HealthCheck"><see cref="HealthCheckKinds"/>.</param>
+/// <param name="HealthPath">The path an <c>http</c> check asks for.</param>
+public sealed record ServerGroupDto(Guid Id, string Name, string Description, IReadOnlyList<string> Servers, string HealthCheck, string HealthPath);
+
+/// <summary>A server group to create or replace.</summary>
+/// <param name="Name">Unique within the tenant.</param>
+/// <param name="Description">Free text.</param>
+/// <param name="Servers">Host names or addresses (at least one).</param>
+/// <param name="HealthCheck"><see cref="HealthCheckKinds"/>; <c>tcp</c> when left out.</param>
+/// <param name="HealthPath">The path of an <c>http</c> check; <c>/</c> when left out.</param>
+public sealed record ServerGroupRequest(string Name, string? Description = null, IReadOnlyList<string>? Servers = null, string? HealthCheck = null, string? HealthPath = null);

@@ -71,6 +71,12 @@ public sealed record PolicyCriteria
     public IReadOnlyList<string>? Protocols { get; init; }
     /// <summary>App segment names.</summary>
     public IReadOnlyList<string>? AppSegments { get; init; }
+
+    /// <summary>
+    /// Segment group names: admins write them, the portal publishes them as the <see cref="AppSegments"/>
+    /// of each group, so a policy in a bundle never holds one.
+    /// </summary>
+    public IReadOnlyList<string>? SegmentGroups { get; init; }
 }
 
 /// <summary>Days of the week and a daily window, in one time zone (IANA id, default UTC).</summary>
@@ -98,3 +104,17 @@ public sealed record PolicyRuleDto(Guid Id, int Order, PolicyRuleSpec Rule);
 
 /// <summary>A tenant's whole policy, as exported and imported (YAML or JSON). First match wins.</summary>
 public sealed record PolicyDocument(IReadOnlyList<PolicyRuleSpec> Rules);
+
+/// <summary>
+/// The access policy of private apps: ordered rules, first match wins, and no match is a refusal. A rule
+/// grants or refuses users, groups, device posture, networks and times access to app segments (or segment
+/// groups); it has no destination criteria of its own, and no caution or inspection.
+/// </summary>
+public static class AccessPolicy
+{
+    /// <summary>The actions an access rule may take.</summary>
+    public static readonly IReadOnlyList<string> Actions = [PolicyActions.Allow, PolicyActions.Block];
+
+    /// <summary>The criteria an access rule may use, by their JSON names.</summary>
+    public static readonly IReadOnlyList<string> Criteria = ["users", "groups", "posture", "networks", "schedule", "appSegments", "segmentGroups"];
+}
