@@ -8,12 +8,15 @@ using Gatehouse.Wire.Tunnel;
 
 namespace Gatehouse.Tunnel;
 
-/// <summary>What the agent tells the edge about a flow.</summary>
+/// <summary>What the agent tells the edge about a flow (and the edge a connector).</summary>
 /// <param name="FlowId">The agent's id of the flow, for correlating logs.</param>
 /// <param name="Network"><c>trusted</c>, <c>untrusted</c> or <c>vpn</c>.</param>
 /// <param name="Posture">Posture checks that hold.</param>
 /// <param name="ClientAddress">The application socket's address on the device.</param>
-public sealed record TunnelFlowMetadata(string? FlowId = null, string? Network = null, IReadOnlyList<string>? Posture = null, string? ClientAddress = null);
+/// <param name="Segment">The app segment of a brokered flow (edge to connector).</param>
+/// <param name="UserId">The user of a brokered flow (edge to connector).</param>
+/// <param name="DeviceId">The device of a brokered flow (edge to connector).</param>
+public sealed record TunnelFlowMetadata(string? FlowId = null, string? Network = null, IReadOnlyList<string>? Posture = null, string? ClientAddress = null, string? Segment = null, string? UserId = null, string? DeviceId = null);
 
 /// <summary>How a flow's HTTP/2 stream is opened (<see cref="TunnelProtocol"/>).</summary>
 public enum TunnelFlowForm
@@ -90,6 +93,20 @@ public sealed class TunnelClient : IDisposable
     }
 
     /// <summary>
+    /// Opens flows through <paramref name="handler"/>, whose requests go to <paramref name="origin"/>: the edge's
+    /// side of a connector link, HTTP/2 over a connection the connector dialled.
+    /// </summary>
+    /// <param name="handler">Sends the requests; the client owns it.</param>
+    /// <param name="origin">The scheme and authority of every request.</param>
+    public TunnelClient(HttpMessageHandler handler, Uri origin)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(origin);
+        _edge = origin;
+        _invoker = new HttpMessageInvoker(handler);
+    }
+
+    /// <summary>
     /// Opens a flow. The stream carries bytes both ways until disposed; a <see cref="TunnelFlowForm.Post"/>
     /// flow's stream is a <see cref="HalfCloseStream"/>, whose <see cref="HalfCloseStream.CompleteWrites"/>
     /// carries a TCP half-close to the destination.
@@ -143,6 +160,21 @@ public sealed class TunnelClient : IDisposable
         if (metadata?.ClientAddress is { } client)
         {
             request.Headers.TryAddWithoutValidation(TunnelProtocol.ClientAddressHeader, client);
+        }
+
+        if (metadata?.Segment is { } segment)
+        {
+            request.Headers.TryAddWithoutValidation(ConnectorProtocol.SegmentHeader, segment);
+        }
+
+        if (metadata?.UserId is { } user)
+        {
+            request.Headers.TryAddWithoutValidation(ConnectorProtocol.UserHeader, user);
+        }
+
+        if (metadata?.DeviceId is { } device)
+        {
+            request.Headers.TryAddWithoutValidation(ConnectorProtocol.DeviceHeader, device);
         }
 
         return request;

@@ -1,5 +1,6 @@
 using Gatehouse.Edge.Operations;
 using Gatehouse.Edge.Policies;
+using Gatehouse.Edge.Private;
 using Gatehouse.Flows;
 using Gatehouse.Wire.Logs;
 
@@ -60,6 +61,9 @@ public sealed class DataPath
 
     /// <summary>Caution acceptances.</summary>
     public CautionAcceptances Cautions { get; }
+
+    /// <summary>The app connectors linked to this edge, which carry flows to private apps.</summary>
+    internal ConnectorLinks Connectors { get; init; } = null!;
 
     /// <summary>Cancelled when the edge begins to stop: idle keep-alive connections close, open flows drain.</summary>
     public CancellationToken Stopping => _stopping.Token;

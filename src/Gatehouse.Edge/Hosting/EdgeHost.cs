@@ -1,6 +1,7 @@
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Operations;
 using Gatehouse.Edge.Policies;
+using Gatehouse.Edge.Private;
 using Gatehouse.Edge.Proxy;
 using Gatehouse.Edge.TransactionLogs;
 using Gatehouse.Edge.Tunnel;
@@ -97,9 +98,13 @@ public static class EdgeHost
         var flows = new FlowRegistry(options.Limits.IdleTimeout, time);
         var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout, options.ResolveHost);
         var recorder = options.Recorder ?? logs!;
-        var dataPath = new DataPath(credentials.Identity.TenantId.ToString(), credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time);
+        var connectors = new ConnectorLinks(policy, time, loggers.CreateLogger<ConnectorLinks>());
+        var dataPath = new DataPath(credentials.Identity.TenantId.ToString(), credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time)
+        {
+            Connectors = connectors,
+        };
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
-        var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath));
+        var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath), connectors);
         var edge = new RunningEdge(app, tunnel, follower, renewal, policy, metrics, dataPath, logs, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try
         {
@@ -232,6 +237,7 @@ public sealed class RunningEdge : IAsyncDisposable
         }
         finally
         {
+            await DataPath.Connectors.DisposeAsync();
             await DataPath.Flows.DisposeAsync();
             if (_logs is not null)
             {

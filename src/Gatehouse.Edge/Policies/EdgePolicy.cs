@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Edge.Identities;
 using Gatehouse.Edge.Operations;
+using Gatehouse.Edge.Private;
+using Gatehouse.Policy.Compilation;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Policy.Sources;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -42,6 +44,7 @@ public sealed class EdgePolicy
     private long _lastOffered = -1;
     private string? _lastError;
     private volatile EdgeIdentities _identities = EdgeIdentities.None;
+    private volatile PrivateAccess _private = PrivateAccess.None;
 
     /// <summary>Creates the state with no policy in force yet.</summary>
     /// <param name="metrics">Where to count; not counted when not given.</param>
@@ -59,6 +62,9 @@ public sealed class EdgePolicy
 
     /// <summary>Who is who under the policy in force (tenant CA, revocations, devices, proxy credentials); swapped with it.</summary>
     public EdgeIdentities Identities => _identities;
+
+    /// <summary>The private apps in force: access policy, segments' connector groups, connectors.</summary>
+    public PrivateAccess Private => _private;
 
     /// <summary>The policy in force, or <see langword="null"/> before any bundle's policy compiled.</summary>
     public EdgePolicyState? State
@@ -109,17 +115,21 @@ public sealed class EdgePolicy
             {
                 // Identities are read first: a bundle whose identities are malformed changes neither them nor the policy.
                 var identities = EdgeIdentities.FromBundleBody(body);
-                var result = Holder.TryUpdate(PolicySource.FromBundleBody(body));
-                if (result.Policy is { } policy)
+
+                // The access policy compiles before the internet policy swaps in: either fails, nothing changes.
+                var (privateAccess, accessError) = PrivateAccess.FromBundleBody(body);
+                CompileResult? result = privateAccess is null ? null : Holder.TryUpdate(PolicySource.FromBundleBody(body));
+                if (result?.Policy is { } policy)
                 {
                     _identities = identities;
+                    _private = privateAccess!;
                     _state = new EdgePolicyState(version, policy.RuleCount, _time.GetUtcNow());
                     _lastError = null;
-                    PolicyLog.PolicyInForce(_logger, version, policy.RuleCount, result.Elapsed.TotalMilliseconds);
+                    PolicyLog.PolicyInForce(_logger, version, policy.RuleCount, result.Value.Elapsed.TotalMilliseconds);
                     return EdgePolicyOutcome.Applied;
                 }
 
-                error = result.Error!.ToString();
+                error = accessError ?? result!.Value.Error!.ToString();
             }
             catch (PolicyFormatException e)
             {

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Edge.Private;
 using Gatehouse.Flows;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Trust.Certificates;
+using Gatehouse.Tunnel;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Tunnel;
 using Microsoft.AspNetCore.Http.Features;
@@ -82,6 +84,32 @@ internal sealed class TunnelHandler
 
         using var flow = _path.Flows.Open(context.RequestAborted);
         flow.Subject = identity.SubjectId;
+
+        // A destination in an app segment is a private app: the access policy decides and a connector carries it.
+        var apps = _path.Policy.Private;
+        var privateTarget = new FlowContext
+        {
+            UserId = user?.Id,
+            Posture = posture,
+            Network = network,
+            Time = started,
+            Host = isAddress ? null : host,
+            Ip = isAddress && FlowDialer.TryParseAddress(host, out var literal) ? literal : null,
+            Port = port,
+            Protocol = FlowProtocol.Tcp,
+        };
+        if (apps.Access.AppSegmentOf(privateTarget) is { } segment)
+        {
+            var metadata = new TunnelFlowMetadata(
+                FlowId: NullIfEmpty(context.Request.Headers[TunnelProtocol.FlowIdHeader].ToString()),
+                Network: NullIfEmpty(context.Request.Headers[TunnelProtocol.NetworkHeader].ToString()),
+                Posture: posture,
+                UserId: user?.Id,
+                DeviceId: identity.SubjectId);
+            await BrokerAsync(context, record, flow, apps, segment, privateTarget, metadata, isConnect ? extended : null, clock);
+            return;
+        }
+
         var resolution = await _path.Dialer.ResolveAsync(host, flow.Cancellation);
         var decision = _path.Policy.Holder.Current.Decide(new FlowContext
         {
@@ -131,12 +159,50 @@ internal sealed class TunnelHandler
         }
 
         await using var destination = new SocketPipe(connection.Socket!);
-        RelayBytes bytes;
-        if (isConnect)
+        var bytes = await RelayAsync(context, destination, destination.ShutdownSend, flow, isConnect ? extended : null);
+        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
+    }
+
+    /// <summary>
+    /// A flow to a private app: allowed only by a rule of the access policy (no rule, no access), then carried
+    /// by a connector that serves the segment.
+    /// </summary>
+    private async Task BrokerAsync(HttpContext context, TransactionLogRecord record, OpenFlow flow, PrivateAccess apps, string segment, FlowContext target, TunnelFlowMetadata metadata, IHttpExtendedConnectFeature? extended, long clock)
+    {
+        var decision = apps.Access.Decide(target);
+        record = record with { Rule = decision.RuleName, Category = null, DestinationIp = target.Ip?.ToString() };
+        if (decision.Action != PolicyAction.Allow || !decision.MatchedRule)
         {
-            var stream = await extended!.AcceptAsync();
+            var who = record.UserEmail ?? record.DeviceId ?? "this device";
+            var reason = decision.RuleIndex == Decision.UserDisabledIndex ? "the user is disabled"
+                : decision.MatchedRule ? $"access to app segment {segment} is blocked by access rule {decision.RuleName}"
+                : $"no access rule allows {who} to reach app segment {segment}";
+            await RefuseAsync(context, record, 403, TransactionActions.Block, decision.RuleName, reason);
+            return;
+        }
+
+        using var brokered = await _path.Connectors.OpenAsync(segment, target.Host ?? target.Ip!.ToString(), target.Port, metadata, flow.Cancellation);
+        var via = $"app segment {segment}" + (brokered.Connector is { } c ? $" through connector {c.Name}" : string.Empty);
+        if (brokered.Stream is not { } stream)
+        {
+            await RefuseAsync(context, record with { Reason = via }, brokered.Status == 503 ? 503 : 502, TransactionActions.Error, decision.RuleName, brokered.Reason ?? via);
+            return;
+        }
+
+        var destination = new StreamPipe(stream);
+        var bytes = await RelayAsync(context, destination, stream.CompleteWrites, flow, extended);
+        _path.Finish(record with { Status = 200, Reason = via, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
+    }
+
+    /// <summary>Answers 200 and relays the stream (extended CONNECT) or the bodies (POST) with the destination.</summary>
+    private static async Task<RelayBytes> RelayAsync(HttpContext context, IDuplexPipe destination, Action destinationDone, OpenFlow flow, IHttpExtendedConnectFeature? extended)
+    {
+        RelayBytes bytes;
+        if (extended is not null)
+        {
+            var stream = await extended.AcceptAsync();
             var clientPipe = new StreamDuplexPipe(stream);
-            bytes = await Relay.RunAsync(clientPipe, destination, flow, destination.ShutdownSend, clientPipe.CompleteOutput);
+            bytes = await Relay.RunAsync(clientPipe, destination, flow, destinationDone, clientPipe.CompleteOutput);
         }
         else
         {
@@ -153,7 +219,7 @@ internal sealed class TunnelHandler
             await context.Response.StartAsync(flow.Cancellation);
             await context.Response.BodyWriter.FlushAsync(flow.Cancellation);
             var body = new BodyDuplexPipe(context.Request.BodyReader, context.Response.BodyWriter);
-            bytes = await Relay.RunAsync(body, destination, flow, destination.ShutdownSend, body.CompleteOutput);
+            bytes = await Relay.RunAsync(body, destination, flow, destinationDone, body.CompleteOutput);
         }
 
         if (flow.Cancellation.IsCancellationRequested)
@@ -163,8 +229,10 @@ internal sealed class TunnelHandler
             context.Abort();
         }
 
-        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
+        return bytes;
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static bool TryReadMetadata(IHeaderDictionary headers, out NetworkKind network, out string[] posture, out string error)
     {
@@ -252,6 +320,14 @@ internal sealed class TunnelHandler
         {
             // The agent gave up on the stream.
         }
+    }
+
+    /// <summary>A connector's flow stream as a duplex pipe.</summary>
+    private sealed class StreamPipe(Stream stream) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+
+        public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
     /// <summary>The accepted stream of an extended CONNECT as a duplex pipe.</summary>

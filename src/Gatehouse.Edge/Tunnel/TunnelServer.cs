@@ -1,5 +1,6 @@
 using System.Net;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Edge.Private;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -7,7 +8,7 @@ namespace Gatehouse.Edge.Tunnel;
 
 /// <summary>
 /// The agent tunnel listener as a Kestrel server of its own, beside the one that serves the forward proxy
-/// and the operations endpoints.
+/// and the operations endpoints. App connectors link in on it too (ALPN <c>gatehouse-connector/1</c>).
 /// </summary>
 /// <remarks>
 /// Its sockets schedule pipe continuations on the thread pool, where the proxy's run them inline. One
@@ -29,7 +30,7 @@ internal sealed class TunnelServer : IAsyncDisposable
     /// <summary>Where it listens (with the real port when 0 was asked), once started.</summary>
     public IPEndPoint Address => _listener.EndPoint as IPEndPoint ?? throw new InvalidOperationException("The tunnel listener is not bound to an IP endpoint.");
 
-    public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler)
+    public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler, ConnectorLinks connectors)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ListenOptions? listener = null;
@@ -59,6 +60,7 @@ internal sealed class TunnelServer : IAsyncDisposable
                     HandshakeTimeout = limits.HeaderTimeout,
                 });
                 listen.Use(kestrelBlocks);
+                listen.Use(next => connection => connectors.ServeAsync(next, connection));
             });
         });
 

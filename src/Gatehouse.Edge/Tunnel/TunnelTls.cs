@@ -64,7 +64,8 @@ internal sealed class TunnelTls
     {
         ServerCertificateContext = _server,
         EnabledSslProtocols = SslProtocols.Tls13,
-        ApplicationProtocols = [SslApplicationProtocol.Http2],
+        // h2 for agents; connectors link in with their own protocol and are held before HTTP (ConnectorLinks).
+        ApplicationProtocols = [SslApplicationProtocol.Http2, new SslApplicationProtocol(Wire.Tunnel.ConnectorProtocol.ApplicationProtocol)],
         ClientCertificateRequired = true,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
 

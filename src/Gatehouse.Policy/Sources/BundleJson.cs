@@ -1,14 +1,16 @@
 using System.Text.Json.Nodes;
-using Gatehouse.Policy.Sources;
 
-namespace Gatehouse.Edge.Policies;
+namespace Gatehouse.Policy.Sources;
 
-/// <summary>Reading the parts of a bundle body the edge keeps beside its policy; every failure names its path.</summary>
-internal static class BundleJson
+/// <summary>Reading the parts of a bundle body that nodes keep beside a policy; every failure names its path.</summary>
+public static class BundleJson
 {
     /// <summary>The objects of a list (none when the key is missing).</summary>
+    /// <param name="node">The list.</param>
+    /// <param name="path">Its path, for errors.</param>
     public static IEnumerable<(JsonObject Item, string Path)> Items(JsonNode? node, string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
         if (node is null)
         {
             yield break;
@@ -26,6 +28,8 @@ internal static class BundleJson
     }
 
     /// <summary>A string, or null when missing.</summary>
+    /// <param name="node">The value.</param>
+    /// <param name="path">Its path, for errors.</param>
     public static string? Text(JsonNode? node, string path) => node switch
     {
         null => null,
@@ -34,9 +38,13 @@ internal static class BundleJson
     };
 
     /// <summary>A string that must be there.</summary>
+    /// <param name="node">The value.</param>
+    /// <param name="path">Its path, for errors.</param>
     public static string Required(JsonNode? node, string path) => Text(node, path) ?? throw new PolicyFormatException(path, "is missing.");
 
     /// <summary>The strings of a list (empty when the key is missing).</summary>
+    /// <param name="node">The list.</param>
+    /// <param name="path">Its path, for errors.</param>
     public static List<string> Strings(JsonNode? node, string path)
     {
         var result = new List<string>();

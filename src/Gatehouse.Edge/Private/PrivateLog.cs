@@ -1,0 +1,14 @@
+namespace Gatehouse.Edge.Private;
+
+/// <summary>Log events of private access on the edge: connector links and brokered flows (1500–1549).</summary>
+internal static partial class PrivateLog
+{
+    [LoggerMessage(1500, LogLevel.Information, "Connector {ConnectorId} linked in from {Remote}")]
+    public static partial void LinkUp(ILogger logger, string connectorId, string remote);
+
+    [LoggerMessage(1501, LogLevel.Information, "The link of connector {ConnectorId} from {Remote} ended")]
+    public static partial void LinkDown(ILogger logger, string connectorId, string remote);
+
+    [LoggerMessage(1502, LogLevel.Warning, "A connector link from {Remote} was refused: {Reason}")]
+    public static partial void LinkRefused(ILogger logger, string remote, string reason);
+}

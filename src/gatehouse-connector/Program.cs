@@ -1,0 +1,1 @@
+return await Gatehouse.Connector.Commands.ConnectorCommand.RunAsync(args);
