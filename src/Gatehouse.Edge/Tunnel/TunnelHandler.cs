@@ -170,7 +170,7 @@ internal sealed class TunnelHandler
     private async Task BrokerAsync(HttpContext context, TransactionLogRecord record, OpenFlow flow, PrivateAccess apps, string segment, FlowContext target, TunnelFlowMetadata metadata, IHttpExtendedConnectFeature? extended, long clock)
     {
         var decision = apps.Access.Decide(target);
-        record = record with { Rule = decision.RuleName, Category = null, DestinationIp = target.Ip?.ToString() };
+        record = record with { Rule = decision.RuleName, Category = null, DestinationIp = target.Ip?.ToString(), Action = TransactionActions.Allow };
         if (decision.Action != PolicyAction.Allow || !decision.MatchedRule)
         {
             var who = record.UserEmail ?? record.DeviceId ?? "this device";

@@ -1,0 +1,356 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Gatehouse.Connector.Hosting;
+using Gatehouse.Edge.Commands;
+using Gatehouse.Edge.Flows;
+using Gatehouse.Edge.Hosting;
+using Gatehouse.Node.Config;
+using Gatehouse.Node.Credentials;
+using Gatehouse.Node.Enrollment;
+using Gatehouse.Testing;
+using Gatehouse.Testing.Portal;
+using Gatehouse.Trust.Certificates;
+using Gatehouse.Tunnel;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Policy;
+
+namespace Gatehouse.Connector.Tests;
+
+/// <summary>
+/// A real portal, an edge with its tunnel listener, a user in the engineering group with a device, a connector
+/// group, an app segment <c>echo.corp.internal</c> on an echo server's port, an access policy that lets
+/// engineering in, and connectors started on demand; one per test. The private app listens on loopback, which
+/// only the connectors may reach (the edge refuses it).
+/// </summary>
+internal sealed class PrivateAccessFixture : IAsyncDisposable
+{
+    public const string AppName = "echo.corp.internal";
+
+    private static readonly BundleFollowerOptions Fast = new() { WaitSeconds = 5, MinBackoff = TimeSpan.FromMilliseconds(100), MaxBackoff = TimeSpan.FromMilliseconds(500) };
+
+    private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-private-").FullName;
+    private readonly List<RunningConnector> _connectors = [];
+    private int _connectorCount;
+
+    public TestPortal Portal { get; private set; } = null!;
+
+    public HttpClient Admin { get; private set; } = null!;
+
+    public RunningEdge Edge { get; private set; } = null!;
+
+    public Recorder Records { get; } = new();
+
+    public EchoServer Echo { get; } = new(IPAddress.Loopback);
+
+    /// <summary>Where <see cref="AppName"/> resolves inside the private network (the connectors' resolver).</summary>
+    public ConcurrentDictionary<string, IPAddress[]> PrivateDns { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public ConnectorGroupDto Group { get; private set; } = null!;
+
+    public AppSegmentDto Segment { get; private set; } = null!;
+
+    public UserDto Engineer { get; private set; } = null!;
+
+    public UserDto Outsider { get; private set; } = null!;
+
+    public NodeCredentials EngineerDevice { get; private set; } = null!;
+
+    public NodeCredentials OutsiderDevice { get; private set; } = null!;
+
+    public static async Task<PrivateAccessFixture> StartAsync()
+    {
+        var fixture = new PrivateAccessFixture();
+        try
+        {
+            await fixture.InitializeAsync();
+            return fixture;
+        }
+        catch
+        {
+            await fixture.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task InitializeAsync()
+    {
+        PrivateDns[AppName] = [IPAddress.Loopback];
+        Portal = await TestPortal.StartAsync();
+        Admin = await Portal.SignInAsync();
+        var engineering = await PostAsync<GroupDto>("groups", new CreateGroupRequest("engineering"));
+        Engineer = await PostAsync<UserDto>("users", new CreateUserRequest("tina@example.test", GroupIds: [engineering.Id]));
+        Outsider = await PostAsync<UserDto>("users", new CreateUserRequest("otto@example.test"));
+        Group = await PostAsync<ConnectorGroupDto>("connector-groups", new NamedObjectRequest("dc-1"));
+        Segment = await PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest("corp-echo", Domains: [AppName], Ports: [Echo.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], ConnectorGroupIds: [Group.Id]));
+        await PutAccessPolicyAsync(new PolicyRuleSpec { Name = "engineering-echo", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-echo"] } });
+
+        var ca = Path.Combine(_root, "portal-ca.pem");
+        await File.WriteAllTextAsync(ca, Portal.TlsCertificatePem);
+        var key = await PostAsync<CreateProvisioningKeyResponse>("provisioning-keys", new CreateProvisioningKeyRequest("edge", "edge", null, null, 5));
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", ca, "--provisioning-key", key.Key, "--name", "edge-1", "--address", "127.0.0.1:7444", "--state-dir", Path.Combine(_root, "edge")], stdout, stderr, CancellationToken.None).DefaultTimeout();
+        Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
+        Edge = await EdgeHost.StartAsync(new EdgeOptions
+        {
+            StateDirectory = Path.Combine(_root, "edge"),
+            OpsListen = "http://127.0.0.1:0",
+            ProxyListen = null,
+            TunnelListen = "127.0.0.1:0",
+            Follower = Fast,
+            Recorder = Records,
+        }).DefaultTimeout();
+
+        EngineerDevice = await EnrollDeviceAsync("laptop-1", Engineer);
+        OutsiderDevice = await EnrollDeviceAsync("laptop-2", Outsider);
+        await WaitForAsync(() => Edge.Policy.Identities.TryGetDeviceUser(OutsiderDevice.Identity.SubjectId.ToString(), out _), "the edge to know the devices");
+    }
+
+    public async Task<T> PostAsync<T>(string path, object body)
+    {
+        var response = await Admin.PostAsJsonAsync(path, body, TestPortal.Json);
+        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<T>(TestPortal.Json))!;
+    }
+
+    public async Task PutAccessPolicyAsync(params PolicyRuleSpec[] rules)
+    {
+        var response = await Admin.PutAsJsonAsync("access-policy", new PolicyDocument(rules), TestPortal.Json);
+        Assert.True(response.IsSuccessStatusCode, $"PUT access-policy: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private async Task<NodeCredentials> EnrollDeviceAsync(string name, UserDto user)
+    {
+        var token = await PostAsync<CreateEnrollmentTokenResponse>("enrollment-tokens", new CreateEnrollmentTokenRequest(name, user.Id, null, 1));
+        var store = new NodeCredentialStore(Path.Combine(_root, name));
+        return await new NodeEnrollment().EnrollDeviceAsync(store, Portal.BaseAddress, PortalTrust.Pinned(Portal.TlsCertificatePem), token.Token, name, "linux", "test").DefaultTimeout();
+    }
+
+    /// <summary>Enrolls a connector in <paramref name="group"/> (the fixture's by default) and starts it, linked to the edge; waits for the link.</summary>
+    public async Task<RunningConnector> StartConnectorAsync(ConnectorGroupDto? group = null, bool waitForLink = true)
+    {
+        var name = $"connector-{Interlocked.Increment(ref _connectorCount)}";
+        var key = await PostAsync<CreateProvisioningKeyResponse>("provisioning-keys", new CreateProvisioningKeyRequest(name, "connector", (group ?? Group).Id, null, 1));
+        var store = new NodeCredentialStore(Path.Combine(_root, name));
+        using (await new NodeEnrollment().EnrollServiceAsync(store, IdentityKinds.Connector, Portal.BaseAddress, PortalTrust.Pinned(Portal.TlsCertificatePem), key.Key, name, null).DefaultTimeout())
+        {
+        }
+
+        var connector = await ConnectorHost.StartAsync(new ConnectorOptions
+        {
+            StateDirectory = store.Directory,
+            Edges = [Edge.TunnelAddress!.ToString()],
+            EgressAllow = [IPNetwork.Parse("127.0.0.0/8")],
+            HealthInterval = TimeSpan.FromMilliseconds(200),
+            HealthTimeout = TimeSpan.FromMilliseconds(500),
+            ReportInterval = TimeSpan.FromSeconds(1),
+            ResolveHost = ResolvePrivate,
+            Follower = Fast,
+        }).DefaultTimeout();
+        _connectors.Add(connector);
+        if (waitForLink)
+        {
+            var id = connector.Identity.SubjectId.ToString();
+            await WaitForAsync(() => Edge.DataPath.Connectors.Live.Any(l => l.ConnectorId == id), $"{name} to link to the edge");
+        }
+
+        return connector;
+    }
+
+    private Task<IPAddress[]> ResolvePrivate(string host, CancellationToken ct) =>
+        PrivateDns.TryGetValue(host, out var addresses) ? Task.FromResult(addresses) : Dns.GetHostAddressesAsync(host, ct);
+
+    /// <summary>The device's tunnel client, pointed at the edge.</summary>
+    public TunnelClient Client(NodeCredentials device) =>
+        new(Edge.TunnelAddress!.ToString(), device.CreateCertificateWithKey(), device.TenantCa, device.Identity.TenantId.ToString());
+
+    /// <summary>Opens the private app from <paramref name="device"/>; the result says whether it opened.</summary>
+    public async Task<TunnelOpenResult> OpenAppAsync(NodeCredentials device, string host = AppName, int? port = null)
+    {
+        using var client = Client(device);
+        var opened = await client.OpenAsync(host, port ?? Echo.Port).DefaultTimeout();
+        if (opened.Stream is { } stream)
+        {
+            // The caller gets a stream that outlives this client: read the echo here.
+            var echoed = await EchoAsync(stream, "ping");
+            await stream.DisposeAsync();
+            return opened with { Stream = null, Reason = echoed };
+        }
+
+        return opened;
+    }
+
+    public static async Task<string> EchoAsync(Stream stream, string text)
+    {
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(text));
+        await stream.FlushAsync();
+        var buffer = new byte[text.Length];
+        var read = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (read < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read), timeout.Token);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+    }
+
+    public static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"timed out waiting for {what}");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connector in _connectors)
+        {
+            await connector.DisposeAsync();
+        }
+
+        if (Edge is not null)
+        {
+            await Edge.DisposeAsync();
+        }
+
+        EngineerDevice?.Dispose();
+        OutsiderDevice?.Dispose();
+        Echo.Dispose();
+        Admin?.Dispose();
+        if (Portal is not null)
+        {
+            await Portal.DisposeAsync();
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+
+    /// <summary>Collects the edge's transaction records.</summary>
+    internal sealed class Recorder : ITransactionRecorder
+    {
+        private readonly ConcurrentQueue<TransactionLogRecord> _records = new();
+
+        public IReadOnlyList<TransactionLogRecord> All => [.. _records];
+
+        public void Record(TransactionLogRecord record) => _records.Enqueue(record);
+
+        public async Task<TransactionLogRecord> WaitForAsync(Func<TransactionLogRecord, bool> match)
+        {
+            using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+            while (true)
+            {
+                if (_records.FirstOrDefault(match) is { } found)
+                {
+                    return found;
+                }
+
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+    }
+}
+
+/// <summary>A TCP echo server on one address; counts the connections and remembers where they came from.</summary>
+internal sealed class EchoServer : IDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+
+    public EchoServer(IPAddress address, int port = 0)
+    {
+        _listener = new TcpListener(address, port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Start(1024);
+        _ = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Connections accepted (health checks included).</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Connections that sent bytes: flows, not health checks.</summary>
+    public int Served => Volatile.Read(ref _served);
+
+    private int _accepted;
+    private int _served;
+
+    public ConcurrentBag<IPEndPoint> Peers { get; } = [];
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var socket = await _listener.AcceptSocketAsync(_stop.Token);
+                Interlocked.Increment(ref _accepted);
+                Peers.Add((IPEndPoint)socket.RemoteEndPoint!);
+                _ = EchoAsync(socket);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+    }
+
+    private async Task EchoAsync(Socket socket)
+    {
+        using (socket)
+        {
+            var first = true;
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                while (true)
+                {
+                    var n = await socket.ReceiveAsync(buffer);
+                    if (n > 0 && first)
+                    {
+                        first = false;
+                        Interlocked.Increment(ref _served);
+                    }
+
+                    if (n == 0)
+                    {
+                        socket.Shutdown(SocketShutdown.Send);
+                        return;
+                    }
+
+                    await socket.SendAsync(buffer.AsMemory(0, n));
+                }
+            }
+            catch (SocketException)
+            {
+                // The peer went away.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        _stop.Dispose();
+    }
+}
