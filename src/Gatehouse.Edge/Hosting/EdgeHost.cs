@@ -269,6 +269,7 @@ public sealed class RunningEdge : IAsyncDisposable
                 // Revocation is immediate: open flows of a device the new bundle revokes end now, not when they close.
                 var trust = Policy.Identities.Trust;
                 DataPath.Flows.AbortRevoked(trust.IsRevoked);
+                DataPath.Connectors.CloseUnknown();
                 return null;
             case EdgePolicyOutcome.Refused:
                 return Policy.LastError ?? $"the policy of bundle {bundle.Header.Version} does not compile";

@@ -71,6 +71,9 @@ internal sealed class ConnectorLink : IDisposable
 
     private int _missed;
 
+    /// <summary>Ends the link now (its flows with it).</summary>
+    public void Close(string why) => _connection.Abort(new ConnectionAbortedException(why));
+
     public void FlowOpened() => Interlocked.Increment(ref _openFlows);
 
     public void FlowClosed() => Interlocked.Decrement(ref _openFlows);

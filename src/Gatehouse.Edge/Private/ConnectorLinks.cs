@@ -129,6 +129,23 @@ internal sealed class ConnectorLinks : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Closes the links of connectors the bundle in force no longer lists (revoked or deleted); returns how many.</summary>
+    public int CloseUnknown()
+    {
+        var known = _policy.Private.Connectors;
+        var closed = 0;
+        foreach (var link in _links.Keys)
+        {
+            if (!known.ContainsKey(link.ConnectorId))
+            {
+                link.Close($"connector {link.ConnectorId} is no longer an active connector of this tenant");
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+
     /// <summary>Opens <paramref name="host"/>:<paramref name="port"/> of <paramref name="segment"/> through a connector that serves it.</summary>
     public async Task<BrokeredFlow> OpenAsync(string segment, string host, int port, TunnelFlowMetadata metadata, CancellationToken ct)
     {

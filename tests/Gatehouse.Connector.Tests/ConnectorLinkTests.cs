@@ -1,0 +1,61 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Connector.Config;
+using Gatehouse.Connector.Links;
+using Gatehouse.Testing;
+using Gatehouse.Testing.Portal;
+using Gatehouse.Trust.Certificates;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Connector.Tests;
+
+/// <summary>Who may link to an edge as a connector, and what happens to a link when that changes.</summary>
+public sealed class ConnectorLinkTests : IAsyncLifetime
+{
+    private const string OtherTenant = "0195f000-0000-7000-8000-00000000bbbb";
+    private PrivateAccessFixture _f = null!;
+
+    public async Task InitializeAsync() => _f = await PrivateAccessFixture.StartAsync();
+
+    public async Task DisposeAsync() => await _f.DisposeAsync();
+
+    [Fact]
+    public async Task A_connector_of_another_tenant_cannot_link_so_it_never_receives_this_tenants_flows()
+    {
+        using var otherCa = CertificateAuthority.Create(OtherTenant, "other tenant", TimeProvider.System);
+        using var key = CertificateSigningRequests.CreateKey();
+        var issued = otherCa.Issue(CertificateSigningRequests.Create(key, "stranger"), new CertificateIdentity(OtherTenant, IdentityKinds.Connector, "0195f000-0000-7000-8000-00000000cccc"), TimeSpan.FromDays(1));
+        using var stranger = X509Certificate2.CreateFromPem(issued.CertificatePem).CopyWithPrivateKey(key);
+
+        // Trusting this tenant's CA for the edge, as a misconfigured connector of the other tenant might.
+        await using var dialer = new EdgeDialer(() => stranger, _f.EngineerDevice.TenantCa, _f.EngineerDevice.Identity.TenantId.ToString(), TimeProvider.System, NullLogger.Instance);
+        dialer.UseEdges([new EdgeTarget("edge-1", _f.Edge.TunnelAddress!.ToString())]);
+        using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var link = await dialer.NextAsync(attempt.Token);
+
+        // TLS 1.3 finishes the client's side before the edge checks the certificate: the edge then closes it.
+        if (link is not null)
+        {
+            var read = await link.Transport.Input.ReadAsync().AsTask().WaitAsync(TestTimeouts.Default);
+            Assert.True(read.IsCompleted, "the edge kept a link from another tenant open");
+            await link.DisposeAsync();
+        }
+
+        Assert.Empty(_f.Edge.DataPath.Connectors.Live);
+        Assert.Equal(503, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
+    }
+
+    [Fact]
+    public async Task Revoking_a_connector_closes_its_link_and_flows_stop_going_to_it()
+    {
+        var connector = await _f.StartConnectorAsync();
+        Assert.Equal(200, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
+
+        (await _f.Admin.PostAsync($"connectors/{connector.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
+
+        await PrivateAccessFixture.WaitForAsync(() => _f.Edge.DataPath.Connectors.Live.Count == 0, "the edge to close the revoked connector's link");
+        Assert.Equal(503, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
+        var listed = await _f.Admin.GetFromJsonAsync<Gatehouse.Wire.Api.Page<Gatehouse.Wire.Api.ConnectorDto>>("connectors", TestPortal.Json);
+        Assert.Equal("revoked", listed!.Items.Single().Status);
+    }
+}
