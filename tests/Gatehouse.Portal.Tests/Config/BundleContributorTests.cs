@@ -90,6 +90,8 @@ public sealed class BundleContributorTests : IAsyncLifetime
 
         var users = edge["users"]!.AsArray();
         Assert.Equal(["alice@example.test", "bob@example.test"], users.Select(u => (string)u!["email"]!));
+        Assert.Empty(edge["accessPolicy"]!.AsArray());
+        Assert.Empty(edge["connectors"]!.AsArray());
         Assert.Equal("staff", (string)users[1]!["groups"]![0]!);
         Assert.Null(edge["forwardingProfiles"]);
     }
@@ -115,8 +117,26 @@ public sealed class BundleContributorTests : IAsyncLifetime
     public async Task Connector_gets_segments_with_their_connector_groups_only()
     {
         var connector = await BuildAsync("connector");
-        Assert.Equal(["appSegments", "edges", "tenant"], connector.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["appSegments", "connectors", "edges", "tenant"], connector.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.All(connector["appSegments"]!.AsArray(), s => Assert.Single(s!["connectorGroupIds"]!.AsArray()));
+    }
+
+    [Fact]
+    public async Task Edge_gets_the_access_policy_with_segment_groups_published_as_their_segments()
+    {
+        var document = new Gatehouse.Wire.Policy.PolicyDocument(
+        [
+            new() { Name = "staff-business", Action = "allow", Criteria = new() { Groups = ["staff"], SegmentGroups = ["business"], AppSegments = ["wiki"] } },
+            new() { Name = "nobody-else", Action = "block", Criteria = new() { AppSegments = ["wiki"] } },
+        ]);
+        (await _client.PutAsJsonAsync("access-policy", document, PortalServer.Json)).EnsureSuccessStatusCode();
+
+        var access = (await BuildAsync("edge"))["accessPolicy"]!.AsArray();
+
+        Assert.Equal(["staff-business", "nobody-else"], access.Select(r => (string)r!["name"]!));
+        Assert.Equal(["wiki", "crm"], access[0]!["criteria"]!["appSegments"]!.AsArray().Select(s => (string)s!));
+        Assert.Null(access[0]!["criteria"]!["segmentGroups"]);
+        Assert.Null((await BuildAsync("agent"))["accessPolicy"]);
     }
 
     private async Task<JsonObject> BuildAsync(string consumer)
