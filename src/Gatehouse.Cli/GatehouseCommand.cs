@@ -12,6 +12,7 @@ using Gatehouse.Cli.Commands.EnrollmentTokens;
 using Gatehouse.Cli.Commands.Groups;
 using Gatehouse.Cli.Commands.Logs;
 using Gatehouse.Cli.Commands.Policy;
+using Gatehouse.Cli.Commands.PrivateAccess;
 using Gatehouse.Cli.Commands.ProvisioningKeys;
 using Gatehouse.Cli.Commands.Session;
 using Gatehouse.Cli.Commands.Tenants;
@@ -68,6 +69,11 @@ public static class GatehouseCommand
         root.Subcommands.Add(ProvisioningKeyCommand.Build(app));
         root.Subcommands.Add(EdgeCommand.Build(app));
         root.Subcommands.Add(ConnectorCommand.Build(app));
+        foreach (var command in PrivateAccessCommands.Build(app))
+        {
+            root.Subcommands.Add(command);
+        }
+
         root.Subcommands.Add(PolicyCommand.Build(app));
         root.Subcommands.Add(CategoryCommand.Build(app));
         root.Subcommands.Add(AuditCommand.Build(app));
