@@ -58,6 +58,12 @@ internal sealed class TransparentSession : ApplicationConnection
         var flow = await _flows.OpenAsync(host, original.Port, direct: privateApp is null ? original : null, ClientAddress, ct);
         if (flow.Stream is null)
         {
+            // A private app's flow went without a look at its first bytes; a refusal looks now, so that HTTP gets the page.
+            if (privateApp is not null)
+            {
+                (_, sniffed) = await SniffAsync(ct);
+            }
+
             await RefuseAsync(flow, sniffed == SniffStatus.Http ? $"http://{host}/" : null, ct);
             return;
         }

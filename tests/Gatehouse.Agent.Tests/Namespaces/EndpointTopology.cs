@@ -33,6 +33,12 @@ internal sealed class EndpointTopology : IAsyncDisposable
 
     public NetworkNamespace Endpoint { get; private set; } = null!;
 
+    /// <summary>N in this topology's 10.N.x.y networks, unique among the topologies alive at once.</summary>
+    public int Subnet { get; private set; }
+
+    /// <summary>A short tag unique to this topology, for the names of its namespaces and links.</summary>
+    public string Tag => _tag;
+
     public NetworkNamespace Internet { get; private set; } = null!;
 
     public AgentFixture Agent { get; private set; } = null!;
@@ -80,6 +86,7 @@ internal sealed class EndpointTopology : IAsyncDisposable
     private async Task BuildAsync(Action<NetworkNamespace>? prepareEndpoint)
     {
         var n = 16 + ((Environment.ProcessId + Interlocked.Increment(ref _instances)) % 200);
+        Subnet = n;
         _tag = $"{Environment.ProcessId % 10000}x{n}";
         EdgeSideAddress = $"10.{n}.1.1";
         EndpointInternetAddress = $"10.{n}.2.1";
@@ -289,86 +296,6 @@ internal sealed class EndpointTopology : IAsyncDisposable
         foreach (var created in Enumerable.Reverse(_namespaces))
         {
             created.Dispose();
-        }
-    }
-
-    /// <summary>Listens on 127.0.0.1:PORT inside a namespace and carries each connection to 127.0.0.1:PORT here.</summary>
-    private sealed class LoopbackForwarder : IAsyncDisposable
-    {
-        private readonly Socket _listener;
-        private readonly int _port;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public LoopbackForwarder(NetworkNamespace inside, int port)
-        {
-            _port = port;
-            _listener = inside.CreateSocket(() =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                socket.Listen(64);
-                return socket;
-            });
-            _loop = AcceptAsync();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Dispose();
-            await _loop;
-            _stop.Dispose();
-        }
-
-        private async Task AcceptAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                try
-                {
-                    var client = await _listener.AcceptAsync(_stop.Token);
-                    _ = CarryAsync(client);
-                }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-                {
-                    if (_stop.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                }
-            }
-        }
-
-        private async Task CarryAsync(Socket client)
-        {
-            using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await using var a = new NetworkStream(client, ownsSocket: true);
-            try
-            {
-                await upstream.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _port), _stop.Token);
-                await using var b = new NetworkStream(upstream, ownsSocket: false);
-                var up = CopyAsync(a, b, upstream);
-                var down = CopyAsync(b, a, client);
-                await Task.WhenAll(up, down);
-            }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
-            {
-                // Either side went away.
-            }
-        }
-
-        private async Task CopyAsync(Stream from, Stream to, Socket toSocket)
-        {
-            try
-            {
-                await from.CopyToAsync(to, _stop.Token);
-                toSocket.Shutdown(SocketShutdown.Send);
-            }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                // Closed.
-            }
         }
     }
 }

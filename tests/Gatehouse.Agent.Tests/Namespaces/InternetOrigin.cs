@@ -45,6 +45,9 @@ internal sealed class InternetOrigin : IAsyncDisposable
 
     public IPAddress Address { get; }
 
+    /// <summary>Every request answered, as "CLIENT HOST".</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Seen { get; } = new();
+
     /// <summary>The SHA-256 fingerprint (hex) of the TLS certificate, as a beacon criterion names it.</summary>
     public string CertificateSha256 => Convert.ToHexString(SHA256.HashData(_certificate.RawData));
 
@@ -115,6 +118,7 @@ internal sealed class InternetOrigin : IAsyncDisposable
             }
 
             var host = head.ToString().Split("\r\n").FirstOrDefault(l => l.StartsWith("Host:", StringComparison.OrdinalIgnoreCase))?[5..].Trim();
+            Seen.Enqueue($"{remote} {host}");
             var body = Encoding.UTF8.GetBytes($"origin saw {remote} ask for {host} over {(tls ? "https" : "http")}\n");
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"), _stop.Token);
             await stream.WriteAsync(body, _stop.Token);
