@@ -37,6 +37,7 @@ echo "Building Gatehouse (Release)…" >&2
 dotnet publish src/gatehouse-portal -c Release -o "$bin/portal" --nologo -v quiet >"$logs/build.log" 2>&1 \
   && dotnet publish src/gatehouse -c Release -o "$bin/cli" --nologo -v quiet >>"$logs/build.log" 2>&1 \
   && dotnet publish src/gatehouse-edge -c Release -o "$bin/edge" --nologo -v quiet >>"$logs/build.log" 2>&1 \
+  && dotnet publish src/gatehouse-connector -c Release -o "$bin/connector" --nologo -v quiet >>"$logs/build.log" 2>&1 \
   && dotnet publish src/gatehouse-agent -c Release -o "$bin/agent" "${agent_build[@]}" --nologo -v quiet >>"$logs/build.log" 2>&1 \
   || { echo "up.sh: the build failed; see $logs/build.log" >&2; tail -n 20 "$logs/build.log" >&2; exit 1; }
 
@@ -110,6 +111,29 @@ pids+=($!)
 wait_healthy edge "$edge_ops/healthz" "${pids[1]}"
 demo_proxy="--proxy-user $demo_email:\$(cat .gatehouse/demo-proxy-password) -x http://127.0.0.1:3128"
 
+# A sample private app and an app connector that dials out to the edge. The app's name,
+# app.gatehouse.internal, resolves for the connector only (--resolve); made once, like the edge.
+sample_app=app.gatehouse.internal:7480
+"$bin/connector/gatehouse-connector" sample-app --listen 127.0.0.1:7480 >"$logs/sample-app.log" 2>&1 &
+pids+=($!)
+if [ ! -f "$state/connector/node.json" ]; then
+  gatehouse connector-group create --name local-connectors >/dev/null 2>&1 || true
+  gatehouse server-group create --name demo-app-servers --server app.gatehouse.internal --health-check http --health-path /healthz >/dev/null 2>&1 || true
+  gatehouse app-segment create --name demo-app --domain app.gatehouse.internal --port 7480 \
+    --connector-group local-connectors --server-group demo-app-servers >/dev/null 2>&1 || true
+  key=$(gatehouse provisioning-key create --name local-connector --kind connector --connector-group local-connectors --uses 1 2>/dev/null)
+  "$bin/connector/gatehouse-connector" enroll --portal "$portal_url" --portal-ca "$state/portal/tls.crt" \
+    --provisioning-key "$key" --name local-connector --state-dir "$state/connector" >"$logs/connector-enroll.log" 2>&1 \
+    || { echo "up.sh: the connector did not enroll; see $logs/connector-enroll.log" >&2; cat "$logs/connector-enroll.log" >&2; exit 1; }
+fi
+if [ "$(gatehouse access-policy list --json | tr -d '[:space:]')" = "[]" ]; then
+  gatehouse access-policy import deploy/demo-access-policy.yaml >/dev/null
+fi
+# --allow-egress 127.0.0.0/8: the sample app is on this machine; a real connector refuses loopback.
+"$bin/connector/gatehouse-connector" run --state-dir "$state/connector" --allow-egress 127.0.0.0/8 \
+  --resolve app.gatehouse.internal=127.0.0.1 >"$logs/connector.log" 2>&1 &
+pids+=($!)
+
 # The agent, as the demo user's device: its service (local API on a socket under .gatehouse/agent/)
 # and the data plane it supervises (local proxy on 127.0.0.1:9000, tunnels to the edge). It enrolls
 # once with an enrollment token, through `gatehouse enroll` as a user would.
@@ -135,6 +159,8 @@ Gatehouse is running (logs in .gatehouse/logs/):
            enforcing the tenant's signed policy; transaction logs in .gatehouse/edge/logs/
   agent    the demo user's device: local proxy http://127.0.0.1:9000 (PAC file: /proxy.pac),
            tunnels to the edge; \`gatehouse status\` (socket .gatehouse/agent/agent.sock)
+  connector local-connector, linked to the edge, serving app segment demo-app: the sample
+           private app http://$sample_app/ (its name resolves for the connector only)
 
 Owner: $owner_email, password in .gatehouse/owner-password
 
@@ -159,6 +185,8 @@ Through the agent, as an application on the demo user's device would go:
   gatehouse status
   curl -x http://127.0.0.1:9000 $edge_ops/healthz             # allowed, through the tunnel
   curl -x http://127.0.0.1:9000 http://casino.gatehouse.test/ # block page from the agent
+  curl -x http://127.0.0.1:9000 http://$sample_app/     # the private app, through edge and connector
+  gatehouse connector list                                   # its links, flows and servers' health
 
 Press Ctrl-C to stop.
 INFO

@@ -49,6 +49,7 @@ public static class ConnectorCommand
         var root = new RootCommand("gatehouse-connector: the Gatehouse app connector. It dials out to the edges and carries their flows to private apps.");
         root.Subcommands.Add(BuildEnroll(stateDir, stdout, stderr));
         root.Subcommands.Add(BuildRun(stateDir, stdout, stderr));
+        root.Subcommands.Add(BuildSampleApp(stdout, stderr));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -109,14 +110,36 @@ public static class ConnectorCommand
         return enroll;
     }
 
+    private static Command BuildSampleApp(TextWriter stdout, TextWriter stderr)
+    {
+        var listen = new Option<string>("--listen") { Description = "ADDRESS:PORT to serve on (default 127.0.0.1:7480).", DefaultValueFactory = _ => "127.0.0.1:7480" };
+        var command = new Command("sample-app", "Serve a one-page web app that says who reached it: a private app to try the connector with.") { listen };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!System.Net.IPEndPoint.TryParse(parse.GetValue(listen)!, out var endpoint) || endpoint.Port == 0)
+            {
+                await stderr.WriteLineAsync($"error: --listen must be ADDRESS:PORT, not \"{parse.GetValue(listen)}\"");
+                return ConnectorExitCodes.Usage;
+            }
+
+            await using var app = SampleApp.Create(endpoint);
+            await app.StartAsync(ct);
+            await stdout.WriteLineAsync($"sample private app on http://{endpoint}/");
+            await app.WaitForShutdownAsync(ct);
+            return ConnectorExitCodes.Ok;
+        });
+        return command;
+    }
+
     private static Command BuildRun(Option<string> stateDir, TextWriter stdout, TextWriter stderr)
     {
         var edges = new Option<string[]>("--edge") { Description = "Link to this edge, HOST:PORT, instead of the edges the bundle lists; repeatable." };
         var allowEgress = new Option<string[]>("--allow-egress") { Description = "A range the connector may reach although egress safety refuses it (loopback, link-local, its own addresses); repeatable." };
         var healthInterval = new Option<int>("--health-interval") { Description = "Seconds between health checks of the app servers (default 5).", DefaultValueFactory = _ => 5 };
+        var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDRESS: resolve NAME to ADDRESS before asking DNS (a lab without a private DNS); repeatable." };
         var run = new Command("run", "Run the connector: follow the portal's config, link to the edges, carry their flows to the private apps.")
         {
-            stateDir, edges, allowEgress, healthInterval,
+            stateDir, edges, allowEgress, healthInterval, resolve,
         };
         run.SetAction(async (parse, ct) =>
         {
@@ -129,9 +152,11 @@ public static class ConnectorCommand
                     throw new FormatException($"--health-interval must be 1 to 3600 seconds; got {interval}");
                 }
 
+                var names = StaticNames.Parse(parse.GetValue(resolve) ?? []);
                 options = new ConnectorOptions
                 {
                     StateDirectory = parse.GetValue(stateDir)!,
+                    ResolveHost = names.Count == 0 ? null : names.ResolveAsync,
                     Edges = parse.GetValue(edges) is { Length: > 0 } pinned ? pinned : null,
                     EgressAllow = [.. (parse.GetValue(allowEgress) ?? []).Select(r => EgressGuard.ParseRange(r, "--allow-egress"))],
                     HealthInterval = TimeSpan.FromSeconds(interval),
