@@ -12,6 +12,7 @@ public sealed class TenantTrust
 {
     private readonly X509Certificate2? _ca;
     private readonly HashSet<string> _revoked;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate2, ChainResult> _chains = [];
 
     /// <summary>Creates the trust of one tenant.</summary>
     /// <param name="tenantId">The tenant.</param>
@@ -66,20 +67,17 @@ public sealed class TenantTrust
             return false;
         }
 
-        using (var chain = new X509Chain())
+        // A connection presents the same certificate object on every stream: its chain is built once per
+        // trust (a new bundle brings a new TenantTrust), not once per flow. The dates and the revocation list
+        // are checked every time.
+        var checkedOnce = _chains.GetValue(certificate, c => new ChainResult(SignedByCa(c, now), CertificateIdentity.FromCertificate(c)));
+        if (!checkedOnce.SignedByCa)
         {
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(_ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-            if (!chain.Build(certificate))
-            {
-                reason = "the certificate is not signed by this tenant's CA";
-                return false;
-            }
+            reason = "the certificate is not signed by this tenant's CA";
+            return false;
         }
 
-        var parsed = CertificateIdentity.FromCertificate(certificate);
+        var parsed = checkedOnce.Identity;
         if (parsed is null)
         {
             reason = "the certificate carries no Gatehouse identity";
@@ -108,4 +106,16 @@ public sealed class TenantTrust
         reason = string.Empty;
         return true;
     }
+
+    private bool SignedByCa(X509Certificate2 certificate, DateTimeOffset now)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(_ca!);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        return chain.Build(certificate);
+    }
+
+    private sealed record ChainResult(bool SignedByCa, CertificateIdentity? Identity);
 }
