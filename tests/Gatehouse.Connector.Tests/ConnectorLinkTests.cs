@@ -46,6 +46,17 @@ public sealed class ConnectorLinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_every_edge_linked_the_dialer_waits_instead_of_spinning()
+    {
+        var connector = await _f.StartConnectorAsync();
+        var before = connector.Dialer.Rounds;
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        Assert.True(connector.Dialer.Rounds - before <= 1, $"the dialer looked for an edge {connector.Dialer.Rounds - before} times in a second while linked");
+    }
+
+    [Fact]
     public async Task Revoking_a_connector_closes_its_link_and_flows_stop_going_to_it()
     {
         var connector = await _f.StartConnectorAsync();

@@ -174,6 +174,8 @@ public sealed class RunningConnector : IAsyncDisposable
 
     internal ServerHealth Health => _health;
 
+    internal EdgeDialer Dialer => _dialer;
+
     internal ILogger Logger { get; }
 
     /// <summary>Completes when the host is asked to stop or <paramref name="ct"/> is cancelled.</summary>

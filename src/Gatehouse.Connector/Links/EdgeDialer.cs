@@ -42,6 +42,11 @@ internal sealed class EdgeDialer : IAsyncDisposable
         _logger = logger;
     }
 
+    private long _rounds;
+
+    /// <summary>How many times <see cref="NextAsync"/> looked for an edge to dial: it must not spin while every edge is linked.</summary>
+    public long Rounds => Interlocked.Read(ref _rounds);
+
     /// <summary>The edges (by address) with a live link now.</summary>
     public IReadOnlyList<string> Linked
     {
@@ -93,6 +98,7 @@ internal sealed class EdgeDialer : IAsyncDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopping.Token);
         while (!stop.IsCancellationRequested)
         {
+            Interlocked.Increment(ref _rounds);
             EdgeState? due;
             TimeSpan wait;
             Task changed;
@@ -113,7 +119,10 @@ internal sealed class EdgeDialer : IAsyncDisposable
             {
                 try
                 {
-                    await Task.WhenAny(changed, Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, _time, stop.Token));
+                    // Every edge linked (wait is infinite): only a change wakes this up; else the earliest retry does.
+                    var retry = wait == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+                    await Task.WhenAny(changed, Task.Delay(retry, _time, stop.Token));
+                    stop.Token.ThrowIfCancellationRequested();
                 }
                 catch (OperationCanceledException)
                 {
