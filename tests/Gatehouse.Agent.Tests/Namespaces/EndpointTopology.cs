@@ -60,6 +60,9 @@ internal sealed class EndpointTopology : IAsyncDisposable
     /// <summary>The origin's IPv6 address, reachable from the endpoint only.</summary>
     public IPAddress OriginIpv6 { get; private set; } = null!;
 
+    /// <summary>The names a connector of the test resolved for private apps, in order.</summary>
+    public ConcurrentQueue<string> ConnectorResolved { get; } = new();
+
     /// <summary>The names the edge resolved, in order.</summary>
     public ConcurrentQueue<string> EdgeResolved { get; } = new();
 

@@ -73,7 +73,7 @@ public sealed class TransparentModeTests
     public async Task A_private_app_name_resolves_to_a_synthetic_address_and_its_flow_reaches_the_edge_as_the_name()
     {
         await using var topology = await EndpointTopology.StartAsync();
-        await AddPrivateAppAsync(topology);
+        await using var connector = await AddPrivateAppAsync(topology);
         topology.StartService();
         await topology.WaitForTransparentAsync();
         await AgentFixture.WaitUntilAsync(async () => (await topology.DigAsync("wiki.corp.agent.test")).Output.Contains("100.64.", StringComparison.Ordinal), "the private app's name to resolve to 100.64.x.y");
@@ -99,8 +99,9 @@ public sealed class TransparentModeTests
         Assert.Contains($"origin saw {topology.EdgeInternetAddress}", wiki.Output, StringComparison.Ordinal);
         var https = await topology.CurlAsync("-k", "https://wiki.corp.agent.test/");
         Assert.True(https.Code == 0, https.Error);
-        Assert.Contains("wiki.corp.agent.test", topology.EdgeResolved);
-        Assert.DoesNotContain(address, topology.EdgeResolved);
+        Assert.Contains("wiki.corp.agent.test", topology.ConnectorResolved);
+        Assert.DoesNotContain(address, topology.ConnectorResolved);
+        Assert.DoesNotContain("wiki.corp.agent.test", topology.EdgeResolved);
     }
 
     [NamespaceFact]
@@ -114,7 +115,7 @@ public sealed class TransparentModeTests
             endpoint.Ip("link", "set", "busy0", "up");
             endpoint.Ip("link", "set", "busy1", "up");
         });
-        await AddPrivateAppAsync(topology);
+        await using var connector = await AddPrivateAppAsync(topology);
         topology.StartService();
         await topology.WaitForTransparentAsync();
 
@@ -126,7 +127,7 @@ public sealed class TransparentModeTests
     public async Task When_the_host_starts_using_100_64_the_agent_moves_to_100_65()
     {
         await using var topology = await EndpointTopology.StartAsync();
-        await AddPrivateAppAsync(topology);
+        await using var connector = await AddPrivateAppAsync(topology);
         topology.StartService();
         await topology.WaitForTransparentAsync();
         await AgentFixture.WaitUntilAsync(async () => (await topology.DigAsync("wiki.corp.agent.test")).Output.Contains("\t100.64.", StringComparison.Ordinal), "the private app's name to resolve to 100.64.x.y");
@@ -281,10 +282,39 @@ public sealed class TransparentModeTests
         Assert.Equal("untrusted", (await topology.StatusAsync())!.Network);
     }
 
-    private static async Task AddPrivateAppAsync(EndpointTopology topology)
+    /// <summary>
+    /// Makes <c>*.corp.agent.test</c> a private app that ada may reach, served by a connector running here (the
+    /// test's own namespace, which reaches the origin): the edge never dials a private app itself, so the
+    /// origin sees this namespace's address, as it would for a flow the edge dialled.
+    /// </summary>
+    private static async Task<Connector.Hosting.RunningConnector> AddPrivateAppAsync(EndpointTopology topology)
     {
-        var segment = await topology.Agent.Admin.PostAsJsonAsync("app-segments", new AppSegmentRequest("wiki", Domains: ["*.corp.agent.test"], Ports: ["80", "443"]), TestPortal.Json);
+        var admin = topology.Agent.Admin;
+        var group = await (await admin.PostAsJsonAsync("connector-groups", new NamedObjectRequest("here"), TestPortal.Json)).Content.ReadFromJsonAsync<ConnectorGroupDto>(TestPortal.Json);
+        var segment = await admin.PostAsJsonAsync("app-segments", new AppSegmentRequest("wiki", Domains: ["*.corp.agent.test"], Ports: ["80", "443"], ConnectorGroupIds: [group!.Id]), TestPortal.Json);
         Assert.True(segment.IsSuccessStatusCode, await segment.Content.ReadAsStringAsync());
+        var access = new Gatehouse.Wire.Policy.PolicyRuleSpec { Name = "ada-wiki", Action = "allow", Criteria = new() { Users = ["ada@example.test"], AppSegments = ["wiki"] } };
+        (await admin.PutAsJsonAsync("access-policy", new Gatehouse.Wire.Policy.PolicyDocument([access]), TestPortal.Json)).EnsureSuccessStatusCode();
+
+        var key = await (await admin.PostAsJsonAsync("provisioning-keys", new CreateProvisioningKeyRequest("here", "connector", group.Id, null, 1), TestPortal.Json)).Content.ReadFromJsonAsync<CreateProvisioningKeyResponse>(TestPortal.Json);
+        var store = new Node.Credentials.NodeCredentialStore(Path.Combine(topology.Agent.StateDirectory, "..", "connector"));
+        using (await new Node.Enrollment.NodeEnrollment().EnrollServiceAsync(store, Trust.Certificates.IdentityKinds.Connector, topology.Agent.Portal.BaseAddress, Node.Credentials.PortalTrust.Pinned(topology.Agent.Portal.TlsCertificatePem), key!.Key, "here", null))
+        {
+        }
+
+        var connector = await Connector.Hosting.ConnectorHost.StartAsync(new Connector.Hosting.ConnectorOptions
+        {
+            StateDirectory = store.Directory,
+            Edges = [$"{topology.EdgeSideAddress}:{topology.Agent.TunnelPort}"],
+            ResolveHost = (host, _) =>
+            {
+                topology.ConnectorResolved.Enqueue(host);
+                return Task.FromResult(host.EndsWith("." + InternetOrigin.Zone, StringComparison.Ordinal) ? [topology.Origin.Address] : Array.Empty<System.Net.IPAddress>());
+            },
+            Follower = AgentFixture.Fast,
+        });
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(topology.Agent.Edge!.DataPath.Connectors.Live.Count == 1), "the connector to link to the edge");
+        return connector;
     }
 }
 
