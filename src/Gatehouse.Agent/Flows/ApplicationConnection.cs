@@ -37,7 +37,17 @@ internal abstract class ApplicationConnection : IFlowSession
     /// <summary>The application's address, for the edge's log and ours.</summary>
     protected string ClientAddress { get; }
 
-    public void Abort() => _abort.Cancel();
+    public void Abort()
+    {
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session ended while the listener was stopping: nothing is left to cut.
+        }
+    }
 
     public async Task RunAsync(CancellationToken stopping)
     {
