@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Config;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Wire.Policy;
 using Microsoft.AspNetCore.Http.Json;
@@ -35,7 +36,7 @@ internal static class PolicyEndpoints
     /// YAML and JSON go through the same checks; nothing is written unless every rule is valid.
     /// </summary>
     private static async Task<List<PolicyRuleDto>> ImportAsync(
-        HttpRequest request, IOptions<JsonOptions> json, Caller caller, PortalDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
+        HttpRequest request, IOptions<JsonOptions> json, Caller caller, PortalDbContext db, AuditLog audit, ConfigPublisher publisher, TimeProvider time, CancellationToken ct)
     {
         var document = await PolicyDocumentReader.ReadAsync(request, json.Value.SerializerOptions, ct);
         var specs = PolicyValidation.NormaliseDocument(document);
@@ -57,6 +58,9 @@ internal static class PolicyEndpoints
         audit.Record("policy.import", "policy", caller.TenantId, PolicyViews.Summary(before), PolicyViews.Summary(specs.ConvertAll(s => s.Name)));
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+
+        // The bulk delete is not tracked: an import that empties the policy saves no row the publisher would see.
+        publisher.Signal(caller.TenantId);
         return rules.ConvertAll(r => r.ToDto());
     }
 

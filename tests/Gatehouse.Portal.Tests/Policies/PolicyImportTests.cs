@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Policy;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Portal.Tests.Policies;
 
@@ -58,6 +59,25 @@ public sealed class PolicyImportTests : IAsyncLifetime
     {
         _client.Dispose();
         await _portal.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Importing_an_empty_policy_publishes_a_bundle_without_the_old_rules()
+    {
+        var rule = new PolicyDocument([new PolicyRuleSpec { Name = "block-x", Action = "block", Criteria = new() { Domains = ["x.example"] } }]);
+        (await _client.PutAsJsonAsync("policy", rule, PortalServer.Json)).EnsureSuccessStatusCode();
+        var tenant = (await _client.GetFromJsonAsync<WhoAmIResponse>("auth/whoami", PortalServer.Json))!.TenantId;
+        var publisher = _portal.Services.GetRequiredService<Gatehouse.Portal.Config.ConfigPublisher>();
+        await publisher.SettledAsync(tenant, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var before = await publisher.CurrentAsync(tenant, "edge", TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Contains("block-x", Encoding.UTF8.GetString(before!.Document), StringComparison.Ordinal);
+
+        (await _client.PutAsJsonAsync("policy", new PolicyDocument([]), PortalServer.Json)).EnsureSuccessStatusCode();
+        await publisher.SettledAsync(tenant, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        var after = await publisher.CurrentAsync(tenant, "edge", TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.True(after!.Version > before.Version, $"the edge bundle stayed at v{before.Version} after the policy was emptied");
+        Assert.DoesNotContain("block-x", Encoding.UTF8.GetString(after.Document), StringComparison.Ordinal);
     }
 
     [Fact]
