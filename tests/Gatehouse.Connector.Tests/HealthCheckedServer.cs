@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -27,8 +26,6 @@ internal sealed class HealthCheckedServer : IDisposable
 
     /// <summary>Flows served (not health checks).</summary>
     public int Served => Volatile.Read(ref _served);
-
-    public ConcurrentBag<IPEndPoint> FlowPeers { get; } = [];
 
     private async Task AcceptAsync()
     {
@@ -66,7 +63,6 @@ internal sealed class HealthCheckedServer : IDisposable
                 }
 
                 Interlocked.Increment(ref _served);
-                FlowPeers.Add((IPEndPoint)socket.RemoteEndPoint!);
                 while (n > 0)
                 {
                     await socket.SendAsync(buffer.AsMemory(0, n));

@@ -294,8 +294,6 @@ internal sealed class EchoServer : IDisposable
     private int _accepted;
     private int _served;
 
-    public ConcurrentBag<IPEndPoint> Peers { get; } = [];
-
     private async Task AcceptAsync()
     {
         try
@@ -304,7 +302,6 @@ internal sealed class EchoServer : IDisposable
             {
                 var socket = await _listener.AcceptSocketAsync(_stop.Token);
                 Interlocked.Increment(ref _accepted);
-                Peers.Add((IPEndPoint)socket.RemoteEndPoint!);
                 _ = EchoAsync(socket);
             }
         }

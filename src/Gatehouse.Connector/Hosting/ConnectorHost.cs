@@ -161,9 +161,6 @@ public sealed class RunningConnector : IAsyncDisposable
     /// <summary>The config in force.</summary>
     public ConnectorConfig Config => _config;
 
-    /// <summary>The edges (addresses) it holds a link to.</summary>
-    public IReadOnlyList<string> LinkedEdges => _dialer.Linked;
-
     /// <summary>Flows open through it.</summary>
     public int OpenFlows => _flows.Count;
 

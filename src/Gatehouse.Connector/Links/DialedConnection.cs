@@ -14,9 +14,8 @@ internal sealed class DialedConnection : ConnectionContext
     private readonly Action _onEnded;
     private int _ended;
 
-    public DialedConnection(string edge, SslStream tls, EndPoint? local, EndPoint? remote, Action onEnded)
+    public DialedConnection(SslStream tls, EndPoint? local, EndPoint? remote, Action onEnded)
     {
-        Edge = edge;
         _tls = tls;
         _onEnded = onEnded;
         LocalEndPoint = local;
@@ -26,9 +25,6 @@ internal sealed class DialedConnection : ConnectionContext
             PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true)),
             PipeWriter.Create(tls, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true)));
     }
-
-    /// <summary>The edge it goes to.</summary>
-    public string Edge { get; }
 
     public override string ConnectionId { get; set; } = Guid.NewGuid().ToString("N");
 

@@ -169,7 +169,7 @@ internal sealed class EdgeDialer : IAsyncDisposable
             }
 
             DialedConnection? link = null;
-            link = new DialedConnection(edge.Target.Address, tls, null, new DnsEndPoint(host, port), () => Ended(edge, link!));
+            link = new DialedConnection(tls, null, new DnsEndPoint(host, port), () => Ended(edge, link!));
             lock (_gate)
             {
                 edge.Dialing = false;

@@ -51,9 +51,6 @@ internal sealed class ConnectorLink : IDisposable
 
     public string ConnectorId { get; }
 
-    /// <summary>Where the connector dialled from.</summary>
-    public string RemoteAddress => _connection.RemoteEndPoint?.ToString() ?? "unknown";
-
     /// <summary>Opens flows over the link.</summary>
     public TunnelClient Flows { get; }
 

@@ -100,12 +100,8 @@ internal sealed class TunnelHandler
         };
         if (apps.Access.AppSegmentOf(privateTarget) is { } segment)
         {
-            var metadata = new TunnelFlowMetadata(
-                FlowId: NullIfEmpty(context.Request.Headers[TunnelProtocol.FlowIdHeader].ToString()),
-                Network: NullIfEmpty(context.Request.Headers[TunnelProtocol.NetworkHeader].ToString()),
-                Posture: posture,
-                UserId: user?.Id,
-                DeviceId: identity.SubjectId);
+            // The connector is told whose flow it carries (for its log); the decision was the edge's.
+            var metadata = new TunnelFlowMetadata(UserId: user?.Id, DeviceId: identity.SubjectId);
             await BrokerAsync(context, record, flow, apps, segment, privateTarget, metadata, isConnect ? extended : null, clock);
             return;
         }
@@ -231,8 +227,6 @@ internal sealed class TunnelHandler
 
         return bytes;
     }
-
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static bool TryReadMetadata(IHeaderDictionary headers, out NetworkKind network, out string[] posture, out string error)
     {
