@@ -1,0 +1,1 @@
+return await Gatehouse.Tuf.Program.TufCommand.RunAsync(args, Console.Out, Console.Error);
