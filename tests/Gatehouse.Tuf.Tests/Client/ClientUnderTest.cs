@@ -17,7 +17,8 @@ internal sealed class ClientUnderTest : IAsyncDisposable
     {
         Server = server;
         Directory = directory;
-        TufUpdater.Initialize(MetadataDirectory, server.Repository.RootBytes);
+        // Every client starts from the first root, as one shipped with the agent would.
+        TufUpdater.Initialize(MetadataDirectory, server.Repository.Files["metadata/1.root.json"]);
     }
 
     public RepositoryServer Server { get; }

@@ -168,10 +168,12 @@ internal sealed class RepositorySimulator : IDisposable
         return bytes;
     }
 
-    public byte[] PublishTimestamp()
+    public byte[] PublishTimestamp() => PublishTimestampOver(Files[$"metadata/{SnapshotVersion}.snapshot.json"]);
+
+    /// <summary>Publishes the next timestamp over these snapshot bytes (a test's forged snapshot).</summary>
+    public byte[] PublishTimestampOver(byte[] snapshot)
     {
         TimestampVersion++;
-        var snapshot = Files[$"metadata/{SnapshotVersion}.snapshot.json"];
         var timestamp = new TimestampMetadata(TimestampVersion, ExpiryOf(RoleNames.Timestamp), MetaFile.Describe(SnapshotVersion, snapshot));
         var bytes = SignedMetadata.Sign(WithExtras(RoleNames.Timestamp, timestamp.ToJson()), Signers[RoleNames.Timestamp]);
         Files["metadata/timestamp.json"] = bytes;
