@@ -31,6 +31,8 @@ has_command ip || missing+=(iproute2)
 has_command dig || missing+=(dnsutils)
 has_command curl || missing+=(curl)
 has_command clang || missing+=(clang zlib1g-dev) # the agent's native (AOT) build
+# TUF signatures are checked against securesystemslib, the library python-tuf signs with.
+/usr/bin/python3 -c 'import securesystemslib, cryptography' >/dev/null 2>&1 || missing+=(python3-securesystemslib python3-cryptography)
 # CHROMIUM: when the first browser test lands, uncomment:
 # has_command chromium || missing+=(chromium)
 
