@@ -16,10 +16,10 @@ internal static class TufCommand
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var metadataDir = new Option<string>("--metadata-dir") { Description = "Where trusted metadata is kept.", Required = true, Recursive = true };
-        var metadataUrl = new Option<Uri>("--metadata-url") { Description = "The repository's metadata URL.", Recursive = true };
+        var metadataUrl = new Option<string>("--metadata-url") { Description = "The repository's metadata URL.", Recursive = true };
         var targetNames = new Option<string[]>("--target-name") { Description = "A target path to download (repeatable).", Recursive = true, AllowMultipleArgumentsPerToken = false };
         var targetDir = new Option<string>("--target-dir") { Description = "Where downloaded artifacts go.", Recursive = true };
-        var targetBaseUrl = new Option<Uri>("--target-base-url") { Description = "The repository's artifact URL.", Recursive = true };
+        var targetBaseUrl = new Option<string>("--target-base-url") { Description = "The repository's artifact URL.", Recursive = true };
 
         var trustedRoot = new Argument<string>("trusted-root") { Description = "The file holding the first trusted root.json." };
         var init = new Command("init", "Trust ROOT as the first root; makes no request.") { trustedRoot };
@@ -35,7 +35,7 @@ internal static class TufCommand
         var refresh = new Command("refresh", "Bring root, timestamp, snapshot and targets up to date.");
         refresh.SetAction(async (parse, ct) =>
         {
-            var updater = NewUpdater(parse.GetValue(metadataDir)!, Require(parse.GetValue(metadataUrl), "--metadata-url"), null, null);
+            var updater = NewUpdater(parse.GetValue(metadataDir)!, Url(parse.GetValue(metadataUrl), "--metadata-url"), null, null);
             await updater.RefreshAsync(ct);
             return Ok;
         });
@@ -43,19 +43,17 @@ internal static class TufCommand
         var download = new Command("download", "Refresh, then download and verify each --target-name into --target-dir.");
         download.SetAction(async (parse, ct) =>
         {
+            var source = Url(parse.GetValue(metadataUrl), "--metadata-url");
+            var targetSource = Url(parse.GetValue(targetBaseUrl), "--target-base-url");
+            var dir = parse.GetValue(targetDir) ?? throw Missing("--target-dir");
             var names = parse.GetValue(targetNames) ?? [];
             if (names.Length == 0)
             {
-                throw new TufException(TufFailure.State, "download needs at least one --target-name");
+                throw Missing("--target-name");
             }
 
-            var dir = Require(parse.GetValue(targetDir), "--target-dir");
             Directory.CreateDirectory(dir);
-            var updater = NewUpdater(
-                parse.GetValue(metadataDir)!,
-                Require(parse.GetValue(metadataUrl), "--metadata-url"),
-                Require(parse.GetValue(targetBaseUrl), "--target-base-url"),
-                dir);
+            var updater = NewUpdater(parse.GetValue(metadataDir)!, source, targetSource, dir);
             await updater.RefreshAsync(ct);
             foreach (var name in names)
             {
@@ -97,6 +95,12 @@ internal static class TufCommand
             await stderr.WriteLineAsync($"gatehouse-tuf: {e.Message}");
             return Failed;
         }
+        catch (Exception e)
+        {
+            // The conformance contract is 0 or 1; a crash must still read as a failure, with its trace.
+            await stderr.WriteLineAsync($"gatehouse-tuf: unexpected error: {e}");
+            return Failed;
+        }
     }
 
     private static TufUpdater NewUpdater(string metadataDir, Uri metadataUrl, Uri? targetBaseUrl, string? targetDir)
@@ -107,6 +111,17 @@ internal static class TufCommand
             new HttpRemoteFiles(http));
     }
 
-    private static T Require<T>(T? value, string option)
-        where T : class => value ?? throw new TufException(TufFailure.State, $"this command needs {option}");
+    private static Uri Url(string? value, string option)
+    {
+        if (value is null)
+        {
+            throw Missing(option);
+        }
+
+        return Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new TufException(TufFailure.State, $"{option} must be an http or https URL, not \"{value}\"");
+    }
+
+    private static TufException Missing(string option) => new(TufFailure.State, $"this command needs {option}");
 }

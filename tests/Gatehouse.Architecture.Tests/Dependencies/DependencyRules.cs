@@ -22,6 +22,12 @@ internal static class DependencyRules
         },
         new()
         {
+            Projects = ["Gatehouse.Tuf", "gatehouse-tuf"],
+            OnlyAllowed = ["Gatehouse.Tuf", "Gatehouse.Trust", "Gatehouse.Wire", "System.CommandLine"],
+            Why = "The TUF client verifies every update on every endpoint; it stands on the BCL and Trust alone, so that nothing it trusts can be swapped by a package.",
+        },
+        new()
+        {
             Projects = ["Gatehouse.Policy"],
             OnlyAllowed = ["Gatehouse.Wire"],
             Why = "The policy engine runs on the edge, the DR edge and the portal; it is built on the BCL alone so that every host can take it.",
