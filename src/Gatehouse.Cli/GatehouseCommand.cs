@@ -14,6 +14,7 @@ using Gatehouse.Cli.Commands.Logs;
 using Gatehouse.Cli.Commands.Policy;
 using Gatehouse.Cli.Commands.PrivateAccess;
 using Gatehouse.Cli.Commands.ProvisioningKeys;
+using Gatehouse.Cli.Commands.Releases;
 using Gatehouse.Cli.Commands.Session;
 using Gatehouse.Cli.Commands.Tenants;
 using Gatehouse.Cli.Commands.Tokens;
@@ -76,6 +77,7 @@ public static class GatehouseCommand
 
         root.Subcommands.Add(PolicyCommand.Build(app));
         root.Subcommands.Add(CategoryCommand.Build(app));
+        root.Subcommands.Add(ReleaseCommand.Build(app));
         root.Subcommands.Add(AuditCommand.Build(app));
         root.Subcommands.Add(LogsCommand.Build(app));
         foreach (var command in AgentCommands.Build(app))
