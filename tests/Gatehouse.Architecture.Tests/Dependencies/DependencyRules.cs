@@ -28,6 +28,12 @@ internal static class DependencyRules
         },
         new()
         {
+            Projects = ["Gatehouse.Rollouts"],
+            OnlyAllowed = ["Gatehouse.Wire"],
+            Why = "The rollout controller is pure logic on the BCL: the portal runs it for real, and the fleet simulator in bench/ runs the very same code.",
+        },
+        new()
+        {
             Projects = ["Gatehouse.Policy"],
             OnlyAllowed = ["Gatehouse.Wire"],
             Why = "The policy engine runs on the edge, the DR edge and the portal; it is built on the BCL alone so that every host can take it.",
