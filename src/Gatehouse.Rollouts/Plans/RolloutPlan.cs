@@ -40,14 +40,19 @@ public sealed record RolloutPlan(IReadOnlyList<RolloutStage> Stages)
     /// The ring plan: internal groups, a canary of 1%, an early ring of 10%, then everyone. The
     /// canary is the stage that must catch a bad release, so it fails on few devices.
     /// </summary>
+    /// <param name="internalRing">Whether the tenant has internal groups to go first; without, the canary is the first ring.</param>
     /// <returns>The plan.</returns>
-    public static RolloutPlan Rings() => new(
-    [
-        new("internal", 0, InternalOnly: true, StageGates.Default(TimeSpan.FromHours(4), minReportingDevices: 5)),
-        new("canary", 100, InternalOnly: false, StageGates.Default(TimeSpan.FromHours(24), minReportingDevices: 50)),
-        new("early", 1_000, InternalOnly: false, StageGates.Default(TimeSpan.FromHours(48), minReportingDevices: 500)),
-        new("broad", RolloutCohort.Everyone, InternalOnly: false, StageGates.Default(TimeSpan.FromHours(48), minReportingDevices: 500)),
-    ]);
+    public static RolloutPlan Rings(bool internalRing = true)
+    {
+        RolloutStage[] rings =
+        [
+            new("internal", 0, InternalOnly: true, StageGates.Default(TimeSpan.FromHours(4), minReportingDevices: 5)),
+            new("canary", 100, InternalOnly: false, StageGates.Default(TimeSpan.FromHours(24), minReportingDevices: 50)),
+            new("early", 1_000, InternalOnly: false, StageGates.Default(TimeSpan.FromHours(48), minReportingDevices: 500)),
+            new("broad", RolloutCohort.Everyone, InternalOnly: false, StageGates.Default(TimeSpan.FromHours(48), minReportingDevices: 500)),
+        ];
+        return new RolloutPlan(internalRing ? rings : rings[1..]);
+    }
 
     /// <summary>
     /// A slow roll over <paramref name="days"/> days for chosen groups: an equal share more each

@@ -1,0 +1,3 @@
+using Gatehouse.Bench.Fleet;
+
+return FleetBench.Run(args);
