@@ -34,6 +34,18 @@ internal static class DependencyRules
         },
         new()
         {
+            Projects = ["Gatehouse.Content"],
+            OnlyAllowed = ["Gatehouse.Wire"],
+            Why = "Content loaders run in the agent and, before anything is published, in the portal: the same code on both sides, on the BCL alone.",
+        },
+        new()
+        {
+            Projects = ["Gatehouse.Updates"],
+            OnlyAllowed = ["Gatehouse.Trust", "Gatehouse.Content", "Gatehouse.Wire"],
+            Why = "The updater's slots and start counter must work when everything else is broken; they stand on the BCL and the content loaders alone.",
+        },
+        new()
+        {
             Projects = ["Gatehouse.Policy"],
             OnlyAllowed = ["Gatehouse.Wire"],
             Why = "The policy engine runs on the edge, the DR edge and the portal; it is built on the BCL alone so that every host can take it.",

@@ -1,0 +1,104 @@
+using System.Text.Json;
+
+namespace Gatehouse.Content.Packages;
+
+/// <summary>
+/// A content file as pushed to agents: a header that says what it is and which fields each record
+/// has, then the records, each an array with exactly one value per field.
+/// <code>
+///   {"channel": "bypass", "schemaVersion": 1, "version": "2026.12.04.1",
+///    "fields": ["kind", "value", "ports", "note"],
+///    "records": [["domain", "*.office365.com", "443", "Microsoft 365"], ...]}
+/// </code>
+/// The header is declared, not inferred: a loader compares it with what it was built for before
+/// it reads a single record (the July 2024 outage was a file with 21 fields read by code that
+/// supplied 20).
+/// </summary>
+/// <param name="Channel">The content channel.</param>
+/// <param name="SchemaVersion">The version of the channel's record schema.</param>
+/// <param name="Version">The content's own version.</param>
+/// <param name="Fields">The field names, in record order.</param>
+/// <param name="Records">The records.</param>
+public sealed record ContentPackage(string Channel, int SchemaVersion, string Version, IReadOnlyList<string> Fields, IReadOnlyList<IReadOnlyList<string>> Records)
+{
+    /// <summary>The most a content file may hold, in bytes.</summary>
+    public const int MaxBytes = 32 * 1024 * 1024;
+
+    /// <summary>Reads a content file's header and records, strictly; nothing is interpreted yet.</summary>
+    /// <param name="utf8">The file.</param>
+    /// <returns>The package.</returns>
+    /// <exception cref="ContentException">It is not a content file.</exception>
+    public static ContentPackage Parse(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > MaxBytes)
+        {
+            throw new ContentException($"content is {utf8.Length} bytes; the most is {MaxBytes}");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 });
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new ContentException("content must be a JSON object");
+            }
+
+            foreach (var property in root.EnumerateObject())
+            {
+                if (property.Name is not ("channel" or "schemaVersion" or "version" or "fields" or "records"))
+                {
+                    throw new ContentException($"content has an unknown header field \"{property.Name}\"");
+                }
+            }
+
+            var channel = Text(root, "channel");
+            var schema = root.TryGetProperty("schemaVersion", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt32(out var sv) && sv > 0
+                ? sv
+                : throw new ContentException("schemaVersion must be a positive integer");
+            var version = Text(root, "version");
+            var fields = Strings(Array(root, "fields"), "fields");
+            var records = new List<IReadOnlyList<string>>();
+            var index = 0;
+            foreach (var record in Array(root, "records").EnumerateArray())
+            {
+                if (record.ValueKind != JsonValueKind.Array)
+                {
+                    throw new ContentException($"records[{index}] must be an array");
+                }
+
+                records.Add(Strings(record, $"records[{index}]"));
+                index++;
+            }
+
+            return new ContentPackage(channel, schema, version, fields, records);
+        }
+        catch (JsonException e)
+        {
+            throw new ContentException($"content is not valid JSON (line {e.LineNumber + 1}): {e.Message}", e);
+        }
+    }
+
+    private static string Text(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw new ContentException($"{name} must be a non-empty string");
+
+    private static JsonElement Array(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
+            ? value
+            : throw new ContentException($"{name} must be an array");
+
+    private static List<string> Strings(JsonElement array, string where)
+    {
+        var list = new List<string>(array.GetArrayLength());
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            list.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw new ContentException($"{where}[{i}] must be a string"));
+            i++;
+        }
+
+        return list;
+    }
+}
