@@ -87,7 +87,7 @@ internal sealed class ConfigChangeInterceptor(ConfigPublisher publisher) : SaveC
             Guid? tenant = entry.Entity switch
             {
                 Tenant t => t.Id,
-                AuditEntry or AdminSession or ApiToken or Admin or ConfigBundle or TransactionLogEntry => null,
+                AuditEntry or AdminSession or ApiToken or Admin or ConfigBundle or TransactionLogEntry or Updates.Rollout or Updates.UpdateReport => null,
                 ITenantOwned owned => owned.TenantId,
                 _ => null,
             };

@@ -19,6 +19,7 @@ using Gatehouse.Portal.Policies;
 using Gatehouse.Portal.Profiles;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
+using Gatehouse.Portal.Updates;
 using Gatehouse.Portal.Users;
 using Gatehouse.Trust.Certificates;
 using Gatehouse.Trust.Secrets;
@@ -163,6 +164,9 @@ public static class PortalHost
         services.AddRateLimiter(SignInRateLimit.Add);
         services.AddEnrollment();
         services.AddConfigPublishing();
+        services.AddSingleton<UpdateRepository>();
+        services.AddSingleton<RolloutSupervisor>();
+        services.AddHostedService(provider => provider.GetRequiredService<RolloutSupervisor>());
         services.AddSingleton<TransactionLogRetention>();
         services.AddHostedService(provider => provider.GetRequiredService<TransactionLogRetention>());
 
@@ -216,6 +220,7 @@ public static class PortalHost
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), PrometheusExporter.ContentType)).AllowAnonymous().ExcludeFromDescription();
         app.MapOpenApi(WireVersion.ApiPrefix + "/openapi.json").AllowAnonymous();
 
+        app.MapUpdateRepository();
         var api = app.MapGroup(WireVersion.ApiPrefix);
         api.MapAuth();
         api.MapTenants();
@@ -238,6 +243,7 @@ public static class PortalHost
         api.MapCategories();
         api.MapAppSegments();
         api.MapProfiles();
+        api.MapRollouts();
     }
 
     private static async Task<IResult> HealthAsync(PortalDbContext db, StorageOptions storage, CancellationToken ct)

@@ -36,4 +36,10 @@ public sealed class PortalOptions
     /// 0 keeps them for ever.
     /// </summary>
     public int LogRetentionDays { get; set; } = 30;
+
+    /// <summary>How often running rollouts are evaluated, in seconds.</summary>
+    public int RolloutEvaluationSeconds { get; set; } = 60;
+
+    /// <summary>How long a device that installed a rollout's version may stay silent before it counts as failed, in seconds.</summary>
+    public int RolloutSilenceSeconds { get; set; } = 900;
 }

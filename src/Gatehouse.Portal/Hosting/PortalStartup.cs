@@ -10,6 +10,7 @@ internal static class PortalStartup
 {
     public static async Task PrepareAsync(IServiceProvider services, PortalOptions options, TextWriter console, CancellationToken ct)
     {
+        services.GetRequiredService<Updates.UpdateRepository>().EnsureCreated();
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var logger = scope.ServiceProvider.GetRequiredService<ILogger<PortalOptions>>();

@@ -43,6 +43,15 @@ public sealed class TenantIsolationTests
         ["app-profiles"] = async (_, b) => (await Created<AppProfileDto>(b, "app-profiles", new AppProfileRequest("b-profile", FailMode: "open"))).Id.ToString(),
         ["enrollment-tokens"] = async (_, b) => (await Created<CreateEnrollmentTokenResponse>(b, "enrollment-tokens", new CreateEnrollmentTokenRequest("b"))).EnrollmentToken.Id.ToString(),
         ["provisioning-keys"] = async (_, b) => (await Created<CreateProvisioningKeyResponse>(b, "provisioning-keys", new CreateProvisioningKeyRequest("b", ProvisioningKinds.Edge))).ProvisioningKey.Id.ToString(),
+        ["rollouts"] = async (portal, b) =>
+        {
+            // Content is published once for every tenant, by an operator; each tenant rolls it out.
+            using var operatorClient = await portal.SignInAsync();
+            var content = """{"channel":"bypass","schemaVersion":1,"version":"isolation-1","fields":["kind","value","ports","note"],"records":[]}"""u8.ToArray();
+            var published = await operatorClient.PostAsync("content/bypass", new ByteArrayContent(content) { Headers = { ContentType = new("application/json") } });
+            Assert.Equal(System.Net.HttpStatusCode.Created, published.StatusCode);
+            return (await Created<RolloutDto>(b, "rollouts", new CreateRolloutRequest("bypass", "isolation-1"))).Id.ToString();
+        },
         ["devices"] = async (portal, b) =>
         {
             using var device = await Enrollee.EnrollDeviceAsync(portal, await Enrollee.CreateTokenAsync(b));
@@ -75,6 +84,7 @@ public sealed class TenantIsolationTests
         [typeof(ForwardingProfileRequest)] = new ForwardingProfileRequest("changed-by-a", "tunnel", "none", "none"),
         [typeof(AppProfileRequest)] = new AppProfileRequest("changed-by-a", FailMode: "closed"),
         [typeof(CreateProxyCredentialRequest)] = new CreateProxyCredentialRequest("made by a"),
+        [typeof(RolloutActionRequest)] = new RolloutActionRequest("by a"),
     };
 
     [Fact]

@@ -1,0 +1,236 @@
+using Gatehouse.Content.Channels;
+using Gatehouse.Portal.Api;
+using Gatehouse.Portal.Audit;
+using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Enrollment;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Portal.Users;
+using Gatehouse.Rollouts.Control;
+using Gatehouse.Trust.Certificates;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Updates;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Portal.Updates;
+
+/// <summary>
+/// Content, rollouts and the update repository:
+/// <code>
+///   GET  /tuf/metadata/FILE, /tuf/targets/PATH    the signed repository (public: everything in it is signed)
+///   GET  /api/v1/content[?channel=]                published content versions
+///   POST /api/v1/content/CHANNEL                   publish content (operators); the agent's loader must accept it
+///   GET  /api/v1/rollouts, /rollouts/ID            rollouts of the caller's tenant
+///   POST /api/v1/rollouts                          start one
+///   POST /api/v1/rollouts/ID/halt|pause|resume     by hand
+///   POST /api/v1/device/update-events              a device's update events and health (its certificate)
+/// </code>
+/// </summary>
+internal static class RolloutEndpoints
+{
+    /// <summary>The largest content file the portal takes.</summary>
+    public const int MaxContentBytes = 8 * 1024 * 1024;
+
+    public static void MapUpdateRepository(this WebApplication app)
+    {
+        var tuf = app.MapGroup("/tuf").AllowAnonymous().ExcludeFromDescription();
+        tuf.MapGet("/metadata/{file}", (string file, UpdateRepository repository) => Serve(repository.MetadataDirectory, file));
+        tuf.MapGet("/targets/{**path}", (string path, UpdateRepository repository) => Serve(repository.TargetsDirectory, path));
+    }
+
+    public static RouteGroupBuilder MapRollouts(this RouteGroupBuilder api)
+    {
+        var content = api.MapGroup("/content").WithTags("content");
+        content.MapGet("/", (string? channel, UpdateRepository repository) => repository.ContentVersions(channel));
+        content.MapPost("/{channel}", PublishContentAsync).RequireAuthorization(AuthPolicies.Operator)
+            .WithMetadata(new BodySizeLimit(MaxContentBytes));
+
+        var rollouts = api.MapGroup("/rollouts").WithTags("rollouts");
+        rollouts.MapGet("/", async (PortalDbContext db, string? cursor, int? limit, CancellationToken ct) =>
+            await db.Set<Rollout>().AsNoTracking().PageAsync(r => r.Id, cursor, limit, r => r.ToDto(), ct));
+        rollouts.MapGet("/{id:guid}", async (Guid id, PortalDbContext db, CancellationToken ct) => (await FindAsync(db, id, ct)).ToDto());
+        rollouts.MapPost("/", CreateAsync).RequireAuthorization(AuthPolicies.Write);
+        rollouts.MapPost("/{id:guid}/halt", (Guid id, RolloutActionRequest? request, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct) =>
+            ActAsync(id, "halt", c => c.Halt(request?.Reason ?? "halted by an admin"), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
+        rollouts.MapPost("/{id:guid}/pause", (Guid id, RolloutActionRequest? request, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct) =>
+            ActAsync(id, "pause", c => c.Pause(request?.Reason ?? "paused by an admin"), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
+        rollouts.MapPost("/{id:guid}/resume", (Guid id, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct) =>
+            ActAsync(id, "resume", c => c.Resume(time.GetUtcNow()), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
+
+        api.MapPost("/device/update-events", ReportAsync).RequireAuthorization(CertificateAuthenticationHandler.Policy).WithTags("rollouts");
+        return api;
+    }
+
+    private static IResult Serve(string directory, string path)
+    {
+        if (!UpdateRepository.IsSafePath(path))
+        {
+            return Results.NotFound();
+        }
+
+        var full = Path.Combine(directory, path);
+        return File.Exists(full) ? Results.File(full, "application/octet-stream") : Results.NotFound();
+    }
+
+    private static async Task<IResult> PublishContentAsync(string channel, HttpRequest request, UpdateRepository repository, AuditLog audit, PortalDbContext db, CancellationToken ct)
+    {
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, ct);
+        if (!ContentChannels.All.Any(c => c.Name == channel))
+        {
+            throw PortalException.NotFound($"Content channel '{channel}'");
+        }
+
+        var published = await repository.PublishContentAsync(channel, body.ToArray(), ct);
+        audit.Record("content.publish", "content", $"{published.Channel}/{published.Version}", null, published);
+        await db.SaveChangesAsync(ct);
+        return Results.Created($"/api/v1/content?channel={channel}", published);
+    }
+
+    private static async Task<Rollout> FindAsync(PortalDbContext db, Guid id, CancellationToken ct) =>
+        await db.Set<Rollout>().FirstOrDefaultAsync(r => r.Id == id, ct) ?? throw PortalException.NotFound("Rollout");
+
+    private static async Task<IResult> CreateAsync(CreateRolloutRequest request, Caller caller, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct)
+    {
+        var channel = request.Channel ?? "";
+        if (!ContentChannels.All.Any(c => c.Name == channel))
+        {
+            throw PortalException.Invalid("channel", $"No content channel '{channel}'; the channels are {string.Join(", ", ContentChannels.All.Select(c => c.Name))}.");
+        }
+
+        if (repository.FindContent(channel, request.Version ?? "") is null)
+        {
+            throw PortalException.Invalid("version", $"Version '{request.Version}' of {channel} is not published; publish it first (POST /api/v1/content/{channel}).");
+        }
+
+        var plan = request.Plan is null ? RolloutPlans.Rings : Validate.OneOf(request.Plan, "plan", RolloutPlans.All);
+        var days = request.Days ?? 7;
+        if (days is < 1 or > 90)
+        {
+            throw PortalException.Invalid("days", $"A slow roll takes 1 to 90 days; got {days}.");
+        }
+
+        if (request.BakeMinutes is < 0 or > 60 * 24 * 30 || request.MinDevices is < 1 or > 1_000_000)
+        {
+            throw PortalException.Invalid(request.BakeMinutes is < 0 or > 60 * 24 * 30 ? "bakeMinutes" : "minDevices", "bakeMinutes must be 0 to 43200 and minDevices 1 to 1000000.");
+        }
+
+        var active = await db.Set<Rollout>().Where(r => r.Channel == channel && (r.Status == "running" || r.Status == "paused")).Select(r => r.Version).FirstOrDefaultAsync(ct);
+        if (active is not null)
+        {
+            throw PortalException.Conflict($"A rollout of {channel} {active} is still running or paused; halt it or let it complete first.");
+        }
+
+        var baseline = await db.Set<Rollout>().Where(r => r.Channel == channel && r.Status == "completed")
+            .OrderByDescending(r => r.CreatedAt).Select(r => r.Version).FirstOrDefaultAsync(ct);
+        var groups = (request.InternalGroupIds ?? []).Distinct().ToList();
+        var pinGroups = (request.Pins ?? new Dictionary<Guid, string>()).Keys.Concat((request.DeferDays ?? new Dictionary<Guid, int>()).Keys);
+        foreach (var group in groups.Concat(pinGroups))
+        {
+            if (!await db.Set<Group>().AnyAsync(g => g.Id == group, ct))
+            {
+                throw PortalException.Invalid("internalGroupIds", $"No group {group} in this tenant.");
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var rollout = new Rollout
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = caller.TenantId,
+            Channel = channel,
+            Version = request.Version!,
+            BaselineVersion = baseline,
+            Plan = plan,
+            Days = days,
+            BakeMinutes = request.BakeMinutes,
+            MinDevices = request.MinDevices,
+            InternalGroupIds = groups,
+            Pins = ResolvePins(request, channel, baseline, repository),
+            Deferrals = (request.DeferDays ?? new Dictionary<Guid, int>()).ToDictionary(d => d.Key, d => now.AddDays(Math.Clamp(d.Value, 0, 365))),
+            StageIndex = 0,
+            Status = "running",
+            StageStartedAt = now,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Set<Rollout>().Add(rollout);
+        audit.Record("rollout.create", "rollout", rollout.Id, null, rollout.ToDto());
+        await db.SaveChangesAsync(ct);
+        await repository.PublishDescriptorAsync(rollout.TenantId, RolloutState.Describe(rollout), ct);
+        return Results.Created($"/api/v1/rollouts/{rollout.Id}", rollout.ToDto());
+    }
+
+    private static Dictionary<Guid, string> ResolvePins(CreateRolloutRequest request, string channel, string? baseline, UpdateRepository repository)
+    {
+        var pins = new Dictionary<Guid, string>();
+        foreach (var (group, wanted) in request.Pins ?? new Dictionary<Guid, string>())
+        {
+            var version = wanted switch
+            {
+                "N" => request.Version,
+                "N-1" => baseline ?? throw PortalException.Invalid("pins", $"There is no N-1 of {channel} yet: no rollout of it has completed."),
+                _ => wanted,
+            };
+            pins[group] = repository.FindContent(channel, version) is not null
+                ? version
+                : throw PortalException.Invalid("pins", $"Version '{version}' of {channel} is not published.");
+        }
+
+        return pins;
+    }
+
+    private static async Task<RolloutDto> ActAsync(Guid id, string action, Action<RolloutController> act, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct)
+    {
+        var rollout = await FindAsync(db, id, ct);
+        var before = rollout.ToDto();
+        var controller = RolloutState.ControllerOf(rollout);
+        try
+        {
+            act(controller);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw PortalException.Conflict(e.Message);
+        }
+
+        RolloutState.Store(rollout, controller, time.GetUtcNow());
+        audit.Record($"rollout.{action}", "rollout", rollout.Id, before, rollout.ToDto());
+        await db.SaveChangesAsync(ct);
+        await repository.PublishDescriptorAsync(rollout.TenantId, RolloutState.Describe(rollout), ct);
+        return rollout.ToDto();
+    }
+
+    private static async Task<IResult> ReportAsync(UpdateEventReport? report, CertificateCaller caller, PortalDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        if (caller.Kind != IdentityKinds.Device)
+        {
+            throw PortalException.Forbidden($"A {caller.Kind} certificate cannot report device update events.");
+        }
+
+        if (report is null || string.IsNullOrEmpty(report.Channel) || report.Channel.Length > 64 || string.IsNullOrEmpty(report.Version) || report.Version.Length > 64)
+        {
+            throw PortalException.Invalid("$", "The body must be an update event with a channel and a version (64 characters at most).");
+        }
+
+        var kind = Validate.OneOf(report.Event, "event", UpdateEvents.All);
+        if (report.Restarts is < 0 or > 10_000 || report.Detail?.Length > 1000)
+        {
+            throw PortalException.Invalid(report.Detail?.Length > 1000 ? "detail" : "restarts", "restarts must be 0 to 10000 and detail at most 1000 characters.");
+        }
+
+        db.Set<UpdateReport>().Add(new UpdateReport
+        {
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            TenantId = caller.TenantId,
+            DeviceId = caller.SubjectId,
+            Channel = report.Channel,
+            Version = report.Version,
+            Event = kind,
+            Restarts = report.Restarts,
+            Detail = report.Detail,
+            At = time.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(ct);
+        return Results.NoContent();
+    }
+}

@@ -1,0 +1,279 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Portal.Tests.Enrollment;
+using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Portal.Updates;
+using Gatehouse.Testing;
+using Gatehouse.Tuf.Client;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Updates;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Portal.Tests.Updates;
+
+/// <summary>
+/// Content publishing, the signed repository and rollouts through the portal's API: content is
+/// loaded with the agent's loader before it is signed, devices verify everything with a TUF
+/// client, and a rollout halts itself on what devices report.
+/// </summary>
+public sealed class RolloutTests : IAsyncLifetime
+{
+    private readonly MovableClock _clock = new();
+    private PortalServer _portal = null!;
+    private HttpClient _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        // Rollouts are evaluated by the tests, not by the timer.
+        _portal = await PortalServer.StartAsync(configure: o => o.RolloutEvaluationSeconds = 3600, time: _clock);
+        _admin = await _portal.SignInAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _admin.Dispose();
+        await _portal.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Content_the_agents_loader_refuses_is_refused_at_publish_and_nothing_is_signed()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PublishAsync(Bypass("1"))).StatusCode);
+        var timestamp = await File.ReadAllBytesAsync(Path.Combine(_portal.DataDirectory, "updates", "repository", "metadata", "timestamp.json"));
+
+        var july2024 = await PublishAsync(Bypass("2", fields: ["kind", "value", "ports", "note", "extra"], ["domain", "a.example", "443", "n", "21st"]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, july2024.StatusCode);
+        Assert.Contains("declares 5 fields; this build reads 4", await july2024.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(timestamp, await File.ReadAllBytesAsync(Path.Combine(_portal.DataDirectory, "updates", "repository", "metadata", "timestamp.json")));
+        var versions = await _admin.GetFromJsonAsync<List<ContentVersionDto>>("content?channel=bypass", PortalServer.Json);
+        Assert.Equal(["1"], versions!.Select(v => v.Version));
+    }
+
+    [Fact]
+    public async Task A_published_version_cannot_change_but_the_same_bytes_are_accepted_again()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PublishAsync(Bypass("1"))).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Created, (await PublishAsync(Bypass("1"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await PublishAsync(Bypass("1", null, ["domain", "other.example", "", ""]))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_device_verifies_content_and_its_rollout_descriptor_from_the_portal_with_a_tuf_client()
+    {
+        await PublishAsync(Bypass("1"));
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1"));
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+
+        var updater = NewTufClient();
+        await updater.RefreshAsync();
+        var descriptor = await DescriptorAsync(updater, device.Response.TenantId);
+        var content = await updater.GetTargetInfoAsync(descriptor.Candidate.Target);
+
+        Assert.Equal("canary", rollout.Stage);
+        Assert.Equal(100, descriptor.ShareBasisPoints);
+        Assert.Equal("1", descriptor.Candidate.Version);
+        Assert.NotNull(content);
+        Assert.Equal(Bypass("1"), await File.ReadAllBytesAsync(await updater.DownloadTargetAsync(content)));
+    }
+
+    [Fact]
+    public async Task A_rollout_whose_devices_go_back_by_themselves_halts_and_its_descriptor_sends_everyone_to_the_baseline()
+    {
+        var devices = await CompleteFirstRolloutAsync("1", 3);
+        await PublishAsync(Bypass("2"));
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "2", BakeMinutes: 0, MinDevices: 3));
+        Assert.Equal("1", rollout.BaselineVersion);
+
+        foreach (var device in devices)
+        {
+            await ReportAsync(device, "2", UpdateEvents.Installed);
+        }
+
+        await ReportAsync(devices[0], "2", UpdateEvents.Reverted, detail: "crashed 3 times at load");
+        await ReportAsync(devices[1], "2", UpdateEvents.Reverted, detail: "crashed 3 times at load");
+        await EvaluateAsync();
+
+        var halted = await _admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", PortalServer.Json);
+        Assert.Equal("halted", halted!.Status);
+        Assert.Contains("2 of 3 updated devices crashed", halted.Reason, StringComparison.Ordinal);
+        Assert.Equal(2, halted.Health!.Crashed);
+        var updater = NewTufClient();
+        await updater.RefreshAsync();
+        var descriptor = await DescriptorAsync(updater, devices[0].Response.TenantId);
+        Assert.Equal(0, descriptor.ShareBasisPoints);
+        Assert.False(descriptor.Internal);
+        Assert.Equal("1", descriptor.VersionFor(devices[0].Response.SubjectId, [], DateTimeOffset.UtcNow)!.Version);
+    }
+
+    [Fact]
+    public async Task Devices_that_install_and_fall_silent_halt_the_rollout()
+    {
+        var devices = await CompleteFirstRolloutAsync("1", 3);
+        await PublishAsync(Bypass("2"));
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "2", BakeMinutes: 60, MinDevices: 3));
+        foreach (var device in devices)
+        {
+            await ReportAsync(device, "2", UpdateEvents.Installed);
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(16)); // the silence window is 15 minutes
+        await EvaluateAsync();
+
+        var halted = await _admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", PortalServer.Json);
+        Assert.Equal("halted", halted!.Status);
+        Assert.Equal(3, halted.Health!.Silent);
+    }
+
+    [Fact]
+    public async Task A_healthy_rollout_moves_through_every_ring_and_becomes_the_next_baseline()
+    {
+        var devices = await CompleteFirstRolloutAsync("1", 3);
+
+        var second = await CreateAndCompleteAsync("2", devices);
+
+        Assert.Equal("completed", second.Status);
+        Assert.Equal("1", second.BaselineVersion);
+        var third = await PublishAndCreateAsync("3");
+        Assert.Equal("2", third.BaselineVersion);
+    }
+
+    [Fact]
+    public async Task Halt_and_resume_by_hand_publish_a_share_of_zero_then_the_same_share_again()
+    {
+        await PublishAsync(Bypass("1"));
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1"));
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+
+        var halted = await (await _admin.PostAsJsonAsync($"rollouts/{rollout.Id}/halt", new RolloutActionRequest("looks wrong"), PortalServer.Json)).Content.ReadFromJsonAsync<RolloutDto>(PortalServer.Json);
+        var updater = NewTufClient();
+        await updater.RefreshAsync();
+        Assert.Equal(0, (await DescriptorAsync(updater, device.Response.TenantId)).ShareBasisPoints);
+        var resumed = await (await _admin.PostAsync($"rollouts/{rollout.Id}/resume", null)).Content.ReadFromJsonAsync<RolloutDto>(PortalServer.Json);
+        updater = NewTufClient();
+        await updater.RefreshAsync();
+
+        Assert.Equal("halted", halted!.Status);
+        Assert.Equal("looks wrong", halted.Reason);
+        Assert.Equal("running", resumed!.Status);
+        Assert.Equal(100, (await DescriptorAsync(updater, device.Response.TenantId)).ShareBasisPoints);
+        Assert.Equal(HttpStatusCode.Conflict, (await _admin.PostAsync($"rollouts/{rollout.Id}/resume", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_second_rollout_of_a_channel_waits_for_the_first_and_unpublished_versions_are_refused()
+    {
+        await PublishAsync(Bypass("1"));
+        await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1"));
+        await PublishAsync(Bypass("2"));
+
+        Assert.Equal(HttpStatusCode.Conflict, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "2"), PortalServer.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "9"), PortalServer.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("nope", "1"), PortalServer.Json)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Only_devices_report_update_events_and_bad_events_are_refused()
+    {
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, "edge"));
+        using var deviceClient = device.CreateClient(_portal);
+        using var edgeClient = edge.CreateClient(_portal);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await edgeClient.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, 0, null), PortalServer.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await deviceClient.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", "exploded", 0, null), PortalServer.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await deviceClient.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, -1, null), PortalServer.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await deviceClient.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, 0, null), PortalServer.Json)).StatusCode);
+    }
+
+    private async Task<List<Enrollee>> CompleteFirstRolloutAsync(string version, int deviceCount)
+    {
+        var devices = new List<Enrollee>();
+        for (var i = 0; i < deviceCount; i++)
+        {
+            devices.Add(await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin)));
+        }
+
+        await CreateAndCompleteAsync(version, devices);
+        return devices;
+    }
+
+    private async Task<RolloutDto> PublishAndCreateAsync(string version)
+    {
+        await PublishAsync(Bypass(version));
+        return await CreateRolloutAsync(new CreateRolloutRequest("bypass", version, BakeMinutes: 0, MinDevices: 3));
+    }
+
+    private async Task<RolloutDto> CreateAndCompleteAsync(string version, List<Enrollee> devices)
+    {
+        var rollout = await PublishAndCreateAsync(version);
+        foreach (var device in devices)
+        {
+            await ReportAsync(device, version, UpdateEvents.Installed);
+            await ReportAsync(device, version, UpdateEvents.Heartbeat);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await EvaluateAsync();
+        }
+
+        return (await _admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", PortalServer.Json))!;
+    }
+
+    private Task EvaluateAsync() => _portal.Services.GetRequiredService<RolloutSupervisor>().EvaluateAsync(CancellationToken.None);
+
+    private async Task ReportAsync(Enrollee device, string version, string kind, string? detail = null)
+    {
+        using var client = device.CreateClient(_portal);
+        var response = await client.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", version, kind, 0, detail), PortalServer.Json);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
+    private async Task<RolloutDto> CreateRolloutAsync(CreateRolloutRequest request)
+    {
+        var response = await _admin.PostAsJsonAsync("rollouts", request, PortalServer.Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<RolloutDto>(PortalServer.Json))!;
+    }
+
+    private async Task<HttpResponseMessage> PublishAsync(byte[] content) =>
+        await _admin.PostAsync("content/bypass", new ByteArrayContent(content) { Headers = { ContentType = new("application/json") } });
+
+    private TufUpdater NewTufClient()
+    {
+        var directory = Directory.CreateTempSubdirectory("gatehouse-tuf-client-").FullName;
+        TufUpdater.Initialize(Path.Combine(directory, "metadata"), File.ReadAllBytes(Path.Combine(_portal.DataDirectory, "updates", "repository", "metadata", "1.root.json")));
+        return new TufUpdater(
+            new UpdaterOptions
+            {
+                MetadataDirectory = Path.Combine(directory, "metadata"),
+                MetadataBaseUrl = new Uri(_portal.BaseAddress, "/tuf/metadata/"),
+                TargetBaseUrl = new Uri(_portal.BaseAddress, "/tuf/targets/"),
+                TargetDirectory = Path.Combine(directory, "targets"),
+            },
+            new HttpRemoteFiles(_portal.CreateClient()));
+    }
+
+    private static async Task<RolloutDescriptor> DescriptorAsync(TufUpdater updater, Guid tenantId)
+    {
+        var target = await updater.GetTargetInfoAsync(RolloutDescriptor.TargetPath(tenantId, "bypass"));
+        Assert.NotNull(target);
+        return JsonSerializer.Deserialize<RolloutDescriptor>(await File.ReadAllBytesAsync(await updater.DownloadTargetAsync(target)), UpdateJson.Options)!;
+    }
+
+    private static byte[] Bypass(string version, string[]? fields = null, params string[][] records)
+    {
+        fields ??= ["kind", "value", "ports", "note"];
+        if (records.Length == 0)
+        {
+            records = [["domain", "*.teams.microsoft.com", "3478", "Teams media"]];
+        }
+
+        var json = JsonSerializer.Serialize(new { channel = "bypass", schemaVersion = 1, version, fields, records });
+        return Encoding.UTF8.GetBytes(json);
+    }
+}
