@@ -78,6 +78,11 @@ public static class GatehouseCommand
         root.Subcommands.Add(PolicyCommand.Build(app));
         root.Subcommands.Add(CategoryCommand.Build(app));
         root.Subcommands.Add(ReleaseCommand.Build(app));
+        foreach (var command in RolloutCommands.Build(app))
+        {
+            root.Subcommands.Add(command);
+        }
+
         root.Subcommands.Add(AuditCommand.Build(app));
         root.Subcommands.Add(LogsCommand.Build(app));
         foreach (var command in AgentCommands.Build(app))

@@ -283,4 +283,30 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         Assert.Equal(0, (await RunAsync("device", "revoke", device.Response.SubjectId.ToString())).Code);
         Assert.Contains("revoked", (await RunAsync("device", "list", "--status", "revoked")).Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Content_is_published_and_rolled_out_and_a_file_with_one_field_too_many_is_refused_with_the_loaders_reason()
+    {
+        var good = Path.Combine(_portal.DataDirectory, "bypass-1.json");
+        var bad = Path.Combine(_portal.DataDirectory, "bypass-2.json");
+        await File.WriteAllTextAsync(good, """{"channel":"bypass","schemaVersion":1,"version":"1","fields":["kind","value","ports","note"],"records":[["domain","*.zoom.us","8801","Zoom media"]]}""");
+        await File.WriteAllTextAsync(bad, """{"channel":"bypass","schemaVersion":1,"version":"2","fields":["kind","value","ports","note","extra"],"records":[["domain","*.zoom.us","8801","Zoom media","21st"]]}""");
+
+        var published = await RunAsync("content", "publish", "bypass", good);
+        var refused = await RunAsync("content", "publish", "bypass", bad);
+        var created = await RunAsync("rollout", "create", "--channel", "bypass", "--version", "1", "--json");
+        var id = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("id").GetString()!;
+        var halted = await RunAsync("rollout", "halt", id, "--reason", "testing the brakes");
+
+        Assert.True(published.Code == 0, published.Stderr);
+        Assert.Contains("bypass 1 published (1 records", published.Stdout, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadInput, refused.Code);
+        Assert.Contains("declares 5 fields; this build reads 4", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("\"1\"", (await RunAsync("content", "list", "--json")).Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"2\"", (await RunAsync("content", "list", "--json")).Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, created.Code);
+        Assert.Equal(0, halted.Code);
+        Assert.Contains("halted: testing the brakes", halted.Stdout, StringComparison.Ordinal);
+        Assert.Contains("halted", (await RunAsync("rollout", "list")).Stdout, StringComparison.Ordinal);
+    }
 }

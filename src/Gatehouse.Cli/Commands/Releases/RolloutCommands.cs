@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using Gatehouse.Cli.Output;
+using Gatehouse.Wire.Api;
+
+namespace Gatehouse.Cli.Commands.Releases;
+
+/// <summary>
+/// <c>gatehouse content list|publish</c> (content every tenant can roll out) and
+/// <c>gatehouse rollout list|show|create|halt|pause|resume</c> (staged rollouts of the caller's tenant).
+/// </summary>
+internal static class RolloutCommands
+{
+    public static IEnumerable<Command> Build(CliApp app)
+    {
+        yield return Content(app);
+        yield return Rollouts(app);
+    }
+
+    private static Command Content(CliApp app)
+    {
+        var content = new Command("content", "Content pushed to agents (bypass lists): published once, rolled out per tenant");
+        var channelFilter = new Option<string>("--channel") { Description = "Only this channel" };
+        content.Subcommands.Add(app.Action(app.WithJson(new Command("list", "List published content versions") { channelFilter }), async run =>
+        {
+            var path = run.Get(channelFilter) is { } channel ? CliApp.Query("content", ("channel", channel)) : "content";
+            var versions = await run.Client.GetAsync<List<ContentVersionDto>>(path, run.Cancellation);
+            if (run.Out.Json)
+            {
+                run.Out.WriteJson(versions.Json);
+                return;
+            }
+
+            var table = new Table("CHANNEL", "VERSION", "RECORDS", "BYTES", "SHA256");
+            foreach (var v in versions.Value)
+            {
+                table.Row(v.Channel, v.Version, v.Records, v.Length, v.Sha256[..16]);
+            }
+
+            table.WriteTo(run.Environment.Stdout, run.Environment.UseColour);
+        }));
+
+        var channelArg = new Argument<string>("CHANNEL") { Description = "The channel (bypass)" };
+        var file = new Argument<FileInfo>("FILE") { Description = "The content file; the portal loads it with the agent's own loader before signing it" };
+        content.Subcommands.Add(app.Action(app.WithJson(new Command("publish", "Publish a content version (operators)") { channelArg, file }), async run =>
+        {
+            var bytes = await File.ReadAllBytesAsync(run.Require(file).FullName, run.Cancellation);
+            var body = new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+            var published = await run.Client.SendContentAsync<ContentVersionDto>(HttpMethod.Post, $"content/{Uri.EscapeDataString(run.Require(channelArg))}", body, run.Cancellation);
+            run.Out.One(published, (w, v) => w.WriteLine($"{v.Channel} {v.Version} published ({v.Records} records, {v.Length} bytes); roll it out with `gatehouse rollout create --channel {v.Channel} --version {v.Version}`"));
+        }));
+        return content;
+    }
+
+    private static Command Rollouts(CliApp app)
+    {
+        var rollout = CliApp.Noun("rollout", "rollouts", "Staged rollouts that halt themselves when devices report trouble");
+        rollout.Subcommands.Add(app.List<RolloutDto>("List rollouts", _ => "rollouts",
+            () => new Table("ID", "CHANNEL", "VERSION", "STAGE", "SHARE", "STATUS", "REASON"),
+            (t, r) => t.Row(r.Id, r.Channel, r.Version, r.Stage, Share(r.ShareBasisPoints), r.Status, r.Reason ?? "")));
+
+        var id = new Argument<Guid>("ID") { Description = "The rollout's id" };
+        rollout.Subcommands.Add(app.Action(app.WithJson(new Command("show", "Show a rollout and what its devices reported") { id }), async run =>
+        {
+            var found = await run.Client.GetAsync<RolloutDto>($"rollouts/{run.Require(id)}", run.Cancellation);
+            run.Out.One(found, Describe);
+        }));
+
+        var channel = new Option<string>("--channel") { Description = "The channel", Required = true };
+        var version = new Option<string>("--version") { Description = "The published version to roll out", Required = true };
+        var plan = new Option<string>("--plan") { Description = "rings (internal, canary 1%, early 10%, broad) or slow-roll" };
+        var days = new Option<int?>("--days") { Description = "Days of a slow roll (7)" };
+        var internalGroups = new Option<Guid[]>("--internal-group") { Description = "A group that goes first; repeatable", HelpName = "GROUP-ID" };
+        var pins = new Option<string[]>("--pin") { Description = "GROUP-ID=VERSION (or N, N-1): keep a group on a version; repeatable" };
+        var defers = new Option<string[]>("--defer") { Description = "GROUP-ID=DAYS: hold a group back; repeatable" };
+        var bake = new Option<int?>("--bake-minutes") { Description = "Every stage's bake time, overriding the plan's" };
+        var minDevices = new Option<int?>("--min-devices") { Description = "Every stage's minimum of reporting devices, overriding the plan's" };
+        var create = new Command("create", "Start rolling out a version to this tenant") { channel, version, plan, days, internalGroups, pins, defers, bake, minDevices };
+        rollout.Subcommands.Add(app.Action(app.WithJson(create), async run =>
+        {
+            var request = new CreateRolloutRequest(
+                run.Require(channel),
+                run.Require(version),
+                run.Get(plan),
+                run.Get(days),
+                run.Get(internalGroups),
+                Pairs(run.Get(pins), "--pin", v => v),
+                Pairs(run.Get(defers), "--defer", v => int.TryParse(v, out var n) ? n : throw new CliException(ExitCodes.Usage, $"--defer takes GROUP-ID=DAYS; '{v}' is not a number of days")),
+                run.Get(bake),
+                run.Get(minDevices));
+            var created = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, "rollouts", request, run.Cancellation);
+            run.Out.One(created, Describe);
+        }));
+
+        foreach (var (verb, text) in new[] { ("halt", "Halt a rollout: every device goes back to the last good version"), ("pause", "Pause a rollout at its stage"), ("resume", "Resume a paused or halted rollout at its stage") })
+        {
+            var target = new Argument<Guid>("ID") { Description = "The rollout's id" };
+            var reason = new Option<string>("--reason") { Description = "Why, for the record" };
+            var command = verb == "resume" ? new Command(verb, text) { target } : new Command(verb, text) { target, reason };
+            rollout.Subcommands.Add(app.Action(app.WithJson(command), async run =>
+            {
+                var body = verb == "resume" ? null : new RolloutActionRequest(run.Get(reason));
+                var changed = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, $"rollouts/{run.Require(target)}/{verb}", body, run.Cancellation);
+                run.Out.One(changed, Describe);
+            }));
+        }
+
+        return rollout;
+    }
+
+    private static void Describe(TextWriter w, RolloutDto r)
+    {
+        w.WriteLine($"rollout {r.Id}: {r.Channel} {r.Version} (baseline {r.BaselineVersion ?? "none"}), plan {r.Plan}");
+        w.WriteLine($"  stage {r.Stage} of {string.Join(" > ", r.Stages)}, share {Share(r.ShareBasisPoints)}, {r.Status}{(r.Reason is null ? "" : $": {r.Reason}")}");
+        if (r.Health is { } h)
+        {
+            w.WriteLine($"  devices: {h.Updated} updated, {h.Reporting} reporting, {h.Crashed} went back, {h.Silent} silent, {h.InstallFailures} of {h.InstallAttempts} installs failed");
+        }
+    }
+
+    private static string Share(int basisPoints) => $"{basisPoints / 100.0:0.##}%";
+
+    private static Dictionary<Guid, T>? Pairs<T>(string[]? values, string option, Func<string, T> parse)
+    {
+        if (values is null || values.Length == 0)
+        {
+            return null;
+        }
+
+        var pairs = new Dictionary<Guid, T>();
+        foreach (var value in values)
+        {
+            var equals = value.IndexOf('=', StringComparison.Ordinal);
+            if (equals < 0 || !Guid.TryParse(value.AsSpan(0, equals), out var group))
+            {
+                throw new CliException(ExitCodes.Usage, $"{option} takes GROUP-ID=VALUE; got '{value}'");
+            }
+
+            pairs[group] = parse(value[(equals + 1)..]);
+        }
+
+        return pairs;
+    }
+}
