@@ -55,4 +55,16 @@ internal static partial class AgentLog
 
     [LoggerMessage(4024, LogLevel.Warning, "IPv6 is not carried (it is reset, so applications use IPv4): {Reason}")]
     public static partial void Ipv6NotCarried(ILogger logger, string reason);
+
+    [LoggerMessage(4030, LogLevel.Information, "Content {Channel} {Version} in force ({Slot})")]
+    public static partial void ContentInForce(ILogger logger, string channel, string version, string slot);
+
+    [LoggerMessage(4031, LogLevel.Warning, "Content {Channel} {Version} refused: {Reason}; the last good content stays in force")]
+    public static partial void ContentRefused(ILogger logger, string channel, string version, string reason);
+
+    [LoggerMessage(4032, LogLevel.Warning, "Checking for {Channel} content failed: {Reason}")]
+    public static partial void ContentCheckFailed(ILogger logger, string channel, string reason);
+
+    [LoggerMessage(4033, LogLevel.Information, "The rollout sent {Channel} back from {From} to {To}")]
+    public static partial void ContentSentBack(ILogger logger, string channel, string from, string to);
 }

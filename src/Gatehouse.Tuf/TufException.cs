@@ -50,6 +50,9 @@ public sealed class TufException : Exception
     /// <summary>What kind of failure.</summary>
     public TufFailure Failure { get; }
 
+    /// <summary>How long the repository asked the client to wait (<c>Retry-After</c>), when it did.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>Whether trying again later may succeed without anyone changing anything.</summary>
     public bool IsTransient => Failure is TufFailure.Unreachable;
 }

@@ -98,6 +98,7 @@ public sealed class TestPortal : IAsyncDisposable
             options.DataDirectory = DataDirectory;
             options.OwnerEmail = OwnerEmail;
             options.OwnerPassword = OwnerPassword;
+            options.RolloutEvaluationSeconds = 1; // tests watch rollouts halt within seconds
         });
         await PortalHost.StartAsync(app, TextWriter.Null);
         _app = app;

@@ -47,6 +47,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
     private readonly SemaphoreSlim _ownerRefresh = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private IReadOnlyCollection<Guid> _groups;
+    private Updates.ContentUpdater? _content;
     private VerifiedBundle? _bundle;
     private Task _ownerLoop = Task.CompletedTask;
 
@@ -100,6 +101,13 @@ public sealed class DataPlaneHost : IAsyncDisposable
         var edges = new EdgeSet(state, logger, mark);
         var flows = new FlowOpener(edges, state, mark);
         edges.UseCredentials(credentials);
+
+        // Content is activated before any flow is carried: the version in force, or the last good one.
+        DataPlaneHost? created = null;
+        var content = new Updates.ContentUpdater(
+            options.StateDirectory, store, state, () => created?._groups ?? DeviceOwner.LoadGroups(options.StateDirectory),
+            bypass => flows.Bypass = bypass, options.ContentUpdates, time, loggers.CreateLogger<Updates.ContentUpdater>());
+        content.Activate();
         var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
         var renewal = new CertificateRenewal(store, follower, time, loggers, renewed =>
         {
@@ -132,7 +140,8 @@ public sealed class DataPlaneHost : IAsyncDisposable
 
         var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf, socketMark: mark), state, options.NetworkRecheckInterval);
         var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time, mark);
-        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, options.StateDirectory, logger);
+        var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, options.StateDirectory, logger) { _content = content };
+        created = host;
         follower.Check = host.Refusal;
         follower.Changed += (_, e) => host.OnBundle(e.Bundle);
         follower.StatusChanged += (_, s) => state.PortalReachable(s.Connection == PortalConnection.Connected, s.Connection is PortalConnection.Unreachable or PortalConnection.Refused ? s.LastError : null);
@@ -146,6 +155,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         renewal.Start();
         network.Start();
         captive.Start();
+        content.Start();
         return host;
     }
 
@@ -153,6 +163,11 @@ public sealed class DataPlaneHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
+        if (_content is not null)
+        {
+            await _content.DisposeAsync();
+        }
+
         await _status.DisposeAsync();
         if (_transparent is not null)
         {

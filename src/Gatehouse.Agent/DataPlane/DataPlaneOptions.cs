@@ -47,6 +47,9 @@ public sealed record DataPlaneOptions
     /// </summary>
     public TimeSpan OwnerRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How pushed content is polled for and judged (tests make it fast).</summary>
+    public Updates.ContentUpdaterOptions? ContentUpdates { get; init; }
+
     /// <summary>Tuning of the config follower (tests make it fast).</summary>
     public BundleFollowerOptions? Follower { get; init; }
 }

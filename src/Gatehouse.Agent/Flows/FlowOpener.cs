@@ -39,6 +39,7 @@ internal sealed class FlowOpener
     private readonly EdgeSet _edges;
     private readonly AgentState _state;
     private readonly int? _socketMark;
+    private Updates.BypassMatcher? _bypass;
 
     /// <param name="edges">The edges.</param>
     /// <param name="state">The agent's state.</param>
@@ -48,6 +49,13 @@ internal sealed class FlowOpener
         _edges = edges;
         _state = state;
         _socketMark = socketMark;
+    }
+
+    /// <summary>The bypass list in force (pushed content): destinations on it go direct. Null for none.</summary>
+    public Updates.BypassMatcher? Bypass
+    {
+        get => Volatile.Read(ref _bypass);
+        set => Volatile.Write(ref _bypass, value);
     }
 
     /// <summary>Opens a flow to <paramref name="host"/>:<paramref name="port"/>.</summary>
@@ -61,6 +69,11 @@ internal sealed class FlowOpener
         if (_state.DirectReason() is { } why)
         {
             return await OpenDirectAsync(host, port, direct, why, ct);
+        }
+
+        if (Volatile.Read(ref _bypass) is { } bypass && bypass.Match(host, port) is { } note)
+        {
+            return await OpenDirectAsync(host, port, direct, $"bypass list {bypass.Version}: {note}", ct);
         }
 
         var metadata = new TunnelFlowMetadata(FlowId: Guid.NewGuid().ToString("N"), Network: _state.Network, ClientAddress: clientAddress);

@@ -57,6 +57,9 @@ internal sealed class AgentState
     /// <summary>The network private apps' synthetic addresses come from, when the agent hands them out.</summary>
     public string? SyntheticRange { get; set; }
 
+    /// <summary>The content in force, for people: <c>bypass 42 (trial)</c>.</summary>
+    public string? Content { get; set; }
+
     /// <summary>
     /// Whether the agent should redirect the machine's traffic to itself (transparent mode): the
     /// forwarding profile says <c>tunnel</c> on this network and nothing makes the agent stand aside.
@@ -312,7 +315,8 @@ internal sealed class AgentState
                 FlowsRefused: Interlocked.Read(ref _flowsRefused),
                 BytesUp: Interlocked.Read(ref _bytesUp),
                 BytesDown: Interlocked.Read(ref _bytesDown),
-                LastError: _lastError);
+                LastError: _lastError,
+                Content: Content);
         }
     }
 

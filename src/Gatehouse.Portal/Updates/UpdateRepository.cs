@@ -230,7 +230,7 @@ public sealed class UpdateRepository
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var path = RolloutDescriptor.TargetPath(tenantId, descriptor.Channel);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(descriptor, UpdateJson.Options);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(descriptor, UpdatesJsonContext.Default.RolloutDescriptor);
         await writes.WaitAsync(ct);
         try
         {
@@ -330,13 +330,6 @@ public sealed class UpdateRepository
     }
 
     private static DateTimeOffset Whole(DateTimeOffset at) => new(at.Ticks - (at.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
-}
-
-/// <summary>JSON of update artifacts the portal publishes (descriptors): camelCase, as the agent reads them.</summary>
-public static class UpdateJson
-{
-    /// <summary>The options.</summary>
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 }
 
 /// <summary>Log messages of the update repository and rollouts (event ids 1600–1619).</summary>

@@ -42,7 +42,11 @@ public sealed class HttpRemoteFiles : IRemoteFiles
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new TufException(TufFailure.Unreachable, $"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                // A busy repository (429, 503) may say when to come back; the caller's poll honours it.
+                var retryAfter = response.Headers.RetryAfter is { } header
+                    ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+                    : null;
+                throw new TufException(TufFailure.Unreachable, $"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}") { RetryAfter = retryAfter };
             }
 
             if (response.Content.Headers.ContentLength > maxLength)

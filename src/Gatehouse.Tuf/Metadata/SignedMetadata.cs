@@ -17,8 +17,6 @@ public sealed record TufSignature(string KeyId, string Value);
 /// </summary>
 public sealed class SignedMetadata
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     private byte[]? canonicalSigned;
 
     private SignedMetadata(JsonObject signed, IReadOnlyList<TufSignature> signatures)
@@ -98,7 +96,13 @@ public sealed class SignedMetadata
             ["signatures"] = signatures.DeepClone(),
             ["signed"] = signed.DeepClone(),
         };
-        return JsonSerializer.SerializeToUtf8Bytes(document, Indented);
+        using var output = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true }))
+        {
+            document.WriteTo(writer);
+        }
+
+        return output.ToArray();
     }
 
     /// <summary>

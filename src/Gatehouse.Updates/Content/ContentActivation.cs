@@ -5,11 +5,21 @@ using Gatehouse.Updates.Slots;
 
 namespace Gatehouse.Updates.Content;
 
+/// <summary>A version that was refused on the way to the one in force.</summary>
+/// <param name="Slot">trial, committed or previous.</param>
+/// <param name="Version">The version.</param>
+/// <param name="Reason">Why.</param>
+public sealed record RefusedContent(string Slot, string Version, string Reason)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Slot} version {Version} {Reason}";
+}
+
 /// <summary>Which content is in force, and why.</summary>
 /// <param name="Content">The loaded content, or <see langword="null"/> when no version loads.</param>
 /// <param name="OnTrial">Whether it is the version on trial.</param>
 /// <param name="Refused">What was refused on the way (a trial that failed, a damaged slot), for the log and the portal.</param>
-public sealed record ActiveContent(LoadedContent? Content, bool OnTrial, IReadOnlyList<string> Refused);
+public sealed record ActiveContent(LoadedContent? Content, bool OnTrial, IReadOnlyList<RefusedContent> Refused);
 
 /// <summary>
 /// Decides which version of one content channel the agent runs, at every start:
@@ -43,8 +53,8 @@ public sealed class ContentActivation
     /// <returns>The content in force.</returns>
     public ActiveContent Activate()
     {
-        var refused = new List<string>();
-        var hadTrial = slots.State.Trial is not null;
+        var refused = new List<RefusedContent>();
+        var pending = slots.State.Trial;
         if (slots.StartTrial() is { } trial)
         {
             var loaded = TryLoad(trial.Entry, "trial", refused);
@@ -53,11 +63,11 @@ public sealed class ContentActivation
                 return new ActiveContent(loaded, OnTrial: true, refused);
             }
 
-            slots.Revert(refused[^1]);
+            slots.Revert(refused[^1].Reason);
         }
-        else if (hadTrial)
+        else if (pending is not null)
         {
-            refused.Add($"trial version quarantined: {slots.State.Quarantined.Last().Value}");
+            refused.Add(new RefusedContent("trial", pending.Entry.Version, $"quarantined: {slots.State.Quarantined.GetValueOrDefault(pending.Entry.Version, "failed its trial")}"));
         }
 
         foreach (var (entry, name) in new[] { (slots.State.Committed, "committed"), (slots.State.Previous, "previous") })
@@ -71,12 +81,12 @@ public sealed class ContentActivation
         return new ActiveContent(null, OnTrial: false, refused);
     }
 
-    private LoadedContent? TryLoad(SlotEntry entry, string slot, List<string> refused)
+    private LoadedContent? TryLoad(SlotEntry entry, string slot, List<RefusedContent> refused)
     {
         var bytes = slots.ReadVerified(entry);
         if (bytes is null)
         {
-            refused.Add($"{slot} version {entry.Version} is missing or damaged (SHA-256 differs)");
+            refused.Add(new RefusedContent(slot, entry.Version, "is missing or damaged (SHA-256 differs)"));
             return null;
         }
 
@@ -86,13 +96,13 @@ public sealed class ContentActivation
         }
         catch (ContentException e)
         {
-            refused.Add($"{slot} version {entry.Version} refused: {e.Message}");
+            refused.Add(new RefusedContent(slot, entry.Version, $"refused: {e.Message}"));
             return null;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A loader that throws on content it did not expect is the July 2024 failure: refuse the content, keep running.
-            refused.Add($"{slot} version {entry.Version} refused: the loader failed on it ({e.GetType().Name}: {e.Message})");
+            refused.Add(new RefusedContent(slot, entry.Version, $"refused: the loader failed on it ({e.GetType().Name}: {e.Message})"));
             return null;
         }
     }

@@ -143,6 +143,17 @@ public sealed class SlotStore
         Forget(trial.Entry);
     }
 
+    /// <summary>
+    /// Drops the trial without quarantining it: the version was fine, but the rollout sent the
+    /// device back (a halt); it may be offered again when the rollout resumes.
+    /// </summary>
+    public void Abandon()
+    {
+        var trial = State.Trial ?? throw new UpdateException("no version is on trial");
+        Save(State with { Trial = null });
+        Forget(trial.Entry);
+    }
+
     /// <summary>Reads a slot's file and checks its hash.</summary>
     /// <param name="entry">The slot.</param>
     /// <returns>The bytes, or <see langword="null"/> when the file is missing or damaged.</returns>

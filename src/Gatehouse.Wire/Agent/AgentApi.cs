@@ -101,6 +101,7 @@ public sealed record AgentResponse(bool Ok, string? Error, AgentStatus? Status);
 /// <param name="BytesDown">Bytes received by applications.</param>
 /// <param name="LastError">The last thing that went wrong, in plain words.</param>
 /// <param name="RoleRestarts">How many times the watchdog restarted the data plane.</param>
+/// <param name="Content">The pushed content in force, such as <c>bypass 42 (trial)</c>.</param>
 public sealed record AgentStatus(
     string State,
     string Summary,
@@ -123,7 +124,8 @@ public sealed record AgentStatus(
     long BytesUp = 0,
     long BytesDown = 0,
     string? LastError = null,
-    int RoleRestarts = 0);
+    int RoleRestarts = 0,
+    string? Content = null);
 
 /// <summary>
 /// The framing of the local API on a Unix socket: the client writes one JSON request on one line,

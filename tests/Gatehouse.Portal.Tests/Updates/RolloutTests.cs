@@ -262,7 +262,7 @@ public sealed class RolloutTests : IAsyncLifetime
     {
         var target = await updater.GetTargetInfoAsync(RolloutDescriptor.TargetPath(tenantId, "bypass"));
         Assert.NotNull(target);
-        return JsonSerializer.Deserialize<RolloutDescriptor>(await File.ReadAllBytesAsync(await updater.DownloadTargetAsync(target)), UpdateJson.Options)!;
+        return JsonSerializer.Deserialize(await File.ReadAllBytesAsync(await updater.DownloadTargetAsync(target)), UpdatesJsonContext.Default.RolloutDescriptor)!;
     }
 
     private static byte[] Bypass(string version, string[]? fields = null, params string[][] records)

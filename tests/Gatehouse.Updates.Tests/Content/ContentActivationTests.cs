@@ -19,7 +19,7 @@ public sealed class ContentActivationTests : IDisposable
 
         Assert.Equal("41", active.Content!.Version);
         Assert.False(active.OnTrial);
-        Assert.Contains(active.Refused, r => r.Contains("declares 5 fields; this build reads 4", StringComparison.Ordinal));
+        Assert.Contains(active.Refused, r => r.ToString().Contains("declares 5 fields; this build reads 4", StringComparison.Ordinal));
         Assert.True(slots.State.Quarantined.ContainsKey("42"));
         Assert.Equal(2, ((BypassList)active.Content.Value).Entries.Count);
     }
@@ -47,7 +47,7 @@ public sealed class ContentActivationTests : IDisposable
         var active = new ContentActivation(slots, new BypassChannel()).Activate();
 
         Assert.Equal("41", active.Content!.Version);
-        Assert.Contains(active.Refused, r => r.Contains("records[0] has 5 values; every record has 4", StringComparison.Ordinal));
+        Assert.Contains(active.Refused, r => r.ToString().Contains("records[0] has 5 values; every record has 4", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class ContentActivationTests : IDisposable
         var active = new ContentActivation(slots, new ThrowingChannel()).Activate();
 
         Assert.Equal("41", active.Content!.Version);
-        Assert.Contains(active.Refused, r => r.Contains("IndexOutOfRangeException", StringComparison.Ordinal));
+        Assert.Contains(active.Refused, r => r.ToString().Contains("IndexOutOfRangeException", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class ContentActivationTests : IDisposable
         var active = new ContentActivation(new SlotStore(directory), new BypassChannel()).Activate();
 
         Assert.Equal("41", active.Content!.Version);
-        Assert.Contains(active.Refused, r => r.Contains("committed version 42 is missing or damaged", StringComparison.Ordinal));
+        Assert.Contains(active.Refused, r => r.ToString().Contains("committed version 42 is missing or damaged", StringComparison.Ordinal));
     }
 
     [Fact]

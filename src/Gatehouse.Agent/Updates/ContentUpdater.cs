@@ -1,0 +1,324 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gatehouse.Agent.State;
+using Gatehouse.Content.Channels;
+using Gatehouse.Node.Config;
+using Gatehouse.Node.Credentials;
+using Gatehouse.Tuf;
+using Gatehouse.Tuf.Client;
+using Gatehouse.Updates;
+using Gatehouse.Updates.Content;
+using Gatehouse.Updates.Slots;
+using Gatehouse.Wire;
+using Gatehouse.Wire.Updates;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Agent.Updates;
+
+/// <summary>How the content updater polls and judges.</summary>
+public sealed record ContentUpdaterOptions
+{
+    /// <summary>How often the portal's repository is checked (jittered by ±20%).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a trial version must run, without the data plane restarting, before it is committed.</summary>
+    public TimeSpan HealthWindow { get; init; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>
+/// The updater role for content, in the data plane: at start it activates the version that should
+/// be in force (trial, committed, previous); then, at each poll:
+/// <code>
+///   trial past its health window      commit it                                   -> "committed"
+///   TUF refresh                       root, timestamp, snapshot, targets (the portal's /tuf/)
+///   rollouts/TENANT/bypass.json       the descriptor: which version this device should run
+///   content/bypass/VERSION.json       download, verify, stage, trial, load here    -> "installed"
+///                                     refused at load: quarantined, old one kept   -> "reverted"
+///   heartbeat                         the version in force                         -> "heartbeat"
+/// </code>
+/// A trial that crashes the process is counted by the slots' start counter and quarantined after
+/// three starts. Events wait in memory until the portal takes them.
+/// </summary>
+internal sealed class ContentUpdater : IAsyncDisposable
+{
+    private const int MaxPendingEvents = 200;
+
+    private readonly NodeCredentialStore _store;
+    private readonly AgentState _state;
+    private readonly Func<IReadOnlyCollection<Guid>> _groups;
+    private readonly Action<BypassMatcher?> _apply;
+    private readonly ContentUpdaterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SlotStore _slots;
+    private readonly ContentActivation _activation;
+    private readonly string _tufDirectory;
+    private readonly List<UpdateEventReport> _pending = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _running = new(1, 1);
+    private Task _loop = Task.CompletedTask;
+    private string? _version;
+    private bool _onTrial;
+    private DateTimeOffset _trialSince;
+
+    public ContentUpdater(string stateDirectory, NodeCredentialStore store, AgentState state, Func<IReadOnlyCollection<Guid>> groups, Action<BypassMatcher?> apply, ContentUpdaterOptions? options, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        _state = state;
+        _groups = groups;
+        _apply = apply;
+        _options = options ?? new ContentUpdaterOptions();
+        _time = time;
+        _logger = logger;
+        var updates = Path.Combine(stateDirectory, "updates");
+        _slots = new SlotStore(Path.Combine(updates, BypassChannel.ChannelName), time);
+        _activation = new ContentActivation(_slots, new BypassChannel());
+        _tufDirectory = Path.Combine(updates, "tuf");
+    }
+
+    /// <summary>Loads the version that should be in force (before the data plane carries traffic).</summary>
+    public void Activate()
+    {
+        var active = _activation.Activate();
+        foreach (var refused in active.Refused)
+        {
+            AgentLog.ContentRefused(_logger, BypassChannel.ChannelName, refused.Version, refused.ToString());
+            if (refused.Slot == "trial")
+            {
+                Enqueue(refused.Version, UpdateEvents.Reverted, refused.Reason);
+            }
+        }
+
+        if (active.Content is { } content)
+        {
+            _apply(new BypassMatcher((BypassList)content.Value, content.Version));
+            _version = content.Version;
+            _onTrial = active.OnTrial;
+            _trialSince = _time.GetUtcNow();
+            AgentLog.ContentInForce(_logger, BypassChannel.ChannelName, content.Version, active.OnTrial ? "trial" : "committed");
+        }
+        else
+        {
+            _apply(null);
+            _version = null;
+            _onTrial = false;
+        }
+
+        ShowState();
+    }
+
+    /// <summary>Starts polling.</summary>
+    public void Start() => _loop = LoopAsync(_stop.Token);
+
+    /// <summary>One poll: commit, refresh, install what the rollout says, report.</summary>
+    /// <param name="ct">Cancels the poll.</param>
+    /// <returns>How long the portal asked to wait before the next poll, if it did.</returns>
+    public async Task<TimeSpan?> RunOnceAsync(CancellationToken ct)
+    {
+        await _running.WaitAsync(ct);
+        try
+        {
+            using var credentials = _store.Load();
+            if (credentials is null)
+            {
+                return null;
+            }
+
+            using var http = NodeHttpClient.Create(credentials, TimeSpan.FromSeconds(60));
+            CommitIfHealthy();
+            TimeSpan? retryAfter = null;
+            try
+            {
+                var updater = await OpenRepositoryAsync(http, credentials.Identity.PortalUrl, ct);
+                await updater.RefreshAsync(ct);
+                if (await DescriptorAsync(updater, credentials.Identity.TenantId, ct) is { } descriptor &&
+                    descriptor.VersionFor(credentials.Identity.SubjectId, _groups(), _time.GetUtcNow()) is { } wanted &&
+                    wanted.Version != _version)
+                {
+                    await MoveToAsync(updater, wanted, ct);
+                }
+            }
+            catch (TufException e)
+            {
+                retryAfter = e.RetryAfter;
+                AgentLog.ContentCheckFailed(_logger, BypassChannel.ChannelName, e.Message);
+            }
+
+            if (_version is not null)
+            {
+                Enqueue(_version, UpdateEvents.Heartbeat, null);
+            }
+
+            await SendEventsAsync(http, ct);
+            return retryAfter;
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+        _running.Dispose();
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        var random = new Random();
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                TimeSpan? retryAfter = null;
+                try
+                {
+                    retryAfter = await RunOnceAsync(ct);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or UpdateException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
+                {
+                    AgentLog.ContentCheckFailed(_logger, BypassChannel.ChannelName, e.Message);
+                }
+
+                // Jittered, so that a fleet does not poll in step; never sooner than the portal asked.
+                var wait = _options.PollInterval * (0.8 + (0.4 * random.NextDouble()));
+                await Task.Delay(retryAfter > wait ? retryAfter.Value : wait, _time, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    private void CommitIfHealthy()
+    {
+        if (!_onTrial || _version is null || _time.GetUtcNow() - _trialSince < _options.HealthWindow || _slots.State.Trial is null)
+        {
+            return;
+        }
+
+        _slots.Commit();
+        _onTrial = false;
+        Enqueue(_version, UpdateEvents.Committed, null);
+        AgentLog.ContentInForce(_logger, BypassChannel.ChannelName, _version, "committed");
+        ShowState();
+    }
+
+    private async Task<TufUpdater> OpenRepositoryAsync(HttpClient http, Uri portal, CancellationToken ct)
+    {
+        var metadata = Path.Combine(_tufDirectory, "metadata");
+        if (!File.Exists(Path.Combine(metadata, "root.json")))
+        {
+            // The first root comes over the portal connection pinned at enrollment; every later one must be signed by it.
+            var root = await http.GetByteArrayAsync(new Uri(portal, "/tuf/metadata/1.root.json"), ct);
+            TufUpdater.Initialize(metadata, root);
+        }
+
+        return new TufUpdater(
+            new UpdaterOptions
+            {
+                MetadataDirectory = metadata,
+                MetadataBaseUrl = new Uri(portal, "/tuf/metadata/"),
+                TargetBaseUrl = new Uri(portal, "/tuf/targets/"),
+                TargetDirectory = Path.Combine(_tufDirectory, "targets"),
+            },
+            new HttpRemoteFiles(http),
+            _time);
+    }
+
+    private static async Task<RolloutDescriptor?> DescriptorAsync(TufUpdater updater, Guid tenantId, CancellationToken ct)
+    {
+        var target = await updater.GetTargetInfoAsync(RolloutDescriptor.TargetPath(tenantId, BypassChannel.ChannelName), ct);
+        if (target is null)
+        {
+            return null;
+        }
+
+        var path = updater.FindCachedTarget(target) ?? await updater.DownloadTargetAsync(target, ct);
+        return JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, ct), UpdatesJsonContext.Default.RolloutDescriptor);
+    }
+
+    // Goes to the version the rollout names: back to the committed one by dropping the trial, or a new
+    // one through download, verification, staging and a trial.
+    private async Task MoveToAsync(TufUpdater updater, ChannelVersion wanted, CancellationToken ct)
+    {
+        if (_onTrial && _slots.State.Committed?.Version == wanted.Version)
+        {
+            _slots.Abandon();
+            AgentLog.ContentSentBack(_logger, BypassChannel.ChannelName, _version!, wanted.Version);
+            Activate();
+            return;
+        }
+
+        if (_slots.State.Quarantined.ContainsKey(wanted.Version))
+        {
+            return; // refused here before: never tried again
+        }
+
+        try
+        {
+            var target = await updater.GetTargetInfoAsync(wanted.Target, ct)
+                ?? throw new TufException(TufFailure.UnknownTarget, $"no trusted targets metadata lists {wanted.Target}");
+            var path = updater.FindCachedTarget(target) ?? await updater.DownloadTargetAsync(target, ct);
+            _slots.Stage(wanted.Version, await File.ReadAllBytesAsync(path, ct), target.Hashes["sha256"]);
+            _slots.BeginTrial();
+        }
+        catch (Exception e) when (e is TufException or UpdateException or IOException)
+        {
+            Enqueue(wanted.Version, UpdateEvents.InstallFailed, e.Message);
+            AgentLog.ContentCheckFailed(_logger, BypassChannel.ChannelName, e.Message);
+            return;
+        }
+
+        Enqueue(wanted.Version, UpdateEvents.Installed, null);
+        Activate();
+    }
+
+    private void Enqueue(string version, string kind, string? detail)
+    {
+        lock (_pending)
+        {
+            if (_pending.Count >= MaxPendingEvents)
+            {
+                _pending.RemoveAt(0);
+            }
+
+            _pending.Add(new UpdateEventReport(BypassChannel.ChannelName, version, kind, 0, detail?.Length > 1000 ? detail[..1000] : detail));
+        }
+    }
+
+    private async Task SendEventsAsync(HttpClient http, CancellationToken ct)
+    {
+        while (true)
+        {
+            UpdateEventReport next;
+            lock (_pending)
+            {
+                if (_pending.Count == 0)
+                {
+                    return;
+                }
+
+                next = _pending[0];
+            }
+
+            using var response = await http.PostAsJsonAsync($"{WireVersion.ApiPrefix}/device/update-events", next, UpdatesJsonContext.Default.UpdateEventReport, ct);
+            if (!response.IsSuccessStatusCode && (int)response.StatusCode >= 500)
+            {
+                return; // kept for the next poll
+            }
+
+            lock (_pending)
+            {
+                _pending.Remove(next);
+            }
+        }
+    }
+
+    private void ShowState() =>
+        _state.Content = _version is null ? null : $"{BypassChannel.ChannelName} {_version} ({(_onTrial ? "trial" : "committed")})";
+}
