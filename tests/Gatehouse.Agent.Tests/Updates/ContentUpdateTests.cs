@@ -6,6 +6,7 @@ using Gatehouse.Testing.Portal;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
 using Gatehouse.Tuf.Repository;
+using Gatehouse.Wire.Agent;
 using Gatehouse.Wire.Api;
 
 namespace Gatehouse.Agent.Tests.Updates;
@@ -26,6 +27,7 @@ public sealed class ContentUpdateTests
         await using var fixture = await AgentFixture.StartAsync();
         await fixture.EnrollDeviceAsync();
         await using var agent = fixture.StartDataPlane(o => o with { ContentUpdates = Fast });
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.State == AgentStates.Connected), "the agent to connect to the edge");
         var blocked = await AgentFixture.CurlAsync("-i", "-x", $"http://{agent.ProxyAddress}", $"http://{AgentFixture.BlockedHost}/");
         Assert.StartsWith("HTTP/1.1 403", blocked.Output, StringComparison.Ordinal);
 
