@@ -64,7 +64,33 @@ public static class AgentCommand
             });
         });
 
-        var root = new RootCommand("gatehouse-agent: the Gatehouse endpoint agent. `gatehouse status|enroll|logout` talks to its service.") { service, dataPlane };
+        var installDir = new Option<string>("--install-dir") { Description = "Where agent builds are installed (default /opt/gatehouse/agent).", DefaultValueFactory = _ => "/opt/gatehouse/agent" };
+        var healthWindow = new Option<double>("--health-window") { Description = "Seconds a trial build must run before it is committed (default 600).", DefaultValueFactory = _ => 600 };
+        var buildArguments = new Argument<string[]>("ARGS") { Description = "The arguments of the build (after --).", Arity = ArgumentArity.ZeroOrMore };
+        var launch = new Command("launch", "Start the installed agent build (what systemd runs): the trial build while it has starts left, else the committed one.") { installDir, healthWindow, buildArguments };
+        launch.SetAction((parse, ct) => Updates.Launcher.RunAsync(Path.GetFullPath(parse.GetValue(installDir)!), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(healthWindow))), parse.GetValue(buildArguments) ?? []));
+
+        var version = new Option<string>("--version") { Description = "The release's version.", Required = true };
+        var archive = new Option<string>("--file") { Description = "The release archive (.tar.gz with gatehouse-agent at its top), verified.", Required = true };
+        var sha256 = new Option<string>("--sha256") { Description = "Its SHA-256 from signed metadata.", Required = true };
+        var install = new Command("install-release", "Install a verified agent release as the trial build for the next start.") { installDir, version, archive, sha256 };
+        install.SetAction(parse =>
+        {
+            try
+            {
+                new Gatehouse.Updates.Releases.ReleaseSlots(Path.GetFullPath(parse.GetValue(installDir)!))
+                    .Install(parse.GetValue(version)!, File.ReadAllBytes(parse.GetValue(archive)!), parse.GetValue(sha256)!);
+                Console.WriteLine($"release {parse.GetValue(version)} installed; the next start tries it");
+                return 0;
+            }
+            catch (Exception e) when (e is Gatehouse.Updates.UpdateException or IOException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return StartFailed;
+            }
+        });
+
+        var root = new RootCommand("gatehouse-agent: the Gatehouse endpoint agent. `gatehouse status|enroll|logout` talks to its service.") { service, dataPlane, launch, install };
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
