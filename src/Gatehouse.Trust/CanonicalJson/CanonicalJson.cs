@@ -5,6 +5,16 @@ using System.Text.Json.Nodes;
 
 namespace Gatehouse.Trust.CanonicalJson;
 
+/// <summary>How canonical JSON escapes strings; everything else (key order, no whitespace, integers only) is the same.</summary>
+public enum CanonicalStrings
+{
+    /// <summary>RFC 8785: quote, backslash and every control character (as <c>\n</c>, <c>\u001f</c> and so on).</summary>
+    Rfc8785,
+
+    /// <summary>OLPC canonical JSON, as TUF signs it (securesystemslib): quote and backslash only; control characters as they are.</summary>
+    QuoteAndBackslashOnly,
+}
+
 /// <summary>
 /// Canonical JSON in the manner of RFC 8785, restricted to integer numbers: object keys sorted
 /// by Unicode code point, no insignificant whitespace, minimal string escaping. Signatures are
@@ -22,10 +32,18 @@ public static class CanonicalJson
     /// <returns>The canonical UTF-8 bytes.</returns>
     /// <exception cref="TrustException">The value holds a non-integer number, an integer outside the
     /// 64-bit signed range, a string that is not valid Unicode, or nests deeper than <see cref="MaxDepth"/>.</exception>
-    public static byte[] Serialize(JsonNode? node)
+    public static byte[] Serialize(JsonNode? node) => Serialize(node, CanonicalStrings.Rfc8785);
+
+    /// <summary>Writes <paramref name="node"/> in canonical form with the given string escaping.</summary>
+    /// <param name="node">The value to write; <see langword="null"/> writes the JSON literal <c>null</c>.</param>
+    /// <param name="strings">How strings are escaped.</param>
+    /// <returns>The canonical UTF-8 bytes.</returns>
+    /// <exception cref="TrustException">The value holds a non-integer number, an integer outside the
+    /// 64-bit signed range, a string that is not valid Unicode, or nests deeper than <see cref="MaxDepth"/>.</exception>
+    public static byte[] Serialize(JsonNode? node, CanonicalStrings strings)
     {
         using var output = new MemoryStream();
-        Write(output, node, 0);
+        Write(output, node, 0, strings);
         return output.ToArray();
     }
 
@@ -132,7 +150,7 @@ public static class CanonicalJson
         return value;
     }
 
-    private static void Write(Stream output, JsonNode? node, int depth)
+    private static void Write(Stream output, JsonNode? node, int depth, CanonicalStrings strings)
     {
         if (depth > MaxDepth)
         {
@@ -160,9 +178,9 @@ public static class CanonicalJson
                         output.WriteByte((byte)',');
                     }
 
-                    WriteString(output, keys[i]);
+                    WriteString(output, keys[i], strings);
                     output.WriteByte((byte)':');
-                    Write(output, obj[keys[i]], depth + 1);
+                    Write(output, obj[keys[i]], depth + 1, strings);
                 }
 
                 output.WriteByte((byte)'}');
@@ -176,23 +194,23 @@ public static class CanonicalJson
                         output.WriteByte((byte)',');
                     }
 
-                    Write(output, array[i], depth + 1);
+                    Write(output, array[i], depth + 1, strings);
                 }
 
                 output.WriteByte((byte)']');
                 break;
             default:
-                WriteScalar(output, node);
+                WriteScalar(output, node, strings);
                 break;
         }
     }
 
-    private static void WriteScalar(Stream output, JsonNode value)
+    private static void WriteScalar(Stream output, JsonNode value, CanonicalStrings strings)
     {
         // Strings are taken as they are: the stock writer would quietly replace a lone surrogate.
         if (value is JsonValue v && v.TryGetValue<string>(out var direct))
         {
-            WriteString(output, direct);
+            WriteString(output, direct, strings);
             return;
         }
 
@@ -214,7 +232,7 @@ public static class CanonicalJson
                     throw new TrustException($"canonical JSON carries valid Unicode strings only: {e.Message}");
                 }
 
-                WriteString(output, s);
+                WriteString(output, s, strings);
                 break;
             case JsonTokenType.Number:
                 output.Write(Encoding.ASCII.GetBytes(ParseInteger(reader.ValueSpan).ToString(CultureInfo.InvariantCulture)));
@@ -233,7 +251,7 @@ public static class CanonicalJson
         }
     }
 
-    private static void WriteString(Stream output, string value)
+    private static void WriteString(Stream output, string value, CanonicalStrings strings)
     {
         byte[] utf8;
         try
@@ -248,6 +266,12 @@ public static class CanonicalJson
         output.WriteByte((byte)'"');
         foreach (var b in utf8)
         {
+            if (strings == CanonicalStrings.QuoteAndBackslashOnly && b is not ((byte)'"' or (byte)'\\'))
+            {
+                output.WriteByte(b);
+                continue;
+            }
+
             switch (b)
             {
                 case (byte)'"':
