@@ -47,11 +47,15 @@ internal sealed class AgentFixture : IAsyncDisposable
     public string PortalCaFile => _portalCa;
 
     private string _edgeHost = "127.0.0.1";
+    private Action<Gatehouse.Portal.Hosting.PortalOptions>? _configurePortal;
     private Func<string, CancellationToken, Task<System.Net.IPAddress[]>>? _resolveHost;
     private System.Net.IPNetwork[] _egressAllow = [System.Net.IPNetwork.Parse("127.0.0.0/8")];
 
     /// <summary>Starts the portal and <c>edge-1</c> on loopback.</summary>
     public static Task<AgentFixture> StartAsync() => StartAsync(new AgentFixture());
+
+    /// <summary>Starts the portal, with changes to its options, and <c>edge-1</c> on loopback.</summary>
+    public static Task<AgentFixture> StartAsync(Action<Gatehouse.Portal.Hosting.PortalOptions> configurePortal) => StartAsync(new AgentFixture { _configurePortal = configurePortal });
 
     /// <summary>
     /// Starts the portal and <c>edge-1</c>, whose tunnel listens on <paramref name="edgeHost"/> (an
@@ -77,7 +81,7 @@ internal sealed class AgentFixture : IAsyncDisposable
 
     private async Task InitializeAsync()
     {
-        Portal = await TestPortal.StartAsync();
+        Portal = await TestPortal.StartAsync(_configurePortal);
         Admin = await Portal.SignInAsync();
         _portalCa = Path.Combine(_root, "portal-ca.pem");
         await File.WriteAllTextAsync(_portalCa, Portal.TlsCertificatePem);

@@ -22,9 +22,14 @@ public sealed class TestPortal : IAsyncDisposable
 
     public static readonly JsonSerializerOptions Json = CreateJson();
 
+    private readonly Action<PortalOptions>? _configure;
     private WebApplication? _app;
 
-    private TestPortal(string dataDirectory) => DataDirectory = dataDirectory;
+    private TestPortal(string dataDirectory, Action<PortalOptions>? configure)
+    {
+        DataDirectory = dataDirectory;
+        _configure = configure;
+    }
 
     public string DataDirectory { get; }
 
@@ -33,9 +38,11 @@ public sealed class TestPortal : IAsyncDisposable
     /// <summary>The portal's self-signed TLS certificate, which nodes pin.</summary>
     public string TlsCertificatePem => File.ReadAllText(Path.Combine(DataDirectory, PortalTlsCertificate.CertificateFile));
 
-    public static async Task<TestPortal> StartAsync()
+    /// <summary>Starts a portal on SQLite in a temporary directory.</summary>
+    /// <param name="configure">Changes to its options (a rollout evaluation every second, for tests that watch rollouts).</param>
+    public static async Task<TestPortal> StartAsync(Action<PortalOptions>? configure = null)
     {
-        var portal = new TestPortal(Directory.CreateTempSubdirectory("gatehouse-test-portal-").FullName);
+        var portal = new TestPortal(Directory.CreateTempSubdirectory("gatehouse-test-portal-").FullName, configure);
         await portal.RunAsync("https://127.0.0.1:0");
         return portal;
     }
@@ -98,7 +105,7 @@ public sealed class TestPortal : IAsyncDisposable
             options.DataDirectory = DataDirectory;
             options.OwnerEmail = OwnerEmail;
             options.OwnerPassword = OwnerPassword;
-            options.RolloutEvaluationSeconds = 1; // tests watch rollouts halt within seconds
+            _configure?.Invoke(options);
         });
         await PortalHost.StartAsync(app, TextWriter.Null);
         _app = app;

@@ -24,7 +24,7 @@ public sealed class ContentUpdateTests
     [Fact]
     public async Task Bypass_content_rolled_out_by_the_portal_is_verified_tried_committed_and_sends_its_destinations_direct()
     {
-        await using var fixture = await AgentFixture.StartAsync();
+        await using var fixture = await AgentFixture.StartAsync(portal => portal.RolloutEvaluationSeconds = 1); // rollouts judged every second
         await fixture.EnrollDeviceAsync();
         await using var agent = fixture.StartDataPlane(o => o with { ContentUpdates = Fast });
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.State == AgentStates.Connected), "the agent to connect to the edge");
@@ -44,7 +44,7 @@ public sealed class ContentUpdateTests
     [Fact]
     public async Task July_2024_content_forced_past_the_portal_is_refused_at_load_the_last_good_stays_and_the_rollout_halts()
     {
-        await using var fixture = await AgentFixture.StartAsync();
+        await using var fixture = await AgentFixture.StartAsync(portal => portal.RolloutEvaluationSeconds = 1); // rollouts judged every second
         await fixture.EnrollDeviceAsync();
         await using var agent = fixture.StartDataPlane(o => o with { ContentUpdates = Fast });
         await PublishAsync(fixture, Bypass("1", ["domain", "media.example", "3478", "media"]));

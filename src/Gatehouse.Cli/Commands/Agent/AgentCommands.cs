@@ -154,6 +154,7 @@ internal static class AgentCommands
         ("synthetic range", s.SyntheticRange ?? (s.DeviceId is null ? null : "none (the resolver is not running)")),
         ("flows", s.DeviceId is null ? null : $"{s.FlowsOpen} open, {s.FlowsTotal} since start, {s.FlowsRefused} refused by policy"),
         ("bytes", s.DeviceId is null ? null : $"{s.BytesUp} up, {s.BytesDown} down"),
+        ("content", s.Content),
         ("restarts", s.RoleRestarts),
         ("last error", s.LastError));
 }
