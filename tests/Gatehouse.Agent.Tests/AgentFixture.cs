@@ -54,6 +54,10 @@ internal sealed class AgentFixture : IAsyncDisposable
     /// <summary>Starts the portal and <c>edge-1</c> on loopback.</summary>
     public static Task<AgentFixture> StartAsync() => StartAsync(new AgentFixture());
 
+    /// <summary>Starts the portal, with changes to its options, and <c>edge-1</c> listening on <paramref name="edgeHost"/>.</summary>
+    public static Task<AgentFixture> StartAsync(string edgeHost, Action<Gatehouse.Portal.Hosting.PortalOptions> configurePortal) =>
+        StartAsync(new AgentFixture { _edgeHost = edgeHost, _configurePortal = configurePortal });
+
     /// <summary>Starts the portal, with changes to its options, and <c>edge-1</c> on loopback.</summary>
     public static Task<AgentFixture> StartAsync(Action<Gatehouse.Portal.Hosting.PortalOptions> configurePortal) => StartAsync(new AgentFixture { _configurePortal = configurePortal });
 

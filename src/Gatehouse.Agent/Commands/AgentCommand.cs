@@ -37,7 +37,9 @@ public static class AgentCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AgentPaths.SocketVariable) ?? AgentPaths.DefaultSocket,
         };
 
-        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe, transparent, restartDelay };
+        var contentPoll = new Option<double?>("--content-poll") { Description = "Seconds between checks for pushed content (default 300, jittered)." };
+        var contentWindow = new Option<double?>("--content-health-window") { Description = "Seconds a trial content version must run before it is committed (default 600)." };
+        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe, transparent, restartDelay, contentPoll, contentWindow };
         service.SetAction((parse, ct) => RunServiceAsync(new AgentServiceOptions
         {
             StateDirectory = Path.GetFullPath(parse.GetValue(stateDir)!),
@@ -46,9 +48,11 @@ public static class AgentCommand
             CaptivePortalProbe = parse.GetValue(probe)!,
             Transparent = parse.GetValue(transparent),
             FirstRestartDelay = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(restartDelay), 0, RoleSupervisor.MaxBackoff.TotalSeconds)),
+            ContentPoll = Seconds(parse.GetValue(contentPoll)),
+            ContentHealthWindow = Seconds(parse.GetValue(contentWindow)),
         }));
 
-        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe, transparent, transparentListen, dnsListen };
+        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe, transparent, transparentListen, dnsListen, contentPoll, contentWindow };
         dataPlane.SetAction((parse, ct) =>
         {
             var directory = Path.GetFullPath(parse.GetValue(stateDir)!);
@@ -61,6 +65,11 @@ public static class AgentCommand
                 Transparent = parse.GetValue(transparent),
                 TransparentListen = parse.GetValue(transparentListen)!,
                 DnsListen = parse.GetValue(dnsListen)!,
+                ContentUpdates = new Updates.ContentUpdaterOptions
+                {
+                    PollInterval = Seconds(parse.GetValue(contentPoll)) ?? TimeSpan.FromMinutes(5),
+                    HealthWindow = Seconds(parse.GetValue(contentWindow)) ?? TimeSpan.FromMinutes(10),
+                },
             });
         });
 
@@ -149,6 +158,8 @@ public static class AgentCommand
 
         return 0;
     }
+
+    private static TimeSpan? Seconds(double? value) => value is { } seconds ? TimeSpan.FromSeconds(Math.Max(0.1, seconds)) : null;
 
     private static ILoggerFactory Loggers() => LoggerFactory.Create(logging => logging
         .AddSimpleConsole(console =>

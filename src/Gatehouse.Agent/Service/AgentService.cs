@@ -306,6 +306,16 @@ public sealed class AgentService : IAsyncDisposable
             arguments.Add("--transparent");
         }
 
+        if (options.ContentPoll is { } poll)
+        {
+            arguments.AddRange(["--content-poll", poll.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        if (options.ContentHealthWindow is { } window)
+        {
+            arguments.AddRange(["--content-health-window", window.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
         return RoleCommand.ForThisProgram(arguments);
     }
 }

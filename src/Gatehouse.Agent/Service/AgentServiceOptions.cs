@@ -24,6 +24,12 @@ public sealed record AgentServiceOptions
     /// <summary>How to start the data plane; <see langword="null"/> runs this program's <c>dataplane</c> command.</summary>
     public RoleCommand? DataPlane { get; init; }
 
+    /// <summary>How often the data plane checks for pushed content (its default when null).</summary>
+    public TimeSpan? ContentPoll { get; init; }
+
+    /// <summary>How long a trial content version must run before it is committed (its default when null).</summary>
+    public TimeSpan? ContentHealthWindow { get; init; }
+
     /// <summary>The agent's version, sent at enrollment.</summary>
     public string Version { get; init; } = typeof(AgentServiceOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 }

@@ -36,6 +36,9 @@ public sealed class Rollout : ITenantOwned
     /// <summary>Every stage's minimum of reporting devices, when the plan's default is overridden.</summary>
     public int? MinDevices { get; set; }
 
+    /// <summary>The canary ring's share, when the plan's 1% is overridden.</summary>
+    public int? CanaryBasisPoints { get; set; }
+
     /// <summary>Groups that go first.</summary>
     public List<Guid> InternalGroupIds { get; set; } = [];
 

@@ -109,6 +109,11 @@ internal static class RolloutEndpoints
             throw PortalException.Invalid("days", $"A slow roll takes 1 to 90 days; got {days}.");
         }
 
+        if (request.CanaryBasisPoints is < 1 or > 10_000 || (request.CanaryBasisPoints is not null && plan != RolloutPlans.Rings))
+        {
+            throw PortalException.Invalid("canaryBasisPoints", "canaryBasisPoints (1 to 10000) applies to the rings plan only.");
+        }
+
         if (request.BakeMinutes is < 0 or > 60 * 24 * 30 || request.MinDevices is < 1 or > 1_000_000)
         {
             throw PortalException.Invalid(request.BakeMinutes is < 0 or > 60 * 24 * 30 ? "bakeMinutes" : "minDevices", "bakeMinutes must be 0 to 43200 and minDevices 1 to 1000000.");
@@ -144,6 +149,7 @@ internal static class RolloutEndpoints
             Days = days,
             BakeMinutes = request.BakeMinutes,
             MinDevices = request.MinDevices,
+            CanaryBasisPoints = request.CanaryBasisPoints,
             InternalGroupIds = groups,
             Pins = ResolvePins(request, channel, baseline, repository),
             Deferrals = (request.DeferDays ?? new Dictionary<Guid, int>()).ToDictionary(d => d.Key, d => now.AddDays(Math.Clamp(d.Value, 0, 365))),

@@ -11,13 +11,16 @@ internal static class RolloutState
     public static RolloutPlan PlanOf(Rollout rollout)
     {
         var plan = rollout.Plan == RolloutPlans.SlowRoll ? RolloutPlan.SlowRoll(rollout.Days) : RolloutPlan.Rings(internalRing: rollout.InternalGroupIds.Count > 0);
-        if (rollout.BakeMinutes is null && rollout.MinDevices is null)
+        if (rollout.BakeMinutes is null && rollout.MinDevices is null && rollout.CanaryBasisPoints is null)
         {
             return plan;
         }
 
+        // A larger canary also lifts later rings that would be smaller: shares only grow.
+        var canary = rollout.CanaryBasisPoints;
         return new RolloutPlan([.. plan.Stages.Select(stage => stage with
         {
+            ShareBasisPoints = canary is { } share && stage.Name != "internal" && (stage.Name == "canary" || stage.ShareBasisPoints < share) ? share : stage.ShareBasisPoints,
             Gates = stage.Gates with
             {
                 BakeTime = rollout.BakeMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : stage.Gates.BakeTime,

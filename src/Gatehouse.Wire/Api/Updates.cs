@@ -32,6 +32,7 @@ public static class RolloutPlans
 /// <param name="DeferDays">Groups held back by a number of days.</param>
 /// <param name="BakeMinutes">Overrides every stage's bake time (for small fleets and tests).</param>
 /// <param name="MinDevices">Overrides every stage's minimum number of reporting devices.</param>
+/// <param name="CanaryBasisPoints">The canary ring's share of the tenant's devices, in basis points (100 = 1%, the default).</param>
 public sealed record CreateRolloutRequest(
     string Channel,
     string Version,
@@ -41,7 +42,8 @@ public sealed record CreateRolloutRequest(
     IReadOnlyDictionary<Guid, string>? Pins = null,
     IReadOnlyDictionary<Guid, int>? DeferDays = null,
     int? BakeMinutes = null,
-    int? MinDevices = null);
+    int? MinDevices = null,
+    int? CanaryBasisPoints = null);
 
 /// <summary>Halts or pauses a rollout by hand.</summary>
 /// <param name="Reason">Why, for the record.</param>

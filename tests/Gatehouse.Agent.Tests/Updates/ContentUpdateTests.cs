@@ -1,11 +1,6 @@
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Gatehouse.Agent.Updates;
 using Gatehouse.Testing.Portal;
-using Gatehouse.Tuf.Keys;
-using Gatehouse.Tuf.Metadata;
-using Gatehouse.Tuf.Repository;
 using Gatehouse.Wire.Agent;
 using Gatehouse.Wire.Api;
 
@@ -31,7 +26,7 @@ public sealed class ContentUpdateTests
         var blocked = await AgentFixture.CurlAsync("-i", "-x", $"http://{agent.ProxyAddress}", $"http://{AgentFixture.BlockedHost}/");
         Assert.StartsWith("HTTP/1.1 403", blocked.Output, StringComparison.Ordinal);
 
-        await PublishAsync(fixture, Bypass("1", ["domain", AgentFixture.BlockedHost, "", "sent direct by the test"]));
+        await ContentPush.PublishAsync(fixture, ContentPush.Bypass("1", ["domain", AgentFixture.BlockedHost, "", "sent direct by the test"]));
         await RollOutAsync(fixture, "1");
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.Content == "bypass 1 (committed)"), "bypass 1 to be committed", () => agent.Status);
 
@@ -47,15 +42,15 @@ public sealed class ContentUpdateTests
         await using var fixture = await AgentFixture.StartAsync(portal => portal.RolloutEvaluationSeconds = 1); // rollouts judged every second
         await fixture.EnrollDeviceAsync();
         await using var agent = fixture.StartDataPlane(o => o with { ContentUpdates = Fast });
-        await PublishAsync(fixture, Bypass("1", ["domain", "media.example", "3478", "media"]));
+        await ContentPush.PublishAsync(fixture, ContentPush.Bypass("1", ["domain", "media.example", "3478", "media"]));
         await RollOutAsync(fixture, "1");
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.Content == "bypass 1 (committed)"), "bypass 1 to be committed", () => agent.Status);
 
         // The portal refuses it...
-        var refused = await fixture.Admin.PostAsync("content/bypass", Json(OneFieldTooMany("2")));
+        var refused = await fixture.Admin.PostAsync("content/bypass", ContentPush.Json(ContentPush.OneFieldTooMany("2")));
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
         // ...so it is forced in with the content role's key, as a compromised or careless pipeline could.
-        ForceIntoRepository(fixture.Portal, "2", OneFieldTooMany("2"));
+        ContentPush.ForceIntoRepository(fixture.Portal, "2", ContentPush.OneFieldTooMany("2"));
         var rollout = await RollOutAsync(fixture, "2");
 
         await AgentFixture.WaitUntilAsync(async () =>
@@ -63,12 +58,6 @@ public sealed class ContentUpdateTests
         var halted = await fixture.Admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", TestPortal.Json);
         Assert.Contains("1 of 1 updated devices crashed", halted!.Reason, StringComparison.Ordinal);
         Assert.Equal("bypass 1 (committed)", agent.Status.Content);
-    }
-
-    private static async Task PublishAsync(AgentFixture fixture, byte[] content)
-    {
-        var response = await fixture.Admin.PostAsync("content/bypass", Json(content));
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
     // A one-day slow roll takes every device at once; one reporting device is enough to judge.
@@ -85,32 +74,4 @@ public sealed class ContentUpdateTests
 
         return rollout;
     }
-
-    private static void ForceIntoRepository(TestPortal portal, string version, byte[] content)
-    {
-        var updates = Path.Combine(portal.DataDirectory, "updates");
-        var repository = TufRepository.Open(Path.Combine(updates, "repository"));
-        using var contentKey = TufSigner.FromPemFile(Path.Combine(updates, "online-keys", "content.pem"));
-        using var snapshotKey = TufSigner.FromPemFile(Path.Combine(updates, "online-keys", "snapshot.pem"));
-        using var timestampKey = TufSigner.FromPemFile(Path.Combine(updates, "online-keys", "timestamp.pem"));
-        var path = $"content/bypass/{version}.json";
-        var role = repository.Targets("content")!;
-        var target = TargetFile.Describe(path, content, new System.Text.Json.Nodes.JsonObject { ["channel"] = "bypass", ["version"] = version, ["records"] = 1L });
-        repository.SignTargets("content", new TargetsMetadata(0, DateTimeOffset.UtcNow.AddDays(1), new Dictionary<string, TargetFile>(role.Targets) { [path] = target }), [contentKey]);
-        repository.StoreArtifact(path, content);
-        repository.SignSnapshot([snapshotKey], DateTimeOffset.UtcNow.AddDays(1));
-        repository.SignTimestamp([timestampKey], DateTimeOffset.UtcNow.AddDays(1));
-    }
-
-    private static ByteArrayContent Json(byte[] content) => new(content) { Headers = { ContentType = new("application/json") } };
-
-    private static byte[] Bypass(string version, string[] record) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
-    {
-        channel = "bypass", schemaVersion = 1, version, fields = new[] { "kind", "value", "ports", "note" }, records = new[] { record },
-    }));
-
-    private static byte[] OneFieldTooMany(string version) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
-    {
-        channel = "bypass", schemaVersion = 1, version, fields = new[] { "kind", "value", "ports", "note", "extra" }, records = new[] { new[] { "domain", "media.example", "3478", "media", "21st field" } },
-    }));
 }

@@ -75,7 +75,8 @@ internal static class RolloutCommands
         var defers = new Option<string[]>("--defer") { Description = "GROUP-ID=DAYS: hold a group back; repeatable" };
         var bake = new Option<int?>("--bake-minutes") { Description = "Every stage's bake time, overriding the plan's" };
         var minDevices = new Option<int?>("--min-devices") { Description = "Every stage's minimum of reporting devices, overriding the plan's" };
-        var create = new Command("create", "Start rolling out a version to this tenant") { channel, version, plan, days, internalGroups, pins, defers, bake, minDevices };
+        var canary = new Option<int?>("--canary-basis-points") { Description = "The canary ring's share in basis points (100 = 1%, the default)" };
+        var create = new Command("create", "Start rolling out a version to this tenant") { channel, version, plan, days, internalGroups, pins, defers, bake, minDevices, canary };
         rollout.Subcommands.Add(app.Action(app.WithJson(create), async run =>
         {
             var request = new CreateRolloutRequest(
@@ -87,7 +88,8 @@ internal static class RolloutCommands
                 Pairs(run.Get(pins), "--pin", v => v),
                 Pairs(run.Get(defers), "--defer", v => int.TryParse(v, out var n) ? n : throw new CliException(ExitCodes.Usage, $"--defer takes GROUP-ID=DAYS; '{v}' is not a number of days")),
                 run.Get(bake),
-                run.Get(minDevices));
+                run.Get(minDevices),
+                run.Get(canary));
             var created = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, "rollouts", request, run.Cancellation);
             run.Out.One(created, Describe);
         }));

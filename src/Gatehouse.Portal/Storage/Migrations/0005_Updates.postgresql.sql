@@ -8,6 +8,7 @@ CREATE TABLE "Rollouts" (
     "Days" integer NOT NULL,
     "BakeMinutes" integer,
     "MinDevices" integer,
+    "CanaryBasisPoints" integer,
     "InternalGroupIds" text NOT NULL,
     "Pins" text NOT NULL,
     "Deferrals" text NOT NULL,

@@ -8,6 +8,7 @@ CREATE TABLE "Rollouts" (
     "Days" INTEGER NOT NULL,
     "BakeMinutes" INTEGER NULL,
     "MinDevices" INTEGER NULL,
+    "CanaryBasisPoints" INTEGER NULL,
     "InternalGroupIds" TEXT NOT NULL,
     "Pins" TEXT NOT NULL,
     "Deferrals" TEXT NOT NULL,
