@@ -67,4 +67,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(4033, LogLevel.Information, "The rollout sent {Channel} back from {From} to {To}")]
     public static partial void ContentSentBack(ILogger logger, string channel, string from, string to);
+
+    [LoggerMessage(4034, LogLevel.Warning, "Agent build {Version} installed as the trial build (running {Running}); restarting into it")]
+    public static partial void ReleaseInstalled(ILogger logger, string version, string running);
 }

@@ -16,6 +16,9 @@ public static class AgentCommand
     /// <summary>Exit code: the role could not start.</summary>
     public const int StartFailed = 3;
 
+    /// <summary>Exit code of the service after installing a new build: systemd restarts it through <c>launch</c>.</summary>
+    public const int RestartForUpdate = 75;
+
     /// <summary>Runs one command line; returns the exit code.</summary>
     /// <param name="args">The arguments.</param>
     public static async Task<int> RunAsync(string[] args)
@@ -39,7 +42,8 @@ public static class AgentCommand
 
         var contentPoll = new Option<double?>("--content-poll") { Description = "Seconds between checks for pushed content (default 300, jittered)." };
         var contentWindow = new Option<double?>("--content-health-window") { Description = "Seconds a trial content version must run before it is committed (default 600)." };
-        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe, transparent, restartDelay, contentPoll, contentWindow };
+        var serviceInstallDir = new Option<string>("--install-dir") { Description = "Follow the tenant's agent rollout and install new builds here (set by `gatehouse-agent launch`; off when not given)." };
+        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe, transparent, restartDelay, contentPoll, contentWindow, serviceInstallDir };
         service.SetAction((parse, ct) => RunServiceAsync(new AgentServiceOptions
         {
             StateDirectory = Path.GetFullPath(parse.GetValue(stateDir)!),
@@ -50,6 +54,7 @@ public static class AgentCommand
             FirstRestartDelay = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(restartDelay), 0, RoleSupervisor.MaxBackoff.TotalSeconds)),
             ContentPoll = Seconds(parse.GetValue(contentPoll)),
             ContentHealthWindow = Seconds(parse.GetValue(contentWindow)),
+            InstallDirectory = parse.GetValue(serviceInstallDir) is { } dir ? Path.GetFullPath(dir) : null,
         }));
 
         var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe, transparent, transparentListen, dnsListen, contentPoll, contentWindow };
@@ -131,7 +136,11 @@ public static class AgentCommand
         await using (agent)
         {
             Console.WriteLine($"gatehouse-agent service: local API on {options.Socket}, state in {options.StateDirectory}");
-            await WaitForStopAsync();
+            if (await Task.WhenAny(WaitForStopAsync(), agent.RestartRequested) == agent.RestartRequested)
+            {
+                // A new build is installed: exit so that systemd restarts the service through `launch`.
+                return RestartForUpdate;
+            }
         }
 
         return 0;

@@ -33,6 +33,8 @@ public sealed class AgentService : IAsyncDisposable
     private readonly RoleSupervisor _dataPlane;
     private readonly SemaphoreSlim _changes = new(1, 1);
     private LocalApiServer? _api;
+    private Updates.ReleaseUpdater? _releases;
+    private readonly TaskCompletionSource _restartRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private AgentService(AgentServiceOptions options, ILoggerFactory loggers)
     {
@@ -45,6 +47,9 @@ public sealed class AgentService : IAsyncDisposable
 
     /// <summary>The data plane's process id, while it runs (tests kill it).</summary>
     public int? DataPlanePid => _dataPlane.Pid;
+
+    /// <summary>Completes when a new agent build was installed and the service should exit for <c>launch</c> to start it.</summary>
+    public Task RestartRequested => _restartRequested.Task;
 
     /// <summary>Starts the local API and, when enrolled, the data plane.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The socket cannot be bound.</exception>
@@ -67,6 +72,14 @@ public sealed class AgentService : IAsyncDisposable
             service._dataPlane.Start();
         }
 
+        if (options.InstallDirectory is { } install)
+        {
+            service._releases = new Updates.ReleaseUpdater(
+                options.StateDirectory, install, service._store, options.Version, () => Bundles.DeviceOwner.LoadGroups(options.StateDirectory),
+                () => service._restartRequested.TrySetResult(), options.ReleasePoll, TimeProvider.System, loggers.CreateLogger<Updates.ReleaseUpdater>());
+            service._releases.Start();
+        }
+
         return service;
     }
 
@@ -76,6 +89,11 @@ public sealed class AgentService : IAsyncDisposable
         if (_api is not null)
         {
             await _api.DisposeAsync();
+        }
+
+        if (_releases is not null)
+        {
+            await _releases.DisposeAsync();
         }
 
         await _dataPlane.DisposeAsync();

@@ -24,6 +24,15 @@ public sealed record AgentServiceOptions
     /// <summary>How to start the data plane; <see langword="null"/> runs this program's <c>dataplane</c> command.</summary>
     public RoleCommand? DataPlane { get; init; }
 
+    /// <summary>
+    /// The install directory of agent builds when the service runs under <c>gatehouse-agent launch</c>:
+    /// the service then follows the tenant's <c>agent</c> rollout and installs new builds there. Null: it does not.
+    /// </summary>
+    public string? InstallDirectory { get; init; }
+
+    /// <summary>How often the service checks for agent builds.</summary>
+    public TimeSpan ReleasePoll { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How often the data plane checks for pushed content (its default when null).</summary>
     public TimeSpan? ContentPoll { get; init; }
 

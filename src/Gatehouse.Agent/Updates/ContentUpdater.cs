@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using Gatehouse.Agent.State;
 using Gatehouse.Content.Channels;
@@ -9,7 +8,6 @@ using Gatehouse.Tuf.Client;
 using Gatehouse.Updates;
 using Gatehouse.Updates.Content;
 using Gatehouse.Updates.Slots;
-using Gatehouse.Wire;
 using Gatehouse.Wire.Updates;
 using Microsoft.Extensions.Logging;
 
@@ -41,8 +39,6 @@ public sealed record ContentUpdaterOptions
 /// </summary>
 internal sealed class ContentUpdater : IAsyncDisposable
 {
-    private const int MaxPendingEvents = 200;
-
     private readonly NodeCredentialStore _store;
     private readonly AgentState _state;
     private readonly Func<IReadOnlyCollection<Guid>> _groups;
@@ -53,7 +49,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
     private readonly SlotStore _slots;
     private readonly ContentActivation _activation;
     private readonly string _tufDirectory;
-    private readonly List<UpdateEventReport> _pending = [];
+    private readonly UpdateEventQueue _events = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _running = new(1, 1);
     private Task _loop = Task.CompletedTask;
@@ -129,9 +125,9 @@ internal sealed class ContentUpdater : IAsyncDisposable
             TimeSpan? retryAfter = null;
             try
             {
-                var updater = await OpenRepositoryAsync(http, credentials.Identity.PortalUrl, ct);
+                var updater = await PortalRepository.OpenAsync(http, credentials.Identity.PortalUrl, _tufDirectory, _time, ct);
                 await updater.RefreshAsync(ct);
-                if (await DescriptorAsync(updater, credentials.Identity.TenantId, ct) is { } descriptor &&
+                if (await PortalRepository.DescriptorAsync(updater, credentials.Identity.TenantId, BypassChannel.ChannelName, ct) is { } descriptor &&
                     descriptor.VersionFor(credentials.Identity.SubjectId, _groups(), _time.GetUtcNow()) is { } wanted &&
                     wanted.Version != _version)
                 {
@@ -149,7 +145,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
                 Enqueue(_version, UpdateEvents.Heartbeat, null);
             }
 
-            await SendEventsAsync(http, ct);
+            await _events.SendAsync(http, ct);
             return retryAfter;
         }
         finally
@@ -208,40 +204,6 @@ internal sealed class ContentUpdater : IAsyncDisposable
         ShowState();
     }
 
-    private async Task<TufUpdater> OpenRepositoryAsync(HttpClient http, Uri portal, CancellationToken ct)
-    {
-        var metadata = Path.Combine(_tufDirectory, "metadata");
-        if (!File.Exists(Path.Combine(metadata, "root.json")))
-        {
-            // The first root comes over the portal connection pinned at enrollment; every later one must be signed by it.
-            var root = await http.GetByteArrayAsync(new Uri(portal, "/tuf/metadata/1.root.json"), ct);
-            TufUpdater.Initialize(metadata, root);
-        }
-
-        return new TufUpdater(
-            new UpdaterOptions
-            {
-                MetadataDirectory = metadata,
-                MetadataBaseUrl = new Uri(portal, "/tuf/metadata/"),
-                TargetBaseUrl = new Uri(portal, "/tuf/targets/"),
-                TargetDirectory = Path.Combine(_tufDirectory, "targets"),
-            },
-            new HttpRemoteFiles(http),
-            _time);
-    }
-
-    private static async Task<RolloutDescriptor?> DescriptorAsync(TufUpdater updater, Guid tenantId, CancellationToken ct)
-    {
-        var target = await updater.GetTargetInfoAsync(RolloutDescriptor.TargetPath(tenantId, BypassChannel.ChannelName), ct);
-        if (target is null)
-        {
-            return null;
-        }
-
-        var path = updater.FindCachedTarget(target) ?? await updater.DownloadTargetAsync(target, ct);
-        return JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, ct), UpdatesJsonContext.Default.RolloutDescriptor);
-    }
-
     // Goes to the version the rollout names: back to the committed one by dropping the trial, or a new
     // one through download, verification, staging and a trial.
     private async Task MoveToAsync(TufUpdater updater, ChannelVersion wanted, CancellationToken ct)
@@ -261,10 +223,8 @@ internal sealed class ContentUpdater : IAsyncDisposable
 
         try
         {
-            var target = await updater.GetTargetInfoAsync(wanted.Target, ct)
-                ?? throw new TufException(TufFailure.UnknownTarget, $"no trusted targets metadata lists {wanted.Target}");
-            var path = updater.FindCachedTarget(target) ?? await updater.DownloadTargetAsync(target, ct);
-            _slots.Stage(wanted.Version, await File.ReadAllBytesAsync(path, ct), target.Hashes["sha256"]);
+            var (bytes, sha256) = await PortalRepository.FetchAsync(updater, wanted, ct);
+            _slots.Stage(wanted.Version, bytes, sha256);
             _slots.BeginTrial();
         }
         catch (Exception e) when (e is TufException or UpdateException or IOException)
@@ -278,46 +238,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
         Activate();
     }
 
-    private void Enqueue(string version, string kind, string? detail)
-    {
-        lock (_pending)
-        {
-            if (_pending.Count >= MaxPendingEvents)
-            {
-                _pending.RemoveAt(0);
-            }
-
-            _pending.Add(new UpdateEventReport(BypassChannel.ChannelName, version, kind, 0, detail?.Length > 1000 ? detail[..1000] : detail));
-        }
-    }
-
-    private async Task SendEventsAsync(HttpClient http, CancellationToken ct)
-    {
-        while (true)
-        {
-            UpdateEventReport next;
-            lock (_pending)
-            {
-                if (_pending.Count == 0)
-                {
-                    return;
-                }
-
-                next = _pending[0];
-            }
-
-            using var response = await http.PostAsJsonAsync($"{WireVersion.ApiPrefix}/device/update-events", next, UpdatesJsonContext.Default.UpdateEventReport, ct);
-            if (!response.IsSuccessStatusCode && (int)response.StatusCode >= 500)
-            {
-                return; // kept for the next poll
-            }
-
-            lock (_pending)
-            {
-                _pending.Remove(next);
-            }
-        }
-    }
+    private void Enqueue(string version, string kind, string? detail) => _events.Add(BypassChannel.ChannelName, version, kind, detail);
 
     private void ShowState() =>
         _state.Content = _version is null ? null : $"{BypassChannel.ChannelName} {_version} ({(_onTrial ? "trial" : "committed")})";

@@ -92,14 +92,16 @@ internal static class RolloutEndpoints
     private static async Task<IResult> CreateAsync(CreateRolloutRequest request, Caller caller, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct)
     {
         var channel = request.Channel ?? "";
-        if (!ContentChannels.All.Any(c => c.Name == channel))
+        if (channel != AgentReleases.Channel && !ContentChannels.All.Any(c => c.Name == channel))
         {
-            throw PortalException.Invalid("channel", $"No content channel '{channel}'; the channels are {string.Join(", ", ContentChannels.All.Select(c => c.Name))}.");
+            throw PortalException.Invalid("channel", $"No channel '{channel}'; the channels are {AgentReleases.Channel}, {string.Join(", ", ContentChannels.All.Select(c => c.Name))}.");
         }
 
-        if (repository.FindContent(channel, request.Version ?? "") is null)
+        if (!IsPublished(repository, channel, request.Version ?? ""))
         {
-            throw PortalException.Invalid("version", $"Version '{request.Version}' of {channel} is not published; publish it first (POST /api/v1/content/{channel}).");
+            throw PortalException.Invalid("version", channel == AgentReleases.Channel
+                ? $"Agent build '{request.Version}' is not in the repository; sign it into the releases role with `gatehouse release add` first."
+                : $"Version '{request.Version}' of {channel} is not published; publish it first (POST /api/v1/content/{channel}).");
         }
 
         var plan = request.Plan is null ? RolloutPlans.Rings : Validate.OneOf(request.Plan, "plan", RolloutPlans.All);
@@ -177,13 +179,16 @@ internal static class RolloutEndpoints
                 "N-1" => baseline ?? throw PortalException.Invalid("pins", $"There is no N-1 of {channel} yet: no rollout of it has completed."),
                 _ => wanted,
             };
-            pins[group] = repository.FindContent(channel, version) is not null
+            pins[group] = IsPublished(repository, channel, version)
                 ? version
                 : throw PortalException.Invalid("pins", $"Version '{version}' of {channel} is not published.");
         }
 
         return pins;
     }
+
+    private static bool IsPublished(UpdateRepository repository, string channel, string version) =>
+        channel == AgentReleases.Channel ? repository.HasRelease(version) : repository.FindContent(channel, version) is not null;
 
     private static async Task<RolloutDto> ActAsync(Guid id, string action, Action<RolloutController> act, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct)
     {

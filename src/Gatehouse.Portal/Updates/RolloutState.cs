@@ -89,5 +89,5 @@ internal static class RolloutState
             rollout.UpdatedAt);
     }
 
-    private static ChannelVersion Version(string channel, string version) => new(version, UpdateRepository.ContentTarget(channel, version));
+    private static ChannelVersion Version(string channel, string version) => new(version, UpdateRepository.TargetOf(channel, version));
 }

@@ -221,6 +221,19 @@ public sealed class UpdateRepository
     public ContentVersionDto? FindContent(string channel, string version) =>
         Repository.Targets(ContentRole)!.Targets.TryGetValue(ContentTarget(channel, version), out var target) ? ToDto(target) : null;
 
+    /// <summary>Whether the <c>releases</c> role lists agent build <paramref name="version"/> (signed offline with <c>gatehouse release add</c>).</summary>
+    /// <param name="version">The version.</param>
+    /// <returns>Whether it is published.</returns>
+    public bool HasRelease(string version) =>
+        Repository.Targets(ReleasesRole)?.Targets.ContainsKey(AgentReleases.TargetPath(version)) == true;
+
+    /// <summary>The target path of a version of a channel: an agent build, or a content file.</summary>
+    /// <param name="channel">The channel (<c>agent</c> or a content channel).</param>
+    /// <param name="version">The version.</param>
+    /// <returns>The path.</returns>
+    public static string TargetOf(string channel, string version) =>
+        channel == AgentReleases.Channel ? AgentReleases.TargetPath(version) : ContentTarget(channel, version);
+
     /// <summary>Publishes what a tenant's devices should run on a channel.</summary>
     /// <param name="tenantId">The tenant.</param>
     /// <param name="descriptor">The descriptor.</param>
@@ -269,6 +282,8 @@ public sealed class UpdateRepository
                 }
             }
 
+            // A role signed offline (an agent release) since the last snapshot is published with the next one.
+            resign |= SnapshotIsBehind();
             var timestamp = Repository.Timestamp();
             if (resign || timestamp is null || timestamp.Expires - now < TimestampLifetime / 2)
             {
@@ -295,6 +310,20 @@ public sealed class UpdateRepository
 
     private static bool IsSafeVersion(string version) =>
         version.Length is > 0 and <= 64 && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') && version is not ("." or "..");
+
+    private bool SnapshotIsBehind()
+    {
+        var snapshot = SnapshotMetadata.FromJson(SignedMetadata.Parse(File.ReadAllBytes(Path.Combine(MetadataDirectory, "snapshot.json"))).Signed);
+        foreach (var role in Repository.TargetsRoles())
+        {
+            if (!snapshot.Meta.TryGetValue($"{role}.json", out var listed) || listed.Version != Repository.LatestVersion(role))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private void SignSnapshotAndTimestamp()
     {

@@ -110,3 +110,15 @@ public static class UpdateEvents
 /// <param name="Restarts">Role restarts since the last report.</param>
 /// <param name="Detail">Why, for failures (the loader's refusal).</param>
 public sealed record UpdateEventReport(string Channel, string Version, string Event, int Restarts, string? Detail);
+
+/// <summary>Agent builds as the repository publishes them and rollouts name them.</summary>
+public static class AgentReleases
+{
+    /// <summary>The rollout channel of agent builds.</summary>
+    public const string Channel = "agent";
+
+    /// <summary>The target path of the Linux x64 build of <paramref name="version"/>.</summary>
+    /// <param name="version">The version.</param>
+    /// <returns>The path.</returns>
+    public static string TargetPath(string version) => $"agent/{version}/gatehouse-agent-linux-x64.tar.gz";
+}

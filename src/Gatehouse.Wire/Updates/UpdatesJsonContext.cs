@@ -7,4 +7,5 @@ namespace Gatehouse.Wire.Updates;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(RolloutDescriptor))]
 [JsonSerializable(typeof(UpdateEventReport))]
+[JsonSerializable(typeof(string[]))]
 public sealed partial class UpdatesJsonContext : JsonSerializerContext;

@@ -173,6 +173,9 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "2"), PortalServer.Json)).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "9"), PortalServer.Json)).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("nope", "1"), PortalServer.Json)).StatusCode);
+        var unsignedBuild = await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("agent", "9.9.9"), PortalServer.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, unsignedBuild.StatusCode);
+        Assert.Contains("gatehouse release add", await unsignedBuild.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

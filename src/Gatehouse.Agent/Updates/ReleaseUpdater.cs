@@ -1,0 +1,156 @@
+using System.Text.Json;
+using Gatehouse.Node.Config;
+using Gatehouse.Node.Credentials;
+using Gatehouse.Tuf;
+using Gatehouse.Updates;
+using Gatehouse.Updates.Releases;
+using Gatehouse.Wire.Updates;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Agent.Updates;
+
+/// <summary>
+/// The updater role for agent builds, in the service (when it runs under <c>gatehouse-agent launch</c>
+/// with an install directory). At each poll it follows the tenant's <c>agent</c> rollout: a build
+/// other than the running one is downloaded through TUF, verified, installed as the trial build,
+/// and the service asks to be restarted (systemd's <c>Restart=always</c> then starts it through
+/// <c>launch</c>). It reports <c>installed</c>, a heartbeat for the running build, and
+/// <c>reverted</c> once for each build <c>launch</c> quarantined.
+/// </summary>
+internal sealed class ReleaseUpdater : IAsyncDisposable
+{
+    private readonly NodeCredentialStore _store;
+    private readonly string _runningVersion;
+    private readonly Func<IReadOnlyCollection<Guid>> _groups;
+    private readonly Action _restart;
+    private readonly TimeSpan _poll;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ReleaseSlots _releases;
+    private readonly string _tufDirectory;
+    private readonly string _reportedFile;
+    private readonly UpdateEventQueue _events = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+
+    public ReleaseUpdater(string stateDirectory, string installDirectory, NodeCredentialStore store, string runningVersion, Func<IReadOnlyCollection<Guid>> groups, Action restart, TimeSpan poll, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        _runningVersion = runningVersion;
+        _groups = groups;
+        _restart = restart;
+        _poll = poll;
+        _time = time;
+        _logger = logger;
+        _releases = new ReleaseSlots(installDirectory, time);
+        _tufDirectory = Path.Combine(stateDirectory, "updates", "releases-tuf");
+        _reportedFile = Path.Combine(stateDirectory, "updates", "releases-reported.json");
+        ReportQuarantined();
+    }
+
+    public void Start() => _loop = LoopAsync(_stop.Token);
+
+    /// <summary>One poll; returns whether a new build was installed (and a restart asked for).</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        using var credentials = _store.Load();
+        if (credentials is null)
+        {
+            return false;
+        }
+
+        using var http = NodeHttpClient.Create(credentials, TimeSpan.FromSeconds(120));
+        var installed = false;
+        try
+        {
+            var updater = await PortalRepository.OpenAsync(http, credentials.Identity.PortalUrl, _tufDirectory, _time, ct);
+            await updater.RefreshAsync(ct);
+            if (await PortalRepository.DescriptorAsync(updater, credentials.Identity.TenantId, AgentReleases.Channel, ct) is { } descriptor &&
+                descriptor.VersionFor(credentials.Identity.SubjectId, _groups(), _time.GetUtcNow()) is { } wanted &&
+                wanted.Version != _runningVersion &&
+                !_releases.State.Quarantined.ContainsKey(wanted.Version) &&
+                _releases.State.Trial?.Entry.Version != wanted.Version)
+            {
+                try
+                {
+                    var (bytes, sha256) = await PortalRepository.FetchAsync(updater, wanted, ct);
+                    _releases.Install(wanted.Version, bytes, sha256);
+                    _events.Add(AgentReleases.Channel, wanted.Version, UpdateEvents.Installed, null);
+                    AgentLog.ReleaseInstalled(_logger, wanted.Version, _runningVersion);
+                    installed = true;
+                }
+                catch (Exception e) when (e is TufException or UpdateException or IOException)
+                {
+                    _events.Add(AgentReleases.Channel, wanted.Version, UpdateEvents.InstallFailed, e.Message);
+                    AgentLog.ContentCheckFailed(_logger, AgentReleases.Channel, e.Message);
+                }
+            }
+        }
+        catch (TufException e)
+        {
+            AgentLog.ContentCheckFailed(_logger, AgentReleases.Channel, e.Message);
+        }
+
+        _events.Add(AgentReleases.Channel, _runningVersion, UpdateEvents.Heartbeat, null);
+        await _events.SendAsync(http, ct);
+        if (installed)
+        {
+            _restart();
+        }
+
+        return installed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        var random = new Random();
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    await RunOnceAsync(ct);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or UpdateException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
+                {
+                    AgentLog.ContentCheckFailed(_logger, AgentReleases.Channel, e.Message);
+                }
+
+                await Task.Delay(_poll * (0.8 + (0.4 * random.NextDouble())), _time, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    // Builds launch quarantined (they crash-looped) are reported once, by the build that runs instead.
+    private void ReportQuarantined()
+    {
+        var reported = File.Exists(_reportedFile)
+            ? JsonSerializer.Deserialize(File.ReadAllText(_reportedFile), UpdatesJsonContext.Default.StringArray) ?? []
+            : [];
+        var fresh = _releases.State.Quarantined.Where(q => !reported.Contains(q.Key)).ToList();
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (version, reason) in fresh)
+        {
+            _events.Add(AgentReleases.Channel, version, UpdateEvents.Reverted, reason);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(_reportedFile)!);
+        File.WriteAllText(_reportedFile, JsonSerializer.Serialize([.. reported, .. fresh.Select(f => f.Key)], UpdatesJsonContext.Default.StringArray));
+    }
+}
