@@ -107,6 +107,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         var content = new Updates.ContentUpdater(
             options.StateDirectory, store, state, () => created?._groups ?? DeviceOwner.LoadGroups(options.StateDirectory),
             bypass => flows.Bypass = bypass, options.ContentUpdates, time, loggers.CreateLogger<Updates.ContentUpdater>());
+        content.MarkStarted();
         content.Activate();
         var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
         var renewal = new CertificateRenewal(store, follower, time, loggers, renewed =>

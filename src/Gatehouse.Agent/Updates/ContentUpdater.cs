@@ -19,7 +19,7 @@ public sealed record ContentUpdaterOptions
     /// <summary>How often the portal's repository is checked (jittered by ±20%).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long a trial version must run, without the data plane restarting, before it is committed.</summary>
+    /// <summary>How long a trial version must run, without the data plane restarting and with an edge up, before it is committed.</summary>
     public TimeSpan HealthWindow { get; init; } = TimeSpan.FromMinutes(10);
 }
 
@@ -49,6 +49,8 @@ internal sealed class ContentUpdater : IAsyncDisposable
     private readonly SlotStore _slots;
     private readonly ContentActivation _activation;
     private readonly string _tufDirectory;
+    private readonly string _runMarker;
+    private int _unreportedRestarts;
     private readonly UpdateEventQueue _events = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _running = new(1, 1);
@@ -70,6 +72,22 @@ internal sealed class ContentUpdater : IAsyncDisposable
         _slots = new SlotStore(Path.Combine(updates, BypassChannel.ChannelName), time);
         _activation = new ContentActivation(_slots, new BypassChannel());
         _tufDirectory = Path.Combine(updates, "tuf");
+        _runMarker = Path.Combine(updates, "dataplane.running");
+    }
+
+    /// <summary>
+    /// Notes that the data plane started: a run marker left by the previous run means it ended
+    /// without a clean stop (a crash, a kill), which the next heartbeat reports as a restart.
+    /// </summary>
+    public void MarkStarted()
+    {
+        if (File.Exists(_runMarker))
+        {
+            _unreportedRestarts++;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(_runMarker)!);
+        File.WriteAllText(_runMarker, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>Loads the version that should be in force (before the data plane carries traffic).</summary>
@@ -142,7 +160,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
 
             if (_version is not null)
             {
-                Enqueue(_version, UpdateEvents.Heartbeat, null);
+                _events.Add(BypassChannel.ChannelName, _version, UpdateEvents.Heartbeat, null, Interlocked.Exchange(ref _unreportedRestarts, 0));
             }
 
             await _events.SendAsync(http, ct);
@@ -158,6 +176,15 @@ internal sealed class ContentUpdater : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _loop;
+        try
+        {
+            File.Delete(_runMarker); // a clean stop: the next start is not a restart
+        }
+        catch (IOException)
+        {
+            // The next start counts one restart too many; harmless.
+        }
+
         _stop.Dispose();
         _running.Dispose();
     }
@@ -192,7 +219,9 @@ internal sealed class ContentUpdater : IAsyncDisposable
 
     private void CommitIfHealthy()
     {
-        if (!_onTrial || _version is null || _time.GetUtcNow() - _trialSince < _options.HealthWindow || _slots.State.Trial is null)
+        // The trial must have run its window in this process (a restart starts it over) with an edge up.
+        if (!_onTrial || _version is null || _time.GetUtcNow() - _trialSince < _options.HealthWindow || _slots.State.Trial is null ||
+            _state.Snapshot().State != Wire.Agent.AgentStates.Connected)
         {
             return;
         }

@@ -64,7 +64,7 @@ internal sealed class UpdateEventQueue
 
     private readonly List<UpdateEventReport> _pending = [];
 
-    public void Add(string channel, string version, string kind, string? detail)
+    public void Add(string channel, string version, string kind, string? detail, int restarts = 0)
     {
         lock (_pending)
         {
@@ -73,7 +73,7 @@ internal sealed class UpdateEventQueue
                 _pending.RemoveAt(0);
             }
 
-            _pending.Add(new UpdateEventReport(channel, version, kind, 0, detail?.Length > 1000 ? detail[..1000] : detail));
+            _pending.Add(new UpdateEventReport(channel, version, kind, restarts, detail?.Length > 1000 ? detail[..1000] : detail));
         }
     }
 

@@ -25,7 +25,7 @@ internal sealed class RolloutSupervisor(IServiceScopeFactory scopes, UpdateRepos
             var health = await RolloutHealth.ComputeAsync(db, rollout, now, TimeSpan.FromSeconds(options.RolloutSilenceSeconds), ct);
             var controller = RolloutState.ControllerOf(rollout);
             var decision = controller.Evaluate(now, health);
-            rollout.Health = new(health.InstallAttempts, health.InstallFailures, health.Updated, health.Reporting, health.Crashed, health.Silent);
+            rollout.Health = new(health.InstallAttempts, health.InstallFailures, health.Updated, health.Reporting, health.Crashed, health.Silent, (int)health.CandidateMetric.Sum());
             var changed = RolloutState.Store(rollout, controller, now);
             await db.SaveChangesAsync(ct);
             if (changed)

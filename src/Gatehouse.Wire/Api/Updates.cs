@@ -56,7 +56,8 @@ public sealed record RolloutActionRequest(string? Reason);
 /// <param name="Reporting">Updated devices that reported since.</param>
 /// <param name="Crashed">Updated devices that went back by themselves.</param>
 /// <param name="Silent">Updated devices that fell silent.</param>
-public sealed record RolloutHealthDto(int InstallAttempts, int InstallFailures, int Updated, int Reporting, int Crashed, int Silent);
+/// <param name="Restarts">Data plane restarts the updated devices reported since updating.</param>
+public sealed record RolloutHealthDto(int InstallAttempts, int InstallFailures, int Updated, int Reporting, int Crashed, int Silent, int Restarts = 0);
 
 /// <summary>A rollout.</summary>
 /// <param name="Id">Its id.</param>

@@ -21,14 +21,19 @@ public sealed class ContentUpdateTests
     {
         await using var fixture = await AgentFixture.StartAsync(portal => portal.RolloutEvaluationSeconds = 1); // rollouts judged every second
         await fixture.EnrollDeviceAsync();
+
+        // The previous data plane left its run marker behind, as a crash or a kill does: the first heartbeat reports a restart.
+        Directory.CreateDirectory(Path.Combine(fixture.StateDirectory, "updates"));
+        await File.WriteAllTextAsync(Path.Combine(fixture.StateDirectory, "updates", "dataplane.running"), "4242");
         await using var agent = fixture.StartDataPlane(o => o with { ContentUpdates = Fast });
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.State == AgentStates.Connected), "the agent to connect to the edge");
         var blocked = await AgentFixture.CurlAsync("-i", "-x", $"http://{agent.ProxyAddress}", $"http://{AgentFixture.BlockedHost}/");
         Assert.StartsWith("HTTP/1.1 403", blocked.Output, StringComparison.Ordinal);
 
         await ContentPush.PublishAsync(fixture, ContentPush.Bypass("1", ["domain", AgentFixture.BlockedHost, "", "sent direct by the test"]));
-        await RollOutAsync(fixture, "1");
+        var rollout = await RollOutAsync(fixture, "1");
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.Content == "bypass 1 (committed)"), "bypass 1 to be committed", () => agent.Status);
+        Assert.Equal(1, (await fixture.Admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", TestPortal.Json))!.Health!.Restarts);
 
         // The edge would block it; the bypass list sends it direct instead (where the test name does not resolve).
         var direct = await AgentFixture.CurlAsync("-i", "-x", $"http://{agent.ProxyAddress}", $"http://{AgentFixture.BlockedHost}/");

@@ -116,7 +116,7 @@ internal static class RolloutCommands
         w.WriteLine($"  stage {r.Stage} of {string.Join(" > ", r.Stages)}, share {Share(r.ShareBasisPoints)}, {r.Status}{(r.Reason is null ? "" : $": {r.Reason}")}");
         if (r.Health is { } h)
         {
-            w.WriteLine($"  devices: {h.Updated} updated, {h.Reporting} reporting, {h.Crashed} went back, {h.Silent} silent, {h.InstallFailures} of {h.InstallAttempts} installs failed");
+            w.WriteLine($"  devices: {h.Updated} updated, {h.Reporting} reporting, {h.Crashed} went back, {h.Silent} silent, {h.Restarts} restarts, {h.InstallFailures} of {h.InstallAttempts} installs failed");
         }
     }
 
