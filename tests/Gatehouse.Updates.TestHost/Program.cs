@@ -23,7 +23,7 @@ switch (args)
             Console.WriteLine($"refused {refused}");
         }
 
-        Console.WriteLine(active.Content is { } content ? $"active {content.Version} {(active.OnTrial ? "trial" : "committed")}" : "active none");
+        Console.WriteLine(active.Value is { } content ? $"active {content.Version} {(active.OnTrial ? "trial" : "committed")}" : "active none");
         return 0;
     case ["stage", var dir, var version, var file]:
         var bytes = File.ReadAllBytes(file);

@@ -219,8 +219,7 @@ internal sealed class RoleSupervisor : IAsyncDisposable
 
         try
         {
-            // SIGTERM lets the role close its listeners and remove what it set up.
-            _ = NativeMethods.Kill(process.Id, NativeMethods.SigTerm);
+            ProcessSignals.Terminate(process);
 
             using var grace = new CancellationTokenSource(StopGrace);
             await process.WaitForExitAsync(grace.Token);
@@ -230,14 +229,5 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
-    }
-
-    private static class NativeMethods
-    {
-        public const int SigTerm = 15;
-
-        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-        [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
-        public static extern int Kill(int pid, int signal);
     }
 }

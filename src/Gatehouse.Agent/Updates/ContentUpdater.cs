@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Gatehouse.Agent.State;
 using Gatehouse.Content.Channels;
 using Gatehouse.Node.Config;
@@ -103,7 +102,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
             }
         }
 
-        if (active.Content is { } content)
+        if (active.Value is { } content)
         {
             _apply(new BypassMatcher((BypassList)content.Value, content.Version));
             _version = content.Version;
@@ -122,7 +121,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
     }
 
     /// <summary>Starts polling.</summary>
-    public void Start() => _loop = LoopAsync(_stop.Token);
+    public void Start() => _loop = JitteredPoll.RunAsync(RunOnceAsync, _options.PollInterval, _time, e => AgentLog.ContentCheckFailed(_logger, BypassChannel.ChannelName, e.Message), _stop.Token);
 
     /// <summary>One poll: commit, refresh, install what the rollout says, report.</summary>
     /// <param name="ct">Cancels the poll.</param>
@@ -187,34 +186,6 @@ internal sealed class ContentUpdater : IAsyncDisposable
 
         _stop.Dispose();
         _running.Dispose();
-    }
-
-    private async Task LoopAsync(CancellationToken ct)
-    {
-        var random = new Random();
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                TimeSpan? retryAfter = null;
-                try
-                {
-                    retryAfter = await RunOnceAsync(ct);
-                }
-                catch (Exception e) when (e is HttpRequestException or IOException or UpdateException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
-                {
-                    AgentLog.ContentCheckFailed(_logger, BypassChannel.ChannelName, e.Message);
-                }
-
-                // Jittered, so that a fleet does not poll in step; never sooner than the portal asked.
-                var wait = _options.PollInterval * (0.8 + (0.4 * random.NextDouble()));
-                await Task.Delay(retryAfter > wait ? retryAfter.Value : wait, _time, ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // stopping
-        }
     }
 
     private void CommitIfHealthy()

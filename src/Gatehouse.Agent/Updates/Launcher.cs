@@ -16,19 +16,19 @@ internal static class Launcher
     {
         var releases = new ReleaseSlots(installDirectory);
         var choice = releases.ChooseForStart();
-        foreach (var refused in choice?.Refused ?? [])
+        foreach (var refused in choice.Refused)
         {
             await Console.Error.WriteLineAsync($"gatehouse-agent launch: {refused}");
         }
 
-        if (choice is null)
+        if (choice is not { Value: { } executable, Entry: { } entry })
         {
             await Console.Error.WriteLineAsync($"gatehouse-agent launch: no agent build is installed in {installDirectory}");
             return Commands.AgentCommand.StartFailed;
         }
 
-        await Console.Error.WriteLineAsync($"gatehouse-agent launch: starting {choice.Version}{(choice.OnTrial ? " (trial)" : "")}");
-        var start = new ProcessStartInfo(choice.Executable) { UseShellExecute = false };
+        await Console.Error.WriteLineAsync($"gatehouse-agent launch: starting {entry.Version}{(choice.OnTrial ? " (trial)" : "")}");
+        var start = new ProcessStartInfo(executable) { UseShellExecute = false };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -38,38 +38,19 @@ internal static class Launcher
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
-            Forward(build);
+            Service.ProcessSignals.Terminate(build);
         });
         if (choice.OnTrial)
         {
             var exited = build.WaitForExitAsync();
             if (await Task.WhenAny(exited, Task.Delay(healthWindow)) != exited)
             {
-                releases.CommitIfTrial(choice.Version);
-                await Console.Error.WriteLineAsync($"gatehouse-agent launch: {choice.Version} ran for {healthWindow.TotalSeconds:0} s; committed");
+                releases.CommitIfTrial(entry.Version);
+                await Console.Error.WriteLineAsync($"gatehouse-agent launch: {entry.Version} ran for {healthWindow.TotalSeconds:0} s; committed");
             }
         }
 
         await build.WaitForExitAsync();
         return build.ExitCode;
     }
-
-    private static void Forward(Process build)
-    {
-        try
-        {
-            if (!build.HasExited)
-            {
-                _ = Kill(build.Id, 15);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Kill(int pid, int signal);
 }

@@ -32,6 +32,7 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
     private readonly UpdateEventQueue _events = new();
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
+    private TimeSpan? _retryAfter;
 
     public ReleaseUpdater(string stateDirectory, string installDirectory, NodeCredentialStore store, string runningVersion, Func<IReadOnlyCollection<Guid>> groups, Action restart, TimeSpan poll, TimeProvider time, ILogger logger)
     {
@@ -48,7 +49,8 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
         ReportQuarantined();
     }
 
-    public void Start() => _loop = LoopAsync(_stop.Token);
+    public void Start() => _loop = JitteredPoll.RunAsync(
+        async ct => await RunOnceAsync(ct) ? null : _retryAfter, _poll, _time, e => AgentLog.ContentCheckFailed(_logger, AgentReleases.Channel, e.Message), _stop.Token);
 
     /// <summary>One poll; returns whether a new build was installed (and a restart asked for).</summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
@@ -61,6 +63,7 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
 
         using var http = NodeHttpClient.Create(credentials, TimeSpan.FromSeconds(120));
         var installed = false;
+        _retryAfter = null;
         try
         {
             var updater = await PortalRepository.OpenAsync(http, credentials.Identity.PortalUrl, _tufDirectory, _time, ct);
@@ -88,6 +91,7 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
         }
         catch (TufException e)
         {
+            _retryAfter = e.RetryAfter;
             AgentLog.ContentCheckFailed(_logger, AgentReleases.Channel, e.Message);
         }
 
@@ -106,31 +110,6 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
         await _stop.CancelAsync();
         await _loop;
         _stop.Dispose();
-    }
-
-    private async Task LoopAsync(CancellationToken ct)
-    {
-        var random = new Random();
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                try
-                {
-                    await RunOnceAsync(ct);
-                }
-                catch (Exception e) when (e is HttpRequestException or IOException or UpdateException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
-                {
-                    AgentLog.ContentCheckFailed(_logger, AgentReleases.Channel, e.Message);
-                }
-
-                await Task.Delay(_poll * (0.8 + (0.4 * random.NextDouble())), _time, ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // stopping
-        }
     }
 
     // Builds launch quarantined (they crash-looped) are reported once, by the build that runs instead.

@@ -6,7 +6,8 @@ namespace Gatehouse.Content.Channels;
 /// <param name="Channel">The channel.</param>
 /// <param name="Version">The content version.</param>
 /// <param name="Value">The typed content.</param>
-public sealed record LoadedContent(string Channel, string Version, object Value);
+/// <param name="Records">How many records it holds.</param>
+public sealed record LoadedContent(string Channel, string Version, object Value, int Records);
 
 /// <summary>
 /// One content channel as this build reads it: the schema version and the exact fields it was
@@ -62,7 +63,7 @@ public abstract class ContentChannel
             }
         }
 
-        return new LoadedContent(Name, package.Version, LoadRecords(package.Records));
+        return new LoadedContent(Name, package.Version, LoadRecords(package.Records), package.Records.Count);
     }
 
     /// <summary>Interprets records whose shape was checked.</summary>

@@ -7,6 +7,7 @@ using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Users;
 using Gatehouse.Rollouts.Control;
 using Gatehouse.Trust.Certificates;
+using Gatehouse.Tuf.Repository;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Updates;
 using Microsoft.EntityFrameworkCore;
@@ -62,7 +63,7 @@ internal static class RolloutEndpoints
 
     private static IResult Serve(string directory, string path)
     {
-        if (!UpdateRepository.IsSafePath(path))
+        if (!TufRepository.IsSafeTargetPath(path) || path.Contains('\\', StringComparison.Ordinal))
         {
             return Results.NotFound();
         }

@@ -30,7 +30,7 @@ internal static class RolloutState
     }
 
     public static RolloutController ControllerOf(Rollout rollout) =>
-        new(PlanOf(rollout), Math.Min(rollout.StageIndex, PlanOf(rollout).Stages.Count - 1), Enum.Parse<RolloutStatus>(rollout.Status, ignoreCase: true), rollout.StageStartedAt, rollout.Reason);
+        new(PlanOf(rollout), rollout.StageIndex, Enum.Parse<RolloutStatus>(rollout.Status, ignoreCase: true), rollout.StageStartedAt, rollout.Reason);
 
     /// <summary>Copies the controller's state into the stored rollout; returns whether anything devices see changed.</summary>
     public static bool Store(Rollout rollout, RolloutController controller, DateTimeOffset now)
@@ -71,7 +71,6 @@ internal static class RolloutState
 
     public static RolloutDto ToDto(this Rollout rollout)
     {
-        var plan = PlanOf(rollout);
         var controller = ControllerOf(rollout);
         return new RolloutDto(
             rollout.Id,
@@ -80,7 +79,7 @@ internal static class RolloutState
             rollout.BaselineVersion,
             rollout.Plan,
             controller.Stage.Name,
-            [.. plan.Stages.Select(s => s.Name)],
+            [.. controller.Plan.Stages.Select(s => s.Name)],
             controller.Assignment.ShareBasisPoints,
             rollout.Status,
             rollout.Reason,

@@ -174,17 +174,12 @@ public sealed class UpdateRepository
             throw PortalException.Invalid("version", $"A content version uses letters, digits, '.', '-' and '_' only (at most 64); got '{loaded.Version}'.");
         }
 
-        var records = loaded.Value switch
-        {
-            BypassList list => list.Entries.Count,
-            _ => 0,
-        };
         var path = ContentTarget(channel, loaded.Version);
         await writes.WaitAsync(ct);
         try
         {
             var role = Repository.Targets(ContentRole)!;
-            var target = TargetFile.Describe(path, bytes, new JsonObject { ["channel"] = channel, ["version"] = loaded.Version, ["records"] = (long)records });
+            var target = TargetFile.Describe(path, bytes, new JsonObject { ["channel"] = channel, ["version"] = loaded.Version, ["records"] = (long)loaded.Records });
             if (role.Targets.TryGetValue(path, out var existing))
             {
                 return existing.Hashes["sha256"] == target.Hashes["sha256"]
@@ -296,12 +291,6 @@ public sealed class UpdateRepository
         }
     }
 
-    /// <summary>Whether a file name under <c>/tuf/</c> is safe to serve: relative, no <c>..</c>.</summary>
-    /// <param name="path">The requested path.</param>
-    /// <returns>Whether to serve it.</returns>
-    public static bool IsSafePath(string path) =>
-        path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\', StringComparison.Ordinal) && path.Split('/').All(segment => segment is not ("" or "." or ".."));
-
     /// <summary>The target path of a content version.</summary>
     /// <param name="channel">The channel.</param>
     /// <param name="version">The version.</param>
@@ -314,11 +303,14 @@ public sealed class UpdateRepository
     private bool SnapshotIsBehind()
     {
         var snapshot = SnapshotMetadata.FromJson(SignedMetadata.Parse(File.ReadAllBytes(Path.Combine(MetadataDirectory, "snapshot.json"))).Signed);
-        foreach (var role in Repository.TargetsRoles())
+        foreach (var (role, version) in Repository.LatestVersions())
         {
-            if (!snapshot.Meta.TryGetValue($"{role}.json", out var listed) || listed.Version != Repository.LatestVersion(role))
+            if (!RoleNames.IsTopLevel(role) || role == RoleNames.Targets)
             {
-                return true;
+                if (!snapshot.Meta.TryGetValue($"{role}.json", out var listed) || listed.Version != version)
+                {
+                    return true;
+                }
             }
         }
 

@@ -115,6 +115,9 @@ public sealed class RolloutController
         Reason = reason;
     }
 
+    /// <summary>The plan.</summary>
+    public RolloutPlan Plan => plan;
+
     /// <summary>The current stage's index.</summary>
     public int StageIndex { get; private set; }
 

@@ -138,7 +138,7 @@ public sealed class TufRepository
     /// <param name="role">The role.</param>
     /// <returns>Its metadata.</returns>
     public TargetsMetadata? Targets(string role) =>
-        LatestVersion(role) == 0 ? null : TargetsMetadata.FromJson(SignedMetadata.Parse(Latest(role).Bytes).Signed);
+        LatestVersion(role) is > 0 and var version ? TargetsMetadata.FromJson(SignedMetadata.Parse(Read(role, version)).Signed) : null;
 
     /// <summary>Stores an artifact where clients fetch it and returns its description (lengths and hashes).</summary>
     /// <param name="path">The target path.</param>
@@ -165,12 +165,17 @@ public sealed class TufRepository
     /// <exception cref="TufException">The path is refused (<see cref="TufFailure.Malformed"/>).</exception>
     public static void CheckTargetPath(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path.StartsWith('/') || path.Split('/').Any(segment => segment is "" or "." or ".."))
+        if (!IsSafeTargetPath(path))
         {
             throw new TufException(TufFailure.Malformed, $"target path \"{path}\" must be relative, without empty, . or .. segments");
         }
     }
+
+    /// <summary>Whether a path stays inside the directory it names a file of: relative, without empty, <c>.</c> or <c>..</c> segments.</summary>
+    /// <param name="path">A target path or metadata file name.</param>
+    /// <returns>Whether it is safe.</returns>
+    public static bool IsSafeTargetPath(string path) =>
+        !string.IsNullOrEmpty(path) && !path.StartsWith('/') && path.Split('/').All(segment => segment is not ("" or "." or ".."));
 
     /// <summary>Signs the next snapshot: the latest version, length and hashes of every targets role.</summary>
     /// <param name="signers">The snapshot keys.</param>
@@ -178,14 +183,14 @@ public sealed class TufRepository
     /// <returns>The version written.</returns>
     public long SignSnapshot(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
+        var versions = LatestVersions();
         var meta = new Dictionary<string, MetaFile>(StringComparer.Ordinal);
-        foreach (var role in TargetsRoles())
+        foreach (var role in TargetsRolesOf(versions))
         {
-            var (version, bytes) = Latest(role);
-            meta[$"{role}.json"] = MetaFile.Describe(version, bytes);
+            meta[$"{role}.json"] = MetaFile.Describe(versions[role], Read(role, versions[role]));
         }
 
-        var next = LatestVersion(RoleNames.Snapshot) + 1;
+        var next = versions.GetValueOrDefault(RoleNames.Snapshot) + 1;
         WriteMetadata(RoleNames.Snapshot, next, SignedMetadata.Sign(new SnapshotMetadata(next, expires, meta).ToJson(), signers));
         return next;
     }
@@ -213,37 +218,39 @@ public sealed class TufRepository
 
     /// <summary>The names of every targets role with metadata, top-level first.</summary>
     /// <returns>The role names.</returns>
-    public IReadOnlyList<string> TargetsRoles()
-    {
-        var roles = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var (_, role) in VersionedFiles())
-        {
-            if (role is not (RoleNames.Root or RoleNames.Snapshot or RoleNames.Timestamp))
-            {
-                roles.Add(role);
-            }
-        }
-
-        roles.Remove(RoleNames.Targets);
-        return [RoleNames.Targets, .. roles];
-    }
+    public IReadOnlyList<string> TargetsRoles() => TargetsRolesOf(LatestVersions());
 
     /// <summary>The highest version of <paramref name="role"/> written, or 0.</summary>
     /// <param name="role">The role.</param>
     /// <returns>The version.</returns>
-    public long LatestVersion(string role)
+    public long LatestVersion(string role) => LatestVersions().GetValueOrDefault(role);
+
+    /// <summary>The highest version written of every role, from one listing of the metadata directory.</summary>
+    /// <returns>Versions by role name.</returns>
+    public IReadOnlyDictionary<string, long> LatestVersions()
     {
-        long latest = 0;
-        foreach (var (version, name) in VersionedFiles())
+        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!System.IO.Directory.Exists(MetadataDirectory))
         {
-            if (name == role && version > latest)
+            return latest;
+        }
+
+        foreach (var path in System.IO.Directory.EnumerateFiles(MetadataDirectory, "*.json"))
+        {
+            var name = Path.GetFileNameWithoutExtension(path);
+            var dot = name.IndexOf('.', StringComparison.Ordinal);
+            if (dot > 0 && long.TryParse(name.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
             {
-                latest = version;
+                var role = Uri.UnescapeDataString(name[(dot + 1)..]);
+                latest[role] = Math.Max(version, latest.GetValueOrDefault(role));
             }
         }
 
         return latest;
     }
+
+    private static List<string> TargetsRolesOf(IReadOnlyDictionary<string, long> versions) =>
+        [RoleNames.Targets, .. versions.Keys.Where(r => !RoleNames.IsTopLevel(r)).Order(StringComparer.Ordinal)];
 
     // The keys a targets role must be signed with: root's for targets, else those of the role that delegates to it.
     private (IReadOnlyDictionary<string, TufKey> Keys, RoleKeys Role) KeysOf(string role)
@@ -270,26 +277,11 @@ public sealed class TufRepository
     private (long Version, byte[] Bytes) Latest(string role)
     {
         var version = LatestVersion(role);
-        return (version, File.ReadAllBytes(Path.Combine(MetadataDirectory, $"{version}.{Uri.EscapeDataString(role)}.json")));
+        return (version, Read(role, version));
     }
 
-    private IEnumerable<(long Version, string Role)> VersionedFiles()
-    {
-        if (!System.IO.Directory.Exists(MetadataDirectory))
-        {
-            yield break;
-        }
-
-        foreach (var path in System.IO.Directory.EnumerateFiles(MetadataDirectory, "*.json"))
-        {
-            var name = Path.GetFileNameWithoutExtension(path);
-            var dot = name.IndexOf('.', StringComparison.Ordinal);
-            if (dot > 0 && long.TryParse(name.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
-            {
-                yield return (version, Uri.UnescapeDataString(name[(dot + 1)..]));
-            }
-        }
-    }
+    private byte[] Read(string role, long version) =>
+        File.ReadAllBytes(Path.Combine(MetadataDirectory, $"{version}.{Uri.EscapeDataString(role)}.json"));
 
     private void WriteMetadata(string role, long version, byte[] bytes)
     {

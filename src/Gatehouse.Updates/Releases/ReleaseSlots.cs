@@ -4,13 +4,6 @@ using Gatehouse.Updates.Slots;
 
 namespace Gatehouse.Updates.Releases;
 
-/// <summary>Which agent build to start, and whether it is on trial.</summary>
-/// <param name="Version">The version.</param>
-/// <param name="Executable">Its <c>gatehouse-agent</c>.</param>
-/// <param name="OnTrial">Whether it is the version on trial (its start was counted).</param>
-/// <param name="Refused">What was passed over on the way (a trial out of starts, a damaged build).</param>
-public sealed record LaunchChoice(string Version, string Executable, bool OnTrial, IReadOnlyList<string> Refused);
-
 /// <summary>
 /// Agent builds on the endpoint, in two slots and a trial:
 /// <code>
@@ -20,7 +13,7 @@ public sealed record LaunchChoice(string Version, string Executable, bool OnTria
 /// The launcher (<c>gatehouse-agent launch</c>, what systemd starts) asks <see cref="ChooseForStart"/>
 /// which build to run: the trial while it has starts left (each start counted before the build
 /// runs, so a build that crashes at once still uses up its starts), else the committed build, else
-/// the previous one. After three starts the trial is quarantined and never tried again: a
+/// the previous one, each only while its archive verifies and its executable is there. After three starts the trial is quarantined and never tried again: a
 /// crash-looping build goes back to the old one by itself.
 /// </summary>
 public sealed class ReleaseSlots
@@ -94,42 +87,13 @@ public sealed class ReleaseSlots
         slots.BeginTrial();
     }
 
-    /// <summary>Chooses the build to start now, counting the start of a trial build.</summary>
-    /// <returns>The choice, or <see langword="null"/> when no build is installed.</returns>
-    public LaunchChoice? ChooseForStart()
+    /// <summary>Chooses the build to start now (<see cref="SlotStore.Choose{T}"/>), counting the start of a trial build.</summary>
+    /// <returns>The executable to run (null when no build is installed), and what was passed over.</returns>
+    public SlotChoice<string> ChooseForStart() => slots.Choose<string>((entry, _) =>
     {
-        var refused = new List<string>();
-        var pending = slots.State.Trial;
-        if (slots.StartTrial() is { } trial)
-        {
-            if (Usable(trial.Entry) is { } executable)
-            {
-                return new LaunchChoice(trial.Entry.Version, executable, OnTrial: true, refused);
-            }
-
-            refused.Add($"trial release {trial.Entry.Version} is missing or damaged");
-            slots.Revert("missing or damaged");
-        }
-        else if (pending is not null)
-        {
-            refused.Add($"trial release {pending.Entry.Version} quarantined: {slots.State.Quarantined.GetValueOrDefault(pending.Entry.Version)}");
-        }
-
-        foreach (var entry in new[] { slots.State.Committed, slots.State.Previous })
-        {
-            if (entry is not null && Usable(entry) is { } executable)
-            {
-                return new LaunchChoice(entry.Version, executable, OnTrial: false, refused);
-            }
-
-            if (entry is not null)
-            {
-                refused.Add($"release {entry.Version} is missing or damaged");
-            }
-        }
-
-        return null;
-    }
+        var executable = Path.Combine(VersionDirectory(entry.Version), ExecutableName);
+        return File.Exists(executable) ? (executable, null) : (null, $"has no {ExecutableName} in {Path.GetDirectoryName(executable)}");
+    });
 
     /// <summary>Commits the trial build after its health window.</summary>
     /// <param name="version">The version that ran healthy; nothing happens if it is no longer the trial.</param>
@@ -143,13 +107,6 @@ public sealed class ReleaseSlots
 
     private string VersionDirectory(string version) =>
         Path.Combine(Directory, "versions", string.Concat(version.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_')));
-
-    // A build is usable when its archive still verifies and its executable is there.
-    private string? Usable(SlotEntry entry)
-    {
-        var executable = Path.Combine(VersionDirectory(entry.Version), ExecutableName);
-        return slots.ReadVerified(entry) is not null && File.Exists(executable) ? executable : null;
-    }
 
     private static void TryDelete(string directory)
     {

@@ -154,6 +154,49 @@ public sealed class SlotStore
         Forget(trial.Entry);
     }
 
+    /// <summary>
+    /// Chooses what a start runs, for content and agent builds alike:
+    /// <code>
+    ///   trial with starts left   count the start (persisted), open it; refused -> quarantine, go on below
+    ///   trial out of starts      quarantine without opening it (an open that crashed must not run again)
+    ///   committed, previous      the first that opens
+    /// </code>
+    /// The revert never opens the bad version: a trial that crashed the process is recognised by its start count alone.
+    /// </summary>
+    /// <typeparam name="T">What opening a slot gives.</typeparam>
+    /// <param name="open">Opens a slot whose file verified: the value, or the reason it is refused.</param>
+    /// <returns>The choice.</returns>
+    public SlotChoice<T> Choose<T>(Func<SlotEntry, byte[], (T? Value, string? Refusal)> open)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        var refused = new List<RefusedSlot>();
+        var pending = State.Trial;
+        if (StartTrial() is { } trial)
+        {
+            if (TryOpen(trial.Entry, "trial", open, refused) is { } value)
+            {
+                return new SlotChoice<T>(value, trial.Entry, OnTrial: true, refused);
+            }
+
+            Revert(refused[^1].Reason);
+        }
+        else if (pending is not null)
+        {
+            refused.Add(new RefusedSlot("trial", pending.Entry.Version, $"quarantined: {State.Quarantined.GetValueOrDefault(pending.Entry.Version, "failed its trial")}"));
+        }
+
+        foreach (var (entry, name) in new[] { (State.Committed, "committed"), (State.Previous, "previous") })
+        {
+            if (entry is not null && TryOpen(entry, name, open, refused) is { } value)
+            {
+                return new SlotChoice<T>(value, entry, OnTrial: false, refused);
+            }
+        }
+
+        return new SlotChoice<T>(null, null, OnTrial: false, refused);
+    }
+
     /// <summary>Reads a slot's file and checks its hash.</summary>
     /// <param name="entry">The slot.</param>
     /// <returns>The bytes, or <see langword="null"/> when the file is missing or damaged.</returns>
@@ -194,6 +237,25 @@ public sealed class SlotStore
                 // Tried again at the next open.
             }
         }
+    }
+
+    private T? TryOpen<T>(SlotEntry entry, string slot, Func<SlotEntry, byte[], (T? Value, string? Refusal)> open, List<RefusedSlot> refused)
+        where T : class
+    {
+        var bytes = ReadVerified(entry);
+        if (bytes is null)
+        {
+            refused.Add(new RefusedSlot(slot, entry.Version, "is missing or damaged (SHA-256 differs)"));
+            return null;
+        }
+
+        var (value, refusal) = open(entry, bytes);
+        if (value is null)
+        {
+            refused.Add(new RefusedSlot(slot, entry.Version, refusal ?? "does not open"));
+        }
+
+        return value;
     }
 
     private static bool Matches(string path, string sha256)

@@ -17,11 +17,11 @@ public sealed class ContentActivationTests : IDisposable
 
         var active = new ContentActivation(slots, new BypassChannel()).Activate();
 
-        Assert.Equal("41", active.Content!.Version);
+        Assert.Equal("41", active.Value!.Version);
         Assert.False(active.OnTrial);
         Assert.Contains(active.Refused, r => r.ToString().Contains("declares 5 fields; this build reads 4", StringComparison.Ordinal));
         Assert.True(slots.State.Quarantined.ContainsKey("42"));
-        Assert.Equal(2, ((BypassList)active.Content.Value).Entries.Count);
+        Assert.Equal(2, ((BypassList)active.Value.Value).Entries.Count);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class ContentActivationTests : IDisposable
 
         var active = new ContentActivation(slots, new BypassChannel()).Activate();
 
-        Assert.Equal("41", active.Content!.Version);
+        Assert.Equal("41", active.Value!.Version);
         Assert.Contains(active.Refused, r => r.ToString().Contains("records[0] has 5 values; every record has 4", StringComparison.Ordinal));
     }
 
@@ -59,7 +59,7 @@ public sealed class ContentActivationTests : IDisposable
 
         var active = new ContentActivation(slots, new ThrowingChannel()).Activate();
 
-        Assert.Equal("41", active.Content!.Version);
+        Assert.Equal("41", active.Value!.Version);
         Assert.Contains(active.Refused, r => r.ToString().Contains("IndexOutOfRangeException", StringComparison.Ordinal));
     }
 
@@ -73,7 +73,7 @@ public sealed class ContentActivationTests : IDisposable
         var active = new ContentActivation(slots, new BypassChannel()).Activate();
         slots.Commit();
 
-        Assert.Equal("42", active.Content!.Version);
+        Assert.Equal("42", active.Value!.Version);
         Assert.True(active.OnTrial);
         Assert.Equal("42", slots.State.Committed!.Version);
         Assert.Equal("41", slots.State.Previous!.Version);
@@ -92,7 +92,7 @@ public sealed class ContentActivationTests : IDisposable
 
         var active = new ContentActivation(new SlotStore(directory), new BypassChannel()).Activate();
 
-        Assert.Equal("41", active.Content!.Version);
+        Assert.Equal("41", active.Value!.Version);
         Assert.Contains(active.Refused, r => r.ToString().Contains("committed version 42 is missing or damaged", StringComparison.Ordinal));
     }
 
@@ -106,7 +106,7 @@ public sealed class ContentActivationTests : IDisposable
 
         var active = new ContentActivation(slots, new BypassChannel()).Activate();
 
-        Assert.Equal("41", active.Content!.Version);
+        Assert.Equal("41", active.Value!.Version);
         Assert.True(slots.State.Quarantined.ContainsKey("42"));
     }
 
@@ -121,7 +121,7 @@ public sealed class ContentActivationTests : IDisposable
         var reopened = new SlotStore(directory);
 
         Assert.Equal("41", reopened.State.Committed!.Version);
-        Assert.Equal("41", new ContentActivation(reopened, new BypassChannel()).Activate().Content!.Version);
+        Assert.Equal("41", new ContentActivation(reopened, new BypassChannel()).Activate().Value!.Version);
     }
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
