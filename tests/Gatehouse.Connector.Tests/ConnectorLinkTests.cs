@@ -57,10 +57,26 @@ public sealed class ConnectorLinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connector_without_a_config_links_to_no_edge_until_the_portal_sends_one()
+    {
+        var connector = await _f.StartConnectorAsync(waitForLink: false, afterEnrollment: _f.Portal.StopAsync);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        // Linked, it would be sent flows it must refuse: it serves no segment yet.
+        Assert.Empty(connector.Config.SegmentNames);
+        Assert.Empty(_f.Edge.DataPath.Connectors.Live);
+
+        await _f.Portal.RestartAsync();
+        var id = connector.Identity.SubjectId.ToString();
+        await PrivateAccessFixture.WaitForAsync(() => _f.Edge.DataPath.Connectors.Live.Any(l => l.ConnectorId == id), "the connector to link once its config is in force");
+        PrivateAccessFixture.AssertOpened(await _f.OpenAppAsync(_f.EngineerDevice));
+    }
+
+    [Fact]
     public async Task Revoking_a_connector_closes_its_link_and_flows_stop_going_to_it()
     {
         var connector = await _f.StartConnectorAsync();
-        Assert.Equal(200, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
+        PrivateAccessFixture.AssertOpened(await _f.OpenAppAsync(_f.EngineerDevice));
 
         (await _f.Admin.PostAsync($"connectors/{connector.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
 

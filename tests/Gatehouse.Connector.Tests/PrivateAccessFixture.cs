@@ -129,14 +129,22 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
         return await new NodeEnrollment().EnrollDeviceAsync(store, Portal.BaseAddress, PortalTrust.Pinned(Portal.TlsCertificatePem), token.Token, name, "linux", "test").DefaultTimeout();
     }
 
-    /// <summary>Enrolls a connector in <paramref name="group"/> (the fixture's by default) and starts it, linked to the edge; waits for the link.</summary>
-    public async Task<RunningConnector> StartConnectorAsync(ConnectorGroupDto? group = null, bool waitForLink = true)
+    /// <summary>Enrolls a connector and starts it, linked to the edge.</summary>
+    /// <param name="group">Its connector group; the fixture's by default.</param>
+    /// <param name="waitForLink">Whether to wait until the edge has its link.</param>
+    /// <param name="afterEnrollment">Runs between enrollment and start, for example to stop the portal.</param>
+    public async Task<RunningConnector> StartConnectorAsync(ConnectorGroupDto? group = null, bool waitForLink = true, Func<Task>? afterEnrollment = null)
     {
         var name = $"connector-{Interlocked.Increment(ref _connectorCount)}";
         var key = await PostAsync<CreateProvisioningKeyResponse>("provisioning-keys", new CreateProvisioningKeyRequest(name, "connector", (group ?? Group).Id, null, 1));
         var store = new NodeCredentialStore(Path.Combine(_root, name));
         using (await new NodeEnrollment().EnrollServiceAsync(store, IdentityKinds.Connector, Portal.BaseAddress, PortalTrust.Pinned(Portal.TlsCertificatePem), key.Key, name, null).DefaultTimeout())
         {
+        }
+
+        if (afterEnrollment is not null)
+        {
+            await afterEnrollment();
         }
 
         var connector = await ConnectorHost.StartAsync(new ConnectorOptions
@@ -182,6 +190,10 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
 
         return opened;
     }
+
+    /// <summary>Fails with the edge's reason unless the flow opened and echoed.</summary>
+    public static void AssertOpened(TunnelOpenResult opened) =>
+        Assert.True(opened.Status == 200, $"the flow did not open: {opened.Status} {opened.Reason}");
 
     public static async Task<string> EchoAsync(Stream stream, string text)
     {

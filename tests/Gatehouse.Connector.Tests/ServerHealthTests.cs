@@ -39,21 +39,21 @@ public sealed class ServerHealthTests : IAsyncLifetime
         var connector = await _f.StartConnectorAsync();
         await PrivateAccessFixture.WaitForAsync(() => connector.Health.Results.Count(r => r.Healthy) == 2, "both servers to pass their check");
 
-        Assert.Equal(200, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
+        PrivateAccessFixture.AssertOpened(await _f.OpenAppAsync(_f.EngineerDevice));
         Assert.Equal((1, 0), (_first.Served, _second.Served));
 
         _first.HealthStatus = 500;
         await PrivateAccessFixture.WaitForAsync(() => connector.Health.Results.Any(r => r.Address == "127.0.0.2" && !r.Healthy), "the first server to fail its check");
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(200, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
+            PrivateAccessFixture.AssertOpened(await _f.OpenAppAsync(_f.EngineerDevice));
         }
 
         Assert.Equal((1, 3), (_first.Served, _second.Served));
 
         _first.HealthStatus = 200;
         await PrivateAccessFixture.WaitForAsync(() => connector.Health.Results.All(r => r.Healthy), "the first server to pass again");
-        Assert.Equal(200, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
+        PrivateAccessFixture.AssertOpened(await _f.OpenAppAsync(_f.EngineerDevice));
         Assert.Equal((2, 3), (_first.Served, _second.Served));
     }
 

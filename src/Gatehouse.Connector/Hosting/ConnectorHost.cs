@@ -80,11 +80,6 @@ public static class ConnectorHost
                 ConnectorLog.NoBundleYet(connector.Logger);
             }
 
-            if (options.Edges is { Count: > 0 } pinned)
-            {
-                dialer.UseEdges([.. pinned.Select(e => new EdgeTarget(e, e))]);
-            }
-
             health.Start();
             await app.StartAsync(ct);
             renewal.Start();
@@ -198,10 +193,9 @@ public sealed class RunningConnector : IAsyncDisposable
         }
 
         _config = config;
-        if (_options.Edges is not { Count: > 0 })
-        {
-            _dialer.UseEdges(config.Edges);
-        }
+
+        // Linking says "send me flows": only once a config says which segments this connector serves.
+        _dialer.UseEdges(_options.Edges is { Count: > 0 } pinned ? [.. pinned.Select(e => new EdgeTarget(e, e))] : config.Edges);
 
         _health.Use(config.HealthTargets);
         ConnectorLog.ConfigInForce(Logger, bundle.Header.Version, config.SegmentNames.Count, config.Edges.Count, config.GroupId ?? "(none)");
@@ -281,7 +275,7 @@ internal static partial class ConnectorLog
     [LoggerMessage(6100, LogLevel.Information, "Connector {ConnectorId} of tenant {TenantId} started")]
     public static partial void Started(ILogger logger, string connectorId, string tenantId);
 
-    [LoggerMessage(6101, LogLevel.Warning, "No config yet: no last-known-good bundle on disk; waiting for the portal")]
+    [LoggerMessage(6101, LogLevel.Warning, "No config yet: no last-known-good bundle on disk; linking to no edge until the portal sends one")]
     public static partial void NoBundleYet(ILogger logger);
 
     [LoggerMessage(6102, LogLevel.Information, "Config v{Version} in force: {Segments} app segments served, {Edges} edges, connector group {Group}")]
