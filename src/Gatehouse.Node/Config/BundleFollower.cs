@@ -168,8 +168,16 @@ public sealed class BundleFollower : IAsyncDisposable
         if (changed is not null)
         {
             ConfigLog.BundleInForce(_logger, changed.Header.Consumer, changed.Header.Version);
-            signal!.TrySetResult();
-            Changed?.Invoke(this, new BundleChangedEventArgs(changed));
+
+            // Whoever waits for a version sees the Changed handlers done with it, even when one throws.
+            try
+            {
+                Changed?.Invoke(this, new BundleChangedEventArgs(changed));
+            }
+            finally
+            {
+                signal!.TrySetResult();
+            }
         }
 
         return result;

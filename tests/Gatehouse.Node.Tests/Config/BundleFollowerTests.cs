@@ -83,6 +83,24 @@ public sealed class BundleFollowerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_wait_for_a_version_returns_after_the_Changed_handlers_are_done_with_it()
+    {
+        await using var follower = new BundleFollower(_credentials, _store.LastKnownGood);
+        var first = follower.Start() ?? await follower.WaitForVersionAsync(1, _timeout.Token);
+        var handled = 0L;
+        follower.Changed += (_, e) =>
+        {
+            Thread.Sleep(200);
+            Interlocked.Exchange(ref handled, e.Bundle.Header.Version);
+        };
+
+        await Admin.CreateAppSegmentAsync(_admin, "wiki", "wiki.corp.example");
+        var changed = await follower.WaitForVersionAsync(first.Header.Version + 1, _timeout.Token);
+
+        Assert.Equal(changed.Header.Version, Interlocked.Read(ref handled));
+    }
+
+    [Fact]
     public async Task With_the_portal_down_a_new_follower_serves_the_last_known_good_bundle_and_catches_up_after_a_restart()
     {
         long version;
