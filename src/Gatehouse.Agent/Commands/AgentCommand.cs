@@ -79,10 +79,11 @@ public static class AgentCommand
         });
 
         var installDir = new Option<string>("--install-dir") { Description = "Where agent builds are installed (default /opt/gatehouse/agent).", DefaultValueFactory = _ => "/opt/gatehouse/agent" };
-        var healthWindow = new Option<double>("--health-window") { Description = "Seconds a trial build must run before it is committed (default 600).", DefaultValueFactory = _ => 600 };
+        var healthWindow = new Option<double>("--health-window") { Description = "Seconds a trial build must run, then with the tunnel up and no data plane restart (asked on --socket), before it is committed (default 600).", DefaultValueFactory = _ => 600 };
         var buildArguments = new Argument<string[]>("ARGS") { Description = "The arguments of the build (after --).", Arity = ArgumentArity.ZeroOrMore };
-        var launch = new Command("launch", "Start the installed agent build (what systemd runs): the trial build while it has starts left, else the committed one.") { installDir, healthWindow, buildArguments };
-        launch.SetAction((parse, ct) => Updates.Launcher.RunAsync(Path.GetFullPath(parse.GetValue(installDir)!), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(healthWindow))), parse.GetValue(buildArguments) ?? []));
+        var launch = new Command("launch", "Start the installed agent build (what systemd runs): the trial build while it has starts left, else the committed one.") { installDir, healthWindow, socket, buildArguments };
+        launch.SetAction((parse, ct) => Updates.Launcher.RunAsync(
+            Path.GetFullPath(parse.GetValue(installDir)!), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(healthWindow))), Path.GetFullPath(parse.GetValue(socket)!), parse.GetValue(buildArguments) ?? []));
 
         var version = new Option<string>("--version") { Description = "The release's version.", Required = true };
         var archive = new Option<string>("--file") { Description = "The release archive (.tar.gz with gatehouse-agent at its top), verified.", Required = true };

@@ -19,6 +19,7 @@ internal sealed class LocalApiServer : IAsyncDisposable
     private readonly string _path;
     private readonly Func<AgentRequest, PeerCredentials, CancellationToken, Task<AgentResponse>> _handle;
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private Task _accepting = Task.CompletedTask;
 
     private LocalApiServer(Socket listener, string path, Func<AgentRequest, PeerCredentials, CancellationToken, Task<AgentResponse>> handle)
@@ -65,6 +66,11 @@ internal sealed class LocalApiServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _listener.Dispose();
         await _accepting;

@@ -3,20 +3,41 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Gatehouse.Agent.LocalApi;
 using Gatehouse.Testing;
+using Gatehouse.Wire.Agent;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Agent.Tests.Updates;
 
 /// <summary>
 /// Agent builds under <c>gatehouse-agent launch</c>, run as real processes (the builds are small
-/// executables): a good build commits after its health window; a build that crashes at every
-/// start goes back to the old one by itself after three starts and is never tried again.
+/// executables, and a stand-in answers the service's local API): a good build commits after its
+/// health window once the service says the tunnel is up with no restart; a build that crashes at
+/// every start goes back to the old one by itself after three starts and is never tried again.
 /// </summary>
-public sealed class AgentReleaseTests : IDisposable
+public sealed class AgentReleaseTests : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-releases-").FullName;
+    private LocalApiServer _service = null!;
+    private volatile AgentStatus _status = new(AgentStates.Connected, "Connected: traffic goes through edge edge-1.");
 
     private string InstallDirectory => Path.Combine(_root, "install");
+
+    private string Socket => Path.Combine(_root, "agent.sock");
+
+    public Task InitializeAsync()
+    {
+        // The builds here are scripts: the service they would be is played by this local API.
+        _service = LocalApiServer.Start(Socket, UnixFileMode.UserRead | UnixFileMode.UserWrite, (_, _, _) => Task.FromResult(new AgentResponse(true, null, _status)), NullLogger.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _service.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
 
     [Fact]
     public async Task A_crash_looping_new_build_returns_to_the_old_one_by_itself_and_is_quarantined()
@@ -26,6 +47,7 @@ public sealed class AgentReleaseTests : IDisposable
         Assert.Equal(0, first.Code);
         Assert.Contains("build 1.0.0 service --flag", first.Stdout, StringComparison.Ordinal);
         Assert.Contains("1.0.0 ran for", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("committed", first.Stderr, StringComparison.Ordinal);
 
         await InstallAsync("1.1.0", "#!/bin/sh\necho \"build 1.1.0 crashing\"\nexit 7\n");
         for (var start = 1; start <= 3; start++)
@@ -56,7 +78,39 @@ public sealed class AgentReleaseTests : IDisposable
         Assert.Contains("build 1.0.0", (await LaunchAsync()).Stdout, StringComparison.Ordinal);
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    [Fact]
+    public async Task A_trial_build_commits_only_once_its_service_says_the_tunnel_is_up_with_no_restart()
+    {
+        const string Build = "#!/bin/sh\necho \"build 1.0.0\"\nsleep 3\n";
+        await InstallAsync("1.0.0", Build);
+
+        _status = new AgentStatus(AgentStates.EdgesUnreachable, "No edge answers: traffic is dropped (fail-closed).");
+        var unreachable = await LaunchAsync();
+        _status = new AgentStatus(AgentStates.Connected, "Connected.", RoleRestarts: 1);
+        var restarted = await LaunchAsync();
+        _status = new AgentStatus(AgentStates.Connected, "Connected.");
+        var healthy = await LaunchAsync();
+        var after = await LaunchAsync();
+
+        Assert.Contains("stays on trial: the agent is edges-unreachable, not connected", unreachable.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("committed", unreachable.Stderr, StringComparison.Ordinal);
+        Assert.Contains("stays on trial: the data plane restarted 1 times", restarted.Stderr, StringComparison.Ordinal);
+        Assert.Contains("starting 1.0.0 (trial)", healthy.Stderr, StringComparison.Ordinal);
+        Assert.Contains("with the tunnel up and no restart; committed", healthy.Stderr, StringComparison.Ordinal);
+        Assert.Contains("starting 1.0.0\n", after.Stderr.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_trial_build_whose_service_never_answers_is_not_committed()
+    {
+        await _service.DisposeAsync();
+        await InstallAsync("1.0.0", "#!/bin/sh\necho \"build 1.0.0\"\nsleep 1.5\n");
+
+        var run = await LaunchAsync();
+
+        Assert.Contains("stays on trial: its service does not answer", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("committed", run.Stderr, StringComparison.Ordinal);
+    }
 
     private async Task<string> InstallAsync(string version, string script, bool expectSuccess = true, string name = "gatehouse-agent")
     {
@@ -80,7 +134,7 @@ public sealed class AgentReleaseTests : IDisposable
     }
 
     private Task<(int Code, string Stdout, string Stderr)> LaunchAsync(params string[] args) =>
-        RunAgentAsync(["launch", "--install-dir", InstallDirectory, "--health-window", "0.5", "--", .. args]);
+        RunAgentAsync(["launch", "--install-dir", InstallDirectory, "--health-window", "0.5", "--socket", Socket, "--", .. args]);
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunAgentAsync(params string[] args)
     {
