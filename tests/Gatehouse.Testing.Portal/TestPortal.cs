@@ -35,6 +35,9 @@ public sealed class TestPortal : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The running portal's services (its database, for tests that read what devices reported).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the portal is stopped");
+
     /// <summary>The portal's self-signed TLS certificate, which nodes pin.</summary>
     public string TlsCertificatePem => File.ReadAllText(Path.Combine(DataDirectory, PortalTlsCertificate.CertificateFile));
 

@@ -123,6 +123,7 @@ internal sealed class EdgeSet : IAsyncDisposable
             var result = await entry.Client.OpenAsync(host, port, metadata, ct: ct);
             if (!result.EdgeUnreachable)
             {
+                _state.TunnelResult(answered: true);
                 return new EdgeOpen(EdgeOpenOutcome.Answered, result, entry.Edge.Name, null);
             }
 
@@ -130,6 +131,11 @@ internal sealed class EdgeSet : IAsyncDisposable
             error = $"edge {entry.Edge.Name} ({entry.Edge.Address}): {result.Reason}";
             AgentLog.EdgeUnreachable(_logger, entry.Edge.Name, entry.Edge.Address, result.Reason ?? "no answer");
             MarkDown(entry.Edge);
+        }
+
+        if (!ct.IsCancellationRequested)
+        {
+            _state.TunnelResult(answered: false);
         }
 
         Publish(error);

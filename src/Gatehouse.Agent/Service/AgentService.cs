@@ -76,7 +76,7 @@ public sealed class AgentService : IAsyncDisposable
         {
             service._releases = new Updates.ReleaseUpdater(
                 options.StateDirectory, install, service._store, options.Version, () => Bundles.DeviceOwner.LoadGroups(options.StateDirectory),
-                () => service._restartRequested.TrySetResult(), options.ReleasePoll, TimeProvider.System, loggers.CreateLogger<Updates.ReleaseUpdater>());
+                service.StatusAsync, () => service._restartRequested.TrySetResult(), options.ReleasePoll, TimeProvider.System, loggers.CreateLogger<Updates.ReleaseUpdater>());
             service._releases.Start();
         }
 

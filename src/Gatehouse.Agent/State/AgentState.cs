@@ -12,6 +12,8 @@ internal sealed class AgentState
     private readonly Lock _lock = new();
     private long _flowsOpen;
     private long _flowsTotal;
+    private long _tunnelsOpened;
+    private long _tunnelsFailed;
     private long _flowsRefused;
     private long _bytesUp;
     private long _bytesDown;
@@ -248,6 +250,10 @@ internal sealed class AgentState
 
     public void FlowRefused() => Interlocked.Increment(ref _flowsRefused);
 
+    /// <summary>Counts a flow an edge answered (whatever it decided) or that no edge answered: the tunnel's success.</summary>
+    /// <param name="answered">Whether an edge answered.</param>
+    public void TunnelResult(bool answered) => Interlocked.Increment(ref answered ? ref _tunnelsOpened : ref _tunnelsFailed);
+
     /// <summary>Bytes a flow carried just now (counted as they pass, so a long download shows while it runs).</summary>
     public void BytesUp(long count) => Interlocked.Add(ref _bytesUp, count);
 
@@ -316,7 +322,9 @@ internal sealed class AgentState
                 BytesUp: Interlocked.Read(ref _bytesUp),
                 BytesDown: Interlocked.Read(ref _bytesDown),
                 LastError: _lastError,
-                Content: Content);
+                Content: Content,
+                TunnelsOpened: Interlocked.Read(ref _tunnelsOpened),
+                TunnelsFailed: Interlocked.Read(ref _tunnelsFailed));
         }
     }
 

@@ -48,8 +48,8 @@ internal sealed class ContentUpdater : IAsyncDisposable
     private readonly SlotStore _slots;
     private readonly ContentActivation _activation;
     private readonly string _tufDirectory;
-    private readonly string _runMarker;
-    private int _unreportedRestarts;
+    private readonly RunMarker _runMarker;
+    private readonly HeartbeatTally _health = new();
     private readonly UpdateEventQueue _events = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _running = new(1, 1);
@@ -71,7 +71,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
         _slots = new SlotStore(Path.Combine(updates, BypassChannel.ChannelName), time);
         _activation = new ContentActivation(_slots, new BypassChannel());
         _tufDirectory = Path.Combine(updates, "tuf");
-        _runMarker = Path.Combine(updates, "dataplane.running");
+        _runMarker = new RunMarker(Path.Combine(updates, "dataplane.running"));
     }
 
     /// <summary>
@@ -80,13 +80,10 @@ internal sealed class ContentUpdater : IAsyncDisposable
     /// </summary>
     public void MarkStarted()
     {
-        if (File.Exists(_runMarker))
+        if (_runMarker.Start())
         {
-            _unreportedRestarts++;
+            _health.AddRestarts(Wire.Updates.AgentRoles.DataPlane, 1);
         }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(_runMarker)!);
-        File.WriteAllText(_runMarker, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>Loads the version that should be in force (before the data plane carries traffic).</summary>
@@ -159,7 +156,8 @@ internal sealed class ContentUpdater : IAsyncDisposable
 
             if (_version is not null)
             {
-                _events.Add(BypassChannel.ChannelName, _version, UpdateEvents.Heartbeat, null, Interlocked.Exchange(ref _unreportedRestarts, 0));
+                var status = _state.Snapshot();
+                _events.Add(BypassChannel.ChannelName, _version, UpdateEvents.Heartbeat, null, _health.Take(null, status.TunnelsOpened, status.TunnelsFailed));
             }
 
             await _events.SendAsync(http, ct);
@@ -175,14 +173,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _loop;
-        try
-        {
-            File.Delete(_runMarker); // a clean stop: the next start is not a restart
-        }
-        catch (IOException)
-        {
-            // The next start counts one restart too many; harmless.
-        }
+        _runMarker.Stop();
 
         _stop.Dispose();
         _running.Dispose();

@@ -64,7 +64,7 @@ internal sealed class UpdateEventQueue
 
     private readonly List<UpdateEventReport> _pending = [];
 
-    public void Add(string channel, string version, string kind, string? detail, int restarts = 0)
+    public void Add(string channel, string version, string kind, string? detail, HeartbeatHealth? health = null)
     {
         lock (_pending)
         {
@@ -73,7 +73,15 @@ internal sealed class UpdateEventQueue
                 _pending.RemoveAt(0);
             }
 
-            _pending.Add(new UpdateEventReport(channel, version, kind, restarts, detail?.Length > 1000 ? detail[..1000] : detail));
+            _pending.Add(new UpdateEventReport(
+                channel,
+                version,
+                kind,
+                health?.Restarts ?? 0,
+                detail?.Length > 1000 ? detail[..1000] : detail,
+                health?.RoleRestarts,
+                health?.TunnelsOpened ?? 0,
+                health?.TunnelsFailed ?? 0));
         }
     }
 

@@ -15,13 +15,16 @@ namespace Gatehouse.Agent.Updates;
 /// other than the running one is downloaded through TUF, verified, installed as the trial build,
 /// and the service asks to be restarted (systemd's <c>Restart=always</c> then starts it through
 /// <c>launch</c>). It reports <c>installed</c>, a heartbeat for the running build, and
-/// <c>reverted</c> once for each build <c>launch</c> quarantined.
+/// <c>reverted</c> once for each build <c>launch</c> quarantined. Its heartbeats carry the
+/// restarts of the service (a run marker) and of the data plane (the watchdog's count), and the
+/// tunnel's results from the data plane's status.
 /// </summary>
 internal sealed class ReleaseUpdater : IAsyncDisposable
 {
     private readonly NodeCredentialStore _store;
     private readonly string _runningVersion;
     private readonly Func<IReadOnlyCollection<Guid>> _groups;
+    private readonly Func<CancellationToken, Task<Wire.Agent.AgentStatus>> _status;
     private readonly Action _restart;
     private readonly TimeSpan _poll;
     private readonly TimeProvider _time;
@@ -30,12 +33,15 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
     private readonly string _tufDirectory;
     private readonly string _reportedFile;
     private readonly UpdateEventQueue _events = new();
+    private readonly RunMarker _runMarker;
+    private readonly HeartbeatTally _health = new();
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private TimeSpan? _retryAfter;
 
-    public ReleaseUpdater(string stateDirectory, string installDirectory, NodeCredentialStore store, string runningVersion, Func<IReadOnlyCollection<Guid>> groups, Action restart, TimeSpan poll, TimeProvider time, ILogger logger)
+    public ReleaseUpdater(string stateDirectory, string installDirectory, NodeCredentialStore store, string runningVersion, Func<IReadOnlyCollection<Guid>> groups, Func<CancellationToken, Task<Wire.Agent.AgentStatus>> status, Action restart, TimeSpan poll, TimeProvider time, ILogger logger)
     {
+        _status = status;
         _store = store;
         _runningVersion = runningVersion;
         _groups = groups;
@@ -46,6 +52,12 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
         _releases = new ReleaseSlots(installDirectory, time);
         _tufDirectory = Path.Combine(stateDirectory, "updates", "releases-tuf");
         _reportedFile = Path.Combine(stateDirectory, "updates", "releases-reported.json");
+        _runMarker = new RunMarker(Path.Combine(stateDirectory, "updates", "service.running"));
+        if (_runMarker.Start())
+        {
+            _health.AddRestarts(AgentRoles.Service, 1);
+        }
+
         ReportQuarantined();
     }
 
@@ -95,7 +107,8 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
             AgentLog.ContentCheckFailed(_logger, AgentReleases.Channel, e.Message);
         }
 
-        _events.Add(AgentReleases.Channel, _runningVersion, UpdateEvents.Heartbeat, null);
+        var status = await _status(ct);
+        _events.Add(AgentReleases.Channel, _runningVersion, UpdateEvents.Heartbeat, null, _health.Take(status.RoleRestarts, status.TunnelsOpened, status.TunnelsFailed));
         await _events.SendAsync(http, ct);
         if (installed)
         {
@@ -109,6 +122,7 @@ internal sealed class ReleaseUpdater : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _loop;
+        _runMarker.Stop();
         _stop.Dispose();
     }
 

@@ -42,6 +42,9 @@ public sealed class Rollout : ITenantOwned
     /// <summary>Groups that go first.</summary>
     public List<Guid> InternalGroupIds { get; set; } = [];
 
+    /// <summary>The groups the rollout is for (a slow roll for chosen groups); empty: the whole tenant.</summary>
+    public List<Guid> AudienceGroupIds { get; set; } = [];
+
     /// <summary>Groups kept on a version (resolved at creation).</summary>
     public Dictionary<Guid, string> Pins { get; set; } = [];
 
@@ -97,6 +100,15 @@ public sealed class UpdateReport : ITenantOwned
     /// <summary>Why, for failures.</summary>
     public string? Detail { get; set; }
 
+    /// <summary>The restarts by role, for heartbeats that say.</summary>
+    public Dictionary<string, int>? RoleRestarts { get; set; }
+
+    /// <summary>Flows an edge answered since the device's last report.</summary>
+    public int TunnelsOpened { get; set; }
+
+    /// <summary>Flows no edge answered since the device's last report.</summary>
+    public int TunnelsFailed { get; set; }
+
     /// <summary>When the portal received it.</summary>
     public DateTimeOffset At { get; set; }
 }
@@ -113,6 +125,7 @@ internal sealed class RolloutConfiguration : IEntityTypeConfiguration<Rollout>, 
         builder.Property(r => r.Status).HasMaxLength(16);
         builder.Property(r => r.Reason).HasMaxLength(1000);
         builder.Property(r => r.InternalGroupIds).HasJsonConversion();
+        builder.Property(r => r.AudienceGroupIds).HasJsonConversion();
         builder.Property(r => r.Pins).HasJsonConversion();
         builder.Property(r => r.Deferrals).HasJsonConversion();
         builder.Property(r => r.Health).HasOptionalJsonConversion();
@@ -127,6 +140,7 @@ internal sealed class RolloutConfiguration : IEntityTypeConfiguration<Rollout>, 
         builder.Property(r => r.Version).HasMaxLength(64);
         builder.Property(r => r.Event).HasMaxLength(16);
         builder.Property(r => r.Detail).HasMaxLength(1000);
+        builder.Property(r => r.RoleRestarts).HasOptionalJsonConversion();
         builder.HasIndex(r => new { r.TenantId, r.Channel, r.At });
         builder.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -130,15 +130,10 @@ internal static class RolloutEndpoints
 
         var baseline = await db.Set<Rollout>().Where(r => r.Channel == channel && r.Status == "completed")
             .OrderByDescending(r => r.CreatedAt).Select(r => r.Version).FirstOrDefaultAsync(ct);
-        var groups = (request.InternalGroupIds ?? []).Distinct().ToList();
-        var pinGroups = (request.Pins ?? new Dictionary<Guid, string>()).Keys.Concat((request.DeferDays ?? new Dictionary<Guid, int>()).Keys);
-        foreach (var group in groups.Concat(pinGroups))
-        {
-            if (!await db.Set<Group>().AnyAsync(g => g.Id == group, ct))
-            {
-                throw PortalException.Invalid("internalGroupIds", $"No group {group} in this tenant.");
-            }
-        }
+        var groups = await KnownGroupsAsync(db, request.InternalGroupIds, "internalGroupIds", ct);
+        var audience = await KnownGroupsAsync(db, request.GroupIds, "groupIds", ct);
+        await KnownGroupsAsync(db, [.. (request.Pins ?? new Dictionary<Guid, string>()).Keys], "pins", ct);
+        await KnownGroupsAsync(db, [.. (request.DeferDays ?? new Dictionary<Guid, int>()).Keys], "deferDays", ct);
 
         var now = time.GetUtcNow();
         var rollout = new Rollout
@@ -154,6 +149,7 @@ internal static class RolloutEndpoints
             MinDevices = request.MinDevices,
             CanaryBasisPoints = request.CanaryBasisPoints,
             InternalGroupIds = groups,
+            AudienceGroupIds = audience,
             Pins = ResolvePins(request, channel, baseline, repository),
             Deferrals = (request.DeferDays ?? new Dictionary<Guid, int>()).ToDictionary(d => d.Key, d => now.AddDays(Math.Clamp(d.Value, 0, 365))),
             StageIndex = 0,
@@ -167,6 +163,20 @@ internal static class RolloutEndpoints
         await db.SaveChangesAsync(ct);
         await repository.PublishDescriptorAsync(rollout.TenantId, RolloutState.Describe(rollout), ct);
         return Results.Created($"/api/v1/rollouts/{rollout.Id}", rollout.ToDto());
+    }
+
+    private static async Task<List<Guid>> KnownGroupsAsync(PortalDbContext db, IReadOnlyList<Guid>? ids, string field, CancellationToken ct)
+    {
+        var groups = (ids ?? []).Distinct().ToList();
+        foreach (var group in groups)
+        {
+            if (!await db.Set<Group>().AnyAsync(g => g.Id == group, ct))
+            {
+                throw PortalException.Invalid(field, $"No group {group} in this tenant.");
+            }
+        }
+
+        return groups;
     }
 
     private static Dictionary<Guid, string> ResolvePins(CreateRolloutRequest request, string channel, string? baseline, UpdateRepository repository)
@@ -230,6 +240,16 @@ internal static class RolloutEndpoints
             throw PortalException.Invalid(report.Detail?.Length > 1000 ? "detail" : "restarts", "restarts must be 0 to 10000 and detail at most 1000 characters.");
         }
 
+        if (report.RoleRestarts is { } byRole && byRole.Any(r => !AgentRoles.All.Contains(r.Key) || r.Value is < 0 or > 10_000))
+        {
+            throw PortalException.Invalid("roleRestarts", $"roleRestarts maps {string.Join(" and ", AgentRoles.All)} to 0 to 10000 restarts.");
+        }
+
+        if (report.TunnelsOpened is < 0 or > 10_000_000 || report.TunnelsFailed is < 0 or > 10_000_000)
+        {
+            throw PortalException.Invalid(report.TunnelsOpened is < 0 or > 10_000_000 ? "tunnelsOpened" : "tunnelsFailed", "tunnel counts must be 0 to 10000000.");
+        }
+
         db.Set<UpdateReport>().Add(new UpdateReport
         {
             Id = Guid.CreateVersion7(time.GetUtcNow()),
@@ -240,6 +260,9 @@ internal static class RolloutEndpoints
             Event = kind,
             Restarts = report.Restarts,
             Detail = report.Detail,
+            RoleRestarts = report.RoleRestarts is { Count: > 0 } roles ? new Dictionary<string, int>(roles) : null,
+            TunnelsOpened = report.TunnelsOpened,
+            TunnelsFailed = report.TunnelsFailed,
             At = time.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);

@@ -1,5 +1,6 @@
 using Gatehouse.Portal.Storage;
 using Gatehouse.Rollouts.Health;
+using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Updates;
 using Microsoft.EntityFrameworkCore;
 
@@ -8,15 +9,17 @@ namespace Gatehouse.Portal.Updates;
 /// <summary>
 /// Sums up what a rollout's devices reported since it started: the <see cref="StageHealth"/> its
 /// controller judges. A device that installed the version and has said nothing for the silence
-/// window counts as failed.
+/// window counts as failed. The per-device metric compared with the baseline is restarts (of
+/// every role) plus flows no edge answered.
 /// </summary>
 internal static class RolloutHealth
 {
-    public static async Task<StageHealth> ComputeAsync(PortalDbContext db, Rollout rollout, DateTimeOffset now, TimeSpan silenceWindow, CancellationToken ct)
+    /// <returns>What the controller judges, and what the rollout shows admins.</returns>
+    public static async Task<(StageHealth Judged, RolloutHealthDto Shown)> ComputeAsync(PortalDbContext db, Rollout rollout, DateTimeOffset now, TimeSpan silenceWindow, CancellationToken ct)
     {
         var reports = await db.Set<UpdateReport>().IgnoreQueryFilters().AsNoTracking()
             .Where(r => r.TenantId == rollout.TenantId && r.Channel == rollout.Channel && r.At >= rollout.CreatedAt)
-            .Select(r => new { r.DeviceId, r.Version, r.Event, r.Restarts, r.At })
+            .Select(r => new { r.DeviceId, r.Version, r.Event, r.Restarts, r.TunnelsOpened, r.TunnelsFailed, r.At })
             .ToListAsync(ct);
 
         var devices = new Dictionary<Guid, DeviceSummary>();
@@ -27,7 +30,7 @@ internal static class RolloutHealth
             {
                 if (report.Event == UpdateEvents.Heartbeat)
                 {
-                    baseline[report.DeviceId] = baseline.GetValueOrDefault(report.DeviceId) + report.Restarts;
+                    baseline[report.DeviceId] = baseline.GetValueOrDefault(report.DeviceId) + report.Restarts + report.TunnelsFailed;
                 }
 
                 continue;
@@ -53,11 +56,14 @@ internal static class RolloutHealth
                 default:
                     device.Reported |= device.InstalledAt is not null;
                     device.Restarts += report.Restarts;
+                    device.TunnelsOpened += report.TunnelsOpened;
+                    device.TunnelsFailed += report.TunnelsFailed;
                     break;
             }
         }
 
-        int attempts = 0, failures = 0, updated = 0, reporting = 0, crashed = 0, silent = 0;
+        int attempts = 0, failures = 0, updated = 0, reporting = 0, crashed = 0, silent = 0, restarts = 0;
+        long tunnelsOpened = 0, tunnelsFailed = 0;
         var candidate = new List<double>();
         foreach (var device in devices.Values)
         {
@@ -82,7 +88,10 @@ internal static class RolloutHealth
             else if (device.Reported)
             {
                 reporting++;
-                candidate.Add(device.Restarts);
+                restarts += device.Restarts;
+                tunnelsOpened += device.TunnelsOpened;
+                tunnelsFailed += device.TunnelsFailed;
+                candidate.Add(device.Restarts + device.TunnelsFailed);
             }
             else if (now - device.InstalledAt > silenceWindow)
             {
@@ -90,7 +99,9 @@ internal static class RolloutHealth
             }
         }
 
-        return new StageHealth(attempts, failures, updated, reporting, crashed, silent, candidate, [.. baseline.Values]);
+        return (
+            new StageHealth(attempts, failures, updated, reporting, crashed, silent, candidate, [.. baseline.Values]),
+            new RolloutHealthDto(attempts, failures, updated, reporting, crashed, silent, restarts, tunnelsOpened, tunnelsFailed));
     }
 
     private sealed class DeviceSummary
@@ -104,5 +115,9 @@ internal static class RolloutHealth
         public bool Reported { get; set; }
 
         public int Restarts { get; set; }
+
+        public long TunnelsOpened { get; set; }
+
+        public long TunnelsFailed { get; set; }
     }
 }

@@ -63,7 +63,8 @@ internal static class RolloutState
             assignment.ShareBasisPoints,
             [.. rollout.Pins.Select(p => new VersionPin(p.Key, Version(rollout.Channel, p.Value)))],
             [.. rollout.Deferrals.Select(d => new Deferral(d.Key, d.Value))],
-            rollout.Status);
+            rollout.Status,
+            rollout.AudienceGroupIds);
     }
 
     /// <summary>What cohort positions are computed from: channel and version, so a new rollout of the same version reaches the same devices first.</summary>
@@ -85,7 +86,8 @@ internal static class RolloutState
             rollout.Reason,
             rollout.Health,
             rollout.CreatedAt,
-            rollout.UpdatedAt);
+            rollout.UpdatedAt,
+            rollout.AudienceGroupIds);
     }
 
     private static ChannelVersion Version(string channel, string version) => new(version, UpdateRepository.TargetOf(channel, version));

@@ -22,10 +22,10 @@ internal sealed class RolloutSupervisor(IServiceScopeFactory scopes, UpdateRepos
         foreach (var rollout in running)
         {
             var now = time.GetUtcNow();
-            var health = await RolloutHealth.ComputeAsync(db, rollout, now, TimeSpan.FromSeconds(options.RolloutSilenceSeconds), ct);
+            var (health, shown) = await RolloutHealth.ComputeAsync(db, rollout, now, TimeSpan.FromSeconds(options.RolloutSilenceSeconds), ct);
             var controller = RolloutState.ControllerOf(rollout);
             var decision = controller.Evaluate(now, health);
-            rollout.Health = new(health.InstallAttempts, health.InstallFailures, health.Updated, health.Reporting, health.Crashed, health.Silent, (int)health.CandidateMetric.Sum());
+            rollout.Health = shown;
             var changed = RolloutState.Store(rollout, controller, now);
             await db.SaveChangesAsync(ct);
             if (changed)

@@ -11,7 +11,7 @@ namespace Gatehouse.Rollouts.Health;
 /// <param name="Reporting">Updated devices that reported health since updating.</param>
 /// <param name="Crashed">Updated devices that crash-looped, went back to the old version by themselves, or restarted a role past the limit.</param>
 /// <param name="Silent">Updated devices that stopped reporting after updating: counted as failures, since a dead device cannot say so.</param>
-/// <param name="CandidateMetric">One value per reporting updated device (restarts plus failed tunnels per hour); lower is healthier.</param>
+/// <param name="CandidateMetric">One value per reporting updated device (restarts of every role plus flows no edge answered, since updating); lower is healthier.</param>
 /// <param name="BaselineMetric">The same metric for devices of the same tenant that stayed on the old version.</param>
 public sealed record StageHealth(
     int InstallAttempts,

@@ -102,6 +102,8 @@ public sealed record AgentResponse(bool Ok, string? Error, AgentStatus? Status);
 /// <param name="LastError">The last thing that went wrong, in plain words.</param>
 /// <param name="RoleRestarts">How many times the watchdog restarted the data plane.</param>
 /// <param name="Content">The pushed content in force, such as <c>bypass 42 (trial)</c>.</param>
+/// <param name="TunnelsOpened">Flows an edge answered since the data plane started.</param>
+/// <param name="TunnelsFailed">Flows no edge answered since the data plane started.</param>
 public sealed record AgentStatus(
     string State,
     string Summary,
@@ -125,7 +127,9 @@ public sealed record AgentStatus(
     long BytesDown = 0,
     string? LastError = null,
     int RoleRestarts = 0,
-    string? Content = null);
+    string? Content = null,
+    long TunnelsOpened = 0,
+    long TunnelsFailed = 0);
 
 /// <summary>
 /// The framing of the local API on a Unix socket: the client writes one JSON request on one line,

@@ -33,6 +33,7 @@ public static class RolloutPlans
 /// <param name="BakeMinutes">Overrides every stage's bake time (for small fleets and tests).</param>
 /// <param name="MinDevices">Overrides every stage's minimum number of reporting devices.</param>
 /// <param name="CanaryBasisPoints">The canary ring's share of the tenant's devices, in basis points (100 = 1%, the default).</param>
+/// <param name="GroupIds">The groups the rollout is for; the rest of the tenant keeps the baseline. None: the whole tenant.</param>
 public sealed record CreateRolloutRequest(
     string Channel,
     string Version,
@@ -43,7 +44,8 @@ public sealed record CreateRolloutRequest(
     IReadOnlyDictionary<Guid, int>? DeferDays = null,
     int? BakeMinutes = null,
     int? MinDevices = null,
-    int? CanaryBasisPoints = null);
+    int? CanaryBasisPoints = null,
+    IReadOnlyList<Guid>? GroupIds = null);
 
 /// <summary>Halts or pauses a rollout by hand.</summary>
 /// <param name="Reason">Why, for the record.</param>
@@ -56,8 +58,10 @@ public sealed record RolloutActionRequest(string? Reason);
 /// <param name="Reporting">Updated devices that reported since.</param>
 /// <param name="Crashed">Updated devices that went back by themselves.</param>
 /// <param name="Silent">Updated devices that fell silent.</param>
-/// <param name="Restarts">Data plane restarts the updated devices reported since updating.</param>
-public sealed record RolloutHealthDto(int InstallAttempts, int InstallFailures, int Updated, int Reporting, int Crashed, int Silent, int Restarts = 0);
+/// <param name="Restarts">Role restarts the updated devices reported since updating.</param>
+/// <param name="TunnelsOpened">Flows an edge answered on the updated devices since updating.</param>
+/// <param name="TunnelsFailed">Flows no edge answered on the updated devices since updating.</param>
+public sealed record RolloutHealthDto(int InstallAttempts, int InstallFailures, int Updated, int Reporting, int Crashed, int Silent, int Restarts = 0, long TunnelsOpened = 0, long TunnelsFailed = 0);
 
 /// <summary>A rollout.</summary>
 /// <param name="Id">Its id.</param>
@@ -73,6 +77,7 @@ public sealed record RolloutHealthDto(int InstallAttempts, int InstallFailures, 
 /// <param name="Health">What its devices reported at the last evaluation.</param>
 /// <param name="CreatedAt">When it started.</param>
 /// <param name="UpdatedAt">When its state last changed.</param>
+/// <param name="GroupIds">The groups it is for; empty: the whole tenant.</param>
 public sealed record RolloutDto(
     Guid Id,
     string Channel,
@@ -86,4 +91,5 @@ public sealed record RolloutDto(
     string? Reason,
     RolloutHealthDto? Health,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<Guid>? GroupIds = null);

@@ -32,6 +32,10 @@ public sealed record Deferral(Guid GroupId, DateTimeOffset Until);
 /// <param name="Pins">Groups kept on a given version.</param>
 /// <param name="Deferrals">Groups held back until a time.</param>
 /// <param name="Status">running, paused, halted or completed (for people reading it).</param>
+/// <param name="AudienceGroupIds">
+/// The groups the rollout is for (a slow roll for chosen groups); devices of none of them, and not
+/// internal, keep the baseline. Empty or absent: the whole tenant.
+/// </param>
 public sealed record RolloutDescriptor(
     string Channel,
     string ReleaseId,
@@ -42,7 +46,8 @@ public sealed record RolloutDescriptor(
     int ShareBasisPoints,
     IReadOnlyList<VersionPin> Pins,
     IReadOnlyList<Deferral> Deferrals,
-    string Status)
+    string Status,
+    IReadOnlyList<Guid>? AudienceGroupIds = null)
 {
     /// <summary>The TUF target path of a tenant's descriptor for a channel.</summary>
     /// <param name="tenantId">The tenant.</param>
@@ -75,7 +80,13 @@ public sealed record RolloutDescriptor(
         }
 
         var isInternal = InternalGroupIds.Any(groupIds.Contains);
-        return (Internal && isInternal) || RolloutCohort.Includes(RolloutCohort.Position(deviceId, ReleaseId), ShareBasisPoints)
+        if (Internal && isInternal)
+        {
+            return Candidate;
+        }
+
+        var inAudience = AudienceGroupIds is not { Count: > 0 } audience || audience.Any(groupIds.Contains);
+        return inAudience && RolloutCohort.Includes(RolloutCohort.Position(deviceId, ReleaseId), ShareBasisPoints)
             ? Candidate
             : Baseline;
     }
@@ -107,9 +118,33 @@ public static class UpdateEvents
 /// <param name="Channel">The channel (<c>bypass</c>, or <c>agent</c>).</param>
 /// <param name="Version">The version the event is about.</param>
 /// <param name="Event">One of <see cref="UpdateEvents"/>.</param>
-/// <param name="Restarts">Role restarts since the last report.</param>
+/// <param name="Restarts">Role restarts since the last report, all roles together.</param>
 /// <param name="Detail">Why, for failures (the loader's refusal).</param>
-public sealed record UpdateEventReport(string Channel, string Version, string Event, int Restarts, string? Detail);
+/// <param name="RoleRestarts">The same restarts by role (<see cref="AgentRoles"/>), for heartbeats.</param>
+/// <param name="TunnelsOpened">Flows an edge answered since the last report.</param>
+/// <param name="TunnelsFailed">Flows no edge answered since the last report.</param>
+public sealed record UpdateEventReport(
+    string Channel,
+    string Version,
+    string Event,
+    int Restarts,
+    string? Detail,
+    IReadOnlyDictionary<string, int>? RoleRestarts = null,
+    int TunnelsOpened = 0,
+    int TunnelsFailed = 0);
+
+/// <summary>The agent's processes, as heartbeats count their restarts.</summary>
+public static class AgentRoles
+{
+    /// <summary>The privileged service: local API, enrollment, watchdog, agent updates.</summary>
+    public const string Service = "service";
+
+    /// <summary>The unprivileged data plane: proxy, tunnels, content.</summary>
+    public const string DataPlane = "dataplane";
+
+    /// <summary>Every role.</summary>
+    public static readonly IReadOnlyList<string> All = [Service, DataPlane];
+}
 
 /// <summary>Agent builds as the repository publishes them and rollouts name them.</summary>
 public static class AgentReleases

@@ -10,6 +10,11 @@ using Gatehouse.Tuf.Repository;
 using Gatehouse.Updates.Releases;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Updates;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Portal.Updates;
+using Gatehouse.Wire.Agent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Agent.Tests.Updates;
@@ -61,8 +66,58 @@ public sealed class ReleaseUpdaterTests
         Assert.Equal(1, restarts);
     }
 
-    private static ReleaseUpdater NewUpdater(AgentFixture fixture, string install, Action restart) => new(
-        fixture.StateDirectory, install, AgentPaths.DeviceStore(fixture.StateDirectory), "1.0.0", () => [], restart,
+    [Fact]
+    public async Task Heartbeats_carry_the_restarts_of_each_role_and_the_tunnels_results_since_the_last_one()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        var install = Path.Combine(fixture.StateDirectory, "..", "install");
+
+        // The previous service was killed (its run marker is left); the watchdog restarted the data plane twice.
+        Directory.CreateDirectory(Path.Combine(fixture.StateDirectory, "updates"));
+        await File.WriteAllTextAsync(Path.Combine(fixture.StateDirectory, "updates", "service.running"), "4242");
+        var status = new AgentStatus(AgentStates.Connected, "Connected.", RoleRestarts: 2, TunnelsOpened: 40, TunnelsFailed: 3);
+        await using (var updater = NewUpdater(fixture, install, () => { }, _ => Task.FromResult(status)))
+        {
+            await updater.RunOnceAsync(CancellationToken.None);
+            status = status with { TunnelsOpened = 50 };
+            await updater.RunOnceAsync(CancellationToken.None);
+
+            // The data plane restarted: its counters start from zero again.
+            status = status with { RoleRestarts = 3, TunnelsOpened = 4, TunnelsFailed = 1 };
+            await updater.RunOnceAsync(CancellationToken.None);
+        }
+
+        await using var scope = fixture.Portal.Services.CreateAsyncScope();
+        var heartbeats = await scope.ServiceProvider.GetRequiredService<PortalDbContext>().Set<UpdateReport>().IgnoreQueryFilters()
+            .Where(r => r.Channel == AgentReleases.Channel && r.Event == UpdateEvents.Heartbeat).OrderBy(r => r.Id).ToListAsync();
+        Assert.Collection(
+            heartbeats,
+            first =>
+            {
+                Assert.Equal(3, first.Restarts);
+                Assert.Equal(new Dictionary<string, int> { [AgentRoles.Service] = 1, [AgentRoles.DataPlane] = 2 }, first.RoleRestarts);
+                Assert.Equal((40, 3), (first.TunnelsOpened, first.TunnelsFailed));
+            },
+            second =>
+            {
+                Assert.Equal(0, second.Restarts);
+                Assert.Null(second.RoleRestarts);
+                Assert.Equal((10, 0), (second.TunnelsOpened, second.TunnelsFailed));
+            },
+            third =>
+            {
+                Assert.Equal(new Dictionary<string, int> { [AgentRoles.DataPlane] = 1 }, third.RoleRestarts);
+                Assert.Equal((4, 1), (third.TunnelsOpened, third.TunnelsFailed));
+            });
+
+        // A clean stop removes the marker: the next service start is not a restart.
+        Assert.False(File.Exists(Path.Combine(fixture.StateDirectory, "updates", "service.running")));
+    }
+
+    private static ReleaseUpdater NewUpdater(AgentFixture fixture, string install, Action restart, Func<CancellationToken, Task<AgentStatus>>? status = null) => new(
+        fixture.StateDirectory, install, AgentPaths.DeviceStore(fixture.StateDirectory), "1.0.0", () => [],
+        status ?? (_ => Task.FromResult(new AgentStatus(AgentStates.Connected, "Connected."))), restart,
         TimeSpan.FromMinutes(5), TimeProvider.System, NullLogger.Instance);
 
     // What a release engineer does with `gatehouse release add --role releases` and the offline key.

@@ -294,7 +294,8 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
 
         var published = await RunAsync("content", "publish", "bypass", good);
         var refused = await RunAsync("content", "publish", "bypass", bad);
-        var created = await RunAsync("rollout", "create", "--channel", "bypass", "--version", "1", "--json");
+        var pilots = JsonDocument.Parse((await RunAsync("group", "create", "--name", "pilots", "--json")).Stdout).RootElement.GetProperty("id").GetString()!;
+        var created = await RunAsync("rollout", "create", "--channel", "bypass", "--version", "1", "--plan", "slow-roll", "--group", pilots, "--json");
         var id = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("id").GetString()!;
         var halted = await RunAsync("rollout", "halt", id, "--reason", "testing the brakes");
 
@@ -307,6 +308,7 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         Assert.Equal(0, created.Code);
         Assert.Equal(0, halted.Code);
         Assert.Contains("halted: testing the brakes", halted.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"plan slow-roll, for groups {pilots}", halted.Stdout, StringComparison.Ordinal);
         Assert.Contains("halted", (await RunAsync("rollout", "list")).Stdout, StringComparison.Ordinal);
     }
 }

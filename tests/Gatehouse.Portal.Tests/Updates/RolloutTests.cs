@@ -192,6 +192,89 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await deviceClient.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, 0, null), PortalServer.Json)).StatusCode);
     }
 
+    [Fact]
+    public async Task A_slow_roll_for_chosen_groups_reaches_their_devices_and_leaves_the_rest_on_the_baseline()
+    {
+        var device = (await CompleteFirstRolloutAsync("1", 3))[0];
+        var pilots = await CreateGroupAsync("pilots");
+        var others = await CreateGroupAsync("others");
+        await PublishAsync(Bypass("2"));
+
+        var unknown = await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "2", RolloutPlans.SlowRoll, Days: 1, GroupIds: [Guid.NewGuid()]), PortalServer.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("groupIds", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "2", RolloutPlans.SlowRoll, Days: 1, GroupIds: [pilots.Id]));
+
+        Assert.Equal([pilots.Id], rollout.GroupIds);
+        Assert.Equal(10_000, rollout.ShareBasisPoints);
+        var updater = NewTufClient();
+        await updater.RefreshAsync();
+        var descriptor = await DescriptorAsync(updater, device.Response.TenantId);
+        var id = device.Response.SubjectId;
+        Assert.Equal("2", descriptor.VersionFor(id, [pilots.Id], DateTimeOffset.UtcNow)!.Version);
+        Assert.Equal("2", descriptor.VersionFor(id, [others.Id, pilots.Id], DateTimeOffset.UtcNow)!.Version);
+        Assert.Equal("1", descriptor.VersionFor(id, [others.Id], DateTimeOffset.UtcNow)!.Version);
+        Assert.Equal("1", descriptor.VersionFor(id, [], DateTimeOffset.UtcNow)!.Version);
+    }
+
+    [Fact]
+    public async Task Updated_devices_whose_tunnels_fail_and_roles_restart_halt_the_rollout_against_the_baseline()
+    {
+        // Enough devices on each side of a 50% canary for the comparison (6 against 6 at least).
+        const int Canary = 5_000;
+        var devices = new List<Enrollee>();
+        bool InCanary(Enrollee d) => RolloutCohort.Includes(RolloutCohort.Position(d.Response.SubjectId, "bypass/2"), Canary);
+        while (devices.Count(InCanary) < 6 || devices.Count(d => !InCanary(d)) < 6)
+        {
+            devices.Add(await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin)));
+        }
+
+        await CreateAndCompleteAsync("1", devices);
+        await PublishAsync(Bypass("2"));
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "2", BakeMinutes: 0, MinDevices: 6, CanaryBasisPoints: Canary));
+        var canary = devices.Where(InCanary).ToList();
+        foreach (var device in canary)
+        {
+            await ReportAsync(device, new UpdateEventReport("bypass", "2", UpdateEvents.Installed, 0, null));
+            await ReportAsync(device, new UpdateEventReport("bypass", "2", UpdateEvents.Heartbeat, 1, null, new Dictionary<string, int> { [AgentRoles.DataPlane] = 1 }, TunnelsOpened: 5, TunnelsFailed: 20));
+        }
+
+        foreach (var device in devices.Except(canary))
+        {
+            await ReportAsync(device, new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, 0, null, TunnelsOpened: 25, TunnelsFailed: 0));
+        }
+
+        await EvaluateAsync();
+
+        var halted = (await _admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", PortalServer.Json))!;
+        Assert.Equal("halted", halted.Status);
+        Assert.Contains("less healthy than the baseline", halted.Reason, StringComparison.Ordinal);
+        Assert.Equal(canary.Count, halted.Health!.Restarts);
+        Assert.Equal(5L * canary.Count, halted.Health.TunnelsOpened);
+        Assert.Equal(20L * canary.Count, halted.Health.TunnelsFailed);
+    }
+
+    [Fact]
+    public async Task Heartbeats_with_unknown_roles_or_impossible_counts_are_refused()
+    {
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var client = device.CreateClient(_portal);
+
+        var unknownRole = await client.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, 1, null, new Dictionary<string, int> { ["kernel"] = 1 }), PortalServer.Json);
+        var negative = await client.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, 0, null, TunnelsFailed: -1), PortalServer.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, unknownRole.StatusCode);
+        Assert.Contains("roleRestarts", await unknownRole.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, negative.StatusCode);
+    }
+
+    private async Task<GroupDto> CreateGroupAsync(string name)
+    {
+        var response = await _admin.PostAsJsonAsync("groups", new CreateGroupRequest(name), PortalServer.Json);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<GroupDto>(PortalServer.Json))!;
+    }
+
     private async Task<List<Enrollee>> CompleteFirstRolloutAsync(string version, int deviceCount)
     {
         var devices = new List<Enrollee>();
@@ -229,10 +312,13 @@ public sealed class RolloutTests : IAsyncLifetime
 
     private Task EvaluateAsync() => _portal.Services.GetRequiredService<RolloutSupervisor>().EvaluateAsync(CancellationToken.None);
 
-    private async Task ReportAsync(Enrollee device, string version, string kind, string? detail = null)
+    private Task ReportAsync(Enrollee device, string version, string kind, string? detail = null) =>
+        ReportAsync(device, new UpdateEventReport("bypass", version, kind, 0, detail));
+
+    private async Task ReportAsync(Enrollee device, UpdateEventReport report)
     {
         using var client = device.CreateClient(_portal);
-        var response = await client.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", version, kind, 0, detail), PortalServer.Json);
+        var response = await client.PostAsJsonAsync("device/update-events", report, PortalServer.Json);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
     }
 

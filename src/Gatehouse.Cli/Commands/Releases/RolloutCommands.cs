@@ -71,12 +71,13 @@ internal static class RolloutCommands
         var plan = new Option<string>("--plan") { Description = "rings (internal, canary 1%, early 10%, broad) or slow-roll" };
         var days = new Option<int?>("--days") { Description = "Days of a slow roll (7)" };
         var internalGroups = new Option<Guid[]>("--internal-group") { Description = "A group that goes first; repeatable", HelpName = "GROUP-ID" };
+        var groups = new Option<Guid[]>("--group") { Description = "Roll out to this group's devices only (the rest keep the baseline); repeatable; default: the whole tenant", HelpName = "GROUP-ID" };
         var pins = new Option<string[]>("--pin") { Description = "GROUP-ID=VERSION (or N, N-1): keep a group on a version; repeatable" };
         var defers = new Option<string[]>("--defer") { Description = "GROUP-ID=DAYS: hold a group back; repeatable" };
         var bake = new Option<int?>("--bake-minutes") { Description = "Every stage's bake time, overriding the plan's" };
         var minDevices = new Option<int?>("--min-devices") { Description = "Every stage's minimum of reporting devices, overriding the plan's" };
         var canary = new Option<int?>("--canary-basis-points") { Description = "The canary ring's share in basis points (100 = 1%, the default)" };
-        var create = new Command("create", "Start rolling out a version to this tenant") { channel, version, plan, days, internalGroups, pins, defers, bake, minDevices, canary };
+        var create = new Command("create", "Start rolling out a version to this tenant") { channel, version, plan, days, groups, internalGroups, pins, defers, bake, minDevices, canary };
         rollout.Subcommands.Add(app.Action(app.WithJson(create), async run =>
         {
             var request = new CreateRolloutRequest(
@@ -89,7 +90,8 @@ internal static class RolloutCommands
                 Pairs(run.Get(defers), "--defer", v => int.TryParse(v, out var n) ? n : throw new CliException(ExitCodes.Usage, $"--defer takes GROUP-ID=DAYS; '{v}' is not a number of days")),
                 run.Get(bake),
                 run.Get(minDevices),
-                run.Get(canary));
+                run.Get(canary),
+                run.Get(groups));
             var created = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, "rollouts", request, run.Cancellation);
             run.Out.One(created, Describe);
         }));
@@ -112,11 +114,12 @@ internal static class RolloutCommands
 
     private static void Describe(TextWriter w, RolloutDto r)
     {
-        w.WriteLine($"rollout {r.Id}: {r.Channel} {r.Version} (baseline {r.BaselineVersion ?? "none"}), plan {r.Plan}");
+        w.WriteLine($"rollout {r.Id}: {r.Channel} {r.Version} (baseline {r.BaselineVersion ?? "none"}), plan {r.Plan}, for {(r.GroupIds is { Count: > 0 } g ? "groups " + string.Join(", ", g) : "the whole tenant")}");
         w.WriteLine($"  stage {r.Stage} of {string.Join(" > ", r.Stages)}, share {Share(r.ShareBasisPoints)}, {r.Status}{(r.Reason is null ? "" : $": {r.Reason}")}");
         if (r.Health is { } h)
         {
             w.WriteLine($"  devices: {h.Updated} updated, {h.Reporting} reporting, {h.Crashed} went back, {h.Silent} silent, {h.Restarts} restarts, {h.InstallFailures} of {h.InstallAttempts} installs failed");
+            w.WriteLine($"  tunnels on updated devices: {h.TunnelsOpened} opened, {h.TunnelsFailed} failed (no edge answered)");
         }
     }
 
