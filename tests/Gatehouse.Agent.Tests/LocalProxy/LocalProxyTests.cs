@@ -106,6 +106,9 @@ public sealed class LocalProxyTests
         Assert.True(output.StartsWith("HTTP/1.1 503", StringComparison.Ordinal), output);
         Assert.Contains("fails closed", output, StringComparison.Ordinal);
         Assert.Equal(AgentStates.EdgesUnreachable, agent.Status.State);
+
+        // What heartbeats report as the tunnel's failures.
+        Assert.Equal((0L, 1L), (agent.Status.TunnelsOpened, agent.Status.TunnelsFailed));
     }
 
     [Fact]

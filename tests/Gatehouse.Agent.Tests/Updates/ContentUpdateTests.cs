@@ -29,6 +29,7 @@ public sealed class ContentUpdateTests
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.State == AgentStates.Connected), "the agent to connect to the edge");
         var blocked = await AgentFixture.CurlAsync("-i", "-x", $"http://{agent.ProxyAddress}", $"http://{AgentFixture.BlockedHost}/");
         Assert.StartsWith("HTTP/1.1 403", blocked.Output, StringComparison.Ordinal);
+        Assert.Equal((1L, 0L), (agent.Status.TunnelsOpened, agent.Status.TunnelsFailed)); // the edge answered: the tunnel works
 
         await ContentPush.PublishAsync(fixture, ContentPush.Bypass("1", ["domain", AgentFixture.BlockedHost, "", "sent direct by the test"]));
         var rollout = await RollOutAsync(fixture, "1");
