@@ -16,19 +16,28 @@ namespace Gatehouse.Portal.Updates;
 /// The portal's TUF repository of releases and content (<c>DATA/updates/repository</c>, served
 /// under <c>/tuf/</c>). Its roles:
 /// <code>
-///   root, targets      offline keys (DATA/updates/offline-keys, or kept elsewhere by the operator)
-///     releases         agent/*/*      offline keys: agent builds, signed with gatehouse release
-///     content          content/*/*    online: content the portal loaded with the agent's own loader
-///     rollouts         rollouts/*/*   online: what each tenant's devices should run, per channel
-///   snapshot, timestamp                online, re-signed before they expire
+///   root, targets        offline keys (DATA/updates/offline-keys, or kept elsewhere by the operator)
+///     releases           agent/*/*         offline keys: agent builds, signed with gatehouse release
+///     content-CHANNEL    content/CHANNEL/* online, one key per channel: content the portal loaded with the agent's own loader
+///     rollouts           rollouts/*/*      online: what each tenant's devices should run, per channel
+///   snapshot, timestamp                    online, re-signed before they expire
 /// </code>
 /// A repository created here for a first run keeps its offline keys in the data directory, and
-/// says so in the log; production moves them off the machine.
+/// says so in the log; production moves them off the machine. A channel without a role of its own
+/// (one a newer build reads, or every channel of a repository with the single legacy
+/// <c>content</c> role) gets one on open when the targets key is still in the data directory;
+/// otherwise the log and the publish endpoint say what the operator must run.
 /// </summary>
 public sealed class UpdateRepository
 {
-    /// <summary>The role of content the portal publishes.</summary>
-    public const string ContentRole = "content";
+    /// <summary>
+    /// The single role that signed every content channel (<c>content/*/*</c>) in repositories made
+    /// before each channel had a role of its own; <see cref="EnsureCreated"/> moves its versions out.
+    /// </summary>
+    public const string LegacyContentRole = "content";
+
+    /// <summary>How the role of each content channel is named: <c>content-CHANNEL</c>.</summary>
+    public const string ContentRolePrefix = "content-";
 
     /// <summary>The role of rollout descriptors.</summary>
     public const string RolloutsRole = "rollouts";
@@ -70,24 +79,29 @@ public sealed class UpdateRepository
 
     private TufRepository Repository => repository ?? throw new InvalidOperationException("the update repository is not open yet");
 
-    /// <summary>Opens the repository, creating it (and its keys) on first start.</summary>
+    /// <summary>
+    /// Opens the repository, creating it (and its keys) on first start. An existing repository gets
+    /// a role for each content channel that has none (see <see cref="AddContentRoles"/>).
+    /// </summary>
     public void EnsureCreated()
     {
         var path = Path.Combine(Directory, "repository");
         if (File.Exists(Path.Combine(path, "metadata", "1.root.json")))
         {
             repository = TufRepository.Open(path);
+            AddContentRoles();
             return;
         }
 
+        var channels = ContentChannels.All.Select(c => c.Name).ToList();
         var signers = new Dictionary<string, TufSigner>();
         try
         {
             foreach (var (role, folder) in new[]
             {
                 (RoleNames.Root, OfflineKeys), (RoleNames.Targets, OfflineKeys), (ReleasesRole, OfflineKeys),
-                (RoleNames.Snapshot, OnlineKeys), (RoleNames.Timestamp, OnlineKeys), (ContentRole, OnlineKeys), (RolloutsRole, OnlineKeys),
-            })
+                (RoleNames.Snapshot, OnlineKeys), (RoleNames.Timestamp, OnlineKeys), (RolloutsRole, OnlineKeys),
+            }.Concat(channels.Select(c => (ContentRoleOf(c), OnlineKeys))))
             {
                 signers[role] = TufSigner.GenerateEcdsa();
                 WriteKey(Path.Combine(folder, role + ".pem"), signers[role]);
@@ -114,17 +128,17 @@ public sealed class UpdateRepository
                 },
                 role => Whole(now + (role == RoleNames.Targets ? OfflineLifetime : TimestampLifetime)));
 
-            // targets delegates each kind of artifact to a role of its own.
+            // targets delegates each kind of artifact, and each content channel, to a role of its own.
             var delegated = new Dictionary<string, TufKey>(StringComparer.Ordinal);
             var delegations = new List<DelegatedRole>();
-            foreach (var (role, pattern) in new[] { (ReleasesRole, "agent/*/*"), (ContentRole, "content/*/*"), (RolloutsRole, "rollouts/*/*") })
+            foreach (var (role, pattern) in new[] { (ReleasesRole, "agent/*/*") }.Concat(channels.Select(c => (ContentRoleOf(c), ContentPatternOf(c)))).Append((RolloutsRole, "rollouts/*/*")))
             {
                 delegated[signers[role].KeyId] = signers[role].PublicKey;
                 delegations.Add(new DelegatedRole(role, new RoleKeys([signers[role].KeyId], 1), Terminating: true, [pattern]));
             }
 
             created.SignTargets(RoleNames.Targets, new TargetsMetadata(0, Whole(now + OfflineLifetime), new Dictionary<string, TargetFile>(), new Delegations(delegated, delegations)), [signers[RoleNames.Targets]]);
-            foreach (var role in new[] { ReleasesRole, ContentRole, RolloutsRole })
+            foreach (var role in delegations.Select(d => d.Name))
             {
                 created.SignTargets(role, new TargetsMetadata(0, Whole(now + (role == ReleasesRole ? OfflineLifetime : OnlineTargetsLifetime)), new Dictionary<string, TargetFile>()), [signers[role]]);
             }
@@ -156,7 +170,10 @@ public sealed class UpdateRepository
     /// <param name="bytes">The content file.</param>
     /// <param name="ct">Cancels the wait for the repository.</param>
     /// <returns>The published version.</returns>
-    /// <exception cref="PortalException">The content is refused, or the version exists with other bytes.</exception>
+    /// <exception cref="PortalException">
+    /// The content is refused, the version exists with other bytes, or the channel has no role to sign
+    /// it yet (a conflict whose message names the command that delegates one).
+    /// </exception>
     public async Task<ContentVersionDto> PublishContentAsync(string channel, byte[] bytes, CancellationToken ct)
     {
         LoadedContent loaded;
@@ -178,7 +195,8 @@ public sealed class UpdateRepository
         await writes.WaitAsync(ct);
         try
         {
-            var role = Repository.Targets(ContentRole)!;
+            var roleName = ServingRoleOf(channel) ?? throw PortalException.Conflict(NoRoleMessage(channel));
+            var role = Repository.Targets(roleName)!;
             var target = TargetFile.Describe(path, bytes, new JsonObject { ["channel"] = channel, ["version"] = loaded.Version, ["records"] = (long)loaded.Records });
             if (role.Targets.TryGetValue(path, out var existing))
             {
@@ -187,9 +205,9 @@ public sealed class UpdateRepository
                     : throw PortalException.Conflict($"Version {loaded.Version} of {channel} is published already with other content; publish a new version.", "version");
             }
 
-            using var signer = OnlineSigner(ContentRole);
+            using var signer = OnlineSigner(roleName);
             var targets = new Dictionary<string, TargetFile>(role.Targets, StringComparer.Ordinal) { [path] = target };
-            Repository.SignTargets(ContentRole, new TargetsMetadata(0, Whole(time.GetUtcNow() + OnlineTargetsLifetime), targets), [signer]);
+            Repository.SignTargets(roleName, new TargetsMetadata(0, Whole(time.GetUtcNow() + OnlineTargetsLifetime), targets), [signer]);
             Repository.StoreArtifact(path, bytes, target.Custom);
             SignSnapshotAndTimestamp();
             return ToDto(target);
@@ -206,7 +224,21 @@ public sealed class UpdateRepository
     public IReadOnlyList<ContentVersionDto> ContentVersions(string? channel)
     {
         var prefix = channel is null ? "content/" : $"content/{channel}/";
-        return [.. Repository.Targets(ContentRole)!.Targets.Values.Where(t => t.Path.StartsWith(prefix, StringComparison.Ordinal)).Select(ToDto)];
+        var delegated = Repository.Targets(RoleNames.Targets)!.Delegations?.Roles ?? [];
+        var versions = new List<ContentVersionDto>();
+        foreach (var role in delegated.Where(r => IsContentRole(r.Name)))
+        {
+            // Only what clients find: a version the delegation search reaches through another role first is not served.
+            foreach (var target in Repository.Targets(role.Name)?.Targets.Values ?? [])
+            {
+                if (target.Path.StartsWith(prefix, StringComparison.Ordinal) && delegated.FirstOrDefault(r => r.Covers(target.Path))?.Name == role.Name)
+                {
+                    versions.Add(ToDto(target));
+                }
+            }
+        }
+
+        return versions;
     }
 
     /// <summary>A published content version, or <see langword="null"/>.</summary>
@@ -214,7 +246,7 @@ public sealed class UpdateRepository
     /// <param name="version">The version.</param>
     /// <returns>The version.</returns>
     public ContentVersionDto? FindContent(string channel, string version) =>
-        Repository.Targets(ContentRole)!.Targets.TryGetValue(ContentTarget(channel, version), out var target) ? ToDto(target) : null;
+        ServingRoleOf(channel) is { } role && Repository.Targets(role)!.Targets.TryGetValue(ContentTarget(channel, version), out var target) ? ToDto(target) : null;
 
     /// <summary>Whether the <c>releases</c> role lists agent build <paramref name="version"/> (signed offline with <c>gatehouse release add</c>).</summary>
     /// <param name="version">The version.</param>
@@ -266,7 +298,12 @@ public sealed class UpdateRepository
         {
             var now = time.GetUtcNow();
             var resign = false;
-            foreach (var role in new[] { ContentRole, RolloutsRole })
+            var online = (Repository.Targets(RoleNames.Targets)!.Delegations?.Roles ?? [])
+                .Select(r => r.Name)
+                .Where(r => IsContentRole(r) && Repository.LatestVersion(r) > 0 && File.Exists(OnlineKeyPath(r)))
+                .Append(RolloutsRole)
+                .ToList();
+            foreach (var role in online)
             {
                 var targets = Repository.Targets(role)!;
                 if (targets.Expires - now < OnlineTargetsLifetime / 2)
@@ -297,6 +334,182 @@ public sealed class UpdateRepository
     /// <returns>The path.</returns>
     public static string ContentTarget(string channel, string version) => $"content/{channel}/{version}.json";
 
+    /// <summary>The delegated role that signs the versions of a content channel, and nothing else.</summary>
+    /// <param name="channel">The channel (<c>bypass</c>).</param>
+    /// <returns>The role name (<c>content-bypass</c>).</returns>
+    public static string ContentRoleOf(string channel) => ContentRolePrefix + channel;
+
+    /// <summary>The path pattern the role of a content channel is trusted for.</summary>
+    /// <param name="channel">The channel (<c>bypass</c>).</param>
+    /// <returns>The pattern (<c>content/bypass/*</c>).</returns>
+    public static string ContentPatternOf(string channel) => $"content/{channel}/*";
+
+    private static bool IsContentRole(string role) => role == LegacyContentRole || role.StartsWith(ContentRolePrefix, StringComparison.Ordinal);
+
+    // content/CHANNEL/FILE → CHANNEL
+    private static string? ChannelOf(string targetPath) =>
+        targetPath.Split('/') is ["content", var channel, _] ? channel : null;
+
+    private string TargetsKeyPath => Path.Combine(OfflineKeys, RoleNames.Targets + ".pem");
+
+    /// <summary>
+    /// Gives each content channel a role of its own in a repository that was opened, not created:
+    /// <code>
+    ///   channels with no delegation of their own (this build's; those the legacy role holds)
+    ///     │
+    ///     ├─ targets key in offline-keys ──► online key per channel; targets N+1 delegates to each and
+    ///     │                                  drops the legacy content role (a terminating content/*/*
+    ///     │                                  listed first would hide every channel role from clients)
+    ///     └─ no targets key ──► legacy role delegated: it keeps signing; warn how to move off it
+    ///                           otherwise: warn with the delegate command; publishing answers 409
+    ///   channel roles delegated but never signed ──► first version, holding the legacy role's
+    ///                                                versions of that channel
+    ///   anything signed ──► snapshot, timestamp
+    /// </code>
+    /// Every step is safe to repeat: a start interrupted halfway completes on the next.
+    /// </summary>
+    private void AddContentRoles()
+    {
+        var targets = Repository.Targets(RoleNames.Targets)!;
+        var delegated = targets.Delegations?.Roles ?? [];
+        var hasLegacy = delegated.Any(r => r.Name == LegacyContentRole);
+
+        // The legacy role's metadata stays on disk once its delegation is dropped; its versions are moved from there.
+        var legacyTargets = Repository.Targets(LegacyContentRole)?.Targets ?? new Dictionary<string, TargetFile>();
+        var missing = ContentChannels.All.Select(c => c.Name)
+            .Concat(hasLegacy ? legacyTargets.Keys.Select(ChannelOf).OfType<string>() : [])
+            .Distinct(StringComparer.Ordinal)
+            .Where(c => !delegated.Any(r => r.Name == ContentRoleOf(c)))
+            .ToList();
+
+        var delegatedNow = false;
+        if (missing.Count > 0 || hasLegacy)
+        {
+            using var targetsSigner = OfflineTargetsSigner();
+            if (targetsSigner is not null)
+            {
+                Delegate(targets, missing, targetsSigner);
+                delegatedNow = hasLegacy;
+            }
+            else if (hasLegacy)
+            {
+                UpdateLog.LegacyContentRoleKept(logger, TargetsKeyPath);
+            }
+            else
+            {
+                foreach (var channel in missing)
+                {
+                    // The key the operator's delegate command names.
+                    OnlineKeyOf(ContentRoleOf(channel)).Dispose();
+                    UpdateLog.ContentRoleMissing(logger, channel, TargetsKeyPath, DelegateCommand(channel));
+                }
+            }
+        }
+
+        if (SignFirstContentVersions(legacyTargets, delegatedNow))
+        {
+            SignSnapshotAndTimestamp();
+        }
+    }
+
+    // Signs targets N+1: a delegation for each missing channel, the legacy content role and any key only it used left out.
+    private void Delegate(TargetsMetadata targets, List<string> missing, TufSigner targetsSigner)
+    {
+        var keys = new Dictionary<string, TufKey>(targets.Delegations?.Keys ?? new Dictionary<string, TufKey>(), StringComparer.Ordinal);
+        var roles = (targets.Delegations?.Roles ?? []).Where(r => r.Name != LegacyContentRole).ToList();
+        foreach (var channel in missing)
+        {
+            using var key = OnlineKeyOf(ContentRoleOf(channel));
+            keys[key.KeyId] = key.PublicKey;
+            roles.Add(new DelegatedRole(ContentRoleOf(channel), new RoleKeys([key.KeyId], 1), Terminating: true, [ContentPatternOf(channel)]));
+        }
+
+        var used = roles.SelectMany(r => r.Keys.KeyIds).ToHashSet(StringComparer.Ordinal);
+        var trusted = keys.Where(k => used.Contains(k.Key)).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
+        Repository.SignTargets(RoleNames.Targets, new TargetsMetadata(0, Whole(time.GetUtcNow() + OfflineLifetime), targets.Targets, new Delegations(trusted, roles)), [targetsSigner]);
+    }
+
+    // Signs each delegated channel role that has no metadata yet (or, right after the legacy role was
+    // dropped, one that does), with the legacy role's versions of its channel. Returns whether it signed any.
+    private bool SignFirstContentVersions(IReadOnlyDictionary<string, TargetFile> legacyTargets, bool legacyDropped)
+    {
+        var signed = false;
+        foreach (var role in Repository.Targets(RoleNames.Targets)!.Delegations?.Roles ?? [])
+        {
+            if (!role.Name.StartsWith(ContentRolePrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var current = Repository.Targets(role.Name);
+            var channel = role.Name[ContentRolePrefix.Length..];
+            var moved = legacyTargets.Values.Where(t => ChannelOf(t.Path) == channel).ToList();
+            if (current is not null && (!legacyDropped || moved.All(t => current.Targets.TryGetValue(t.Path, out var there) && there.Hashes["sha256"] == t.Hashes["sha256"])))
+            {
+                continue;
+            }
+
+            var targets = new Dictionary<string, TargetFile>(current?.Targets ?? new Dictionary<string, TargetFile>(), StringComparer.Ordinal);
+            foreach (var target in moved)
+            {
+                targets[target.Path] = target;
+            }
+
+            using var signer = OnlineSigner(role.Name);
+            Repository.SignTargets(role.Name, new TargetsMetadata(0, Whole(time.GetUtcNow() + OnlineTargetsLifetime), targets), [signer]);
+            UpdateLog.ContentRoleAdded(logger, channel, role.Name, moved.Count);
+            signed = true;
+        }
+
+        return signed;
+    }
+
+    // The role clients trust for a channel's versions, if the portal can sign it: the first of targets'
+    // delegations that covers the channel's paths (the search is pre-order, and every role here terminates).
+    private string? ServingRoleOf(string channel)
+    {
+        var first = Repository.Targets(RoleNames.Targets)!.Delegations?.Roles.FirstOrDefault(r => r.Covers(ContentTarget(channel, "1")));
+        return first is not null && (first.Name == ContentRoleOf(channel) || first.Name == LegacyContentRole) && Repository.LatestVersion(first.Name) > 0
+            ? first.Name
+            : null;
+    }
+
+    private string DelegateCommand(string channel) =>
+        $"gatehouse release delegate {ContentRoleOf(channel)} --repo {Repository.Directory} --path '{ContentPatternOf(channel)}' --terminating " +
+        $"--role-key {OnlineKeyPath(ContentRoleOf(channel))} --key TARGETS-KEY.pem";
+
+    private string NoRoleMessage(string channel) =>
+        $"Content channel {channel} has no role in the update repository to sign it, and delegating one needs the offline targets key. " +
+        $"Whoever holds that key runs: {DelegateCommand(channel)} (TARGETS-KEY.pem being the targets key); then publish again.";
+
+    // The offline targets key, while it is still in the data directory and root trusts it alone to sign targets.
+    private TufSigner? OfflineTargetsSigner()
+    {
+        if (!File.Exists(TargetsKeyPath))
+        {
+            return null;
+        }
+
+        TufSigner signer;
+        try
+        {
+            signer = TufSigner.FromPemFile(TargetsKeyPath);
+        }
+        catch (Gatehouse.Tuf.TufException)
+        {
+            return null;
+        }
+
+        var trusted = Repository.Root.Role(RoleNames.Targets);
+        if (trusted.Threshold == 1 && trusted.KeyIds.Contains(signer.KeyId, StringComparer.Ordinal))
+        {
+            return signer;
+        }
+
+        signer.Dispose();
+        return null;
+    }
+
     private static bool IsSafeVersion(string version) =>
         version.Length is > 0 and <= 64 && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') && version is not ("." or "..");
 
@@ -326,7 +539,22 @@ public sealed class UpdateRepository
         Repository.SignTimestamp([timestamp], Whole(now + TimestampLifetime));
     }
 
-    private TufSigner OnlineSigner(string role) => TufSigner.FromPemFile(Path.Combine(OnlineKeys, role + ".pem"));
+    private TufSigner OnlineSigner(string role) => TufSigner.FromPemFile(OnlineKeyPath(role));
+
+    private string OnlineKeyPath(string role) => Path.Combine(OnlineKeys, role + ".pem");
+
+    // A role's online key, made (mode 0600) if there is none yet.
+    private TufSigner OnlineKeyOf(string role)
+    {
+        if (File.Exists(OnlineKeyPath(role)))
+        {
+            return OnlineSigner(role);
+        }
+
+        var signer = TufSigner.GenerateEcdsa();
+        WriteKey(OnlineKeyPath(role), signer);
+        return signer;
+    }
 
     private static ContentVersionDto ToDto(TargetFile target) => new(
         target.Custom?["channel"]?.GetValue<string>() ?? "",
@@ -364,4 +592,13 @@ internal static partial class UpdateLog
 
     [LoggerMessage(1602, LogLevel.Error, "Evaluating rollouts failed; trying again at the next interval.")]
     public static partial void EvaluationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1603, LogLevel.Warning, "Content channel {Channel} has no role in the update repository, and the portal holds no offline targets key to delegate one ({TargetsKey}): publishing to {Channel} is refused until whoever holds that key runs: {Command}")]
+    public static partial void ContentRoleMissing(ILogger logger, string channel, string targetsKey, string command);
+
+    [LoggerMessage(1604, LogLevel.Warning, "The update repository signs every content channel with the single content role of an older Gatehouse; a role per channel needs the offline targets key: copy it to {TargetsKey}, restart the portal, then move the key off again. Content is published through the content role until then.")]
+    public static partial void LegacyContentRoleKept(ILogger logger, string targetsKey);
+
+    [LoggerMessage(1605, LogLevel.Information, "Content channel {Channel} is signed by a role of its own, {Role}; {Moved} published versions moved into it from the content role.")]
+    public static partial void ContentRoleAdded(ILogger logger, string channel, string role, int moved);
 }

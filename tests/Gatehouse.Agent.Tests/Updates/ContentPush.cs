@@ -20,13 +20,14 @@ internal static class ContentPush
     {
         var updates = Path.Combine(portal.DataDirectory, "updates");
         var repository = TufRepository.Open(Path.Combine(updates, "repository"));
-        using var contentKey = TufSigner.FromPemFile(Path.Combine(updates, "online-keys", "content.pem"));
+        var role = Gatehouse.Portal.Updates.UpdateRepository.ContentRoleOf("bypass");
+        using var contentKey = TufSigner.FromPemFile(Path.Combine(updates, "online-keys", role + ".pem"));
         using var snapshotKey = TufSigner.FromPemFile(Path.Combine(updates, "online-keys", "snapshot.pem"));
         using var timestampKey = TufSigner.FromPemFile(Path.Combine(updates, "online-keys", "timestamp.pem"));
         var path = $"content/bypass/{version}.json";
-        var role = repository.Targets("content")!;
+        var signed = repository.Targets(role)!;
         var target = TargetFile.Describe(path, content, new System.Text.Json.Nodes.JsonObject { ["channel"] = "bypass", ["version"] = version, ["records"] = 1L });
-        repository.SignTargets("content", new TargetsMetadata(0, DateTimeOffset.UtcNow.AddDays(1), new Dictionary<string, TargetFile>(role.Targets) { [path] = target }), [contentKey]);
+        repository.SignTargets(role, new TargetsMetadata(0, DateTimeOffset.UtcNow.AddDays(1), new Dictionary<string, TargetFile>(signed.Targets) { [path] = target }), [contentKey]);
         repository.StoreArtifact(path, content);
         repository.SignSnapshot([snapshotKey], DateTimeOffset.UtcNow.AddDays(1));
         repository.SignTimestamp([timestampKey], DateTimeOffset.UtcNow.AddDays(1));

@@ -51,9 +51,17 @@ public sealed class PortalServer : IAsyncDisposable
     /// <summary>Starts a portal on SQLite whatever the suite's default engine.</summary>
     public static Task<PortalServer> StartOnSqliteAsync() => StartOnAsync(null, null, null);
 
-    private static async Task<PortalServer> StartOnAsync(string? postgres, Action<PortalOptions>? configure, TimeProvider? time)
+    /// <summary>
+    /// Starts a portal on the suite's default engine with a data directory the test prepared (an
+    /// update repository an older build made); <paramref name="services"/> adds services (a log recorder).
+    /// The directory is deleted with the portal.
+    /// </summary>
+    public static async Task<PortalServer> StartOnDataDirectoryAsync(string dataDirectory, Action<IServiceCollection>? services = null) =>
+        await StartOnAsync(PortalEngines.Default == PortalEngines.Postgres ? await SharedPostgres.CreateDatabaseAsync() : null, null, null, dataDirectory, services);
+
+    private static async Task<PortalServer> StartOnAsync(string? postgres, Action<PortalOptions>? configure, TimeProvider? time, string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("gatehouse-portal-test-").FullName;
+        dataDirectory ??= Directory.CreateTempSubdirectory("gatehouse-portal-test-").FullName;
         var app = PortalHost.Build([], options =>
         {
             options.Listen = "https://127.0.0.1:0";
@@ -62,12 +70,14 @@ public sealed class PortalServer : IAsyncDisposable
             options.OwnerEmail = OwnerEmail;
             options.OwnerPassword = OwnerPassword;
             configure?.Invoke(options);
-        }, services =>
+        }, collection =>
         {
             if (time is not null)
             {
-                services.AddSingleton(time);
+                collection.AddSingleton(time);
             }
+
+            services?.Invoke(collection);
         });
         await PortalHost.StartAsync(app, TextWriter.Null);
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
