@@ -132,9 +132,11 @@ public static class EdgeCommand
         var logNoPortal = new Option<bool>(TransactionLogOptions.NoPortalFlag) { Description = "Do not ship transaction logs to the portal." };
         var syslog = new Option<string?>(TransactionLogOptions.SyslogFlag) { Description = "Stream transaction logs to a SIEM as RFC 5424 syslog over TCP, HOST:PORT." };
         var syslogFacility = new Option<string?>(TransactionLogOptions.SyslogFacilityFlag) { Description = "The syslog facility (default local0)." };
+        var dr = new Option<bool>("--dr") { Description = "Disaster-recovery mode: enforce the tenant's DR policy (the DR bundle) instead of its policy; keeps working with no portal." };
+        var drBundle = new Option<string?>("--dr-bundle") { Description = "A DR bundle from `gatehouse dr export`, put in force at start when newer than the one on disk (implies --dr)." };
         var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force, serve the forward proxy and write transaction logs.")
         {
-            stateDir, opsListen, proxyListen, tunnelListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility,
+            stateDir, opsListen, proxyListen, tunnelListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility, dr, drBundle,
         };
         run.SetAction(async (parse, ct) =>
         {
@@ -160,6 +162,8 @@ public static class EdgeCommand
                     EgressAllow = [.. (parse.GetValue(allowEgress) ?? []).Select(r => EgressGuard.ParseRange(r, "--allow-egress"))],
                     ManagementNetworks = [.. (parse.GetValue(managementNetwork) ?? []).Select(r => EgressGuard.ParseRange(r, "--management-network"))],
                     Logs = logs,
+                    DisasterRecovery = parse.GetValue(dr) || parse.GetValue(drBundle) is not null,
+                    DrBundleFile = parse.GetValue(drBundle) is { } file ? Path.GetFullPath(file) : null,
                 };
                 ListenAddress.Parse(options.OpsListen, "--ops-listen");
             }

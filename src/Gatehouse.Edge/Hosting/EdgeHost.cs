@@ -11,6 +11,7 @@ using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
 using Gatehouse.Trust.Bundles;
+using Gatehouse.Wire.Config;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -85,7 +86,8 @@ public static class EdgeHost
 
         var metrics = new EdgeMetrics();
         var policy = new EdgePolicy(metrics, time, loggers.CreateLogger<EdgePolicy>());
-        var follower = new BundleFollower(credentials, store.LastKnownGood, options.Follower, time, loggers.CreateLogger<BundleFollower>());
+        var followerOptions = options.DisasterRecovery ? (options.Follower ?? new BundleFollowerOptions()) with { Consumer = BundleConsumers.Dr } : options.Follower;
+        var follower = new BundleFollower(credentials, store.LastKnownGood, followerOptions, time, loggers.CreateLogger<BundleFollower>());
         var logs = options.Recorder is null
             ? new TransactionLog(options.Logs, options.Logs.ShipToPortal ? NodeHttpClient.Create(credentials) : null, metrics.Meter, time, loggers.CreateLogger<TransactionLog>())
             : null;
@@ -119,9 +121,14 @@ public static class EdgeHost
 
             // Start() puts the last-known-good bundle in force (through Check) before the listener answers,
             // so /healthz never shows "starting" for it.
-            if (follower.Start() is null)
+            if (follower.Start() is null && options.DrBundleFile is null)
             {
                 HostLog.NoBundleYet(edge.Logger);
+            }
+
+            if (options.DrBundleFile is { } file)
+            {
+                ImportDrBundle(follower, file, edge.Logger);
             }
 
             await app.StartAsync(ct);
@@ -148,6 +155,34 @@ public static class EdgeHost
             await edge.DisposeAsync();
             throw;
         }
+    }
+
+    // A DR bundle the customer kept: in force when newer than the one on disk; refused with the reason otherwise.
+    private static void ImportDrBundle(BundleFollower follower, string file, ILogger logger)
+    {
+        byte[] document;
+        try
+        {
+            document = File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeException(NodeErrorReason.CorruptStore, $"The DR bundle {file} cannot be read: {e.Message}");
+        }
+
+        var result = follower.Offer(document);
+        if (result.Status == BundleVerificationStatus.VersionRollback)
+        {
+            HostLog.DrBundleOlder(logger, file, follower.Current?.Header.Version ?? 0);
+            return;
+        }
+
+        if (!result.IsValid)
+        {
+            throw new NodeException(NodeErrorReason.CorruptStore, $"The DR bundle {file} is refused: {result.Reason}");
+        }
+
+        HostLog.DrBundleImported(logger, file, result.Bundle!.Header.Version);
     }
 
     private static System.Net.IPEndPoint BoundEndpoint(ListenOptions listener) =>

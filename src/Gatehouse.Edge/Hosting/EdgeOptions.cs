@@ -59,6 +59,15 @@ public sealed record EdgeOptions
     /// <summary>Tuning of the bundle follower; the defaults when not given.</summary>
     public BundleFollowerOptions? Follower { get; init; }
 
+    /// <summary>
+    /// Disaster-recovery mode: the edge follows its tenant's DR bundle (the DR policy) instead of
+    /// the edge bundle, and keeps enforcing the last one it has when the portal is gone.
+    /// </summary>
+    public bool DisasterRecovery { get; init; }
+
+    /// <summary>A DR bundle exported with <c>gatehouse dr export</c>, put in force at start when it is newer than the one on disk (DR mode only).</summary>
+    public string? DrBundleFile { get; init; }
+
     /// <summary>The clock; the system clock when not given.</summary>
     public TimeProvider? Time { get; init; }
 }

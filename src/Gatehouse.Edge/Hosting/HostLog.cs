@@ -18,4 +18,10 @@ internal static partial class HostLog
 
     [LoggerMessage(1006, LogLevel.Information, "Stopped; {Cut} open flows were cut at the end of the drain")]
     public static partial void Drained(ILogger logger, int cut);
+
+    [LoggerMessage(1010, LogLevel.Information, "DR bundle {File} version {Version} is in force")]
+    public static partial void DrBundleImported(ILogger logger, string file, long version);
+
+    [LoggerMessage(1011, LogLevel.Warning, "DR bundle {File} is older than the one this edge has (version {Version}); keeping that one")]
+    public static partial void DrBundleOlder(ILogger logger, string file, long version);
 }

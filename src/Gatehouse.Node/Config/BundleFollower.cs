@@ -31,6 +31,7 @@ public sealed class BundleFollower : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly BundleVerifier _verifier;
     private readonly NodeIdentity _identity;
+    private readonly string _consumer;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private HttpClient _client;
@@ -58,7 +59,8 @@ public sealed class BundleFollower : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _identity = credentials.Identity;
-        _verifier = new BundleVerifier([credentials.ConfigKeySpki], _identity.TenantId.ToString(), _identity.Consumer, _time);
+        _consumer = _options.Consumer ?? _identity.Consumer;
+        _verifier = new BundleVerifier([credentials.ConfigKeySpki], _identity.TenantId.ToString(), _consumer, _time);
         _client = CreateClient(credentials);
         _status = new BundleFollowerStatus(PortalConnection.Starting, _time.GetUtcNow(), null, null, null);
     }
@@ -255,7 +257,7 @@ public sealed class BundleFollower : IAsyncDisposable
         byte[]? stored;
         try
         {
-            stored = _lastKnownGood.Load(_identity.TenantId.ToString(), _identity.Consumer);
+            stored = _lastKnownGood.Load(_identity.TenantId.ToString(), _consumer);
         }
         catch (IOException e)
         {
@@ -278,6 +280,11 @@ public sealed class BundleFollower : IAsyncDisposable
             ConfigLog.LastKnownGoodRefused(_logger, result.Status, result.Reason);
         }
     }
+
+    // The node's own path, or the same path for the consumer the options name.
+    private string ConfigPath => _consumer == _identity.Consumer
+        ? _identity.ConfigPath
+        : _identity.ConfigPath[..(_identity.ConfigPath.LastIndexOf('/') + 1)] + _consumer;
 
     private async Task RunAsync(CancellationToken stop)
     {
@@ -330,7 +337,7 @@ public sealed class BundleFollower : IAsyncDisposable
         var current = Current;
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(waitSeconds) + _options.RequestGrace, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{_identity.ConfigPath}?wait={waitSeconds}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{ConfigPath}?wait={waitSeconds}");
         if (current is not null)
         {
             request.Headers.TryAddWithoutValidation("If-None-Match", $"\"v{current.Header.Version}\"");

@@ -41,6 +41,12 @@ public sealed record BundleFollowerOptions
 
     /// <summary>The largest bundle accepted, in bytes.</summary>
     public int MaxBundleBytes { get; init; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// The bundle to follow when it is not the one of the node's kind: <c>dr</c> for an edge started in
+    /// disaster-recovery mode. Null: the node's own (<see cref="Credentials.NodeIdentity.Consumer"/>).
+    /// </summary>
+    public string? Consumer { get; init; }
 }
 
 /// <summary>Carries the bundle that was just put in force.</summary>

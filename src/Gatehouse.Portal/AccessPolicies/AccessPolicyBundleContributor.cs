@@ -17,7 +17,7 @@ internal sealed class AccessPolicyBundleContributor : IBundleContributor
 {
     public async Task ContributeAsync(PortalDbContext db, Guid tenantId, string consumer, JsonObject body, CancellationToken cancellationToken)
     {
-        if (consumer != BundleConsumers.Edge)
+        if (!BundleConsumers.IsEdge(consumer))
         {
             return;
         }

@@ -18,7 +18,7 @@ public sealed class AppSegmentBundleContributor : IBundleContributor
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(body);
-        if (consumer is not ("edge" or "agent" or "connector"))
+        if (consumer is not ("edge" or "dr" or "agent" or "connector"))
         {
             return;
         }
@@ -43,12 +43,12 @@ public sealed class AppSegmentBundleContributor : IBundleContributor
                 ["cidrs"] = Strings(segment.Cidrs),
                 ["ports"] = Strings(segment.Ports),
             };
-            if (consumer == "edge")
+            if (consumer is "edge" or "dr")
             {
                 item["segmentGroup"] = segment.SegmentGroupId is { } g && groups.TryGetValue(g, out var name) ? name : null;
             }
 
-            if (consumer is "edge" or "connector")
+            if (consumer is "edge" or "dr" or "connector")
             {
                 item["connectorGroupIds"] = Strings(segment.ConnectorGroupIds.Select(id => id.ToString()).Order(StringComparer.Ordinal));
             }

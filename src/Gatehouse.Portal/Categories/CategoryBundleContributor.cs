@@ -13,7 +13,7 @@ public sealed class CategoryBundleContributor : IBundleContributor
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(body);
-        if (consumer != "edge")
+        if (consumer is not ("edge" or "dr"))
         {
             return;
         }

@@ -58,8 +58,9 @@ internal static class ConfigEndpoints
             throw PortalException.NotFound($"Config for '{consumer}'");
         }
 
+        // An edge may follow the DR bundle instead of its own: a customer's DR edge in standby.
         var expected = EnrollmentEndpoints.ConsumerOf(caller.Kind);
-        if (consumer != expected)
+        if (consumer != expected && !(expected == BundleConsumers.Edge && consumer == BundleConsumers.Dr))
         {
             throw PortalException.Forbidden($"A {caller.Kind} certificate fetches /config/{expected}, not /config/{consumer}.");
         }

@@ -30,7 +30,7 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
     /// <summary>How long the publisher waits for more changes before it builds.</summary>
     public static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(100);
 
-    private static readonly string[] Consumers = [BundleConsumers.Agent, BundleConsumers.Edge, BundleConsumers.Connector];
+    private static readonly string[] Consumers = [BundleConsumers.Agent, BundleConsumers.Edge, BundleConsumers.Dr, BundleConsumers.Connector];
 
     private readonly Channel<Guid> _dirty = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<(Guid Tenant, string Consumer), BundleSlot> _slots = new();

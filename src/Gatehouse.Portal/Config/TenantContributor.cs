@@ -16,7 +16,7 @@ internal sealed class TenantContributor : IBundleContributor
         var tenant = await db.Tenants.AsNoTracking().Where(t => t.Id == tenantId)
             .Select(t => new { t.Name, t.CaCertificatePem }).FirstAsync(cancellationToken);
         body["tenant"] = new JsonObject { ["id"] = tenantId.ToString(), ["name"] = tenant.Name };
-        if (consumer == BundleConsumers.Edge)
+        if (BundleConsumers.IsEdge(consumer))
         {
             body["ca"] = tenant.CaCertificatePem;
         }

@@ -15,7 +15,7 @@ internal sealed class ConnectorListContributor : IBundleContributor
 {
     public async Task ContributeAsync(PortalDbContext db, Guid tenantId, string consumer, JsonObject body, CancellationToken cancellationToken)
     {
-        if (consumer is not (BundleConsumers.Edge or BundleConsumers.Connector))
+        if (!BundleConsumers.IsEdge(consumer) && consumer != BundleConsumers.Connector)
         {
             return;
         }

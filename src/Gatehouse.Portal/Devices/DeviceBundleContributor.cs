@@ -16,7 +16,7 @@ internal sealed class DeviceBundleContributor : IBundleContributor
 {
     public async Task ContributeAsync(PortalDbContext db, Guid tenantId, string consumer, JsonObject body, CancellationToken cancellationToken)
     {
-        if (consumer != BundleConsumers.Edge)
+        if (!BundleConsumers.IsEdge(consumer))
         {
             return;
         }

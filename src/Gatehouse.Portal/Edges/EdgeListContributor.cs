@@ -7,7 +7,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Portal.Edges;
 
-/// <summary><c>edges: [{id, name, address}]</c>, the active edges, for agents and connectors to dial.</summary>
+/// <summary>
+/// <c>edges: [{id, name, address}]</c>, the active edges, for agents and connectors to dial. DR
+/// edges are left out for agents (they use them only in DR, from the bundle's <c>dr</c>) and kept
+/// for connectors, which link to them always so that private apps work at once in DR.
+/// </summary>
 internal sealed class EdgeListContributor : IBundleContributor
 {
     public async Task ContributeAsync(PortalDbContext db, Guid tenantId, string consumer, JsonObject body, CancellationToken cancellationToken)
@@ -17,8 +21,11 @@ internal sealed class EdgeListContributor : IBundleContributor
             return;
         }
 
+        var drEdges = consumer == BundleConsumers.Agent
+            ? await db.Set<Dr.DrSettings>().IgnoreQueryFilters().AsNoTracking().Where(s => s.TenantId == tenantId).Select(s => s.EdgeIds).FirstOrDefaultAsync(cancellationToken) ?? []
+            : [];
         var edges = await db.Set<Edge>().IgnoreQueryFilters().AsNoTracking()
-            .Where(e => e.TenantId == tenantId && e.Status == DeviceStatuses.Active)
+            .Where(e => e.TenantId == tenantId && e.Status == DeviceStatuses.Active && !drEdges.Contains(e.Id))
             .OrderBy(e => e.Id)
             .Select(e => new { e.Id, e.Name, e.Address })
             .ToListAsync(cancellationToken);

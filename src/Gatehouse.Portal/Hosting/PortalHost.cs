@@ -13,6 +13,7 @@ using Gatehouse.Portal.AccessPolicies;
 using Gatehouse.Portal.Connectors;
 using Gatehouse.Portal.Devices;
 using Gatehouse.Portal.Edges;
+using Gatehouse.Portal.Dr;
 using Gatehouse.Portal.Enrollment;
 using Gatehouse.Portal.Logs;
 using Gatehouse.Portal.Policies;
@@ -157,6 +158,7 @@ public static class PortalHost
         services.AddSingleton<IBundleContributor, UserBundleContributor>();
         services.AddSingleton<IBundleContributor, ProxyCredentialContributor>();
         services.AddSingleton<IBundleContributor, DeviceBundleContributor>();
+        services.AddSingleton<IBundleContributor, DrBundleContributor>();
 
         services.AddAuthentication(AdminAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
@@ -244,6 +246,7 @@ public static class PortalHost
         api.MapAppSegments();
         api.MapProfiles();
         api.MapRollouts();
+        api.MapDr();
     }
 
     private static async Task<IResult> HealthAsync(PortalDbContext db, StorageOptions storage, CancellationToken ct)

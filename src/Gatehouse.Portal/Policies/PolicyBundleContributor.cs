@@ -26,29 +26,35 @@ public sealed class PolicyBundleContributor : IBundleContributor
             return;
         }
 
-        var expansion = await AppSegments.SegmentGroupExpansion.LoadAsync(db, tenantId, cancellationToken);
         var rules = await db.Set<PolicyRule>().IgnoreQueryFilters().AsNoTracking()
             .Where(r => r.TenantId == tenantId && r.Enabled)
             .OrderBy(r => r.Order)
             .ToListAsync(cancellationToken);
+        var policy = await ToBundleAsync(db, tenantId, rules.Select(r => (r.Name, r.Action, r.Criteria, (IEnumerable<string>)r.Inspect)), cancellationToken);
+        body["policy"] = policy;
+    }
+
+    /// <summary>Rules as the edge reads them, segment groups expanded; a rule whose segment groups hold no segment matches nothing and is left out.</summary>
+    internal static async Task<JsonArray> ToBundleAsync(PortalDbContext db, Guid tenantId, IEnumerable<(string Name, string Action, Gatehouse.Wire.Policy.PolicyCriteria Criteria, IEnumerable<string> Inspect)> rules, CancellationToken cancellationToken)
+    {
+        var expansion = await AppSegments.SegmentGroupExpansion.LoadAsync(db, tenantId, cancellationToken);
         var policy = new JsonArray();
-        foreach (var rule in rules)
+        foreach (var (name, action, criteria, inspect) in rules)
         {
-            // A rule whose segment groups hold no segment matches nothing, so it is left out.
-            if (expansion.Expand(rule.Criteria) is not { } criteria)
+            if (expansion.Expand(criteria) is not { } expanded)
             {
                 continue;
             }
 
             policy.Add(new JsonObject
             {
-                ["name"] = rule.Name,
-                ["action"] = rule.Action,
-                ["criteria"] = JsonSerializer.SerializeToNode(criteria, Json),
-                ["inspect"] = new JsonArray([.. rule.Inspect.Select(i => JsonValue.Create(i))]),
+                ["name"] = name,
+                ["action"] = action,
+                ["criteria"] = JsonSerializer.SerializeToNode(expanded, Json),
+                ["inspect"] = new JsonArray([.. inspect.Select(i => JsonValue.Create(i))]),
             });
         }
 
-        body["policy"] = policy;
+        return policy;
     }
 }

@@ -15,7 +15,7 @@ internal sealed class ProxyCredentialContributor : IBundleContributor
 {
     public async Task ContributeAsync(PortalDbContext db, Guid tenantId, string consumer, JsonObject body, CancellationToken cancellationToken)
     {
-        if (consumer != BundleConsumers.Edge)
+        if (!BundleConsumers.IsEdge(consumer))
         {
             return;
         }

@@ -16,7 +16,7 @@ public sealed class UserBundleContributor : IBundleContributor
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(body);
-        if (consumer != "edge")
+        if (!Gatehouse.Wire.Config.BundleConsumers.IsEdge(consumer))
         {
             return;
         }

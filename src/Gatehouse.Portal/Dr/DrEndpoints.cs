@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using Gatehouse.Portal.Api;
+using Gatehouse.Portal.Audit;
+using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Config;
+using Gatehouse.Portal.Edges;
+using Gatehouse.Portal.Policies;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Portal.Users;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Config;
+using Gatehouse.Wire.Policy;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Portal.Dr;
+
+/// <summary>
+/// Disaster recovery of the caller's tenant:
+/// <code>
+///   GET /api/v1/dr          the settings
+///   PUT /api/v1/dr          replace them (record name, DR public key, DR edges, drill group, DR policy)
+///   GET /api/v1/dr/bundle   the signed DR bundle, for a DR edge started with no portal (gatehouse dr export)
+/// </code>
+/// </summary>
+internal static class DrEndpoints
+{
+    private static readonly TimeSpan BundleTimeout = TimeSpan.FromSeconds(10);
+
+    public static RouteGroupBuilder MapDr(this RouteGroupBuilder api)
+    {
+        var dr = api.MapGroup("/dr").WithTags("dr");
+        dr.MapGet("/", async (PortalDbContext db, Caller caller, CancellationToken ct) => ToDto(await FindAsync(db, caller.TenantId, ct)));
+        dr.MapPut("/", PutAsync).RequireAuthorization(AuthPolicies.Write);
+        dr.MapGet("/bundle", BundleAsync).RequireAuthorization(AuthPolicies.Write);
+        return api;
+    }
+
+    private static async Task<DrSettings> FindAsync(PortalDbContext db, Guid tenantId, CancellationToken ct) =>
+        await db.Set<DrSettings>().FirstOrDefaultAsync(ct) ?? new DrSettings { TenantId = tenantId };
+
+    private static async Task<DrSettingsDto> PutAsync(PutDrSettingsRequest request, Caller caller, PortalDbContext db, AuditLog audit, ConfigPublisher publisher, TimeProvider time, CancellationToken ct)
+    {
+        var settings = await db.Set<DrSettings>().FirstOrDefaultAsync(ct);
+        var before = settings is null ? null : ToDto(settings);
+        if (settings is null)
+        {
+            settings = new DrSettings { TenantId = caller.TenantId };
+            db.Set<DrSettings>().Add(settings);
+        }
+
+        settings.RecordName = request.RecordName is null ? null : Validate.Domain(request.RecordName.TrimEnd('.'), "recordName", allowWildcard: false);
+        settings.PublicKeyPem = request.PublicKeyPem is null ? null : PublicKey(request.PublicKeyPem);
+        settings.EdgeIds = [.. (request.EdgeIds ?? []).Distinct()];
+        foreach (var id in settings.EdgeIds)
+        {
+            if (!await db.Set<Edge>().AnyAsync(e => e.Id == id && e.Status == DeviceStatuses.Active, ct))
+            {
+                throw PortalException.Invalid("edgeIds", $"No active edge {id} in this tenant; enroll the DR edge first (gatehouse-edge enroll).");
+            }
+        }
+
+        if (request.DrillGroupId is { } group && !await db.Set<Group>().AnyAsync(g => g.Id == group, ct))
+        {
+            throw PortalException.Invalid("drillGroupId", $"No group {group} in this tenant.");
+        }
+
+        settings.DrillGroupId = request.DrillGroupId;
+        var rules = PolicyValidation.NormaliseDocument(new PolicyDocument(request.Rules ?? []));
+        if (rules.Any(r => r.Name == DrPolicy.OutsideRule))
+        {
+            throw PortalException.Invalid("rules", $"'{DrPolicy.OutsideRule}' is the name of the DR policy's default; name the rule otherwise.");
+        }
+
+        await PolicyValidation.CheckReferencesAsync(db, rules, i => $"rules[{i}].", ct);
+        settings.Rules = rules;
+        settings.DefaultAction = Validate.OneOf(request.DefaultAction ?? PolicyActions.Block, "defaultAction", [PolicyActions.Allow, PolicyActions.Block]);
+        settings.CheckSeconds = request.CheckSeconds ?? 60;
+        if (settings.CheckSeconds is < 10 or > 3600)
+        {
+            throw PortalException.Invalid("checkSeconds", "checkSeconds must be 10 to 3600.");
+        }
+
+        settings.UpdatedAt = time.GetUtcNow();
+        audit.Record("dr.update", "dr", caller.TenantId, before, ToDto(settings));
+        await db.SaveChangesAsync(ct);
+        publisher.Signal(caller.TenantId);
+        return ToDto(settings);
+    }
+
+    private static async Task<IResult> BundleAsync(Caller caller, ConfigPublisher publisher, CancellationToken ct)
+    {
+        var bundle = await publisher.CurrentAsync(caller.TenantId, BundleConsumers.Dr, BundleTimeout, ct)
+            ?? throw new PortalException(PortalErrorKind.Unavailable, "The DR bundle is not published yet; try again.");
+        return Results.File(bundle.Document, "application/json", $"gatehouse-dr-{caller.TenantId}-{bundle.Version}.json");
+    }
+
+    // The key as PEM again, so that what is stored is exactly one P-256 public key.
+    private static string PublicKey(string pem)
+    {
+        try
+        {
+            using var key = ECDsa.Create();
+            key.ImportFromPem(pem);
+            if (key.KeySize != 256)
+            {
+                throw PortalException.Invalid("publicKeyPem", $"The DR key must be P-256; this one is {key.KeySize} bits.");
+            }
+
+            return key.ExportSubjectPublicKeyInfoPem();
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            throw PortalException.Invalid("publicKeyPem", $"publicKeyPem is not a PEM public key: {e.Message} (make one with `gatehouse dr key create`).");
+        }
+    }
+
+    private static DrSettingsDto ToDto(DrSettings s) =>
+        new(s.RecordName, s.PublicKeyPem, s.EdgeIds, s.DrillGroupId, s.Rules, s.DefaultAction, s.CheckSeconds, s.Ready, s.UpdatedAt == default ? null : s.UpdatedAt);
+}
