@@ -70,4 +70,19 @@ internal static partial class AgentLog
 
     [LoggerMessage(4034, LogLevel.Warning, "Agent build {Version} installed as the trial build (running {Running}); restarting into it")]
     public static partial void ReleaseInstalled(ILogger logger, string version, string running);
+
+    [LoggerMessage(4040, LogLevel.Warning, "Disaster recovery: record version {Version} says {State} (fail-{Mode}); tunnels go to the DR edges {Edges}")]
+    public static partial void DrEntered(ILogger logger, long version, string state, string mode, string edges);
+
+    [LoggerMessage(4041, LogLevel.Warning, "Disaster recovery over: {Why}; tunnels go to the cloud edges again")]
+    public static partial void DrLeft(ILogger logger, string why);
+
+    [LoggerMessage(4042, LogLevel.Information, "The DR record {Name} could not be looked up: {Reason}; nothing changes")]
+    public static partial void DrLookupFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(4043, LogLevel.Warning, "A DR record at {Name} is ignored: {Reason}")]
+    public static partial void DrRecordIgnored(ILogger logger, string name, string reason);
+
+    [LoggerMessage(4044, LogLevel.Information, "DR record version {Version} says {State}, but no cloud edge answers yet: staying on the DR edges")]
+    public static partial void DrStaying(ILogger logger, long version, string state);
 }

@@ -26,6 +26,7 @@ internal sealed record BundleEdge(string Name, string Address);
 /// <param name="Forwarding">What to do with traffic on each kind of network.</param>
 /// <param name="CaptivePortalPause">How long to stand aside for a captive portal (zero: never).</param>
 /// <param name="PrivateAppDomains">The domains of the tenant's private app segments (exact, or <c>*.domain</c>).</param>
+/// <param name="Dr">The tenant's disaster-recovery settings, when it has them.</param>
 internal sealed record AgentBundle(
     long Version,
     string? TenantName,
@@ -37,7 +38,8 @@ internal sealed record AgentBundle(
     TrustedNetworkCriteria? TrustedNetwork,
     NetworkForwarding Forwarding,
     TimeSpan CaptivePortalPause,
-    IReadOnlyList<string> PrivateAppDomains)
+    IReadOnlyList<string> PrivateAppDomains,
+    BundleDr? Dr = null)
 {
     /// <summary>
     /// With no app profile for the device's user, the agent fails open: it must not cut a machine off the
@@ -129,7 +131,7 @@ internal sealed record AgentBundle(
             }
         }
 
-        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash, trusted, forwarding, captivePause, privateDomains);
+        return new AgentBundle(bundle.Header.Version, body["tenant"]?["name"]?.GetValue<string>(), edges, failMode, profileName, logoutHash, disableHash, trusted, forwarding, captivePause, privateDomains, BundleDr.From(body["dr"]));
     }
 
     private static string Action(JsonNode item, string network)
@@ -138,6 +140,55 @@ internal sealed record AgentBundle(
         return action is not null && ForwardingActions.All.Contains(action)
             ? action
             : throw new FormatException($"The forwarding profile {item["name"]} has no valid action for {network} networks.");
+    }
+}
+
+/// <summary>The tenant's disaster-recovery settings, from the bundle's <c>dr</c>.</summary>
+/// <param name="RecordName">The DNS name of the signed trigger record.</param>
+/// <param name="PublicKeySpki">The DR key that signs it.</param>
+/// <param name="Edges">The DR edges.</param>
+/// <param name="DrillGroupId">The group a <c>test</c> record moves.</param>
+/// <param name="CheckInterval">How often the record is looked up.</param>
+internal sealed record BundleDr(string RecordName, byte[] PublicKeySpki, IReadOnlyList<BundleEdge> Edges, Guid? DrillGroupId, TimeSpan CheckInterval)
+{
+    /// <summary>Reads <c>dr</c>; null when the bundle has none.</summary>
+    /// <exception cref="FormatException">It is not shaped as the portal writes it.</exception>
+    public static BundleDr? From(JsonNode? dr)
+    {
+        if (dr is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var edges = new List<BundleEdge>();
+            foreach (var edge in dr["edges"] as JsonArray ?? [])
+            {
+                var name = edge?["name"]?.GetValue<string>();
+                var address = edge?["address"]?.GetValue<string>();
+                edges.Add(!string.IsNullOrWhiteSpace(name) && !string.IsNullOrWhiteSpace(address) ? new BundleEdge(name, address) : throw new FormatException("a DR edge has no name or address"));
+            }
+
+            var seconds = dr["checkSeconds"]?.GetValue<long>() ?? 60;
+            var record = dr["recordName"]?.GetValue<string>();
+            var key = dr["publicKey"]?.GetValue<string>();
+            if (string.IsNullOrEmpty(record) || string.IsNullOrEmpty(key) || edges.Count == 0 || seconds is < 1 or > 86_400)
+            {
+                throw new FormatException("its record name, public key, edges or check interval is missing or out of range");
+            }
+
+            return new BundleDr(
+                record,
+                Convert.FromBase64String(key),
+                edges,
+                dr["drillGroupId"]?.GetValue<string>() is { } drill ? Guid.Parse(drill) : null,
+                TimeSpan.FromSeconds(seconds));
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new FormatException($"The bundle's DR settings cannot be read: {e.Message}", e);
+        }
     }
 }
 

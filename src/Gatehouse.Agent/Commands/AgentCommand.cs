@@ -42,8 +42,19 @@ public static class AgentCommand
 
         var contentPoll = new Option<double?>("--content-poll") { Description = "Seconds between checks for pushed content (default 300, jittered)." };
         var contentWindow = new Option<double?>("--content-health-window") { Description = "Seconds a trial content version must run before it is committed (default 600)." };
+        var drResolvers = new Option<string[]>("--dr-resolver") { Description = "A DNS server (ADDRESS or ADDRESS:PORT) to ask for the tenant's DR record; repeatable (default: the name servers of /etc/resolv.conf).", HelpName = "ADDRESS[:PORT]" };
+        drResolvers.Validators.Add(r =>
+        {
+            foreach (var value in r.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (Resolver(value) is null)
+                {
+                    r.AddError($"--dr-resolver takes ADDRESS or ADDRESS:PORT; got '{value}'");
+                }
+            }
+        });
         var serviceInstallDir = new Option<string>("--install-dir") { Description = "Follow the tenant's agent rollout and install new builds here (set by `gatehouse-agent launch`; off when not given)." };
-        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe, transparent, restartDelay, contentPoll, contentWindow, serviceInstallDir };
+        var service = new Command("service", "Run the agent service: local API, enrollment, and the watchdog of the data plane.") { stateDir, socket, proxyListen, probe, transparent, restartDelay, contentPoll, contentWindow, drResolvers, serviceInstallDir };
         service.SetAction((parse, ct) => RunServiceAsync(new AgentServiceOptions
         {
             StateDirectory = Path.GetFullPath(parse.GetValue(stateDir)!),
@@ -55,9 +66,10 @@ public static class AgentCommand
             ContentPoll = Seconds(parse.GetValue(contentPoll)),
             ContentHealthWindow = Seconds(parse.GetValue(contentWindow)),
             InstallDirectory = parse.GetValue(serviceInstallDir) is { } dir ? Path.GetFullPath(dir) : null,
+            DrResolvers = Resolvers(parse.GetValue(drResolvers)),
         }));
 
-        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe, transparent, transparentListen, dnsListen, contentPoll, contentWindow };
+        var dataPlane = new Command("dataplane", "Run the data plane (started by the service): local proxy and tunnels to edges.") { stateDir, proxyListen, probe, transparent, transparentListen, dnsListen, contentPoll, contentWindow, drResolvers };
         dataPlane.SetAction((parse, ct) =>
         {
             var directory = Path.GetFullPath(parse.GetValue(stateDir)!);
@@ -70,6 +82,7 @@ public static class AgentCommand
                 Transparent = parse.GetValue(transparent),
                 TransparentListen = parse.GetValue(transparentListen)!,
                 DnsListen = parse.GetValue(dnsListen)!,
+                DrResolvers = Resolvers(parse.GetValue(drResolvers)),
                 ContentUpdates = new Updates.ContentUpdaterOptions
                 {
                     PollInterval = Seconds(parse.GetValue(contentPoll)) ?? TimeSpan.FromMinutes(5),
@@ -168,6 +181,11 @@ public static class AgentCommand
 
         return 0;
     }
+
+    private static IReadOnlyList<System.Net.IPEndPoint> Resolvers(string[]? values) => [.. (values ?? []).Select(v => Resolver(v)!)];
+
+    private static System.Net.IPEndPoint? Resolver(string value) =>
+        System.Net.IPEndPoint.TryParse(value, out var endpoint) ? (endpoint.Port == 0 ? new System.Net.IPEndPoint(endpoint.Address, 53) : endpoint) : null;
 
     private static TimeSpan? Seconds(double? value) => value is { } seconds ? TimeSpan.FromSeconds(Math.Max(0.1, seconds)) : null;
 

@@ -48,6 +48,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private IReadOnlyCollection<Guid> _groups;
     private Updates.ContentUpdater? _content;
+    private Dr.DrMonitor _dr = null!;
     private VerifiedBundle? _bundle;
     private Task _ownerLoop = Task.CompletedTask;
 
@@ -142,6 +143,9 @@ public sealed class DataPlaneHost : IAsyncDisposable
         var network = new NetworkMonitor(new NetworkDetector(options.ResolvConf, socketMark: mark), state, options.NetworkRecheckInterval);
         var captive = new CaptivePortalMonitor(new Uri(options.CaptivePortalProbe), state, options.CaptivePortalRecheckInterval, time, mark);
         var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, options.StateDirectory, logger) { _content = content };
+        host._dr = new Dr.DrMonitor(
+            state, edges, () => host._groups, () => options.DrResolvers.Count > 0 ? options.DrResolvers : Dr.TxtLookup.SystemServers(options.ResolvConf),
+            options.StateDirectory, time, logger);
         created = host;
         follower.Check = host.Refusal;
         follower.Changed += (_, e) => host.OnBundle(e.Bundle);
@@ -157,6 +161,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         network.Start();
         captive.Start();
         content.Start();
+        host._dr.Start();
         return host;
     }
 
@@ -164,6 +169,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
+        await _dr.DisposeAsync();
         if (_content is not null)
         {
             await _content.DisposeAsync();
@@ -321,7 +327,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
             return;
         }
 
-        _edges.Use(config.Edges);
+        _dr.Use(config.Edges, config.Dr);
         _transparent?.UsePrivateApps(new PrivateAppNames(config.PrivateAppDomains));
         _network.Use(config);
         _state.BundleApplied(config.Version, config.FailMode, config.CaptivePortalPause);

@@ -52,4 +52,7 @@ public sealed record DataPlaneOptions
 
     /// <summary>Tuning of the config follower (tests make it fast).</summary>
     public BundleFollowerOptions? Follower { get; init; }
+
+    /// <summary>The DNS servers the DR record is asked of; empty: the name servers of <see cref="ResolvConf"/>.</summary>
+    public IReadOnlyList<System.Net.IPEndPoint> DrResolvers { get; init; } = [];
 }

@@ -173,6 +173,10 @@ internal sealed class EdgeSet : IAsyncDisposable
     private TunnelClient? NewClient(BundleEdge edge) =>
         _device is null ? null : new TunnelClient(edge.Address, _device.Certificate, _device.TenantCa, _device.TenantId, _socketMark);
 
+    /// <summary>Whether any of <paramref name="edges"/> accepts a connection now (edges other than the ones in use, such as the cloud's while in DR).</summary>
+    public async Task<bool> AnyAnswersAsync(IEnumerable<BundleEdge> edges, CancellationToken ct) =>
+        (await Task.WhenAll(edges.Select(e => ProbeAsync(e, ct)))).Any(r => r.LatencyMs is not null);
+
     private async Task ProbeLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)

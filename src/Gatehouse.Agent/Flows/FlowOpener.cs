@@ -81,6 +81,12 @@ internal sealed class FlowOpener
         if (opened.Outcome == EdgeOpenOutcome.Answered)
         {
             var result = opened.Result!;
+            if (result.Status == 403 && result.Rule == Wire.Api.DrPolicy.OutsideRule && _state.DrMode == Wire.Dr.DrModes.Open)
+            {
+                // In DR, fail-open: what the DR policy does not cover goes direct rather than nowhere.
+                return await OpenDirectAsync(host, port, direct, "outside the DR policy (DR fail-open)", ct);
+            }
+
             if (result.Status == 403)
             {
                 _state.FlowRefused();

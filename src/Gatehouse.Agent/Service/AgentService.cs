@@ -334,6 +334,11 @@ public sealed class AgentService : IAsyncDisposable
             arguments.AddRange(["--content-health-window", window.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
+        foreach (var resolver in options.DrResolvers)
+        {
+            arguments.AddRange(["--dr-resolver", resolver.ToString()]);
+        }
+
         return RoleCommand.ForThisProgram(arguments);
     }
 }

@@ -41,4 +41,7 @@ public sealed record AgentServiceOptions
 
     /// <summary>The agent's version, sent at enrollment.</summary>
     public string Version { get; init; } = typeof(AgentServiceOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    /// <summary>The DNS servers the data plane asks for the DR record; empty: those of /etc/resolv.conf.</summary>
+    public IReadOnlyList<System.Net.IPEndPoint> DrResolvers { get; init; } = [];
 }

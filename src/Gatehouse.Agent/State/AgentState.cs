@@ -31,6 +31,7 @@ internal sealed class AgentState
     private string _forwarding = Wire.Api.ForwardingActions.Tunnel;
     private TimeSpan _captivePause = TimeSpan.FromMinutes(10);
     private DateTimeOffset? _captiveUntil;
+    private DisasterRecovery? _dr;
 
     private readonly TimeProvider _time;
     private string _mode = AgentModes.LocalProxy;
@@ -98,6 +99,39 @@ internal sealed class AgentState
             {
                 return _failMode;
             }
+        }
+    }
+
+    /// <summary>What a device in DR does with traffic the DR policy does not cover (<see cref="Wire.Dr.DrModes"/>); null outside DR.</summary>
+    public string? DrMode
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _dr?.Mode;
+            }
+        }
+    }
+
+    /// <summary>A signed DR record moved this device to the DR edges.</summary>
+    /// <param name="version">The record's version.</param>
+    /// <param name="state"><c>on</c>, or <c>test</c> for a drill.</param>
+    /// <param name="mode"><see cref="Wire.Dr.DrModes"/>.</param>
+    public void EnterDisasterRecovery(long version, string state, string mode)
+    {
+        lock (_lock)
+        {
+            _dr = new DisasterRecovery(version, state, mode);
+        }
+    }
+
+    /// <summary>Back to the cloud edges.</summary>
+    public void LeaveDisasterRecovery()
+    {
+        lock (_lock)
+        {
+            _dr = null;
         }
     }
 
@@ -295,6 +329,9 @@ internal sealed class AgentState
                 _ when Bypass() is { } bypass => (bypass.State, bypass.Summary),
                 (null, _, _) => (AgentStates.Starting, "Enrolled; waiting for the first config from the portal."),
                 (_, false, _) => (AgentStates.Starting, "Config in force; measuring the edges."),
+                _ when _dr is { } dr => (AgentStates.DisasterRecovery, _anyEdgeUp
+                    ? $"Disaster recovery ({dr}): traffic goes through DR edge {_edge} under the DR policy."
+                    : $"Disaster recovery ({dr}): no DR edge answers; traffic {(_failMode == Wire.Api.FailModes.Open ? "goes direct (fail-open)" : "is dropped (fail-closed)")}."),
                 (_, _, true) => (AgentStates.Connected, $"Connected: traffic goes through edge {_edge}."),
                 _ => (AgentStates.EdgesUnreachable, _failMode == Wire.Api.FailModes.Open
                     ? "No edge answers: traffic goes direct (fail-open)."
@@ -324,9 +361,16 @@ internal sealed class AgentState
                 LastError: _lastError,
                 Content: Content,
                 TunnelsOpened: Interlocked.Read(ref _tunnelsOpened),
-                TunnelsFailed: Interlocked.Read(ref _tunnelsFailed));
+                TunnelsFailed: Interlocked.Read(ref _tunnelsFailed),
+                Dr: _dr?.ToString());
         }
     }
 
     private sealed record Bypassed(string State, string Summary, string FlowReason);
+
+    private sealed record DisasterRecovery(long Version, string State, string Mode)
+    {
+        public override string ToString() =>
+            $"{(State == Wire.Dr.DrStates.Test ? "drill" : "on")}, fail-{Mode} outside the DR policy (record version {Version})";
+    }
 }

@@ -61,6 +61,9 @@ public static class AgentStates
 
     /// <summary>A captive portal is in the way: the agent stands aside for a while so that the user can sign in.</summary>
     public const string CaptivePortal = "captive-portal";
+
+    /// <summary>The tenant's signed DR record is in force: traffic goes through its DR edges under the DR policy.</summary>
+    public const string DisasterRecovery = "disaster-recovery";
 }
 
 /// <summary>One request to the agent's local API.</summary>
@@ -104,6 +107,7 @@ public sealed record AgentResponse(bool Ok, string? Error, AgentStatus? Status);
 /// <param name="Content">The pushed content in force, such as <c>bypass 42 (trial)</c>.</param>
 /// <param name="TunnelsOpened">Flows an edge answered since the data plane started.</param>
 /// <param name="TunnelsFailed">Flows no edge answered since the data plane started.</param>
+/// <param name="Dr">The DR record in force, such as <c>on, fail-closed (record version 3)</c>; null outside DR.</param>
 public sealed record AgentStatus(
     string State,
     string Summary,
@@ -129,7 +133,8 @@ public sealed record AgentStatus(
     int RoleRestarts = 0,
     string? Content = null,
     long TunnelsOpened = 0,
-    long TunnelsFailed = 0);
+    long TunnelsFailed = 0,
+    string? Dr = null);
 
 /// <summary>
 /// The framing of the local API on a Unix socket: the client writes one JSON request on one line,

@@ -155,6 +155,7 @@ internal static class AgentCommands
         ("flows", s.DeviceId is null ? null : $"{s.FlowsOpen} open, {s.FlowsTotal} since start, {s.FlowsRefused} refused by policy"),
         ("bytes", s.DeviceId is null ? null : $"{s.BytesUp} up, {s.BytesDown} down"),
         ("content", s.Content),
+        ("dr", s.Dr),
         ("restarts", s.RoleRestarts),
         ("last error", s.LastError));
 }
