@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+
+namespace Gatehouse.Wire.Dr;
+
+/// <summary>The states a disaster-recovery record can put a tenant's fleet in.</summary>
+public static class DrStates
+{
+    /// <summary>Every device uses the DR edges.</summary>
+    public const string On = "on";
+
+    /// <summary>Normal operation through the cloud edges.</summary>
+    public const string Off = "off";
+
+    /// <summary>A drill: only devices of the drill group use the DR edges.</summary>
+    public const string Test = "test";
+
+    /// <summary>Every state.</summary>
+    public static readonly IReadOnlyList<string> All = [On, Off, Test];
+}
+
+/// <summary>What devices in DR do with traffic the DR policy does not cover.</summary>
+public static class DrModes
+{
+    /// <summary>It goes direct, not through Gatehouse.</summary>
+    public const string Open = "open";
+
+    /// <summary>It is blocked.</summary>
+    public const string Closed = "closed";
+
+    /// <summary>Every mode.</summary>
+    public static readonly IReadOnlyList<string> All = [Open, Closed];
+}
+
+/// <summary>
+/// The disaster-recovery trigger a customer publishes as a DNS TXT record in a domain it controls,
+/// signed with the tenant's DR key (kept by the customer, not by Gatehouse):
+/// <code>
+/// gatehouse-dr=1 tenant=TENANT version=7 state=on mode=closed issued=1764892800 expires=1764979200 sig=BASE64URL
+/// </code>
+/// Everything before <c> sig=</c> is what is signed (ECDSA P-256, SHA-256, IEEE P1363 signature),
+/// so the text is checked exactly as it was written. It fits one TXT string (255 bytes).
+/// </summary>
+/// <param name="TenantId">The tenant it is for.</param>
+/// <param name="Version">Grows with every record; a device never takes one older than the last it saw.</param>
+/// <param name="State">One of <see cref="DrStates"/>.</param>
+/// <param name="Mode">One of <see cref="DrModes"/>.</param>
+/// <param name="Issued">When it was made.</param>
+/// <param name="Expires">After this it is ignored.</param>
+public sealed record DrRecord(Guid TenantId, long Version, string State, string Mode, DateTimeOffset Issued, DateTimeOffset Expires)
+{
+    /// <summary>The first word of every record (and its format version).</summary>
+    public const string Prefix = "gatehouse-dr=1";
+
+    private const string SignatureField = " sig=";
+
+    /// <summary>The text that is signed.</summary>
+    public string SignedText => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Prefix} tenant={TenantId:D} version={Version} state={State} mode={Mode} issued={Issued.ToUnixTimeSeconds()} expires={Expires.ToUnixTimeSeconds()}");
+
+    /// <summary>The whole record with its signature.</summary>
+    /// <param name="signature">The signature of <see cref="SignedText"/>.</param>
+    /// <returns>The TXT record's text.</returns>
+    public string WithSignature(ReadOnlySpan<byte> signature) => SignedText + SignatureField + Base64Url(signature);
+
+    /// <summary>Reads a record's fields and signature; nothing is verified here.</summary>
+    /// <param name="text">The TXT record's text (its strings joined).</param>
+    /// <param name="record">The record.</param>
+    /// <param name="signedText">The part the signature covers.</param>
+    /// <param name="signature">The signature.</param>
+    /// <param name="error">Why the text is not a record.</param>
+    /// <returns>Whether it is a well-formed record.</returns>
+    public static bool TryParse(string text, out DrRecord? record, out string signedText, out byte[] signature, out string? error)
+    {
+        record = null;
+        signedText = string.Empty;
+        signature = [];
+        if (!text.StartsWith(Prefix + " ", StringComparison.Ordinal))
+        {
+            error = $"not a Gatehouse DR record (it does not start with '{Prefix}')";
+            return false;
+        }
+
+        var at = text.LastIndexOf(SignatureField, StringComparison.Ordinal);
+        if (at < 0 || !TryFromBase64Url(text[(at + SignatureField.Length)..], out signature))
+        {
+            error = "the record has no readable signature";
+            return false;
+        }
+
+        signedText = text[..at];
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in signedText[(Prefix.Length + 1)..].Split(' '))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || !fields.TryAdd(pair[..equals], pair[(equals + 1)..]))
+            {
+                error = $"the field '{pair}' is not NAME=VALUE or is repeated";
+                return false;
+            }
+        }
+
+        if (!fields.TryGetValue("tenant", out var tenant) || !Guid.TryParse(tenant, out var tenantId) ||
+            !fields.TryGetValue("version", out var versionText) || !long.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ||
+            !fields.TryGetValue("state", out var state) || !DrStates.All.Contains(state) ||
+            !fields.TryGetValue("mode", out var mode) || !DrModes.All.Contains(mode) ||
+            !TryUnixTime(fields, "issued", out var issued) || !TryUnixTime(fields, "expires", out var expires))
+        {
+            error = "the record needs tenant, version, state (on, off or test), mode (open or closed), issued and expires";
+            return false;
+        }
+
+        record = new DrRecord(tenantId, version, state, mode, issued, expires);
+        error = null;
+        return true;
+    }
+
+    private static bool TryUnixTime(Dictionary<string, string> fields, string name, out DateTimeOffset at)
+    {
+        at = default;
+        if (!fields.TryGetValue(name, out var text) || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 253_402_300_799)
+        {
+            return false;
+        }
+
+        at = DateTimeOffset.FromUnixTimeSeconds(seconds);
+        return true;
+    }
+
+    private static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static bool TryFromBase64Url(string text, out byte[] bytes)
+    {
+        var padded = text.Replace('-', '+').Replace('_', '/');
+        padded += new string('=', (4 - (padded.Length % 4)) % 4);
+        bytes = new byte[padded.Length];
+        if (text.Length == 0 || !Convert.TryFromBase64String(padded, bytes, out var written))
+        {
+            bytes = [];
+            return false;
+        }
+
+        bytes = bytes[..written];
+        return true;
+    }
+}
