@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Gatehouse.Wire.Dns;
 
 namespace Gatehouse.Agent.Dr;
 
@@ -13,9 +14,6 @@ namespace Gatehouse.Agent.Dr;
 /// </summary>
 internal static class TxtLookup
 {
-    private const ushort TypeTxt = 16;
-    private const ushort ClassIn = 1;
-
     /// <summary>The name servers of <c>/etc/resolv.conf</c>, on port 53.</summary>
     public static IReadOnlyList<IPEndPoint> SystemServers(string path = "/etc/resolv.conf")
     {
@@ -79,26 +77,12 @@ internal static class TxtLookup
     private static byte[] Query(ushort id, string name)
     {
         var labels = name.TrimEnd('.').Split('.');
-        var buffer = new List<byte>(12 + name.Length + 6);
-        Span<byte> header = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt16BigEndian(header, id);
-        header[2] = 0x01; // recursion desired
-        BinaryPrimitives.WriteUInt16BigEndian(header[4..], 1);
-        buffer.AddRange(header.ToArray());
-        foreach (var label in labels)
+        if (name.Length > 253 || !Ascii.IsValid(name) || labels.Any(l => l.Length is 0 or > 63))
         {
-            var bytes = Encoding.ASCII.GetBytes(label);
-            if (bytes.Length is 0 or > 63)
-            {
-                throw new ArgumentException($"'{name}' is not a DNS name", nameof(name));
-            }
-
-            buffer.Add((byte)bytes.Length);
-            buffer.AddRange(bytes);
+            throw new ArgumentException($"'{name}' is not a DNS name", nameof(name));
         }
 
-        buffer.AddRange([0, 0, (byte)TypeTxt, 0, (byte)ClassIn]);
-        return [.. buffer];
+        return DnsMessage.Query(id, name, DnsTypes.Txt);
     }
 
     private static async Task<byte[]> AskUdpAsync(IPEndPoint server, byte[] query, ushort id, CancellationToken ct)
@@ -135,7 +119,12 @@ internal static class TxtLookup
         return answer.Length >= 12 && BinaryPrimitives.ReadUInt16BigEndian(answer) == id ? answer : throw new InvalidDataException("the TCP answer is not to this query");
     }
 
-    /// <summary>Reads the TXT answers for <paramref name="name"/> from a DNS message.</summary>
+    /// <summary>
+    /// Reads the TXT answers for <paramref name="name"/> from a DNS message: the records of that name,
+    /// or of the names it is an alias of (CNAME), each with its strings joined; records of other
+    /// names in the answer are not taken.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The message is not an answer to this name, is cut short, or carries an error code.</exception>
     internal static IReadOnlyList<string> Parse(ReadOnlySpan<byte> message, string name)
     {
         if (message.Length < 12 || (message[2] & 0x80) == 0)
@@ -144,73 +133,84 @@ internal static class TxtLookup
         }
 
         var rcode = message[3] & 0x0F;
-        if (rcode == 3)
+        if (rcode == DnsResponseCodes.NameError)
         {
             return []; // NXDOMAIN: no record
         }
 
-        if (rcode != 0)
+        if (rcode != DnsResponseCodes.NoError)
         {
             throw new InvalidDataException($"the server answered with error code {rcode}");
         }
 
+        var asked = name.TrimEnd('.').ToLowerInvariant();
         var questions = BinaryPrimitives.ReadUInt16BigEndian(message[4..]);
         var answers = BinaryPrimitives.ReadUInt16BigEndian(message[6..]);
         var at = 12;
         for (var i = 0; i < questions; i++)
         {
-            at = SkipName(message, at) + 4;
+            var question = ReadName(message, ref at);
+            if (question != asked)
+            {
+                throw new InvalidDataException($"the answer is for '{question}', not '{asked}'");
+            }
+
+            at += 4;
         }
 
-        var records = new List<string>();
+        // The answer section may hold a CNAME chain before the TXT records it leads to.
+        var owners = new HashSet<string>(StringComparer.Ordinal) { asked };
+        var texts = new List<(string Owner, string Text)>();
         for (var i = 0; i < answers; i++)
         {
-            at = SkipName(message, at);
+            var owner = ReadName(message, ref at);
             Need(message, at + 10);
             var type = BinaryPrimitives.ReadUInt16BigEndian(message[at..]);
             var length = BinaryPrimitives.ReadUInt16BigEndian(message[(at + 8)..]);
             at += 10;
             Need(message, at + length);
-            if (type == TypeTxt)
+            if (type == DnsTypes.Txt)
             {
-                var text = new StringBuilder();
-                var data = message.Slice(at, length);
-                for (var p = 0; p < data.Length;)
-                {
-                    var size = data[p];
-                    Need(data, p + 1 + size);
-                    text.Append(Encoding.ASCII.GetString(data.Slice(p + 1, size)));
-                    p += 1 + size;
-                }
-
-                records.Add(text.ToString());
+                texts.Add((owner, ReadStrings(message.Slice(at, length))));
+            }
+            else if (type == DnsTypes.Cname && owners.Contains(owner))
+            {
+                var target = at;
+                owners.Add(ReadName(message, ref target));
             }
 
             at += length;
         }
 
+        var records = new List<string>();
+        foreach (var (owner, text) in texts)
+        {
+            if (owners.Contains(owner))
+            {
+                records.Add(text);
+            }
+        }
+
         return records;
     }
 
-    private static int SkipName(ReadOnlySpan<byte> message, int at)
+    // Latin-1 keeps every byte as one character, so text that is not ASCII is seen as it is, not as '?'.
+    private static string ReadStrings(ReadOnlySpan<byte> data)
     {
-        while (true)
+        var text = new StringBuilder();
+        for (var p = 0; p < data.Length;)
         {
-            Need(message, at + 1);
-            var length = message[at];
-            if ((length & 0xC0) == 0xC0)
-            {
-                return at + 2; // a pointer ends the name
-            }
-
-            if (length == 0)
-            {
-                return at + 1;
-            }
-
-            at += 1 + length;
+            var size = data[p];
+            Need(data, p + 1 + size);
+            text.Append(Encoding.Latin1.GetString(data.Slice(p + 1, size)));
+            p += 1 + size;
         }
+
+        return text.ToString();
     }
+
+    private static string ReadName(ReadOnlySpan<byte> message, ref int at) =>
+        DnsMessage.TryReadName(message, ref at, out var name, out var error) ? name : throw new InvalidDataException($"the DNS answer is not readable: {error}");
 
     private static void Need(ReadOnlySpan<byte> message, int end)
     {

@@ -46,11 +46,20 @@ public static class DrRecordSigning
     /// <param name="record">The record.</param>
     /// <param name="key">The tenant's DR key (private).</param>
     /// <returns>The TXT record's text.</returns>
+    /// <exception cref="ArgumentException">The key is not P-256, or the record would not read back (a state or mode that does not exist, a negative version, an expiry before its issue time).</exception>
     public static string Sign(DrRecord record, ECDsa key)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(key);
-        return record.WithSignature(key.SignData(Encoding.ASCII.GetBytes(record.SignedText), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        if (!P256.Is(key))
+        {
+            throw new ArgumentException("a DR key is an ECDSA P-256 key", nameof(key));
+        }
+
+        var text = record.WithSignature(key.SignData(Encoding.ASCII.GetBytes(record.SignedText), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+
+        // Nothing is published that a device would refuse as malformed.
+        return DrRecord.TryParse(text, out _, out _, out _, out var error) ? text : throw new ArgumentException($"the record cannot be signed: {error}", nameof(record));
     }
 
     /// <summary>Checks a TXT record's text against the tenant's DR public key.</summary>
@@ -77,6 +86,11 @@ public static class DrRecordSigning
             catch (CryptographicException e)
             {
                 return new(DrRecordStatus.BadSignature, record, $"the DR public key cannot be read: {e.Message}");
+            }
+
+            if (!P256.Is(key))
+            {
+                return new(DrRecordStatus.BadSignature, record, "the DR public key is not an ECDSA P-256 key");
             }
 
             if (!key.VerifyData(Encoding.ASCII.GetBytes(signed), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))

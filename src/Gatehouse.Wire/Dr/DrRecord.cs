@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Gatehouse.Wire.Dr;
 
@@ -54,6 +53,9 @@ public sealed record DrRecord(Guid TenantId, long Version, string State, string 
 
     private const string SignatureField = " sig=";
 
+    // Every field of format 1, in the order they are written; a new field is a new format.
+    private static readonly string[] KnownFields = ["tenant", "version", "state", "mode", "issued", "expires"];
+
     /// <summary>The text that is signed.</summary>
     public string SignedText => string.Create(
         CultureInfo.InvariantCulture,
@@ -73,20 +75,39 @@ public sealed record DrRecord(Guid TenantId, long Version, string State, string 
     /// <returns>Whether it is a well-formed record.</returns>
     public static bool TryParse(string text, out DrRecord? record, out string signedText, out byte[] signature, out string? error)
     {
+        ArgumentNullException.ThrowIfNull(text);
         record = null;
         signedText = string.Empty;
         signature = [];
+        error = Read(text, ref record, ref signedText, ref signature);
+        return error is null;
+    }
+
+    private static string? Read(string text, ref DrRecord? record, ref string signedText, ref byte[] signature)
+    {
         if (!text.StartsWith(Prefix + " ", StringComparison.Ordinal))
         {
-            error = $"not a Gatehouse DR record (it does not start with '{Prefix}')";
-            return false;
+            return $"not a Gatehouse DR record (it does not start with '{Prefix} ')";
+        }
+
+        // Printable ASCII only: the signature covers the text's ASCII bytes, so no two texts may share them.
+        foreach (var c in text)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return "the record holds characters other than printable ASCII";
+            }
         }
 
         var at = text.LastIndexOf(SignatureField, StringComparison.Ordinal);
-        if (at < 0 || !TryFromBase64Url(text[(at + SignatureField.Length)..], out signature))
+        if (at < 0)
         {
-            error = "the record has no readable signature";
-            return false;
+            return "the record has no signature (sig=)";
+        }
+
+        if (!TryFromBase64Url(text[(at + SignatureField.Length)..], out signature))
+        {
+            return "the signature (sig=) is not base64url";
         }
 
         signedText = text[..at];
@@ -94,32 +115,76 @@ public sealed record DrRecord(Guid TenantId, long Version, string State, string 
         foreach (var pair in signedText[(Prefix.Length + 1)..].Split(' '))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0 || !fields.TryAdd(pair[..equals], pair[(equals + 1)..]))
+            if (equals <= 0)
             {
-                error = $"the field '{pair}' is not NAME=VALUE or is repeated";
-                return false;
+                return $"the field '{pair}' is not NAME=VALUE";
+            }
+
+            var name = pair[..equals];
+            if (!KnownFields.Contains(name))
+            {
+                return $"the field '{name}' is not one of {string.Join(", ", KnownFields)}";
+            }
+
+            if (!fields.TryAdd(name, pair[(equals + 1)..]))
+            {
+                return $"the field '{name}' is repeated";
             }
         }
 
-        if (!fields.TryGetValue("tenant", out var tenant) || !Guid.TryParse(tenant, out var tenantId) ||
-            !fields.TryGetValue("version", out var versionText) || !long.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ||
-            !fields.TryGetValue("state", out var state) || !DrStates.All.Contains(state) ||
-            !fields.TryGetValue("mode", out var mode) || !DrModes.All.Contains(mode) ||
-            !TryUnixTime(fields, "issued", out var issued) || !TryUnixTime(fields, "expires", out var expires))
+        foreach (var name in KnownFields)
         {
-            error = "the record needs tenant, version, state (on, off or test), mode (open or closed), issued and expires";
-            return false;
+            if (!fields.ContainsKey(name))
+            {
+                return $"the record has no {name}";
+            }
+        }
+
+        if (!Guid.TryParseExact(fields["tenant"], "D", out var tenantId))
+        {
+            return $"tenant '{fields["tenant"]}' is not a tenant id";
+        }
+
+        if (!long.TryParse(fields["version"], NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        {
+            return $"version '{fields["version"]}' is not a whole number";
+        }
+
+        var state = fields["state"];
+        if (!DrStates.All.Contains(state))
+        {
+            return $"state '{state}' is not one of {string.Join(", ", DrStates.All)}";
+        }
+
+        var mode = fields["mode"];
+        if (!DrModes.All.Contains(mode))
+        {
+            return $"mode '{mode}' is not one of {string.Join(", ", DrModes.All)}";
+        }
+
+        if (!TryUnixTime(fields["issued"], out var issued))
+        {
+            return $"issued '{fields["issued"]}' is not a time in Unix seconds";
+        }
+
+        if (!TryUnixTime(fields["expires"], out var expires))
+        {
+            return $"expires '{fields["expires"]}' is not a time in Unix seconds";
+        }
+
+        if (expires <= issued)
+        {
+            return "the record expires before it is issued";
         }
 
         record = new DrRecord(tenantId, version, state, mode, issued, expires);
-        error = null;
-        return true;
+        return null;
     }
 
-    private static bool TryUnixTime(Dictionary<string, string> fields, string name, out DateTimeOffset at)
+    private static bool TryUnixTime(string text, out DateTimeOffset at)
     {
         at = default;
-        if (!fields.TryGetValue(name, out var text) || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 253_402_300_799)
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 253_402_300_799)
         {
             return false;
         }
@@ -132,16 +197,24 @@ public sealed record DrRecord(Guid TenantId, long Version, string State, string 
 
     private static bool TryFromBase64Url(string text, out byte[] bytes)
     {
-        var padded = text.Replace('-', '+').Replace('_', '/');
-        padded += new string('=', (4 - (padded.Length % 4)) % 4);
-        bytes = new byte[padded.Length];
-        if (text.Length == 0 || !Convert.TryFromBase64String(padded, bytes, out var written))
+        bytes = [];
+
+        // The alphabet of RFC 4648 section 5 without padding; Convert would also take '+', '/', '=' and spaces.
+        if (text.Length == 0 || text.Length % 4 == 1)
         {
-            bytes = [];
             return false;
         }
 
-        bytes = bytes[..written];
+        foreach (var c in text)
+        {
+            if (c is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_'))
+            {
+                return false;
+            }
+        }
+
+        var padded = text.Replace('-', '+').Replace('_', '/') + new string('=', (4 - (text.Length % 4)) % 4);
+        bytes = Convert.FromBase64String(padded);
         return true;
     }
 }
