@@ -7,6 +7,7 @@ using Gatehouse.Cli.Commands.Audit;
 using Gatehouse.Cli.Commands.Categories;
 using Gatehouse.Cli.Commands.Connectors;
 using Gatehouse.Cli.Commands.Devices;
+using Gatehouse.Cli.Commands.Dr;
 using Gatehouse.Cli.Commands.Edges;
 using Gatehouse.Cli.Commands.EnrollmentTokens;
 using Gatehouse.Cli.Commands.Groups;
@@ -78,6 +79,7 @@ public static class GatehouseCommand
         root.Subcommands.Add(PolicyCommand.Build(app));
         root.Subcommands.Add(CategoryCommand.Build(app));
         root.Subcommands.Add(ReleaseCommand.Build(app));
+        root.Subcommands.Add(DrCommands.Build(app));
         foreach (var command in RolloutCommands.Build(app))
         {
             root.Subcommands.Add(command);

@@ -5,9 +5,15 @@ using System.Text;
 
 namespace Gatehouse.Wire.Dns;
 
-/// <summary>Record types the agent's resolver answers itself (RFC 1035, RFC 3596).</summary>
+/// <summary>Record types the agent's resolver answers itself (RFC 1035, RFC 3596), and those its DR lookup reads.</summary>
 public static class DnsTypes
 {
+    /// <summary>An alias: the name's records are those of another name.</summary>
+    public const ushort Cname = 5;
+
+    /// <summary>Text strings (the DR trigger).</summary>
+    public const ushort Txt = 16;
+
     /// <summary>An IPv4 address.</summary>
     public const ushort A = 1;
 
@@ -236,7 +242,12 @@ public static class DnsMessage
     }
 
     /// <summary>Reads a (possibly compressed) name at <paramref name="offset"/> and moves past it.</summary>
-    private static bool TryReadName(ReadOnlySpan<byte> message, ref int offset, out string name, out string? error)
+    /// <param name="message">The whole message (compression pointers are offsets into it).</param>
+    /// <param name="offset">Where the name starts; on success, just past it.</param>
+    /// <param name="name">The name, lower-cased, without the final dot.</param>
+    /// <param name="error">Why it cannot be read.</param>
+    /// <returns>Whether it could be read.</returns>
+    public static bool TryReadName(ReadOnlySpan<byte> message, ref int offset, out string name, out string? error)
     {
         var text = new StringBuilder();
         var position = offset;

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using Gatehouse.Trust.Dr;
+using Gatehouse.Wire.Dr;
+
+namespace Gatehouse.Cli.Commands.Dr;
+
+/// <summary>
+/// <c>gatehouse dr key create|record</c>: the tenant's disaster-recovery key and the signed DNS TXT
+/// record that switches its fleet to DR. The key stays with the customer, so both run offline:
+/// nothing here talks to the portal.
+/// </summary>
+internal static class DrCommands
+{
+    private const int RecordTtlSeconds = 300;
+
+    public static Command Build(CliApp app)
+    {
+        var dr = new Command("dr", "Disaster recovery: the DR key and the signed DNS TXT record that triggers DR (offline)");
+        dr.Subcommands.Add(BuildKey(app));
+        dr.Subcommands.Add(BuildRecord(app));
+        return dr;
+    }
+
+    private static Command BuildKey(CliApp app)
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "Where to write the private key (PEM, mode 0600); the public key goes to FILE.pub; refused if either exists" };
+        var create = new Command("create", "Create a DR key (ECDSA P-256)") { file };
+        var key = new Command("key", "The tenant's DR key");
+        key.Subcommands.Add(app.Action(app.WithJson(create), run =>
+        {
+            var path = run.Require(file).FullName;
+            var publicPath = path + ".pub";
+            foreach (var existing in new[] { path, publicPath }.Where(File.Exists))
+            {
+                throw new CliException(ExitCodes.BadInput, $"{existing} exists; a key file is never overwritten");
+            }
+
+            using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using (var stream = new FileStream(path, options))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write(ecdsa.ExportPkcs8PrivateKeyPem());
+            }
+
+            try
+            {
+                using var stream = new FileStream(publicPath, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write });
+                using var writer = new StreamWriter(stream);
+                writer.Write(ecdsa.ExportSubjectPublicKeyInfoPem());
+            }
+            catch
+            {
+                // A private key without its public half is of no use: leave nothing behind.
+                File.Delete(path);
+                throw;
+            }
+
+            if (run.Out.Json)
+            {
+                run.Out.WriteJson(new DrKeyCreated(path, publicPath));
+            }
+            else
+            {
+                run.Environment.Stdout.WriteLine($"private key written to {path} (keep it offline)");
+                run.Environment.Stdout.WriteLine($"public key written to {publicPath}");
+            }
+
+            return Task.CompletedTask;
+        }));
+        return key;
+    }
+
+    private static Command BuildRecord(CliApp app)
+    {
+        var keyFile = new Option<FileInfo>("--key") { Description = "The DR private key (PEM)", Required = true, HelpName = "FILE" };
+        var tenant = new Option<Guid>("--tenant") { Description = "The tenant's id", Required = true, HelpName = "TENANT-ID" };
+        var version = new Option<long>("--version") { Description = "The record's version: higher than every record published before", Required = true, HelpName = "N" };
+        var state = new Option<string>("--state") { Description = $"DR {string.Join('|', DrStates.All)}", Required = true, HelpName = string.Join('|', DrStates.All) };
+        var mode = new Option<string>("--mode") { Description = "What happens to traffic the DR policy does not cover", DefaultValueFactory = _ => DrModes.Closed, HelpName = string.Join('|', DrModes.All) };
+        var hours = new Option<int>("--valid-hours") { Description = "Hours until the record expires", DefaultValueFactory = _ => 24, HelpName = "H" };
+        var name = new Option<string>("--name") { Description = "The record's DNS name: also print a zone file line and a dnsmasq line", HelpName = "RECORD-NAME" };
+        var record = new Command("record", "Print a signed DR record (the text of a DNS TXT record)") { keyFile, tenant, version, state, mode, hours, name };
+        return app.Action(app.WithJson(record), run =>
+        {
+            var stateValue = run.Require(state);
+            if (!DrStates.All.Contains(stateValue))
+            {
+                throw new CliException(ExitCodes.Usage, $"--state '{stateValue}' is not one of {string.Join(", ", DrStates.All)}");
+            }
+
+            var modeValue = run.Require(mode);
+            if (!DrModes.All.Contains(modeValue))
+            {
+                throw new CliException(ExitCodes.Usage, $"--mode '{modeValue}' is not one of {string.Join(", ", DrModes.All)}");
+            }
+
+            var versionValue = run.Get(version);
+            if (versionValue < 1)
+            {
+                throw new CliException(ExitCodes.Usage, "--version must be 1 or more");
+            }
+
+            var validHours = run.Get(hours);
+            if (validHours < 1)
+            {
+                throw new CliException(ExitCodes.Usage, "--valid-hours must be 1 or more");
+            }
+
+            var recordName = run.Get(name)?.TrimEnd('.');
+            if (recordName is not null && !IsDnsName(recordName))
+            {
+                throw new CliException(ExitCodes.Usage, $"--name '{recordName}' is not a DNS name");
+            }
+
+            // Whole seconds: the record carries Unix seconds.
+            var now = run.Time.GetUtcNow();
+            var issued = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
+            var dr = new DrRecord(run.Get(tenant), versionValue, stateValue, modeValue, issued, issued.AddHours(validHours));
+            string text;
+            var file = run.Require(keyFile);
+            using (var key = LoadKey(file))
+            {
+                try
+                {
+                    text = DrRecordSigning.Sign(dr, key);
+                }
+                catch (ArgumentException e)
+                {
+                    // The record's fields are checked above: what is left is a key of another curve.
+                    throw new CliException(ExitCodes.BadInput, $"{file.FullName}: {e.Message} (make one with `gatehouse dr key create`)", inner: e);
+                }
+            }
+
+            var zoneFile = recordName is null ? null : string.Create(CultureInfo.InvariantCulture, $"{recordName}. {RecordTtlSeconds} IN TXT \"{text}\"");
+            var dnsmasq = recordName is null ? null : $"txt-record={recordName},\"{text}\"";
+            if (run.Out.Json)
+            {
+                run.Out.WriteJson(new DrRecordPrinted(text, dr.TenantId, dr.Version, dr.State, dr.Mode, dr.Issued, dr.Expires, recordName, zoneFile, dnsmasq));
+            }
+            else
+            {
+                run.Environment.Stdout.WriteLine(text);
+                if (recordName is not null)
+                {
+                    run.Environment.Stdout.WriteLine(zoneFile);
+                    run.Environment.Stdout.WriteLine(dnsmasq);
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+
+    private static ECDsa LoadKey(FileInfo file)
+    {
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.BadInput, $"the DR key cannot be read: {e.Message}", inner: e);
+        }
+
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(pem);
+
+            // Throws when the file holds only a public key.
+            key.ExportParameters(includePrivateParameters: true);
+            return key;
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            key.Dispose();
+            throw new CliException(ExitCodes.BadInput, $"{file.FullName} is not an ECDSA private key in PEM: {e.Message}", inner: e);
+        }
+    }
+
+    private static bool IsDnsName(string name) =>
+        name.Length is > 0 and <= 253 &&
+        name.Split('.').All(label => label.Length is > 0 and <= 63 && label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+
+    internal sealed record DrKeyCreated(string PrivateKey, string PublicKey);
+
+    internal sealed record DrRecordPrinted(
+        string Text, Guid TenantId, long Version, string State, string Mode, DateTimeOffset Issued, DateTimeOffset Expires,
+        string? Name, string? ZoneFileLine, string? DnsmasqLine);
+}
