@@ -26,6 +26,7 @@ internal sealed class AgentFixture : IAsyncDisposable
 
     private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-agent-").FullName;
     private RunningEdge? _secondEdge;
+    private RunningEdge? _drEdge;
     private string _portalCa = null!;
 
     public TestPortal Portal { get; private set; } = null!;
@@ -130,15 +131,29 @@ internal sealed class AgentFixture : IAsyncDisposable
         Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
     }
 
-    private Task<RunningEdge> StartEdgeAsync(string directory, int port) => EdgeHost.StartAsync(new EdgeOptions
+    /// <summary>
+    /// Enrolls and starts <c>dr-edge-1</c>, an edge of the tenant in disaster-recovery mode (it
+    /// enforces the DR bundle), resolving names with <paramref name="resolveHost"/>. Its id goes into
+    /// the tenant's DR settings.
+    /// </summary>
+    public async Task<RunningEdge> StartDrEdgeAsync(Func<string, CancellationToken, Task<System.Net.IPAddress[]>>? resolveHost = null)
+    {
+        var port = FreePort.GetLoopbackTcpPort();
+        await EnrollEdgeAsync("dr-edge-1", port);
+        _drEdge = await StartEdgeAsync("dr-edge-1", port, disasterRecovery: true, resolveHost);
+        return _drEdge;
+    }
+
+    private Task<RunningEdge> StartEdgeAsync(string directory, int port, bool disasterRecovery = false, Func<string, CancellationToken, Task<System.Net.IPAddress[]>>? resolveHost = null) => EdgeHost.StartAsync(new EdgeOptions
     {
         StateDirectory = Path.Combine(_root, directory),
         OpsListen = "http://127.0.0.1:0",
         ProxyListen = null,
         TunnelListen = $"{_edgeHost}:{port}",
         EgressAllow = _egressAllow,
-        ResolveHost = _resolveHost,
+        ResolveHost = resolveHost ?? _resolveHost,
         Follower = Fast,
+        DisasterRecovery = disasterRecovery,
         Logs = new Edge.TransactionLogs.TransactionLogOptions { Directory = Path.Combine(_root, directory + "-logs"), ShipToPortal = false },
     }).DefaultTimeout();
 
@@ -224,6 +239,10 @@ internal sealed class AgentFixture : IAsyncDisposable
     {
         await StopEdgeAsync();
         await StopEdgeAsync("edge-2");
+        if (_drEdge is not null)
+        {
+            await _drEdge.DisposeAsync();
+        }
 
         Admin?.Dispose();
         if (Portal is not null)

@@ -165,6 +165,9 @@ public sealed class DataPlaneHost : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Looks the DR record up now and acts on it (tests; the monitor does it on its own schedule).</summary>
+    internal Task CheckDisasterRecoveryAsync(CancellationToken ct) => _dr.CheckOnceAsync(ct);
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Gatehouse.Portal.Config;
+using Gatehouse.Portal.Tests.Enrollment;
+using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Trust.Bundles;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Config;
+using Gatehouse.Wire.Policy;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Portal.Tests.Dr;
+
+/// <summary>
+/// A tenant's DR settings through the API, and what they put in the bundles: the DR edge's bundle
+/// carries the DR policy ending in <c>dr-outside</c>; agents get the trigger settings and no DR
+/// edge in their normal list; connectors link to DR edges too.
+/// </summary>
+public sealed class DrSettingsTests : IAsyncLifetime
+{
+    private PortalServer _portal = null!;
+    private HttpClient _admin = null!;
+    private TenantDetailsDto _tenant = null!;
+    private readonly ECDsa _drKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public async Task InitializeAsync()
+    {
+        _portal = await PortalServer.StartAsync();
+        _admin = await _portal.SignInAsync();
+        _tenant = (await _admin.GetFromJsonAsync<TenantDetailsDto>("tenant", PortalServer.Json))!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _drKey.Dispose();
+        _admin.Dispose();
+        await _portal.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_dr_edge_gets_the_dr_policy_agents_the_trigger_settings_and_connectors_every_edge()
+    {
+        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
+        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        var drillGroup = await CreateGroupAsync("drill");
+        var critical = new PolicyRuleSpec { Name = "critical-apps", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Domains = ["*.payroll.example"] } };
+
+        var put = await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_gatehouse-dr.corp.example.", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId], drillGroup.Id, [critical], PolicyActions.Block, 30), PortalServer.Json);
+
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var settings = (await put.Content.ReadFromJsonAsync<DrSettingsDto>(PortalServer.Json))!;
+        Assert.True(settings.Ready);
+        Assert.Equal("_gatehouse-dr.corp.example", settings.RecordName);
+        await _portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        using var drClient = dr.CreateClient(_portal);
+        var drBundle = await VerifiedAsync(drClient, BundleConsumers.Dr);
+        var policy = drBundle.Body["policy"]!.AsArray();
+        Assert.Equal(["critical-apps", DrPolicy.OutsideRule], policy.Select(r => (string?)r!["name"]));
+        Assert.Equal("block", (string?)policy[1]!["action"]);
+        Assert.NotNull(drBundle.Body["ca"]);
+        Assert.Contains(device.Response.SubjectId.ToString(), drBundle.Body.ToJsonString(), StringComparison.Ordinal);
+
+        using var deviceClient = device.CreateClient(_portal);
+        var agentBundle = await VerifiedAsync(deviceClient, BundleConsumers.Agent);
+        Assert.Equal(["cloud.example.test:7444"], agentBundle.Body["edges"]!.AsArray().Select(e => (string?)e!["address"]));
+        var agentDr = agentBundle.Body["dr"]!;
+        Assert.Equal("_gatehouse-dr.corp.example", (string?)agentDr["recordName"]);
+        Assert.Equal(Convert.ToBase64String(_drKey.ExportSubjectPublicKeyInfo()), (string?)agentDr["publicKey"]);
+        Assert.Equal(["dr.corp.example:7444"], agentDr["edges"]!.AsArray().Select(e => (string?)e!["address"]));
+        Assert.Equal(drillGroup.Id.ToString(), (string?)agentDr["drillGroupId"]);
+        Assert.Equal(30, (long)agentDr["checkSeconds"]!);
+
+        using var connector = await Enrollee.EnrollConnectorAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Connector, await CreateConnectorGroupAsync()));
+        using var connectorClient = connector.CreateClient(_portal);
+        var connectorBundle = await VerifiedAsync(connectorClient, BundleConsumers.Connector);
+        Assert.Equal(2, connectorBundle.Body["edges"]!.AsArray().Count);
+
+        // The export an admin keeps for a DR edge started with no portal is the same signed bundle.
+        var exported = await _admin.GetByteArrayAsync("dr/bundle");
+        Assert.True(Verifier(BundleConsumers.Dr).Verify(exported, null).IsValid);
+    }
+
+    [Fact]
+    public async Task Only_edges_may_follow_the_dr_bundle()
+    {
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var client = device.CreateClient(_portal);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("config/dr")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_settings_are_refused_with_the_field_and_the_last_good_ones_stay()
+    {
+        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        var good = new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]);
+        (await _admin.PutAsJsonAsync("dr", good, PortalServer.Json)).EnsureSuccessStatusCode();
+        using var rsa = RSA.Create(2048);
+        var reserved = new PolicyRuleSpec { Name = DrPolicy.OutsideRule, Action = PolicyActions.Allow };
+
+        var cases = new (PutDrSettingsRequest Request, string Field)[]
+        {
+            (good with { PublicKeyPem = "not a key" }, "publicKeyPem"),
+            (good with { PublicKeyPem = rsa.ExportSubjectPublicKeyInfoPem() }, "publicKeyPem"),
+            (good with { EdgeIds = [Guid.NewGuid()] }, "edgeIds"),
+            (good with { DrillGroupId = Guid.NewGuid() }, "drillGroupId"),
+            (good with { Rules = [reserved] }, "rules"),
+            (good with { DefaultAction = "caution" }, "defaultAction"),
+            (good with { CheckSeconds = 1 }, "checkSeconds"),
+            (good with { RecordName = "not a name!" }, "recordName"),
+        };
+        foreach (var (request, field) in cases)
+        {
+            var response = await _admin.PutAsJsonAsync("dr", request, PortalServer.Json);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains(field, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var kept = (await _admin.GetFromJsonAsync<DrSettingsDto>("dr", PortalServer.Json))!;
+        Assert.Equal("_dr.corp.example", kept.RecordName);
+        Assert.Equal(60, kept.CheckSeconds);
+        Assert.True(kept.Ready);
+    }
+
+    private BundleVerifier Verifier(string consumer)
+    {
+        using var key = ECDsa.Create();
+        key.ImportFromPem(_tenant.ConfigKeyPublicPem);
+        return new BundleVerifier([key.ExportSubjectPublicKeyInfo()], _tenant.Id.ToString(), consumer, TimeProvider.System);
+    }
+
+    private async Task<VerifiedBundle> VerifiedAsync(HttpClient client, string consumer)
+    {
+        var response = await client.GetAsync($"config/{consumer}");
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var verified = Verifier(consumer).Verify(await response.Content.ReadAsByteArrayAsync(), null);
+        Assert.True(verified.IsValid, verified.Reason);
+        return verified.Bundle!;
+    }
+
+    private async Task<GroupDto> CreateGroupAsync(string name)
+    {
+        var response = await _admin.PostAsJsonAsync("groups", new CreateGroupRequest(name), PortalServer.Json);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<GroupDto>(PortalServer.Json))!;
+    }
+
+    private async Task<Guid> CreateConnectorGroupAsync()
+    {
+        var response = await _admin.PostAsJsonAsync("connector-groups", new NamedObjectRequest("paris"), PortalServer.Json);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<ConnectorGroupDto>(PortalServer.Json))!.Id;
+    }
+}
