@@ -29,6 +29,7 @@ has_pg_server || missing+=(postgresql) # the tests start their own throwaway ser
 has_command nft || missing+=(nftables)
 has_command ip || missing+=(iproute2)
 has_command dig || missing+=(dnsutils)
+has_command dnsmasq || missing+=(dnsmasq-base) # the DR lookup tests start their own on a free loopback port
 has_command curl || missing+=(curl)
 has_command clang || missing+=(clang zlib1g-dev) # the agent's native (AOT) build
 # TUF signatures are checked against securesystemslib, the library python-tuf signs with.
@@ -75,6 +76,11 @@ if has_pg_server; then
 elif [ "${CI:-}" = "true" ]; then
     # CI must never pass by skipping: without the server the PostgreSQL tests fail.
     export GATEHOUSE_REQUIRE_POSTGRES="${GATEHOUSE_REQUIRE_POSTGRES:-1}"
+fi
+
+# With dnsmasq installed (and always on CI) the DR lookup tests must run: they fail, not skip.
+if has_command dnsmasq || [ "${CI:-}" = "true" ]; then
+    export GATEHOUSE_REQUIRE_DNSMASQ="${GATEHOUSE_REQUIRE_DNSMASQ:-1}"
 fi
 
 # The agent's end-to-end tests build network namespaces and nftables tables, which needs root.
