@@ -328,10 +328,13 @@ internal sealed class AgentState
             {
                 _ when Bypass() is { } bypass => (bypass.State, bypass.Summary),
                 (null, _, _) => (AgentStates.Starting, "Enrolled; waiting for the first config from the portal."),
+                _ when _dr is { } dr => (AgentStates.DisasterRecovery, (_edgesProbed, _anyEdgeUp) switch
+                {
+                    (false, _) => $"Disaster recovery ({dr}): measuring the DR edges.",
+                    (_, true) => $"Disaster recovery ({dr}): traffic goes through DR edge {_edge} under the DR policy.",
+                    _ => $"Disaster recovery ({dr}): no DR edge answers; traffic {(_failMode == Wire.Api.FailModes.Open ? "goes direct (fail-open)" : "is dropped (fail-closed)")}.",
+                }),
                 (_, false, _) => (AgentStates.Starting, "Config in force; measuring the edges."),
-                _ when _dr is { } dr => (AgentStates.DisasterRecovery, _anyEdgeUp
-                    ? $"Disaster recovery ({dr}): traffic goes through DR edge {_edge} under the DR policy."
-                    : $"Disaster recovery ({dr}): no DR edge answers; traffic {(_failMode == Wire.Api.FailModes.Open ? "goes direct (fail-open)" : "is dropped (fail-closed)")}."),
                 (_, _, true) => (AgentStates.Connected, $"Connected: traffic goes through edge {_edge}."),
                 _ => (AgentStates.EdgesUnreachable, _failMode == Wire.Api.FailModes.Open
                     ? "No edge answers: traffic goes direct (fail-open)."
