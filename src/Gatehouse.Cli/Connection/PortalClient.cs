@@ -98,6 +98,13 @@ internal sealed class PortalClient : IDisposable
         return await response.Content.ReadAsStringAsync(ct);
     }
 
+    /// <summary>GET a document as its exact bytes (a signed bundle, whose signature covers them).</summary>
+    public async Task<byte[]> GetBytesAsync(string path, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(HttpMethod.Get, path, null, ct);
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
     /// <summary>
     /// Every item of a paged listing, following <c>nextCursor</c>; stops after <paramref name="limit"/> items when given.
     /// </summary>

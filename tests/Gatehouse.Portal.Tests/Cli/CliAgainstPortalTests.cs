@@ -1,6 +1,8 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Gatehouse.Cli;
 using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Wire.Api;
 
 namespace Gatehouse.Portal.Tests.Cli;
 
@@ -310,5 +312,37 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         Assert.Contains("halted: testing the brakes", halted.Stdout, StringComparison.Ordinal);
         Assert.Contains($"plan slow-roll, for groups {pilots}", halted.Stdout, StringComparison.Ordinal);
         Assert.Contains("halted", (await RunAsync("rollout", "list")).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dr_settings_are_set_from_key_and_policy_files_and_the_dr_bundle_is_exported_as_signed()
+    {
+        using var admin = await _portal.SignInAsync();
+        using var edge = await Enrollment.Enrollee.EnrollEdgeAsync(_portal, await Enrollment.Enrollee.CreateProvisioningKeyAsync(admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        var key = Path.Combine(_portal.DataDirectory, "dr.pem");
+        var policy = Path.Combine(_portal.DataDirectory, "dr-policy.json");
+        var bundle = Path.Combine(_portal.DataDirectory, "dr-bundle.json");
+        await File.WriteAllTextAsync(policy, """{"rules":[{"name":"payroll","action":"allow","criteria":{"domains":["*.payroll.example"]}}]}""");
+
+        Assert.Equal(0, (await RunAsync("dr", "key", "create", key)).Code);
+        var set = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key + ".pub", "--edge", edge.Response.SubjectId.ToString(), "--policy", policy);
+        var shown = await RunAsync("dr", "show");
+        var exported = await RunAsync("dr", "export", "--output", bundle);
+        var badPolicy = Path.Combine(_portal.DataDirectory, "bad.json");
+        await File.WriteAllTextAsync(badPolicy, "rules: [yaml is not taken here]");
+        var refused = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key + ".pub", "--edge", edge.Response.SubjectId.ToString(), "--policy", badPolicy);
+
+        Assert.True(set.Code == 0, set.Stderr);
+        Assert.Contains("1 rule, then block for everything else", shown.Stdout, StringComparison.Ordinal);
+        Assert.True(exported.Code == 0, exported.Stderr);
+        var tenant = (await admin.GetFromJsonAsync<TenantDetailsDto>("tenant", PortalServer.Json))!;
+        using var configKey = System.Security.Cryptography.ECDsa.Create();
+        configKey.ImportFromPem(tenant.ConfigKeyPublicPem);
+        var verified = new Gatehouse.Trust.Bundles.BundleVerifier([configKey.ExportSubjectPublicKeyInfo()], tenant.Id.ToString(), Gatehouse.Wire.Config.BundleConsumers.Dr, TimeProvider.System)
+            .Verify(await File.ReadAllBytesAsync(bundle), null);
+        Assert.True(verified.IsValid, verified.Reason);
+        Assert.Equal(ExitCodes.BadInput, refused.Code);
+        Assert.Contains("not a JSON policy document", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("payroll", (await RunAsync("dr", "show", "--json")).Stdout, StringComparison.Ordinal);
     }
 }

@@ -2,14 +2,17 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using Gatehouse.Trust.Dr;
+using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Dr;
+using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Cli.Commands.Dr;
 
 /// <summary>
 /// <c>gatehouse dr key create|record</c>: the tenant's disaster-recovery key and the signed DNS TXT
 /// record that switches its fleet to DR. The key stays with the customer, so both run offline:
-/// nothing here talks to the portal.
+/// nothing there talks to the portal. <c>gatehouse dr show|set|export</c> manage the tenant's DR
+/// settings and export its signed DR bundle, through the portal.
 /// </summary>
 internal static class DrCommands
 {
@@ -17,10 +20,81 @@ internal static class DrCommands
 
     public static Command Build(CliApp app)
     {
-        var dr = new Command("dr", "Disaster recovery: the DR key and the signed DNS TXT record that triggers DR (offline)");
+        var dr = new Command("dr", "Disaster recovery: the DR key and signed trigger record (offline), the tenant's DR settings and DR bundle");
         dr.Subcommands.Add(BuildKey(app));
         dr.Subcommands.Add(BuildRecord(app));
+        dr.Subcommands.Add(app.Action(app.WithJson(new Command("show", "Show the tenant's DR settings")), async run =>
+            run.Out.One(await run.Client.GetAsync<DrSettingsDto>("dr", run.Cancellation), Describe)));
+        dr.Subcommands.Add(BuildSet(app));
+        dr.Subcommands.Add(BuildExport(app));
         return dr;
+    }
+
+    private static Command BuildSet(CliApp app)
+    {
+        var recordName = new Option<string>("--record-name") { Description = "The DNS name of the trigger record, in a domain you control", Required = true, HelpName = "NAME" };
+        var publicKey = new Option<FileInfo>("--public-key") { Description = "The DR public key (FILE.pub from `dr key create`)", Required = true, HelpName = "FILE" };
+        var edges = new Option<Guid[]>("--edge") { Description = "An enrolled edge that is a DR edge; repeatable", Required = true, HelpName = "EDGE-ID" };
+        var drill = new Option<Guid?>("--drill-group") { Description = "The group whose devices a `test` record moves", HelpName = "GROUP-ID" };
+        var policy = new Option<FileInfo>("--policy") { Description = "The DR policy: a JSON policy document, as `policy export --format json` prints", HelpName = "FILE" };
+        var defaultAction = new Option<string>("--default") { Description = "What DR edges do with traffic no DR rule covers", DefaultValueFactory = _ => "block", HelpName = "allow|block" };
+        defaultAction.AcceptOnlyFromAmong("allow", "block");
+        var check = new Option<int?>("--check-seconds") { Description = "How often agents look the record up (60)", HelpName = "N" };
+        var set = new Command("set", "Replace the tenant's DR settings") { recordName, publicKey, edges, drill, policy, defaultAction, check };
+        return app.Action(app.WithJson(set), async run =>
+        {
+            var rules = run.Get(policy) is { } file ? ReadJson<PolicyDocument>(file).Rules : [];
+            var request = new PutDrSettingsRequest(run.Require(recordName), ReadText(run.Require(publicKey)), run.Get(edges), run.Get(drill), rules, run.Get(defaultAction), run.Get(check));
+            run.Out.One(await run.Client.SendAsync<DrSettingsDto>(HttpMethod.Put, "dr", request, run.Cancellation), Describe);
+        });
+    }
+
+    private static Command BuildExport(CliApp app)
+    {
+        var output = new Option<FileInfo>("--output") { Description = "Where to write the signed DR bundle", Required = true, HelpName = "FILE" };
+        var export = new Command("export", "Write the tenant's signed DR bundle, for `gatehouse-edge run --dr-bundle FILE` with no portal") { output };
+        return app.Action(export, async run =>
+        {
+            var file = run.Require(output).FullName;
+            var bundle = await run.Client.GetBytesAsync("dr/bundle", run.Cancellation);
+            var temporary = file + ".tmp";
+            await File.WriteAllBytesAsync(temporary, bundle, run.Cancellation);
+            File.Move(temporary, file, overwrite: true);
+            run.Environment.Stdout.WriteLine($"DR bundle written to {file} ({bundle.Length} bytes)");
+        });
+    }
+
+    private static void Describe(TextWriter w, DrSettingsDto s)
+    {
+        w.WriteLine($"record:   {s.RecordName ?? "(not set)"}{(s.Ready ? "" : "  (not ready: agents get DR settings once the record name, key and a DR edge are set)")}");
+        w.WriteLine($"DR edges: {(s.EdgeIds.Count == 0 ? "(none)" : string.Join(", ", s.EdgeIds))}");
+        w.WriteLine($"drill:    {s.DrillGroupId?.ToString() ?? "(no drill group)"}");
+        w.WriteLine($"policy:   {s.Rules.Count} {(s.Rules.Count == 1 ? "rule" : "rules")}, then {s.DefaultAction} for everything else; checked every {s.CheckSeconds} s");
+    }
+
+    private static string ReadText(FileInfo file)
+    {
+        try
+        {
+            return File.ReadAllText(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.BadInput, $"cannot read {file.FullName}: {e.Message}", inner: e);
+        }
+    }
+
+    private static T ReadJson<T>(FileInfo file)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<T>(ReadText(file), Connection.PortalClient.Json)
+                ?? throw new CliException(ExitCodes.BadInput, $"{file.FullName} is empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CliException(ExitCodes.BadInput, $"{file.FullName} is not a JSON policy document: {e.Message}", inner: e);
+        }
     }
 
     private static Command BuildKey(CliApp app)
