@@ -145,7 +145,7 @@ public sealed class DataPlaneHost : IAsyncDisposable
         var host = new DataPlaneHost(state, follower, renewal, edges, proxy, transparent, status, network, captive, options.StateDirectory, logger) { _content = content };
         host._dr = new Dr.DrMonitor(
             state, edges, () => host._groups, () => options.DrResolvers.Count > 0 ? options.DrResolvers : Dr.TxtLookup.SystemServers(options.ResolvConf),
-            options.StateDirectory, time, logger);
+            options.StateDirectory, mark, time, logger);
         created = host;
         follower.Check = host.Refusal;
         follower.Changed += (_, e) => host.OnBundle(e.Bundle);

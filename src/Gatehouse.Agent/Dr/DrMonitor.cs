@@ -37,6 +37,7 @@ internal sealed class DrMonitor : IAsyncDisposable
     private readonly string _file;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly int? _socketMark;
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -47,8 +48,9 @@ internal sealed class DrMonitor : IAsyncDisposable
     private DateTimeOffset _lastCheck = DateTimeOffset.MinValue;
     private Task _loop = Task.CompletedTask;
 
-    public DrMonitor(AgentState state, EdgeSet edges, Func<IReadOnlyCollection<Guid>> groups, Func<IReadOnlyList<IPEndPoint>> servers, string stateDirectory, TimeProvider time, ILogger logger)
+    public DrMonitor(AgentState state, EdgeSet edges, Func<IReadOnlyCollection<Guid>> groups, Func<IReadOnlyList<IPEndPoint>> servers, string stateDirectory, int? socketMark, TimeProvider time, ILogger logger)
     {
+        _socketMark = socketMark;
         _state = state;
         _edges = edges;
         _groups = groups;
@@ -99,7 +101,7 @@ internal sealed class DrMonitor : IAsyncDisposable
         IReadOnlyList<string> texts;
         try
         {
-            texts = await TxtLookup.QueryAsync(settings.RecordName, _servers(), LookupTimeout, ct);
+            texts = await TxtLookup.QueryAsync(settings.RecordName, _servers(), LookupTimeout, ct, _socketMark);
         }
         catch (IOException e)
         {

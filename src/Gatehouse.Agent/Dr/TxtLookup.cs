@@ -40,9 +40,10 @@ internal static class TxtLookup
     /// <param name="servers">The servers to ask, in order.</param>
     /// <param name="timeout">How long to wait for each.</param>
     /// <param name="ct">Cancels the lookup.</param>
+    /// <param name="socketMark">The mark of the agent's own sockets in transparent mode, so that its redirect rules let the query pass.</param>
     /// <returns>The records; empty when the name has none.</returns>
     /// <exception cref="IOException">No server answered, or every answer was an error.</exception>
-    public static async Task<IReadOnlyList<string>> QueryAsync(string name, IReadOnlyList<IPEndPoint> servers, TimeSpan timeout, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> QueryAsync(string name, IReadOnlyList<IPEndPoint> servers, TimeSpan timeout, CancellationToken ct, int? socketMark = null)
     {
         var errors = new List<string>();
         foreach (var server in servers)
@@ -53,10 +54,10 @@ internal static class TxtLookup
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 limit.CancelAfter(timeout);
-                var answer = await AskUdpAsync(server, query, id, limit.Token);
+                var answer = await AskUdpAsync(server, query, id, socketMark, limit.Token);
                 if ((answer[2] & 0x02) != 0)
                 {
-                    answer = await AskTcpAsync(server, query, id, limit.Token);
+                    answer = await AskTcpAsync(server, query, id, socketMark, limit.Token);
                 }
 
                 return Parse(answer, name);
@@ -85,9 +86,10 @@ internal static class TxtLookup
         return DnsMessage.Query(id, name, DnsTypes.Txt);
     }
 
-    private static async Task<byte[]> AskUdpAsync(IPEndPoint server, byte[] query, ushort id, CancellationToken ct)
+    private static async Task<byte[]> AskUdpAsync(IPEndPoint server, byte[] query, ushort id, int? socketMark, CancellationToken ct)
     {
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        Wire.Sockets.SocketMark.ApplyIfSet(socket, socketMark);
         await socket.ConnectAsync(server, ct);
         await socket.SendAsync(query, SocketFlags.None, ct);
         var buffer = new byte[4096];
@@ -103,9 +105,10 @@ internal static class TxtLookup
         }
     }
 
-    private static async Task<byte[]> AskTcpAsync(IPEndPoint server, byte[] query, ushort id, CancellationToken ct)
+    private static async Task<byte[]> AskTcpAsync(IPEndPoint server, byte[] query, ushort id, int? socketMark, CancellationToken ct)
     {
         using var client = new TcpClient(server.AddressFamily);
+        Wire.Sockets.SocketMark.ApplyIfSet(client.Client, socketMark);
         await client.ConnectAsync(server, ct);
         var stream = client.GetStream();
         var framed = new byte[query.Length + 2];
