@@ -169,6 +169,8 @@ public static class PortalHost
         services.AddSingleton<UpdateRepository>();
         services.AddSingleton<RolloutSupervisor>();
         services.AddHostedService(provider => provider.GetRequiredService<RolloutSupervisor>());
+        services.AddSingleton<DrExporter>();
+        services.AddHostedService(provider => provider.GetRequiredService<DrExporter>());
         services.AddSingleton<TransactionLogRetention>();
         services.AddHostedService(provider => provider.GetRequiredService<TransactionLogRetention>());
 

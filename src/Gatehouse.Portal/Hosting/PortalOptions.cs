@@ -42,4 +42,13 @@ public sealed class PortalOptions
 
     /// <summary>How long a device that installed a rollout's version may stay silent before it counts as failed, in seconds.</summary>
     public int RolloutSilenceSeconds { get; set; } = 900;
+
+    /// <summary>
+    /// Where each tenant's signed DR bundle is written (<c>TENANT.dr-bundle.json</c>) for a customer
+    /// to copy to its DR edges; null: no files (DR edges in standby follow the bundle themselves).
+    /// </summary>
+    public string? DrExportDirectory { get; set; }
+
+    /// <summary>How often the DR bundles are written to <see cref="DrExportDirectory"/>, in seconds: the most a copy can lag behind.</summary>
+    public int DrExportSeconds { get; set; } = 300;
 }

@@ -84,6 +84,36 @@ public sealed class DrSettingsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dr_bundles_are_written_to_the_export_directory_when_they_change()
+    {
+        var directory = Path.Combine(_portal.DataDirectory, "dr-export");
+        await using var portal = await PortalServer.StartAsync(configure: o => (o.DrExportDirectory, o.DrExportSeconds) = (directory, 3600));
+        using var admin = await portal.SignInAsync();
+        var tenant = (await admin.GetFromJsonAsync<TenantDetailsDto>("tenant", PortalServer.Json))!;
+        using var dr = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        var exporter = portal.Services.GetRequiredService<Gatehouse.Portal.Dr.DrExporter>();
+        var settings = new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]);
+
+        (await admin.PutAsJsonAsync("dr", settings, PortalServer.Json)).EnsureSuccessStatusCode();
+        await portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal(1, await exporter.ExportAsync(CancellationToken.None));
+        Assert.Equal(0, await exporter.ExportAsync(CancellationToken.None));
+        var file = Path.Combine(directory, $"{tenant.Id:D}.dr-bundle.json");
+        using var key = ECDsa.Create();
+        key.ImportFromPem(tenant.ConfigKeyPublicPem);
+        var verifier = new BundleVerifier([key.ExportSubjectPublicKeyInfo()], tenant.Id.ToString(), BundleConsumers.Dr, TimeProvider.System);
+        var first = verifier.Verify(await File.ReadAllBytesAsync(file), null);
+        Assert.True(first.IsValid, first.Reason);
+
+        (await admin.PutAsJsonAsync("dr", settings with { DefaultAction = PolicyActions.Allow }, PortalServer.Json)).EnsureSuccessStatusCode();
+        await portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal(1, await exporter.ExportAsync(CancellationToken.None));
+        var second = verifier.Verify(await File.ReadAllBytesAsync(file), first.Bundle!.Header.Version);
+        Assert.True(second.IsValid, second.Reason);
+        Assert.Equal("allow", (string?)second.Bundle!.Body["policy"]![0]!["action"]);
+    }
+
+    [Fact]
     public async Task Only_edges_may_follow_the_dr_bundle()
     {
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));

@@ -1,0 +1,86 @@
+using Gatehouse.Portal.Config;
+using Gatehouse.Portal.Hosting;
+using Gatehouse.Portal.Storage;
+using Gatehouse.Wire.Config;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Portal.Dr;
+
+/// <summary>
+/// Writes the signed DR bundle of every tenant with DR settings to
+/// <see cref="PortalOptions.DrExportDirectory"/> every <see cref="PortalOptions.DrExportSeconds"/>,
+/// as <c>TENANT.dr-bundle.json</c>, atomically and only when it changed: a copy the customer ships to
+/// its DR edges (<c>gatehouse-edge run --dr-bundle</c>) is never older than that interval.
+/// </summary>
+internal sealed class DrExporter(IServiceScopeFactory scopes, ConfigPublisher publisher, PortalOptions options, TimeProvider time, ILogger<DrExporter> logger) : BackgroundService
+{
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Writes every tenant's DR bundle that changed since the last pass; returns how many were written.</summary>
+    public async Task<int> ExportAsync(CancellationToken ct)
+    {
+        var directory = options.DrExportDirectory ?? throw new InvalidOperationException("no DR export directory is configured");
+        Directory.CreateDirectory(directory);
+        List<Guid> tenants;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+            tenants = await db.Set<DrSettings>().IgnoreQueryFilters().AsNoTracking().Select(s => s.TenantId).ToListAsync(ct);
+        }
+
+        var written = 0;
+        foreach (var tenant in tenants)
+        {
+            if (await publisher.CurrentAsync(tenant, BundleConsumers.Dr, PublishTimeout, ct) is not { } bundle)
+            {
+                continue;
+            }
+
+            var path = Path.Combine(directory, $"{tenant:D}.dr-bundle.json");
+            if (File.Exists(path) && (await File.ReadAllBytesAsync(path, ct)).AsSpan().SequenceEqual(bundle.Document))
+            {
+                continue;
+            }
+
+            var temporary = path + ".tmp";
+            await File.WriteAllBytesAsync(temporary, bundle.Document, ct);
+            File.Move(temporary, path, overwrite: true);
+            DrLog.Exported(logger, tenant, bundle.Version, path);
+            written++;
+        }
+
+        return written;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.DrExportDirectory is null)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.DrExportSeconds)), time);
+        do
+        {
+            try
+            {
+                await ExportAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or DbUpdateException or InvalidOperationException)
+            {
+                DrLog.ExportFailed(logger, options.DrExportDirectory, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+/// <summary>Log messages of disaster recovery (event ids 1620–1629).</summary>
+internal static partial class DrLog
+{
+    [LoggerMessage(1620, LogLevel.Information, "DR bundle version {Version} of tenant {TenantId} written to {Path}")]
+    public static partial void Exported(ILogger logger, Guid tenantId, long version, string path);
+
+    [LoggerMessage(1621, LogLevel.Error, "Writing DR bundles to {Directory} failed; trying again at the next interval")]
+    public static partial void ExportFailed(ILogger logger, string directory, Exception exception);
+}
