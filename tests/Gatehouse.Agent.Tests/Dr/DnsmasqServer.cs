@@ -48,10 +48,10 @@ public sealed class DnsmasqServer : IDisposable
     private StringBuilder stderr = new();
     private int disposed;
 
-    private DnsmasqServer(DirectoryInfo folder, int port, IReadOnlyList<(string Name, string Text)> records)
+    private DnsmasqServer(DirectoryInfo folder, IPAddress listen, int port, IReadOnlyList<(string Name, string Text)> records)
     {
         this.folder = folder;
-        Address = new IPEndPoint(IPAddress.Loopback, port);
+        Address = new IPEndPoint(listen, port);
         Records = records;
     }
 
@@ -86,8 +86,9 @@ public sealed class DnsmasqServer : IDisposable
     /// </summary>
     /// <param name="records">The TXT records: a name (no final dot needed) and the record's text (printable ASCII).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
+    /// <param name="listen">The address to listen on: 127.0.0.1 unless given (an address of this namespace other namespaces reach).</param>
     /// <exception cref="InvalidOperationException">dnsmasq is not installed, or did not start; the message holds its output.</exception>
-    public static async Task<DnsmasqServer> StartAsync(IEnumerable<(string Name, string Text)> records, CancellationToken cancellationToken = default)
+    public static async Task<DnsmasqServer> StartAsync(IEnumerable<(string Name, string Text)> records, CancellationToken cancellationToken = default, IPAddress? listen = null)
     {
         ArgumentNullException.ThrowIfNull(records);
         if (Binary is null)
@@ -99,7 +100,7 @@ public sealed class DnsmasqServer : IDisposable
         var folder = Directory.CreateTempSubdirectory("gatehouse-dnsmasq-");
         for (var attempt = 1; ; attempt++)
         {
-            var server = new DnsmasqServer(folder, FreePort.GetLoopbackTcpPort(), list);
+            var server = new DnsmasqServer(folder, listen ?? IPAddress.Loopback, FreePort.GetLoopbackTcpPort(), list);
             try
             {
                 await server.LaunchAsync(cancellationToken);
@@ -209,7 +210,7 @@ public sealed class DnsmasqServer : IDisposable
             "--no-resolv",
             "--no-hosts",
             "--no-poll",
-            "--listen-address=127.0.0.1",
+            $"--listen-address={Address.Address}",
             "--bind-interfaces",
             $"--port={Address.Port}",
             $"--pid-file={PidPath}",

@@ -157,7 +157,8 @@ internal sealed class EndpointTopology : IAsyncDisposable
     /// <summary>Starts the agent service inside the endpoint, as root would run it: transparent mode allowed.</summary>
     /// <param name="restartDelay">The watchdog's first restart delay.</param>
     /// <param name="captivePortalProbe">The captive-portal probe URL, when not the default.</param>
-    public void StartService(TimeSpan? restartDelay = null, string? captivePortalProbe = null)
+    /// <param name="drResolver">The DNS server the agent asks for the DR record, when not the endpoint's.</param>
+    public void StartService(TimeSpan? restartDelay = null, string? captivePortalProbe = null, IPEndPoint? drResolver = null)
     {
         var directory = AppContext.BaseDirectory;
         List<string> command =
@@ -169,6 +170,11 @@ internal sealed class EndpointTopology : IAsyncDisposable
         if (captivePortalProbe is not null)
         {
             command.AddRange(["--captive-portal-probe", captivePortalProbe]);
+        }
+
+        if (drResolver is not null)
+        {
+            command.AddRange(["--dr-resolver", drResolver.ToString()]);
         }
 
         if (restartDelay is { } delay)

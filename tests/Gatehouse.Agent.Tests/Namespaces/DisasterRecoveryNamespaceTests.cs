@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Gatehouse.Agent.Tests.Dr;
+using Gatehouse.Portal.Config;
+using Gatehouse.Testing.Namespaces;
+using Gatehouse.Testing.Portal;
+using Gatehouse.Trust.Dr;
+using Gatehouse.Wire.Agent;
+using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Dr;
+using Gatehouse.Wire.Policy;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Agent.Tests.Namespaces;
+
+/// <summary>
+/// Disaster recovery on the test topology: the agent service runs as root in the endpoint
+/// namespace (transparent mode), the cloud edge and the DR edge in the test's namespace, and a
+/// real dnsmasq serves the signed TXT record on the edge host's link, as the customer's DNS would.
+/// </summary>
+public sealed class DisasterRecoveryNamespaceTests
+{
+    private const string RecordName = "_gatehouse-dr.corp.test";
+    private static readonly string CriticalApp = "app." + InternetOrigin.Zone;
+
+    [NamespaceFact]
+    public async Task The_cloud_edge_killed_and_the_record_on_move_the_endpoint_to_the_dr_edge_within_30_seconds_and_off_brings_it_back()
+    {
+        Assert.True(DnsmasqServer.UnavailableReason is null, DnsmasqServer.UnavailableReason);
+        await using var topology = await EndpointTopology.StartAsync();
+        var fixture = topology.Agent;
+        var tenantId = (await fixture.Admin.GetFromJsonAsync<TenantDetailsDto>("tenant", TestPortal.Json))!.Id;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var now = DateTimeOffset.UtcNow;
+        string Record(long version, string state) =>
+            DrRecordSigning.Sign(new DrRecord(tenantId, version, state, DrModes.Closed, now.AddMinutes(-1), now.AddHours(1)), key);
+
+        var drEdge = await fixture.StartDrEdgeAsync();
+        var critical = new PolicyRuleSpec { Name = "critical-apps", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Domains = [CriticalApp] } };
+        var put = await fixture.Admin.PutAsJsonAsync("dr", new PutDrSettingsRequest(RecordName, key.ExportSubjectPublicKeyInfoPem(), [drEdge.Identity.SubjectId], null, [critical], PolicyActions.Block, 10), TestPortal.Json);
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        await fixture.Portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(tenantId, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var dns = await DnsmasqServer.StartAsync([(RecordName, Record(1, DrStates.Off))], listen: IPAddress.Parse(topology.EdgeSideAddress));
+        topology.StartService(drResolver: dns.Address);
+        await topology.WaitForTransparentAsync();
+
+        await fixture.StopEdgeAsync();
+        await dns.ReplaceRecordsAsync([(RecordName, Record(2, DrStates.On))]);
+        var watch = Stopwatch.StartNew();
+        await AgentFixture.WaitUntilAsync(
+            async () => await topology.StatusAsync() is { State: AgentStates.DisasterRecovery } status && status.Summary.Contains("through DR edge", StringComparison.Ordinal),
+            "the endpoint to go to the DR edge",
+            () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\nagent log:\n{topology.ServiceLog}");
+
+        Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+        var app = await topology.CurlAsync($"http://{CriticalApp}/");
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for {CriticalApp} over http\n", app.Output);
+        var outside = await topology.CurlAsync("-i", $"http://www.{InternetOrigin.Zone}/");
+        Assert.Contains("403", outside.Output, StringComparison.Ordinal);
+        Assert.Contains($"Gatehouse-Rule: {DrPolicy.OutsideRule}", outside.Output, StringComparison.OrdinalIgnoreCase);
+
+        await fixture.StartEdgeAsync();
+        await dns.ReplaceRecordsAsync([(RecordName, Record(3, DrStates.Off))]);
+        await AgentFixture.WaitUntilAsync(
+            async () => await topology.StatusAsync() is { State: AgentStates.Connected },
+            "the endpoint to return to the cloud edge",
+            () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\nagent log:\n{topology.ServiceLog}");
+        var back = await topology.CurlAsync($"http://www.{InternetOrigin.Zone}/");
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.{InternetOrigin.Zone} over http\n", back.Output);
+    }
+}
