@@ -116,6 +116,24 @@ public sealed class DisasterRecoveryTests
         Assert.StartsWith("drill", dr.Agent.Status.Dr, StringComparison.Ordinal);
     }
 
+    [DnsmasqFact]
+    public async Task With_the_portal_down_and_no_dr_record_the_agent_and_edge_keep_working_on_their_last_known_good_config()
+    {
+        await using var dr = await Scenario.StartAsync();
+
+        await dr.Fixture.Portal.StopAsync();
+        await dr.RestartAgentAsync();
+
+        Assert.Equal(AgentStates.Connected, dr.Agent.Status.State);
+        Assert.False(dr.Agent.Status.PortalReachable);
+        var blocked = await AgentFixture.CurlAsync("-i", "-s", "-x", $"http://{dr.Agent.ProxyAddress}", $"http://{AgentFixture.BlockedHost}/");
+        Assert.Contains("Gatehouse-Rule: block-casino", blocked.Output, StringComparison.Ordinal);
+        var allowed = await AgentFixture.CurlAsync("-s", "-x", $"http://{dr.Agent.ProxyAddress}", dr.Fixture.OriginUrl);
+        Assert.Contains("\"status\"", allowed.Output, StringComparison.Ordinal);
+        await dr.Agent.CheckDisasterRecoveryAsync(CancellationToken.None);
+        Assert.Equal(AgentStates.Connected, dr.Agent.Status.State);
+    }
+
     /// <summary>A portal and cloud edge, a DR edge, the DR key, dnsmasq serving the record and the agent, all on loopback.</summary>
     private sealed class Scenario : IAsyncDisposable
     {
@@ -177,6 +195,14 @@ public sealed class DisasterRecoveryTests
         {
             var now = DateTimeOffset.UtcNow;
             return DrRecordSigning.Sign(new DrRecord(TenantId, version, state, mode, now.AddMinutes(-1), now.AddHours(1)), key ?? Key);
+        }
+
+        /// <summary>Stops the data plane and starts it again on its state directory, as after a reboot.</summary>
+        public async Task RestartAgentAsync()
+        {
+            await Agent.DisposeAsync();
+            Agent = Fixture.StartDataPlane(o => o with { DrResolvers = [_dns.Address] });
+            await AgentFixture.WaitUntilAsync(() => Task.FromResult(Agent.Status.State == AgentStates.Connected), "the restarted agent to connect", () => Agent.Status);
         }
 
         public Task WaitForDrEdgeAsync() => AgentFixture.WaitUntilAsync(
