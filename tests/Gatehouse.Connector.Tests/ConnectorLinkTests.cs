@@ -73,6 +73,18 @@ public sealed class ConnectorLinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_edge_with_a_linked_connector_and_no_flows_stops_without_waiting_out_the_drain()
+    {
+        await _f.StartConnectorAsync();
+        var drain = new Gatehouse.Edge.Flows.EdgeLimits().DrainTimeout;
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await _f.Edge.DisposeAsync();
+
+        Assert.True(stopping.Elapsed < drain / 2, $"the edge took {stopping.Elapsed} to stop with an idle connector link (drain timeout {drain})");
+    }
+
+    [Fact]
     public async Task Revoking_a_connector_closes_its_link_and_flows_stop_going_to_it()
     {
         var connector = await _f.StartConnectorAsync();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Gatehouse.Connector.Hosting;
 using Gatehouse.Edge.Commands;
 using Gatehouse.Edge.Flows;
@@ -34,6 +35,8 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-private-").FullName;
     private readonly List<RunningConnector> _connectors = [];
     private int _connectorCount;
+    private string _portalCa = null!;
+    private string? _drEdgeTunnel;
 
     public TestPortal Portal { get; private set; } = null!;
 
@@ -42,6 +45,15 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
     public RunningEdge Edge { get; private set; } = null!;
 
     public Recorder Records { get; } = new();
+
+    /// <summary>The tenant's DR edge, once <see cref="StartDrEdgeAsync"/> started it; null while it is stopped.</summary>
+    public RunningEdge? DrEdge { get; private set; }
+
+    /// <summary>The DR edge's state directory (credentials and last-known-good bundle).</summary>
+    public string DrEdgeDirectory => Path.Combine(_root, "dr-edge");
+
+    /// <summary>Where the DR edge is enrolled and its tunnel listener listens (HOST:PORT); null until it is enrolled.</summary>
+    public string? DrEdgeAddress => _drEdgeTunnel;
 
     public EchoServer Echo { get; } = new(IPAddress.Loopback);
 
@@ -87,26 +99,81 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
         Segment = await PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest("corp-echo", Domains: [AppName], Ports: [Echo.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], ConnectorGroupIds: [Group.Id]));
         await PutAccessPolicyAsync(new PolicyRuleSpec { Name = "engineering-echo", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-echo"] } });
 
-        var ca = Path.Combine(_root, "portal-ca.pem");
-        await File.WriteAllTextAsync(ca, Portal.TlsCertificatePem);
-        var key = await PostAsync<CreateProvisioningKeyResponse>("provisioning-keys", new CreateProvisioningKeyRequest("edge", "edge", null, null, 5));
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", ca, "--provisioning-key", key.Key, "--name", "edge-1", "--address", "127.0.0.1:7444", "--state-dir", Path.Combine(_root, "edge")], stdout, stderr, CancellationToken.None).DefaultTimeout();
-        Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
-        Edge = await EdgeHost.StartAsync(new EdgeOptions
-        {
-            StateDirectory = Path.Combine(_root, "edge"),
-            OpsListen = "http://127.0.0.1:0",
-            ProxyListen = null,
-            TunnelListen = "127.0.0.1:0",
-            Follower = Fast,
-            Recorder = Records,
-        }).DefaultTimeout();
+        _portalCa = Path.Combine(_root, "portal-ca.pem");
+        await File.WriteAllTextAsync(_portalCa, Portal.TlsCertificatePem);
+
+        // Listening where it is enrolled, so that a connector following its bundle's edges reaches it.
+        var tunnel = await EnrollEdgeAsync("edge-1", Path.Combine(_root, "edge"));
+        Edge = await StartEdgeAsync(Path.Combine(_root, "edge"), tunnel, disasterRecovery: false).DefaultTimeout();
 
         EngineerDevice = await EnrollDeviceAsync("laptop-1", Engineer);
         OutsiderDevice = await EnrollDeviceAsync("laptop-2", Outsider);
         await WaitForAsync(() => Edge.Policy.Identities.TryGetDeviceUser(OutsiderDevice.Identity.SubjectId.ToString(), out _), "the edge to know the devices");
+    }
+
+    // Enrolls an edge at a free loopback port, which its tunnel listener then takes: the portal lists that address.
+    private async Task<string> EnrollEdgeAsync(string name, string stateDirectory)
+    {
+        var address = $"127.0.0.1:{FreePort.GetLoopbackTcpPort()}";
+        var key = await PostAsync<CreateProvisioningKeyResponse>("provisioning-keys", new CreateProvisioningKeyRequest(name, "edge", null, null, 1));
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await EdgeCommand.RunAsync(["enroll", "--portal", Portal.BaseAddress.ToString(), "--portal-ca", _portalCa, "--provisioning-key", key.Key, "--name", name, "--address", address, "--state-dir", stateDirectory], stdout, stderr, CancellationToken.None).DefaultTimeout();
+        Assert.True(code == EdgeExitCodes.Ok, stderr.ToString());
+        return address;
+    }
+
+    private Task<RunningEdge> StartEdgeAsync(string stateDirectory, string tunnel, bool disasterRecovery, string? drBundleFile = null) =>
+        EdgeHost.StartAsync(new EdgeOptions
+        {
+            StateDirectory = stateDirectory,
+            OpsListen = "http://127.0.0.1:0",
+            ProxyListen = null,
+            TunnelListen = tunnel,
+            Follower = Fast,
+            Recorder = Records,
+            DisasterRecovery = disasterRecovery,
+            DrBundleFile = drBundleFile,
+        });
+
+    /// <summary>Enrolls the tenant's DR edge (once); it stays stopped until <see cref="StartDrEdgeAsync"/>.</summary>
+    /// <returns>Its id.</returns>
+    public async Task<Guid> EnrollDrEdgeAsync()
+    {
+        _drEdgeTunnel ??= await EnrollEdgeAsync("dr-edge-1", DrEdgeDirectory);
+        return new NodeCredentialStore(DrEdgeDirectory).Load()!.Identity.SubjectId;
+    }
+
+    /// <summary>Enrolls the DR edge unless it is, and starts it in DR mode at its enrolled address.</summary>
+    /// <param name="drBundleFile">An exported DR bundle to import at start.</param>
+    public async Task<RunningEdge> StartDrEdgeAsync(string? drBundleFile = null)
+    {
+        Assert.Null(DrEdge);
+        await EnrollDrEdgeAsync();
+        DrEdge = await StartEdgeAsync(DrEdgeDirectory, _drEdgeTunnel!, disasterRecovery: true, drBundleFile).DefaultTimeout();
+        return DrEdge;
+    }
+
+    /// <summary>Stops the DR edge; its state directory stays.</summary>
+    public async Task StopDrEdgeAsync()
+    {
+        if (DrEdge is { } edge)
+        {
+            DrEdge = null;
+            await edge.DisposeAsync();
+        }
+    }
+
+    /// <summary>Puts DR settings that name the DR edge (enrolling it if need be), with a fresh DR key.</summary>
+    /// <param name="rules">The DR policy's rules; traffic they do not cover is blocked.</param>
+    public async Task<DrSettingsDto> PutDrSettingsAsync(params PolicyRuleSpec[] rules)
+    {
+        var drEdge = await EnrollDrEdgeAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new PutDrSettingsRequest("_gatehouse-dr.corp.test", key.ExportSubjectPublicKeyInfoPem(), [drEdge], Rules: rules);
+        var response = await Admin.PutAsJsonAsync("dr", request, TestPortal.Json);
+        Assert.True(response.IsSuccessStatusCode, $"PUT dr: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<DrSettingsDto>(TestPortal.Json))!;
     }
 
     public async Task<T> PostAsync<T>(string path, object body)
@@ -131,9 +198,10 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
 
     /// <summary>Enrolls a connector and starts it, linked to the edge.</summary>
     /// <param name="group">Its connector group; the fixture's by default.</param>
-    /// <param name="waitForLink">Whether to wait until the edge has its link.</param>
+    /// <param name="waitForLink">Whether to wait until the edges it dials (those running here) have its link.</param>
     /// <param name="afterEnrollment">Runs between enrollment and start, for example to stop the portal.</param>
-    public async Task<RunningConnector> StartConnectorAsync(ConnectorGroupDto? group = null, bool waitForLink = true, Func<Task>? afterEnrollment = null)
+    /// <param name="edges">The edges (HOST:PORT) it links to: the fixture's edge when null; its bundle's edges when empty.</param>
+    public async Task<RunningConnector> StartConnectorAsync(ConnectorGroupDto? group = null, bool waitForLink = true, Func<Task>? afterEnrollment = null, IReadOnlyList<string>? edges = null)
     {
         var name = $"connector-{Interlocked.Increment(ref _connectorCount)}";
         var key = await PostAsync<CreateProvisioningKeyResponse>("provisioning-keys", new CreateProvisioningKeyRequest(name, "connector", (group ?? Group).Id, null, 1));
@@ -147,10 +215,11 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
             await afterEnrollment();
         }
 
+        edges ??= [Edge.TunnelAddress!.ToString()];
         var connector = await ConnectorHost.StartAsync(new ConnectorOptions
         {
             StateDirectory = store.Directory,
-            Edges = [Edge.TunnelAddress!.ToString()],
+            Edges = edges,
             EgressAllow = [IPNetwork.Parse("127.0.0.0/8")],
             HealthInterval = TimeSpan.FromMilliseconds(200),
             HealthTimeout = TimeSpan.FromMilliseconds(500),
@@ -161,24 +230,36 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
         _connectors.Add(connector);
         if (waitForLink)
         {
-            var id = connector.Identity.SubjectId.ToString();
-            await WaitForAsync(() => Edge.DataPath.Connectors.Live.Any(l => l.ConnectorId == id), $"{name} to link to the edge");
+            foreach (var edge in new[] { Edge, DrEdge }.OfType<RunningEdge>().Where(e => edges.Count == 0 || edges.Contains(e.TunnelAddress!.ToString())))
+            {
+                await WaitForLinkAsync(edge, connector, $"{name} to link to edge {edge.Identity.SubjectId}");
+            }
         }
 
         return connector;
+    }
+
+    /// <summary>Waits until <paramref name="edge"/> has a live link from <paramref name="connector"/>.</summary>
+    public static Task WaitForLinkAsync(RunningEdge edge, RunningConnector connector, string what)
+    {
+        var id = connector.Identity.SubjectId.ToString();
+        return WaitForAsync(() => edge.DataPath.Connectors.Live.Any(l => l.ConnectorId == id), what);
     }
 
     private Task<IPAddress[]> ResolvePrivate(string host, CancellationToken ct) =>
         PrivateDns.TryGetValue(host, out var addresses) ? Task.FromResult(addresses) : Dns.GetHostAddressesAsync(host, ct);
 
     /// <summary>The device's tunnel client, pointed at the edge.</summary>
-    public TunnelClient Client(NodeCredentials device) =>
-        new(Edge.TunnelAddress!.ToString(), device.CreateCertificateWithKey(), device.TenantCa, device.Identity.TenantId.ToString());
+    public TunnelClient Client(NodeCredentials device) => Client(device, Edge);
 
-    /// <summary>Opens the private app from <paramref name="device"/>; the result says whether it opened.</summary>
-    public async Task<TunnelOpenResult> OpenAppAsync(NodeCredentials device, string host = AppName, int? port = null)
+    /// <summary>The device's tunnel client, pointed at <paramref name="edge"/>.</summary>
+    public static TunnelClient Client(NodeCredentials device, RunningEdge edge) =>
+        new(edge.TunnelAddress!.ToString(), device.CreateCertificateWithKey(), device.TenantCa, device.Identity.TenantId.ToString());
+
+    /// <summary>Opens the private app from <paramref name="device"/> through <paramref name="edge"/> (the fixture's edge by default); the result says whether it opened.</summary>
+    public async Task<TunnelOpenResult> OpenAppAsync(NodeCredentials device, string host = AppName, int? port = null, RunningEdge? edge = null)
     {
-        using var client = Client(device);
+        using var client = Client(device, edge ?? Edge);
         var opened = await client.OpenAsync(host, port ?? Echo.Port).DefaultTimeout();
         if (opened.Stream is { } stream)
         {
@@ -243,6 +324,8 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
         {
             await Edge.DisposeAsync();
         }
+
+        await StopDrEdgeAsync();
 
         EngineerDevice?.Dispose();
         OutsiderDevice?.Dispose();

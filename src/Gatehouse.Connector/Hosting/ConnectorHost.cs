@@ -194,8 +194,9 @@ public sealed class RunningConnector : IAsyncDisposable
 
         _config = config;
 
-        // Linking says "send me flows": only once a config says which segments this connector serves.
-        _dialer.UseEdges(_options.Edges is { Count: > 0 } pinned ? [.. pinned.Select(e => new EdgeTarget(e, e))] : config.Edges);
+        // Linking says "send me flows": only once a config lists this connector, so says which segments it serves.
+        // A bundle published before its enrollment does not, and the edge may know the connector sooner than it does.
+        _dialer.UseEdges(config.GroupId is null ? [] : _options.Edges is { Count: > 0 } pinned ? [.. pinned.Select(e => new EdgeTarget(e, e))] : config.Edges);
 
         _health.Use(config.HealthTargets);
         ConnectorLog.ConfigInForce(Logger, bundle.Header.Version, config.SegmentNames.Count, config.Edges.Count, config.GroupId ?? "(none)");

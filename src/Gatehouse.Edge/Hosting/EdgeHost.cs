@@ -267,6 +267,9 @@ public sealed class RunningEdge : IAsyncDisposable
             using var drain = new CancellationTokenSource(DataPath.Limits.DrainTimeout);
             var stop = Task.WhenAll(_app.StopAsync(drain.Token), _tunnel?.StopAsync(drain.Token) ?? Task.CompletedTask);
             var cut = await DataPath.Flows.DrainAsync(DataPath.Limits.DrainTimeout);
+
+            // Connector links are no flows: with the flows done they close, or the tunnel listener waits out the drain for them.
+            await DataPath.Connectors.DisposeAsync();
             await stop;
             HostLog.Drained(Logger, cut);
         }

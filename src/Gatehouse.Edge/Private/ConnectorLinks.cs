@@ -65,11 +65,16 @@ internal sealed class ConnectorLinks : IAsyncDisposable
     private readonly ConcurrentDictionary<ConnectorLink, byte> _links = new();
     private readonly CancellationTokenSource _stopping = new();
 
+    // Taken once: a link that arrives while the edge stops still reads it after the source is disposed, and ends at once.
+    private readonly CancellationToken _stoppingToken;
+    private int _disposed;
+
     public ConnectorLinks(EdgePolicy policy, TimeProvider time, ILogger logger)
     {
         _policy = policy;
         _time = time;
         _logger = logger;
+        _stoppingToken = _stopping.Token;
     }
 
     /// <summary>The live links now.</summary>
@@ -101,7 +106,7 @@ internal sealed class ConnectorLinks : IAsyncDisposable
         PrivateLog.LinkUp(_logger, connectorId, remote);
         try
         {
-            await link.RunAsync(_stopping.Token);
+            await link.RunAsync(_stoppingToken);
         }
         finally
         {
@@ -189,8 +194,14 @@ internal sealed class ConnectorLinks : IAsyncDisposable
             .FirstOrDefault();
     }
 
+    /// <summary>Closes every link; later calls do nothing (the edge closes them after the drain and again in its cleanup).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         _stopping.Dispose();
     }
