@@ -70,4 +70,80 @@ public sealed class DisasterRecoveryNamespaceTests
         var back = await topology.CurlAsync($"http://www.{InternetOrigin.Zone}/");
         Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for www.{InternetOrigin.Zone} over http\n", back.Output);
     }
+
+    [NamespaceFact]
+    public async Task In_namespaces_forged_expired_and_older_records_are_ignored_a_drill_moves_only_its_group_and_fail_open_goes_direct()
+    {
+        Assert.True(DnsmasqServer.UnavailableReason is null, DnsmasqServer.UnavailableReason);
+        await using var topology = await EndpointTopology.StartAsync();
+        var fixture = topology.Agent;
+        var tenantId = (await fixture.Admin.GetFromJsonAsync<TenantDetailsDto>("tenant", TestPortal.Json))!.Id;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var now = DateTimeOffset.UtcNow;
+        string Record(long version, string state, ECDsa? by = null, DateTimeOffset? expires = null) =>
+            DrRecordSigning.Sign(new DrRecord(tenantId, version, state, DrModes.Open, now.AddHours(-2), expires ?? now.AddHours(1)), by ?? key);
+
+        var drill = await GroupAsync(fixture, "drill");
+        var others = await GroupAsync(fixture, "others");
+        (await fixture.Admin.PatchAsJsonAsync($"users/{fixture.User.Id}", new UpdateUserRequest(GroupIds: [drill]), TestPortal.Json)).EnsureSuccessStatusCode();
+        var drEdge = await fixture.StartDrEdgeAsync();
+        async Task PutSettingsAsync(Guid drillGroup)
+        {
+            var critical = new PolicyRuleSpec { Name = "critical-apps", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Domains = [CriticalApp] } };
+            var put = await fixture.Admin.PutAsJsonAsync("dr", new PutDrSettingsRequest(RecordName, key.ExportSubjectPublicKeyInfoPem(), [drEdge.Identity.SubjectId], drillGroup, [critical], PolicyActions.Block, 10), TestPortal.Json);
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+            await fixture.Portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(tenantId, TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+
+        await PutSettingsAsync(others);
+        using var dns = await DnsmasqServer.StartAsync([(RecordName, Record(1, DrStates.Off))], listen: IPAddress.Parse(topology.EdgeSideAddress));
+        topology.StartService(drResolver: dns.Address);
+        await topology.WaitForTransparentAsync();
+
+        // Signed with another key, or expired: not taken, whatever they say. Then a drill for another group.
+        await dns.ReplaceRecordsAsync([(RecordName, Record(10, DrStates.On, by: stranger)), (RecordName, Record(11, DrStates.On, expires: now.AddMinutes(-1)))]);
+        await StaysAsync(topology, AgentStates.Connected);
+        await dns.ReplaceRecordsAsync([(RecordName, Record(5, DrStates.Test))]);
+        await StaysAsync(topology, AgentStates.Connected);
+
+        // The drill is now this user's group: the endpoint moves; fail-open sends what the DR policy does not cover direct.
+        await PutSettingsAsync(drill);
+        await AgentFixture.WaitUntilAsync(
+            async () => await topology.StatusAsync() is { State: AgentStates.DisasterRecovery } status && status.Summary.Contains("through DR edge", StringComparison.Ordinal),
+            "the drill to move the endpoint",
+            () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\nagent log:\n{topology.ServiceLog}");
+        Assert.StartsWith("drill, fail-open", (await topology.StatusAsync())!.Dr, StringComparison.Ordinal);
+        var app = await topology.CurlAsync($"http://{CriticalApp}/");
+        Assert.Equal($"origin saw {topology.EdgeInternetAddress} ask for {CriticalApp} over http\n", app.Output);
+        var outside = await topology.CurlAsync($"http://www.{InternetOrigin.Zone}/");
+        Assert.Equal($"origin saw {topology.EndpointInternetAddress} ask for www.{InternetOrigin.Zone} over http\n", outside.Output);
+
+        // A replayed older record that says off is not taken; a newer one is, and the endpoint returns.
+        await dns.ReplaceRecordsAsync([(RecordName, Record(4, DrStates.Off))]);
+        await StaysAsync(topology, AgentStates.DisasterRecovery);
+        await dns.ReplaceRecordsAsync([(RecordName, Record(6, DrStates.Off))]);
+        await AgentFixture.WaitUntilAsync(
+            async () => await topology.StatusAsync() is { State: AgentStates.Connected },
+            "the endpoint to return after the drill",
+            () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\nagent log:\n{topology.ServiceLog}");
+    }
+
+    // Past one check interval (10 s) and a margin, the state has not changed.
+    private static async Task StaysAsync(EndpointTopology topology, string state)
+    {
+        var until = DateTime.UtcNow.AddSeconds(13);
+        while (DateTime.UtcNow < until)
+        {
+            Assert.Equal(state, (await topology.StatusAsync())?.State);
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task<Guid> GroupAsync(AgentFixture fixture, string name)
+    {
+        var response = await fixture.Admin.PostAsJsonAsync("groups", new CreateGroupRequest(name), TestPortal.Json);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<GroupDto>(TestPortal.Json))!.Id;
+    }
 }
