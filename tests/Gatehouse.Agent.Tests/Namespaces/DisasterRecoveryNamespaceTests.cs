@@ -20,6 +20,7 @@ namespace Gatehouse.Agent.Tests.Namespaces;
 /// namespace (transparent mode), the cloud edge and the DR edge in the test's namespace, and a
 /// real dnsmasq serves the signed TXT record on the edge host's link, as the customer's DNS would.
 /// </summary>
+[Collection(NamespaceCollection.Name)]
 public sealed class DisasterRecoveryNamespaceTests
 {
     private const string RecordName = "_gatehouse-dr.corp.test";
@@ -127,6 +128,48 @@ public sealed class DisasterRecoveryNamespaceTests
             async () => await topology.StatusAsync() is { State: AgentStates.Connected },
             "the endpoint to return after the drill",
             () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\nagent log:\n{topology.ServiceLog}");
+    }
+
+    [NamespaceFact]
+    public async Task With_the_cloud_gone_a_private_app_stays_reachable_through_its_connector_linked_to_the_dr_edge()
+    {
+        Assert.True(DnsmasqServer.UnavailableReason is null, DnsmasqServer.UnavailableReason);
+        await using var topology = await EndpointTopology.StartAsync();
+        await using var network = await PrivateNetwork.StartAsync(topology);
+        var fixture = topology.Agent;
+        await network.PutAccessPolicyAsync(new PolicyRuleSpec { Name = "ada-corp", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Users = ["ada@example.test"], AppSegments = ["corp-web"] } });
+        var tenantId = (await fixture.Admin.GetFromJsonAsync<TenantDetailsDto>("tenant", TestPortal.Json))!.Id;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var now = DateTimeOffset.UtcNow;
+        string Record(long version, string state) =>
+            DrRecordSigning.Sign(new DrRecord(tenantId, version, state, DrModes.Closed, now.AddMinutes(-1), now.AddHours(1)), key);
+        var drEdge = await fixture.StartDrEdgeAsync();
+        var put = await fixture.Admin.PutAsJsonAsync("dr", new PutDrSettingsRequest(RecordName, key.ExportSubjectPublicKeyInfoPem(), [drEdge.Identity.SubjectId], CheckSeconds: 10), TestPortal.Json);
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        await fixture.Portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(tenantId, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        // The connector links to the cloud edge and to the DR edge, from its bundle.
+        await network.StartConnectorAsync("connector-1");
+        await AgentFixture.WaitUntilAsync(
+            () => Task.FromResult(fixture.Edge!.DataPath.Connectors.Live.Count == 1 && drEdge.DataPath.Connectors.Live.Count == 1),
+            "the connector to link to both edges", () => network.ConnectorLog);
+        using var dns = await DnsmasqServer.StartAsync([(RecordName, Record(1, DrStates.Off))], listen: IPAddress.Parse(topology.EdgeSideAddress));
+        topology.StartService(drResolver: dns.Address);
+        await topology.WaitForTransparentAsync();
+        await AgentFixture.WaitUntilAsync(async () => (await topology.DigAsync(PrivateNetwork.WebName)).Output.Contains("100.64.", StringComparison.Ordinal), "the private app's name to resolve");
+
+        // The cloud is gone: its edge and its portal.
+        await fixture.StopEdgeAsync();
+        await fixture.Portal.StopAsync();
+        await dns.ReplaceRecordsAsync([(RecordName, Record(2, DrStates.On))]);
+        await AgentFixture.WaitUntilAsync(
+            async () => await topology.StatusAsync() is { State: AgentStates.DisasterRecovery } status && status.Summary.Contains("through DR edge", StringComparison.Ordinal),
+            "the endpoint to go to the DR edge",
+            () => $"{topology.StatusAsync().GetAwaiter().GetResult()}\nagent log:\n{topology.ServiceLog}");
+
+        var web = await topology.CurlAsync($"http://{PrivateNetwork.WebName}/");
+        Assert.True(web.Code == 0, $"{web.Error}\n{topology.ServiceLog}\n{network.ConnectorLog}");
+        Assert.Equal($"origin saw {network.ConnectorAddress} ask for {PrivateNetwork.WebName} over http\n", web.Output);
     }
 
     // Past one check interval (10 s) and a margin, the state has not changed.
