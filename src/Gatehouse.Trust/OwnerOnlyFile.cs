@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Gatehouse.Trust;
 
 /// <summary>Files that hold secrets or trusted state: readable by their owner only, replaced atomically.</summary>
-internal static class OwnerOnlyFile
+public static class OwnerOnlyFile
 {
     private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;

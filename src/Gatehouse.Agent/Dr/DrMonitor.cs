@@ -263,8 +263,6 @@ internal sealed class DrMonitor : IAsyncDisposable
         }
 
         _lastVersion = version;
-        var temporary = _file + ".tmp";
-        File.WriteAllText(temporary, $"{{\"version\":{version}}}");
-        File.Move(temporary, _file, overwrite: true);
+        Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(_file, System.Text.Encoding.ASCII.GetBytes($"{{\"version\":{version}}}"), overwrite: true);
     }
 }

@@ -564,19 +564,9 @@ public sealed class UpdateRepository
         target.Hashes["sha256"],
         (int)(target.Custom?["records"] is System.Text.Json.Nodes.JsonValue records && records.TryGetValue<long>(out var count) ? count : 0));
 
-    private static void WriteKey(string path, TufSigner signer)
-    {
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var stream = new FileStream(path, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(signer.ExportPrivateKeyPem());
-    }
+    // Never over an existing key: a key that signed metadata clients trust must not be lost.
+    private static void WriteKey(string path, TufSigner signer) =>
+        Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(signer.ExportPrivateKeyPem()), overwrite: false);
 
     private static DateTimeOffset Whole(DateTimeOffset at) => new(at.Ticks - (at.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }

@@ -193,13 +193,13 @@ public sealed record DrRecord(Guid TenantId, long Version, string State, string 
         return true;
     }
 
-    private static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(ReadOnlySpan<byte> bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
     private static bool TryFromBase64Url(string text, out byte[] bytes)
     {
         bytes = [];
 
-        // The alphabet of RFC 4648 section 5 without padding; Convert would also take '+', '/', '=' and spaces.
+        // The alphabet of RFC 4648 section 5 without padding; the decoder would also take '=' and spaces.
         if (text.Length == 0 || text.Length % 4 == 1)
         {
             return false;
@@ -213,8 +213,7 @@ public sealed record DrRecord(Guid TenantId, long Version, string State, string 
             }
         }
 
-        var padded = text.Replace('-', '+').Replace('_', '/') + new string('=', (4 - (text.Length % 4)) % 4);
-        bytes = Convert.FromBase64String(padded);
+        bytes = System.Buffers.Text.Base64Url.DecodeFromChars(text);
         return true;
     }
 }

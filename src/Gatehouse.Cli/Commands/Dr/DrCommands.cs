@@ -112,17 +112,7 @@ internal static class DrCommands
             }
 
             using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(path, options))
-            using (var writer = new StreamWriter(stream))
-            {
-                writer.Write(ecdsa.ExportPkcs8PrivateKeyPem());
-            }
+            Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(ecdsa.ExportPkcs8PrivateKeyPem()), overwrite: false);
 
             try
             {

@@ -37,17 +37,7 @@ internal static class ReleaseCommand
         {
             using var signer = run.Get(rsa) ? TufSigner.RsaPss(RSA.Create(3072)) : TufSigner.GenerateEcdsa();
             var path = run.Require(file).FullName;
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(path, options))
-            using (var writer = new StreamWriter(stream))
-            {
-                writer.Write(signer.ExportPrivateKeyPem());
-            }
+            Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(signer.ExportPrivateKeyPem()), overwrite: false);
 
             var result = new KeyCreated(path, signer.KeyId, signer.PublicKey.Scheme);
             if (run.Out.Json)
