@@ -15,21 +15,10 @@ namespace Gatehouse.Edge.Tunnel;
 /// a 4,096-byte record with its 22 bytes of TLS 1.3 framing). The HTTP/2 connection above keeps Kestrel's pool:
 /// <see cref="Around"/> swaps this one in only for the TLS middleware between its two halves.
 /// </remarks>
-internal sealed class TlsRecordPool : MemoryPool<byte>
+internal static class TlsRecordPool
 {
-    /// <summary>The largest TLS plaintext record (RFC 8446, section 5.1).</summary>
-    public const int RecordSize = 16 * 1024;
-
-    public static readonly TlsRecordPool Instance = new();
-
-    public override int MaxBufferSize => RecordSize;
-
-    public override IMemoryOwner<byte> Rent(int minBufferSize = -1) =>
-        new Block(ArrayPool<byte>.Shared.Rent(Math.Max(minBufferSize, RecordSize)));
-
-    protected override void Dispose(bool disposing)
-    {
-    }
+    /// <summary>Blocks of one full TLS record.</summary>
+    public static readonly MemoryPool<byte> Instance = new BlockPool(BlockPool.TlsRecordSize);
 
     /// <summary>
     /// The two connection middlewares that go around <c>UseHttps</c>: the first gives the TLS middleware this
@@ -62,20 +51,5 @@ internal sealed class TlsRecordPool : MemoryPool<byte>
         public MemoryPool<byte> MemoryPool { get; } = pool;
 
         public IMemoryPoolFeature? Original { get; } = original;
-    }
-
-    private sealed class Block(byte[] array) : IMemoryOwner<byte>
-    {
-        private byte[]? _array = array;
-
-        public Memory<byte> Memory => _array ?? throw new ObjectDisposedException(nameof(Block));
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _array, null) is { } array)
-            {
-                ArrayPool<byte>.Shared.Return(array);
-            }
-        }
     }
 }

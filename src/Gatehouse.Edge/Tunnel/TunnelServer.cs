@@ -1,6 +1,7 @@
 using System.Net;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Private;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -35,6 +36,7 @@ internal sealed class TunnelServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ListenOptions? listener = null;
         builder.WebHost.UseSockets(sockets => sockets.MaxWriteBufferSize = 1024 * 1024);
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, BlockPool.SocketFactory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
