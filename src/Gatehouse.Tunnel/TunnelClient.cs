@@ -84,10 +84,10 @@ public sealed class TunnelClient : IDisposable
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => IsTenantEdge(certificate as X509Certificate2, tenantCa, tenantId),
             },
         };
-        if (socketMark is { } mark)
-        {
-            handler.ConnectCallback = Wire.Sockets.SocketMark.ConnectCallback(mark);
-        }
+
+        // The handler puts its TLS stream on top: records cross the socket several at a time.
+        var connect = Wire.Sockets.SocketMark.ConnectCallback(socketMark);
+        handler.ConnectCallback = async (context, ct) => new RecordBatchingStream(await connect(context, ct));
 
         _invoker = new HttpMessageInvoker(handler);
     }

@@ -152,7 +152,8 @@ internal sealed class EdgeDialer : IAsyncDisposable
             var (host, port) = SplitAddress(edge.Target.Address);
             socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(host, port, timeout.Token);
-            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+            var sends = new RecordBatchingStream(new NetworkStream(socket, ownsSocket: true));
+            var tls = new SslStream(sends, leaveInnerStreamOpen: false);
             socket = null;
             try
             {
@@ -161,6 +162,9 @@ internal sealed class EdgeDialer : IAsyncDisposable
                 {
                     throw new AuthenticationException($"the edge did not agree to {ConnectorProtocol.ApplicationProtocol}");
                 }
+
+                // From here on, the records of one flush of the link's HTTP/2 output go out in one send.
+                sends.BatchWrites = true;
             }
             catch
             {

@@ -32,16 +32,16 @@ public static class SocketMark
     }
 
     /// <summary>
-    /// A <see cref="SocketsHttpHandler.ConnectCallback"/> whose sockets carry <paramref name="mark"/>;
-    /// otherwise it connects as the handler would (happy eyeballs left to the OS resolver's order).
+    /// A <see cref="SocketsHttpHandler.ConnectCallback"/> whose sockets carry <paramref name="mark"/> when it is
+    /// set; otherwise it connects as the handler would (happy eyeballs left to the OS resolver's order).
     /// </summary>
-    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(int mark) =>
+    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(int? mark) =>
         async (context, ct) =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                Apply(socket, mark);
+                ApplyIfSet(socket, mark);
                 await socket.ConnectAsync(context.DnsEndPoint, ct);
                 return new NetworkStream(socket, ownsSocket: true);
             }

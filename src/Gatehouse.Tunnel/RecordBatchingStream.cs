@@ -1,0 +1,182 @@
+namespace Gatehouse.Tunnel;
+
+/// <summary>
+/// Sits between a TLS stream and its socket so that TLS records cross the socket several at a time: a receive
+/// takes up to <see cref="ReadSize"/> bytes and hands them out record by record, and (once
+/// <see cref="BatchWrites"/> is on) what the TLS stream writes between two flushes goes out in one send.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="System.Net.Security.SslStream"/> reads one record at a time from its inner stream (with a zero-byte
+/// read before it when it has nothing) and writes each record (at most 16 KiB of plaintext) on its own. On
+/// loopback and veth every send also runs the receiver's TCP processing and wakes the receiver, and every
+/// receive is a system call: strace under bench/connector.sh showed a connector making one 16,406-byte
+/// <c>sendto</c> per record and the agent two <c>recvfrom</c>s per record.
+/// </para>
+/// <para>
+/// Writes are held only while <see cref="BatchWrites"/> is on: turn it on after the TLS handshake, whose
+/// messages must go out as they are written, and only under a writer that flushes (a pipe writer over the TLS
+/// stream does, and the TLS stream passes the flush on). At most <see cref="WriteCapacity"/> bytes are held
+/// before they go out anyway. A zero-byte read passes through when nothing is buffered, so a reader that
+/// waits for data that way holds no buffer meanwhile. One read and one write or flush at a time, as a stream
+/// allows.
+/// </para>
+/// </remarks>
+public sealed class RecordBatchingStream : Stream
+{
+    /// <summary>Bytes a receive asks for: four full TLS records.</summary>
+    public const int ReadSize = 64 * 1024;
+
+    /// <summary>Bytes held at most before they are sent without waiting for the flush.</summary>
+    public const int WriteCapacity = 256 * 1024;
+
+    private readonly Stream _inner;
+
+    // Each is allocated on first use and kept for the connection's life (few, long-lived connections).
+    private byte[]? _received;
+    private int _receivedStart;
+    private int _receivedEnd;
+    private byte[]? _held;
+    private int _heldCount;
+
+    /// <summary>Wraps <paramref name="inner"/> (the socket's stream), which it owns.</summary>
+    public RecordBatchingStream(Stream inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        _inner = inner;
+    }
+
+    /// <summary>Whether writes are held until the next flush; off until set (during a handshake).</summary>
+    public bool BatchWrites { get; set; }
+
+    /// <summary>Bytes written and not yet sent.</summary>
+    public int Held => _heldCount;
+
+    /// <inheritdoc />
+    public override bool CanRead => _inner.CanRead;
+
+    /// <inheritdoc />
+    public override bool CanWrite => _inner.CanWrite;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <inheritdoc />
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_receivedEnd > _receivedStart)
+        {
+            return TakeReceived(buffer.Span);
+        }
+
+        if (buffer.Length == 0 || buffer.Length >= ReadSize)
+        {
+            return await _inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        _received ??= new byte[ReadSize];
+        var count = await _inner.ReadAsync(_received, cancellationToken);
+        _receivedStart = 0;
+        _receivedEnd = count;
+        return count == 0 ? 0 : TakeReceived(buffer.Span);
+    }
+
+    /// <inheritdoc />
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!BatchWrites && _heldCount == 0)
+        {
+            await _inner.WriteAsync(buffer, cancellationToken);
+            return;
+        }
+
+        if (_heldCount + buffer.Length > WriteCapacity)
+        {
+            await SendHeldAsync(cancellationToken);
+        }
+
+        if (buffer.Length >= WriteCapacity || !BatchWrites)
+        {
+            await _inner.WriteAsync(buffer, cancellationToken);
+            return;
+        }
+
+        _held ??= new byte[WriteCapacity];
+        buffer.Span.CopyTo(_held.AsSpan(_heldCount));
+        _heldCount += buffer.Length;
+    }
+
+    /// <inheritdoc />
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await SendHeldAsync(cancellationToken);
+        await _inner.FlushAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    private int TakeReceived(Span<byte> destination)
+    {
+        var count = Math.Min(destination.Length, _receivedEnd - _receivedStart);
+        _received.AsSpan(_receivedStart, count).CopyTo(destination);
+        _receivedStart += count;
+        return count;
+    }
+
+    private async ValueTask SendHeldAsync(CancellationToken ct)
+    {
+        if (_heldCount == 0)
+        {
+            return;
+        }
+
+        var count = _heldCount;
+        _heldCount = 0;
+        await _inner.WriteAsync(_held.AsMemory(0, count), ct);
+    }
+}
