@@ -51,7 +51,7 @@ internal static class ConfigEndpoints
         return new DeviceSelf(device.Id, userId, email, [.. groups.Order()]);
     }
 
-    private static async Task<IResult> GetAsync(string consumer, int? wait, HttpContext http, CertificateCaller caller, ConfigPublisher publisher, PortalMetrics metrics, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string consumer, int? wait, HttpContext http, CertificateCaller caller, PortalDbContext db, ConfigPublisher publisher, PortalMetrics metrics, CancellationToken ct)
     {
         if (!BundleConsumers.IsKnown(consumer))
         {
@@ -63,6 +63,11 @@ internal static class ConfigEndpoints
         if (consumer != expected && !(expected == BundleConsumers.Edge && consumer == BundleConsumers.Dr))
         {
             throw PortalException.Forbidden($"A {caller.Kind} certificate fetches /config/{expected}, not /config/{consumer}.");
+        }
+
+        if (consumer == BundleConsumers.Dr)
+        {
+            await Dr.DrEndpoints.RequireSetUpAsync(db, caller.TenantId, ct);
         }
 
         var seconds = wait ?? DefaultWaitSeconds;

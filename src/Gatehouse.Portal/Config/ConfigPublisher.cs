@@ -1,8 +1,10 @@
 using Gatehouse.Portal.Hosting;
 using System.Collections.Concurrent;
+using System.Data;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Gatehouse.Portal.Dr;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
 using Gatehouse.Trust.Bundles;
@@ -18,7 +20,8 @@ namespace Gatehouse.Portal.Config;
 /// SaveChanges ─► ConfigChangeInterceptor ─► Signal(tenant) ─► channel
 ///                                                              │ debounce 100 ms, coalesce per tenant
 ///                                                              ▼
-///   for each consumer: contributors ─► canonical body ─► same hash? skip
+///   one read snapshot: for each consumer (dr only with DR settings): contributors ─► body
+///   for each body: canonical form ─► same hash? skip
 ///                      ─► version+1 ─► sign (tenant config key) ─► store ─► slot.Publish ─► wake long-pollers
 /// </code>
 /// Publishing runs on one loop, so versions grow by one per change without locks. Serving reads
@@ -186,17 +189,12 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
             return;
         }
 
+        var bodies = await BuildBodiesAsync(db, contributors, tenantId, ct);
         BundleSigningKey? key = null;
         try
         {
-            foreach (var consumer in Consumers)
+            foreach (var (consumer, body) in bodies)
             {
-                var body = new JsonObject();
-                foreach (var contributor in contributors)
-                {
-                    await contributor.ContributeAsync(db, tenantId, consumer, body, ct);
-                }
-
                 var hash = Convert.ToHexStringLower(SHA256.HashData(Trust.CanonicalJson.CanonicalJson.Serialize(body)));
                 var slot = Slot(tenantId, consumer);
                 if (slot.Current?.BodySha256 == hash)
@@ -240,6 +238,37 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
         {
             key?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The body of each of the tenant's consumers, all read from one snapshot of the database: a change committed
+    /// while the contributors read (a device revoked) is in every body or in none, never in one contributor's part
+    /// and not in another's (revoked, and still listed among the active devices). The DR bundle is built only for
+    /// a tenant that has set up disaster recovery.
+    /// </summary>
+    private static async Task<List<(string Consumer, JsonObject Body)>> BuildBodiesAsync(PortalDbContext db, List<IBundleContributor> contributors, Guid tenantId, CancellationToken ct)
+    {
+        var bodies = new List<(string, JsonObject)>(Consumers.Length);
+        await using var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        var hasDr = await db.Set<DrSettings>().IgnoreQueryFilters().AnyAsync(d => d.TenantId == tenantId, ct);
+        foreach (var consumer in Consumers)
+        {
+            if (consumer == BundleConsumers.Dr && !hasDr)
+            {
+                continue;
+            }
+
+            var body = new JsonObject();
+            foreach (var contributor in contributors)
+            {
+                await contributor.ContributeAsync(db, tenantId, consumer, body, ct);
+            }
+
+            bodies.Add((consumer, body));
+        }
+
+        await snapshot.CommitAsync(ct);
+        return bodies;
     }
 
     private PublishProgress Progress(Guid tenantId) => _progress.GetOrAdd(tenantId, static _ => new PublishProgress());

@@ -87,8 +87,21 @@ internal static class DrEndpoints
         return ToDto(settings);
     }
 
-    private static async Task<IResult> BundleAsync(Caller caller, ConfigPublisher publisher, CancellationToken ct)
+    /// <summary>
+    /// A 404 naming the command to run when the tenant has not set up disaster recovery: no DR bundle is built
+    /// for it (a DR edge's <c>/config/dr</c>, <c>gatehouse dr export</c>).
+    /// </summary>
+    internal static async Task RequireSetUpAsync(PortalDbContext db, Guid tenantId, CancellationToken ct)
     {
+        if (!await db.Set<DrSettings>().IgnoreQueryFilters().AsNoTracking().AnyAsync(d => d.TenantId == tenantId, ct))
+        {
+            throw new PortalException(PortalErrorKind.NotFound, "Disaster recovery is not set up for this tenant, so there is no DR bundle: set it up with `gatehouse dr set` (PUT /api/v1/dr).");
+        }
+    }
+
+    private static async Task<IResult> BundleAsync(Caller caller, PortalDbContext db, ConfigPublisher publisher, CancellationToken ct)
+    {
+        await RequireSetUpAsync(db, caller.TenantId, ct);
         var bundle = await publisher.CurrentAsync(caller.TenantId, BundleConsumers.Dr, BundleTimeout, ct)
             ?? throw new PortalException(PortalErrorKind.Unavailable, "The DR bundle is not published yet; try again.");
         return Results.File(bundle.Document, "application/json", $"gatehouse-dr-{caller.TenantId}-{bundle.Version}.json");

@@ -114,6 +114,31 @@ public sealed class DrSettingsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_tenant_without_dr_settings_gets_no_dr_bundle_and_a_404_naming_the_command_until_it_sets_them()
+    {
+        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var drClient = dr.CreateClient(_portal);
+        var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        var follow = await drClient.GetAsync("config/dr?wait=0");
+        var export = await _admin.GetAsync("dr/bundle");
+
+        Assert.Equal(HttpStatusCode.NotFound, follow.StatusCode);
+        Assert.Contains("gatehouse dr set", await follow.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, export.StatusCode);
+        Assert.Null(publisher.Slot(_tenant.Id, BundleConsumers.Dr).Current);
+        Assert.NotNull(publisher.Slot(_tenant.Id, BundleConsumers.Edge).Current);
+
+        var put = await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_gatehouse-dr.corp.example.", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId], null, [], PolicyActions.Allow, 30), PortalServer.Json);
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.OK, (await drClient.GetAsync("config/dr?wait=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _admin.GetAsync("dr/bundle")).StatusCode);
+    }
+
+    [Fact]
     public async Task Only_edges_may_follow_the_dr_bundle()
     {
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));

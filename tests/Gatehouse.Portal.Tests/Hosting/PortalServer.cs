@@ -48,6 +48,10 @@ public sealed class PortalServer : IAsyncDisposable
     public static async Task<PortalServer> StartAsync(string? postgres = null, Action<PortalOptions>? configure = null, TimeProvider? time = null) =>
         await StartOnAsync(postgres ?? (PortalEngines.Default == PortalEngines.Postgres ? await SharedPostgres.CreateDatabaseAsync() : null), configure, time);
 
+    /// <summary>Starts a portal on the suite's default engine with services the test adds (a bundle contributor that watches builds).</summary>
+    public static async Task<PortalServer> StartWithServicesAsync(Action<IServiceCollection> services) =>
+        await StartOnAsync(PortalEngines.Default == PortalEngines.Postgres ? await SharedPostgres.CreateDatabaseAsync() : null, null, null, null, services);
+
     /// <summary>Starts a portal on SQLite whatever the suite's default engine.</summary>
     public static Task<PortalServer> StartOnSqliteAsync() => StartOnAsync(null, null, null);
 
