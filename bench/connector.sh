@@ -2,13 +2,15 @@
 # Private access benchmark, in network namespaces (root), in one run, from "the endpoint" (this namespace,
 # where the agent runs) to a private app (nginx) in a namespace that only the connector's namespace reaches
 # through the connector:
-#   (a) bulk download (curl, best of 3) and (b) connect latency (time to the first byte of a small page over
+#   (a) bulk download (curl, rounds over the three paths in turn) and (b) connect latency (time to the first byte of a small page over
 #       a new connection, 200 sequential requests: p50, p99), each over three paths:
 #         direct      a veth straight to the app's namespace;
 #         ssh -L      an OpenSSH port forward through sshd in the connector's namespace (a jump host);
 #         gatehouse   curl -x → agent (local proxy) → HTTP/2 mutual TLS → edge → connector link → connector → app.
 # Target: gatehouse throughput at least the ssh forward's.
-# Usage: sudo bench/connector.sh [--size-mb N] [--requests N] [--keep SECONDS]
+# Usage: sudo bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS]
+#   --rounds N downloads over the three paths in turn N times (default 5): the best of each, and the median of
+#     the rounds' gatehouse/ssh ratios, which a VM whose speed drifts between rounds moves less.
 #   --keep SECONDS leaves everything running that long after the report, to profile by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,13 +18,15 @@ repo=$PWD
 
 size_mb=1024
 requests=200
+rounds=5
 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mb) size_mb=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    *) echo "usage: bench/connector.sh [--size-mb N] [--requests N] [--keep SECONDS]" >&2; exit 2 ;;
+    *) echo "usage: bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS]" >&2; exit 2 ;;
   esac
 done
 
@@ -104,6 +108,7 @@ key=$(gh provisioning-key create --name bench-edge --kind edge --uses 1)
 "$out/gatehouse-edge/gatehouse-edge" run --state-dir "$work/edge" --ops-listen "http://127.0.0.1:$edge_ops_port" \
   --proxy-listen off --tunnel-listen "$edge_host:$edge_tunnel_port" --log-dir "$work/edge-logs" --log-no-portal >"$work/edge.log" 2>&1 &
 pids+=($!)
+edge_pid=$!
 wait_for edge curl -fsS "http://127.0.0.1:$edge_ops_port/healthz"
 
 # --- private access objects, the connector ------------------------------------------------------------
@@ -122,6 +127,7 @@ key=$(gh provisioning-key create --name bench-connector --kind connector --conne
 ip netns exec "$cn" "$out/gatehouse-connector/gatehouse-connector" run --state-dir "$work/connector" \
   --resolve "app.bench.internal=$app_private" >"$work/connector.log" 2>&1 &
 pids+=($!)
+connector_pid=$!
 wait_for "connector link" grep -q "Linked to edge" "$work/connector.log"
 
 # --- the agent, enrolled through `gatehouse enroll` ---------------------------------------------------
@@ -130,6 +136,7 @@ export GATEHOUSE_AGENT_SOCKET=$work/agent/agent.sock
 "$out/gatehouse-agent/gatehouse-agent" service --state-dir "$work/agent" --socket "$GATEHOUSE_AGENT_SOCKET" \
   --proxy-listen "127.0.0.1:$proxy_port" >"$work/agent.log" 2>&1 &
 pids+=($!)
+agent_pid=$!
 wait_for "agent service" test -S "$GATEHOUSE_AGENT_SOCKET"
 token=$(gh enrollment-token create --user bench@bench.test --uses 1)
 gh enroll --portal "$portal_url" --ca-file "$work/portal/tls.crt" --token "$token" --name bench-laptop >/dev/null
@@ -158,16 +165,20 @@ ssh_port=$(free_port)
 ssh -i "$work/client_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ExitOnForwardFailure=yes \
   -N -L "127.0.0.1:$ssh_port:$app_private:8080" "root@$sshd_host" 2>"$work/ssh.log" &
 pids+=($!)
+ssh_pid=$!
 wait_for "ssh -L" curl -fsS -o /dev/null "http://127.0.0.1:$ssh_port/small"
 
 # --- measurements ------------------------------------------------------------------------------------
-best() { # curl args... → MB/s, best of 3
-  local best=0 speed
-  for _ in 1 2 3; do
-    speed=$(curl -fsS -o /dev/null -w '%{speed_download}' "$@")
-    best=$(awk -v a="$best" -v b="$speed" 'BEGIN {print (b > a) ? b : a}')
+mbs() { # curl args... → MB/s of one download
+  curl -fsS -o /dev/null -w '%{speed_download}' "$@" | awk '{printf "%.0f", $1 / 1000000}'
+}
+ticks() { # PID → CPU ticks (user + system) of the process and all its descendants
+  local pid=$1 total child
+  total=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+  for child in $(pgrep -P "$pid"); do
+    total=$((total + $(ticks "$child")))
   done
-  awk -v s="$best" 'BEGIN {printf "%.0f", s / 1000000}'
+  echo "$total"
 }
 latency() { # curl args... → "P50 P99" in ms, time to first byte of a new connection
   local i
@@ -175,10 +186,34 @@ latency() { # curl args... → "P50 P99" in ms, time to first byte of a new conn
     curl -fsS -o /dev/null -w '%{time_starttransfer}\n' "$@"
   done | sort -n | awk '{v[NR] = $1 * 1000} END {printf "%.2f %.2f", v[int(NR * 0.5 + 0.5)], v[int(NR * 0.99 + 0.5)]}'
 }
-say "(a) bulk download, ${size_mb} MB, best of 3"
-direct_mbs=$(best "http://$app_direct:8080/big")
-ssh_mbs=$(best "http://127.0.0.1:$ssh_port/big")
-gatehouse_mbs=$(best -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/big")
+say "(a) bulk download, ${size_mb} MB, a warm-up round and $rounds rounds over the three paths in turn"
+sshd_pid=$(cat "$work/sshd.pid")
+direct_mbs=0 ssh_mbs=0 gatehouse_mbs=0 ratios=() gatehouse_ticks=0 ssh_ticks=0
+declare -A cpu=([edge]=0 [connector]=0 [agent]=0 [ssh]=0 [sshd]=0)
+# One round first, not counted: .NET compiles the hot paths again, optimised, after their first calls.
+mbs "http://$app_direct:8080/big" >/dev/null; mbs "http://127.0.0.1:$ssh_port/big" >/dev/null
+mbs -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/big" >/dev/null
+for _ in $(seq 1 "$rounds"); do
+  d=$(mbs "http://$app_direct:8080/big")
+  before_ssh=$(ticks "$ssh_pid"); before_sshd=$(ticks "$sshd_pid")
+  s=$(mbs "http://127.0.0.1:$ssh_port/big")
+  cpu[ssh]=$((cpu[ssh] + $(ticks "$ssh_pid") - before_ssh)); cpu[sshd]=$((cpu[sshd] + $(ticks "$sshd_pid") - before_sshd))
+  before_edge=$(ticks "$edge_pid"); before_connector=$(ticks "$connector_pid"); before_agent=$(ticks "$agent_pid")
+  g=$(mbs -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/big")
+  cpu[edge]=$((cpu[edge] + $(ticks "$edge_pid") - before_edge))
+  cpu[connector]=$((cpu[connector] + $(ticks "$connector_pid") - before_connector))
+  cpu[agent]=$((cpu[agent] + $(ticks "$agent_pid") - before_agent))
+  say "    round: direct $d, ssh -L $s, gatehouse $g MB/s"
+  [ "$d" -gt "$direct_mbs" ] && direct_mbs=$d
+  [ "$s" -gt "$ssh_mbs" ] && ssh_mbs=$s
+  [ "$g" -gt "$gatehouse_mbs" ] && gatehouse_mbs=$g
+  ratios+=("$(awk -v a="$g" -v b="$s" 'BEGIN {printf "%.3f", a / b}')")
+done
+ratio_median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+ratio_range=$(printf '%s\n' "${ratios[@]}" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f–%.2f", lo, hi}')
+per_gb() { # name → CPU seconds per GB downloaded over the rounds
+  awk -v t="${cpu[$1]}" -v hz="$(getconf CLK_TCK)" -v mb="$((size_mb * rounds))" 'BEGIN {printf "%.2f", t / hz / (mb / 1000)}'
+}
 say "(b) connect latency, $requests new connections each"
 read -r direct_p50 direct_p99 <<<"$(latency "http://$app_direct:8080/small")"
 read -r ssh_p50 ssh_p99 <<<"$(latency "http://127.0.0.1:$ssh_port/small")"
@@ -187,16 +222,17 @@ read -r gatehouse_p50 gatehouse_p99 <<<"$(latency -x "http://127.0.0.1:$proxy_po
 cat <<REPORT
 
 Gatehouse private access benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)
-(a) bulk download, ${size_mb} MB (curl, best of 3)
+(a) bulk download, ${size_mb} MB (curl, best of $rounds rounds; CPU per GB over all rounds)
     direct        $(printf '%6s' "$direct_mbs") MB/s
-    ssh -L        $(printf '%6s' "$ssh_mbs") MB/s   (OpenSSH port forward through sshd in the connector's namespace)
-    gatehouse     $(printf '%6s' "$gatehouse_mbs") MB/s   (agent → edge → connector → app)
+    ssh -L        $(printf '%6s' "$ssh_mbs") MB/s   CPU s/GB: ssh $(per_gb ssh), sshd $(per_gb sshd)
+    gatehouse     $(printf '%6s' "$gatehouse_mbs") MB/s   CPU s/GB: agent $(per_gb agent), edge $(per_gb edge), connector $(per_gb connector)
+    gatehouse/ssh by round: ${ratio_range}, median ${ratio_median}
 (b) time to first byte over a new connection, $requests requests
     direct        p50 $(printf '%7s' "$direct_p50") ms   p99 $(printf '%7s' "$direct_p99") ms
     ssh -L        p50 $(printf '%7s' "$ssh_p50") ms   p99 $(printf '%7s' "$ssh_p99") ms
     gatehouse     p50 $(printf '%7s' "$gatehouse_p50") ms   p99 $(printf '%7s' "$gatehouse_p99") ms
 
-gatehouse/ssh throughput ratio $(awk -v a="$gatehouse_mbs" -v b="$ssh_mbs" 'BEGIN {printf "%.2f", a / b}')
+gatehouse/ssh throughput ratio $ratio_median
 gatehouse/direct throughput ratio $(awk -v a="$gatehouse_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')
 gatehouse/ssh connect p50 ratio $(awk -v a="$gatehouse_p50" -v b="$ssh_p50" 'BEGIN {printf "%.2f", a / b}')
 REPORT
