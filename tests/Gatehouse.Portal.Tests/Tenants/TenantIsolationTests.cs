@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Portal.Tests.Logs;
@@ -139,6 +140,14 @@ public sealed class TenantIsolationTests
         foreach (var query in new[] { "logs", "logs?host=secret.b.example", "logs?host=.b.example", "logs?user=bob@tenant-b.example", $"logs?user={ids["users"]}" })
         {
             Assert.Empty((await adminA.GetFromJsonAsync<Page<TransactionLogEntryDto>>(query, PortalServer.Json))!.Items);
+        }
+
+        // A has disaster recovery set up, so that its DR bundle is among the listings checked (without, a 404).
+        using (var drEdgeA = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(adminA, ProvisioningKinds.Edge)))
+        using (var drKey = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var dr = new PutDrSettingsRequest("_gatehouse-dr.tenant-a.example.", drKey.ExportSubjectPublicKeyInfoPem(), [drEdgeA.Response.SubjectId], null, [], PolicyActions.Allow, 30);
+            (await adminA.PutAsJsonAsync("dr", dr, PortalServer.Json)).EnsureSuccessStatusCode();
         }
 
         foreach (var listing in ListRoutes(portal))
