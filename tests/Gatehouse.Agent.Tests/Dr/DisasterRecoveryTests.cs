@@ -125,7 +125,9 @@ public sealed class DisasterRecoveryTests
         await dr.RestartAgentAsync();
 
         Assert.Equal(AgentStates.Connected, dr.Agent.Status.State);
-        Assert.False(dr.Agent.Status.PortalReachable);
+
+        // Unknown (null) until the restarted agent's first try to reach the portal has failed.
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(dr.Agent.Status.PortalReachable == false), "the agent to find the portal unreachable", () => dr.Agent.Status);
         var blocked = await AgentFixture.CurlAsync("-i", "-s", "-x", $"http://{dr.Agent.ProxyAddress}", $"http://{AgentFixture.BlockedHost}/");
         Assert.Contains("Gatehouse-Rule: block-casino", blocked.Output, StringComparison.Ordinal);
         var allowed = await AgentFixture.CurlAsync("-s", "-x", $"http://{dr.Agent.ProxyAddress}", dr.Fixture.OriginUrl);
