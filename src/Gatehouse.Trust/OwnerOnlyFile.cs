@@ -8,6 +8,10 @@ public static class OwnerOnlyFile
     private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    /// <summary>Writes <paramref name="text"/> (PEM, JSON) as UTF-8, as <see cref="WriteAtomically(string, ReadOnlySpan{byte}, bool, Action{string}?)"/> writes bytes.</summary>
+    public static void WriteAtomically(string path, string text, bool overwrite) =>
+        WriteAtomically(path, System.Text.Encoding.UTF8.GetBytes(text), overwrite);
+
     /// <summary>
     /// Writes <paramref name="contents"/> to <paramref name="path"/> so that a crash leaves either the
     /// old file or the new one: a temporary file in the same directory (mode 0600), flushed to disk,

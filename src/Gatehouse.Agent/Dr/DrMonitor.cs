@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gatehouse.Agent.Bundles;
 using Gatehouse.Agent.Edges;
 using Gatehouse.Agent.State;
+using Gatehouse.Trust;
 using Gatehouse.Trust.Dr;
 using Gatehouse.Wire.Agent;
 using Gatehouse.Wire.Dr;
@@ -263,6 +264,6 @@ internal sealed class DrMonitor : IAsyncDisposable
         }
 
         _lastVersion = version;
-        Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(_file, System.Text.Encoding.ASCII.GetBytes($"{{\"version\":{version}}}"), overwrite: true);
+        OwnerOnlyFile.WriteAtomically(_file, $"{{\"version\":{version}}}", overwrite: true);
     }
 }

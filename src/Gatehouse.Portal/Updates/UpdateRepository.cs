@@ -4,6 +4,7 @@ using Gatehouse.Content;
 using Gatehouse.Content.Channels;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Hosting;
+using Gatehouse.Trust;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
 using Gatehouse.Tuf.Repository;
@@ -566,7 +567,7 @@ public sealed class UpdateRepository
 
     // Never over an existing key: a key that signed metadata clients trust must not be lost.
     private static void WriteKey(string path, TufSigner signer) =>
-        Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(signer.ExportPrivateKeyPem()), overwrite: false);
+        OwnerOnlyFile.WriteAtomically(path, signer.ExportPrivateKeyPem(), overwrite: false);
 
     private static DateTimeOffset Whole(DateTimeOffset at) => new(at.Ticks - (at.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
+using Gatehouse.Trust;
 using Gatehouse.Trust.Dr;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Dr;
@@ -112,7 +113,7 @@ internal static class DrCommands
             }
 
             using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(ecdsa.ExportPkcs8PrivateKeyPem()), overwrite: false);
+            OwnerOnlyFile.WriteAtomically(path, ecdsa.ExportPkcs8PrivateKeyPem(), overwrite: false);
 
             try
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Gatehouse.Trust;
 using Gatehouse.Tuf;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
@@ -37,7 +38,7 @@ internal static class ReleaseCommand
         {
             using var signer = run.Get(rsa) ? TufSigner.RsaPss(RSA.Create(3072)) : TufSigner.GenerateEcdsa();
             var path = run.Require(file).FullName;
-            Gatehouse.Trust.OwnerOnlyFile.WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(signer.ExportPrivateKeyPem()), overwrite: false);
+            OwnerOnlyFile.WriteAtomically(path, signer.ExportPrivateKeyPem(), overwrite: false);
 
             var result = new KeyCreated(path, signer.KeyId, signer.PublicKey.Scheme);
             if (run.Out.Json)
