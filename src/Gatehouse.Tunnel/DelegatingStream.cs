@@ -1,12 +1,19 @@
 namespace Gatehouse.Tunnel;
 
-/// <summary>A stream that passes everything to another stream.</summary>
-internal abstract class DelegatingStream : Stream
+/// <summary>A stream that passes everything to another stream; subclasses override what they change.</summary>
+public abstract class DelegatingStream : Stream
 {
     private readonly Stream _inner;
 
     /// <summary>Wraps <paramref name="inner"/>.</summary>
-    protected DelegatingStream(Stream inner) => _inner = inner;
+    protected DelegatingStream(Stream inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        _inner = inner;
+    }
+
+    /// <summary>The stream everything goes to.</summary>
+    protected Stream Inner => _inner;
 
     /// <inheritdoc />
     public override bool CanRead => _inner.CanRead;

@@ -22,15 +22,13 @@ namespace Gatehouse.Tunnel;
 /// allows.
 /// </para>
 /// </remarks>
-public sealed class RecordBatchingStream : Stream
+public sealed class RecordBatchingStream : DelegatingStream
 {
     /// <summary>Bytes a receive asks for: four full TLS records.</summary>
     public const int ReadSize = 64 * 1024;
 
     /// <summary>Bytes held at most before they are sent without waiting for the flush.</summary>
     public const int WriteCapacity = 256 * 1024;
-
-    private readonly Stream _inner;
 
     // Each is allocated on first use and kept for the connection's life (few, long-lived connections).
     private byte[]? _received;
@@ -41,9 +39,8 @@ public sealed class RecordBatchingStream : Stream
 
     /// <summary>Wraps <paramref name="inner"/> (the socket's stream), which it owns.</summary>
     public RecordBatchingStream(Stream inner)
+        : base(inner)
     {
-        ArgumentNullException.ThrowIfNull(inner);
-        _inner = inner;
     }
 
     /// <summary>Whether writes are held until the next flush; off until set (during a handshake).</summary>
@@ -51,21 +48,6 @@ public sealed class RecordBatchingStream : Stream
 
     /// <summary>Bytes written and not yet sent.</summary>
     public int Held => _heldCount;
-
-    /// <inheritdoc />
-    public override bool CanRead => _inner.CanRead;
-
-    /// <inheritdoc />
-    public override bool CanWrite => _inner.CanWrite;
-
-    /// <inheritdoc />
-    public override bool CanSeek => false;
-
-    /// <inheritdoc />
-    public override long Length => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <inheritdoc />
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -77,11 +59,11 @@ public sealed class RecordBatchingStream : Stream
 
         if (buffer.Length == 0 || buffer.Length >= ReadSize)
         {
-            return await _inner.ReadAsync(buffer, cancellationToken);
+            return await Inner.ReadAsync(buffer, cancellationToken);
         }
 
         _received ??= new byte[ReadSize];
-        var count = await _inner.ReadAsync(_received, cancellationToken);
+        var count = await Inner.ReadAsync(_received, cancellationToken);
         _receivedStart = 0;
         _receivedEnd = count;
         return count == 0 ? 0 : TakeReceived(buffer.Span);
@@ -99,7 +81,7 @@ public sealed class RecordBatchingStream : Stream
     {
         if (!BatchWrites && _heldCount == 0)
         {
-            await _inner.WriteAsync(buffer, cancellationToken);
+            await Inner.WriteAsync(buffer, cancellationToken);
             return;
         }
 
@@ -110,7 +92,7 @@ public sealed class RecordBatchingStream : Stream
 
         if (buffer.Length >= WriteCapacity || !BatchWrites)
         {
-            await _inner.WriteAsync(buffer, cancellationToken);
+            await Inner.WriteAsync(buffer, cancellationToken);
             return;
         }
 
@@ -130,35 +112,11 @@ public sealed class RecordBatchingStream : Stream
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         await SendHeldAsync(cancellationToken);
-        await _inner.FlushAsync(cancellationToken);
+        await Inner.FlushAsync(cancellationToken);
     }
 
     /// <inheritdoc />
     public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
-
-    /// <inheritdoc />
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    /// <inheritdoc />
-    public override async ValueTask DisposeAsync()
-    {
-        await _inner.DisposeAsync();
-        await base.DisposeAsync();
-    }
 
     private int TakeReceived(Span<byte> destination)
     {
@@ -177,6 +135,6 @@ public sealed class RecordBatchingStream : Stream
 
         var count = _heldCount;
         _heldCount = 0;
-        await _inner.WriteAsync(_held.AsMemory(0, count), ct);
+        await Inner.WriteAsync(_held.AsMemory(0, count), ct);
     }
 }
