@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Gatehouse.Testing;
 using Gatehouse.Testing.Namespaces;
 using Gatehouse.Wire.Dns;
 
@@ -29,7 +30,7 @@ internal sealed class InternetOrigin : IAsyncDisposable
     public InternetOrigin(NetworkNamespace internet, IPAddress address)
     {
         Address = address;
-        _certificate = SelfSigned();
+        _certificate = TestCertificates.SelfSigned("origin." + Zone);
         // On every address of the namespace, IPv4 and IPv6: a TLS beacon on the endpoint's link is one
         // the edge cannot reach, and the IPv6 origin address is the endpoint's only.
         _http = internet.CreateSocket(() => Listen(80));
@@ -163,13 +164,5 @@ internal sealed class InternetOrigin : IAsyncDisposable
                 }
             }
         }
-    }
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=origin." + Zone, key, HashAlgorithmName.SHA256);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
     }
 }

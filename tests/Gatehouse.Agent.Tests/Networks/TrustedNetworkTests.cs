@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Testing;
 using Gatehouse.Testing.Portal;
 using Gatehouse.Wire.Agent;
 using Gatehouse.Wire.Api;
@@ -57,9 +58,7 @@ public sealed class TrustedNetworkTests
 
         public static TlsBeacon Start()
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=office-beacon", key, HashAlgorithmName.SHA256);
-            var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            var certificate = TestCertificates.SelfSigned("office-beacon");
             var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
             var beacon = new TlsBeacon(listener, certificate);

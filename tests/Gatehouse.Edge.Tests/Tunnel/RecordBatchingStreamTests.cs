@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Testing;
 using Gatehouse.Tunnel;
 
@@ -275,7 +273,7 @@ public sealed class RecordBatchingStreamTests : IAsyncLifetime
             var client = new SslStream(batching, leaveInnerStreamOpen: false, (_, _, _, _) => true);
             var serverCounting = new CountingSocketStream(serverSocket);
             var server = new SslStream(serverCounting, leaveInnerStreamOpen: false);
-            using var certificate = SelfSigned();
+            using var certificate = TestCertificates.SelfSigned("localhost");
             await Task.WhenAll(
                 client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", EnabledSslProtocols = SslProtocols.Tls13 }),
                 server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate, EnabledSslProtocols = SslProtocols.Tls13 })).DefaultTimeout();
@@ -286,14 +284,6 @@ public sealed class RecordBatchingStreamTests : IAsyncLifetime
         {
             await Client.DisposeAsync();
             await Server.DisposeAsync();
-        }
-
-        private static X509Certificate2 SelfSigned()
-        {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-            return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
         }
     }
 }
