@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Flows;
@@ -31,9 +32,14 @@ public readonly record struct RelayBytes(long Up, long Down);
 /// </summary>
 public static class Relay
 {
+    private const int SocketReadSize = 64 * 1024;
+
     /// <summary>Runs the relay.</summary>
     /// <param name="client">The client side.</param>
-    /// <param name="destination">The destination side.</param>
+    /// <param name="destination">
+    /// The destination side. A <see cref="SocketPipe"/> is used through its socket, so nothing may have been
+    /// read through its <see cref="SocketPipe.Input"/> before.
+    /// </param>
     /// <param name="flow">The flow: touched on every read, cancelled when idle or drained.</param>
     /// <param name="onClientDone">Called when the client has sent everything (carry the half-close to the destination).</param>
     /// <param name="onDestinationDone">Called when the destination has sent everything (carry it to the client).</param>
@@ -47,13 +53,24 @@ public static class Relay
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(flow);
-        var up = PumpAsync(client.Input, destination.Output, flow, onClientDone, isUp: true, inspectFirst);
-        var down = PumpAsync(destination.Input, client.Output, flow, onDestinationDone, isUp: false);
+        Task up, down;
+        if (destination is SocketPipe socket)
+        {
+            // A socket destination is read straight into the client's pipe and sent from it: no copy through pipes of its own.
+            up = PumpAsync(client.Input, new SocketSink(socket.Socket), flow, onClientDone, isUp: true, inspectFirst);
+            down = ReceiveAsync(socket.Socket, client.Output, flow, onDestinationDone);
+        }
+        else
+        {
+            up = PumpAsync(client.Input, new PipeSink(destination.Output), flow, onClientDone, isUp: true, inspectFirst);
+            down = PumpAsync(destination.Input, new PipeSink(client.Output), flow, onDestinationDone, isUp: false);
+        }
+
         await Task.WhenAll(up, down);
         return new RelayBytes(flow.BytesUp, flow.BytesDown);
     }
 
-    private static async Task PumpAsync(PipeReader from, PipeWriter to, OpenFlow flow, Action onDone, bool isUp, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspect = null)
+    private static async Task PumpAsync(PipeReader from, Sink to, OpenFlow flow, Action onDone, bool isUp, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspect = null)
     {
         var ct = flow.Cancellation;
         var clean = false;
@@ -81,25 +98,18 @@ public static class Relay
                     inspect = null;
                 }
 
+                var receiverGone = false;
                 if (!buffer.IsEmpty)
                 {
                     flow.Touch();
-                    foreach (var segment in buffer)
-                    {
-                        to.Write(segment.Span);
-                    }
-
                     flow.Count(isUp, buffer.Length);
-                    var flush = await to.FlushAsync(ct);
-                    from.AdvanceTo(buffer.End);
-                    if (flush.IsCompleted || flush.IsCanceled)
-                    {
-                        break;
-                    }
+                    receiverGone = !await to.SendAsync(buffer, ct);
                 }
-                else
+
+                from.AdvanceTo(buffer.End);
+                if (receiverGone)
                 {
-                    from.AdvanceTo(buffer.End);
+                    break;
                 }
 
                 if (read.IsCompleted || read.IsCanceled)
@@ -114,6 +124,57 @@ public static class Relay
             clean = false;
         }
 
+        End(flow, onDone, clean);
+    }
+
+    /// <summary>
+    /// Receives from <paramref name="socket"/> into <paramref name="to"/>'s own memory. It waits for data with a
+    /// zero-byte receive before taking memory, so a quiet flow holds none, but not after a receive that
+    /// filled the memory it had: more is likely waiting, and the wait would cost a system call per read.
+    /// </summary>
+    private static async Task ReceiveAsync(Socket socket, PipeWriter to, OpenFlow flow, Action onDone)
+    {
+        var ct = flow.Cancellation;
+        var clean = false;
+        var mayHaveMore = false;
+        try
+        {
+            while (true)
+            {
+                if (!mayHaveMore)
+                {
+                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, ct);
+                }
+
+                var memory = to.GetMemory(SocketReadSize);
+                var received = await socket.ReceiveAsync(memory, SocketFlags.None, ct);
+                if (received == 0)
+                {
+                    clean = true;
+                    break;
+                }
+
+                mayHaveMore = received == memory.Length;
+                to.Advance(received);
+                flow.Touch();
+                flow.Count(up: false, received);
+                var flush = await to.FlushAsync(ct);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (IsEndOfFlow(e))
+        {
+            clean = false;
+        }
+
+        End(flow, onDone, clean);
+    }
+
+    private static void End(OpenFlow flow, Action onDone, bool clean)
+    {
         if (clean)
         {
             onDone();
@@ -128,4 +189,63 @@ public static class Relay
     /// <summary>Whether <paramref name="e"/> is how a socket or stream ends rather than a bug.</summary>
     public static bool IsEndOfFlow(Exception e) =>
         e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException;
+
+    /// <summary>Where a pump puts what it read.</summary>
+    private abstract class Sink
+    {
+        /// <summary>Sends <paramref name="buffer"/> on; false when the receiver is gone.</summary>
+        public abstract ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer, CancellationToken ct);
+    }
+
+    /// <summary>Copies into a pipe and flushes it.</summary>
+    private sealed class PipeSink(PipeWriter to) : Sink
+    {
+        public override async ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer, CancellationToken ct)
+        {
+            foreach (var segment in buffer)
+            {
+                to.Write(segment.Span);
+            }
+
+            var flush = await to.FlushAsync(ct);
+            return !flush.IsCompleted && !flush.IsCanceled;
+        }
+    }
+
+    /// <summary>Sends from the reader's own memory, all its segments in one call.</summary>
+    private sealed class SocketSink(Socket to) : Sink
+    {
+        private readonly List<ArraySegment<byte>> _segments = [];
+
+        public override async ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer, CancellationToken ct)
+        {
+            if (buffer.IsSingleSegment)
+            {
+                await to.SendAsync(buffer.First, SocketFlags.None, ct);
+                return true;
+            }
+
+            _segments.Clear();
+            foreach (var memory in buffer)
+            {
+                if (!MemoryMarshal.TryGetArray(memory, out var array))
+                {
+                    // Memory that is not an array's cannot go in one gathered send: one send per segment.
+                    foreach (var each in buffer)
+                    {
+                        await to.SendAsync(each, SocketFlags.None, ct);
+                    }
+
+                    return true;
+                }
+
+                _segments.Add(array);
+            }
+
+            // The gathered send takes no token: the flow's end closes the socket under it instead.
+            await using var onCancel = ct.UnsafeRegister(static state => ((Socket)state!).Dispose(), to);
+            await to.SendAsync(_segments, SocketFlags.None);
+            return true;
+        }
+    }
 }
