@@ -58,7 +58,7 @@ public static class Relay
         {
             // A socket destination is read straight into the client's pipe and sent from it: no copy through pipes of its own.
             up = PumpAsync(client.Input, new SocketSink(socket.Socket), flow, onClientDone, isUp: true, inspectFirst);
-            down = ReceiveAsync(socket.Socket, client.Output, flow, onDestinationDone);
+            down = ReceiveAsync(new SocketSource(socket.Socket), client.Output, flow, onDestinationDone);
         }
         else
         {
@@ -66,6 +66,26 @@ public static class Relay
             down = PumpAsync(destination.Input, new PipeSink(client.Output), flow, onDestinationDone, isUp: false);
         }
 
+        await Task.WhenAll(up, down);
+        return new RelayBytes(flow.BytesUp, flow.BytesDown);
+    }
+
+    /// <summary>
+    /// Runs the relay with a destination stream (such as a connector's HTTP/2 stream): read straight into the
+    /// client's pipe and written from it, without pipes of its own.
+    /// </summary>
+    /// <param name="client">The client side.</param>
+    /// <param name="destination">The destination: reads give its bytes, writes and flushes send to it.</param>
+    /// <param name="flow">The flow: touched on every read, cancelled when idle or drained.</param>
+    /// <param name="onClientDone">Called when the client has sent everything (carry the half-close to the destination).</param>
+    /// <param name="onDestinationDone">Called when the destination has sent everything (carry it to the client).</param>
+    public static async Task<RelayBytes> RunAsync(IDuplexPipe client, Stream destination, OpenFlow flow, Action onClientDone, Action onDestinationDone)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(flow);
+        var up = PumpAsync(client.Input, new StreamSink(destination), flow, onClientDone, isUp: true);
+        var down = ReceiveAsync(new StreamSource(destination), client.Output, flow, onDestinationDone);
         await Task.WhenAll(up, down);
         return new RelayBytes(flow.BytesUp, flow.BytesDown);
     }
@@ -128,11 +148,11 @@ public static class Relay
     }
 
     /// <summary>
-    /// Receives from <paramref name="socket"/> into <paramref name="to"/>'s own memory. It waits for data with a
-    /// zero-byte receive before taking memory, so a quiet flow holds none, but not after a receive that
-    /// filled the memory it had: more is likely waiting, and the wait would cost a system call per read.
+    /// Reads from <paramref name="from"/> into <paramref name="to"/>'s own memory. It waits for data with a
+    /// zero-byte read before taking memory, so a quiet flow holds none, but not after a read that filled
+    /// the memory it had: more is likely waiting, and the wait would cost a system call per read.
     /// </summary>
-    private static async Task ReceiveAsync(Socket socket, PipeWriter to, OpenFlow flow, Action onDone)
+    private static async Task ReceiveAsync(Source from, PipeWriter to, OpenFlow flow, Action onDone)
     {
         var ct = flow.Cancellation;
         var clean = false;
@@ -143,11 +163,11 @@ public static class Relay
             {
                 if (!mayHaveMore)
                 {
-                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, ct);
+                    await from.ReadAsync(Memory<byte>.Empty, ct);
                 }
 
                 var memory = to.GetMemory(SocketReadSize);
-                var received = await socket.ReceiveAsync(memory, SocketFlags.None, ct);
+                var received = await from.ReadAsync(memory, ct);
                 if (received == 0)
                 {
                     clean = true;
@@ -247,5 +267,37 @@ public static class Relay
             await to.SendAsync(_segments, SocketFlags.None);
             return true;
         }
+    }
+
+    /// <summary>Sends with the stream's writes, then flushes it.</summary>
+    private sealed class StreamSink(Stream to) : Sink
+    {
+        public override async ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer, CancellationToken ct)
+        {
+            foreach (var segment in buffer)
+            {
+                await to.WriteAsync(segment, ct);
+            }
+
+            await to.FlushAsync(ct);
+            return true;
+        }
+    }
+
+    /// <summary>Where <see cref="ReceiveAsync"/> reads from; a read of no bytes waits for data.</summary>
+    private abstract class Source
+    {
+        /// <summary>Reads into <paramref name="memory"/>; 0 at the end (or when <paramref name="memory"/> is empty, once data waits).</summary>
+        public abstract ValueTask<int> ReadAsync(Memory<byte> memory, CancellationToken ct);
+    }
+
+    private sealed class SocketSource(Socket from) : Source
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> memory, CancellationToken ct) => from.ReceiveAsync(memory, SocketFlags.None, ct);
+    }
+
+    private sealed class StreamSource(Stream from) : Source
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> memory, CancellationToken ct) => from.ReadAsync(memory, ct);
     }
 }

@@ -155,7 +155,7 @@ internal sealed class TunnelHandler
         }
 
         await using var destination = new SocketPipe(connection.Socket!);
-        var bytes = await RelayAsync(context, destination, destination.ShutdownSend, flow, isConnect ? extended : null);
+        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone), flow, isConnect ? extended : null);
         _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 
@@ -185,20 +185,22 @@ internal sealed class TunnelHandler
             return;
         }
 
-        var destination = new StreamPipe(stream);
-        var bytes = await RelayAsync(context, destination, stream.CompleteWrites, flow, extended);
+        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, stream, flow, stream.CompleteWrites, clientDone), flow, extended);
         _path.Finish(record with { Status = 200, Reason = via, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 
-    /// <summary>Answers 200 and relays the stream (extended CONNECT) or the bodies (POST) with the destination.</summary>
-    private static async Task<RelayBytes> RelayAsync(HttpContext context, IDuplexPipe destination, Action destinationDone, OpenFlow flow, IHttpExtendedConnectFeature? extended)
+    /// <summary>
+    /// Answers 200 and relays the stream (extended CONNECT) or the bodies (POST) with the destination:
+    /// <paramref name="relay"/> runs it, given the agent's side and what ends that side's sending.
+    /// </summary>
+    private static async Task<RelayBytes> RelayAsync(HttpContext context, Func<IDuplexPipe, Action, Task<RelayBytes>> relay, OpenFlow flow, IHttpExtendedConnectFeature? extended)
     {
         RelayBytes bytes;
         if (extended is not null)
         {
             var stream = await extended.AcceptAsync();
             var clientPipe = new StreamDuplexPipe(stream);
-            bytes = await Relay.RunAsync(clientPipe, destination, flow, destinationDone, clientPipe.CompleteOutput);
+            bytes = await relay(clientPipe, clientPipe.CompleteOutput);
         }
         else
         {
@@ -215,7 +217,7 @@ internal sealed class TunnelHandler
             await context.Response.StartAsync(flow.Cancellation);
             await context.Response.BodyWriter.FlushAsync(flow.Cancellation);
             var body = new BodyDuplexPipe(context.Request.BodyReader, context.Response.BodyWriter);
-            bytes = await Relay.RunAsync(body, destination, flow, destinationDone, body.CompleteOutput);
+            bytes = await relay(body, body.CompleteOutput);
         }
 
         if (flow.Cancellation.IsCancellationRequested)
@@ -314,14 +316,6 @@ internal sealed class TunnelHandler
         {
             // The agent gave up on the stream.
         }
-    }
-
-    /// <summary>A connector's flow stream as a duplex pipe.</summary>
-    private sealed class StreamPipe(Stream stream) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
-
-        public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
     /// <summary>The accepted stream of an extended CONNECT as a duplex pipe.</summary>

@@ -9,23 +9,38 @@ using Gatehouse.Testing;
 namespace Gatehouse.Edge.Tests.Flows;
 
 /// <summary>
-/// The relay between a client pipe and a destination socket (<see cref="SocketPipe"/>), which it reads
-/// into the client's pipe and writes from it directly.
+/// The relay between a client pipe and a destination socket (<see cref="SocketPipe"/>) or stream, which it
+/// reads into the client's pipe and writes from it directly.
 /// </summary>
 public sealed class RelayTests
 {
-    [Fact]
-    public async Task Bytes_cross_both_ways_at_once_and_each_half_close_reaches_the_other_side()
+    /// <summary>How the relay is given its destination.</summary>
+    public enum Destination
+    {
+        /// <summary>A <see cref="SocketPipe"/>, used through its socket.</summary>
+        Socket,
+
+        /// <summary>A stream, as a connector's HTTP/2 stream is.</summary>
+        Stream,
+    }
+
+    [Theory]
+    [InlineData(Destination.Socket)]
+    [InlineData(Destination.Stream)]
+    public async Task Bytes_cross_both_ways_at_once_and_each_half_close_reaches_the_other_side(Destination kind)
     {
         await using var sockets = await SocketPair.OpenAsync();
         await using var registry = new FlowRegistry(TimeSpan.FromMinutes(1));
         using var flow = registry.Open();
         var client = new ClientPipes();
         await using var destination = new SocketPipe(sockets.Relayed);
+        await using var destinationStream = new NetworkStream(sockets.Relayed, ownsSocket: false);
         var up = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
         var down = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 5);
 
-        var relay = Relay.RunAsync(client.Pipe, destination, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete());
+        var relay = kind == Destination.Socket
+            ? Relay.RunAsync(client.Pipe, destination, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete())
+            : Relay.RunAsync(client.Pipe, destinationStream, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete());
 
         // The client writes in small unflushed pieces, so the relay sees buffers of many segments.
         var clientWrites = WriteInPiecesAsync(client.ToRelay.Writer, up, piece: 1000, flushEvery: 37);
