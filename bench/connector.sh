@@ -169,9 +169,6 @@ ssh_pid=$!
 wait_for "ssh -L" curl -fsS -o /dev/null "http://127.0.0.1:$ssh_port/small"
 
 # --- measurements ------------------------------------------------------------------------------------
-mbs() { # curl args... → MB/s of one download
-  curl -fsS -o /dev/null -w '%{speed_download}' "$@" | awk '{printf "%.0f", $1 / 1000000}'
-}
 ticks() { # PID → CPU ticks (user + system) of the process and all its descendants
   local pid=$1 total child
   total=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
@@ -207,10 +204,10 @@ for _ in $(seq 1 "$rounds"); do
   [ "$d" -gt "$direct_mbs" ] && direct_mbs=$d
   [ "$s" -gt "$ssh_mbs" ] && ssh_mbs=$s
   [ "$g" -gt "$gatehouse_mbs" ] && gatehouse_mbs=$g
-  ratios+=("$(awk -v a="$g" -v b="$s" 'BEGIN {printf "%.3f", a / b}')")
+  ratios+=("$(ratio_of "$g" "$s")")
 done
-ratio_median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
-ratio_range=$(printf '%s\n' "${ratios[@]}" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f–%.2f", lo, hi}')
+ratio_median=$(median_of "${ratios[@]}")
+ratio_range=$(range_of "${ratios[@]}")
 per_gb() { # name → CPU seconds per GB downloaded over the rounds
   awk -v t="${cpu[$1]}" -v hz="$(getconf CLK_TCK)" -v mb="$((size_mb * rounds))" 'BEGIN {printf "%.2f", t / hz / (mb / 1000)}'
 }

@@ -5,6 +5,8 @@
 #   (b) bulk download through CONNECT (curl -p), against Squid and direct;
 #   (c) bulk through an agent-style HTTP/2 mutual-TLS tunnel stream (gatehouse-bench-edge forward →
 #       edge → nginx), against direct and a TLS tunnel of two stunnel4 processes;
+#       (a), then (b) and (c) together, run in rounds over their paths in turn (after a warm-up); each
+#       ratio is the median of the rounds' ratios, which a VM whose speed drifts between rounds moves less;
 #   (d) many flows held open at once (gatehouse-bench-edge hold): CONNECTs and tunnel streams to an
 #       echo server, every one checked before and after holding; the edge's memory per open flow.
 # The edge runs as users run it: enrolled with a real portal (SQLite), a 1,000-rule policy in
@@ -12,15 +14,17 @@
 # are not shipped to the portal unless --ship-logs is given: a real portal runs on another machine,
 # and here its ingestion would take CPU from the two cores the edge and its peers share.
 # Prints requests/s, p99 latency and MB/s for each, then one ratio line per comparison.
-# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs] [--keep SECONDS]
+# Usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--rounds N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs] [--keep SECONDS]
+#   --rounds N rounds of (a) and of the five download paths of (b, c) (default 5).
 #   --keep SECONDS leaves everything running that long after the report (ports and pids in it), to profile by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-duration=15
+duration=10
 connections=64
 size_mb=2048
+rounds=5
 # 4,000 CONNECTs cost the edge 8,000 descriptors and 6,000 tunnel streams 6,000: 10,000 flows fit
 # under this machine's hard limit of 20,000 descriptors per process.
 proxy_flows=4000
@@ -32,11 +36,12 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --size-mb) size_mb=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --proxy-flows) proxy_flows=$2; shift 2 ;;
     --tunnel-flows) tunnel_flows=$2; shift 2 ;;
     --ship-logs) ship_logs=; shift ;;
     --keep) keep=$2; shift 2 ;;
-    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs] [--keep SECONDS]" >&2; exit 2 ;;
+    *) echo "usage: bench/edge.sh [--duration SECONDS] [--connections N] [--size-mb N] [--rounds N] [--proxy-flows N] [--tunnel-flows N] [--ship-logs] [--keep SECONDS]" >&2; exit 2 ;;
   esac
 done
 
@@ -200,34 +205,55 @@ run_wrk() { # script url
   echo "$rps $p99 ${errors:-none}"
 }
 
-# curl bulk → MB/s (best of 3)
-run_bulk() { # curl args...
-  local best=0 speed
-  for _ in 1 2 3; do
-    speed=$(curl -fsS -o /dev/null -w '%{speed_download}' "$@")
-    best=$(awk -v a="$best" -v b="$speed" 'BEGIN {print (b > a) ? b : a}')
-  done
-  awk -v s="$best" 'BEGIN {printf "%.0f", s / 1000000}'
-}
-
 say "warming up…"
 wrk -t2 -c"$connections" -d3s -s "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port" >/dev/null
 wrk -t2 -c"$connections" -d3s -s "$work/squid.lua" "http://127.0.0.1:$squid_port" >/dev/null
 
-say "(a) small requests, $connections connections, ${duration}s each"
-read -r direct_rps direct_p99 direct_err < <(run_wrk "$work/direct.lua" "http://127.0.0.1:$origin_port/small")
-read -r squid_rps squid_p99 squid_err < <(run_wrk "$work/squid.lua" "http://127.0.0.1:$squid_port")
-read -r edge_rps edge_p99 edge_err < <(run_wrk "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port")
+say "(a) small requests, $connections connections, $rounds rounds of ${duration}s over direct, squid and the edge in turn"
+declare -A rps=() p99=() errors=() round=()
+rps_ratios=()
+wrk_path() { # direct|squid|edge → "RPS P99_MS ERRORS"
+  case $1 in
+    direct) run_wrk "$work/direct.lua" "http://127.0.0.1:$origin_port/small" ;;
+    squid) run_wrk "$work/squid.lua" "http://127.0.0.1:$squid_port" ;;
+    edge) run_wrk "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port" ;;
+  esac
+}
+for _ in $(seq 1 "$rounds"); do
+  for path in direct squid edge; do
+    read -r r p e < <(wrk_path "$path")
+    round[$path]=$r; rps[$path]+="$r "; p99[$path]+="$p "
+    [ "$e" = none ] || errors[$path]+="$e "
+  done
+  say "$(printf '    round: direct %.0f, squid %.0f, edge %.0f req/s' "${round[direct]}" "${round[squid]}" "${round[edge]}")"
+  rps_ratios+=("$(ratio_of "${round[edge]}" "${round[squid]}")")
+done
+# Each path's median requests/s and p99 over the rounds; the errors of any round.
+# shellcheck disable=SC2086 # the lists are space-separated numbers
+{
+  direct_rps=$(median_of ${rps[direct]}); direct_p99=$(median_of ${p99[direct]}); direct_err=${errors[direct]:-none}
+  squid_rps=$(median_of ${rps[squid]}); squid_p99=$(median_of ${p99[squid]}); squid_err=${errors[squid]:-none}
+  edge_rps=$(median_of ${rps[edge]}); edge_p99=$(median_of ${p99[edge]}); edge_err=${errors[edge]:-none}
+}
 edge_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$edge_pid/status")
 
-say "(b) bulk through CONNECT, ${size_mb} MB, best of 3"
-direct_mbs=$(run_bulk "http://127.0.0.1:$origin_port/big")
-squid_connect_mbs=$(run_bulk -p -x "http://127.0.0.1:$squid_port" "http://127.0.0.1:$origin_port/big")
-edge_connect_mbs=$(run_bulk -p -x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth" "http://127.0.0.1:$origin_port/big")
-
-say "(c) bulk through a tunnel stream, ${size_mb} MB, best of 3"
-tunnel_mbs=$(run_bulk "http://127.0.0.1:$forward_port/big")
-stunnel_mbs=$(run_bulk "http://127.0.0.1:$stunnel_client_port/big")
+say "(b, c) bulk downloads, ${size_mb} MB, a warm-up round and $rounds rounds over direct, CONNECT (squid, edge) and TLS tunnels (stunnel, edge) in turn"
+direct_bulk() { mbs "http://127.0.0.1:$origin_port/big"; }
+squid_bulk() { mbs -p -x "http://127.0.0.1:$squid_port" "http://127.0.0.1:$origin_port/big"; }
+edge_connect_bulk() { mbs -p -x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth" "http://127.0.0.1:$origin_port/big"; }
+stunnel_bulk() { mbs "http://127.0.0.1:$stunnel_client_port/big"; }
+tunnel_bulk() { mbs "http://127.0.0.1:$forward_port/big"; }
+# One round first, not counted: .NET compiles the hot paths again, optimised, after their first calls.
+edge_connect_bulk >/dev/null; tunnel_bulk >/dev/null
+direct_mbs=0 squid_connect_mbs=0 edge_connect_mbs=0 stunnel_mbs=0 tunnel_mbs=0 connect_ratios=() tunnel_ratios=()
+larger() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
+for _ in $(seq 1 "$rounds"); do
+  d=$(direct_bulk); q=$(squid_bulk); e=$(edge_connect_bulk); s=$(stunnel_bulk); t=$(tunnel_bulk)
+  say "    round: direct $d, squid CONNECT $q, edge CONNECT $e, stunnel $s, edge tunnel $t MB/s"
+  direct_mbs=$(larger "$d" "$direct_mbs"); squid_connect_mbs=$(larger "$q" "$squid_connect_mbs")
+  edge_connect_mbs=$(larger "$e" "$edge_connect_mbs"); stunnel_mbs=$(larger "$s" "$stunnel_mbs"); tunnel_mbs=$(larger "$t" "$tunnel_mbs")
+  connect_ratios+=("$(ratio_of "$e" "$q")"); tunnel_ratios+=("$(ratio_of "$t" "$s")")
+done
 
 say "(d) $proxy_flows CONNECTs and $tunnel_flows tunnel streams held at once"
 "$out/Gatehouse.Bench.Edge/gatehouse-bench-edge" hold --edge-pid "$edge_pid" \
@@ -242,25 +268,28 @@ log_lines=$(cat "$work"/edge-logs/*.jsonl 2>/dev/null | wc -l)
 cat <<EOF
 
 Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), policy of 1,000 rules, logging on (files${ship_logs:+; not shipped to the portal})
-(a) small plain-HTTP requests (wrk -t2 -c$connections -d${duration}s)
+(a) small plain-HTTP requests (wrk -t2 -c$connections -d${duration}s, median of $rounds rounds)
     direct         $(printf '%10.0f' "$direct_rps") req/s   p99 $(printf '%7.2f' "$direct_p99") ms   errors: $direct_err
     squid          $(printf '%10.0f' "$squid_rps") req/s   p99 $(printf '%7.2f' "$squid_p99") ms   errors: $squid_err
     edge proxy     $(printf '%10.0f' "$edge_rps") req/s   p99 $(printf '%7.2f' "$edge_p99") ms   errors: $edge_err
+    edge/squid by round: $(range_of "${rps_ratios[@]}"), median $(median_of "${rps_ratios[@]}")
     edge resident memory after the run: $((edge_rss_kb / 1024)) MiB; transaction records written: $log_lines
-(b) bulk download, ${size_mb} MB
+(b) bulk download, ${size_mb} MB (curl, best of $rounds rounds)
     direct         $(printf '%10s' "$direct_mbs") MB/s
     squid CONNECT  $(printf '%10s' "$squid_connect_mbs") MB/s
     edge CONNECT   $(printf '%10s' "$edge_connect_mbs") MB/s
-(c) bulk through a TLS tunnel, ${size_mb} MB
+    edge/squid by round: $(range_of "${connect_ratios[@]}"), median $(median_of "${connect_ratios[@]}")
+(c) bulk through a TLS tunnel, ${size_mb} MB (curl, best of $rounds rounds)
     direct         $(printf '%10s' "$direct_mbs") MB/s
     stunnel pair   $(printf '%10s' "$stunnel_mbs") MB/s
     edge tunnel    $(printf '%10s' "$tunnel_mbs") MB/s   (HTTP/2 mutual TLS stream, gatehouse-bench-edge forward → edge)
+    tunnel/stunnel by round: $(range_of "${tunnel_ratios[@]}"), median $(median_of "${tunnel_ratios[@]}")
 (d) flows held open at once
 $held_report
 
-edge/squid rps ratio $(awk -v a="$edge_rps" -v b="$squid_rps" 'BEGIN {printf "%.2f", a / b}')
-edge/squid connect throughput ratio $(awk -v a="$edge_connect_mbs" -v b="$squid_connect_mbs" 'BEGIN {printf "%.2f", a / b}')
-tunnel/stunnel throughput ratio $(awk -v a="$tunnel_mbs" -v b="$stunnel_mbs" 'BEGIN {printf "%.2f", a / b}')
+edge/squid rps ratio $(median_of "${rps_ratios[@]}")
+edge/squid connect throughput ratio $(median_of "${connect_ratios[@]}")
+tunnel/stunnel throughput ratio $(median_of "${tunnel_ratios[@]}")
 tunnel/direct throughput ratio $(awk -v a="$tunnel_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')
 edge memory per open flow KiB ${per_flow_kib:-unknown}
 EOF

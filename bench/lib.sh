@@ -38,11 +38,14 @@ bench_install() {
   export PATH=$PATH:/usr/sbin
 }
 
+# free_port: a TCP port no socket uses, below the kernel's ephemeral range, so that the thousands of
+# connections a run opens (and leaves in TIME_WAIT) cannot hold the port a later listener needs.
 free_port() {
-  local port
+  local port ephemeral_low
+  read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range
   while true; do
-    port=$((20000 + RANDOM % 30000))
-    ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
+    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
+    ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return; }
   done
 }
 
@@ -85,3 +88,21 @@ bench_portal() {
 }
 
 gh() { "$out/gatehouse/gatehouse" "$@"; }
+
+# mbs CURL-ARGS...: MB/s of one download (curl -o /dev/null).
+mbs() {
+  curl -fsS -o /dev/null -w '%{speed_download}' "$@" | awk '{printf "%.0f", $1 / 1000000}'
+}
+
+# median_of NUMBERS...: their median, two decimals. range_of NUMBERS...: "LOW–HIGH".
+median_of() {
+  printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+range_of() {
+  printf '%s\n' "$@" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f–%.2f", lo, hi}'
+}
+
+# ratio_of A B: A / B, three decimals.
+ratio_of() {
+  awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'
+}
