@@ -29,96 +29,71 @@ public sealed class RelayTests
     [InlineData(Destination.Stream)]
     public async Task Bytes_cross_both_ways_at_once_and_each_half_close_reaches_the_other_side(Destination kind)
     {
-        await using var sockets = await SocketPair.OpenAsync();
-        await using var registry = new FlowRegistry(TimeSpan.FromMinutes(1));
-        using var flow = registry.Open();
-        var client = new ClientPipes();
-        await using var destination = new SocketPipe(sockets.Relayed);
-        await using var destinationStream = new NetworkStream(sockets.Relayed, ownsSocket: false);
+        await using var run = await RelayRun.StartAsync(kind);
         var up = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
         var down = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 5);
 
-        var relay = kind == Destination.Socket
-            ? Relay.RunAsync(client.Pipe, destination, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete())
-            : Relay.RunAsync(client.Pipe, destinationStream, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete());
-
         // The client writes in small unflushed pieces, so the relay sees buffers of many segments.
-        var clientWrites = WriteInPiecesAsync(client.ToRelay.Writer, up, piece: 1000, flushEvery: 37);
-        var clientReads = ReadAllAsync(client.FromRelay.Reader);
-        var far = new NetworkStream(sockets.Far, ownsSocket: false);
+        var clientWrites = WriteInPiecesAsync(run.Client.ToRelay.Writer, up, piece: 1000, flushEvery: 37);
+        var clientReads = ReadAllAsync(run.Client.FromRelay.Reader);
+        var far = new NetworkStream(run.Far, ownsSocket: false);
         var farReads = ReadAllAsync(far);
         var farWrites = Task.Run(async () =>
         {
             await far.WriteAsync(down);
-            sockets.Far.Shutdown(SocketShutdown.Send);
+            run.Far.Shutdown(SocketShutdown.Send);
         });
         await clientWrites.DefaultTimeout();
         await farWrites.DefaultTimeout();
 
         Assert.Equal(up, await farReads.DefaultTimeout());
         Assert.Equal(down, await clientReads.DefaultTimeout());
-        var bytes = await relay.DefaultTimeout();
+        var bytes = await run.Relay.DefaultTimeout();
         Assert.Equal(new RelayBytes(up.Length, down.Length), bytes);
-        Assert.False(flow.Cancellation.IsCancellationRequested);
+        Assert.False(run.Flow.Cancellation.IsCancellationRequested);
     }
 
     [Fact]
     public async Task A_destination_quiet_for_a_while_is_still_relayed_when_it_speaks()
     {
-        await using var sockets = await SocketPair.OpenAsync();
-        await using var registry = new FlowRegistry(TimeSpan.FromMinutes(1));
-        using var flow = registry.Open();
-        var client = new ClientPipes();
-        await using var destination = new SocketPipe(sockets.Relayed);
-        var relay = Relay.RunAsync(client.Pipe, destination, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete());
+        await using var run = await RelayRun.StartAsync(Destination.Socket);
 
         await Task.Delay(300);
-        await sockets.Far.SendAsync("late"u8.ToArray());
-        var read = await client.FromRelay.Reader.ReadAsync().AsTask().DefaultTimeout();
+        await run.Far.SendAsync("late"u8.ToArray());
+        var read = await run.Client.FromRelay.Reader.ReadAsync().AsTask().DefaultTimeout();
         Assert.Equal("late"u8.ToArray(), read.Buffer.ToArray());
-        client.FromRelay.Reader.AdvanceTo(read.Buffer.End);
+        run.Client.FromRelay.Reader.AdvanceTo(read.Buffer.End);
 
-        sockets.Far.Shutdown(SocketShutdown.Both);
-        await client.ToRelay.Writer.CompleteAsync();
-        await relay.DefaultTimeout();
+        run.Far.Shutdown(SocketShutdown.Both);
+        await run.Client.ToRelay.Writer.CompleteAsync();
+        await run.Relay.DefaultTimeout();
     }
 
     [Fact]
     public async Task Aborting_the_flow_ends_a_relay_whose_destination_stopped_reading()
     {
-        await using var sockets = await SocketPair.OpenAsync(receiveBuffer: 4096);
-        await using var registry = new FlowRegistry(TimeSpan.FromMinutes(1));
-        using var flow = registry.Open();
-        var client = new ClientPipes();
-        await using var destination = new SocketPipe(sockets.Relayed);
-        sockets.Relayed.SendBufferSize = 4096;
-        var relay = Relay.RunAsync(client.Pipe, destination, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete());
+        await using var run = await RelayRun.StartAsync(Destination.Socket, socketBuffers: 4096);
 
         // Far never reads: the relay's sends block once the socket buffers are full, many segments at a time.
-        _ = WriteInPiecesAsync(client.ToRelay.Writer, new byte[64 * 1024 * 1024], piece: 4096, flushEvery: 16);
+        _ = WriteInPiecesAsync(run.Client.ToRelay.Writer, new byte[64 * 1024 * 1024], piece: 4096, flushEvery: 16);
         await Task.Delay(500);
-        Assert.False(relay.IsCompleted);
+        Assert.False(run.Relay.IsCompleted);
 
-        flow.Abort();
-        await relay.DefaultTimeout();
-        await client.ToRelay.Reader.CompleteAsync();
+        run.Flow.Abort();
+        await run.Relay.DefaultTimeout();
+        await run.Client.ToRelay.Reader.CompleteAsync();
     }
 
     [Fact]
     public async Task A_reset_destination_ends_the_flow()
     {
-        await using var sockets = await SocketPair.OpenAsync();
-        await using var registry = new FlowRegistry(TimeSpan.FromMinutes(1));
-        using var flow = registry.Open();
-        var client = new ClientPipes();
-        await using var destination = new SocketPipe(sockets.Relayed);
-        var relay = Relay.RunAsync(client.Pipe, destination, flow, destination.ShutdownSend, () => client.FromRelay.Writer.Complete());
+        await using var run = await RelayRun.StartAsync(Destination.Socket);
 
-        sockets.Far.LingerState = new LingerOption(true, 0);
-        sockets.Far.Close();
+        run.Far.LingerState = new LingerOption(true, 0);
+        run.Far.Close();
 
-        await relay.DefaultTimeout();
-        Assert.True(flow.Cancellation.IsCancellationRequested);
+        await run.Relay.DefaultTimeout();
+        Assert.True(run.Flow.Cancellation.IsCancellationRequested);
     }
 
     private static async Task WriteInPiecesAsync(PipeWriter writer, byte[] bytes, int piece, int flushEvery)
@@ -183,39 +158,62 @@ public sealed class RelayTests
         private sealed record Duplex(PipeReader Input, PipeWriter Output) : IDuplexPipe;
     }
 
-    /// <summary>A connected loopback pair: <see cref="Relayed"/> goes to the relay, <see cref="Far"/> plays the destination.</summary>
-    private sealed class SocketPair : IAsyncDisposable
+    /// <summary>
+    /// A relay running between <see cref="Client"/>'s pipes and one end of a loopback connection, whose other
+    /// end, <see cref="Far"/>, plays the destination.
+    /// </summary>
+    private sealed class RelayRun : IAsyncDisposable
     {
-        private SocketPair(Socket relayed, Socket far)
+        private readonly FlowRegistry _registry;
+        private readonly SocketPipe _destination;
+        private readonly NetworkStream _destinationStream;
+
+        private RelayRun(FlowRegistry registry, Socket relayed, Socket far, Destination kind)
         {
-            Relayed = relayed;
+            _registry = registry;
             Far = far;
+            Flow = registry.Open();
+            _destination = new SocketPipe(relayed);
+            _destinationStream = new NetworkStream(relayed, ownsSocket: false);
+            Relay = kind == Destination.Socket
+                ? Gatehouse.Flows.Relay.RunAsync(Client.Pipe, _destination, Flow, _destination.ShutdownSend, () => Client.FromRelay.Writer.Complete())
+                : Gatehouse.Flows.Relay.RunAsync(Client.Pipe, _destinationStream, Flow, _destination.ShutdownSend, () => Client.FromRelay.Writer.Complete());
         }
 
-        public Socket Relayed { get; }
+        public ClientPipes Client { get; } = new();
 
         public Socket Far { get; }
 
-        public static async Task<SocketPair> OpenAsync(int? receiveBuffer = null)
+        public OpenFlow Flow { get; }
+
+        public Task<RelayBytes> Relay { get; }
+
+        /// <param name="kind">How the relay is given its end of the connection.</param>
+        /// <param name="socketBuffers">Kernel buffer sizes of the connection, to make sends block early.</param>
+        public static async Task<RelayRun> StartAsync(Destination kind, int? socketBuffers = null)
         {
             using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            if (receiveBuffer is { } size)
+            var relayed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            if (socketBuffers is { } size)
             {
                 listener.ReceiveBufferSize = size;
+                relayed.SendBufferSize = size;
             }
 
             listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             listener.Listen();
-            var relayed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             var accepted = listener.AcceptAsync();
             await relayed.ConnectAsync(listener.LocalEndPoint!);
-            return new SocketPair(relayed, await accepted);
+            return new RelayRun(new FlowRegistry(TimeSpan.FromMinutes(1)), relayed, await accepted, kind);
         }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
             Far.Dispose();
-            return ValueTask.CompletedTask;
+            await _destinationStream.DisposeAsync();
+            await _destination.DisposeAsync();
+            Flow.Dispose();
+            await _registry.DisposeAsync();
         }
     }
 }
