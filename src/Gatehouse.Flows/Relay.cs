@@ -37,8 +37,8 @@ public static class Relay
     /// <summary>Runs the relay.</summary>
     /// <param name="client">The client side.</param>
     /// <param name="destination">
-    /// The destination side. A <see cref="SocketPipe"/> is used through its socket, so nothing may have been
-    /// read through its <see cref="SocketPipe.Input"/> before.
+    /// The destination's socket. The relay receives into the client's pipe and sends from it, without
+    /// <paramref name="destination"/>'s own pipes, so nothing may have been read through its <see cref="SocketPipe.Input"/> before.
     /// </param>
     /// <param name="flow">The flow: touched on every read, cancelled when idle or drained.</param>
     /// <param name="onClientDone">Called when the client has sent everything (carry the half-close to the destination).</param>
@@ -48,26 +48,10 @@ public static class Relay
     /// told whether the client has finished sending. The destination's bytes flow meanwhile, so
     /// server-first protocols work.
     /// </param>
-    public static async Task<RelayBytes> RunAsync(IDuplexPipe client, IDuplexPipe destination, OpenFlow flow, Action onClientDone, Action onDestinationDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspectFirst = null)
+    public static async Task<RelayBytes> RunAsync(IDuplexPipe client, SocketPipe destination, OpenFlow flow, Action onClientDone, Action onDestinationDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspectFirst = null)
     {
-        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(flow);
-        Task up, down;
-        if (destination is SocketPipe socket)
-        {
-            // A socket destination is read straight into the client's pipe and sent from it: no copy through pipes of its own.
-            up = PumpAsync(client.Input, new SocketSink(socket.Socket), flow, onClientDone, isUp: true, inspectFirst);
-            down = ReceiveAsync(new SocketSource(socket.Socket), client.Output, flow, onDestinationDone);
-        }
-        else
-        {
-            up = PumpAsync(client.Input, new PipeSink(destination.Output), flow, onClientDone, isUp: true, inspectFirst);
-            down = PumpAsync(destination.Input, new PipeSink(client.Output), flow, onDestinationDone, isUp: false);
-        }
-
-        await Task.WhenAll(up, down);
-        return new RelayBytes(flow.BytesUp, flow.BytesDown);
+        return await RunAsync(client, new SocketSink(destination.Socket), new SocketSource(destination.Socket), flow, onClientDone, onDestinationDone, inspectFirst);
     }
 
     /// <summary>
@@ -81,16 +65,22 @@ public static class Relay
     /// <param name="onDestinationDone">Called when the destination has sent everything (carry it to the client).</param>
     public static async Task<RelayBytes> RunAsync(IDuplexPipe client, Stream destination, OpenFlow flow, Action onClientDone, Action onDestinationDone)
     {
-        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(destination);
+        return await RunAsync(client, new StreamSink(destination), new StreamSource(destination), flow, onClientDone, onDestinationDone, inspectFirst: null);
+    }
+
+    private static async Task<RelayBytes> RunAsync(IDuplexPipe client, Sink toDestination, Source fromDestination, OpenFlow flow, Action onClientDone, Action onDestinationDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspectFirst)
+    {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(flow);
-        var up = PumpAsync(client.Input, new StreamSink(destination), flow, onClientDone, isUp: true);
-        var down = ReceiveAsync(new StreamSource(destination), client.Output, flow, onDestinationDone);
+        var up = SendAsync(client.Input, toDestination, flow, onClientDone, inspectFirst);
+        var down = ReceiveAsync(fromDestination, client.Output, flow, onDestinationDone);
         await Task.WhenAll(up, down);
         return new RelayBytes(flow.BytesUp, flow.BytesDown);
     }
 
-    private static async Task PumpAsync(PipeReader from, Sink to, OpenFlow flow, Action onDone, bool isUp, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspect = null)
+    /// <summary>Sends what the client writes to the destination, from the client pipe's own memory.</summary>
+    private static async Task SendAsync(PipeReader from, Sink to, OpenFlow flow, Action onDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspect)
     {
         var ct = flow.Cancellation;
         var clean = false;
@@ -122,7 +112,7 @@ public static class Relay
                 if (!buffer.IsEmpty)
                 {
                     flow.Touch();
-                    flow.Count(isUp, buffer.Length);
+                    flow.Count(up: true, buffer.Length);
                     receiverGone = !await to.SendAsync(buffer, ct);
                 }
 
@@ -210,26 +200,11 @@ public static class Relay
     public static bool IsEndOfFlow(Exception e) =>
         e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException;
 
-    /// <summary>Where a pump puts what it read.</summary>
+    /// <summary>Where <see cref="SendAsync"/> puts what the client wrote.</summary>
     private abstract class Sink
     {
         /// <summary>Sends <paramref name="buffer"/> on; false when the receiver is gone.</summary>
         public abstract ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer, CancellationToken ct);
-    }
-
-    /// <summary>Copies into a pipe and flushes it.</summary>
-    private sealed class PipeSink(PipeWriter to) : Sink
-    {
-        public override async ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer, CancellationToken ct)
-        {
-            foreach (var segment in buffer)
-            {
-                to.Write(segment.Span);
-            }
-
-            var flush = await to.FlushAsync(ct);
-            return !flush.IsCompleted && !flush.IsCanceled;
-        }
     }
 
     /// <summary>Sends from the reader's own memory, all its segments in one call.</summary>
