@@ -250,7 +250,7 @@ public sealed class ConfigPublisher(IServiceScopeFactory scopes, SecretProtector
     {
         var bodies = new List<(string, JsonObject)>(Consumers.Length);
         await using var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        var hasDr = await db.Set<DrSettings>().IgnoreQueryFilters().AnyAsync(d => d.TenantId == tenantId, ct);
+        var hasDr = await DrSettings.ExistForAsync(db, tenantId, ct);
         foreach (var consumer in Consumers)
         {
             if (consumer == BundleConsumers.Dr && !hasDr)

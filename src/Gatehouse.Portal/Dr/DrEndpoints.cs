@@ -93,7 +93,7 @@ internal static class DrEndpoints
     /// </summary>
     internal static async Task RequireSetUpAsync(PortalDbContext db, Guid tenantId, CancellationToken ct)
     {
-        if (!await db.Set<DrSettings>().IgnoreQueryFilters().AsNoTracking().AnyAsync(d => d.TenantId == tenantId, ct))
+        if (!await DrSettings.ExistForAsync(db, tenantId, ct))
         {
             throw new PortalException(PortalErrorKind.NotFound, "Disaster recovery is not set up for this tenant, so there is no DR bundle: set it up with `gatehouse dr set` (PUT /api/v1/dr).");
         }

@@ -12,6 +12,10 @@ public sealed class DrSettings : ITenantOwned
     /// <inheritdoc/>
     public Guid TenantId { get; set; }
 
+    /// <summary>Whether <paramref name="tenantId"/> has set up disaster recovery (has a row), whatever tenant <paramref name="db"/> is scoped to.</summary>
+    public static Task<bool> ExistForAsync(PortalDbContext db, Guid tenantId, CancellationToken ct) =>
+        db.Set<DrSettings>().IgnoreQueryFilters().AsNoTracking().AnyAsync(d => d.TenantId == tenantId, ct);
+
     /// <summary>The DNS name whose TXT record triggers DR.</summary>
     public string? RecordName { get; set; }
 
