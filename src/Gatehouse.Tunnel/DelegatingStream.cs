@@ -3,23 +3,21 @@ namespace Gatehouse.Tunnel;
 /// <summary>A stream that passes everything to another stream; subclasses override what they change.</summary>
 public abstract class DelegatingStream : Stream
 {
-    private readonly Stream _inner;
-
     /// <summary>Wraps <paramref name="inner"/>.</summary>
     protected DelegatingStream(Stream inner)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        _inner = inner;
+        Inner = inner;
     }
 
     /// <summary>The stream everything goes to.</summary>
-    protected Stream Inner => _inner;
+    protected Stream Inner { get; }
 
     /// <inheritdoc />
-    public override bool CanRead => _inner.CanRead;
+    public override bool CanRead => Inner.CanRead;
 
     /// <inheritdoc />
-    public override bool CanWrite => _inner.CanWrite;
+    public override bool CanWrite => Inner.CanWrite;
 
     /// <inheritdoc />
     public override bool CanSeek => false;
@@ -31,28 +29,28 @@ public abstract class DelegatingStream : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <inheritdoc />
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => Inner.ReadAsync(buffer, cancellationToken);
 
     /// <inheritdoc />
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Inner.ReadAsync(buffer, offset, count, cancellationToken);
 
     /// <inheritdoc />
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _inner.WriteAsync(buffer, cancellationToken);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => Inner.WriteAsync(buffer, cancellationToken);
 
     /// <inheritdoc />
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.WriteAsync(buffer, offset, count, cancellationToken);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Inner.WriteAsync(buffer, offset, count, cancellationToken);
 
     /// <inheritdoc />
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken) => Inner.FlushAsync(cancellationToken);
 
     /// <inheritdoc />
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count) => Inner.Read(buffer, offset, count);
 
     /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+    public override void Write(byte[] buffer, int offset, int count) => Inner.Write(buffer, offset, count);
 
     /// <inheritdoc />
-    public override void Flush() => _inner.Flush();
+    public override void Flush() => Inner.Flush();
 
     /// <inheritdoc />
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -65,7 +63,7 @@ public abstract class DelegatingStream : Stream
     {
         if (disposing)
         {
-            _inner.Dispose();
+            Inner.Dispose();
         }
 
         base.Dispose(disposing);
