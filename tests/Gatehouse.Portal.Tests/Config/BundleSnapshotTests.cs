@@ -47,7 +47,7 @@ public sealed class BundleSnapshotTests : IAsyncLifetime
         var builds = _hook.Builds();
         Assert.All(builds, build => Assert.True(
             build.Values.Select(HasWiki).Distinct().Count() == 1,
-            $"one build, different tenants: {string.Join(", ", build.Select(b => $"{b.Key} {(HasWiki(b.Value) ? "with" : "without")} the segment"))}"));
+            $"one build read two states of the tenant: {string.Join(", ", build.Select(b => $"{b.Key} {(HasWiki(b.Value) ? "with" : "without")} the segment"))}"));
         Assert.True(HasWiki(builds[^1][BundleConsumers.Edge]), "the last build has the segment");
         Assert.True(HasWiki(publisher.Slot(tenantId, BundleConsumers.Agent).Current!.Document), "the agent bundle in force has the segment");
     }
