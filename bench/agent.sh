@@ -91,12 +91,11 @@ idle_cpu=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v s="$idle_seconds" 'BEGIN {printf
 
 # --- (b) one bulk flow ----------------------------------------------------------------------
 best() { # curl args... → MB/s, best of 3
-  local best=0 speed
+  local best=0
   for _ in 1 2 3; do
-    speed=$(curl -fsS -o /dev/null -w '%{speed_download}' "$@")
-    best=$(awk -v a="$best" -v b="$speed" 'BEGIN {print (b > a) ? b : a}')
+    best=$(larger "$(mbs "$@")" "$best")
   done
-  awk -v s="$best" 'BEGIN {printf "%.0f", s / 1000000}'
+  echo "$best"
 }
 say "(b) bulk download, ${size_mb} MB, best of 3"
 direct_mbs=$(best "http://127.0.0.1:$origin_port/big")

@@ -185,7 +185,7 @@ latency() { # curl args... → "P50 P99" in ms, time to first byte of a new conn
 }
 say "(a) bulk download, ${size_mb} MB, a warm-up round and $rounds rounds over the three paths in turn"
 sshd_pid=$(cat "$work/sshd.pid")
-direct_mbs=0 ssh_mbs=0 gatehouse_mbs=0 ratios=() gatehouse_ticks=0 ssh_ticks=0
+direct_mbs=0 ssh_mbs=0 gatehouse_mbs=0 ratios=()
 declare -A cpu=([edge]=0 [connector]=0 [agent]=0 [ssh]=0 [sshd]=0)
 # One round first, not counted: .NET compiles the hot paths again, optimised, after their first calls.
 mbs "http://$app_direct:8080/big" >/dev/null; mbs "http://127.0.0.1:$ssh_port/big" >/dev/null
@@ -201,9 +201,7 @@ for _ in $(seq 1 "$rounds"); do
   cpu[connector]=$((cpu[connector] + $(ticks "$connector_pid") - before_connector))
   cpu[agent]=$((cpu[agent] + $(ticks "$agent_pid") - before_agent))
   say "    round: direct $d, ssh -L $s, gatehouse $g MB/s"
-  [ "$d" -gt "$direct_mbs" ] && direct_mbs=$d
-  [ "$s" -gt "$ssh_mbs" ] && ssh_mbs=$s
-  [ "$g" -gt "$gatehouse_mbs" ] && gatehouse_mbs=$g
+  direct_mbs=$(larger "$d" "$direct_mbs"); ssh_mbs=$(larger "$s" "$ssh_mbs"); gatehouse_mbs=$(larger "$g" "$gatehouse_mbs")
   ratios+=("$(ratio_of "$g" "$s")")
 done
 ratio_median=$(median_of "${ratios[@]}")

@@ -246,7 +246,6 @@ tunnel_bulk() { mbs "http://127.0.0.1:$forward_port/big"; }
 # One round first, not counted: .NET compiles the hot paths again, optimised, after their first calls.
 edge_connect_bulk >/dev/null; tunnel_bulk >/dev/null
 direct_mbs=0 squid_connect_mbs=0 edge_connect_mbs=0 stunnel_mbs=0 tunnel_mbs=0 connect_ratios=() tunnel_ratios=()
-larger() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 for _ in $(seq 1 "$rounds"); do
   d=$(direct_bulk); q=$(squid_bulk); e=$(edge_connect_bulk); s=$(stunnel_bulk); t=$(tunnel_bulk)
   say "    round: direct $d, squid CONNECT $q, edge CONNECT $e, stunnel $s, edge tunnel $t MB/s"

@@ -102,6 +102,11 @@ range_of() {
   printf '%s\n' "$@" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f–%.2f", lo, hi}'
 }
 
+# larger A B: the larger of two whole numbers.
+larger() {
+  if [ "$1" -gt "$2" ]; then echo "$1"; else echo "$2"; fi
+}
+
 # ratio_of A B: A / B, three decimals.
 ratio_of() {
   awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'
