@@ -8,6 +8,39 @@ public static class OwnerOnlyFile
     private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    /// <summary>Makes <paramref name="path"/> enterable by its owner only (mode 0700), creating it and any missing parents that way.</summary>
+    public static void CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        // Directory.CreateDirectory(path, mode) gives missing parents the umask's mode, not this one.
+        var missing = new Stack<string>();
+        for (var directory = Path.GetFullPath(path); !Directory.Exists(directory); directory = Path.GetDirectoryName(directory)!)
+        {
+            missing.Push(directory);
+        }
+
+        foreach (var directory in missing)
+        {
+            Directory.CreateDirectory(directory, OwnerDirectory);
+        }
+
+        File.SetUnixFileMode(path, OwnerDirectory);
+    }
+
+    /// <summary>Makes an existing file readable and writable by its owner only (mode 0600).</summary>
+    public static void Restrict(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, OwnerReadWrite);
+        }
+    }
+
     /// <summary>Writes <paramref name="text"/> (PEM, JSON) as UTF-8, as <see cref="WriteAtomically(string, ReadOnlySpan{byte}, bool, Action{string}?)"/> writes bytes.</summary>
     public static void WriteAtomically(string path, string text, bool overwrite) =>
         WriteAtomically(path, System.Text.Encoding.UTF8.GetBytes(text), overwrite);
