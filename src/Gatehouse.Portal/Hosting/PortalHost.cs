@@ -22,6 +22,7 @@ using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tenants;
 using Gatehouse.Portal.Updates;
 using Gatehouse.Portal.Users;
+using Gatehouse.Trust;
 using Gatehouse.Trust.Certificates;
 using Gatehouse.Trust.Secrets;
 using Gatehouse.Wire;
@@ -63,10 +64,42 @@ public static class PortalHost
             return password is null ? 1 : 0;
         }
 
+        if (args is ["backup", var destination, .. var settings])
+        {
+            return await BackupAsync(destination, settings);
+        }
+
         await using var app = Build(args);
         await StartAsync(app, Console.Out);
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary><c>gatehouse-portal backup DIRECTORY</c>, with the running portal's settings: see <see cref="PortalBackup"/>.</summary>
+    private static async Task<int> BackupAsync(string destination, string[] settings)
+    {
+        var (_, options) = ReadOptions(settings, configure: null);
+        try
+        {
+            var backup = await PortalBackup.CreateAsync(new StorageOptions { DataDirectory = options.DataDirectory, PostgresConnectionString = options.Postgres }, destination, CancellationToken.None);
+            var entries = backup.Files
+                .GroupBy(file => file.Split(Path.DirectorySeparatorChar)[0])
+                .Select(entry => entry.Count() == 1 && entry.Single() == entry.Key ? entry.Key : $"{entry.Key}/ ({entry.Count()} files)");
+            var copied = backup.Database ? ["portal.db (SQLite online backup, integrity ok)", .. entries] : entries;
+            await Console.Out.WriteLineAsync($"Backed up to {backup.Directory}: {string.Join(", ", copied)}. The keys of {backup.Tenants} tenant(s) decrypt with its master.key.");
+            if (!backup.Database)
+            {
+                await Console.Out.WriteLineAsync("The database is PostgreSQL: dump it with pg_dump next to these files (docs/operations.md, \"Backup and restore\").");
+            }
+
+            await Console.Out.WriteLineAsync("Keep it off the portal's disk, and as secret as master.key: it holds every tenant's CA key.");
+            return 0;
+        }
+        catch (PortalBackupException e)
+        {
+            await Console.Error.WriteLineAsync($"backup: {e.Message}");
+            return 1;
+        }
     }
 
     /// <summary>Prepares the database and starts serving; returns once the listener is up.</summary>
@@ -83,13 +116,9 @@ public static class PortalHost
     /// <param name="configureServices">Replaces services after the portal's own (tests use it for a clock).</param>
     public static WebApplication Build(string[] args, Action<PortalOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
-        builder.Configuration.AddEnvironmentVariables("GATEHOUSE_");
-        builder.Configuration.AddCommandLine(args, SwitchMappings);
-        var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
-        configure?.Invoke(options);
-        options.DataDirectory = Path.GetFullPath(options.DataDirectory);
-        CreateOwnerOnlyDirectory(options.DataDirectory);
+        var (builder, options) = ReadOptions(args, configure);
+        // The data directory holds the database, password hashes and keys: its owner alone may enter it.
+        OwnerOnlyFile.CreateDirectory(options.DataDirectory);
 
         ConfigureKestrel(builder, options);
         ConfigureServices(builder.Services, options);
@@ -100,18 +129,16 @@ public static class PortalHost
         return app;
     }
 
-    /// <summary>The data directory holds the database, password hashes and keys: its owner alone may enter it.</summary>
-    private static void CreateOwnerOnlyDirectory(string path)
+    /// <summary>The portal's settings from the command line, <c>GATEHOUSE_*</c> variables and appsettings.json; creates nothing.</summary>
+    private static (WebApplicationBuilder Builder, PortalOptions Options) ReadOptions(string[] args, Action<PortalOptions>? configure)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-            return;
-        }
-
-        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        Directory.CreateDirectory(path, OwnerOnly);
-        File.SetUnixFileMode(path, OwnerOnly);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddEnvironmentVariables("GATEHOUSE_");
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        configure?.Invoke(options);
+        options.DataDirectory = Path.GetFullPath(options.DataDirectory);
+        return (builder, options);
     }
 
     private static void ConfigureKestrel(WebApplicationBuilder builder, PortalOptions options)

@@ -52,8 +52,8 @@ public sealed class PortalServer : IAsyncDisposable
     public static async Task<PortalServer> StartWithServicesAsync(Action<IServiceCollection> services) =>
         await StartOnAsync(PortalEngines.Default == PortalEngines.Postgres ? await SharedPostgres.CreateDatabaseAsync() : null, null, null, null, services);
 
-    /// <summary>Starts a portal on SQLite whatever the suite's default engine.</summary>
-    public static Task<PortalServer> StartOnSqliteAsync() => StartOnAsync(null, null, null);
+    /// <summary>Starts a portal on SQLite whatever the suite's default engine, on a fresh data directory or on <paramref name="dataDirectory"/> (deleted with the portal).</summary>
+    public static Task<PortalServer> StartOnSqliteAsync(string? dataDirectory = null) => StartOnAsync(null, null, null, dataDirectory);
 
     /// <summary>
     /// Starts a portal on the suite's default engine with a data directory the test prepared (an
