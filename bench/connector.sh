@@ -234,5 +234,8 @@ REPORT
 
 if [ "$keep" -gt 0 ]; then
   say "keeping everything for ${keep}s: agent proxy http://127.0.0.1:$proxy_port → $gatehouse_url, ssh -L http://127.0.0.1:$ssh_port, direct http://$app_direct:8080, work $work"
-  sleep "$keep"
+  # In the background, so that a TERM to this script runs the clean-up at once (bash runs traps between commands).
+  sleep "$keep" &
+  pids+=($!)
+  wait "$!"
 fi

@@ -294,6 +294,9 @@ edge memory per open flow KiB ${per_flow_kib:-unknown}
 EOF
 if [ "$keep" -gt 0 ]; then
   say "keeping everything for ${keep}s: edge pid $edge_pid, proxy 127.0.0.1:$edge_proxy_port, tunnel forwarder http://127.0.0.1:$forward_port/big, stunnel http://127.0.0.1:$stunnel_client_port/big, origin http://127.0.0.1:$origin_port/big"
-  sleep "$keep"
+  # In the background, so that a TERM to this script runs the clean-up at once (bash runs traps between commands).
+  sleep "$keep" &
+  pids+=($!)
+  wait "$!"
 fi
 [ -z "${hold_failed:-}" ] || { say "(d) not every flow was held: see above"; exit 1; }
