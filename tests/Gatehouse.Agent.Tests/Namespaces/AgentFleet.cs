@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Net.Sockets;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
 using Gatehouse.Testing;
@@ -104,84 +102,26 @@ internal sealed class AgentFleet : IAsyncDisposable
 /// <summary>One agent of an <see cref="AgentFleet"/>: its namespace, state and service process.</summary>
 internal sealed class FleetAgent(NetworkNamespace ns, string stateDirectory, Guid deviceId) : IAsyncDisposable
 {
-    private readonly System.Text.StringBuilder _log = new();
-    private Process? _service;
+    private AgentServiceProcess? _service;
 
     public Guid DeviceId { get; } = deviceId;
 
     public string StateDirectory { get; } = stateDirectory;
 
-    public string Socket => Path.Combine(StateDirectory, "service.sock");
-
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _service?.Log ?? string.Empty;
 
     /// <summary>Starts the service (local proxy only), checking for content twice a second and committing it after one.</summary>
-    public void Start()
-    {
-        var directory = AppContext.BaseDirectory;
-        _service = ns.Start(
-            "dotnet", "exec", "--runtimeconfig", Path.Combine(directory, "Gatehouse.Agent.Tests.runtimeconfig.json"),
-            "--depsfile", Path.Combine(directory, "Gatehouse.Agent.Tests.deps.json"), Path.Combine(directory, "gatehouse-agent.dll"),
-            "service", "--state-dir", StateDirectory, "--socket", Socket, "--proxy-listen", "127.0.0.1:9000",
-            "--content-poll", "0.5", "--content-health-window", "1");
-        _service.OutputDataReceived += (_, e) => Append(e.Data);
-        _service.ErrorDataReceived += (_, e) => Append(e.Data);
-        _service.BeginOutputReadLine();
-        _service.BeginErrorReadLine();
-    }
+    public void Start() => _service = AgentServiceProcess.Start(
+        ns, StateDirectory, Path.Combine(StateDirectory, "service.sock"),
+        "--proxy-listen", "127.0.0.1:9000", "--content-poll", "0.5", "--content-health-window", "1");
 
-    public async Task<AgentStatus?> StatusAsync()
-    {
-        try
-        {
-            return (await AgentLocalApi.CallAsync(Socket, new AgentRequest(AgentCommands.Status)).DefaultTimeout()).Status;
-        }
-        catch (Exception e) when (e is SocketException or IOException)
-        {
-            return null;
-        }
-    }
+    public Task<AgentStatus?> StatusAsync() => _service?.StatusAsync() ?? Task.FromResult<AgentStatus?>(null);
 
     public async ValueTask DisposeAsync()
     {
-        if (_service is { HasExited: false })
+        if (_service is not null)
         {
-            using (var term = Process.Start("kill", ["-TERM", _service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await term.WaitForExitAsync();
-            }
-
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await _service.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _service.Kill(entireProcessTree: true);
-            }
-        }
-
-        _service?.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_log)
-            {
-                _log.AppendLine(line);
-            }
+            await _service.DisposeAsync();
         }
     }
 }

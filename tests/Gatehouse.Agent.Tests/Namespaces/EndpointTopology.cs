@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using Gatehouse.Testing;
 using Gatehouse.Testing.Namespaces;
 using Gatehouse.Wire.Agent;
 
@@ -27,8 +24,7 @@ internal sealed class EndpointTopology : IAsyncDisposable
 
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<NetworkNamespace> _namespaces = [];
-    private readonly System.Text.StringBuilder _log = new();
-    private Process? _service;
+    private AgentServiceProcess? _service;
     private string _tag = null!;
 
     public NetworkNamespace Endpoint { get; private set; } = null!;
@@ -160,71 +156,30 @@ internal sealed class EndpointTopology : IAsyncDisposable
     /// <param name="drResolver">The DNS server the agent asks for the DR record, when not the endpoint's.</param>
     public void StartService(TimeSpan? restartDelay = null, string? captivePortalProbe = null, IPEndPoint? drResolver = null)
     {
-        var directory = AppContext.BaseDirectory;
-        List<string> command =
-        [
-            "dotnet", "exec", "--runtimeconfig", Path.Combine(directory, "Gatehouse.Agent.Tests.runtimeconfig.json"),
-            "--depsfile", Path.Combine(directory, "Gatehouse.Agent.Tests.deps.json"), Path.Combine(directory, "gatehouse-agent.dll"),
-            "service", "--state-dir", Agent.StateDirectory, "--socket", ServiceSocket, "--proxy-listen", "127.0.0.1:9000", "--transparent",
-        ];
+        List<string> options = ["--proxy-listen", "127.0.0.1:9000", "--transparent"];
         if (captivePortalProbe is not null)
         {
-            command.AddRange(["--captive-portal-probe", captivePortalProbe]);
+            options.AddRange(["--captive-portal-probe", captivePortalProbe]);
         }
 
         if (drResolver is not null)
         {
-            command.AddRange(["--dr-resolver", drResolver.ToString()]);
+            options.AddRange(["--dr-resolver", drResolver.ToString()]);
         }
 
         if (restartDelay is { } delay)
         {
-            command.AddRange(["--restart-delay", delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            options.AddRange(["--restart-delay", delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        _service = Endpoint.Start([.. command]);
-        _service.OutputDataReceived += (_, e) => Log(e.Data);
-        _service.ErrorDataReceived += (_, e) => Log(e.Data);
-        _service.BeginOutputReadLine();
-        _service.BeginErrorReadLine();
+        _service = AgentServiceProcess.Start(Endpoint, Agent.StateDirectory, ServiceSocket, [.. options]);
     }
 
     /// <summary>What the service and its data plane wrote, for failure messages.</summary>
-    public string ServiceLog
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
-
-    private void Log(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_log)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
+    public string ServiceLog => _service?.Log ?? string.Empty;
 
     /// <summary>The agent's status, as `gatehouse status` reads it from the service.</summary>
-    public async Task<AgentStatus?> StatusAsync()
-    {
-        try
-        {
-            var response = await AgentLocalApi.CallAsync(ServiceSocket, new AgentRequest(AgentCommands.Status)).DefaultTimeout();
-            return response.Status;
-        }
-        catch (Exception e) when (e is SocketException or IOException)
-        {
-            return null;
-        }
-    }
+    public Task<AgentStatus?> StatusAsync() => _service?.StatusAsync() ?? Task.FromResult<AgentStatus?>(null);
 
     /// <summary>Waits until the agent intercepts transparently and an edge answers.</summary>
     public Task WaitForTransparentAsync() => AgentFixture.WaitUntilAsync(
@@ -272,31 +227,14 @@ internal sealed class EndpointTopology : IAsyncDisposable
         Endpoint.ExecAsync(TimeSpan.FromSeconds(30), "dig", "+time=3", "+tries=2", name, type);
 
     /// <summary>Stops the service as systemd does (SIGTERM): it stops the data plane, which removes its table.</summary>
-    public async Task StopServiceAsync()
-    {
-        if (_service is { HasExited: false })
-        {
-            using (var term = Process.Start("kill", ["-TERM", _service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await term.WaitForExitAsync();
-            }
-
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await _service.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _service.Kill(entireProcessTree: true);
-            }
-        }
-    }
+    public Task StopServiceAsync() => _service?.StopAsync() ?? Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
-        await StopServiceAsync();
-        _service?.Dispose();
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
         foreach (var owned in Enumerable.Reverse(_owned))
         {
             await owned.DisposeAsync();
