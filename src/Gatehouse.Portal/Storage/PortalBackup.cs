@@ -124,7 +124,7 @@ public static class PortalBackup
     /// <summary>SQLite's online backup: pages copied under a read lock, restarted when the portal writes between steps, so the copy is one state of the database.</summary>
     private static void CopyDatabase(string source, string target)
     {
-        using (var from = new SqliteConnection($"Data Source={source};Mode=ReadOnly;Pooling=False;Default Timeout=30"))
+        using (var from = new SqliteConnection($"Data Source={source};Pooling=False;Default Timeout=30"))
         using (var to = new SqliteConnection($"Data Source={target};Pooling=False"))
         {
             from.Open();
