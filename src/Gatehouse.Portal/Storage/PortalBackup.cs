@@ -22,6 +22,8 @@ namespace Gatehouse.Portal.Storage;
 /// every tenant's CA and config keys in the copied database (or in PostgreSQL) must decrypt with the copied
 /// master key: a database without its key is no backup (every device would have to enroll again)
 /// </code>
+/// The database is copied first and the files after it, so the files are never older than the database: a
+/// rollout in the copy names content the copied repository holds (content is only ever added to it).
 /// A restore is the other way round with the portal stopped: the files back into an empty data directory.
 /// </remarks>
 public static class PortalBackup
