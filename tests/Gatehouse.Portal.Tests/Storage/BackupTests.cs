@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Gatehouse.Portal.Devices;
+using Gatehouse.Portal.Hosting;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
@@ -87,6 +88,22 @@ public sealed class BackupTests : IDisposable
         // The tenant CA's key decrypted: a new device enrolls, its certificate signed by the same CA.
         using var another = await Enrollee.EnrollDeviceAsync(restored, await Enrollee.CreateTokenAsync(owner));
         Assert.NotEqual(deviceId, another.Response.SubjectId);
+    }
+
+    [Fact]
+    public async Task The_command_takes_the_portals_data_directory_and_answers_with_its_exit_code()
+    {
+        await using var portal = await PortalServer.StartOnSqliteAsync();
+        var target = Path.Combine(_backups, "by-command");
+
+        var done = await PortalHost.RunAsync(["backup", target, "--data-dir", portal.DataDirectory]);
+        var again = await PortalHost.RunAsync(["backup", target, "--data-dir", portal.DataDirectory]);
+        var elsewhere = await PortalHost.RunAsync(["backup", Path.Combine(_backups, "other"), "--data-dir", Path.Combine(_backups, "no-portal-here")]);
+
+        Assert.Equal((0, 1, 1), (done, again, elsewhere));
+        Assert.True(File.Exists(Path.Combine(target, "portal.db")));
+        Assert.False(Directory.Exists(Path.Combine(_backups, "other")));
+        Assert.False(Directory.Exists(Path.Combine(_backups, "no-portal-here")), "the command created the data directory it was wrongly given");
     }
 
     [Fact]
