@@ -82,11 +82,7 @@ public static class PortalHost
         try
         {
             var backup = await PortalBackup.CreateAsync(new StorageOptions { DataDirectory = options.DataDirectory, PostgresConnectionString = options.Postgres }, destination, CancellationToken.None);
-            var entries = backup.Files
-                .GroupBy(file => file.Split(Path.DirectorySeparatorChar)[0])
-                .Select(entry => entry.Count() == 1 && entry.Single() == entry.Key ? entry.Key : $"{entry.Key}/ ({entry.Count()} files)");
-            var copied = backup.Database ? ["portal.db (SQLite online backup, integrity ok)", .. entries] : entries;
-            await Console.Out.WriteLineAsync($"Backed up to {backup.Directory}: {string.Join(", ", copied)}. The keys of {backup.Tenants} tenant(s) decrypt with its master.key.");
+            await Console.Out.WriteLineAsync($"Backed up to {backup.Directory}: {backup.Contents}. The keys of {backup.Tenants} tenant(s) decrypt with its master.key.");
             if (!backup.Database)
             {
                 await Console.Out.WriteLineAsync("The database is PostgreSQL: dump it with pg_dump next to these files (docs/operations.md, \"Backup and restore\").");

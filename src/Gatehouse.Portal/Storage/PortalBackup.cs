@@ -175,7 +175,20 @@ public static class PortalBackup
 /// <param name="Database">Whether the database is in it (SQLite); PostgreSQL is dumped with <c>pg_dump</c>.</param>
 /// <param name="Files">The data directory's files copied besides the database, relative to it.</param>
 /// <param name="Tenants">Tenants whose keys were checked against the master key.</param>
-public sealed record BackupSummary(string Directory, bool Database, IReadOnlyList<string> Files, int Tenants);
+public sealed record BackupSummary(string Directory, bool Database, IReadOnlyList<string> Files, int Tenants)
+{
+    /// <summary>What is in it, for people: the database, the top-level files, and each directory with its number of files.</summary>
+    public string Contents
+    {
+        get
+        {
+            var entries = Files
+                .GroupBy(file => file.Split(Path.DirectorySeparatorChar)[0])
+                .Select(entry => entry.Count() == 1 && entry.Single() == entry.Key ? entry.Key : $"{entry.Key}/ ({entry.Count()} files)");
+            return string.Join(", ", Database ? ["portal.db (SQLite online backup, integrity ok)", .. entries] : entries);
+        }
+    }
+}
 
 internal readonly record struct FileStamp(string Path, long Length, DateTime Changed);
 

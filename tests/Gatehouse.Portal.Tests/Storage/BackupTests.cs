@@ -61,6 +61,7 @@ public sealed class BackupTests : IDisposable
             await writes;
 
             Assert.True(backup.Database);
+            Assert.StartsWith("portal.db (SQLite online backup, integrity ok), master.key, tls.crt, tls.key, updates/ (", backup.Contents, StringComparison.Ordinal);
             string[] expected = ["master.key", "tls.crt", "tls.key", Path.Combine("updates", "repository", "metadata", "1.root.json"), Path.Combine("updates", "online-keys", "timestamp.pem")];
             Assert.Subset(backup.Files.ToHashSet(), expected.ToHashSet());
             Assert.DoesNotContain(backup.Files, file => file.StartsWith("portal.db", StringComparison.Ordinal));
