@@ -51,12 +51,13 @@ public sealed class BackupTests : IDisposable
                 while (!stop.IsCancellationRequested)
                 {
                     (await admin.PostAsJsonAsync("groups", new CreateGroupRequest($"group-{written}", null))).EnsureSuccessStatusCode();
-                    written++;
+                    Interlocked.Increment(ref written);
                 }
             });
-            await Task.Delay(200);
+            await WaitForAsync(() => Volatile.Read(ref written) >= 3);
             var backup = await PortalBackup.CreateAsync(Storage(portal), target, CancellationToken.None);
-            await Task.Delay(200);
+            var afterBackup = Volatile.Read(ref written);
+            await WaitForAsync(() => Volatile.Read(ref written) >= afterBackup + 2);
             await stop.CancelAsync();
             await writes;
 
@@ -67,7 +68,7 @@ public sealed class BackupTests : IDisposable
             Assert.DoesNotContain(backup.Files, file => file.StartsWith("portal.db", StringComparison.Ordinal));
             Assert.Equal(1, backup.Tenants);
             groupsInBackup = await CountAsync<Group>(Storage(target));
-            Assert.InRange(groupsInBackup, 1, written - 1);
+            Assert.InRange(groupsInBackup, 3, written - 2);
         }
 
         Assert.Equal("700", Mode(target));
@@ -168,6 +169,15 @@ public sealed class BackupTests : IDisposable
             .Concat(Directory.GetFiles(Path.Combine(updates, "offline-keys")))
             .Append(Path.Combine(updates, "repository", "metadata", "1.root.json"))
             .ToDictionary(file => Path.GetRelativePath(dataDirectory, file), File.ReadAllBytes);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(20, patience.Token);
+        }
     }
 
     private static StorageOptions Storage(PortalServer portal) => portal.Services.GetRequiredService<StorageOptions>();
