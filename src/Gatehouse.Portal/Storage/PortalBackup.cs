@@ -147,9 +147,7 @@ public static class PortalBackup
     /// <summary>Every tenant's CA and config keys must decrypt with the master key that goes with the copy.</summary>
     private static async Task<int> CheckKeysAsync(StorageOptions copy, SecretProtector secrets, CancellationToken ct)
     {
-        var builder = new DbContextOptionsBuilder<PortalDbContext>();
-        StorageServiceCollectionExtensions.Configure(builder, copy);
-        await using var db = new PortalDbContext(builder.Options, new TenantScope());
+        await using var db = StorageServiceCollectionExtensions.OpenContext(copy);
         var tenants = await db.Set<Tenant>().IgnoreQueryFilters().AsNoTracking()
             .Select(t => new { t.Name, t.CaPrivateKeyProtected, t.ConfigKeyProtected })
             .ToListAsync(ct);

@@ -17,9 +17,7 @@ public static class SchemaScript
             "postgresql" => new StorageOptions { PostgresConnectionString = "Host=localhost" },
             _ => throw new ArgumentException($"Unknown engine '{engine}'; use sqlite or postgresql.", nameof(engine)),
         };
-        var builder = new DbContextOptionsBuilder<PortalDbContext>();
-        StorageServiceCollectionExtensions.Configure(builder, storage);
-        using var db = new PortalDbContext(builder.Options, new TenantScope());
+        using var db = StorageServiceCollectionExtensions.OpenContext(storage);
         return db.Database.GenerateCreateScript();
     }
 }

@@ -43,6 +43,14 @@ public static class StorageServiceCollectionExtensions
         return builder.ConnectionString;
     }
 
+    /// <summary>A context of its own on the database the options name, outside any host (tools, the backup, tests); no tenant in scope, no interceptors.</summary>
+    public static PortalDbContext OpenContext(StorageOptions options)
+    {
+        var builder = new DbContextOptionsBuilder<PortalDbContext>();
+        Configure(builder, options);
+        return new PortalDbContext(builder.Options, new TenantScope());
+    }
+
     /// <summary>Configures a context for the engine the options name (also used by tools and tests).</summary>
     public static void Configure(DbContextOptionsBuilder builder, StorageOptions options)
     {

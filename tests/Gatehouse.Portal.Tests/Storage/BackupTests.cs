@@ -190,9 +190,7 @@ public sealed class BackupTests : IDisposable
     private static async Task<int> CountAsync<T>(StorageOptions storage, System.Linq.Expressions.Expression<Func<T, bool>> where)
         where T : class
     {
-        var builder = new DbContextOptionsBuilder<PortalDbContext>();
-        StorageServiceCollectionExtensions.Configure(builder, storage);
-        await using var db = new PortalDbContext(builder.Options, new TenantScope());
+        await using var db = StorageServiceCollectionExtensions.OpenContext(storage);
         return await db.Set<T>().IgnoreQueryFilters().CountAsync(where);
     }
 

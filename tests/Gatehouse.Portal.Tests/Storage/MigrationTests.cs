@@ -70,12 +70,7 @@ public sealed class MigrationTests
             + ". Unexpected: " + string.Join("; ", actual.Except(expected)) + ". See docs/contributing.md, 'Changing the database'.");
     }
 
-    private static PortalDbContext Open(StorageOptions options)
-    {
-        var builder = new DbContextOptionsBuilder<PortalDbContext>();
-        StorageServiceCollectionExtensions.Configure(builder, options);
-        return new PortalDbContext(builder.Options, new TenantScope());
-    }
+    private static PortalDbContext Open(StorageOptions options) => StorageServiceCollectionExtensions.OpenContext(options);
 
     private static async Task<List<string>> ReadSchemaAsync(PortalDbContext db, string query)
     {
