@@ -46,10 +46,45 @@ public static class PortalHost
         ["--postgres"] = "Portal:Postgres",
     };
 
-    /// <summary>Runs the portal until it is stopped; returns the exit code.</summary>
+    /// <summary>What <c>gatehouse-portal --help</c> prints.</summary>
+    public const string Usage = """
+        Usage:
+          gatehouse-portal [--listen https://ADDRESS:PORT] [--data-dir DIR] [--postgres CONNECTION-STRING]
+              Runs the portal. Settings also come from GATEHOUSE_Portal__* variables and appsettings.json.
+          gatehouse-portal backup DIRECTORY [the running portal's settings]
+              Copies a running portal's database, keys and update repository (docs/operations.md).
+          gatehouse-portal reset-password EMAIL [the running portal's settings]
+              Gives an admin a new one-time password and ends the admin's sessions.
+          gatehouse-portal schema-script sqlite|postgresql
+              Prints the database schema.
+
+        """;
+
+    /// <summary>Runs the portal until it is stopped, or one of its commands; returns the exit code (2: bad arguments).</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args is ["--help"] or ["-h"] or ["help"])
+        {
+            await Console.Out.WriteAsync(Usage);
+            return 0;
+        }
+
+        var problem = args switch
+        {
+            ["schema-script", _] => null,
+            ["schema-script", ..] => "schema-script takes one engine: sqlite or postgresql",
+            ["backup"] => "backup needs the DIRECTORY to copy to",
+            ["reset-password"] => "reset-password needs the admin's EMAIL",
+            ["reset-password" or "backup", _, .. var given] => BadSetting(given),
+            _ => BadSetting(args),
+        };
+        if (problem is not null)
+        {
+            await Console.Error.WriteAsync($"gatehouse-portal: {problem}\n{Usage}");
+            return 2;
+        }
+
         if (args is ["schema-script", var engine])
         {
             Console.Out.Write(SchemaScript.Generate(engine));
@@ -123,6 +158,31 @@ public static class PortalHost
         var app = builder.Build();
         MapRoutes(app);
         return app;
+    }
+
+    /// <summary>
+    /// Why <paramref name="args"/> are not settings the portal takes (<c>--listen</c>, <c>--data-dir</c>, <c>--postgres</c>,
+    /// each with a value, as <c>--flag VALUE</c> or <c>--flag=VALUE</c>), or null. The configuration reader would take
+    /// anything, and a mistyped flag would start a portal on the defaults: another data directory, new keys.
+    /// </summary>
+    private static string? BadSetting(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var equals = args[i].IndexOf('=', StringComparison.Ordinal);
+            var name = equals > 0 ? args[i][..equals] : args[i];
+            if (!SwitchMappings.ContainsKey(name))
+            {
+                return $"unknown argument '{args[i]}'";
+            }
+
+            if (equals < 0 && (++i >= args.Length || args[i].StartsWith("--", StringComparison.Ordinal)))
+            {
+                return $"{name} needs a value";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The portal's settings from the command line, <c>GATEHOUSE_*</c> variables and appsettings.json; creates nothing.</summary>
