@@ -391,7 +391,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
                 continue;
             }
 
-            if (!int.TryParse(File.ReadAllText(ownerFile).Trim(), CultureInfo.InvariantCulture, out var owner) || IsAlive(owner))
+            if (ReadOwner(ownerFile) is not { } text || !int.TryParse(text.Trim(), CultureInfo.InvariantCulture, out var owner) || IsAlive(owner))
             {
                 continue;
             }
@@ -403,6 +403,19 @@ public sealed partial class PostgresServer : IAsyncDisposable
             }
 
             TryDeleteDirectory(dir);
+        }
+    }
+
+    /// <summary>The owner file's text, or null when its folder went meanwhile: its owner disposed it, or another test host swept it.</summary>
+    private static string? ReadOwner(string ownerFile)
+    {
+        try
+        {
+            return File.ReadAllText(ownerFile);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
         }
     }
 
