@@ -116,7 +116,7 @@ public static class PortalHost
         var (_, options) = ReadOptions(settings, configure: null);
         try
         {
-            var backup = await PortalBackup.CreateAsync(new StorageOptions { DataDirectory = options.DataDirectory, PostgresConnectionString = options.Postgres }, destination, CancellationToken.None);
+            var backup = await PortalBackup.CreateAsync(options.Storage, destination, CancellationToken.None);
             await Console.Out.WriteLineAsync($"Backed up to {backup.Directory}: {backup.Contents}. The keys of {backup.Tenants} tenant(s) decrypt with its master.key.");
             if (!backup.Database)
             {
@@ -226,8 +226,9 @@ public static class PortalHost
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddPortalStorage(new StorageOptions { DataDirectory = options.DataDirectory, PostgresConnectionString = options.Postgres });
-        services.AddSingleton(new SecretProtector(SecretProtector.LoadOrCreateMasterKey(Path.Combine(options.DataDirectory, "master.key"))));
+        var storage = options.Storage;
+        services.AddPortalStorage(storage);
+        services.AddSingleton(new SecretProtector(SecretProtector.LoadOrCreateMasterKey(storage.MasterKeyPath)));
         services.AddScoped<Caller>();
         services.AddScoped<AuditLog>();
         services.AddScoped<TenantProvisioner>();

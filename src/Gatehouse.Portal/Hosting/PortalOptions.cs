@@ -19,6 +19,9 @@ public sealed class PortalOptions
     /// <summary>PostgreSQL connection string; empty means SQLite in the data directory.</summary>
     public string? Postgres { get; set; }
 
+    /// <summary>Where the data is, as the storage layer takes it.</summary>
+    public Storage.StorageOptions Storage => new() { DataDirectory = DataDirectory, PostgresConnectionString = Postgres };
+
     /// <summary>The first owner's email, used when the portal starts with an empty database.</summary>
     public string OwnerEmail { get; set; } = "owner@gatehouse.local";
 

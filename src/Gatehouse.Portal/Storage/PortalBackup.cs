@@ -28,8 +28,6 @@ namespace Gatehouse.Portal.Storage;
 /// </remarks>
 public static class PortalBackup
 {
-    private const string MasterKeyFile = "master.key";
-    private const string DatabaseFile = "portal.db";
     private const int CopyAttempts = 3;
 
     /// <summary>Copies the portal's data to <paramref name="destination"/>, a directory that must not exist or be empty.</summary>
@@ -44,15 +42,15 @@ public static class PortalBackup
         ArgumentException.ThrowIfNullOrEmpty(destination);
         destination = Path.GetFullPath(destination);
         var source = Path.GetFullPath(storage.DataDirectory);
-        if (!File.Exists(Path.Combine(source, MasterKeyFile)))
+        if (!File.Exists(storage.MasterKeyPath))
         {
-            throw new PortalBackupException($"{source} holds no {MasterKeyFile}: is it the running portal's data directory (--data-dir)?");
+            throw new PortalBackupException($"{source} holds no {Path.GetFileName(storage.MasterKeyPath)}: is it the running portal's data directory (--data-dir)?");
         }
 
         var sqlite = storage.Engine == "sqlite";
         if (sqlite && !File.Exists(storage.SqlitePath))
         {
-            throw new PortalBackupException($"{source} holds no {DatabaseFile}: is it the running portal's data directory (--data-dir), or does the portal use PostgreSQL (--postgres)?");
+            throw new PortalBackupException($"{source} holds no {Path.GetFileName(storage.SqlitePath)}: is it the running portal's data directory (--data-dir), or does the portal use PostgreSQL (--postgres)?");
         }
 
         if (Directory.Exists(destination) && Directory.EnumerateFileSystemEntries(destination).Any())
@@ -74,8 +72,8 @@ public static class PortalBackup
                 CopyDatabase(storage.SqlitePath, copy.SqlitePath);
             }
 
-            var files = CopyFiles(source, destination, ct);
-            var tenants = await CheckKeysAsync(copy, new SecretProtector(SecretProtector.LoadOrCreateMasterKey(Path.Combine(destination, MasterKeyFile))), ct);
+            var files = CopyFiles(source, destination, Path.GetFileName(storage.SqlitePath), ct);
+            var tenants = await CheckKeysAsync(copy, new SecretProtector(SecretProtector.LoadOrCreateMasterKey(copy.MasterKeyPath)), ct);
             return new BackupSummary(destination, sqlite, files, tenants);
         }
         catch
@@ -87,12 +85,12 @@ public static class PortalBackup
         }
     }
 
-    /// <summary>Every file but the database's, until one pass sees no file change while it copies.</summary>
-    private static List<string> CopyFiles(string source, string destination, CancellationToken ct)
+    /// <summary>Every file but the database's (<paramref name="database"/> and its journals), until one pass sees no file change while it copies.</summary>
+    private static List<string> CopyFiles(string source, string destination, string database, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var before = Fingerprint(source);
+            var before = Fingerprint(source, database);
             foreach (var file in before)
             {
                 ct.ThrowIfCancellationRequested();
@@ -102,7 +100,7 @@ public static class PortalBackup
                 OwnerOnlyFile.Restrict(target);
             }
 
-            if (Fingerprint(source).SequenceEqual(before))
+            if (Fingerprint(source, database).SequenceEqual(before))
             {
                 return [.. before.Select(f => f.Path)];
             }
@@ -114,11 +112,11 @@ public static class PortalBackup
         }
     }
 
-    /// <summary>Each file's path, size and time of last change, in order; the database and its journals are not files to copy.</summary>
-    private static List<FileStamp> Fingerprint(string root) =>
+    /// <summary>Each file's path, size and time of last change, in order, but the database's.</summary>
+    private static List<FileStamp> Fingerprint(string root, string database) =>
     [
         .. new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories)
-            .Where(f => !f.Name.StartsWith(DatabaseFile, StringComparison.Ordinal))
+            .Where(f => !f.Name.StartsWith(database, StringComparison.Ordinal))
             .Select(f => new FileStamp(Path.GetRelativePath(root, f.FullName), f.Length, f.LastWriteTimeUtc))
             .OrderBy(f => f.Path, StringComparer.Ordinal),
     ];
@@ -160,7 +158,7 @@ public static class PortalBackup
             }
             catch (TrustException)
             {
-                throw new PortalBackupException($"The keys of tenant {tenant.Name} do not decrypt with {MasterKeyFile}: the database and the key are not from the same portal.");
+                throw new PortalBackupException($"The keys of tenant {tenant.Name} do not decrypt with {Path.GetFileName(copy.MasterKeyPath)}: the database and the key are not from the same portal.");
             }
         }
 
