@@ -64,50 +64,55 @@ public static class PortalHost
     public static async Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args is ["--help"] or ["-h"] or ["help"])
+        return args switch
         {
-            await Console.Out.WriteAsync(Usage);
-            return 0;
-        }
-
-        var problem = args switch
-        {
-            ["schema-script", _] => null,
-            ["schema-script", ..] => "schema-script takes one engine: sqlite or postgresql",
-            ["backup"] => "backup needs the DIRECTORY to copy to",
-            ["reset-password"] => "reset-password needs the admin's EMAIL",
-            ["reset-password" or "backup", _, .. var given] => BadSetting(given),
-            _ => BadSetting(args),
+            ["--help" or "-h" or "help"] => await HelpAsync(),
+            ["schema-script", var engine] => SchemaScriptCommand(engine),
+            ["schema-script", ..] => await RefuseAsync("schema-script takes one engine: sqlite or postgresql"),
+            ["backup"] => await RefuseAsync("backup needs the DIRECTORY to copy to"),
+            ["backup", var destination, .. var settings] => await WithSettingsAsync(settings, () => BackupAsync(destination, settings)),
+            ["reset-password"] => await RefuseAsync("reset-password needs the admin's EMAIL"),
+            ["reset-password", var email, .. var settings] => await WithSettingsAsync(settings, () => ResetPasswordAsync(email, settings)),
+            _ => await WithSettingsAsync(args, () => ServeAsync(args)),
         };
-        if (problem is not null)
-        {
-            await Console.Error.WriteAsync($"gatehouse-portal: {problem}\n{Usage}");
-            return 2;
-        }
+    }
 
-        if (args is ["schema-script", var engine])
-        {
-            Console.Out.Write(SchemaScript.Generate(engine));
-            return 0;
-        }
+    private static async Task<int> HelpAsync()
+    {
+        await Console.Out.WriteAsync(Usage);
+        return 0;
+    }
 
-        if (args is ["reset-password", var email, .. var rest])
-        {
-            await using var tool = Build(rest);
-            var password = await PasswordReset.ResetAsync(tool.Services, email, CancellationToken.None);
-            await (password is null ? Console.Error.WriteLineAsync($"No admin has the email {email}.") : Console.Out.WriteLineAsync($"New one-time password for {email}: {password}"));
-            return password is null ? 1 : 0;
-        }
+    private static int SchemaScriptCommand(string engine)
+    {
+        Console.Out.Write(SchemaScript.Generate(engine));
+        return 0;
+    }
 
-        if (args is ["backup", var destination, .. var settings])
-        {
-            return await BackupAsync(destination, settings);
-        }
+    private static async Task<int> RefuseAsync(string problem)
+    {
+        await Console.Error.WriteAsync($"gatehouse-portal: {problem}\n{Usage}");
+        return 2;
+    }
 
+    /// <summary>Runs <paramref name="command"/> when <paramref name="settings"/> are all settings the portal takes; refuses them otherwise, before anything is created.</summary>
+    private static async Task<int> WithSettingsAsync(string[] settings, Func<Task<int>> command) =>
+        BadSetting(settings) is { } problem ? await RefuseAsync(problem) : await command();
+
+    private static async Task<int> ServeAsync(string[] args)
+    {
         await using var app = Build(args);
         await StartAsync(app, Console.Out);
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    private static async Task<int> ResetPasswordAsync(string email, string[] settings)
+    {
+        await using var tool = Build(settings);
+        var password = await PasswordReset.ResetAsync(tool.Services, email, CancellationToken.None);
+        await (password is null ? Console.Error.WriteLineAsync($"No admin has the email {email}.") : Console.Out.WriteLineAsync($"New one-time password for {email}: {password}"));
+        return password is null ? 1 : 0;
     }
 
     /// <summary><c>gatehouse-portal backup DIRECTORY</c>, with the running portal's settings: see <see cref="PortalBackup"/>.</summary>
