@@ -69,9 +69,9 @@ public static class PortalHost
             ["--help" or "-h" or "help"] => await HelpAsync(),
             ["schema-script", var engine] => SchemaScriptCommand(engine),
             ["schema-script", ..] => await RefuseAsync("schema-script takes one engine: sqlite or postgresql"),
-            ["backup"] => await RefuseAsync("backup needs the DIRECTORY to copy to"),
+            ["backup"] or ["backup", ['-', ..], ..] => await RefuseAsync("backup needs the DIRECTORY to copy to, before the settings"),
             ["backup", var destination, .. var settings] => await WithSettingsAsync(settings, () => BackupAsync(destination, settings)),
-            ["reset-password"] => await RefuseAsync("reset-password needs the admin's EMAIL"),
+            ["reset-password"] or ["reset-password", ['-', ..], ..] => await RefuseAsync("reset-password needs the admin's EMAIL, before the settings"),
             ["reset-password", var email, .. var settings] => await WithSettingsAsync(settings, () => ResetPasswordAsync(email, settings)),
             _ => await WithSettingsAsync(args, () => ServeAsync(args)),
         };

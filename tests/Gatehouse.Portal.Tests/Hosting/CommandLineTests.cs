@@ -27,7 +27,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--data-dir", "{dir}", "--listen")]
     [InlineData("--data-dir", "{dir}", "stray")]
     [InlineData("backup")]
+    [InlineData("backup", "--data-dir")]
     [InlineData("reset-password")]
+    [InlineData("reset-password", "--listen")]
     [InlineData("reset-password", "owner@example.test", "--data-dir", "{dir}", "--postgress", "Host=x")]
     [InlineData("schema-script")]
     public async Task Arguments_it_does_not_take_are_refused_before_anything_is_created(params string[] args)
