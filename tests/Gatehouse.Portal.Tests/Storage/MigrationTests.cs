@@ -9,16 +9,18 @@ namespace Gatehouse.Portal.Tests.Storage;
 /// Migrations are SQL scripts per engine; these tests prove that a database built by the
 /// migrations has exactly the schema the EF Core model describes, on both engines.
 /// </summary>
-public sealed class MigrationTests
+public sealed class MigrationTests : IDisposable
 {
+    private readonly string _root = Directory.CreateTempSubdirectory("gatehouse-migration-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
     [Fact]
     public async Task Migrated_sqlite_schema_equals_the_model()
     {
-        var migrated = Directory.CreateTempSubdirectory("gatehouse-migrated-").FullName;
-        var created = Directory.CreateTempSubdirectory("gatehouse-created-").FullName;
         await AssertSameSchemaAsync(
-            new StorageOptions { DataDirectory = migrated },
-            new StorageOptions { DataDirectory = created },
+            new StorageOptions { DataDirectory = Path.Combine(_root, "migrated") },
+            new StorageOptions { DataDirectory = Path.Combine(_root, "created") },
             """
             SELECT m.name || '.' || p.name || ' ' || p.type || (CASE WHEN p."notnull" = 1 THEN ' not null' ELSE '' END) || (CASE WHEN p.pk > 0 THEN ' pk' ELSE '' END)
             FROM sqlite_master m JOIN pragma_table_info(m.name) p
@@ -47,7 +49,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task Migrating_an_up_to_date_database_changes_nothing()
     {
-        await using var db = Open(new StorageOptions { DataDirectory = Directory.CreateTempSubdirectory("gatehouse-twice-").FullName });
+        await using var db = Open(new StorageOptions { DataDirectory = Path.Combine(_root, "twice") });
         await db.Database.MigrateAsync();
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         await db.Database.MigrateAsync();
