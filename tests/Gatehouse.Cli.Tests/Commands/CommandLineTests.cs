@@ -33,6 +33,20 @@ public sealed class CommandLineTests
         Assert.Contains("--dir", run.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("app-segment", "Delete an app segment")]
+    [InlineData("segment-group", "Create a segment group")]
+    [InlineData("server-group", "Delete a server group")]
+    public async Task Help_names_each_object_with_its_article(string noun, string expected)
+    {
+        using var cli = new CliRunner();
+
+        var run = await cli.RunAsync(noun, "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(expected, run.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Without_any_portal_a_command_exits_3_and_says_to_log_in()
     {

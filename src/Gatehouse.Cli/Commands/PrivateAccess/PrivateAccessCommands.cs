@@ -64,7 +64,7 @@ internal static class PrivateAccessCommands
             (t, g) => { var (id, name, text) = view(g); t.Row(id, name, text); }));
         var name = new Option<string>("--name") { Description = $"The {label}'s name", Required = true };
         var text = new Option<string>("--description") { Description = "Free text" };
-        command.Subcommands.Add(app.Action(app.WithJson(new Command("create", $"Create a {label}") { name, text }), async run =>
+        command.Subcommands.Add(app.Action(app.WithJson(new Command("create", $"Create {WithArticle(label)}") { name, text }), async run =>
         {
             var created = await run.Client.SendAsync<T>(HttpMethod.Post, collection, new NamedObjectRequest(run.Require(name), run.Get(text)), run.Cancellation);
             run.Out.One(created, (w, g) => w.WriteLine($"{label} {view(g).Name} created: {view(g).Id}"));
@@ -131,10 +131,13 @@ internal static class PrivateAccessCommands
         return policy;
     }
 
+    /// <summary>"an app segment", "a server group".</summary>
+    private static string WithArticle(string noun) => ("aeiou".Contains(noun[0], StringComparison.Ordinal) ? "an " : "a ") + noun;
+
     private static Command DeleteByName<T>(CliApp app, string collection, string label, Func<T, (Guid Id, string Name)> view)
     {
         var target = new Argument<string>("NAME_OR_ID") { Description = $"The {label}'s name or id" };
-        return app.Action(new Command("delete", $"Delete a {label}") { target }, async run =>
+        return app.Action(new Command("delete", $"Delete {WithArticle(label)}") { target }, async run =>
         {
             var id = await IdAsync(run, collection, label, run.Require(target), view);
             await run.Client.SendAsync(HttpMethod.Delete, $"{collection}/{id}", null, run.Cancellation);
