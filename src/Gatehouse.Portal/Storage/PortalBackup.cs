@@ -73,7 +73,7 @@ public static class PortalBackup
             }
 
             var files = CopyFiles(source, destination, Path.GetFileName(storage.SqlitePath), ct);
-            var tenants = await CheckKeysAsync(copy, new SecretProtector(SecretProtector.LoadOrCreateMasterKey(copy.MasterKeyPath)), ct);
+            var tenants = await CheckKeysAsync(copy, new SecretProtector(LoadCopiedKey(copy.MasterKeyPath)), ct);
             return new BackupSummary(destination, sqlite, files, tenants);
         }
         catch
@@ -140,6 +140,19 @@ public static class PortalBackup
         }
 
         OwnerOnlyFile.Restrict(target);
+    }
+
+    /// <summary>The copied master key; none there (the portal's went while the files were copied) is said as that.</summary>
+    private static byte[] LoadCopiedKey(string path)
+    {
+        try
+        {
+            return SecretProtector.LoadMasterKey(path);
+        }
+        catch (TrustException e)
+        {
+            throw new PortalBackupException($"The backup has no usable {Path.GetFileName(path)}: {e.Message}");
+        }
     }
 
     /// <summary>Every tenant's CA and config keys must decrypt with the master key that goes with the copy.</summary>

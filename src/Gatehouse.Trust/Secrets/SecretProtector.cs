@@ -93,7 +93,26 @@ public sealed class SecretProtector(byte[] masterKey)
             }
         }
 
-        var existing = File.ReadAllBytes(path);
+        return LoadMasterKey(path);
+    }
+
+    /// <summary>Reads the master key at <paramref name="path"/>; never creates one.</summary>
+    /// <param name="path">The key file.</param>
+    /// <returns>The 32-byte key.</returns>
+    /// <exception cref="TrustException">There is no file, or it is not 32 bytes long.</exception>
+    public static byte[] LoadMasterKey(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] existing;
+        try
+        {
+            existing = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new TrustException($"There is no master key file {path}.");
+        }
+
         if (existing.Length != KeySize)
         {
             throw new TrustException($"The master key file {path} is {existing.Length} bytes long, not {KeySize}; refusing to use it.");

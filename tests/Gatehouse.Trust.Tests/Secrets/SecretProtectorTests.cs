@@ -101,4 +101,24 @@ public sealed class SecretProtectorTests : IDisposable
         Assert.Contains("31 bytes", e.Message, StringComparison.Ordinal);
         Assert.Equal(31, new FileInfo(path).Length);
     }
+
+    [Fact]
+    public void Loading_a_master_key_that_is_not_there_is_refused_and_creates_nothing()
+    {
+        var path = Path.Combine(_root, "keys", "master.key");
+
+        var e = Assert.Throws<TrustException>(() => SecretProtector.LoadMasterKey(path));
+
+        Assert.Contains("no master key file", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_root));
+    }
+
+    [Fact]
+    public void Loading_reads_the_key_that_was_created()
+    {
+        var path = Path.Combine(_root, "master.key");
+        var created = SecretProtector.LoadOrCreateMasterKey(path);
+
+        Assert.Equal(created, SecretProtector.LoadMasterKey(path));
+    }
 }
