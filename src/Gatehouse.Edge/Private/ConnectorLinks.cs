@@ -37,6 +37,9 @@ internal sealed class BrokeredFlow : IDisposable
     /// <summary>Why it was refused.</summary>
     public string? Reason { get; }
 
+    /// <summary>What carries a flow to <paramref name="segment"/>, for the record: "app segment S through connector C".</summary>
+    public string Via(string segment) => $"app segment {segment}" + (Connector is { } c ? $" through connector {c.Name}" : string.Empty);
+
     /// <summary>Ends the flow and takes it off its link's count.</summary>
     public void Dispose()
     {

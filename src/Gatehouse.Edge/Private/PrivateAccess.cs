@@ -66,6 +66,25 @@ public sealed class PrivateAccess
         return (new PrivateAccess(access, groups, connectors), null);
     }
 
+    /// <summary>
+    /// Decides a flow to <paramref name="segment"/> under the access policy: only a rule that allows it lets it
+    /// through (no rule, no access), whichever listener it came in on.
+    /// </summary>
+    /// <param name="flow">The flow.</param>
+    /// <param name="segment">Its app segment (<see cref="CompiledPolicy.AppSegmentOf"/>).</param>
+    /// <param name="who">Who asks, for the refusal: the user's email, else the device.</param>
+    /// <param name="refusal">Why it is refused; null when it is allowed.</param>
+    /// <returns>The decision (its rule goes in the record either way).</returns>
+    public Decision Decide(in FlowContext flow, string segment, string who, out string? refusal)
+    {
+        var decision = Access.Decide(flow);
+        refusal = decision.Action == PolicyAction.Allow && decision.MatchedRule ? null
+            : decision.RuleIndex == Decision.UserDisabledIndex ? "the user is disabled"
+            : decision.MatchedRule ? $"access to app segment {segment} is blocked by access rule {decision.RuleName}"
+            : $"no access rule allows {who} to reach app segment {segment}";
+        return decision;
+    }
+
     /// <summary>Whether <paramref name="connectorId"/> serves <paramref name="segment"/> (through its group).</summary>
     public bool Serves(string connectorId, string segment) =>
         Connectors.TryGetValue(connectorId, out var connector)

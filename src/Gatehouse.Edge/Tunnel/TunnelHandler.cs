@@ -165,20 +165,16 @@ internal sealed class TunnelHandler
     /// </summary>
     private async Task BrokerAsync(HttpContext context, TransactionLogRecord record, OpenFlow flow, PrivateAccess apps, string segment, FlowContext target, TunnelFlowMetadata metadata, IHttpExtendedConnectFeature? extended, long clock)
     {
-        var decision = apps.Access.Decide(target);
+        var decision = apps.Decide(target, segment, record.UserEmail ?? record.DeviceId ?? "this device", out var refusal);
         record = record with { Rule = decision.RuleName, Category = null, DestinationIp = target.Ip?.ToString(), Action = TransactionActions.Allow };
-        if (decision.Action != PolicyAction.Allow || !decision.MatchedRule)
+        if (refusal is not null)
         {
-            var who = record.UserEmail ?? record.DeviceId ?? "this device";
-            var reason = decision.RuleIndex == Decision.UserDisabledIndex ? "the user is disabled"
-                : decision.MatchedRule ? $"access to app segment {segment} is blocked by access rule {decision.RuleName}"
-                : $"no access rule allows {who} to reach app segment {segment}";
-            await RefuseAsync(context, record, 403, TransactionActions.Block, decision.RuleName, reason);
+            await RefuseAsync(context, record, 403, TransactionActions.Block, decision.RuleName, refusal);
             return;
         }
 
         using var brokered = await _path.Connectors.OpenAsync(segment, target.Host ?? target.Ip!.ToString(), target.Port, metadata, flow.Cancellation);
-        var via = $"app segment {segment}" + (brokered.Connector is { } c ? $" through connector {c.Name}" : string.Empty);
+        var via = brokered.Via(segment);
         if (brokered.Stream is not { } stream)
         {
             await RefuseAsync(context, record with { Reason = via }, brokered.Status == 503 ? 503 : 502, TransactionActions.Error, decision.RuleName, brokered.Reason ?? via);
