@@ -37,6 +37,7 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
     private int _connectorCount;
     private string _portalCa = null!;
     private string? _drEdgeTunnel;
+    private bool _edgeReachesApp;
 
     public TestPortal Portal { get; private set; } = null!;
 
@@ -72,9 +73,23 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
 
     public NodeCredentials OutsiderDevice { get; private set; } = null!;
 
-    public static async Task<PrivateAccessFixture> StartAsync()
+    /// <summary>Makes a proxy credential for <paramref name="user"/> and waits until the edge takes it.</summary>
+    /// <returns>The <c>Proxy-Authorization</c> header value.</returns>
+    public async Task<string> ProxyCredentialAsync(UserDto user)
     {
-        var fixture = new PrivateAccessFixture();
+        var created = await PostAsync<CreateProxyCredentialResponse>($"users/{user.Id}/proxy-credentials", new CreateProxyCredentialRequest("browser"));
+        var header = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user.Email}:{created.Password}"));
+        await WaitForAsync(() => Edge.Policy.Identities.Credentials.TryAuthenticate(header, out _), $"the edge to take {user.Email}'s proxy credential");
+        return header;
+    }
+
+    /// <param name="edgeReachesApp">
+    /// Whether the edge itself could reach the app: it resolves <see cref="AppName"/> to loopback and its egress
+    /// safety allows loopback, so that a test shows it still hands the app's flows to a connector.
+    /// </param>
+    public static async Task<PrivateAccessFixture> StartAsync(bool edgeReachesApp = false)
+    {
+        var fixture = new PrivateAccessFixture { _edgeReachesApp = edgeReachesApp };
         try
         {
             await fixture.InitializeAsync();
@@ -128,8 +143,10 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
         {
             StateDirectory = stateDirectory,
             OpsListen = "http://127.0.0.1:0",
-            ProxyListen = null,
+            ProxyListen = "127.0.0.1:0",
             TunnelListen = tunnel,
+            EgressAllow = _edgeReachesApp ? [IPNetwork.Parse("127.0.0.0/8")] : [],
+            ResolveHost = _edgeReachesApp ? ResolvePrivate : null,
             Follower = Fast,
             Recorder = Records,
             DisasterRecovery = disasterRecovery,

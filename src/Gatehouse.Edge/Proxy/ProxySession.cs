@@ -5,8 +5,10 @@ using System.Net;
 using System.Text;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Identities;
+using Gatehouse.Edge.Private;
 using Gatehouse.Flows;
 using Gatehouse.Policy.Decisions;
+using Gatehouse.Tunnel;
 using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Tls;
@@ -263,6 +265,12 @@ internal sealed class ProxySession : IAsyncDisposable
 
     private async Task ConnectAsync(RequestHead head, ProxyUser user, Target target, DateTimeOffset started)
     {
+        if (PrivateApp(user, target, started) is { } app)
+        {
+            await ConnectPrivateAsync(user, target, app, started);
+            return;
+        }
+
         var clock = Stopwatch.GetTimestamp();
         using var flow = _path.Flows.Open(_connection.ConnectionClosed);
         var resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
@@ -350,6 +358,65 @@ internal sealed class ProxySession : IAsyncDisposable
         _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
     }
 
+    /// <summary>
+    /// A CONNECT to a private app: the access policy decides, a connector carries it, the edge never dials it
+    /// (the internet policy, DNS and egress play no part).
+    /// </summary>
+    private async Task ConnectPrivateAsync(ProxyUser user, Target target, PrivateTarget app, DateTimeOffset started)
+    {
+        var clock = Stopwatch.GetTimestamp();
+        var record = Record(started, TransactionKinds.Flow, TransactionActions.Allow, target.Host, target.Port, user) with { Method = "CONNECT" };
+        var decision = _path.Policy.Private.Decide(app.Flow, app.Segment, user.Email, out var refusal);
+        record = record with { Rule = decision.RuleName };
+        if (refusal is not null)
+        {
+            var reference = DataPath.NewReferenceId();
+            _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = refusal, ReferenceId = reference });
+            await RespondAsync(403, "Forbidden", $"{refusal}\nrule: {decision.RuleName}\nreference: {reference}\n", close: true, contentType: "text/plain; charset=utf-8", RefusalHeaders(decision.RuleName, refusal, reference));
+            return;
+        }
+
+        using var flow = _path.Flows.Open(_connection.ConnectionClosed);
+        using var brokered = await _path.Connectors.OpenAsync(app.Segment, target.Host, target.Port, new TunnelFlowMetadata(UserId: user.Id), flow.Cancellation);
+        record = record with { Reason = brokered.Via(app.Segment) };
+        if (brokered.Stream is not { } stream)
+        {
+            await FailAsync(record, DialError.Unreachable, brokered.Reason ?? record.Reason!, clock, brokered.Status == 503 ? 503 : 502);
+            return;
+        }
+
+        _out.Write("HTTP/1.1 200 Connection established\r\n\r\n"u8);
+        await _out.FlushAsync(flow.Cancellation);
+        var bytes = await Relay.RunAsync(_connection.Transport, stream, flow, stream.CompleteWrites, () => _out.Complete());
+        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
+    }
+
+    /// <summary>A destination in one of the tenant's app segments, and the flow the access policy decides.</summary>
+    private readonly record struct PrivateTarget(string Segment, FlowContext Flow);
+
+    /// <summary>The app segment <paramref name="target"/> is in, if any: then it is a private app, whichever policy would say otherwise.</summary>
+    private PrivateTarget? PrivateApp(ProxyUser user, Target target, DateTimeOffset started)
+    {
+        var apps = _path.Policy.Private;
+        if (apps.SegmentConnectorGroups.Count == 0)
+        {
+            return null;
+        }
+
+        var flow = new FlowContext
+        {
+            UserId = user.Id,
+            UserEmail = user.Email,
+            Network = NetworkKind.Unknown,
+            Time = started,
+            Host = target.IsAddress ? null : target.Host,
+            Ip = target.IsAddress && FlowDialer.TryParseAddress(target.Host, out var literal) ? literal : null,
+            Port = target.Port,
+            Protocol = FlowProtocol.Tcp,
+        };
+        return apps.Access.AppSegmentOf(flow) is { } segment ? new PrivateTarget(segment, flow) : null;
+    }
+
     private async ValueTask<bool> ForwardAsync(RequestHead head, ProxyUser user, Target target, DateTimeOffset started)
     {
         var clock = Stopwatch.GetTimestamp();
@@ -359,105 +426,118 @@ internal sealed class ProxySession : IAsyncDisposable
         flow.Touch();
         var (upBefore, downBefore) = (flow.BytesUp, flow.BytesDown);
         var url = $"http://{target.Authority}{target.PathAndQuery}";
-        var reuse = _upstream is { } current && current.Matches(target);
+        var keepAlive = !head.Close && !head.HasBody;
+        var app = PrivateApp(user, target, started);
+        var reuse = _upstream is { } current && current.Matches(target, app?.Segment);
         Resolution? resolution = null;
-        IPAddress? address;
-        if (reuse)
+        TransactionLogRecord record;
+        if (app is { } privateApp)
         {
-            address = _upstream!.Address;
+            // A private app: the access policy decides each request; a connector carries them.
+            var decision = _path.Policy.Private.Decide(privateApp.Flow, privateApp.Segment, user.Email, out var refusal);
+            record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with { Method = head.Method, Url = url, Rule = decision.RuleName };
+            if (refusal is not null)
+            {
+                var reference = DataPath.NewReferenceId();
+                _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = refusal, ReferenceId = reference, DurationMs = Elapsed(clock) });
+                await RespondAsync(403, "Forbidden", ProxyPages.BlockPage(url, decision.RuleName, refusal, reference), close: !keepAlive, headers: RefusalHeaders(decision.RuleName, refusal, reference));
+                return keepAlive;
+            }
         }
         else
         {
-            resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
-            address = resolution.Value.First;
-        }
+            IPAddress? address;
+            if (reuse)
+            {
+                address = _upstream!.Address;
+            }
+            else
+            {
+                resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
+                address = resolution.Value.First;
+            }
 
-        var decision = _path.Policy.Holder.Current.Decide(Context(user, target, address, FlowProtocol.Http, url, started));
-        var record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with
-        {
-            Method = head.Method,
-            Url = url,
-            DestinationIp = address?.ToString(),
-            Category = decision.Category,
-            Rule = decision.RuleName,
-        };
-        var keepAlive = !head.Close && !head.HasBody;
+            var decision = _path.Policy.Holder.Current.Decide(Context(user, target, address, FlowProtocol.Http, url, started));
+            record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with
+            {
+                Method = head.Method,
+                Url = url,
+                DestinationIp = address?.ToString(),
+                Category = decision.Category,
+                Rule = decision.RuleName,
+            };
 
-        if (decision.Action == PolicyAction.Block)
-        {
-            var reference = DataPath.NewReferenceId();
-            var reason = Refusal(decision, user, target.Host)!.Value.Reason;
-            _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
-            await RespondAsync(403, "Forbidden", ProxyPages.BlockPage(url, decision.RuleName, reason, reference), close: !keepAlive, headers: RefusalHeaders(decision.RuleName, reason, reference));
-            return keepAlive;
-        }
-
-        if (decision.Action == PolicyAction.Caution)
-        {
-            if (!_path.Cautions.IsAccepted(user.Id, target.Host))
+            if (decision.Action == PolicyAction.Block)
             {
                 var reference = DataPath.NewReferenceId();
-                var continueUrl = ProxyPages.ContinueUrl(url, _path.Cautions.Issue(user.Id, url));
-                _path.Finish(record with { Action = TransactionActions.Caution, Status = 200, Reason = $"caution by rule {decision.RuleName}", ReferenceId = reference, DurationMs = Elapsed(clock) });
-                await RespondAsync(200, "OK", ProxyPages.CautionPage(url, decision.RuleName, continueUrl, reference), close: !keepAlive, headers: [("Cache-Control", "no-store"), ("Gatehouse-Rule", decision.RuleName ?? string.Empty)]);
+                var reason = Refusal(decision, user, target.Host)!.Value.Reason;
+                _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
+                await RespondAsync(403, "Forbidden", ProxyPages.BlockPage(url, decision.RuleName, reason, reference), close: !keepAlive, headers: RefusalHeaders(decision.RuleName, reason, reference));
                 return keepAlive;
             }
 
-            record = record with { Action = TransactionActions.CautionContinued };
-        }
+            if (decision.Action == PolicyAction.Caution)
+            {
+                if (!_path.Cautions.IsAccepted(user.Id, target.Host))
+                {
+                    var reference = DataPath.NewReferenceId();
+                    var continueUrl = ProxyPages.ContinueUrl(url, _path.Cautions.Issue(user.Id, url));
+                    _path.Finish(record with { Action = TransactionActions.Caution, Status = 200, Reason = $"caution by rule {decision.RuleName}", ReferenceId = reference, DurationMs = Elapsed(clock) });
+                    await RespondAsync(200, "OK", ProxyPages.CautionPage(url, decision.RuleName, continueUrl, reference), close: !keepAlive, headers: [("Cache-Control", "no-store"), ("Gatehouse-Rule", decision.RuleName ?? string.Empty)]);
+                    return keepAlive;
+                }
 
-        if (resolution is { Error: not DialError.None } failed)
-        {
-            await FailAsync(record, failed.Error, failed.Reason!, clock);
-            return false;
+                record = record with { Action = TransactionActions.CautionContinued };
+            }
+
+            if (resolution is { Error: not DialError.None } failed)
+            {
+                await FailAsync(record, failed.Error, failed.Reason!, clock);
+                return false;
+            }
         }
 
         if (!reuse)
         {
-            if (_upstream is not null)
+            await DropUpstreamAsync();
+            var opened = await OpenUpstreamAsync(target, app, resolution is { } resolved ? resolved.Addresses : [], user, flow);
+            if (opened.Failure is { } failure)
             {
-                await _upstream.DisposeAsync();
-                _upstream = null;
-            }
-
-            var connection = await _path.Dialer.ConnectAsync(resolution!.Value.Addresses, target.Port, flow.Cancellation);
-            if (connection.Error != DialError.None)
-            {
-                await FailAsync(record with { DestinationIp = connection.Address?.ToString() ?? record.DestinationIp }, connection.Error, connection.Reason!, clock);
+                await FailAsync(record with { DestinationIp = failure.Address?.ToString() ?? record.DestinationIp, Reason = failure.Via ?? record.Reason }, failure.Error, failure.Reason, clock, failure.Status);
                 return false;
             }
 
-            _upstream = new Upstream(target, connection.Address!, new SocketPipe(connection.Socket!));
-            record = record with { DestinationIp = connection.Address!.ToString() };
+            _upstream = opened.Upstream;
         }
 
+        record = record with { DestinationIp = _upstream!.Address?.ToString() ?? record.DestinationIp, Reason = _upstream.Via ?? record.Reason };
         var exchange = await ExchangeAsync(head, target, flow, reused: reuse);
         if (exchange.RetryOnFreshConnection)
         {
             // A kept-alive upstream connection the server had closed: one retry on a fresh one, as browsers do.
-            await _upstream!.DisposeAsync();
-            _upstream = null;
-            var connection = await _path.Dialer.ConnectAsync([address!], target.Port, flow.Cancellation);
-            if (connection.Error != DialError.None)
+            var address = _upstream.Address;
+            await DropUpstreamAsync();
+            var opened = await OpenUpstreamAsync(target, app, address is null ? [] : [address], user, flow);
+            if (opened.Failure is { } failure)
             {
-                await FailAsync(record, connection.Error, connection.Reason!, clock);
+                await FailAsync(record, failure.Error, failure.Reason, clock, failure.Status);
                 return false;
             }
 
-            _upstream = new Upstream(target, connection.Address!, new SocketPipe(connection.Socket!));
+            _upstream = opened.Upstream;
             exchange = await ExchangeAsync(head, target, flow, reused: false);
         }
 
-        if (exchange.Failure is { } failure)
+        if (exchange.Failure is { } exchangeFailure)
         {
             await DropUpstreamAsync();
             if (!exchange.ResponseStarted)
             {
-                await FailAsync(record with { BytesUp = flow.BytesUp - upBefore }, failure.Error, failure.Reason, clock);
+                await FailAsync(record with { BytesUp = flow.BytesUp - upBefore }, exchangeFailure.Error, exchangeFailure.Reason, clock);
                 return false;
             }
 
-            _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = failure.Reason, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
+            _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = exchangeFailure.Reason, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
             return false;
         }
 
@@ -468,6 +548,37 @@ internal sealed class ProxySession : IAsyncDisposable
 
         _path.Finish(record with { Status = exchange.Status, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
         return exchange.ClientReusable;
+    }
+
+    /// <summary>Why no upstream could be opened: the status and reason for the client, and what the record keeps.</summary>
+    private sealed record UpstreamFailure(DialError Error, string Reason, int? Status, IPAddress? Address, string? Via);
+
+    /// <summary>
+    /// Opens what a request goes out on: a TCP connection to one of <paramref name="addresses"/>, or, for a private
+    /// app, a flow through a connector that serves its segment (the edge never dials a private app).
+    /// </summary>
+    private async ValueTask<(Upstream? Upstream, UpstreamFailure? Failure)> OpenUpstreamAsync(Target target, PrivateTarget? app, IPAddress[] addresses, ProxyUser user, OpenFlow flow)
+    {
+        if (app is { Segment: var segment })
+        {
+            var brokered = await _path.Connectors.OpenAsync(segment, target.Host, target.Port, new TunnelFlowMetadata(UserId: user.Id), flow.Cancellation);
+            var via = brokered.Via(segment);
+            if (brokered.Stream is null)
+            {
+                brokered.Dispose();
+                return (null, new UpstreamFailure(DialError.Unreachable, brokered.Reason ?? via, brokered.Status == 503 ? 503 : 502, null, via));
+            }
+
+            return (new Upstream(target, segment, null, new BrokeredPipe(brokered), via), null);
+        }
+
+        var connection = await _path.Dialer.ConnectAsync(addresses, target.Port, flow.Cancellation);
+        if (connection.Error != DialError.None)
+        {
+            return (null, new UpstreamFailure(connection.Error, connection.Reason!, null, connection.Address, null));
+        }
+
+        return (new Upstream(target, null, connection.Address!, new SocketPipe(connection.Socket!), null), null);
     }
 
     private async ValueTask DropUpstreamAsync()
@@ -637,13 +748,15 @@ internal sealed class ProxySession : IAsyncDisposable
         return true;
     }
 
-    private async Task FailAsync(TransactionLogRecord record, DialError error, string reason, long clock)
+    /// <summary>Answers a destination that could not be reached; <paramref name="withStatus"/> 503 when no connector could carry it.</summary>
+    private async Task FailAsync(TransactionLogRecord record, DialError error, string reason, long clock, int? withStatus = null)
     {
         var reference = DataPath.NewReferenceId();
-        var (status, phrase, action) = error switch
+        var (status, phrase, action) = (error, withStatus) switch
         {
-            DialError.Forbidden => (403, "Forbidden", TransactionActions.Denied),
-            DialError.TimedOut => (504, "Gateway Timeout", TransactionActions.Error),
+            (_, 503) => (503, "Service Unavailable", TransactionActions.Error),
+            (DialError.Forbidden, _) => (403, "Forbidden", TransactionActions.Denied),
+            (DialError.TimedOut, _) => (504, "Gateway Timeout", TransactionActions.Error),
             _ => (502, "Bad Gateway", TransactionActions.Error),
         };
         _path.Finish(record with { Action = action, Status = status, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
@@ -759,14 +872,47 @@ internal sealed class ProxySession : IAsyncDisposable
     }
 
     /// <summary>The kept-alive connection to the destination of the last request.</summary>
-    private sealed class Upstream(Target target, IPAddress address, SocketPipe pipe) : IAsyncDisposable
+    /// <remarks>
+    /// A private app's upstream is a flow through a connector (<paramref name="segment"/> set, no address); it is
+    /// reused only for the same segment, so a destination that a new bundle puts in a segment, or takes out of
+    /// one, never goes on over the connection of its other kind.
+    /// </remarks>
+    private sealed class Upstream(Target target, string? segment, IPAddress? address, IDuplexPipe pipe, string? via) : IAsyncDisposable
     {
-        public IPAddress Address { get; } = address;
+        public IPAddress? Address { get; } = address;
 
-        public SocketPipe Pipe { get; } = pipe;
+        public IDuplexPipe Pipe { get; } = pipe;
 
-        public bool Matches(Target other) => other.Port == target.Port && string.Equals(other.Host, target.Host, StringComparison.OrdinalIgnoreCase);
+        /// <summary>What carries it, for the record: "app segment S through connector C"; null for a direct connection.</summary>
+        public string? Via { get; } = via;
 
-        public ValueTask DisposeAsync() => Pipe.DisposeAsync();
+        public bool Matches(Target other, string? otherSegment) =>
+            other.Port == target.Port && string.Equals(other.Host, target.Host, StringComparison.OrdinalIgnoreCase) && string.Equals(segment, otherSegment, StringComparison.Ordinal);
+
+        public ValueTask DisposeAsync() => ((IAsyncDisposable)Pipe).DisposeAsync();
+    }
+
+    /// <summary>A flow through a connector as a duplex pipe; disposing it ends the flow.</summary>
+    private sealed class BrokeredPipe : IDuplexPipe, IAsyncDisposable
+    {
+        private readonly BrokeredFlow _flow;
+
+        public BrokeredPipe(BrokeredFlow flow)
+        {
+            _flow = flow;
+            Input = PipeReader.Create(flow.Stream!, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+            Output = PipeWriter.Create(flow.Stream!, new StreamPipeWriterOptions(leaveOpen: true));
+        }
+
+        public PipeReader Input { get; }
+
+        public PipeWriter Output { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Input.CompleteAsync();
+            await Output.CompleteAsync();
+            _flow.Dispose();
+        }
     }
 }
