@@ -178,6 +178,7 @@ Through the edge's forward proxy, as the demo user:
   curl $demo_proxy $edge_ops/healthz                          # allowed
   curl $demo_proxy http://casino.gatehouse.test/              # block page (rule demo-block-gambling)
   curl $demo_proxy --cacert .gatehouse/portal/tls.crt $portal_url/healthz   # HTTPS through CONNECT
+  curl $demo_proxy http://$sample_app/                        # the private app, through a connector
   gatehouse logs query --since 10m                           # what the edge saw
 
 Through the agent, as an application on the demo user's device would go:
