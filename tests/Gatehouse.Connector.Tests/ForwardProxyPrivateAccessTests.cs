@@ -89,10 +89,7 @@ public sealed class ForwardProxyPrivateAccessTests : IAsyncLifetime
     {
         var engineer = await _f.ProxyCredentialAsync(_f.Engineer);
 
-        using var connect = await OpenAsync();
-        var refused = await SendAsync(connect, $"CONNECT {PrivateAccessFixture.AppName}:{_f.Echo.Port} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: {engineer}\r\n\r\n", "reference:");
-        using var get = await OpenAsync();
-        var page = await SendAsync(get, $"GET http://{WikiName}:{_wiki.Port}/ HTTP/1.1\r\nHost: {WikiName}\r\nProxy-Authorization: {engineer}\r\n\r\n", "</html>");
+        var (refused, page) = await AskBothAppsAsync(engineer);
 
         Assert.StartsWith("HTTP/1.1 503", refused, StringComparison.Ordinal);
         Assert.Contains("no connector serving app segment corp-echo is connected to this edge", refused, StringComparison.Ordinal);
@@ -108,10 +105,7 @@ public sealed class ForwardProxyPrivateAccessTests : IAsyncLifetime
         await _f.StartConnectorAsync();
         var outsider = await _f.ProxyCredentialAsync(_f.Outsider);
 
-        using var connect = await OpenAsync();
-        var refused = await SendAsync(connect, $"CONNECT {PrivateAccessFixture.AppName}:{_f.Echo.Port} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: {outsider}\r\n\r\n", "reference:");
-        using var get = await OpenAsync();
-        var page = await SendAsync(get, $"GET http://{WikiName}:{_wiki.Port}/ HTTP/1.1\r\nHost: {WikiName}\r\nProxy-Authorization: {outsider}\r\n\r\n", "</html>");
+        var (refused, page) = await AskBothAppsAsync(outsider);
 
         Assert.StartsWith("HTTP/1.1 403", refused, StringComparison.Ordinal);
         Assert.Contains($"no access rule allows {_f.Outsider.Email} to reach app segment corp-echo", refused, StringComparison.Ordinal);
@@ -122,6 +116,16 @@ public sealed class ForwardProxyPrivateAccessTests : IAsyncLifetime
         Assert.Equal(403, record.Status);
         Assert.Equal(0, _f.Echo.Served);
         Assert.Equal(0, _wiki.Connections);
+    }
+
+    /// <summary>CONNECTs to the echo app and GETs the wiki, each on a new connection; both answers are refusals that end the connection.</summary>
+    private async Task<(string Connect, string Get)> AskBothAppsAsync(string proxyAuthorization)
+    {
+        using var connect = await OpenAsync();
+        var refused = await SendAsync(connect, $"CONNECT {PrivateAccessFixture.AppName}:{_f.Echo.Port} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: {proxyAuthorization}\r\n\r\n", "reference:");
+        using var get = await OpenAsync();
+        var page = await SendAsync(get, $"GET http://{WikiName}:{_wiki.Port}/ HTTP/1.1\r\nHost: {WikiName}\r\nProxy-Authorization: {proxyAuthorization}\r\n\r\n", "</html>");
+        return (refused, page);
     }
 
     private async Task<TcpClient> OpenAsync()
