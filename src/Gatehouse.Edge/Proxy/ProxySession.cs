@@ -275,7 +275,8 @@ internal sealed class ProxySession : IAsyncDisposable
         using var flow = _path.Flows.Open(_connection.ConnectionClosed);
         var resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
         var policy = _path.Policy.Holder.Current;
-        var decision = policy.Decide(Context(user, target, resolution.First, FlowProtocol.Tcp, url: null, started));
+        var decided = Context(user, target, resolution.First, FlowProtocol.Tcp, url: null, started);
+        var decision = policy.Decide(decided);
         var record = Record(started, TransactionKinds.Flow, TransactionActions.Allow, target.Host, target.Port, user) with
         {
             Method = "CONNECT",
@@ -303,7 +304,7 @@ internal sealed class ProxySession : IAsyncDisposable
             return;
         }
 
-        var connection = await _path.Dialer.ConnectAsync(resolution.Addresses, target.Port, flow.Cancellation);
+        var connection = await _path.Dialer.ConnectAsync(DecidedAddresses.Of(policy, decided, decision, resolution.Addresses), target.Port, flow.Cancellation);
         record = record with { DestinationIp = connection.Address?.ToString() ?? record.DestinationIp };
         if (connection.Error != DialError.None)
         {
@@ -430,6 +431,7 @@ internal sealed class ProxySession : IAsyncDisposable
         var app = PrivateApp(user, target, started);
         var reuse = _upstream is { } current && current.Matches(target, app?.Segment);
         Resolution? resolution = null;
+        IPAddress[] dialable = [];
         TransactionLogRecord record;
         if (app is { } privateApp)
         {
@@ -457,7 +459,9 @@ internal sealed class ProxySession : IAsyncDisposable
                 address = resolution.Value.First;
             }
 
-            var decision = _path.Policy.Holder.Current.Decide(Context(user, target, address, FlowProtocol.Http, url, started));
+            var policy = _path.Policy.Holder.Current;
+            var decided = Context(user, target, address, FlowProtocol.Http, url, started);
+            var decision = policy.Decide(decided);
             record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with
             {
                 Method = head.Method,
@@ -495,12 +499,17 @@ internal sealed class ProxySession : IAsyncDisposable
                 await FailAsync(record, failed.Error, failed.Reason!, clock);
                 return false;
             }
+
+            if (resolution is { } resolved)
+            {
+                dialable = DecidedAddresses.Of(policy, decided, decision, resolved.Addresses);
+            }
         }
 
         if (!reuse)
         {
             await DropUpstreamAsync();
-            var opened = await OpenUpstreamAsync(target, app, resolution is { } resolved ? resolved.Addresses : [], user, flow);
+            var opened = await OpenUpstreamAsync(target, app, dialable, user, flow);
             if (opened.Failure is { } failure)
             {
                 await FailAsync(record with { DestinationIp = failure.Address?.ToString() ?? record.DestinationIp, Reason = failure.Via ?? record.Reason }, failure.Error, failure.Reason, clock, failure.Status);

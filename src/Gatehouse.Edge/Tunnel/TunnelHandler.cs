@@ -107,7 +107,8 @@ internal sealed class TunnelHandler
         }
 
         var resolution = await _path.Dialer.ResolveAsync(host, flow.Cancellation);
-        var decision = _path.Policy.Holder.Current.Decide(new FlowContext
+        var policy = _path.Policy.Holder.Current;
+        var decided = new FlowContext
         {
             UserId = user?.Id,
             Posture = posture,
@@ -117,7 +118,8 @@ internal sealed class TunnelHandler
             Ip = resolution.First,
             Port = port,
             Protocol = FlowProtocol.Tcp,
-        });
+        };
+        var decision = policy.Decide(decided);
         record = record with { DestinationIp = resolution.First?.ToString(), Rule = decision.RuleName, Category = decision.Category, Action = TransactionActions.Allow };
 
         if (decision.Action == PolicyAction.Block)
@@ -146,7 +148,7 @@ internal sealed class TunnelHandler
             return;
         }
 
-        var connection = await _path.Dialer.ConnectAsync(resolution.Addresses, port, flow.Cancellation);
+        var connection = await _path.Dialer.ConnectAsync(DecidedAddresses.Of(policy, decided, decision, resolution.Addresses), port, flow.Cancellation);
         record = record with { DestinationIp = connection.Address?.ToString() ?? record.DestinationIp };
         if (connection.Error != DialError.None)
         {

@@ -26,7 +26,9 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         _tenant.AddRule("careful-contractors", "caution", new JsonObject { ["domains"] = new JsonArray("localhost"), ["groups"] = new JsonArray("contractors") });
         _origin = await Origin.StartAsync();
         _echo = new EchoServer();
-        _proxy = await ProxyFixture.StartAsync(_tenant);
+        _proxy = await ProxyFixture.StartAsync(_tenant, resolve: (host, ct) => host == MultiHomed
+            ? Task.FromResult<IPAddress[]>([IPAddress.Parse("127.0.0.2"), IPAddress.Loopback])
+            : Dns.GetHostAddressesAsync(host, ct));
     }
 
     public async Task DisposeAsync()
@@ -35,6 +37,9 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         await _origin.DisposeAsync();
         _echo.Dispose();
     }
+
+    /// <summary>A name with two addresses: 127.0.0.2, where nothing listens, then 127.0.0.1, where the origin and the echo server do.</summary>
+    private const string MultiHomed = "multi.example";
 
     private string Url(string path) => $"http://localhost:{_origin.Port}{path}";
 
@@ -311,6 +316,22 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         using var fresh = _proxy.Client(_alice.Email, _alice.Password);
         using var blocked = await fresh.GetAsync(Url("/hello"));
         Assert.Equal(HttpStatusCode.Forbidden, blocked.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_name_is_never_dialled_at_an_address_the_policy_blocks_when_its_first_address_fails()
+    {
+        _tenant.AddRule("no-inner", "block", new JsonObject { ["cidrs"] = new JsonArray("127.0.0.1/32") });
+        _tenant.ApplyTo(_proxy.Policy);
+        var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
+
+        var get = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET http://{MultiHomed}:{_origin.Port}/hello HTTP/1.1\r\nHost: {MultiHomed}\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "\r\n\r\n");
+        var connect = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"CONNECT {MultiHomed}:{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 502", get, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 502", connect, StringComparison.Ordinal);
+        Assert.Empty(_origin.Requests);
+        Assert.Equal(0, Volatile.Read(ref _echo.Accepted));
     }
 
     [Fact]

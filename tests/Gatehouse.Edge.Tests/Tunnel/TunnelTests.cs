@@ -72,6 +72,29 @@ public sealed class TunnelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_name_is_never_dialled_at_an_address_the_policy_blocks_when_its_first_address_fails()
+    {
+        // 127.0.0.2 answers nothing on the echo server's port; 127.0.0.1, which a rule blocks, would.
+        await _t.RestartEdgeAsync(_t.Options() with
+        {
+            ResolveHost = (host, ct) => host == "multi.example" ? Task.FromResult<IPAddress[]>([IPAddress.Parse("127.0.0.2"), IPAddress.Loopback]) : Dns.GetHostAddressesAsync(host, ct),
+        });
+        await PutPolicyAsync(new PolicyRuleSpec { Name = "no-inner", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Cidrs = ["127.0.0.1/32"] } });
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (_t.Edge.Policy.State?.RuleCount != 1)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+
+        using var client = Client(_t.Device);
+        var refused = await client.OpenAsync("multi.example", _t.Echo.Port);
+
+        Assert.False(refused.IsOpen);
+        Assert.Equal(502, refused.Status);
+        Assert.Equal(0, _t.Echo.Accepted);
+    }
+
+    [Fact]
     public async Task Half_close_over_post_reaches_the_destination_and_its_remaining_bytes_come_back()
     {
         using var client = Client(_t.Device);
