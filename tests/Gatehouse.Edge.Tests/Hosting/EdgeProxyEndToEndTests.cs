@@ -144,6 +144,9 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         {
             using var client = Through(first, user.Email, password);
             await EventuallyAsync(async () => (await client.GetAsync(url)).IsSuccessStatusCode, "The edge never accepted the credential.");
+
+            // The portal may publish the credential and the rule in two bundles: the last good one must hold both.
+            await EventuallyAsync(() => Task.FromResult(first.Policy.State?.RuleCount == 1), "The edge never put the block rule in force.");
         }
 
         await _portal.StopAsync();
