@@ -437,7 +437,7 @@ internal sealed class ProxySession : IAsyncDisposable
         {
             // A private app: the access policy decides each request; a connector carries them.
             var decision = _path.Policy.Private.Decide(privateApp.Flow, privateApp.Segment, user.Email, out var refusal);
-            record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with { Method = head.Method, Url = url, Rule = decision.RuleName };
+            record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with { Method = head.Method, Url = url, Rule = decision.RuleName, Reason = reuse ? _upstream!.Via : null };
             if (refusal is not null)
             {
                 var reference = DataPath.NewReferenceId();
@@ -516,15 +516,15 @@ internal sealed class ProxySession : IAsyncDisposable
                 return false;
             }
 
-            _upstream = opened.Upstream;
+            _upstream = opened.Upstream!;
+            record = record with { DestinationIp = _upstream.Address?.ToString() ?? record.DestinationIp, Reason = _upstream.Via ?? record.Reason };
         }
 
-        record = record with { DestinationIp = _upstream!.Address?.ToString() ?? record.DestinationIp, Reason = _upstream.Via ?? record.Reason };
         var exchange = await ExchangeAsync(head, target, flow, reused: reuse);
         if (exchange.RetryOnFreshConnection)
         {
             // A kept-alive upstream connection the server had closed: one retry on a fresh one, as browsers do.
-            var address = _upstream.Address;
+            var address = _upstream!.Address;
             await DropUpstreamAsync();
             var opened = await OpenUpstreamAsync(target, app, address is null ? [] : [address], user, flow);
             if (opened.Failure is { } failure)
