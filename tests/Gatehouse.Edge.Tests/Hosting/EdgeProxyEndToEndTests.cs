@@ -204,6 +204,7 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         await using var edge = await EdgeHost.StartAsync(Options with { Recorder = null, Logs = new() { FlushInterval = TimeSpan.FromMilliseconds(200) } }).DefaultTimeout();
         using var client = Through(edge, user.Email, password);
         await EventuallyAsync(async () => (await client.GetAsync($"http://localhost:{_origin.Port}/hello")).IsSuccessStatusCode, "The edge never accepted the credential.");
+        await EventuallyAsync(() => Task.FromResult(edge.Policy.State?.RuleCount == 1), "The edge never put the block rule in force.");
         using var blocked = await client.GetAsync("http://blocked.example/page");
         var reference = Assert.Single(blocked.Headers.GetValues("Gatehouse-Reference"));
 
