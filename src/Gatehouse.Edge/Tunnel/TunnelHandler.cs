@@ -108,17 +108,7 @@ internal sealed class TunnelHandler
 
         var resolution = await _path.Dialer.ResolveAsync(host, flow.Cancellation);
         var policy = _path.Policy.Holder.Current;
-        var decided = new FlowContext
-        {
-            UserId = user?.Id,
-            Posture = posture,
-            Network = network,
-            Time = started,
-            Host = isAddress ? null : host,
-            Ip = resolution.First,
-            Port = port,
-            Protocol = FlowProtocol.Tcp,
-        };
+        var decided = privateTarget with { Ip = resolution.First };
         var decision = policy.Decide(decided);
         record = record with { DestinationIp = resolution.First?.ToString(), Rule = decision.RuleName, Category = decision.Category, Action = TransactionActions.Allow };
 
