@@ -287,9 +287,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
         if (Refusal(decision, user, target.Host) is { } refusal)
         {
-            var reference = DataPath.NewReferenceId();
-            _path.Finish(record with { Action = refusal.Action, Status = 403, Reason = refusal.Reason, ReferenceId = reference });
-            await RespondAsync(403, "Forbidden", $"{refusal.Reason}\nrule: {decision.RuleName}\nreference: {reference}\n", close: true, contentType: "text/plain; charset=utf-8", RefusalHeaders(decision.RuleName, refusal.Reason, reference));
+            await RefuseConnectAsync(record, refusal.Action, decision.RuleName, refusal.Reason);
             return;
         }
 
@@ -371,9 +369,7 @@ internal sealed class ProxySession : IAsyncDisposable
         record = record with { Rule = decision.RuleName };
         if (refusal is not null)
         {
-            var reference = DataPath.NewReferenceId();
-            _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = refusal, ReferenceId = reference });
-            await RespondAsync(403, "Forbidden", $"{refusal}\nrule: {decision.RuleName}\nreference: {reference}\n", close: true, contentType: "text/plain; charset=utf-8", RefusalHeaders(decision.RuleName, refusal, reference));
+            await RefuseConnectAsync(record, TransactionActions.Block, decision.RuleName, refusal);
             return;
         }
 
@@ -404,17 +400,8 @@ internal sealed class ProxySession : IAsyncDisposable
             return null;
         }
 
-        var flow = new FlowContext
-        {
-            UserId = user.Id,
-            UserEmail = user.Email,
-            Network = NetworkKind.Unknown,
-            Time = started,
-            Host = target.IsAddress ? null : target.Host,
-            Ip = target.IsAddress && FlowDialer.TryParseAddress(target.Host, out var literal) ? literal : null,
-            Port = target.Port,
-            Protocol = FlowProtocol.Tcp,
-        };
+        var literal = target.IsAddress && FlowDialer.TryParseAddress(target.Host, out var address) ? address : null;
+        var flow = Context(user, target, literal, FlowProtocol.Tcp, url: null, started);
         return apps.Access.AppSegmentOf(flow) is { } segment ? new PrivateTarget(segment, flow) : null;
     }
 
@@ -440,10 +427,7 @@ internal sealed class ProxySession : IAsyncDisposable
             record = Record(started, TransactionKinds.Http, TransactionActions.Allow, target.Host, target.Port, user) with { Method = head.Method, Url = url, Rule = decision.RuleName, Reason = reuse ? _upstream!.Via : null };
             if (refusal is not null)
             {
-                var reference = DataPath.NewReferenceId();
-                _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = refusal, ReferenceId = reference, DurationMs = Elapsed(clock) });
-                await RespondAsync(403, "Forbidden", ProxyPages.BlockPage(url, decision.RuleName, refusal, reference), close: !keepAlive, headers: RefusalHeaders(decision.RuleName, refusal, reference));
-                return keepAlive;
+                return await BlockPageAsync(record, url, decision.RuleName, refusal, keepAlive, clock);
             }
         }
         else
@@ -473,11 +457,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
             if (decision.Action == PolicyAction.Block)
             {
-                var reference = DataPath.NewReferenceId();
-                var reason = Refusal(decision, user, target.Host)!.Value.Reason;
-                _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
-                await RespondAsync(403, "Forbidden", ProxyPages.BlockPage(url, decision.RuleName, reason, reference), close: !keepAlive, headers: RefusalHeaders(decision.RuleName, reason, reference));
-                return keepAlive;
+                return await BlockPageAsync(record, url, decision.RuleName, Refusal(decision, user, target.Host)!.Value.Reason, keepAlive, clock);
             }
 
             if (decision.Action == PolicyAction.Caution)
@@ -755,6 +735,23 @@ internal sealed class ProxySession : IAsyncDisposable
         });
         await RespondAsync(302, "Found", string.Empty, close: head.Close, headers: [("Location", url), ("Cache-Control", "no-store")]);
         return true;
+    }
+
+    /// <summary>Records a refused CONNECT and answers it: a plain-text 403 with the rule, the reason and a reference.</summary>
+    private async Task RefuseConnectAsync(TransactionLogRecord record, string action, string? rule, string reason)
+    {
+        var reference = DataPath.NewReferenceId();
+        _path.Finish(record with { Action = action, Status = 403, Reason = reason, ReferenceId = reference });
+        await RespondAsync(403, "Forbidden", $"{reason}\nrule: {rule}\nreference: {reference}\n", close: true, contentType: "text/plain; charset=utf-8", RefusalHeaders(rule, reason, reference));
+    }
+
+    /// <summary>Records a blocked request and answers it with the block page; whether the connection goes on.</summary>
+    private async ValueTask<bool> BlockPageAsync(TransactionLogRecord record, string url, string? rule, string reason, bool keepAlive, long clock)
+    {
+        var reference = DataPath.NewReferenceId();
+        _path.Finish(record with { Action = TransactionActions.Block, Status = 403, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
+        await RespondAsync(403, "Forbidden", ProxyPages.BlockPage(url, rule, reason, reference), close: !keepAlive, headers: RefusalHeaders(rule, reason, reference));
+        return keepAlive;
     }
 
     /// <summary>Answers a destination that could not be reached; <paramref name="withStatus"/> 503 when no connector could carry it.</summary>
