@@ -23,7 +23,16 @@ public sealed class TunnelTests : IAsyncLifetime
 
     private static Task<string> EchoAsync(Stream stream, string text) => TunnelFixture.EchoAsync(stream, text);
 
-    private Task PutPolicyAsync(params PolicyRuleSpec[] rules) => _t.PutPolicyAsync(rules);
+    /// <summary>Puts a policy of one rule and waits until the edge has it in force.</summary>
+    private async Task PutRuleInForceAsync(PolicyRuleSpec rule)
+    {
+        await _t.PutPolicyAsync(rule);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (_t.Edge.Policy.State?.RuleCount != 1)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+    }
 
     [Theory]
     [InlineData(TunnelFlowForm.Post)]
@@ -52,12 +61,7 @@ public sealed class TunnelTests : IAsyncLifetime
     [Fact]
     public async Task A_blocked_destination_gets_403_with_rule_and_reference_and_nothing_is_dialled()
     {
-        await PutPolicyAsync(new PolicyRuleSpec { Name = "no-echo", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Ports = [_t.Echo.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)] } });
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
-        while (_t.Edge.Policy.State?.RuleCount != 1)
-        {
-            await Task.Delay(50, timeout.Token);
-        }
+        await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-echo", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Ports = [_t.Echo.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)] } });
 
         using var client = Client(_t.Device);
         var refused = await client.OpenAsync("localhost", _t.Echo.Port);
@@ -79,12 +83,7 @@ public sealed class TunnelTests : IAsyncLifetime
         {
             ResolveHost = (host, ct) => host == "multi.example" ? Task.FromResult<IPAddress[]>([IPAddress.Parse("127.0.0.2"), IPAddress.Loopback]) : Dns.GetHostAddressesAsync(host, ct),
         });
-        await PutPolicyAsync(new PolicyRuleSpec { Name = "no-inner", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Cidrs = ["127.0.0.1/32"] } });
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
-        while (_t.Edge.Policy.State?.RuleCount != 1)
-        {
-            await Task.Delay(50, timeout.Token);
-        }
+        await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-inner", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Cidrs = ["127.0.0.1/32"] } });
 
         using var client = Client(_t.Device);
         var refused = await client.OpenAsync("multi.example", _t.Echo.Port);
@@ -137,12 +136,7 @@ public sealed class TunnelTests : IAsyncLifetime
         await using var stream = open.Stream!;
         Assert.Equal("before", await EchoAsync(stream, "before"));
 
-        await PutPolicyAsync(new PolicyRuleSpec { Name = "no-localhost", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["localhost"] } });
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
-        while (_t.Edge.Policy.State?.RuleCount != 1)
-        {
-            await Task.Delay(50, timeout.Token);
-        }
+        await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-localhost", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["localhost"] } });
 
         Assert.Equal("after", await EchoAsync(stream, "after"));
         Assert.Equal(403, (await client.OpenAsync("localhost", _t.Echo.Port)).Status);
