@@ -221,6 +221,11 @@ internal sealed class DrMonitor : IAsyncDisposable
                 {
                     AgentLog.DrLookupFailed(_logger, Volatile.Read(ref _settings)?.RecordName ?? "(none)", e.Message);
                 }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // Stopped in the middle of a lookup: the loop ends here, and disposing does not throw.
+                    return;
+                }
             }
 
             try
