@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Wire.Hosting;
 
 namespace Gatehouse.Connector.Commands;
 
@@ -7,7 +8,7 @@ internal static class SampleApp
 {
     public static WebApplication Create(IPEndPoint endpoint)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
         var app = builder.Build();

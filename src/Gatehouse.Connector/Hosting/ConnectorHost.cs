@@ -10,6 +10,7 @@ using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
 using Gatehouse.Policy.Sources;
 using Gatehouse.Trust.Bundles;
+using Gatehouse.Wire.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -37,7 +38,7 @@ public static class ConnectorHost
         var time = options.Time ?? TimeProvider.System;
         var connectorId = credentials.Identity.SubjectId.ToString();
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
         builder.Services.AddSingleton<IConnectionListenerFactory, EdgeLinkTransport>();
         builder.Services.AddSingleton<IHostLifetime, NoConsoleLifetime>();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -12,6 +12,7 @@ using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
 using Gatehouse.Trust.Bundles;
 using Gatehouse.Wire.Config;
+using Gatehouse.Wire.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -47,7 +48,7 @@ public static class EdgeHost
         var opsEndpoint = ListenAddress.Parse(options.OpsListen, "--ops-listen");
         var proxyEndpoint = options.ProxyListen is null ? null : ListenAddress.Parse(options.ProxyListen, "--proxy-listen");
         var tunnelEndpoint = options.TunnelListen is null ? null : ListenAddress.Parse(options.TunnelListen, "--tunnel-listen");
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
         ForwardProxy? proxy = null;
         ListenOptions? opsListener = null;
         ListenOptions? proxyListener = null;

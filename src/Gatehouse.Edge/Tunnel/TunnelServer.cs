@@ -1,6 +1,7 @@
 using System.Net;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Private;
+using Gatehouse.Wire.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -33,7 +34,7 @@ internal sealed class TunnelServer : IAsyncDisposable
 
     public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler, ConnectorLinks connectors)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
         ListenOptions? listener = null;
         builder.WebHost.UseSockets(sockets => sockets.MaxWriteBufferSize = 1024 * 1024);
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, BlockPool.SocketFactory>();

@@ -27,6 +27,7 @@ using Gatehouse.Trust.Certificates;
 using Gatehouse.Trust.Secrets;
 using Gatehouse.Wire;
 using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Hosting;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -193,7 +194,7 @@ public static class PortalHost
     /// <summary>The portal's settings from the command line, <c>GATEHOUSE_*</c> variables and appsettings.json; creates nothing.</summary>
     private static (WebApplicationBuilder Builder, PortalOptions Options) ReadOptions(string[] args, Action<PortalOptions>? configure)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(args), ContentRootPath = HostSetup.ContentRoot });
         builder.Configuration.AddEnvironmentVariables("GATEHOUSE_");
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
