@@ -117,7 +117,7 @@ public static class EdgeHost
             // does not compile is neither in force nor saved as last known good, so a restart starts from
             // the last good one. There is no second pass on the Changed event.
             follower.Check = edge.ApplyOrRefuse;
-            follower.StatusChanged += edge.OnStatusChanged;
+            follower.StatusChanged += edge.PortalLog.OnStatusChanged;
             OpsEndpoints.Map(app, edge);
 
             // Start() puts the last-known-good bundle in force (through Check) before the listener answers,
@@ -214,6 +214,7 @@ public sealed class RunningEdge : IAsyncDisposable
         Policy = policy;
         Identity = identity;
         Logger = logger;
+        PortalLog = new PortalStatusLog(logger);
     }
 
     /// <summary>The address the operations endpoints listen on (with the real port when 0 was asked).</summary>
@@ -241,6 +242,8 @@ public sealed class RunningEdge : IAsyncDisposable
 
     internal ILogger Logger { get; }
 
+    internal PortalStatusLog PortalLog { get; }
+
     /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl-C) or <paramref name="ct"/> is cancelled.</summary>
     /// <param name="ct">Stops waiting.</param>
     public async Task WaitForShutdownAsync(CancellationToken ct = default)
@@ -260,7 +263,7 @@ public sealed class RunningEdge : IAsyncDisposable
         }
 
         HostLog.Stopping(Logger);
-        _follower.StatusChanged -= OnStatusChanged;
+        _follower.StatusChanged -= PortalLog.OnStatusChanged;
         try
         {
             // Graceful drain: the listeners stop accepting, open flows get the drain timeout to finish, then the rest are cut.
@@ -317,6 +320,4 @@ public sealed class RunningEdge : IAsyncDisposable
         }
     }
 
-    internal void OnStatusChanged(object? sender, BundleFollowerStatus status) =>
-        HostLog.PortalStatus(Logger, OpsEndpoints.PortalState(status.Connection), status.Since, status.LastError is null ? string.Empty : $": {status.LastError}");
 }
