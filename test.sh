@@ -31,6 +31,7 @@ has_command ip || missing+=(iproute2)
 has_command dig || missing+=(dnsutils)
 has_command dnsmasq || missing+=(dnsmasq-base) # the DR lookup tests start their own on a free loopback port
 has_command curl || missing+=(curl)
+has_command systemd-analyze || missing+=(systemd) # checks the units in deploy/ (nothing is started)
 has_command clang || missing+=(clang zlib1g-dev) # the agent's native (AOT) build
 # TUF signatures are checked against securesystemslib, the library python-tuf signs with.
 /usr/bin/python3 -c 'import securesystemslib, cryptography' >/dev/null 2>&1 || missing+=(python3-securesystemslib python3-cryptography)
@@ -81,6 +82,11 @@ fi
 # With dnsmasq installed (and always on CI) the DR lookup tests must run: they fail, not skip.
 if has_command dnsmasq || [ "${CI:-}" = "true" ]; then
     export GATEHOUSE_REQUIRE_DNSMASQ="${GATEHOUSE_REQUIRE_DNSMASQ:-1}"
+fi
+
+# With systemd-analyze installed (and always on CI) the checks of the units in deploy/ must run.
+if has_command systemd-analyze || [ "${CI:-}" = "true" ]; then
+    export GATEHOUSE_REQUIRE_SYSTEMD="${GATEHOUSE_REQUIRE_SYSTEMD:-1}"
 fi
 
 # The agent's end-to-end tests build network namespaces and nftables tables, which needs root.
