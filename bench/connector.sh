@@ -2,14 +2,16 @@
 # Private access benchmark, in network namespaces (root), in one run, from "the endpoint" (this namespace,
 # where the agent runs) to a private app (nginx) in a namespace that only the connector's namespace reaches
 # through the connector:
-#   (a) bulk download (curl, rounds over the three paths in turn) and (b) connect latency (time to the first byte of a small page over
-#       a new connection, 200 sequential requests: p50, p99), each over three paths:
+#   (a) bulk download (curl, rounds over the four paths in turn) and (b) connect latency (time to the first byte of a small page over
+#       a new connection, 200 sequential requests: p50, p99), each over four paths:
 #         direct      a veth straight to the app's namespace;
 #         ssh -L      an OpenSSH port forward through sshd in the connector's namespace (a jump host);
-#         gatehouse   curl -x → agent (local proxy) → HTTP/2 mutual TLS → edge → connector link → connector → app.
-# Target: gatehouse throughput at least the ssh forward's.
+#         gatehouse   curl -x → agent (local proxy) → HTTP/2 mutual TLS → edge → connector link → connector → app;
+#         agentless   curl -x --proxy-user → the edge's forward proxy → connector link → connector → app (no agent:
+#                     the client's leg is plain HTTP, as the ssh forward's is, and the edge decides as the user).
+# Target: gatehouse throughput at least the ssh forward's (the agentless path is reported, not a target).
 # Usage: sudo bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS]
-#   --rounds N downloads over the three paths in turn N times (default 5): the best of each, and the median of
+#   --rounds N downloads over the four paths in turn N times (default 5): the best of each, and the median of
 #     the rounds' gatehouse/ssh ratios, which a VM whose speed drifts between rounds moves less.
 #   --keep SECONDS leaves everything running that long after the report, to profile by hand.
 set -euo pipefail
@@ -102,11 +104,12 @@ pids+=($!)
 
 edge_tunnel_port=$(free_port)
 edge_ops_port=$(free_port)
+edge_proxy_port=$(free_port)
 key=$(gh provisioning-key create --name bench-edge --kind edge --uses 1)
 "$out/gatehouse-edge/gatehouse-edge" enroll --portal "$portal_url" --portal-ca "$work/portal/tls.crt" \
   --provisioning-key "$key" --name bench-edge --address "$edge_host:$edge_tunnel_port" --state-dir "$work/edge" >"$work/edge-enroll.log" 2>&1
 "$out/gatehouse-edge/gatehouse-edge" run --state-dir "$work/edge" --ops-listen "http://127.0.0.1:$edge_ops_port" \
-  --proxy-listen off --tunnel-listen "$edge_host:$edge_tunnel_port" --log-dir "$work/edge-logs" --log-no-portal >"$work/edge.log" 2>&1 &
+  --proxy-listen "127.0.0.1:$edge_proxy_port" --tunnel-listen "$edge_host:$edge_tunnel_port" --log-dir "$work/edge-logs" --log-no-portal >"$work/edge.log" 2>&1 &
 pids+=($!)
 edge_pid=$!
 wait_for edge curl -fsS "http://127.0.0.1:$edge_ops_port/healthz"
@@ -143,6 +146,9 @@ gh enroll --portal "$portal_url" --ca-file "$work/portal/tls.crt" --token "$toke
 wait_for "agent connected" sh -c "'$out/gatehouse/gatehouse' status | grep -q '^state: *connected'"
 gatehouse_url=http://app.bench.internal:8080
 wait_for "the app through gatehouse" curl -fsS -o /dev/null -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/small"
+proxy_auth="bench@bench.test:$(gh user proxy-credential create bench@bench.test --description bench)"
+agentless=(-x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth")
+wait_for "the app through the edge's forward proxy" curl -fsS -o /dev/null "${agentless[@]}" "$gatehouse_url/small"
 
 # --- the peer: sshd in the connector's namespace, ssh -L from here -------------------------------------
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
@@ -183,13 +189,13 @@ latency() { # curl args... → "P50 P99" in ms, time to first byte of a new conn
     curl -fsS -o /dev/null -w '%{time_starttransfer}\n' "$@"
   done | sort -n | awk '{v[NR] = $1 * 1000} END {printf "%.2f %.2f", v[int(NR * 0.5 + 0.5)], v[int(NR * 0.99 + 0.5)]}'
 }
-say "(a) bulk download, ${size_mb} MB, a warm-up round and $rounds rounds over the three paths in turn"
+say "(a) bulk download, ${size_mb} MB, a warm-up round and $rounds rounds over the four paths in turn"
 sshd_pid=$(cat "$work/sshd.pid")
-direct_mbs=0 ssh_mbs=0 gatehouse_mbs=0 ratios=()
-declare -A cpu=([edge]=0 [connector]=0 [agent]=0 [ssh]=0 [sshd]=0)
+direct_mbs=0 ssh_mbs=0 gatehouse_mbs=0 agentless_mbs=0 ratios=() agentless_ratios=()
+declare -A cpu=([edge]=0 [connector]=0 [agent]=0 [ssh]=0 [sshd]=0 [agentless_edge]=0 [agentless_connector]=0)
 # One round first, not counted: .NET compiles the hot paths again, optimised, after their first calls.
 mbs "http://$app_direct:8080/big" >/dev/null; mbs "http://127.0.0.1:$ssh_port/big" >/dev/null
-mbs -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/big" >/dev/null
+mbs -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/big" >/dev/null; mbs "${agentless[@]}" "$gatehouse_url/big" >/dev/null
 for _ in $(seq 1 "$rounds"); do
   d=$(mbs "http://$app_direct:8080/big")
   before_ssh=$(ticks "$ssh_pid"); before_sshd=$(ticks "$sshd_pid")
@@ -200,9 +206,14 @@ for _ in $(seq 1 "$rounds"); do
   cpu[edge]=$((cpu[edge] + $(ticks "$edge_pid") - before_edge))
   cpu[connector]=$((cpu[connector] + $(ticks "$connector_pid") - before_connector))
   cpu[agent]=$((cpu[agent] + $(ticks "$agent_pid") - before_agent))
-  say "    round: direct $d, ssh -L $s, gatehouse $g MB/s"
+  before_edge=$(ticks "$edge_pid"); before_connector=$(ticks "$connector_pid")
+  a=$(mbs "${agentless[@]}" "$gatehouse_url/big")
+  cpu[agentless_edge]=$((cpu[agentless_edge] + $(ticks "$edge_pid") - before_edge))
+  cpu[agentless_connector]=$((cpu[agentless_connector] + $(ticks "$connector_pid") - before_connector))
+  say "    round: direct $d, ssh -L $s, gatehouse $g, agentless $a MB/s"
   direct_mbs=$(larger "$d" "$direct_mbs"); ssh_mbs=$(larger "$s" "$ssh_mbs"); gatehouse_mbs=$(larger "$g" "$gatehouse_mbs")
-  ratios+=("$(ratio_of "$g" "$s")")
+  agentless_mbs=$(larger "$a" "$agentless_mbs")
+  ratios+=("$(ratio_of "$g" "$s")"); agentless_ratios+=("$(ratio_of "$a" "$s")")
 done
 ratio_median=$(median_of "${ratios[@]}")
 ratio_range=$(range_of "${ratios[@]}")
@@ -213,6 +224,7 @@ say "(b) connect latency, $requests new connections each"
 read -r direct_p50 direct_p99 <<<"$(latency "http://$app_direct:8080/small")"
 read -r ssh_p50 ssh_p99 <<<"$(latency "http://127.0.0.1:$ssh_port/small")"
 read -r gatehouse_p50 gatehouse_p99 <<<"$(latency -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/small")"
+read -r agentless_p50 agentless_p99 <<<"$(latency "${agentless[@]}" "$gatehouse_url/small")"
 
 cat <<REPORT
 
@@ -221,19 +233,23 @@ Gatehouse private access benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M
     direct        $(printf '%6s' "$direct_mbs") MB/s
     ssh -L        $(printf '%6s' "$ssh_mbs") MB/s   CPU s/GB: ssh $(per_gb ssh), sshd $(per_gb sshd)
     gatehouse     $(printf '%6s' "$gatehouse_mbs") MB/s   CPU s/GB: agent $(per_gb agent), edge $(per_gb edge), connector $(per_gb connector)
+    agentless     $(printf '%6s' "$agentless_mbs") MB/s   CPU s/GB: edge $(per_gb agentless_edge), connector $(per_gb agentless_connector)
     gatehouse/ssh by round: ${ratio_range}, median ${ratio_median}
+    agentless/ssh by round: $(range_of "${agentless_ratios[@]}"), median $(median_of "${agentless_ratios[@]}")
 (b) time to first byte over a new connection, $requests requests
     direct        p50 $(printf '%7s' "$direct_p50") ms   p99 $(printf '%7s' "$direct_p99") ms
     ssh -L        p50 $(printf '%7s' "$ssh_p50") ms   p99 $(printf '%7s' "$ssh_p99") ms
     gatehouse     p50 $(printf '%7s' "$gatehouse_p50") ms   p99 $(printf '%7s' "$gatehouse_p99") ms
+    agentless     p50 $(printf '%7s' "$agentless_p50") ms   p99 $(printf '%7s' "$agentless_p99") ms
 
 gatehouse/ssh throughput ratio $ratio_median
 gatehouse/direct throughput ratio $(awk -v a="$gatehouse_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')
 gatehouse/ssh connect p50 ratio $(awk -v a="$gatehouse_p50" -v b="$ssh_p50" 'BEGIN {printf "%.2f", a / b}')
+agentless/ssh throughput ratio $(median_of "${agentless_ratios[@]}")
 REPORT
 
 if [ "$keep" -gt 0 ]; then
-  say "keeping everything for ${keep}s: agent proxy http://127.0.0.1:$proxy_port → $gatehouse_url, ssh -L http://127.0.0.1:$ssh_port, direct http://$app_direct:8080, work $work"
+  say "keeping everything for ${keep}s: agent proxy http://127.0.0.1:$proxy_port → $gatehouse_url, edge proxy http://127.0.0.1:$edge_proxy_port (--proxy-user $proxy_auth), ssh -L http://127.0.0.1:$ssh_port, direct http://$app_direct:8080, work $work"
   # In the background, so that a TERM to this script runs the clean-up at once (bash runs traps between commands).
   sleep "$keep" &
   pids+=($!)
