@@ -17,7 +17,7 @@ internal sealed class PortalStatusLog(ILogger logger)
     public void OnStatusChanged(object? sender, BundleFollowerStatus status)
     {
         // Once connected again, the last error is history: it is not news.
-        var now = (status.Connection, status.Connection == PortalConnection.Connected ? null : status.LastError);
+        var now = (status.Connection, Error: status.Connection == PortalConnection.Connected ? null : status.LastError);
         lock (_lock)
         {
             if (_logged == now)
@@ -28,6 +28,6 @@ internal sealed class PortalStatusLog(ILogger logger)
             _logged = now;
         }
 
-        HostLog.PortalStatus(logger, OpsEndpoints.PortalState(status.Connection), status.Since, now.Item2 is null ? string.Empty : $": {now.Item2}");
+        HostLog.PortalStatus(logger, OpsEndpoints.PortalState(status.Connection), status.Since, now.Error is null ? string.Empty : $": {now.Error}");
     }
 }

@@ -32,6 +32,7 @@ public sealed class SystemdUnitTests
 
     private static (int ExitCode, string Output) Verify(string name, string unit)
     {
+        Assert.True(SystemdAnalyze.Path is not null && Directory.Exists(SystemdAnalyze.UnitDirectory), "GATEHOUSE_REQUIRE_SYSTEMD=1, and " + SystemdAnalyze.MissingReason);
         var root = Directory.CreateTempSubdirectory("gatehouse-systemd-root-");
         try
         {
@@ -92,7 +93,9 @@ internal static class SystemdAnalyze
     public static string? SkipReason =>
         (Path is not null && Directory.Exists(UnitDirectory)) || Environment.GetEnvironmentVariable("GATEHOUSE_REQUIRE_SYSTEMD") == "1"
             ? null
-            : "systemd-analyze is not installed: install Debian's systemd package (./test.sh does) to check the units in deploy/.";
+            : MissingReason;
+
+    public const string MissingReason = "systemd-analyze is not installed: install Debian's systemd package (./test.sh does) to check the units in deploy/.";
 }
 
 /// <summary>A test that needs <c>systemd-analyze</c>: skipped, with the reason, when it is not installed.</summary>

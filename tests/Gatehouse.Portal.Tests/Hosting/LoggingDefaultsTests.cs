@@ -30,7 +30,7 @@ public sealed class LoggingDefaultsTests : IDisposable
     [Fact]
     public async Task A_setting_raises_them_again()
     {
-        await using var app = PortalHost.Build([$"--Logging:LogLevel:Microsoft.EntityFrameworkCore=Information"], options => options.DataDirectory = _root);
+        await using var app = PortalHost.Build(["--Logging:LogLevel:Microsoft.EntityFrameworkCore=Information"], options => options.DataDirectory = _root);
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
 
         Assert.True(loggers.CreateLogger(SqlCommands).IsEnabled(LogLevel.Information));
