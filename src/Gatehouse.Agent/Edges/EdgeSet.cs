@@ -1,11 +1,10 @@
-using System.Diagnostics;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Agent.Bundles;
 using Gatehouse.Agent.State;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Tunnel;
 using Gatehouse.Wire.Http;
+using Gatehouse.Wire.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Agent.Edges;
@@ -24,10 +23,11 @@ internal enum EdgeOpenOutcome
 internal readonly record struct EdgeOpen(EdgeOpenOutcome Outcome, TunnelOpenResult? Result, string? Edge, string? Error);
 
 /// <summary>
-/// The edges of the bundle in force, ordered by measured latency. A probe loop connects to each
-/// edge every <see cref="ProbeInterval"/> and times it; the fastest that answers is the primary. A
-/// flow goes to the primary; when that edge cannot be reached the flow goes to the next at once,
-/// and the edge counts as down until a probe reaches it again.
+/// The edges of the bundle in force, ordered by measured latency. A probe loop times a TCP handshake
+/// with each edge every <see cref="ProbeInterval"/> (a <see cref="ReachabilityProbe"/>, which the edge
+/// never accepts); the fastest that answers is the primary. A flow goes to the primary; when that edge
+/// cannot be reached the flow goes to the next at once, and the edge counts as down until a probe
+/// reaches it again.
 /// </summary>
 internal sealed class EdgeSet : IAsyncDisposable
 {
@@ -217,20 +217,8 @@ internal sealed class EdgeSet : IAsyncDisposable
             return (edge, null);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(ProbeTimeout);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Wire.Sockets.SocketMark.ApplyIfSet(socket, _socketMark);
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            await socket.ConnectAsync(address.Host, address.Port, timeout.Token);
-            return (edge, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            return (edge, null);
-        }
+        var roundTrip = await ReachabilityProbe.RoundTripAsync(address.Host, address.Port, ProbeTimeout, _socketMark, ct);
+        return (edge, roundTrip?.TotalMilliseconds);
     }
 
     private void MarkDown(BundleEdge edge)

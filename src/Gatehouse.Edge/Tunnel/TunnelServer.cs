@@ -2,9 +2,11 @@ using System.Net;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Private;
 using Gatehouse.Wire.Hosting;
+using Gatehouse.Wire.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Gatehouse.Edge.Tunnel;
 
@@ -36,7 +38,18 @@ internal sealed class TunnelServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
         ListenOptions? listener = null;
-        builder.WebHost.UseSockets(sockets => sockets.MaxWriteBufferSize = 1024 * 1024);
+        builder.WebHost.UseSockets(sockets =>
+        {
+            sockets.MaxWriteBufferSize = 1024 * 1024;
+
+            // Agents' reachability probes (ReachabilityProbe) reset before sending anything: held in the kernel, never accepted.
+            sockets.CreateBoundListenSocket = endpoint =>
+            {
+                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                ReachabilityProbe.DeferAccept(socket);
+                return socket;
+            };
+        });
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, BlockPool.SocketFactory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -31,6 +31,9 @@ internal sealed class ConnectionEndings : IDisposable
         _listener.Start();
     }
 
+    /// <summary>How many connections to the port have ended so far.</summary>
+    public int Ended => Volatile.Read(ref _count);
+
     /// <summary>The exception types that escaped Kestrel's connection pipeline, once <paramref name="connections"/> connections have ended (bounded wait).</summary>
     public async Task<IReadOnlyList<string>> UnhandledExceptionsAsync(int connections)
     {
