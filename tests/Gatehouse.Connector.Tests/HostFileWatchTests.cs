@@ -11,7 +11,7 @@ public sealed class HostFileWatchCollection
 }
 
 /// <summary>
-/// No Gatehouse host watches the file system (<see cref="Wire.Hosting.HostSetup"/>). By default an ASP.NET Core
+/// No Gatehouse host watches the file system (<c>Gatehouse.Hosting.ServerHost</c>). By default an ASP.NET Core
 /// host watches its current directory and every directory under it: a service started in <c>/</c> put an inotify
 /// watch on each directory of the machine.
 /// </summary>

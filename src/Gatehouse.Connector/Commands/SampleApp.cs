@@ -1,5 +1,5 @@
 using System.Net;
-using Gatehouse.Wire.Hosting;
+using Gatehouse.Hosting;
 
 namespace Gatehouse.Connector.Commands;
 
@@ -8,8 +8,7 @@ internal static class SampleApp
 {
     public static WebApplication Create(IPEndPoint endpoint)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var builder = ServerHost.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
         var app = builder.Build();
         app.MapGet("/", (HttpContext context) => Results.Text(

@@ -4,13 +4,13 @@ using Gatehouse.Connector.Flows;
 using Gatehouse.Connector.Health;
 using Gatehouse.Connector.Links;
 using Gatehouse.Flows;
+using Gatehouse.Hosting;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
 using Gatehouse.Policy.Sources;
 using Gatehouse.Trust.Bundles;
-using Gatehouse.Wire.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -38,10 +38,9 @@ public static class ConnectorHost
         var time = options.Time ?? TimeProvider.System;
         var connectorId = credentials.Identity.SubjectId.ToString();
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
+        var builder = ServerHost.CreateSlimBuilder();
         builder.Services.AddSingleton<IConnectionListenerFactory, EdgeLinkTransport>();
         builder.Services.AddSingleton<IHostLifetime, NoConsoleLifetime>();
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var links = new EdgeLinkEndPoint();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -6,13 +6,13 @@ using Gatehouse.Edge.Proxy;
 using Gatehouse.Edge.TransactionLogs;
 using Gatehouse.Edge.Tunnel;
 using Gatehouse.Flows;
+using Gatehouse.Hosting;
 using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
 using Gatehouse.Trust.Bundles;
 using Gatehouse.Wire.Config;
-using Gatehouse.Wire.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -48,7 +48,7 @@ public static class EdgeHost
         var opsEndpoint = ListenAddress.Parse(options.OpsListen, "--ops-listen");
         var proxyEndpoint = options.ProxyListen is null ? null : ListenAddress.Parse(options.ProxyListen, "--proxy-listen");
         var tunnelEndpoint = options.TunnelListen is null ? null : ListenAddress.Parse(options.TunnelListen, "--tunnel-listen");
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
+        var builder = ServerHost.CreateSlimBuilder();
         ForwardProxy? proxy = null;
         ListenOptions? opsListener = null;
         ListenOptions? proxyListener = null;
@@ -80,7 +80,6 @@ public static class EdgeHost
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
 
         // Scrapes of /healthz and /metrics every few seconds are not worth a log line each.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var time = options.Time ?? TimeProvider.System;

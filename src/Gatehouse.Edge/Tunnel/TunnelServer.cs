@@ -1,7 +1,7 @@
 using System.Net;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Private;
-using Gatehouse.Wire.Hosting;
+using Gatehouse.Hosting;
 using Gatehouse.Wire.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -36,7 +36,7 @@ internal sealed class TunnelServer : IAsyncDisposable
 
     public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler, ConnectorLinks connectors)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(), ContentRootPath = HostSetup.ContentRoot });
+        var builder = ServerHost.CreateSlimBuilder();
         ListenOptions? listener = null;
         builder.WebHost.UseSockets(sockets =>
         {
@@ -82,7 +82,6 @@ internal sealed class TunnelServer : IAsyncDisposable
 
         // The edge's host owns SIGTERM and the drain; this server is started and stopped with it.
         builder.Services.AddSingleton<IHostLifetime, StartedByTheEdge>();
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var app = builder.Build();
         app.Run(handler.HandleAsync);
         return new TunnelServer(app, listener!);

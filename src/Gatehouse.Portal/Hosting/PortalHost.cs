@@ -1,7 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Gatehouse.Hosting;
 using Gatehouse.Observability;
+using Gatehouse.Portal.AccessPolicies;
 using Gatehouse.Portal.Admins;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.AppSegments;
@@ -9,11 +11,10 @@ using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
 using Gatehouse.Portal.Categories;
 using Gatehouse.Portal.Config;
-using Gatehouse.Portal.AccessPolicies;
 using Gatehouse.Portal.Connectors;
 using Gatehouse.Portal.Devices;
-using Gatehouse.Portal.Edges;
 using Gatehouse.Portal.Dr;
+using Gatehouse.Portal.Edges;
 using Gatehouse.Portal.Enrollment;
 using Gatehouse.Portal.Logs;
 using Gatehouse.Portal.Policies;
@@ -27,11 +28,9 @@ using Gatehouse.Trust.Certificates;
 using Gatehouse.Trust.Secrets;
 using Gatehouse.Wire;
 using Gatehouse.Wire.Api;
-using Gatehouse.Wire.Hosting;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.Configuration.Memory;
 
 namespace Gatehouse.Portal.Hosting;
 
@@ -192,22 +191,10 @@ public static class PortalHost
         return null;
     }
 
-    /// <summary>
-    /// Log levels under every other source of settings, so that appsettings.json or <c>Logging__LogLevel__…</c>
-    /// variables can raise them again: ASP.NET Core's lines for each request and EF Core's for each SQL command
-    /// came to 780 lines in the first 2.5 minutes of <c>./up.sh</c>, most of them the nodes' long polls.
-    /// </summary>
-    private static readonly Dictionary<string, string?> QuietLogging = new()
-    {
-        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
-    };
-
     /// <summary>The portal's settings from the command line, <c>GATEHOUSE_*</c> variables and appsettings.json; creates nothing.</summary>
     private static (WebApplicationBuilder Builder, PortalOptions Options) ReadOptions(string[] args, Action<PortalOptions>? configure)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostSetup.Arguments(args), ContentRootPath = HostSetup.ContentRoot });
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLogging });
+        var builder = ServerHost.CreateSlimBuilder(args);
         builder.Configuration.AddEnvironmentVariables("GATEHOUSE_");
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
