@@ -23,6 +23,23 @@ public static class AgentCommand
     /// <param name="args">The arguments.</param>
     public static async Task<int> RunAsync(string[] args)
     {
+        var result = Build().Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            return Usage;
+        }
+
+        return await result.InvokeAsync();
+    }
+
+    /// <summary>The command line: <c>service</c>, <c>dataplane</c>, <c>launch</c> and <c>install-release</c>.</summary>
+    internal static RootCommand Build()
+    {
         var stateDir = new Option<string>("--state-dir") { Description = $"The agent's state directory (default {AgentPaths.DefaultStateDirectory}).", DefaultValueFactory = _ => AgentPaths.DefaultStateDirectory };
         var proxyListen = new Option<string>("--proxy-listen") { Description = $"The local proxy's address (default {LocalProxy.LocalProxySession.DefaultListen}).", DefaultValueFactory = _ => LocalProxy.LocalProxySession.DefaultListen };
         var probe = new Option<string>("--captive-portal-probe") { Description = $"A URL that answers 204 on an open network (default {Networks.CaptivePortalMonitor.DefaultProbe}).", DefaultValueFactory = _ => Networks.CaptivePortalMonitor.DefaultProbe };
@@ -118,19 +135,7 @@ public static class AgentCommand
             }
         });
 
-        var root = new RootCommand("gatehouse-agent: the Gatehouse endpoint agent. `gatehouse status|enroll|logout` talks to its service.") { service, dataPlane, launch, install };
-        var result = root.Parse(args);
-        if (result.Errors.Count > 0)
-        {
-            foreach (var error in result.Errors)
-            {
-                await Console.Error.WriteLineAsync($"error: {error.Message}");
-            }
-
-            return Usage;
-        }
-
-        return await result.InvokeAsync();
+        return new RootCommand("gatehouse-agent: the Gatehouse endpoint agent. `gatehouse status|enroll|logout` talks to its service.") { service, dataPlane, launch, install };
     }
 
     private static async Task<int> RunServiceAsync(AgentServiceOptions options)

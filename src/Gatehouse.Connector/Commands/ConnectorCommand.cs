@@ -41,16 +41,7 @@ public static class ConnectorCommand
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var stateDir = new Option<string>("--state-dir")
-        {
-            Description = $"The connector's credential directory (default {ConnectorOptions.DefaultStateDirectory}).",
-            DefaultValueFactory = _ => ConnectorOptions.DefaultStateDirectory,
-        };
-        var root = new RootCommand("gatehouse-connector: the Gatehouse app connector. It dials out to the edges and carries their flows to private apps.");
-        root.Subcommands.Add(BuildEnroll(stateDir, stdout, stderr));
-        root.Subcommands.Add(BuildRun(stateDir, stdout, stderr));
-        root.Subcommands.Add(BuildSampleApp(stdout, stderr));
-        var parse = root.Parse(args);
+        var parse = Build(stdout, stderr).Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
@@ -63,6 +54,21 @@ public static class ConnectorCommand
         }
 
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, ct);
+    }
+
+    /// <summary>The command line: <c>enroll</c>, <c>run</c> and <c>sample-app</c>.</summary>
+    internal static RootCommand Build(TextWriter stdout, TextWriter stderr)
+    {
+        var stateDir = new Option<string>("--state-dir")
+        {
+            Description = $"The connector's credential directory (default {ConnectorOptions.DefaultStateDirectory}).",
+            DefaultValueFactory = _ => ConnectorOptions.DefaultStateDirectory,
+        };
+        var root = new RootCommand("gatehouse-connector: the Gatehouse app connector. It dials out to the edges and carries their flows to private apps.");
+        root.Subcommands.Add(BuildEnroll(stateDir, stdout, stderr));
+        root.Subcommands.Add(BuildRun(stateDir, stdout, stderr));
+        root.Subcommands.Add(BuildSampleApp(stdout, stderr));
+        return root;
     }
 
     private static Command BuildEnroll(Option<string> stateDir, TextWriter stdout, TextWriter stderr)

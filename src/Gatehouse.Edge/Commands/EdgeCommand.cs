@@ -42,7 +42,7 @@ public static class EdgeCommand
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, ct);
     }
 
-    private static RootCommand Build(TextWriter stdout, TextWriter stderr)
+    internal static RootCommand Build(TextWriter stdout, TextWriter stderr)
     {
         var stateDir = new Option<string>("--state-dir")
         {

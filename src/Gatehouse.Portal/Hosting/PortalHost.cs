@@ -65,18 +65,35 @@ public static class PortalHost
     public static async Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (CommandLineProblem(args) is { } problem)
+        {
+            return await RefuseAsync(problem);
+        }
+
         return args switch
         {
             ["--help" or "-h" or "help"] => await HelpAsync(),
             ["schema-script", var engine] => SchemaScriptCommand(engine),
-            ["schema-script", ..] => await RefuseAsync("schema-script takes one engine: sqlite or postgresql"),
-            ["backup"] or ["backup", ['-', ..], ..] => await RefuseAsync("backup needs the DIRECTORY to copy to, before the settings"),
-            ["backup", var destination, .. var settings] => await WithSettingsAsync(settings, () => BackupAsync(destination, settings)),
-            ["reset-password"] or ["reset-password", ['-', ..], ..] => await RefuseAsync("reset-password needs the admin's EMAIL, before the settings"),
-            ["reset-password", var email, .. var settings] => await WithSettingsAsync(settings, () => ResetPasswordAsync(email, settings)),
-            _ => await WithSettingsAsync(args, () => ServeAsync(args)),
+            ["backup", var destination, .. var settings] => await BackupAsync(destination, settings),
+            ["reset-password", var email, .. var settings] => await ResetPasswordAsync(email, settings),
+            _ => await ServeAsync(args),
         };
     }
+
+    /// <summary>
+    /// Why <paramref name="args"/> are not a command line the portal takes, or null: checked before anything is
+    /// created, so that a mistyped flag never starts a portal on the defaults.
+    /// </summary>
+    internal static string? CommandLineProblem(string[] args) => args switch
+    {
+        ["--help" or "-h" or "help"] or ["schema-script", _] => null,
+        ["schema-script", ..] => "schema-script takes one engine: sqlite or postgresql",
+        ["backup"] or ["backup", ['-', ..], ..] => "backup needs the DIRECTORY to copy to, before the settings",
+        ["backup", _, .. var settings] => BadSetting(settings),
+        ["reset-password"] or ["reset-password", ['-', ..], ..] => "reset-password needs the admin's EMAIL, before the settings",
+        ["reset-password", _, .. var settings] => BadSetting(settings),
+        _ => BadSetting(args),
+    };
 
     private static async Task<int> HelpAsync()
     {
@@ -95,10 +112,6 @@ public static class PortalHost
         await Console.Error.WriteAsync($"gatehouse-portal: {problem}\n{Usage}");
         return 2;
     }
-
-    /// <summary>Runs <paramref name="command"/> when <paramref name="settings"/> are all settings the portal takes; refuses them otherwise, before anything is created.</summary>
-    private static async Task<int> WithSettingsAsync(string[] settings, Func<Task<int>> command) =>
-        BadSetting(settings) is { } problem ? await RefuseAsync(problem) : await command();
 
     private static async Task<int> ServeAsync(string[] args)
     {
