@@ -155,7 +155,7 @@ public static class AgentCommand
         await using (agent)
         {
             Console.WriteLine($"gatehouse-agent service: local API on {options.Socket}, state in {options.StateDirectory}");
-            if (await Task.WhenAny(WaitForStopAsync(), agent.RestartRequested) == agent.RestartRequested)
+            if (await Task.WhenAny(WaitForStopAsync("service"), agent.RestartRequested) == agent.RestartRequested)
             {
                 // A new build is installed: exit so that systemd restarts the service through `launch`.
                 return RestartForUpdate;
@@ -181,7 +181,7 @@ public static class AgentCommand
 
         await using (host)
         {
-            await WaitForStopAsync();
+            await WaitForStopAsync("data plane");
         }
 
         return 0;
@@ -202,9 +202,11 @@ public static class AgentCommand
         })
         .SetMinimumLevel(LogLevel.Information));
 
-    /// <summary>Waits for SIGTERM or SIGINT.</summary>
-    private static async Task WaitForStopAsync()
+    /// <summary>Waits for SIGTERM or SIGINT, or for the process that started this one to be gone (<see cref="SupervisorWatch"/>).</summary>
+    private static async Task WaitForStopAsync(string role)
     {
+        using var signalled = new CancellationTokenSource();
+        var starterGone = SupervisorWatch.StarterGoneAsync(signalled.Token);
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -216,6 +218,21 @@ public static class AgentCommand
             context.Cancel = true;
             stopped.TrySetResult();
         });
-        await stopped.Task;
+        if (await Task.WhenAny(stopped.Task, starterGone) == starterGone)
+        {
+            await starterGone;
+            await Console.Error.WriteLineAsync($"gatehouse-agent {role}: the process that started it is gone; stopping");
+            return;
+        }
+
+        await signalled.CancelAsync();
+        try
+        {
+            await starterGone;
+        }
+        catch (OperationCanceledException)
+        {
+            // the watch ends with the process
+        }
     }
 }

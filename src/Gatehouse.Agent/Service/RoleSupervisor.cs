@@ -207,6 +207,8 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
+        SupervisorWatch.Name(info);
+
         return Process.Start(info) ?? throw new InvalidOperationException($"{_command.FileName} did not start.");
     }
 

@@ -36,6 +36,7 @@ internal static class Launcher
             start.ArgumentList.Add(argument);
         }
 
+        Service.SupervisorWatch.Name(start);
         using var build = Process.Start(start)!;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {

@@ -135,6 +135,41 @@ public sealed class AgentServiceTests
     }
 
     [Fact]
+    public async Task A_data_plane_whose_service_is_gone_stops_and_gives_its_port_back()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        var proxyPort = FreePort.GetLoopbackTcpPort();
+        var directory = AppContext.BaseDirectory;
+
+        // A shell stands in for the service: it starts the data plane as the watchdog does (naming itself as its starter) and is then killed.
+        var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true };
+        foreach (var argument in (string[])["-c", $"{SupervisorWatch.Variable}=$$ \"$@\" >/dev/null 2>&1 & echo $!; wait", "sh", "dotnet", "exec", "--runtimeconfig", Path.Combine(directory, "Gatehouse.Agent.Tests.runtimeconfig.json"), "--depsfile", Path.Combine(directory, "Gatehouse.Agent.Tests.deps.json"), Path.Combine(directory, "gatehouse-agent.dll"), "dataplane", "--state-dir", fixture.StateDirectory, "--proxy-listen", $"127.0.0.1:{proxyPort}"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var starter = Process.Start(start)!;
+        var dataPlane = int.Parse((await starter.StandardOutput.ReadLineAsync().DefaultTimeout())!, System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            await AgentFixture.WaitUntilAsync(() => Task.FromResult(Listens(proxyPort)), "the data plane to listen");
+
+            starter.Kill();
+
+            await AgentFixture.WaitUntilAsync(() => Task.FromResult(!IsAlive(dataPlane)), "the data plane to stop once its starter was gone");
+            Assert.False(Listens(proxyPort));
+        }
+        finally
+        {
+            if (IsAlive(dataPlane))
+            {
+                Process.GetProcessById(dataPlane).Kill();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Status_says_plainly_when_the_service_is_not_running()
     {
         var missing = Path.Combine(Path.GetTempPath(), $"gatehouse-no-agent-{Guid.NewGuid():N}.sock");
@@ -143,6 +178,34 @@ public sealed class AgentServiceTests
 
         Assert.Equal(ExitCodes.Unreachable, code);
         Assert.Contains("the Gatehouse agent service does not answer", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether <paramref name="pid"/> exists and is not a zombie (a process that is not our child is reaped by whoever adopted it).</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Listens(int port)
+    {
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            client.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     private static bool IsRunning(int pid)
