@@ -139,6 +139,18 @@ internal sealed class CliApp(CliEnvironment environment, TimeProvider time)
         });
     }
 
+    /// <summary>
+    /// <c>revoke ID [--json]</c> of an enrolled party (device, edge, connector): <c>POST COLLECTION/ID/revoke</c>,
+    /// then "WHAT NAME (ID) revoked", or the portal's JSON.
+    /// </summary>
+    public Command Revoke<T>(string description, string collection, string what, Func<T, string> name)
+    {
+        var id = new Argument<Guid>("ID") { Description = $"The {what}'s id" };
+        return Action(WithJson(new Command("revoke", description) { id }), async run =>
+            run.Out.One(await run.Client.SendAsync<T>(HttpMethod.Post, $"{collection}/{run.Get(id)}/revoke", null, run.Cancellation),
+                (w, revoked) => w.WriteLine($"{what} {name(revoked)} ({run.Get(id)}) revoked")));
+    }
+
     /// <summary>A query string from the values given; absent ones are left out.</summary>
     public static string Query(string path, params (string Name, object? Value)[] parameters)
     {

@@ -287,6 +287,30 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Edges_and_connectors_are_revoked_from_the_cli_and_a_revoked_edge_cannot_renew()
+    {
+        var edgeKey = await RunAsync("provisioning-key", "create", "--name", "edge1", "--kind", "edge");
+        Assert.True(edgeKey.Code == 0, edgeKey.Stderr);
+        using var edge = await Enrollment.Enrollee.EnrollEdgeAsync(_portal, edgeKey.Stdout.Trim());
+        Assert.Equal(0, (await RunAsync("connector-group", "create", "--name", "dc1")).Code);
+        var connectorKey = await RunAsync("provisioning-key", "create", "--name", "c1", "--kind", "connector", "--connector-group", "dc1");
+        Assert.True(connectorKey.Code == 0, connectorKey.Stderr);
+        using var connector = await Enrollment.Enrollee.EnrollConnectorAsync(_portal, connectorKey.Stdout.Trim());
+
+        var revokedEdge = await RunAsync("edge", "revoke", edge.Response.SubjectId.ToString());
+        var revokedConnector = await RunAsync("connector", "revoke", connector.Response.SubjectId.ToString(), "--json");
+
+        Assert.True(revokedEdge.Code == 0, revokedEdge.Stderr);
+        Assert.Equal($"edge edge1 ({edge.Response.SubjectId}) revoked", revokedEdge.Stdout.Trim());
+        Assert.True(revokedConnector.Code == 0, revokedConnector.Stderr);
+        Assert.Equal("revoked", JsonDocument.Parse(revokedConnector.Stdout).RootElement.GetProperty("status").GetString());
+        Assert.Contains("revoked", (await RunAsync("edge", "list")).Stdout, StringComparison.Ordinal);
+        using var renewal = await edge.RenewAsync(_portal);
+        Assert.False(renewal.IsSuccessStatusCode, "a revoked edge renewed its certificate");
+        Assert.Equal(ExitCodes.NotFound, (await RunAsync("edge", "revoke", Guid.NewGuid().ToString())).Code);
+    }
+
+    [Fact]
     public async Task Content_is_published_and_rolled_out_and_a_file_with_one_field_too_many_is_refused_with_the_loaders_reason()
     {
         var good = Path.Combine(_portal.DataDirectory, "bypass-1.json");

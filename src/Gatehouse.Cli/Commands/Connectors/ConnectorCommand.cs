@@ -5,7 +5,7 @@ using Gatehouse.Wire.Api;
 
 namespace Gatehouse.Cli.Commands.Connectors;
 
-/// <summary><c>gatehouse connector list|health</c>: enrolled app connectors and their servers' health.</summary>
+/// <summary><c>gatehouse connector list|health|revoke</c>: enrolled app connectors and their servers' health.</summary>
 internal static class ConnectorCommand
 {
     public static Command Build(CliApp app)
@@ -25,6 +25,8 @@ internal static class ConnectorCommand
                 () => new Table("SEGMENT", "SERVER", "ADDRESS", "PORT", "HEALTHY", "DETAIL", "CHECKED"),
                 (t, s) => t.Row(s.Segment, s.Host, s.Address, s.Port, s.Healthy, s.Detail, s.CheckedAt));
         }));
+        connector.Subcommands.Add(app.Revoke<ConnectorDto>(
+            "Revoke an app connector: the portal refuses its certificate and edges stop sending it flows from their next bundle", "connectors", "connector", c => c.Name));
         return connector;
     }
 }

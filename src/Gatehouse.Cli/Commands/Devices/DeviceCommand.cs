@@ -22,10 +22,7 @@ internal static class DeviceCommand
         device.Subcommands.Add(app.Action(app.WithJson(new Command("show", "Show a device") { id }), async run =>
             run.Out.One(await run.Client.GetAsync<DeviceDto>($"devices/{run.Get(id)}", run.Cancellation), Describe)));
 
-        var revokeId = new Argument<Guid>("ID") { Description = "The device's id" };
-        device.Subcommands.Add(app.Action(app.WithJson(new Command("revoke", "Revoke a device: edges refuse it from their next bundle") { revokeId }), async run =>
-            run.Out.One(await run.Client.SendAsync<DeviceDto>(HttpMethod.Post, $"devices/{run.Get(revokeId)}/revoke", null, run.Cancellation),
-                (w, d) => w.WriteLine($"device {d.Name} ({d.Id}) revoked"))));
+        device.Subcommands.Add(app.Revoke<DeviceDto>("Revoke a device: edges refuse it from their next bundle", "devices", "device", d => d.Name));
         return device;
     }
 
