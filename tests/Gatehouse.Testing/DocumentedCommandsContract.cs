@@ -1,17 +1,29 @@
+using System.Reflection;
+using Xunit.Sdk;
+
 namespace Gatehouse.Testing;
 
 /// <summary>
-/// The tests every program's <c>DocumentedCommandsTests</c> inherits: the documents hold its commands, and a
-/// mistyped option is caught. The derived class adds the theory over <see cref="DocumentedCommandLines.InRepository"/>
-/// (xunit wants its data on the class that runs it) and says how its program parses.
+/// The tests of every program's <c>DocumentedCommandsTests</c>: each command line the documents give it parses
+/// (one case per line, <see cref="DocumentedCommandLines.InRepository"/>), the documents hold its commands, and a
+/// mistyped option is caught. The derived class names the program and says how it parses.
 /// </summary>
 public abstract class DocumentedCommandsContract
 {
     /// <summary>The program's name, as the documents write it.</summary>
-    protected abstract string Program { get; }
+    protected internal abstract string Program { get; }
 
     /// <summary>At least how many of its commands the documents hold (a guard against finding none).</summary>
     protected abstract int AtLeast { get; }
+
+    [Theory]
+    [DocumentedCommands]
+    public void A_documented_command_parses(string where, string line)
+    {
+        var problems = Problems(DocumentedCommandLines.Arguments(line, Program));
+
+        Assert.True(problems.Count == 0, $"{where}: `{line}`: {string.Join("; ", problems)}");
+    }
 
     [Fact]
     public void The_documents_hold_the_commands_this_checks()
@@ -31,11 +43,15 @@ public abstract class DocumentedCommandsContract
     /// <summary>Why the program would refuse <paramref name="arguments"/>: none when it takes them.</summary>
     protected abstract IReadOnlyList<string> Problems(string[] arguments);
 
-    /// <summary>Fails with the file, line and the program's reasons when <paramref name="line"/> does not parse.</summary>
-    protected void AssertParses(string where, string line)
+    /// <summary>The documented command lines of the program of the test class that runs the theory (a derived class).</summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    private sealed class DocumentedCommandsAttribute : DataAttribute
     {
-        var problems = Problems(DocumentedCommandLines.Arguments(line, Program));
-
-        Assert.True(problems.Count == 0, $"{where}: `{line}`: {string.Join("; ", problems)}");
+        public override IEnumerable<object[]> GetData(MethodInfo testMethod)
+        {
+            var testClass = testMethod.ReflectedType ?? throw new InvalidOperationException($"{testMethod.Name} has no test class.");
+            var contract = (DocumentedCommandsContract)Activator.CreateInstance(testClass)!;
+            return DocumentedCommandLines.InRepository(contract.Program);
+        }
     }
 }

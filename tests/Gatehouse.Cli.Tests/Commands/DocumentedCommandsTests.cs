@@ -13,12 +13,6 @@ public sealed class DocumentedCommandsTests : DocumentedCommandsContract
 
     protected override int AtLeast => 50;
 
-    public static TheoryData<string, string> Documented() => DocumentedCommandLines.InRepository("gatehouse");
-
-    [Theory]
-    [MemberData(nameof(Documented))]
-    public void A_documented_command_parses(string where, string line) => AssertParses(where, line);
-
     [Theory]
     [InlineData("gatehouse user create --emial ana@example.com")]
     [InlineData("gatehouse user lst")]

@@ -10,11 +10,5 @@ public sealed class DocumentedCommandsTests : DocumentedCommandsContract
 
     protected override int AtLeast => 5;
 
-    public static TheoryData<string, string> Documented() => DocumentedCommandLines.InRepository("gatehouse-edge");
-
-    [Theory]
-    [MemberData(nameof(Documented))]
-    public void A_documented_command_parses(string where, string line) => AssertParses(where, line);
-
     protected override IReadOnlyList<string> Problems(string[] arguments) => [.. EdgeCommand.Build(TextWriter.Null, TextWriter.Null).Parse(arguments).Errors.Select(e => e.Message)];
 }

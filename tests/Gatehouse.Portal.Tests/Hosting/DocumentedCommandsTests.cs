@@ -10,11 +10,5 @@ public sealed class DocumentedCommandsTests : DocumentedCommandsContract
 
     protected override int AtLeast => 3;
 
-    public static TheoryData<string, string> Documented() => DocumentedCommandLines.InRepository("gatehouse-portal");
-
-    [Theory]
-    [MemberData(nameof(Documented))]
-    public void A_documented_command_parses(string where, string line) => AssertParses(where, line);
-
     protected override IReadOnlyList<string> Problems(string[] arguments) => PortalHost.CommandLineProblem(arguments) is { } problem ? [problem] : [];
 }
