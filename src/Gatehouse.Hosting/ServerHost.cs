@@ -24,17 +24,14 @@ namespace Gatehouse.Hosting;
 public static class ServerHost
 {
     /// <summary>The host setting that turns off reloading settings files when they change.</summary>
-    public const string NoReload = "--hostBuilder:reloadConfigOnChange=false";
+    private const string NoReload = "--hostBuilder:reloadConfigOnChange=false";
 
     /// <summary>Log levels the host starts from, below every other source of settings.</summary>
-    public static IReadOnlyDictionary<string, string?> QuietLogging { get; } = new Dictionary<string, string?>
+    private static readonly Dictionary<string, string?> QuietLogging = new()
     {
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
     };
-
-    /// <summary>The host's content root, where <c>appsettings.json</c> is read from: the directory of the binary.</summary>
-    public static string ContentRoot => AppContext.BaseDirectory;
 
     /// <summary>A slim host builder (<see cref="WebApplication.CreateSlimBuilder(WebApplicationOptions)"/>) with the defaults above.</summary>
     /// <param name="args">Command-line settings, which override every other source.</param>
@@ -43,7 +40,8 @@ public static class ServerHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [.. args ?? [], NoReload],
-            ContentRootPath = ContentRoot,
+            // Where appsettings.json is read from: the binary's directory, not the current one.
+            ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLogging });
         return builder;

@@ -79,7 +79,6 @@ public static class EdgeHost
         });
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
 
-        // Scrapes of /healthz and /metrics every few seconds are not worth a log line each.
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var time = options.Time ?? TimeProvider.System;

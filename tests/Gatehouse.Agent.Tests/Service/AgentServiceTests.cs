@@ -78,7 +78,7 @@ public sealed class AgentServiceTests
         Assert.Equal(AgentStates.NotEnrolled, (await StatusAsync(socket)).State);
         Assert.False(File.Exists(Path.Combine(fixture.StateDirectory, "device", "node.key")));
         Assert.Null(service.DataPlanePid);
-        Assert.True(dataPlane is null || !IsRunning(dataPlane.Value), "the data plane still runs after logout");
+        Assert.True(dataPlane is null || !IsAlive(dataPlane.Value), "the data plane still runs after logout");
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class AgentServiceTests
 
         var status = await StatusAsync(socket);
         Assert.Equal(1, status.RoleRestarts);
-        Assert.False(IsRunning(first));
+        Assert.False(IsAlive(first));
         var curl = await AgentFixture.CurlAsync("-x", $"http://127.0.0.1:{proxyPort}", fixture.OriginUrl);
         Assert.True(curl.Code == 0, curl.Error);
     }
@@ -203,19 +203,6 @@ public sealed class AgentServiceTests
             return true;
         }
         catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
         {
             return false;
         }
