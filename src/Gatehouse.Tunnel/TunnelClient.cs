@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Trust.Certificates;
@@ -16,7 +17,9 @@ namespace Gatehouse.Tunnel;
 /// <param name="Segment">The app segment of a brokered flow (edge to connector).</param>
 /// <param name="UserId">The user of a brokered flow (edge to connector).</param>
 /// <param name="DeviceId">The device of a brokered flow (edge to connector).</param>
-public sealed record TunnelFlowMetadata(string? FlowId = null, string? Network = null, IReadOnlyList<string>? Posture = null, string? ClientAddress = null, string? Segment = null, string? UserId = null, string? DeviceId = null);
+/// <param name="RelayTicket">The ticket of a relayed flow (edge to connector, <see cref="RelayProtocol"/>).</param>
+/// <param name="DeviceFingerprint">The certificate the connector must see at the other end of a relayed flow (edge to connector).</param>
+public sealed record TunnelFlowMetadata(string? FlowId = null, string? Network = null, IReadOnlyList<string>? Posture = null, string? ClientAddress = null, string? Segment = null, string? UserId = null, string? DeviceId = null, string? RelayTicket = null, string? DeviceFingerprint = null);
 
 /// <summary>How a flow's HTTP/2 stream is opened (<see cref="TunnelProtocol"/>).</summary>
 public enum TunnelFlowForm
@@ -34,7 +37,8 @@ public enum TunnelFlowForm
 /// <param name="Rule">The rule that refused, if any.</param>
 /// <param name="Reason">Why the flow was refused or failed.</param>
 /// <param name="Reference">The reference of the edge's record.</param>
-public sealed record TunnelOpenResult(Stream? Stream, int Status, string? Rule = null, string? Reason = null, string? Reference = null)
+/// <param name="RelayAccepted">A connector's answer to a flow with a ticket: it will dial the edge with it, and there is no stream.</param>
+public sealed record TunnelOpenResult(Stream? Stream, int Status, string? Rule = null, string? Reason = null, string? Reference = null, bool RelayAccepted = false)
 {
     /// <summary>Whether the flow is open.</summary>
     public bool IsOpen => Stream is not null;
@@ -53,6 +57,7 @@ public sealed class TunnelClient : IDisposable
 {
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _edge;
+    private readonly RelayEnd? _relayEnd;
 
     /// <summary>Creates a client for one edge.</summary>
     /// <param name="edge">The edge's tunnel address, HOST:PORT.</param>
@@ -90,7 +95,15 @@ public sealed class TunnelClient : IDisposable
         handler.ConnectCallback = async (context, ct) => new RecordBatchingStream(await connect(context, ct));
 
         _invoker = new HttpMessageInvoker(handler);
+        _relayEnd = new RelayEnd(deviceCertificate, tenantCa, tenantId, socketMark);
     }
+
+    /// <summary>
+    /// Whether flows offer the edge to relay them end to end (<see cref="RelayProtocol"/>): a private app's flow
+    /// then runs TLS with the connector through the edge instead of on an HTTP/2 stream. Only a client with a
+    /// device certificate can; the edge decides which flows it relays.
+    /// </summary>
+    public bool OfferRelay { get; init; }
 
     /// <summary>
     /// Opens flows through <paramref name="handler"/>, whose requests go to <paramref name="origin"/>: the edge's
@@ -177,6 +190,17 @@ public sealed class TunnelClient : IDisposable
             request.Headers.TryAddWithoutValidation(ConnectorProtocol.DeviceHeader, device);
         }
 
+        if (metadata?.RelayTicket is { } ticket)
+        {
+            request.Headers.TryAddWithoutValidation(RelayProtocol.TicketHeader, ticket);
+            request.Headers.TryAddWithoutValidation(RelayProtocol.DeviceFingerprintHeader, metadata.DeviceFingerprint ?? string.Empty);
+        }
+
+        if (OfferRelay && _relayEnd is not null && method == HttpMethod.Post)
+        {
+            request.Headers.TryAddWithoutValidation(RelayProtocol.RelayHeader, RelayProtocol.Offer);
+        }
+
         return request;
     }
 
@@ -210,9 +234,45 @@ public sealed class TunnelClient : IDisposable
             }
         }
 
+        if (Header(response.Headers, RelayProtocol.RelayHeader) == RelayProtocol.Accepted)
+        {
+            // A connector took the ticket: the flow's bytes go the relayed way, not on this stream.
+            requestBody?.Complete();
+            response.Dispose();
+            return new TunnelOpenResult(null, 200, RelayAccepted: true);
+        }
+
+        if (OfferRelay && _relayEnd is not null && Header(response.Headers, RelayProtocol.TicketHeader) is { } ticketText)
+        {
+            requestBody?.Complete();
+            var connectorId = Header(response.Headers, RelayProtocol.ConnectorHeader);
+            response.Dispose();
+            return await ConnectRelayedAsync(ticketText, connectorId, ct);
+        }
+
         var down = await response.Content.ReadAsStreamAsync(ct);
         Stream stream = requestBody is null ? new OwnedStream(down, response) : new HalfCloseStream(down, requestBody, response);
         return new TunnelOpenResult(stream, 200);
+    }
+
+    /// <summary>The device's end of a relayed flow: the edge answered with a ticket and the connector it chose.</summary>
+    private async Task<TunnelOpenResult> ConnectRelayedAsync(string ticketText, string? connectorId, CancellationToken ct)
+    {
+        if (!RelayProtocol.TryDecodeTicket(ticketText, out var ticket) || connectorId is null)
+        {
+            return new TunnelOpenResult(null, 502, Reason: "the edge answered a relayed flow without a valid ticket or connector");
+        }
+
+        var end = _relayEnd!;
+        try
+        {
+            var stream = await RelayedFlow.ConnectAsDeviceAsync(_edge.DnsSafeHost, _edge.Port, ticket, connectorId, end.Device, end.TenantCa, end.TenantId, end.SocketMark, ct);
+            return new TunnelOpenResult(stream, 200);
+        }
+        catch (Exception e) when (e is SocketException or IOException or AuthenticationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return new TunnelOpenResult(null, 502, Reason: $"the flow relayed to connector {connectorId} could not be set up: {e.Message}");
+        }
     }
 
     private static string? Header(HttpResponseHeaders headers, string name) =>
@@ -238,6 +298,9 @@ public sealed class TunnelClient : IDisposable
 
     /// <summary>Closes the connections.</summary>
     public void Dispose() => _invoker.Dispose();
+
+    /// <summary>What the device's end of a relayed flow needs.</summary>
+    private sealed record RelayEnd(X509Certificate2 Device, X509Certificate2 TenantCa, string TenantId, int? SocketMark);
 
     /// <summary>A response stream that disposes its response with it.</summary>
     private sealed class OwnedStream(Stream inner, HttpResponseMessage response) : DelegatingStream(inner)

@@ -273,6 +273,10 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
     public static TunnelClient Client(NodeCredentials device, RunningEdge edge) =>
         new(edge.TunnelAddress!.ToString(), device.CreateCertificateWithKey(), device.TenantCa, device.Identity.TenantId.ToString());
 
+    /// <summary>The device's tunnel client as the agent makes it: it offers to take private flows relayed end to end.</summary>
+    public TunnelClient RelayClient(NodeCredentials device) =>
+        new(Edge.TunnelAddress!.ToString(), device.CreateCertificateWithKey(), device.TenantCa, device.Identity.TenantId.ToString()) { OfferRelay = true };
+
     /// <summary>Opens the private app from <paramref name="device"/> through <paramref name="edge"/> (the fixture's edge by default); the result says whether it opened.</summary>
     public async Task<TunnelOpenResult> OpenAppAsync(NodeCredentials device, string host = AppName, int? port = null, RunningEdge? edge = null)
     {

@@ -171,7 +171,7 @@ internal sealed class EdgeSet : IAsyncDisposable
         [.. edges.OrderBy(e => e.Up ? 0 : 1).ThenBy(e => e.LatencyMs ?? double.MaxValue)];
 
     private TunnelClient? NewClient(BundleEdge edge) =>
-        _device is null ? null : new TunnelClient(edge.Address, _device.Certificate, _device.TenantCa, _device.TenantId, _socketMark);
+        _device is null ? null : new TunnelClient(edge.Address, _device.Certificate, _device.TenantCa, _device.TenantId, _socketMark) { OfferRelay = true };
 
     /// <summary>Whether any of <paramref name="edges"/> accepts a connection now (edges other than the ones in use, such as the cloud's while in DR).</summary>
     public async Task<bool> AnyAnswersAsync(IEnumerable<BundleEdge> edges, CancellationToken ct) =>

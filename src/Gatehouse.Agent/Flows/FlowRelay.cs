@@ -50,7 +50,7 @@ internal static class FlowRelay
                     }
 
                     await destination.FlushAsync(ct);
-                    EndWrites(destination);
+                    await EndWritesAsync(destination, ct);
                 },
                 ct);
 
@@ -88,12 +88,15 @@ internal static class FlowRelay
         }
     }
 
-    private static void EndWrites(Stream stream)
+    private static async Task EndWritesAsync(Stream stream, CancellationToken ct)
     {
         switch (stream)
         {
             case HalfCloseStream tunnel:
                 tunnel.CompleteWrites();
+                break;
+            case RelayedStream relayed:
+                await relayed.CompleteWritesAsync(ct);
                 break;
             case NetworkStream direct:
                 direct.Socket.Shutdown(SocketShutdown.Send);

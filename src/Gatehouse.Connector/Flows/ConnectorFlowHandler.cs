@@ -19,6 +19,7 @@ namespace Gatehouse.Connector.Flows;
 /// POST /.well-known/masque/tcp/{host}/{port}/ ─► in a served app segment? (else 403: the connector never goes elsewhere)
 ///   ─► resolve inside the private network ─► drop addresses whose health check fails (all down: 503)
 ///   ─► egress guard ─► dial ─► 200 ─► relay (end of request body = half-close towards the app)
+///   with a relay ticket: ─► 200 gatehouse-relay: accepted ─► RelayedFlowEnd dials the edge, TLS with the device
 /// </code>
 /// </remarks>
 internal sealed class ConnectorFlowHandler
@@ -28,11 +29,13 @@ internal sealed class ConnectorFlowHandler
     private readonly FlowRegistry _flows;
     private readonly ServerHealth _health;
     private readonly EdgeDialer _links;
+    private readonly RelayedFlowEnd _relays;
     private readonly string _connectorId;
     private readonly ILogger _logger;
 
-    public ConnectorFlowHandler(Func<ConnectorConfig> config, FlowDialer dialer, FlowRegistry flows, ServerHealth health, EdgeDialer links, string connectorId, ILogger logger)
+    public ConnectorFlowHandler(Func<ConnectorConfig> config, FlowDialer dialer, FlowRegistry flows, ServerHealth health, EdgeDialer links, RelayedFlowEnd relays, string connectorId, ILogger logger)
     {
+        _relays = relays;
         _config = config;
         _dialer = dialer;
         _flows = flows;
@@ -106,7 +109,17 @@ internal sealed class ConnectorFlowHandler
         }
 
         FlowLog.Opened(_logger, host, port, connection.Address!.ToString(), served, context.Request.Headers[ConnectorProtocol.UserHeader].ToString());
-        await using var destination = new SocketPipe(connection.Socket!);
+        var app = new SocketPipe(connection.Socket!);
+        if (RelayAsked(context, out var edge, out var ticket, out var fingerprint))
+        {
+            // The app is reached: the edge tells the device, and this connector meets it at the edge with the ticket.
+            context.Response.StatusCode = 200;
+            context.Response.Headers[RelayProtocol.RelayHeader] = RelayProtocol.Accepted;
+            _relays.Start(edge, ticket, fingerprint, app, $"{host}:{port}");
+            return;
+        }
+
+        await using var destination = app;
 
         // A flow lives as long as its TCP connection: no body size limit, no minimum data rate.
         context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
@@ -125,6 +138,22 @@ internal sealed class ConnectorFlowHandler
             // Cut on one side: reset the stream, as TCP would be reset.
             context.Abort();
         }
+    }
+
+    /// <summary>Whether the edge asks for the flow relayed: a valid ticket, the device's fingerprint, and a link that knows its edge.</summary>
+    private static bool RelayAsked(HttpContext context, out LinkedEdge edge, out byte[] ticket, out string fingerprint)
+    {
+        edge = null!;
+        fingerprint = context.Request.Headers[RelayProtocol.DeviceFingerprintHeader].ToString();
+        if (!RelayProtocol.TryDecodeTicket(context.Request.Headers[RelayProtocol.TicketHeader].ToString(), out ticket)
+            || fingerprint.Length != 64
+            || context.Features.Get<LinkedEdge>() is not { } known)
+        {
+            return false;
+        }
+
+        edge = known;
+        return true;
     }
 
     private static async Task RefuseAsync(HttpContext context, int status, string reason)
@@ -162,4 +191,7 @@ internal static partial class FlowLog
 
     [LoggerMessage(6052, LogLevel.Warning, "Refused a flow to {Host}:{Port} (app segment {Segment}): every server fails its health check")]
     public static partial void AllDown(ILogger logger, string host, int port, string segment);
+
+    [LoggerMessage(6053, LogLevel.Warning, "The relayed flow to {What} could not meet its device at edge {Edge}: {Reason}")]
+    public static partial void RelayFailed(ILogger logger, string what, string edge, string reason);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using Gatehouse.Connector.Config;
 using Gatehouse.Connector.Flows;
 using Gatehouse.Connector.Health;
@@ -68,7 +69,8 @@ public static class ConnectorHost
         var flows = new FlowRegistry(options.IdleTimeout, time);
         var flowDialer = new FlowDialer(new EgressGuard(options.EgressAllow), options.ConnectTimeout, options.ResolveHost);
         var connector = new RunningConnector(app, follower, renewal, dialer, health, flows, identity, options, logging.CreateLogger(typeof(ConnectorHost)));
-        var handler = new ConnectorFlowHandler(() => connector.Config, flowDialer, flows, health, dialer, connectorId, logging.CreateLogger<ConnectorFlowHandler>());
+        var relayEnd = new RelayedFlowEnd(identity.ServerContext, credentials.TenantCa, credentials.Identity.TenantId.ToString(), flows, logging.CreateLogger<RelayedFlowEnd>());
+        var handler = new ConnectorFlowHandler(() => connector.Config, flowDialer, flows, health, dialer, relayEnd, connectorId, logging.CreateLogger<ConnectorFlowHandler>());
         connector.Handler = handler;
         app.Run(handler.HandleAsync);
         try
@@ -99,15 +101,21 @@ public static class ConnectorHost
     {
         private volatile NodeCredentials _credentials = initial;
         private volatile System.Security.Cryptography.X509Certificates.X509Certificate2 _certificate = initial.CreateCertificateWithKey();
+        private volatile SslStreamCertificateContext? _serverContext;
 
         public NodeCredentials Credentials => _credentials;
 
         public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate() => _certificate;
 
+        /// <summary>The certificate as the TLS server of relayed flows presents it (with the tenant CA), made once per certificate.</summary>
+        public SslStreamCertificateContext ServerContext() =>
+            _serverContext ??= SslStreamCertificateContext.Create(_certificate, [_credentials.TenantCa], offline: true);
+
         public void Use(NodeCredentials renewed)
         {
             _certificate = renewed.CreateCertificateWithKey();
             _credentials = renewed;
+            _serverContext = null;
         }
     }
 

@@ -10,6 +10,11 @@ using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Connector.Links;
 
+/// <summary>The edge at the other end of a link, a feature of the link's connection (and so of its requests): relayed flows dial it.</summary>
+/// <param name="Host">Its tunnel host.</param>
+/// <param name="Port">Its tunnel port.</param>
+internal sealed record LinkedEdge(string Host, int Port);
+
 /// <summary>
 /// Keeps one link to every edge of the tenant. Kestrel asks it for the next connection as it would ask a
 /// listening socket; it answers with a freshly dialled, authenticated TLS connection to an edge that has no
@@ -174,6 +179,7 @@ internal sealed class EdgeDialer : IAsyncDisposable
 
             DialedConnection? link = null;
             link = new DialedConnection(tls, null, new DnsEndPoint(host, port), () => Ended(edge, link!));
+            link.Features.Set(new LinkedEdge(host, port));
             lock (_gate)
             {
                 edge.Dialing = false;

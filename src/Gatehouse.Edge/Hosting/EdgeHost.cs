@@ -100,12 +100,14 @@ public static class EdgeHost
         var dialer = new FlowDialer(new EgressGuard(options.EgressAllow, options.ManagementNetworks), options.Limits.ConnectTimeout, options.ResolveHost);
         var recorder = options.Recorder ?? logs!;
         var connectors = new ConnectorLinks(policy, time, loggers.CreateLogger<ConnectorLinks>());
+        var relays = new RelayRendezvous(options.Limits.HeaderTimeout, loggers.CreateLogger<RelayRendezvous>());
         var dataPath = new DataPath(credentials.Identity.TenantId.ToString(), credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time)
         {
             Connectors = connectors,
+            Relays = relays,
         };
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
-        var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath), connectors);
+        var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath), connectors, relays);
         var edge = new RunningEdge(app, tunnel, follower, renewal, policy, metrics, dataPath, logs, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try
         {

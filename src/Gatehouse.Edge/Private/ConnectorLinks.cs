@@ -25,8 +25,11 @@ internal sealed class BrokeredFlow : IDisposable
         Reason = reason;
     }
 
-    /// <summary>The flow (half-close by <see cref="HalfCloseStream.CompleteWrites"/>); null when refused.</summary>
+    /// <summary>The flow (half-close by <see cref="HalfCloseStream.CompleteWrites"/>); null when refused or relayed.</summary>
     public HalfCloseStream? Stream { get; }
+
+    /// <summary>Whether the connector took the flow's relay ticket: it dials this edge, and the flow counts on its link until <see cref="RelayEnded"/>.</summary>
+    public bool Relayed => Stream is null && Status == 200;
 
     /// <summary>The connector that carries it (or refused it last).</summary>
     public KnownConnector? Connector { get; }
@@ -40,10 +43,19 @@ internal sealed class BrokeredFlow : IDisposable
     /// <summary>What carries a flow to <paramref name="segment"/>, for the record: "app segment S through connector C".</summary>
     public string Via(string segment) => $"app segment {segment}" + (Connector is { } c ? $" through connector {c.Name}" : string.Empty);
 
-    /// <summary>Ends the flow and takes it off its link's count.</summary>
+    /// <summary>Takes a relayed flow off its link's count, once its relay has ended.</summary>
+    public void RelayEnded()
+    {
+        if (Relayed && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _link?.FlowClosed();
+        }
+    }
+
+    /// <summary>Ends a streamed flow and takes it off its link's count (a relayed flow leaves with <see cref="RelayEnded"/>).</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Stream is not null)
+        if (Stream is not null && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             Stream.Dispose();
             _link?.FlowClosed();
@@ -166,9 +178,9 @@ internal sealed class ConnectorLinks : IAsyncDisposable
             var connector = apps.Connectors.GetValueOrDefault(link.ConnectorId);
             link.FlowOpened();
             var opened = await link.Flows.OpenAsync(host, port, metadata with { Segment = segment }, TunnelFlowForm.Post, ct);
-            if (opened.IsOpen)
+            if (opened.IsOpen || opened.RelayAccepted)
             {
-                return new BrokeredFlow((HalfCloseStream)opened.Stream!, connector, link, 200, null);
+                return new BrokeredFlow((HalfCloseStream?)opened.Stream, connector, link, 200, null);
             }
 
             link.FlowClosed();

@@ -11,4 +11,7 @@ internal static partial class PrivateLog
 
     [LoggerMessage(1502, LogLevel.Warning, "A connector link from {Remote} was refused: {Reason}")]
     public static partial void LinkRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(1503, LogLevel.Warning, "A relay connection from {Remote} was closed: {Reason}")]
+    public static partial void RelayRefused(ILogger logger, string remote, string reason);
 }

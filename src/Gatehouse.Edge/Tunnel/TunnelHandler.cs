@@ -165,8 +165,30 @@ internal sealed class TunnelHandler
             return;
         }
 
-        using var brokered = await _path.Connectors.OpenAsync(segment, target.Host ?? target.Ip!.ToString(), target.Port, metadata, flow.Cancellation);
+        // A device that can take it gets the flow relayed end to end: one TLS session with the connector through this edge.
+        var relay = extended is null && context.Request.Headers[RelayProtocol.RelayHeader] == RelayProtocol.Offer && context.Connection.ClientCertificate is { } device
+            ? _path.Relays.Issue(_path.Flows.Open())
+            : null;
+        if (relay is not null)
+        {
+            metadata = metadata with { RelayTicket = relay.Key, DeviceFingerprint = RelayProtocol.Fingerprint(context.Connection.ClientCertificate!) };
+        }
+
+        var brokered = await _path.Connectors.OpenAsync(segment, target.Host ?? target.Ip!.ToString(), target.Port, metadata, flow.Cancellation);
         var via = brokered.Via(segment);
+        if (brokered.Relayed && relay is not null)
+        {
+            await HandOverAsync(context, record with { Reason = $"{via}, relayed end to end" }, relay, brokered, flow.Subject, clock);
+            return;
+        }
+
+        if (relay is not null)
+        {
+            relay.Cancel("the connector did not take the relay");
+            relay.Flow.Dispose();
+        }
+
+        using var streamed = brokered;
         if (brokered.Stream is not { } stream)
         {
             await RefuseAsync(context, record with { Reason = via }, brokered.Status == 503 ? 503 : 502, TransactionActions.Error, decision.RuleName, brokered.Reason ?? via);
@@ -175,6 +197,39 @@ internal sealed class TunnelHandler
 
         var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, stream, flow, stream.CompleteWrites, clientDone), flow, extended);
         _path.Finish(record with { Status = 200, Reason = via, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
+    }
+
+    /// <summary>
+    /// A connector took the flow's ticket: the device gets it with the connector's id, the stream ends, and the flow
+    /// lives on as the relay's two connections. Its record is written when the relay ends.
+    /// </summary>
+    private async Task HandOverAsync(HttpContext context, TransactionLogRecord record, PendingRelay relay, BrokeredFlow brokered, string? device, long clock)
+    {
+        relay.Flow.Subject = device;
+        context.Response.StatusCode = 200;
+        context.Response.Headers[RelayProtocol.TicketHeader] = relay.Key;
+        context.Response.Headers[RelayProtocol.ConnectorHeader] = brokered.Connector!.Id;
+        try
+        {
+            await context.Response.CompleteAsync();
+        }
+        catch (Exception e) when (Relay.IsEndOfFlow(e))
+        {
+            relay.Cancel("the device gave up on the flow before it got the ticket");
+        }
+
+        _ = FinishRelayedAsync(record, relay, brokered, clock);
+    }
+
+    private async Task FinishRelayedAsync(TransactionLogRecord record, PendingRelay relay, BrokeredFlow brokered, long clock)
+    {
+        using var flow = relay.Flow;
+        var outcome = await relay.Outcome;
+        brokered.RelayEnded();
+        record = record with { BytesUp = outcome.Up, BytesDown = outcome.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds };
+        _path.Finish(outcome.Paired
+            ? record with { Status = 200 }
+            : record with { Status = 502, Action = TransactionActions.Error, Reason = $"{record.Reason}: relay not paired: {outcome.Reason}" });
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace Gatehouse.Edge.Tunnel;
 
 /// <summary>
 /// The agent tunnel listener as a Kestrel server of its own, beside the one that serves the forward proxy
-/// and the operations endpoints. App connectors link in on it too (ALPN <c>gatehouse-connector/1</c>).
+/// and the operations endpoints. App connectors link in on it too (ALPN <c>gatehouse-connector/1</c>), and the two
+/// ends of a relayed private flow meet on it (<see cref="RelayRendezvous"/>).
 /// </summary>
 /// <remarks>
 /// Its sockets schedule pipe continuations on the thread pool, where the proxy's run them inline. One
@@ -34,7 +35,7 @@ internal sealed class TunnelServer : IAsyncDisposable
     /// <summary>Where it listens (with the real port when 0 was asked), once started.</summary>
     public IPEndPoint Address => _listener.EndPoint as IPEndPoint ?? throw new InvalidOperationException("The tunnel listener is not bound to an IP endpoint.");
 
-    public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler, ConnectorLinks connectors)
+    public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler, ConnectorLinks connectors, RelayRendezvous relays)
     {
         var builder = ServerHost.CreateSlimBuilder();
         ListenOptions? listener = null;
@@ -65,6 +66,9 @@ internal sealed class TunnelServer : IAsyncDisposable
             {
                 listener = listen;
                 listen.Protocols = HttpProtocols.Http2;
+
+                // The ends of relayed private flows come in on this port too, with a preamble instead of TLS.
+                listen.Use(next => connection => relays.ServeAsync(next, connection));
                 listen.Use(next => connection => tls.RefuseWithoutClientHelloAsync(next, connection));
                 var (fullRecords, kestrelBlocks) = TlsRecordPool.Around();
                 listen.Use(fullRecords);

@@ -48,6 +48,12 @@ public sealed class PrivateAccessTests
         Assert.True(echo.Code == 0, $"{echo.Error}\n{network.ConnectorLog}");
         Assert.Equal("hello private", echo.Output);
         Assert.All(network.EchoPeers, peer => Assert.Equal(network.ConnectorAddress, peer.ToString()));
+
+        // The agent offers, so the edge relays: one TLS session from the agent to the connector, the edge copying it.
+        var logs = Path.Combine(topology.Agent.StateDirectory, "..", "edge-1-logs", "transactions.jsonl");
+        await AgentFixture.WaitUntilAsync(
+            () => Task.FromResult(File.Exists(logs) && File.ReadLines(logs).Count(l => l.Contains("through connector connector-1, relayed end to end", StringComparison.Ordinal)) >= 2),
+            "the edge to log both flows as relayed end to end");
     }
 
     [NamespaceFact]

@@ -1,0 +1,157 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Trust.Certificates;
+using Gatehouse.Wire.Tunnel;
+
+namespace Gatehouse.Tunnel;
+
+/// <summary>
+/// The two ends of a relayed private flow (<see cref="RelayProtocol"/>): each dials the edge's tunnel port,
+/// sends its preamble, and then runs TLS 1.3 with the other end through the edge, the device as client and
+/// the connector as server, each checking that the other is exactly who the edge named.
+/// </summary>
+public static class RelayedFlow
+{
+    /// <summary>How long dialling the edge and the end-to-end handshake may take.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The device's end: dials <paramref name="host"/>:<paramref name="port"/>, presents the ticket, and authenticates the connector.</summary>
+    /// <param name="host">The edge's tunnel host.</param>
+    /// <param name="port">The edge's tunnel port.</param>
+    /// <param name="ticket">The ticket from the edge's answer.</param>
+    /// <param name="connectorId">The connector the edge named: its certificate must name it.</param>
+    /// <param name="device">The device certificate, with its key.</param>
+    /// <param name="tenantCa">The tenant CA both certificates chain to.</param>
+    /// <param name="tenantId">The tenant.</param>
+    /// <param name="socketMark">The mark of the agent's own sockets, so that its redirect rules let them pass.</param>
+    /// <param name="ct">Cancels it.</param>
+    /// <exception cref="AuthenticationException">The other end is not that connector, or refused the device.</exception>
+    public static async Task<RelayedStream> ConnectAsDeviceAsync(string host, int port, byte[] ticket, string connectorId, X509Certificate2 device, X509Certificate2 tenantCa, string tenantId, int? socketMark, CancellationToken ct)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            EnabledSslProtocols = SslProtocols.Tls13,
+            ApplicationProtocols = [new SslApplicationProtocol(RelayProtocol.ApplicationProtocol)],
+            ClientCertificates = [device],
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => IsPeer(certificate as X509Certificate2, tenantCa, tenantId, IdentityKinds.Connector, identity => identity.SubjectId == connectorId),
+        };
+        return await OpenAsync(host, port, RelaySide.Device, ticket, socketMark, (tls, token) => tls.AuthenticateAsClientAsync(options, token), ct);
+    }
+
+    /// <summary>The connector's end: dials the edge, presents the ticket, and authenticates the device the edge named.</summary>
+    /// <param name="host">The edge's tunnel host (the edge whose link asked for the flow).</param>
+    /// <param name="port">The edge's tunnel port.</param>
+    /// <param name="ticket">The ticket from the edge's request.</param>
+    /// <param name="deviceFingerprint">The SHA-256 of the device certificate the edge admitted (<see cref="RelayProtocol.Fingerprint"/>).</param>
+    /// <param name="connector">The connector's certificate, with its key and the tenant CA.</param>
+    /// <param name="tenantCa">The tenant CA both certificates chain to.</param>
+    /// <param name="tenantId">The tenant.</param>
+    /// <param name="ct">Cancels it.</param>
+    /// <exception cref="AuthenticationException">The other end is not that device.</exception>
+    public static async Task<RelayedStream> AcceptAsConnectorAsync(string host, int port, byte[] ticket, string deviceFingerprint, SslStreamCertificateContext connector, X509Certificate2 tenantCa, string tenantId, CancellationToken ct)
+    {
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = connector,
+            EnabledSslProtocols = SslProtocols.Tls13,
+            ApplicationProtocols = [new SslApplicationProtocol(RelayProtocol.ApplicationProtocol)],
+            ClientCertificateRequired = true,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+
+            // The edge checked revocation and the access policy; here it must be the very certificate it checked.
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is X509Certificate2 client
+                && RelayProtocol.Fingerprint(client) == deviceFingerprint
+                && IsPeer(client, tenantCa, tenantId, IdentityKinds.Device, _ => true),
+        };
+        return await OpenAsync(host, port, RelaySide.Connector, ticket, socketMark: null, (tls, token) => tls.AuthenticateAsServerAsync(options, token), ct);
+    }
+
+    /// <summary>Whether <paramref name="certificate"/> chains to the tenant CA and names a <paramref name="kind"/> of the tenant that <paramref name="accept"/> accepts.</summary>
+    public static bool IsPeer(X509Certificate2? certificate, X509Certificate2 tenantCa, string tenantId, string kind, Func<CertificateIdentity, bool> accept)
+    {
+        ArgumentNullException.ThrowIfNull(tenantCa);
+        ArgumentNullException.ThrowIfNull(accept);
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(tenantCa);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate)
+            && CertificateIdentity.FromCertificate(certificate) is { } identity
+            && identity.Kind == kind
+            && identity.TenantId == tenantId
+            && accept(identity);
+    }
+
+    private static async Task<RelayedStream> OpenAsync(string host, int port, RelaySide side, byte[] ticket, int? socketMark, Func<SslStream, CancellationToken, Task> handshake, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(HandshakeTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            Wire.Sockets.SocketMark.ApplyIfSet(socket, socketMark);
+            await socket.ConnectAsync(host, port, timeout.Token);
+            await socket.SendAsync(RelayProtocol.Preamble(side, ticket), SocketFlags.None, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var records = new RecordBatchingStream(new NetworkStream(socket, ownsSocket: true));
+        var tls = new SslStream(records, leaveInnerStreamOpen: false);
+        try
+        {
+            await handshake(tls, timeout.Token);
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            throw;
+        }
+
+        // From here on, what is written between two flushes crosses the edge in one send.
+        records.BatchWrites = true;
+        return new RelayedStream(tls, records);
+    }
+}
+
+/// <summary>
+/// A relayed flow's end-to-end TLS stream. <see cref="CompleteWritesAsync"/> is the TCP half-close of the
+/// application it carries (a TLS close_notify: the other end reads its end, and reading here goes on).
+/// </summary>
+public sealed class RelayedStream : DelegatingStream
+{
+    private readonly SslStream _tls;
+    private readonly RecordBatchingStream _records;
+
+    internal RelayedStream(SslStream tls, RecordBatchingStream records)
+        : base(tls)
+    {
+        _tls = tls;
+        _records = records;
+    }
+
+    /// <summary>The other end's certificate, as the handshake checked it.</summary>
+    public X509Certificate2? PeerCertificate => _tls.RemoteCertificate as X509Certificate2;
+
+    /// <summary>Sends what is written so far and then the end of this direction; reading goes on.</summary>
+    public async Task CompleteWritesAsync(CancellationToken ct = default)
+    {
+        await _tls.FlushAsync(ct);
+
+        // The close_notify goes out on its own write, without waiting for a flush that will not come.
+        _records.BatchWrites = false;
+        await _tls.ShutdownAsync();
+    }
+}

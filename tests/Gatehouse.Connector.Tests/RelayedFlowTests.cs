@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using Gatehouse.Node.Credentials;
+using Gatehouse.Testing;
+using Gatehouse.Tunnel;
+using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Tunnel;
+
+namespace Gatehouse.Connector.Tests;
+
+/// <summary>
+/// Private flows relayed end to end: one TLS session between the device and the connector, the edge pairing the
+/// two connections by a one-time ticket and copying ciphertext.
+/// </summary>
+public sealed class RelayedFlowTests : IAsyncLifetime
+{
+    private PrivateAccessFixture _f = null!;
+
+    public async Task InitializeAsync() => _f = await PrivateAccessFixture.StartAsync();
+
+    public async Task DisposeAsync() => await _f.DisposeAsync();
+
+    [Fact]
+    public async Task A_relayed_flow_reaches_the_app_over_one_TLS_session_with_the_connector_the_edge_named()
+    {
+        var connector = await _f.StartConnectorAsync();
+        using var client = _f.RelayClient(_f.EngineerDevice);
+
+        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
+
+        PrivateAccessFixture.AssertOpened(opened);
+        var relayed = Assert.IsType<RelayedStream>(opened.Stream);
+        Assert.Equal($"gatehouse://{connector.Identity.TenantId}/connector/{connector.Identity.SubjectId}", Gatehouse.Trust.Certificates.CertificateIdentity.FromCertificate(relayed.PeerCertificate!)!.ToUriString());
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(relayed, "ping"));
+
+        // Half-close through TLS: the app sees the end of the request, answers its end, and the device reads it.
+        await relayed.CompleteWritesAsync();
+        Assert.Equal(0, await relayed.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
+        await relayed.DisposeAsync();
+
+        var record = await _f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
+        Assert.Equal(200, record.Status);
+        Assert.Equal(TransactionActions.Allow, record.Action);
+        Assert.Equal("engineering-echo", record.Rule);
+        Assert.Equal("app segment corp-echo through connector connector-1, relayed end to end", record.Reason);
+
+        // What crossed the edge is TLS: the handshake and records, more than the four bytes each way.
+        Assert.InRange(record.BytesUp, 500, 20_000);
+        Assert.InRange(record.BytesDown, 500, 20_000);
+        Assert.Equal(1, _f.Echo.Served);
+        Assert.Equal(0, _f.Edge.DataPath.Relays.Pending);
+        await PrivateAccessFixture.WaitForAsync(() => _f.Edge.DataPath.Connectors.Live.Single().OpenFlows == 0, "the relayed flow to leave its link's count");
+    }
+
+    [Fact]
+    public async Task A_megabyte_each_way_crosses_a_relayed_flow_intact_with_half_close_after_it()
+    {
+        await _f.StartConnectorAsync();
+        using var client = _f.RelayClient(_f.EngineerDevice);
+        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
+        PrivateAccessFixture.AssertOpened(opened);
+        await using var stream = (RelayedStream)opened.Stream!;
+        var sent = RandomNumberGenerator.GetBytes(1024 * 1024);
+
+        var reading = ReadToEndAsync(stream);
+        await stream.WriteAsync(sent);
+        await stream.FlushAsync();
+        await stream.CompleteWritesAsync();
+        var received = await reading.DefaultTimeout();
+
+        Assert.Equal(sent.Length, received.Length);
+        Assert.True(sent.AsSpan().SequenceEqual(received), "the echoed bytes differ");
+        var record = await _f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
+        Assert.True(record.BytesUp >= sent.Length && record.BytesDown >= sent.Length, record.ToString());
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_offer_the_relay_gets_the_stream_as_before()
+    {
+        await _f.StartConnectorAsync();
+        using var client = _f.Client(_f.EngineerDevice);
+
+        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
+
+        PrivateAccessFixture.AssertOpened(opened);
+        Assert.IsType<HalfCloseStream>(opened.Stream);
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(opened.Stream!, "ping"));
+        await opened.Stream!.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_refusal_is_the_same_with_the_relay_offered_and_leaves_no_ticket_behind()
+    {
+        await _f.StartConnectorAsync();
+        using var client = _f.RelayClient(_f.OutsiderDevice);
+
+        var refused = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
+
+        Assert.Equal(403, refused.Status);
+        Assert.Contains("no access rule allows otto@example.test", refused.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, _f.Edge.DataPath.Relays.Pending);
+        Assert.Equal(0, _f.Echo.Served);
+    }
+
+    [Fact]
+    public async Task A_ticket_pairs_once_a_replay_is_closed_and_the_flow_still_works()
+    {
+        await _f.StartConnectorAsync();
+        var (ticket, connectorId) = await AskForTicketAsync(_f.EngineerDevice);
+        var edge = _f.Edge.TunnelAddress!;
+
+        await using var first = await ConnectAsync(_f.EngineerDevice, edge, ticket, connectorId);
+        var replay = await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(_f.EngineerDevice, edge, ticket, connectorId));
+
+        Assert.True(replay is IOException or AuthenticationException or SocketException, replay.ToString());
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(first, "ping"));
+        Assert.True(_f.Edge.DataPath.Relays.Refused >= 1);
+    }
+
+    [Fact]
+    public async Task Another_device_of_the_tenant_with_a_stolen_ticket_is_refused_by_the_connector()
+    {
+        await _f.StartConnectorAsync();
+        var (ticket, connectorId) = await AskForTicketAsync(_f.EngineerDevice);
+
+        // The outsider holds a valid certificate of the same tenant, but not the one the edge admitted. In TLS 1.3 the
+        // client may finish its handshake before the server has judged its certificate: the refusal comes on the first read.
+        var stolen = await Record.ExceptionAsync(async () =>
+        {
+            await using var stream = await ConnectAsync(_f.OutsiderDevice, _f.Edge.TunnelAddress!, ticket, connectorId);
+            var echoed = await PrivateAccessFixture.EchoAsync(stream, "ping");
+            Assert.Equal(string.Empty, echoed);
+        });
+
+        Assert.True(stolen is null or IOException or AuthenticationException, stolen?.ToString());
+        var record = await _f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
+        Assert.Equal(200, record.Status);
+        Assert.Equal(0, _f.Echo.Served);
+    }
+
+    [Fact]
+    public async Task Unknown_tickets_and_broken_preambles_are_closed_without_disturbing_tunnels()
+    {
+        await _f.StartConnectorAsync();
+        var edge = _f.Edge.TunnelAddress!;
+
+        var unknown = await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(_f.EngineerDevice, edge, RelayProtocol.NewTicket(), "nobody"));
+        Assert.True(unknown is IOException or AuthenticationException, unknown.ToString());
+        foreach (var garbage in new[] { "G"u8.ToArray(), "GHR1\u0003"u8.ToArray().Concat(new byte[32]).ToArray(), "GET / HTTP/1.1\r\n\r\n"u8.ToArray() })
+        {
+            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(edge);
+            await socket.SendAsync(garbage);
+            socket.Shutdown(SocketShutdown.Send);
+            var buffer = new byte[64];
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            Assert.Equal(0, await socket.ReceiveAsync(buffer, SocketFlags.None, wait.Token));
+        }
+
+        Assert.Equal("ping", (await _f.OpenAppAsync(_f.EngineerDevice)).Reason);
+    }
+
+    [Fact]
+    public void The_ends_accept_only_the_peer_the_edge_named()
+    {
+        var tenantCa = _f.EngineerDevice.TenantCa;
+        var tenant = _f.EngineerDevice.Identity.TenantId.ToString();
+        using var device = _f.EngineerDevice.CreateCertificateWithKey();
+
+        Assert.True(RelayedFlow.IsPeer(device, tenantCa, tenant, "device", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, tenantCa, tenant, "connector", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, tenantCa, "another-tenant", "device", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, tenantCa, tenant, "device", _ => false));
+        Assert.False(RelayedFlow.IsPeer(null, tenantCa, tenant, "device", _ => true));
+        using var otherCa = TestCertificates.SelfSigned("another tenant CA");
+        Assert.False(RelayedFlow.IsPeer(device, otherCa, tenant, "device", _ => true));
+    }
+
+    /// <summary>Asks the edge for the app as an agent would, and returns the ticket and connector it answers with.</summary>
+    private async Task<(byte[] Ticket, string ConnectorId)> AskForTicketAsync(NodeCredentials device)
+    {
+        using var certificate = device.CreateCertificateWithKey();
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = [certificate],
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+                EnabledSslProtocols = SslProtocols.Tls13,
+            },
+        };
+        using var http = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"https://{_f.Edge.TunnelAddress}{TunnelProtocol.PathFor(PrivateAccessFixture.AppName, _f.Echo.Port)}")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent([]),
+        };
+        request.Headers.TryAddWithoutValidation(RelayProtocol.RelayHeader, RelayProtocol.Offer);
+        using var response = await http.SendAsync(request).DefaultTimeout();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(RelayProtocol.TryDecodeTicket(Header(response.Headers, RelayProtocol.TicketHeader), out var ticket));
+        return (ticket, Header(response.Headers, RelayProtocol.ConnectorHeader)!);
+    }
+
+    private static string? Header(HttpResponseHeaders headers, string name) => headers.TryGetValues(name, out var values) ? values.Single() : null;
+
+    private static async Task<RelayedStream> ConnectAsync(NodeCredentials device, IPEndPoint edge, byte[] ticket, string connectorId)
+    {
+        var certificate = device.CreateCertificateWithKey();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        return await RelayedFlow.ConnectAsDeviceAsync(edge.Address.ToString(), edge.Port, ticket, connectorId, certificate, device.TenantCa, device.Identity.TenantId.ToString(), null, timeout.Token);
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Stream stream)
+    {
+        var all = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            all.Write(buffer, 0, read);
+        }
+
+        return all.ToArray();
+    }
+}
