@@ -79,6 +79,31 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_revoked_while_its_flow_is_relayed_loses_the_flow()
+    {
+        await _f.StartConnectorAsync();
+        using var client = _f.RelayClient(_f.EngineerDevice);
+        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
+        PrivateAccessFixture.AssertOpened(opened);
+        await using var stream = opened.Stream!;
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(stream, "ping"));
+
+        (await _f.Admin.PostAsync($"devices/{_f.EngineerDevice.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
+
+        // The edge cuts the relay's connections once its bundle says so: the device reads the end, not an echo.
+        var cut = await Record.ExceptionAsync(async () =>
+        {
+            using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+            while (await stream.ReadAsync(new byte[16], timeout.Token) > 0)
+            {
+            }
+        });
+        Assert.True(cut is null or IOException, cut?.ToString());
+        var record = await _f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
+        Assert.Equal(200, record.Status);
+    }
+
+    [Fact]
     public async Task A_client_that_does_not_offer_the_relay_gets_the_stream_as_before()
     {
         await _f.StartConnectorAsync();

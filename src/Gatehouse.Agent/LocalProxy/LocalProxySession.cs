@@ -170,7 +170,9 @@ internal sealed class LocalProxySession : ApplicationConnection
 
         await using (flow.Stream)
         {
+            // Flushed: a relayed flow's TLS holds what is written until a flush, and the client may have nothing more to send.
             await flow.Stream.WriteAsync(OriginFormHead(head, target), ct);
+            await flow.Stream.FlushAsync(ct);
             await RelayAsync(flow, ct);
         }
     }

@@ -113,8 +113,9 @@ public static class RelayProtocol
             return false;
         }
 
+        // TryDecodeFromChars throws on a character outside the alphabet: header values come from the network.
         var buffer = new byte[48];
-        if (!Base64Url.TryDecodeFromChars(text, buffer, out var written) || written != TicketLength)
+        if (Base64Url.DecodeFromChars(text, buffer, out var consumed, out var written) != System.Buffers.OperationStatus.Done || consumed != text.Length || written != TicketLength)
         {
             return false;
         }

@@ -43,6 +43,11 @@ public sealed class PrivateAccessTests
         Assert.True(web.Code == 0, $"{web.Error}\n{network.ConnectorLog}");
         Assert.Equal($"origin saw {network.ConnectorAddress} ask for {PrivateNetwork.WebName} over http\n", web.Output);
 
+        // The same app through the agent's local proxy (the agent writes the request head itself before relaying).
+        var proxied = await topology.CurlAsync("--max-time", "10", "-x", "http://127.0.0.1:9000", $"http://{PrivateNetwork.WebName}/");
+        Assert.True(proxied.Code == 0, $"{proxied.Error}\n{network.ConnectorLog}");
+        Assert.Equal($"origin saw {network.ConnectorAddress} ask for {PrivateNetwork.WebName} over http\n", proxied.Output);
+
         var echo = await topology.Endpoint.ExecAsync(TimeSpan.FromSeconds(30), "bash", "-c",
             $"exec 3<>/dev/tcp/{PrivateNetwork.EchoName}/{PrivateNetwork.EchoPort} && printf 'hello private' >&3 && timeout 10 head -c 13 <&3");
         Assert.True(echo.Code == 0, $"{echo.Error}\n{network.ConnectorLog}");
@@ -52,8 +57,8 @@ public sealed class PrivateAccessTests
         // The agent offers, so the edge relays: one TLS session from the agent to the connector, the edge copying it.
         var logs = Path.Combine(topology.Agent.StateDirectory, "..", "edge-1-logs", "transactions.jsonl");
         await AgentFixture.WaitUntilAsync(
-            () => Task.FromResult(File.Exists(logs) && File.ReadLines(logs).Count(l => l.Contains("through connector connector-1, relayed end to end", StringComparison.Ordinal)) >= 2),
-            "the edge to log both flows as relayed end to end");
+            () => Task.FromResult(File.Exists(logs) && File.ReadLines(logs).Count(l => l.Contains("through connector connector-1, relayed end to end", StringComparison.Ordinal)) >= 3),
+            "the edge to log the three flows as relayed end to end");
     }
 
     [NamespaceFact]
