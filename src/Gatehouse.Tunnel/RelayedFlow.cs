@@ -22,21 +22,21 @@ public static class RelayedFlow
     /// <param name="port">The edge's tunnel port.</param>
     /// <param name="ticket">The ticket from the edge's answer.</param>
     /// <param name="connectorId">The connector the edge named: its certificate must name it.</param>
-    /// <param name="device">The device certificate, with its key.</param>
+    /// <param name="device">The device certificate, with its key and the tenant CA (<see cref="SslStreamCertificateContext"/>: made once, not per handshake).</param>
     /// <param name="tenantCa">The tenant CA both certificates chain to.</param>
     /// <param name="tenantId">The tenant.</param>
     /// <param name="socketMark">The mark of the agent's own sockets, so that its redirect rules let them pass.</param>
     /// <param name="ct">Cancels it.</param>
     /// <exception cref="AuthenticationException">The other end is not that connector, or refused the device.</exception>
-    public static async Task<RelayedStream> ConnectAsDeviceAsync(string host, int port, byte[] ticket, string connectorId, X509Certificate2 device, X509Certificate2 tenantCa, string tenantId, int? socketMark, CancellationToken ct)
+    public static async Task<RelayedStream> ConnectAsDeviceAsync(string host, int port, byte[] ticket, string connectorId, SslStreamCertificateContext device, X509Certificate2 tenantCa, string tenantId, int? socketMark, CancellationToken ct)
     {
         var options = new SslClientAuthenticationOptions
         {
             EnabledSslProtocols = SslProtocols.Tls13,
             ApplicationProtocols = [new SslApplicationProtocol(RelayProtocol.ApplicationProtocol)],
-            ClientCertificates = [device],
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => IsPeer(certificate as X509Certificate2, tenantCa, tenantId, IdentityKinds.Connector, identity => identity.SubjectId == connectorId),
+            ClientCertificateContext = device,
+            CertificateChainPolicy = TenantChainPolicy(tenantCa),
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) => IsPeer(certificate as X509Certificate2, chain, tenantCa, tenantId, IdentityKinds.Connector, identity => identity.SubjectId == connectorId),
         };
         return await OpenAsync(host, port, RelaySide.Device, ticket, socketMark, (tls, token) => tls.AuthenticateAsClientAsync(options, token), ct);
     }
@@ -59,36 +59,59 @@ public static class RelayedFlow
             EnabledSslProtocols = SslProtocols.Tls13,
             ApplicationProtocols = [new SslApplicationProtocol(RelayProtocol.ApplicationProtocol)],
             ClientCertificateRequired = true,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = TenantChainPolicy(tenantCa),
 
             // The edge checked revocation and the access policy; here it must be the very certificate it checked.
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
                 certificate is X509Certificate2 client
                 && RelayProtocol.Fingerprint(client) == deviceFingerprint
-                && IsPeer(client, tenantCa, tenantId, IdentityKinds.Device, _ => true),
+                && IsPeer(client, chain, tenantCa, tenantId, IdentityKinds.Device, _ => true),
         };
         return await OpenAsync(host, port, RelaySide.Connector, ticket, socketMark: null, (tls, token) => tls.AuthenticateAsServerAsync(options, token), ct);
     }
 
-    /// <summary>Whether <paramref name="certificate"/> chains to the tenant CA and names a <paramref name="kind"/> of the tenant that <paramref name="accept"/> accepts.</summary>
-    public static bool IsPeer(X509Certificate2? certificate, X509Certificate2 tenantCa, string tenantId, string kind, Func<CertificateIdentity, bool> accept)
+    /// <summary>
+    /// Whether <paramref name="certificate"/> names a <paramref name="kind"/> of the tenant that <paramref name="accept"/>
+    /// accepts, and <paramref name="chain"/> (built by the handshake under <see cref="TenantChainPolicy"/>) leads from it to
+    /// the tenant CA. Key usages are not asked: a connector's certificate is for client authentication (its links), and
+    /// the identity in it is what counts.
+    /// </summary>
+    public static bool IsPeer(X509Certificate2? certificate, X509Chain? chain, X509Certificate2 tenantCa, string tenantId, string kind, Func<CertificateIdentity, bool> accept)
     {
         ArgumentNullException.ThrowIfNull(tenantCa);
         ArgumentNullException.ThrowIfNull(accept);
-        if (certificate is null)
+        if (certificate is null || chain is null || chain.ChainElements.Count < 2
+            || !chain.ChainElements[0].Certificate.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span)
+            || !chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(tenantCa.RawDataMemory.Span))
         {
             return false;
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(tenantCa);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate)
-            && CertificateIdentity.FromCertificate(certificate) is { } identity
+        foreach (var status in chain.ChainStatus)
+        {
+            if (status.Status is not (X509ChainStatusFlags.NoError or X509ChainStatusFlags.NotValidForUsage))
+            {
+                return false;
+            }
+        }
+
+        return CertificateIdentity.FromCertificate(certificate) is { } identity
             && identity.Kind == kind
             && identity.TenantId == tenantId
             && accept(identity);
+    }
+
+    /// <summary>How the handshake builds the other end's chain: to the tenant CA alone, no revocation lookups (the edge holds revocation).</summary>
+    public static X509ChainPolicy TenantChainPolicy(X509Certificate2 tenantCa)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.Add(tenantCa);
+        return policy;
     }
 
     private static async Task<RelayedStream> OpenAsync(string host, int port, RelaySide side, byte[] ticket, int? socketMark, Func<SslStream, CancellationToken, Task> handshake, CancellationToken ct)

@@ -95,7 +95,7 @@ public sealed class TunnelClient : IDisposable
         handler.ConnectCallback = async (context, ct) => new RecordBatchingStream(await connect(context, ct));
 
         _invoker = new HttpMessageInvoker(handler);
-        _relayEnd = new RelayEnd(deviceCertificate, tenantCa, tenantId, socketMark);
+        _relayEnd = new RelayEnd(new Lazy<SslStreamCertificateContext>(() => SslStreamCertificateContext.Create(deviceCertificate, [tenantCa], offline: true)), tenantCa, tenantId, socketMark);
     }
 
     /// <summary>
@@ -266,7 +266,7 @@ public sealed class TunnelClient : IDisposable
         var end = _relayEnd!;
         try
         {
-            var stream = await RelayedFlow.ConnectAsDeviceAsync(_edge.DnsSafeHost, _edge.Port, ticket, connectorId, end.Device, end.TenantCa, end.TenantId, end.SocketMark, ct);
+            var stream = await RelayedFlow.ConnectAsDeviceAsync(_edge.DnsSafeHost, _edge.Port, ticket, connectorId, end.Device.Value, end.TenantCa, end.TenantId, end.SocketMark, ct);
             return new TunnelOpenResult(stream, 200);
         }
         catch (Exception e) when (e is SocketException or IOException or AuthenticationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
@@ -300,7 +300,11 @@ public sealed class TunnelClient : IDisposable
     public void Dispose() => _invoker.Dispose();
 
     /// <summary>What the device's end of a relayed flow needs.</summary>
-    private sealed record RelayEnd(X509Certificate2 Device, X509Certificate2 TenantCa, string TenantId, int? SocketMark);
+    /// <param name="Device">The device certificate as a handshake presents it, made on first use (a client certificate given as such costs a chain build per handshake).</param>
+    /// <param name="TenantCa">The tenant CA.</param>
+    /// <param name="TenantId">The tenant.</param>
+    /// <param name="SocketMark">The mark of the agent's own sockets.</param>
+    private sealed record RelayEnd(Lazy<SslStreamCertificateContext> Device, X509Certificate2 TenantCa, string TenantId, int? SocketMark);
 
     /// <summary>A response stream that disposes its response with it.</summary>
     private sealed class OwnedStream(Stream inner, HttpResponseMessage response) : DelegatingStream(inner)

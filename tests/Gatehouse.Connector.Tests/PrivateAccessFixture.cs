@@ -38,6 +38,7 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
     private string _portalCa = null!;
     private string? _drEdgeTunnel;
     private bool _edgeReachesApp;
+    private bool _relayPrivateFlows = true;
 
     public TestPortal Portal { get; private set; } = null!;
 
@@ -87,9 +88,10 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
     /// Whether the edge itself could reach the app: it resolves <see cref="AppName"/> to loopback and its egress
     /// safety allows loopback, so that a test shows it still hands the app's flows to a connector.
     /// </param>
-    public static async Task<PrivateAccessFixture> StartAsync(bool edgeReachesApp = false)
+    /// <param name="relayPrivateFlows">Whether the edge relays agents' private flows end to end (its default).</param>
+    public static async Task<PrivateAccessFixture> StartAsync(bool edgeReachesApp = false, bool relayPrivateFlows = true)
     {
-        var fixture = new PrivateAccessFixture { _edgeReachesApp = edgeReachesApp };
+        var fixture = new PrivateAccessFixture { _edgeReachesApp = edgeReachesApp, _relayPrivateFlows = relayPrivateFlows };
         try
         {
             await fixture.InitializeAsync();
@@ -151,6 +153,7 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
             Recorder = Records,
             DisasterRecovery = disasterRecovery,
             DrBundleFile = drBundleFile,
+            RelayPrivateFlows = _relayPrivateFlows,
         });
 
     /// <summary>Enrolls the tenant's DR edge (once); it stays stopped until <see cref="StartDrEdgeAsync"/>.</summary>

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
 using Gatehouse.Tunnel;
@@ -52,7 +53,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         Assert.InRange(record.BytesUp, 500, 20_000);
         Assert.InRange(record.BytesDown, 500, 20_000);
         Assert.Equal(1, _f.Echo.Served);
-        Assert.Equal(0, _f.Edge.DataPath.Relays.Pending);
+        Assert.Equal(0, _f.Edge.DataPath.Relays!.Pending);
         await PrivateAccessFixture.WaitForAsync(() => _f.Edge.DataPath.Connectors.Live.Single().OpenFlows == 0, "the relayed flow to leave its link's count");
     }
 
@@ -118,6 +119,23 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_edge_run_with_no_private_relay_carries_an_offering_agent_s_flow_on_the_stream()
+    {
+        await using var f = await PrivateAccessFixture.StartAsync(relayPrivateFlows: false);
+        await f.StartConnectorAsync();
+        using var client = f.RelayClient(f.EngineerDevice);
+
+        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, f.Echo.Port).DefaultTimeout();
+
+        PrivateAccessFixture.AssertOpened(opened);
+        Assert.IsType<HalfCloseStream>(opened.Stream);
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(opened.Stream!, "ping"));
+        await opened.Stream!.DisposeAsync();
+        var record = await f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
+        Assert.Equal("app segment corp-echo through connector connector-1", record.Reason);
+    }
+
+    [Fact]
     public async Task A_refusal_is_the_same_with_the_relay_offered_and_leaves_no_ticket_behind()
     {
         await _f.StartConnectorAsync();
@@ -127,7 +145,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
 
         Assert.Equal(403, refused.Status);
         Assert.Contains("no access rule allows otto@example.test", refused.Reason, StringComparison.Ordinal);
-        Assert.Equal(0, _f.Edge.DataPath.Relays.Pending);
+        Assert.Equal(0, _f.Edge.DataPath.Relays!.Pending);
         Assert.Equal(0, _f.Echo.Served);
     }
 
@@ -143,7 +161,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
 
         Assert.True(replay is IOException or AuthenticationException or SocketException, replay.ToString());
         Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(first, "ping"));
-        Assert.True(_f.Edge.DataPath.Relays.Refused >= 1);
+        Assert.True(_f.Edge.DataPath.Relays!.Refused >= 1);
     }
 
     [Fact]
@@ -195,14 +213,25 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         var tenantCa = _f.EngineerDevice.TenantCa;
         var tenant = _f.EngineerDevice.Identity.TenantId.ToString();
         using var device = _f.EngineerDevice.CreateCertificateWithKey();
-
-        Assert.True(RelayedFlow.IsPeer(device, tenantCa, tenant, "device", _ => true));
-        Assert.False(RelayedFlow.IsPeer(device, tenantCa, tenant, "connector", _ => true));
-        Assert.False(RelayedFlow.IsPeer(device, tenantCa, "another-tenant", "device", _ => true));
-        Assert.False(RelayedFlow.IsPeer(device, tenantCa, tenant, "device", _ => false));
-        Assert.False(RelayedFlow.IsPeer(null, tenantCa, tenant, "device", _ => true));
         using var otherCa = TestCertificates.SelfSigned("another tenant CA");
-        Assert.False(RelayedFlow.IsPeer(device, otherCa, tenant, "device", _ => true));
+        using var chain = Chain(device, tenantCa);
+        using var chainToOther = Chain(device, otherCa);
+
+        Assert.True(RelayedFlow.IsPeer(device, chain, tenantCa, tenant, "device", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, chain, tenantCa, tenant, "connector", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, chain, tenantCa, "another-tenant", "device", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, chain, tenantCa, tenant, "device", _ => false));
+        Assert.False(RelayedFlow.IsPeer(null, chain, tenantCa, tenant, "device", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, null, tenantCa, tenant, "device", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, chainToOther, otherCa, tenant, "device", _ => true));
+        Assert.False(RelayedFlow.IsPeer(device, chain, otherCa, tenant, "device", _ => true));
+    }
+
+    private static X509Chain Chain(X509Certificate2 certificate, X509Certificate2 root)
+    {
+        var chain = new X509Chain { ChainPolicy = RelayedFlow.TenantChainPolicy(root) };
+        chain.Build(certificate);
+        return chain;
     }
 
     /// <summary>Asks the edge for the app as an agent would, and returns the ticket and connector it answers with.</summary>
@@ -236,7 +265,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
 
     private static async Task<RelayedStream> ConnectAsync(NodeCredentials device, IPEndPoint edge, byte[] ticket, string connectorId)
     {
-        var certificate = device.CreateCertificateWithKey();
+        var certificate = SslStreamCertificateContext.Create(device.CreateCertificateWithKey(), [device.TenantCa], offline: true);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         return await RelayedFlow.ConnectAsDeviceAsync(edge.Address.ToString(), edge.Port, ticket, connectorId, certificate, device.TenantCa, device.Identity.TenantId.ToString(), null, timeout.Token);
     }

@@ -134,9 +134,10 @@ public static class EdgeCommand
         var syslogFacility = new Option<string?>(TransactionLogOptions.SyslogFacilityFlag) { Description = "The syslog facility (default local0)." };
         var dr = new Option<bool>("--dr") { Description = "Disaster-recovery mode: enforce the tenant's DR policy (the DR bundle) instead of its policy; keeps working with no portal." };
         var drBundle = new Option<string?>("--dr-bundle") { Description = "A DR bundle from `gatehouse dr export`, put in force at start when newer than the one on disk (implies --dr)." };
+        var noPrivateRelay = new Option<bool>("--no-private-relay") { Description = "Carry every private flow on the connector link's HTTP/2 stream instead of relaying agents' flows end to end (a new flow's first byte sooner, bulk slower)." };
         var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force, serve the forward proxy and write transaction logs.")
         {
-            stateDir, opsListen, proxyListen, tunnelListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility, dr, drBundle,
+            stateDir, opsListen, proxyListen, tunnelListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility, dr, drBundle, noPrivateRelay,
         };
         run.SetAction(async (parse, ct) =>
         {
@@ -164,6 +165,7 @@ public static class EdgeCommand
                     Logs = logs,
                     DisasterRecovery = parse.GetValue(dr) || parse.GetValue(drBundle) is not null,
                     DrBundleFile = parse.GetValue(drBundle) is { } file ? Path.GetFullPath(file) : null,
+                    RelayPrivateFlows = !parse.GetValue(noPrivateRelay),
                 };
                 ListenAddress.Parse(options.OpsListen, "--ops-listen");
             }

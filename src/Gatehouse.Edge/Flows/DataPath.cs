@@ -65,8 +65,8 @@ public sealed class DataPath
     /// <summary>The app connectors linked to this edge, which carry flows to private apps.</summary>
     internal ConnectorLinks Connectors { get; init; } = null!;
 
-    /// <summary>Where the two ends of a relayed private flow meet.</summary>
-    internal RelayRendezvous Relays { get; init; } = null!;
+    /// <summary>Where the two ends of a relayed private flow meet; null when private flows are not relayed (<see cref="Hosting.EdgeOptions.RelayPrivateFlows"/>).</summary>
+    internal RelayRendezvous? Relays { get; init; }
 
     /// <summary>Cancelled when the edge begins to stop: idle keep-alive connections close, open flows drain.</summary>
     public CancellationToken Stopping => _stopping.Token;

@@ -104,7 +104,7 @@ public static class EdgeHost
         var dataPath = new DataPath(credentials.Identity.TenantId.ToString(), credentials.Identity.SubjectId.ToString(), policy, dialer, flows, options.Limits, recorder, metrics, time)
         {
             Connectors = connectors,
-            Relays = relays,
+            Relays = options.RelayPrivateFlows ? relays : null,
         };
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
         var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath), connectors, relays);

@@ -68,6 +68,13 @@ public sealed record EdgeOptions
     /// <summary>A DR bundle exported with <c>gatehouse dr export</c>, put in force at start when it is newer than the one on disk (DR mode only).</summary>
     public string? DrBundleFile { get; init; }
 
+    /// <summary>
+    /// Whether private flows from agents that offer it are relayed end to end (one TLS session between agent and
+    /// connector through this edge: each byte encrypted once, about as fast as an SSH forward, but a new flow's first
+    /// byte later). Off, every private flow rides the connector link's HTTP/2 stream. On by default.
+    /// </summary>
+    public bool RelayPrivateFlows { get; init; } = true;
+
     /// <summary>The clock; the system clock when not given.</summary>
     public TimeProvider? Time { get; init; }
 }

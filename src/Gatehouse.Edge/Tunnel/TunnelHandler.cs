@@ -166,8 +166,8 @@ internal sealed class TunnelHandler
         }
 
         // A device that can take it gets the flow relayed end to end: one TLS session with the connector through this edge.
-        var relay = extended is null && context.Request.Headers[RelayProtocol.RelayHeader] == RelayProtocol.Offer && context.Connection.ClientCertificate is { } device
-            ? _path.Relays.Issue(_path.Flows.Open())
+        var relay = _path.Relays is { } relays && extended is null && context.Request.Headers[RelayProtocol.RelayHeader] == RelayProtocol.Offer && context.Connection.ClientCertificate is not null
+            ? relays.Issue(_path.Flows.Open())
             : null;
         if (relay is not null)
         {

@@ -7,6 +7,9 @@ namespace Gatehouse.Wire.Tunnel;
 /// exactly as from an agent to the edge (full duplex, half-close by the end of the request body), answered
 /// 200 once the connector reached the app, or a refusal with <see cref="TunnelProtocol.ReasonHeader"/>.
 /// The edge asks <see cref="StatusPath"/> every second for the connector's load and its servers' health.
+/// A flow request that carries a <see cref="RelayProtocol.TicketHeader"/> asks for the flow relayed end to end
+/// instead: the connector answers 200 with <see cref="RelayProtocol.RelayHeader"/> <c>accepted</c> and meets the
+/// device at the edge (<see cref="RelayProtocol"/>).
 /// </summary>
 public static class ConnectorProtocol
 {
