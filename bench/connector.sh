@@ -10,10 +10,11 @@
 #         agentless   curl -x --proxy-user → the edge's forward proxy → connector link → connector → app (no agent:
 #                     the client's leg is plain HTTP, as the ssh forward's is, and the edge decides as the user).
 # Target: gatehouse throughput at least the ssh forward's (the agentless path is reported, not a target).
-# Usage: sudo bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS]
+# Usage: sudo bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS] [--no-private-relay]
 #   --rounds N downloads over the four paths in turn N times (default 5): the best of each, and the median of
 #     the rounds' gatehouse/ssh ratios, which a VM whose speed drifts between rounds moves less.
 #   --keep SECONDS leaves everything running that long after the report, to profile by hand.
+#   --no-private-relay runs the edge so (private flows on the connector link's HTTP/2 stream, not relayed end to end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -22,13 +23,15 @@ size_mb=1024
 requests=200
 rounds=5
 keep=0
+edge_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mb) size_mb=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    *) echo "usage: bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS]" >&2; exit 2 ;;
+    --no-private-relay) edge_flags+=(--no-private-relay); shift ;;
+    *) echo "usage: bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS] [--no-private-relay]" >&2; exit 2 ;;
   esac
 done
 
@@ -109,7 +112,7 @@ key=$(gh provisioning-key create --name bench-edge --kind edge --uses 1)
 "$out/gatehouse-edge/gatehouse-edge" enroll --portal "$portal_url" --portal-ca "$work/portal/tls.crt" \
   --provisioning-key "$key" --name bench-edge --address "$edge_host:$edge_tunnel_port" --state-dir "$work/edge" >"$work/edge-enroll.log" 2>&1
 "$out/gatehouse-edge/gatehouse-edge" run --state-dir "$work/edge" --ops-listen "http://127.0.0.1:$edge_ops_port" \
-  --proxy-listen "127.0.0.1:$edge_proxy_port" --tunnel-listen "$edge_host:$edge_tunnel_port" --log-dir "$work/edge-logs" --log-no-portal >"$work/edge.log" 2>&1 &
+  --proxy-listen "127.0.0.1:$edge_proxy_port" --tunnel-listen "$edge_host:$edge_tunnel_port" --log-dir "$work/edge-logs" --log-no-portal ${edge_flags[@]+"${edge_flags[@]}"} >"$work/edge.log" 2>&1 &
 pids+=($!)
 edge_pid=$!
 wait_for edge curl -fsS "http://127.0.0.1:$edge_ops_port/healthz"
@@ -228,7 +231,7 @@ read -r agentless_p50 agentless_p99 <<<"$(latency "${agentless[@]}" "$gatehouse_
 
 cat <<REPORT
 
-Gatehouse private access benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)
+Gatehouse private access benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)${edge_flags[@]+, edge run with ${edge_flags[*]}}
 (a) bulk download, ${size_mb} MB (curl, best of $rounds rounds; CPU per GB over all rounds)
     direct        $(printf '%6s' "$direct_mbs") MB/s
     ssh -L        $(printf '%6s' "$ssh_mbs") MB/s   CPU s/GB: ssh $(per_gb ssh), sshd $(per_gb sshd)
