@@ -31,10 +31,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         var connector = await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.EngineerDevice);
 
-        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
-
-        PrivateAccessFixture.AssertOpened(opened);
-        var relayed = Assert.IsType<RelayedStream>(opened.Stream);
+        var relayed = Assert.IsType<RelayedStream>(await OpenEchoAsync(client, _f));
         Assert.Equal($"gatehouse://{connector.Identity.TenantId}/connector/{connector.Identity.SubjectId}", Gatehouse.Trust.Certificates.CertificateIdentity.FromCertificate(relayed.PeerCertificate!)!.ToUriString());
         Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(relayed, "ping"));
 
@@ -62,9 +59,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     {
         await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.EngineerDevice);
-        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
-        PrivateAccessFixture.AssertOpened(opened);
-        await using var stream = (RelayedStream)opened.Stream!;
+        await using var stream = Assert.IsType<RelayedStream>(await OpenEchoAsync(client, _f));
         var sent = RandomNumberGenerator.GetBytes(1024 * 1024);
 
         var reading = ReadToEndAsync(stream);
@@ -84,9 +79,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     {
         await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.EngineerDevice);
-        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
-        PrivateAccessFixture.AssertOpened(opened);
-        await using var stream = opened.Stream!;
+        await using var stream = await OpenEchoAsync(client, _f);
         Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(stream, "ping"));
 
         (await _f.Admin.PostAsync($"devices/{_f.EngineerDevice.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
@@ -110,12 +103,9 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         await _f.StartConnectorAsync();
         using var client = _f.Client(_f.EngineerDevice);
 
-        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
+        await using var stream = Assert.IsType<HalfCloseStream>(await OpenEchoAsync(client, _f));
 
-        PrivateAccessFixture.AssertOpened(opened);
-        Assert.IsType<HalfCloseStream>(opened.Stream);
-        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(opened.Stream!, "ping"));
-        await opened.Stream!.DisposeAsync();
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(stream, "ping"));
     }
 
     [Fact]
@@ -125,12 +115,10 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         await f.StartConnectorAsync();
         using var client = f.RelayClient(f.EngineerDevice);
 
-        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, f.Echo.Port).DefaultTimeout();
+        var stream = Assert.IsType<HalfCloseStream>(await OpenEchoAsync(client, f));
 
-        PrivateAccessFixture.AssertOpened(opened);
-        Assert.IsType<HalfCloseStream>(opened.Stream);
-        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(opened.Stream!, "ping"));
-        await opened.Stream!.DisposeAsync();
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(stream, "ping"));
+        await stream.DisposeAsync();
         var record = await f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
         Assert.Equal("app segment corp-echo through connector connector-1", record.Reason);
     }
@@ -232,6 +220,14 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         var chain = new X509Chain { ChainPolicy = RelayedFlow.TenantChainPolicy(root) };
         chain.Build(certificate);
         return chain;
+    }
+
+    /// <summary>Opens the fixture's echo app through <paramref name="client"/>, failing with the edge's reason when it does not open.</summary>
+    private static async Task<Stream> OpenEchoAsync(TunnelClient client, PrivateAccessFixture f)
+    {
+        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, f.Echo.Port).DefaultTimeout();
+        PrivateAccessFixture.AssertOpened(opened);
+        return opened.Stream!;
     }
 
     /// <summary>Asks the edge for the app as an agent would, and returns the ticket and connector it answers with.</summary>
