@@ -51,6 +51,10 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         Assert.InRange(record.BytesDown, 500, 20_000);
         Assert.Equal(1, _f.Echo.Served);
         Assert.Equal(0, _f.Edge.DataPath.Relays!.Pending);
+        using var ops = new HttpClient();
+        var metrics = await ops.GetStringAsync(new Uri(_f.Edge.OpsAddress, "/metrics"));
+        Assert.Contains("gatehouse_edge_relayed_flows_total 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_edge_relay_tickets_pending 0", metrics, StringComparison.Ordinal);
         await PrivateAccessFixture.WaitForAsync(() => _f.Edge.DataPath.Connectors.Live.Single().OpenFlows == 0, "the relayed flow to leave its link's count");
     }
 
@@ -150,6 +154,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         Assert.True(replay is IOException or AuthenticationException or SocketException, replay.ToString());
         Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(first, "ping"));
         Assert.True(_f.Edge.DataPath.Relays!.Refused >= 1);
+        Assert.Equal(1, _f.Edge.DataPath.Relays.Paired);
     }
 
     [Fact]

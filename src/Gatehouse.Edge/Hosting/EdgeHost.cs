@@ -113,6 +113,7 @@ public static class EdgeHost
         {
             metrics.Observe(policy, () => follower.Status);
             metrics.ObserveFlows(() => flows.Count);
+            metrics.ObserveRelays(() => relays.Pending, () => relays.Paired, () => relays.Refused);
             // Every newer bundle is put in force here, while the follower decides on it: one whose policy
             // does not compile is neither in force nor saved as last known good, so a restart starts from
             // the last good one. There is no second pass on the Changed event.

@@ -64,6 +64,20 @@ public sealed class EdgeMetrics : IDisposable
         Meter.CreateObservableGauge("gatehouse_edge_open_flows", openFlows, description: "Flows open now (CONNECT, tunnel streams, proxied requests in progress).");
     }
 
+    /// <summary>Reports the relays of private flows (<see cref="Private.RelayRendezvous"/>).</summary>
+    /// <param name="pending">Tickets issued and waiting for their ends.</param>
+    /// <param name="paired">Relayed flows whose two ends met, since start.</param>
+    /// <param name="refused">Connections to the tunnel port closed for a bad preamble or ticket, since start.</param>
+    public void ObserveRelays(Func<int> pending, Func<long> paired, Func<long> refused)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        ArgumentNullException.ThrowIfNull(paired);
+        ArgumentNullException.ThrowIfNull(refused);
+        Meter.CreateObservableGauge("gatehouse_edge_relay_tickets_pending", pending, description: "Tickets of relayed private flows waiting for the device and the connector.");
+        Meter.CreateObservableCounter("gatehouse_edge_relayed_flows_total", paired, description: "Private flows relayed end to end (both ends came with the ticket).");
+        Meter.CreateObservableCounter("gatehouse_edge_relay_connections_refused_total", refused, description: "Connections to the tunnel port closed for a bad preamble, or an unknown, used or expired ticket.");
+    }
+
     internal void Transaction(string listener, string kind, string action) =>
         _transactions.Add(1, new("listener", listener), new("kind", kind), new("action", action));
 

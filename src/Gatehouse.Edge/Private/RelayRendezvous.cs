@@ -30,6 +30,7 @@ internal sealed class RelayRendezvous
     private readonly TimeSpan _preambleTimeout;
     private readonly ILogger _logger;
     private long _refused;
+    private long _paired;
 
     public RelayRendezvous(TimeSpan preambleTimeout, ILogger logger, TimeSpan? ticketLifetime = null)
     {
@@ -47,6 +48,9 @@ internal sealed class RelayRendezvous
     /// <summary>Relay connections closed for a bad preamble or ticket.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
+    /// <summary>Tickets whose two ends met.</summary>
+    public long Paired => Interlocked.Read(ref _paired);
+
     /// <summary>A ticket for one flow, whose bytes <paramref name="flow"/> counts and whose cancellation ends it.</summary>
     public PendingRelay Issue(OpenFlow flow)
     {
@@ -56,7 +60,14 @@ internal sealed class RelayRendezvous
         return relay;
     }
 
-    internal void Forget(PendingRelay relay) => _pending.TryRemove(new KeyValuePair<string, PendingRelay>(relay.Key, relay));
+    internal void Forget(PendingRelay relay, bool paired)
+    {
+        _pending.TryRemove(new KeyValuePair<string, PendingRelay>(relay.Key, relay));
+        if (paired)
+        {
+            Interlocked.Increment(ref _paired);
+        }
+    }
 
     /// <summary>
     /// Connection middleware first on the tunnel listener: a connection that starts with a relay preamble is held
@@ -206,7 +217,7 @@ internal sealed class PendingRelay
             _closed = true;
         }
 
-        _owner.Forget(this);
+        _owner.Forget(this, paired: true);
         _ = CopyAsync(_device, _connector);
         return true;
     }
@@ -223,7 +234,7 @@ internal sealed class PendingRelay
             _closed = true;
         }
 
-        _owner.Forget(this);
+        _owner.Forget(this, paired: false);
         _outcome.TrySetResult(new RelayOutcome(false, 0, 0, why));
     }
 
