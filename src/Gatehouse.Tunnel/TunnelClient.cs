@@ -105,6 +105,9 @@ public sealed class TunnelClient : IDisposable
     /// </summary>
     public bool OfferRelay { get; init; }
 
+    /// <summary>The device's end of relayed flows, when this client offers them (it needs the device certificate).</summary>
+    private RelayEnd? Relaying => OfferRelay ? _relayEnd : null;
+
     /// <summary>
     /// Opens flows through <paramref name="handler"/>, whose requests go to <paramref name="origin"/>: the edge's
     /// side of a connector link, HTTP/2 over a connection the connector dialled.
@@ -196,7 +199,7 @@ public sealed class TunnelClient : IDisposable
             request.Headers.TryAddWithoutValidation(RelayProtocol.DeviceFingerprintHeader, metadata.DeviceFingerprint ?? string.Empty);
         }
 
-        if (OfferRelay && _relayEnd is not null && method == HttpMethod.Post)
+        if (Relaying is not null && method == HttpMethod.Post)
         {
             request.Headers.TryAddWithoutValidation(RelayProtocol.RelayHeader, RelayProtocol.Offer);
         }
@@ -242,12 +245,12 @@ public sealed class TunnelClient : IDisposable
             return new TunnelOpenResult(null, 200, RelayAccepted: true);
         }
 
-        if (OfferRelay && _relayEnd is not null && Header(response.Headers, RelayProtocol.TicketHeader) is { } ticketText)
+        if (Relaying is { } end && Header(response.Headers, RelayProtocol.TicketHeader) is { } ticketText)
         {
             requestBody?.Complete();
             var connectorId = Header(response.Headers, RelayProtocol.ConnectorHeader);
             response.Dispose();
-            return await ConnectRelayedAsync(ticketText, connectorId, ct);
+            return await ConnectRelayedAsync(end, ticketText, connectorId, ct);
         }
 
         var down = await response.Content.ReadAsStreamAsync(ct);
@@ -256,14 +259,13 @@ public sealed class TunnelClient : IDisposable
     }
 
     /// <summary>The device's end of a relayed flow: the edge answered with a ticket and the connector it chose.</summary>
-    private async Task<TunnelOpenResult> ConnectRelayedAsync(string ticketText, string? connectorId, CancellationToken ct)
+    private async Task<TunnelOpenResult> ConnectRelayedAsync(RelayEnd end, string ticketText, string? connectorId, CancellationToken ct)
     {
         if (!RelayProtocol.TryDecodeTicket(ticketText, out var ticket) || connectorId is null)
         {
             return new TunnelOpenResult(null, 502, Reason: "the edge answered a relayed flow without a valid ticket or connector");
         }
 
-        var end = _relayEnd!;
         try
         {
             var stream = await RelayedFlow.ConnectAsDeviceAsync(_edge.DnsSafeHost, _edge.Port, ticket, connectorId, end.Device.Value, end.TenantCa, end.TenantId, end.SocketMark, ct);

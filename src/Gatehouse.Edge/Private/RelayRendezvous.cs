@@ -111,7 +111,7 @@ internal sealed class RelayRendezvous
             return;
         }
 
-        await relay.Ended;
+        await relay.Outcome;
     }
 
     private void Refuse(string remote, string why)
@@ -177,11 +177,8 @@ internal sealed class PendingRelay
     /// <summary>The ticket as a header carries it.</summary>
     public string Key { get; }
 
-    /// <summary>How the flow ended; completes once both connections are done with, or the ticket expired or was cancelled.</summary>
+    /// <summary>How the flow ended; completes once both connections are done with (and may close), or the ticket expired or was cancelled.</summary>
     public Task<RelayOutcome> Outcome => _outcome.Task;
-
-    /// <summary>Completes when the relay's connections may close.</summary>
-    public Task Ended => _outcome.Task;
 
     /// <summary>Ends an unpaired ticket (the connector did not take it); a paired flow is not touched.</summary>
     public void Cancel(string why) => EndUnpaired(why);

@@ -166,19 +166,21 @@ internal sealed class TunnelHandler
         }
 
         // A device that can take it gets the flow relayed end to end: one TLS session with the connector through this edge.
-        var relay = _path.Relays is { } relays && extended is null && context.Request.Headers[RelayProtocol.RelayHeader] == RelayProtocol.Offer && context.Connection.ClientCertificate is not null
-            ? relays.Issue(_path.Flows.Open())
-            : null;
-        if (relay is not null)
+        PendingRelay? relay = null;
+        if (_path.Relays is { } relays && extended is null && context.Request.Headers[RelayProtocol.RelayHeader] == RelayProtocol.Offer && context.Connection.ClientCertificate is { } device)
         {
-            metadata = metadata with { RelayTicket = relay.Key, DeviceFingerprint = RelayProtocol.Fingerprint(context.Connection.ClientCertificate!) };
+            // The relayed flow outlives this stream: a flow of its own, cut like the device's others when it is revoked.
+            var relayed = _path.Flows.Open();
+            relayed.Subject = flow.Subject;
+            relay = relays.Issue(relayed);
+            metadata = metadata with { RelayTicket = relay.Key, DeviceFingerprint = RelayProtocol.Fingerprint(device) };
         }
 
         var brokered = await _path.Connectors.OpenAsync(segment, target.Host ?? target.Ip!.ToString(), target.Port, metadata, flow.Cancellation);
         var via = brokered.Via(segment);
         if (brokered.Relayed && relay is not null)
         {
-            await HandOverAsync(context, record with { Reason = $"{via}, relayed end to end" }, relay, brokered, flow.Subject, clock);
+            await HandOverAsync(context, record with { Reason = $"{via}, relayed end to end" }, relay, brokered, clock);
             return;
         }
 
@@ -203,9 +205,8 @@ internal sealed class TunnelHandler
     /// A connector took the flow's ticket: the device gets it with the connector's id, the stream ends, and the flow
     /// lives on as the relay's two connections. Its record is written when the relay ends.
     /// </summary>
-    private async Task HandOverAsync(HttpContext context, TransactionLogRecord record, PendingRelay relay, BrokeredFlow brokered, string? device, long clock)
+    private async Task HandOverAsync(HttpContext context, TransactionLogRecord record, PendingRelay relay, BrokeredFlow brokered, long clock)
     {
-        relay.Flow.Subject = device;
         context.Response.StatusCode = 200;
         context.Response.Headers[RelayProtocol.TicketHeader] = relay.Key;
         context.Response.Headers[RelayProtocol.ConnectorHeader] = brokered.Connector!.Id;
