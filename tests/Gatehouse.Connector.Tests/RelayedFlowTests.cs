@@ -128,7 +128,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_refusal_is_the_same_with_the_relay_offered_and_leaves_no_ticket_behind()
+    public async Task A_refusal_by_the_access_policy_is_the_same_with_the_relay_offered()
     {
         await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.OutsiderDevice);
@@ -139,6 +139,23 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         Assert.Contains("no access rule allows otto@example.test", refused.Reason, StringComparison.Ordinal);
         Assert.Equal(0, _f.Edge.DataPath.Relays!.Pending);
         Assert.Equal(0, _f.Echo.Served);
+    }
+
+    [Fact]
+    public async Task A_connector_that_cannot_reach_the_app_refuses_with_its_reason_and_the_issued_ticket_is_withdrawn()
+    {
+        await _f.StartConnectorAsync();
+
+        // Nothing listens on 127.0.0.2: the connector fails the flow after the edge has issued its ticket.
+        _f.PrivateDns[PrivateAccessFixture.AppName] = [IPAddress.Parse("127.0.0.2")];
+        using var client = _f.RelayClient(_f.EngineerDevice);
+
+        var refused = await client.OpenAsync(PrivateAccessFixture.AppName, _f.Echo.Port).DefaultTimeout();
+
+        Assert.True(refused.Status is 502 or 503, $"{refused.Status} {refused.Reason}");
+        Assert.Null(refused.Stream);
+        Assert.Equal(0, _f.Edge.DataPath.Relays!.Pending);
+        Assert.Equal(0, _f.Edge.DataPath.Relays.Paired);
     }
 
     [Fact]
