@@ -19,6 +19,7 @@ namespace Gatehouse.Portal.Dr;
 /// <code>
 ///   GET /api/v1/dr          the settings
 ///   PUT /api/v1/dr          replace them (record name, DR public key, DR edges, drill group, DR policy)
+///   DELETE /api/v1/dr       remove them: agents leave DR and stop checking the record, no DR bundle is built
 ///   GET /api/v1/dr/bundle   the signed DR bundle, for a DR edge started with no portal (gatehouse dr export)
 /// </code>
 /// </summary>
@@ -31,6 +32,7 @@ internal static class DrEndpoints
         var dr = api.MapGroup("/dr").WithTags("dr");
         dr.MapGet("/", async (PortalDbContext db, Caller caller, CancellationToken ct) => ToDto(await FindAsync(db, caller.TenantId, ct)));
         dr.MapPut("/", PutAsync).RequireAuthorization(AuthPolicies.Write);
+        dr.MapDelete("/", DeleteAsync).RequireAuthorization(AuthPolicies.Write);
         dr.MapGet("/bundle", BundleAsync).RequireAuthorization(AuthPolicies.Write);
         return api;
     }
@@ -85,6 +87,21 @@ internal static class DrEndpoints
         await db.SaveChangesAsync(ct);
         publisher.Signal(caller.TenantId);
         return ToDto(settings);
+    }
+
+    /// <summary>
+    /// Removes the settings. The agents' next bundle has no <c>dr</c> (a device in DR leaves it); the DR bundle is no
+    /// longer built, so a DR edge's poll gets <see cref="RequireSetUpAsync"/>'s 404 and keeps its last bundle.
+    /// </summary>
+    private static async Task<IResult> DeleteAsync(Caller caller, PortalDbContext db, AuditLog audit, ConfigPublisher publisher, CancellationToken ct)
+    {
+        var settings = await db.Set<DrSettings>().FirstOrDefaultAsync(ct)
+            ?? throw new PortalException(PortalErrorKind.NotFound, "Disaster recovery is not set up for this tenant: there are no DR settings to delete.");
+        db.Set<DrSettings>().Remove(settings);
+        audit.Record("dr.delete", "dr", caller.TenantId, ToDto(settings), null);
+        await db.SaveChangesAsync(ct);
+        publisher.Signal(caller.TenantId);
+        return Results.NoContent();
     }
 
     /// <summary>

@@ -10,10 +10,12 @@ namespace Gatehouse.Portal.Dr;
 /// Writes the signed DR bundle of every tenant with DR settings to
 /// <see cref="PortalOptions.DrExportDirectory"/> every <see cref="PortalOptions.DrExportSeconds"/>,
 /// as <c>TENANT.dr-bundle.json</c>, atomically and only when it changed: a copy the customer ships to
-/// its DR edges (<c>gatehouse-edge run --dr-bundle</c>) is never older than that interval.
+/// its DR edges (<c>gatehouse-edge run --dr-bundle</c>) is never older than that interval. The file of a
+/// tenant that no longer has DR settings (<c>gatehouse dr delete</c>) is removed.
 /// </summary>
 internal sealed class DrExporter(IServiceScopeFactory scopes, ConfigPublisher publisher, PortalOptions options, TimeProvider time, ILogger<DrExporter> logger) : BackgroundService
 {
+    private const string FileSuffix = ".dr-bundle.json";
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Writes every tenant's DR bundle that changed since the last pass; returns how many were written.</summary>
@@ -36,7 +38,7 @@ internal sealed class DrExporter(IServiceScopeFactory scopes, ConfigPublisher pu
                 continue;
             }
 
-            var path = Path.Combine(directory, $"{tenant:D}.dr-bundle.json");
+            var path = Path.Combine(directory, $"{tenant:D}{FileSuffix}");
             if (File.Exists(path) && (await File.ReadAllBytesAsync(path, ct)).AsSpan().SequenceEqual(bundle.Document))
             {
                 continue;
@@ -49,7 +51,22 @@ internal sealed class DrExporter(IServiceScopeFactory scopes, ConfigPublisher pu
             written++;
         }
 
+        RemoveUnset(directory, [.. tenants]);
         return written;
+    }
+
+    /// <summary>Removes the DR bundles of tenants that have no DR settings (any more).</summary>
+    private void RemoveUnset(string directory, HashSet<Guid> withSettings)
+    {
+        foreach (var path in Directory.EnumerateFiles(directory, "*" + FileSuffix))
+        {
+            var name = Path.GetFileName(path);
+            if (Guid.TryParseExact(name[..^FileSuffix.Length], "D", out var tenant) && !withSettings.Contains(tenant))
+            {
+                File.Delete(path);
+                DrLog.Removed(logger, tenant, path);
+            }
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -83,4 +100,7 @@ internal static partial class DrLog
 
     [LoggerMessage(1621, LogLevel.Error, "Writing DR bundles to {Directory} failed; trying again at the next interval")]
     public static partial void ExportFailed(ILogger logger, string directory, Exception exception);
+
+    [LoggerMessage(1622, LogLevel.Information, "DR bundle of tenant {TenantId} removed from {Path}: the tenant has no DR settings any more")]
+    public static partial void Removed(ILogger logger, Guid tenantId, string path);
 }

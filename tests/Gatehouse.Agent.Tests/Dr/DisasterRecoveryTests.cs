@@ -54,6 +54,25 @@ public sealed class DisasterRecoveryTests
     }
 
     [DnsmasqFact]
+    public async Task Deleting_the_dr_settings_brings_a_device_in_dr_back_to_the_cloud_edge_though_the_record_still_says_on()
+    {
+        await using var dr = await Scenario.StartAsync();
+        await dr.PublishAsync(dr.Record(2, DrStates.On, DrModes.Closed));
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(dr.Agent.Status.State == AgentStates.DisasterRecovery), "the agent to go to the DR edge", () => dr.Agent.Status);
+
+        var deleted = await dr.Fixture.Admin.DeleteAsync("dr");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(dr.Agent.Status.State == AgentStates.Connected), "the agent to return to the cloud edge", () => dr.Agent.Status);
+        Assert.Null(dr.Agent.Status.Dr);
+
+        // A new bundle makes the agent check its DR settings at once: with none, the record that still says on moves nothing.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(AgentStates.Connected, dr.Agent.Status.State);
+        Assert.Null(dr.Agent.Status.Dr);
+    }
+
+    [DnsmasqFact]
     public async Task In_fail_open_dr_traffic_outside_the_dr_policy_goes_direct_and_the_critical_app_through_the_dr_edge()
     {
         await using var dr = await Scenario.StartAsync();

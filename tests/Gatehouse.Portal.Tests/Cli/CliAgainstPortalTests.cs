@@ -339,7 +339,7 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Dr_settings_are_set_from_key_and_policy_files_and_the_dr_bundle_is_exported_as_signed()
+    public async Task Dr_settings_are_set_from_key_and_policy_files_the_dr_bundle_is_exported_as_signed_and_the_settings_deleted()
     {
         using var admin = await _portal.SignInAsync();
         using var edge = await Enrollment.Enrollee.EnrollEdgeAsync(_portal, await Enrollment.Enrollee.CreateProvisioningKeyAsync(admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
@@ -368,5 +368,15 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         Assert.Equal(ExitCodes.BadInput, refused.Code);
         Assert.Contains("not a JSON policy document", refused.Stderr, StringComparison.Ordinal);
         Assert.Contains("payroll", (await RunAsync("dr", "show", "--json")).Stdout, StringComparison.Ordinal);
+
+        var deleted = await RunAsync("dr", "delete");
+        var deletedAgain = await RunAsync("dr", "delete");
+
+        Assert.True(deleted.Code == 0, deleted.Stderr);
+        Assert.Contains("DR settings deleted", deleted.Stdout, StringComparison.Ordinal);
+        Assert.Contains("record:   (not set)", (await RunAsync("dr", "show")).Stdout, StringComparison.Ordinal);
+        Assert.NotEqual(0, deletedAgain.Code);
+        Assert.Contains("no DR settings to delete", deletedAgain.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, (await RunAsync("dr", "export", "--output", bundle)).Code);
     }
 }

@@ -84,7 +84,7 @@ public sealed class DrSettingsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Dr_bundles_are_written_to_the_export_directory_when_they_change()
+    public async Task Dr_bundles_are_written_to_the_export_directory_when_they_change_and_removed_when_dr_is_deleted()
     {
         var directory = Path.Combine(_portal.DataDirectory, "dr-export");
         await using var portal = await PortalServer.StartAsync(configure: o => (o.DrExportDirectory, o.DrExportSeconds) = (directory, 3600));
@@ -111,6 +111,14 @@ public sealed class DrSettingsTests : IAsyncLifetime
         var second = verifier.Verify(await File.ReadAllBytesAsync(file), first.Bundle!.Header.Version);
         Assert.True(second.IsValid, second.Reason);
         Assert.Equal("allow", (string?)second.Bundle!.Body["policy"]![0]!["action"]);
+
+        // DR deleted: the tenant's file goes at the next pass; files that are not DR bundles stay.
+        var other = Path.Combine(directory, "notes.txt");
+        await File.WriteAllTextAsync(other, "kept");
+        (await admin.DeleteAsync("dr")).EnsureSuccessStatusCode();
+        Assert.Equal(0, await exporter.ExportAsync(CancellationToken.None));
+        Assert.False(File.Exists(file));
+        Assert.True(File.Exists(other));
     }
 
     [Fact]
@@ -136,6 +144,47 @@ public sealed class DrSettingsTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, (await drClient.GetAsync("config/dr?wait=0")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _admin.GetAsync("dr/bundle")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Deleting_the_settings_takes_dr_out_of_agents_bundles_stops_the_dr_bundle_and_is_audited()
+    {
+        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var drClient = dr.CreateClient(_portal);
+        using var deviceClient = device.CreateClient(_portal);
+        var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
+        (await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]), PortalServer.Json)).EnsureSuccessStatusCode();
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var before = await VerifiedAsync(deviceClient, BundleConsumers.Agent);
+        Assert.NotNull(before.Body["dr"]);
+        Assert.Equal(HttpStatusCode.OK, (await drClient.GetAsync("config/dr?wait=0")).StatusCode);
+
+        var deleted = await _admin.DeleteAsync("dr");
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        var after = await VerifiedAsync(deviceClient, BundleConsumers.Agent);
+        Assert.True(after.Header.Version > before.Header.Version);
+        Assert.Null(after.Body["dr"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await drClient.GetAsync("config/dr?wait=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _admin.GetAsync("dr/bundle")).StatusCode);
+        var shown = (await _admin.GetFromJsonAsync<DrSettingsDto>("dr", PortalServer.Json))!;
+        Assert.Null(shown.RecordName);
+        Assert.False(shown.Ready);
+        var audit = (await _admin.GetFromJsonAsync<Page<AuditEntryDto>>("audit?limit=500", PortalServer.Json))!.Items;
+        Assert.Contains(audit, e => e.Action == "dr.delete");
+
+        // Nothing left to delete: a 404 that says so, and nothing changes.
+        var again = await _admin.DeleteAsync("dr");
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Contains("no DR settings to delete", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Set up again, DR is back for agents and the DR edge.
+        (await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]), PortalServer.Json)).EnsureSuccessStatusCode();
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.NotNull((await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["dr"]);
+        Assert.Equal(HttpStatusCode.OK, (await drClient.GetAsync("config/dr?wait=0")).StatusCode);
     }
 
     [Fact]

@@ -28,6 +28,11 @@ internal static class DrCommands
             run.Out.One(await run.Client.GetAsync<DrSettingsDto>("dr", run.Cancellation), Describe)));
         dr.Subcommands.Add(BuildSet(app));
         dr.Subcommands.Add(BuildExport(app));
+        dr.Subcommands.Add(app.Action(new Command("delete", "Delete the tenant's DR settings: agents leave DR and stop checking the record; no DR bundle is built"), async run =>
+        {
+            await run.Client.SendAsync(HttpMethod.Delete, "dr", null, run.Cancellation);
+            run.Environment.Stdout.WriteLine("DR settings deleted: agents stop checking the DR record from their next bundle");
+        }));
         return dr;
     }
 
