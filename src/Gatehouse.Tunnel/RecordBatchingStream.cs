@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Gatehouse.Tunnel;
 
 /// <summary>
@@ -30,7 +32,8 @@ public sealed class RecordBatchingStream : DelegatingStream
     /// <summary>Bytes held at most before they are sent without waiting for the flush.</summary>
     public const int WriteCapacity = 256 * 1024;
 
-    // Each is allocated on first use and kept for the connection's life (few, long-lived connections).
+    // Each is rented when bytes are to be held and returned once they are gone, so that a quiet connection (an idle
+    // relayed flow, say) holds neither. Neither goes back to the pool on dispose: a read or write may still be using it.
     private byte[]? _received;
     private int _receivedStart;
     private int _receivedEnd;
@@ -49,6 +52,9 @@ public sealed class RecordBatchingStream : DelegatingStream
     /// <summary>Bytes written and not yet sent.</summary>
     public int Held => _heldCount;
 
+    /// <summary>Whether it holds memory now: received bytes not yet read, or written bytes not yet sent.</summary>
+    public bool HoldsMemory => _received is not null || _held is not null;
+
     /// <inheritdoc />
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -62,11 +68,26 @@ public sealed class RecordBatchingStream : DelegatingStream
             return await Inner.ReadAsync(buffer, cancellationToken);
         }
 
-        _received ??= new byte[ReadSize];
-        var count = await Inner.ReadAsync(_received, cancellationToken);
-        _receivedStart = 0;
-        _receivedEnd = count;
-        return count == 0 ? 0 : TakeReceived(buffer.Span);
+        var received = ArrayPool<byte>.Shared.Rent(ReadSize);
+        int count;
+        try
+        {
+            count = await Inner.ReadAsync(received.AsMemory(0, ReadSize), cancellationToken);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(received);
+            throw;
+        }
+
+        if (count == 0)
+        {
+            ArrayPool<byte>.Shared.Return(received);
+            return 0;
+        }
+
+        (_received, _receivedStart, _receivedEnd) = (received, 0, count);
+        return TakeReceived(buffer.Span);
     }
 
     /// <inheritdoc />
@@ -96,7 +117,7 @@ public sealed class RecordBatchingStream : DelegatingStream
             return;
         }
 
-        _held ??= new byte[WriteCapacity];
+        _held ??= ArrayPool<byte>.Shared.Rent(WriteCapacity);
         buffer.Span.CopyTo(_held.AsSpan(_heldCount));
         _heldCount += buffer.Length;
     }
@@ -123,6 +144,12 @@ public sealed class RecordBatchingStream : DelegatingStream
         var count = Math.Min(destination.Length, _receivedEnd - _receivedStart);
         _received.AsSpan(_receivedStart, count).CopyTo(destination);
         _receivedStart += count;
+        if (_receivedStart == _receivedEnd)
+        {
+            ArrayPool<byte>.Shared.Return(_received!);
+            (_received, _receivedStart, _receivedEnd) = (null, 0, 0);
+        }
+
         return count;
     }
 
@@ -133,8 +160,16 @@ public sealed class RecordBatchingStream : DelegatingStream
             return;
         }
 
-        var count = _heldCount;
-        _heldCount = 0;
-        await Inner.WriteAsync(_held.AsMemory(0, count), ct);
+        var (held, count) = (_held!, _heldCount);
+        (_held, _heldCount) = (null, 0);
+        try
+        {
+            await Inner.WriteAsync(held.AsMemory(0, count), ct);
+        }
+        finally
+        {
+            // The write is over, whichever way: the socket no longer reads the array.
+            ArrayPool<byte>.Shared.Return(held);
+        }
     }
 }

@@ -17,7 +17,8 @@ internal abstract class ApplicationConnection : IFlowSession
     {
         Client = client;
         Stream = new NetworkStream(client, ownsSocket: true);
-        In = PipeReader.Create(Stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
+        // Zero-byte reads wait for the application's next bytes without a buffer: a quiet connection holds none.
+        In = PipeReader.Create(Stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true, useZeroByteReads: true));
         Logger = logger;
         ClientAddress = client.RemoteEndPoint?.ToString() ?? "unknown";
     }

@@ -12,6 +12,8 @@ internal static class FlowRelay
     /// <summary>How long the application may go on sending after the destination has finished.</summary>
     public static readonly TimeSpan LingerAfterResponse = TimeSpan.FromSeconds(5);
 
+    private const int ReadSize = 64 * 1024;
+
     /// <summary>
     /// Carries bytes both ways until the destination finishes; the application's end of sending is a
     /// half-close towards the destination, the destination's end a half-close towards the application.
@@ -54,25 +56,7 @@ internal static class FlowRelay
                 },
                 ct);
 
-            var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            try
-            {
-                while (true)
-                {
-                    var read = await destination.ReadAsync(buffer, ct);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    await toClient.WriteAsync(buffer.AsMemory(0, read), ct);
-                    state.BytesDown(read);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            await CopyDownAsync(destination, toClient, state, ct);
 
             // The destination has finished: tell the application, and let it finish sending for a little while.
             client.Shutdown(SocketShutdown.Send);
@@ -85,6 +69,42 @@ internal static class FlowRelay
         finally
         {
             state.FlowClosed();
+        }
+    }
+
+    /// <summary>
+    /// Copies the destination's bytes to the application until the destination ends. A buffer is held only while
+    /// bytes flow: a read that did not fill it is followed by a zero-byte read, which waits for data without one,
+    /// so a quiet flow holds no memory here.
+    /// </summary>
+    private static async Task CopyDownAsync(Stream destination, Stream toClient, AgentState state, CancellationToken ct)
+    {
+        var mayHaveMore = false;
+        while (true)
+        {
+            if (!mayHaveMore)
+            {
+                // Returns 0 once data waits (or at the end, which the next read sees too).
+                _ = await destination.ReadAsync(Memory<byte>.Empty, ct);
+            }
+
+            var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
+            try
+            {
+                var read = await destination.ReadAsync(buffer.AsMemory(0, ReadSize), ct);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                mayHaveMore = read == ReadSize;
+                await toClient.WriteAsync(buffer.AsMemory(0, read), ct);
+                state.BytesDown(read);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

@@ -87,7 +87,8 @@ internal sealed class RelayedFlowEnd
     {
         private const int ReadSize = 64 * 1024;
 
-        public PipeReader Input { get; } = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: ReadSize, leaveOpen: true));
+        // A zero-byte read waits for the device's next bytes, so that a quiet flow holds no read buffer.
+        public PipeReader Input { get; } = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: ReadSize, leaveOpen: true, useZeroByteReads: true));
 
         public PipeWriter Output { get; } = PipeWriter.Create(tls, new StreamPipeWriterOptions(leaveOpen: true));
 

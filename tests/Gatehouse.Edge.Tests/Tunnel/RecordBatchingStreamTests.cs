@@ -126,6 +126,29 @@ public sealed class RecordBatchingStreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_quiet_connection_holds_no_memory_between_what_it_carries()
+    {
+        _pair.Batching.BatchWrites = true;
+
+        // After the handshake (whose messages are read a few bytes at a time) nothing is held.
+        Assert.False(_pair.Batching.HoldsMemory);
+
+        await WriteRecordsAsync(_pair.Client, Bytes(2 * Record));
+        Assert.True(_pair.Batching.HoldsMemory);
+        await _pair.Client.FlushAsync().DefaultTimeout();
+        Assert.False(_pair.Batching.HoldsMemory);
+
+        await _pair.Server.WriteAsync(Bytes(3 * Record)).AsTask().DefaultTimeout();
+        await Task.Delay(100);
+        var first = new byte[100];
+        await _pair.Client.ReadExactlyAsync(first).AsTask().DefaultTimeout();
+        Assert.True(_pair.Batching.HoldsMemory, "three records came with one receive, and the TLS stream has taken one");
+        var rest = await ReadExactlyAsync(_pair.Client, (3 * Record) - first.Length);
+        Assert.Equal(Bytes(3 * Record), first.Concat(rest).ToArray());
+        Assert.False(_pair.Batching.HoldsMemory);
+    }
+
+    [Fact]
     public async Task The_end_of_the_stream_reads_as_zero()
     {
         await _pair.Server.ShutdownAsync().DefaultTimeout();
