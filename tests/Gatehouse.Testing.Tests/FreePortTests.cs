@@ -15,4 +15,27 @@ public sealed class FreePortTests
         listener.Stop();
         Assert.InRange(port, 1, 65535);
     }
+
+    [Fact]
+    public void Ports_come_from_below_the_ephemeral_range_and_are_not_handed_out_twice()
+    {
+        var (low, high) = FreePort.PortsBelowTheEphemeralRange();
+        Assert.True(high >= low, $"no room below the ephemeral range on this machine ({low}-{high})");
+
+        var ports = Enumerable.Range(0, 200).Select(_ => FreePort.GetLoopbackTcpPort()).ToList();
+
+        Assert.All(ports, p => Assert.InRange(p, low, high));
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_port_in_use_is_skipped()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var next = FreePort.GetLoopbackTcpPort() + 1;
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, next));
+        taken.Listen();
+
+        Assert.NotEqual(next, FreePort.GetLoopbackTcpPort());
+    }
 }
