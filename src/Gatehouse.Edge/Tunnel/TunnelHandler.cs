@@ -243,7 +243,8 @@ internal sealed class TunnelHandler
         if (extended is not null)
         {
             var stream = await extended.AcceptAsync();
-            var clientPipe = new StreamDuplexPipe(stream);
+            // An extended CONNECT stream has no half-close of its own; the stream ends when the flow does.
+            await using var clientPipe = new StreamPipe(stream, waitWithoutBuffer: false);
             bytes = await relay(clientPipe, clientPipe.CompleteOutput);
         }
         else
@@ -360,17 +361,6 @@ internal sealed class TunnelHandler
         {
             // The agent gave up on the stream.
         }
-    }
-
-    /// <summary>The accepted stream of an extended CONNECT as a duplex pipe.</summary>
-    private sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
-
-        public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-
-        // An extended CONNECT stream has no half-close of its own; the stream ends when the flow does.
-        public void CompleteOutput() => Output.Complete();
     }
 
     /// <summary>The request body (client → destination) and response body (back) of a POST flow.</summary>
