@@ -31,11 +31,12 @@ public sealed class FreePortTests
     [Fact]
     public void A_port_in_use_is_skipped()
     {
-        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var next = FreePort.GetLoopbackTcpPort() + 1;
-        taken.Bind(new IPEndPoint(IPAddress.Loopback, next));
-        taken.Listen();
+        var (taken, free) = (FreePort.GetLoopbackTcpPort(), FreePort.GetLoopbackTcpPort());
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, taken));
+        listener.Listen();
 
-        Assert.NotEqual(next, FreePort.GetLoopbackTcpPort());
+        Assert.Equal(free, FreePort.FirstBindable([taken, free]));
+        Assert.Null(FreePort.FirstBindable([taken]));
     }
 }

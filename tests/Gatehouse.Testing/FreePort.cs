@@ -31,13 +31,9 @@ public static class FreePort
     {
         var (low, high) = Range;
         var size = high - low + 1;
-        for (var attempt = 0; size > 0 && attempt < 256; attempt++)
+        if (size > 0 && FirstBindable(Enumerable.Range(0, 256).Select(_ => low + ((Interlocked.Increment(ref _next) & int.MaxValue) % size))) is { } port)
         {
-            var port = low + ((Interlocked.Increment(ref _next) & int.MaxValue) % size);
-            if (TryBind(port))
-            {
-                return port;
-            }
+            return port;
         }
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -60,6 +56,21 @@ public static class FreePort
         }
 
         return (Lowest, ephemeralLow - 1);
+    }
+
+    /// <summary>The first of <paramref name="candidates"/> that a socket can bind on 127.0.0.1 now, or null.</summary>
+    public static int? FirstBindable(IEnumerable<int> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        foreach (var port in candidates)
+        {
+            if (TryBind(port))
+            {
+                return port;
+            }
+        }
+
+        return null;
     }
 
     private static bool TryBind(int port)
