@@ -7,7 +7,7 @@ internal static class EdgeBenchCommand
 {
     private const string Usage = """
         usage:
-          gatehouse-bench-edge forward --listen HOST:PORT --edge HOST:PORT --cert PEM --key PEM --ca PEM --target HOST:PORT
+          gatehouse-bench-edge forward --listen HOST:PORT --edge HOST:PORT --cert PEM --key PEM --ca PEM --target HOST:PORT [--form post|connect]
           gatehouse-bench-edge hold --edge-pid PID [--proxy HOST:PORT --proxy-user EMAIL:PASSWORD --proxy-flows N]
                                     [--edge HOST:PORT --cert PEM --key PEM --ca PEM --tunnel-flows N] [--hold-seconds S]
         """;

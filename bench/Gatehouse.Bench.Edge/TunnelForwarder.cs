@@ -16,6 +16,12 @@ internal static class TunnelForwarder
     {
         var listen = IPEndPoint.Parse(args.Text("listen"));
         var target = IPEndPoint.Parse(args.Text("target"));
+        var form = args.OptionalText("form") switch
+        {
+            null or "post" => TunnelFlowForm.Post,
+            "connect" => TunnelFlowForm.ExtendedConnect,
+            var other => throw new ArgumentException($"--form: \"{other}\" is neither post nor connect"),
+        };
         using var tunnel = DeviceTunnel.Create(args);
         using var listener = new Socket(listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(listen);
@@ -27,7 +33,7 @@ internal static class TunnelForwarder
             {
                 var client = await listener.AcceptAsync(ct);
                 client.NoDelay = true;
-                _ = ForwardAsync(client, tunnel, target, ct);
+                _ = ForwardAsync(client, tunnel, target, form, ct);
             }
         }
         catch (OperationCanceledException)
@@ -42,22 +48,26 @@ internal static class TunnelForwarder
         client.Shutdown(SocketShutdown.Send);
     }
 
-    private static async Task ForwardAsync(Socket client, TunnelClient tunnel, IPEndPoint target, CancellationToken ct)
+    private static async Task ForwardAsync(Socket client, TunnelClient tunnel, IPEndPoint target, TunnelFlowForm form, CancellationToken ct)
     {
         await using var local = new NetworkStream(client, ownsSocket: true);
-        var opened = await tunnel.OpenAsync(target.Address.ToString(), target.Port, ct: ct);
+        var opened = await tunnel.OpenAsync(target.Address.ToString(), target.Port, form: form, ct: ct);
         if (!opened.IsOpen)
         {
             await Console.Error.WriteLineAsync($"flow refused: {opened.Status} {opened.Reason} (rule {opened.Rule}, reference {opened.Reference})");
             return;
         }
 
-        await using var remote = (HalfCloseStream)opened.Stream!;
+        await using var remote = opened.Stream!;
         try
         {
             var down = CopyDownAsync(remote, client, local, ct);
             await local.CopyToAsync(remote, CopyBufferBytes, ct);
-            remote.CompleteWrites();
+            if (remote is HalfCloseStream halfClose)
+            {
+                halfClose.CompleteWrites();
+            }
+
             await down;
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)

@@ -58,6 +58,49 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(24, record.BytesDown);
     }
 
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task A_request_written_without_a_flush_is_sent_and_every_flow_of_a_connection_gets_its_whole_download(TunnelFlowForm form)
+    {
+        // As a browser's connections through the agent: ask, read a megabyte, keep the connection (and a read) open.
+        using var origin = new DownloadServer(1024 * 1024);
+        using var client = Client(_t.Device);
+        var open = new List<(Stream Stream, Task Pending)>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var opened = await client.OpenAsync("localhost", origin.Port, form: form).DefaultTimeout();
+                Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
+                var stream = opened.Stream!;
+                var received = new byte[origin.Size];
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+                // The read waits before the request goes, and the request is written without a flush, as
+                // Stream.CopyToAsync does in a relay that copies both ways at once.
+                var first = stream.ReadAsync(received, timeout.Token);
+                await stream.WriteAsync("GET\n"u8.ToArray(), timeout.Token);
+                var read = await first;
+                while (read < received.Length)
+                {
+                    var n = await stream.ReadAsync(received.AsMemory(read), timeout.Token);
+                    Assert.True(n > 0, $"flow {i}: the stream ended after {read} bytes");
+                    read += n;
+                }
+
+                open.Add((stream, stream.ReadAsync(new byte[1]).AsTask()));
+            }
+        }
+        finally
+        {
+            foreach (var (stream, _) in open)
+            {
+                await stream.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task A_blocked_destination_gets_403_with_rule_and_reference_and_nothing_is_dialled()
     {
