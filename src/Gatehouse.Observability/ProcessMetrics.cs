@@ -12,7 +12,8 @@ public static class ProcessMetrics
     /// <summary>
     /// Creates, on <paramref name="meter"/>, the observable instruments <c>process_resident_memory_bytes</c>,
     /// <c>process_cpu_seconds_total</c> (a counter), <c>process_start_time_seconds</c>,
-    /// <c>dotnet_gc_heap_bytes</c> and <c>process_threads</c>. Call it once per meter.
+    /// <c>dotnet_gc_heap_bytes</c>, <c>dotnet_gc_allocated_bytes_total</c>, <c>dotnet_gc_collections_total</c> (by
+    /// generation) and <c>process_threads</c>. Call it once per meter.
     /// </summary>
     /// <param name="meter">The meter that owns the instruments; export it to see them.</param>
     public static void Register(Meter meter)
@@ -51,6 +52,25 @@ public static class ProcessMetrics
             static () => Math.Max(GC.GetTotalMemory(forceFullCollection: false), GC.GetGCMemoryInfo().HeapSizeBytes),
             unit: "By",
             description: "Bytes currently thought to be allocated on the managed heap.");
+
+        // What the data path allocates shows as the rate of this counter (bytes per request is its rate over the
+        // requests' rate); the collections it causes as the next one's.
+        meter.CreateObservableCounter(
+            "dotnet_gc_allocated_bytes_total",
+            static () => GC.GetTotalAllocatedBytes(precise: false),
+            unit: "By",
+            description: "Bytes allocated on the managed heap since the process started.");
+
+        meter.CreateObservableCounter(
+            "dotnet_gc_collections_total",
+            static () => new[]
+            {
+                new Measurement<long>(GC.CollectionCount(0), new KeyValuePair<string, object?>("generation", "0")),
+                new Measurement<long>(GC.CollectionCount(1), new KeyValuePair<string, object?>("generation", "1")),
+                new Measurement<long>(GC.CollectionCount(2), new KeyValuePair<string, object?>("generation", "2")),
+            },
+            unit: "{collection}",
+            description: "Garbage collections since the process started, by generation (a collection of generation 1 also collects 0).");
 
         meter.CreateObservableGauge(
             "process_threads",

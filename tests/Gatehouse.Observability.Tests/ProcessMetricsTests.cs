@@ -17,6 +17,8 @@ public class ProcessMetricsTests
         Assert.Equal(
             new Dictionary<string, string>
             {
+                ["dotnet_gc_allocated_bytes_total"] = "counter",
+                ["dotnet_gc_collections_total"] = "counter",
                 ["dotnet_gc_heap_bytes"] = "gauge",
                 ["process_cpu_seconds_total"] = "counter",
                 ["process_resident_memory_bytes"] = "gauge",
@@ -28,6 +30,9 @@ public class ProcessMetricsTests
         Assert.InRange(samples["dotnet_gc_heap_bytes"], 1, double.MaxValue);
         Assert.InRange(samples["process_cpu_seconds_total"], 0.001, double.MaxValue);
         Assert.InRange(samples["process_threads"], 1, 10_000);
+        Assert.InRange(samples["dotnet_gc_allocated_bytes_total"], 1, double.MaxValue);
+        Assert.InRange(samples["dotnet_gc_collections_total{generation=\"0\"}"], 0, GC.CollectionCount(0));
+        Assert.InRange(samples["dotnet_gc_collections_total{generation=\"2\"}"], 0, samples["dotnet_gc_collections_total{generation=\"0\"}"]);
         double now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Assert.InRange(samples["process_start_time_seconds"], now - 3600, now + 1);
     }
