@@ -156,11 +156,11 @@ internal sealed class ProxySession : IAsyncDisposable
             }
 
             var buffer = read.Buffer;
-            if (!started && !buffer.IsEmpty)
+            var firstBytes = !started && !buffer.IsEmpty;
+            if (firstBytes)
             {
                 started = true;
                 _betweenRequests = false;
-                ct = Deadline(_path.Limits.HeaderTimeout);
             }
 
             switch (head.TryRead(buffer, _path.Limits.MaxHeadBytes, out var consumed))
@@ -187,6 +187,13 @@ internal sealed class ProxySession : IAsyncDisposable
                         }
 
                         return null;
+                    }
+
+                    if (firstBytes)
+                    {
+                        // The head has begun: the rest must come within the header timeout. Armed only now, since
+                        // nearly every head arrives whole in its first read and a timer costs a lock each time.
+                        ct = Deadline(_path.Limits.HeaderTimeout);
                     }
 
                     break;

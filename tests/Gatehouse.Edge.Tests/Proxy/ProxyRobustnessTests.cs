@@ -95,6 +95,23 @@ public sealed class ProxyRobustnessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_kept_alive_connection_whose_next_head_trickles_is_cut_after_the_header_timeout_not_the_keep_alive_one()
+    {
+        await using var proxy = await ProxyFixture.StartAsync(_tenant, new EdgeLimits { HeaderTimeout = TimeSpan.FromSeconds(1), KeepAliveTimeout = TimeSpan.FromMinutes(5) });
+        using var client = new TcpClient();
+        await client.ConnectAsync(proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://localhost:{_origin.Port}/hello HTTP/1.1\r\nHost: localhost\r\nProxy-Authorization: {Auth}\r\n\r\n"));
+        Assert.Contains("hello from origin", await ProxyFixture.ReadAsync(stream, "hello from origin", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+
+        // The next request's head begins and stops: the header timeout, not the keep-alive timeout, ends it.
+        await stream.WriteAsync("GET http://localhost/ HTTP/1.1\r\nX-Slow: "u8.ToArray());
+        var answer = await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("HTTP/1.1 408 ", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_idle_flow_is_ended_after_the_idle_timeout()
     {
         await using var proxy = await ProxyFixture.StartAsync(_tenant, new EdgeLimits { IdleTimeout = TimeSpan.FromSeconds(1) });
