@@ -67,6 +67,12 @@ internal static class TunnelForwarder
             {
                 halfClose.CompleteWrites();
             }
+            else
+            {
+                // An extended CONNECT stream has no half-close: the client's end ends the flow, or a kept-alive
+                // destination would hold it open.
+                await remote.DisposeAsync();
+            }
 
             await down;
         }
