@@ -213,7 +213,7 @@ wrk -t2 -c"$connections" -d15s -s "$work/edge.lua" "http://127.0.0.1:$edge_proxy
 wrk -t2 -c"$connections" -d15s -s "$work/squid.lua" "http://127.0.0.1:$squid_port" >/dev/null
 
 say "(a) small requests, $connections connections, $rounds rounds of ${duration}s over direct, squid and the edge in turn"
-declare -A rps=() p99=() errors=() round=()
+declare -A rps=() p99=() errors=() round=() round_us=()
 rps_ratios=()
 wrk_path() { # direct|squid|edge → "RPS P99_MS ERRORS"
   case $1 in
@@ -222,14 +222,38 @@ wrk_path() { # direct|squid|edge → "RPS P99_MS ERRORS"
     edge) run_wrk "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port" ;;
   esac
 }
+# The CPU (user + system) a proxy's own processes spend per request: on two cores shared with wrk and
+# nginx, whose cost per request is the same on either path, requests/s move less than this does.
+hz=$(getconf CLK_TCK)
+proxy_pids() { # squid|edge → its processes
+  case $1 in
+    # shellcheck disable=SC2046 # one pid per word
+    squid) local master; master=$(cat "$work/squid/squid.pid"); echo "$master" $(pgrep -P "$master") ;;
+    edge) echo "$edge_pid" ;;
+  esac
+}
+cpu_ticks() { # PID… → their user + system ticks, summed
+  local total=0 pid
+  for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done
+  echo "$total"
+}
+declare -A cpu_us=()
+cpu_ratios=()
 for _ in $(seq 1 "$rounds"); do
   for path in direct squid edge; do
+    # shellcheck disable=SC2086 # one pid per word
+    pids=$(proxy_pids "$path"); before=$(cpu_ticks $pids)
     read -r r p e < <(wrk_path "$path")
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
     round[$path]=$r; rps[$path]+="$r "; p99[$path]+="$p "
     [ "$e" = none ] || errors[$path]+="$e "
+    [ -z "$pids" ] || round_us[$path]=$(awk -v t=$((after - before)) -v hz="$hz" -v r="$r" -v d="$duration" 'BEGIN {printf "%.1f", t / hz * 1e6 / (r * d)}')
   done
-  say "$(printf '    round: direct %.0f, squid %.0f, edge %.0f req/s' "${round[direct]}" "${round[squid]}" "${round[edge]}")"
+  say "$(printf '    round: direct %.0f, squid %.0f, edge %.0f req/s; CPU per request squid %s, edge %s µs' "${round[direct]}" "${round[squid]}" "${round[edge]}" "${round_us[squid]}" "${round_us[edge]}")"
   rps_ratios+=("$(ratio_of "${round[edge]}" "${round[squid]}")")
+  cpu_us[squid]+="${round_us[squid]} "; cpu_us[edge]+="${round_us[edge]} "
+  cpu_ratios+=("$(ratio_of "${round_us[squid]}" "${round_us[edge]}")")
 done
 # Each path's median requests/s and p99 over the rounds; the errors of any round.
 # shellcheck disable=SC2086 # the lists are space-separated numbers
@@ -275,6 +299,7 @@ Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), pol
     squid          $(printf '%10.0f' "$squid_rps") req/s   p99 $(printf '%7.2f' "$squid_p99") ms   errors: $squid_err
     edge proxy     $(printf '%10.0f' "$edge_rps") req/s   p99 $(printf '%7.2f' "$edge_p99") ms   errors: $edge_err
     edge/squid by round: $(range_of "${rps_ratios[@]}"), median $(median_of "${rps_ratios[@]}")
+    CPU per request, the proxy's own processes: squid $(median_of ${cpu_us[squid]}) µs, edge $(median_of ${cpu_us[edge]}) µs; squid/edge by round $(range_of "${cpu_ratios[@]}"), median $(median_of "${cpu_ratios[@]}")
     edge resident memory after the run: $((edge_rss_kb / 1024)) MiB; transaction records written: $log_lines
 (b) bulk download, ${size_mb} MB (curl, best of $rounds rounds)
     direct         $(printf '%10s' "$direct_mbs") MB/s
@@ -290,6 +315,7 @@ Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), pol
 $held_report
 
 edge/squid rps ratio $(median_of "${rps_ratios[@]}")
+squid/edge cpu per request ratio $(median_of "${cpu_ratios[@]}")
 edge/squid connect throughput ratio $(median_of "${connect_ratios[@]}")
 tunnel/stunnel throughput ratio $(median_of "${tunnel_ratios[@]}")
 tunnel/direct throughput ratio $(awk -v a="$tunnel_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')
