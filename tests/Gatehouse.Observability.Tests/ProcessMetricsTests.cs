@@ -11,6 +11,9 @@ public class ProcessMetricsTests
         using var exporter = new PrometheusExporter(meter.Name);
 
         ProcessMetrics.Register(meter);
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        GC.Collect(0);
+        var (gen0Before, gen1Before, gen2Before) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         string text = exporter.Render();
 
         var samples = Exposition.Parse(text);
@@ -30,9 +33,10 @@ public class ProcessMetricsTests
         Assert.InRange(samples["dotnet_gc_heap_bytes"], 1, double.MaxValue);
         Assert.InRange(samples["process_cpu_seconds_total"], 0.001, double.MaxValue);
         Assert.InRange(samples["process_threads"], 1, 10_000);
-        Assert.InRange(samples["dotnet_gc_allocated_bytes_total"], 1, double.MaxValue);
-        Assert.InRange(samples["dotnet_gc_collections_total{generation=\"0\"}"], 0, GC.CollectionCount(0));
-        Assert.InRange(samples["dotnet_gc_collections_total{generation=\"2\"}"], 0, samples["dotnet_gc_collections_total{generation=\"0\"}"]);
+        Assert.InRange(samples["dotnet_gc_allocated_bytes_total"], allocatedBefore, GC.GetTotalAllocatedBytes());
+        Assert.InRange(samples["dotnet_gc_collections_total{generation=\"0\"}"], gen0Before, GC.CollectionCount(0));
+        Assert.InRange(samples["dotnet_gc_collections_total{generation=\"1\"}"], gen1Before, GC.CollectionCount(1));
+        Assert.InRange(samples["dotnet_gc_collections_total{generation=\"2\"}"], gen2Before, GC.CollectionCount(2));
         double now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Assert.InRange(samples["process_start_time_seconds"], now - 3600, now + 1);
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using System.Net;
+using Gatehouse.Testing;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 
@@ -78,67 +79,30 @@ internal sealed class Origin : IAsyncDisposable
     }
 }
 
-/// <summary>A TCP echo server on loopback for CONNECT and tunnel flows.</summary>
+/// <summary>A TCP echo server on loopback for CONNECT and tunnel flows; it half-closes when its client does.</summary>
 internal sealed class EchoServer : IDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly LoopbackTcpServer _server = new(EchoAsync);
 
-    public EchoServer()
+    public int Port => _server.Port;
+
+    public int Accepted => _server.Accepted;
+
+    public void Dispose() => _server.Dispose();
+
+    private static async Task EchoAsync(Socket socket, CancellationToken ct)
     {
-        _listener.Start(1024);
-        _ = AcceptAsync();
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-    public int Accepted;
-
-    private async Task AcceptAsync()
-    {
-        try
+        var buffer = new byte[16 * 1024];
+        while (true)
         {
-            while (true)
+            var n = await socket.ReceiveAsync(buffer, ct);
+            if (n == 0)
             {
-                var socket = await _listener.AcceptSocketAsync(_stop.Token);
-                Interlocked.Increment(ref Accepted);
-                _ = EchoAsync(socket);
+                socket.Shutdown(SocketShutdown.Send);
+                return;
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-        }
-    }
 
-    private async Task EchoAsync(Socket socket)
-    {
-        using (socket)
-        {
-            var buffer = new byte[16 * 1024];
-            try
-            {
-                while (true)
-                {
-                    var n = await socket.ReceiveAsync(buffer, _stop.Token);
-                    if (n == 0)
-                    {
-                        socket.Shutdown(SocketShutdown.Send);
-                        return;
-                    }
-
-                    await socket.SendAsync(buffer.AsMemory(0, n), _stop.Token);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
+            await socket.SendAsync(buffer.AsMemory(0, n), ct);
         }
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        _stop.Dispose();
     }
 }
