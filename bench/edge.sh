@@ -206,7 +206,7 @@ run_wrk() { # script url
 }
 
 # A fresh edge reaches its steady rate after 6-10 s of load, while .NET compiles its hot paths again,
-# optimised (1 s runs from a start: 9-11k requests/s, then 25-27k from the eighth second on); Squid
+# optimised (1 s runs from a start: 9-11k requests/s in the first, 25-27k from the sixth to the tenth); Squid
 # needs no warm-up and gets the same, so that both are measured steady.
 say "warming up (15 s each)…"
 wrk -t2 -c"$connections" -d15s -s "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port" >/dev/null
