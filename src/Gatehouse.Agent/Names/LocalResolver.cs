@@ -47,28 +47,49 @@ internal sealed class LocalResolver : IAsyncDisposable
     /// <summary>Where it answers (UDP and TCP on the same port).</summary>
     public IPEndPoint Address => (IPEndPoint)_udp.LocalEndPoint!;
 
-    /// <summary>Binds UDP and TCP on <paramref name="endpoint"/> (port 0: one free port for both).</summary>
+    /// <summary>Binds UDP and TCP on <paramref name="endpoint"/> (port 0: one port free for both).</summary>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
     public static LocalResolver Start(IPEndPoint endpoint, SyntheticAddressSpace synthetic, string resolvConf, int? mark, ILogger logger)
     {
-        var udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        var tcp = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            udp.Bind(endpoint);
-            tcp.Bind(new IPEndPoint(endpoint.Address, ((IPEndPoint)udp.LocalEndPoint!).Port));
-            tcp.Listen(128);
-        }
-        catch
-        {
-            udp.Dispose();
-            tcp.Dispose();
-            throw;
-        }
-
+        var (udp, tcp) = BindBoth(endpoint);
         var resolver = new LocalResolver(udp, tcp, synthetic, resolvConf, mark, logger);
         AgentLog.Listening(logger, "DNS resolver", resolver.Address.ToString());
         return resolver;
+    }
+
+    /// <summary>How many ports <see cref="BindBoth"/> tries for port 0 before it gives up.</summary>
+    private const int FreePortAttempts = 32;
+
+    /// <summary>
+    /// A UDP and a listening TCP socket on one port. For port 0 the kernel picks a port free for TCP, and UDP
+    /// binds the same number; that number can be taken for UDP, so another is tried then. (Picked the other way
+    /// round, a free UDP port was often a TCP port in use: local connections' ports come from the same range.)
+    /// </summary>
+    private static (Socket Udp, Socket Tcp) BindBoth(IPEndPoint endpoint)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            var tcp = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                tcp.Bind(endpoint);
+                udp.Bind(new IPEndPoint(endpoint.Address, ((IPEndPoint)tcp.LocalEndPoint!).Port));
+                tcp.Listen(128);
+                return (udp, tcp);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && endpoint.Port == 0 && attempt < FreePortAttempts)
+            {
+                udp.Dispose();
+                tcp.Dispose();
+            }
+            catch
+            {
+                udp.Dispose();
+                tcp.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>The private apps' names from the bundle in force.</summary>

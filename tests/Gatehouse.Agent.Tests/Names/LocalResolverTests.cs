@@ -79,6 +79,47 @@ public sealed class LocalResolverTests : IAsyncLifetime
         Assert.Single(answer.Addresses);
     }
 
+    [Fact]
+    public async Task Port_zero_gets_one_port_for_udp_and_tcp_even_when_many_ports_are_taken_for_one_of_them()
+    {
+        // A thousand ports taken for TCP only and a thousand for UDP only, from the range port 0 picks from. A
+        // start that took a free UDP port and assumed it free for TCP failed this in 3 runs of 3 (and a full
+        // test run once, with far fewer ports in use).
+        var taken = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                var listener = BoundSocket(SocketType.Stream, ProtocolType.Tcp);
+                taken.Add(listener);
+                listener.Listen(1); // only a listener keeps its port from .NET's sockets, which bind with SO_REUSEADDR
+                taken.Add(BoundSocket(SocketType.Dgram, ProtocolType.Udp));
+            }
+
+            var space = new SyntheticAddressSpace(() => [], 16, new State.AgentState(Guid.NewGuid(), Guid.NewGuid(), "https://portal.test/"), NullLogger.Instance);
+            for (var i = 0; i < 300; i++)
+            {
+                await using var resolver = LocalResolver.Start(new IPEndPoint(IPAddress.Loopback, 0), space, _resolvConf, mark: null, NullLogger.Instance);
+                if (i % 50 == 0)
+                {
+                    using var tcp = new TcpClient();
+                    await tcp.ConnectAsync(resolver.Address).DefaultTimeout(); // TCP listens on the port UDP reports
+                }
+            }
+        }
+        finally
+        {
+            taken.ForEach(socket => socket.Dispose());
+        }
+
+        static Socket BoundSocket(SocketType type, ProtocolType protocol)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            return socket;
+        }
+    }
+
     private async Task<byte[]> AskUdpAsync(byte[] query)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
