@@ -156,16 +156,27 @@ internal sealed class RepositorySimulator : IDisposable
     public byte[] PublishSnapshot()
     {
         SnapshotVersion++;
+        var bytes = SignSnapshot();
+        Files[$"metadata/{SnapshotVersion}.snapshot.json"] = bytes;
+        Files["metadata/snapshot.json"] = bytes;
+        return bytes;
+    }
+
+    /// <summary>
+    /// The current snapshot version signed again, without publishing it: the same content and version, other
+    /// bytes (ECDSA signatures are randomised), so its hash differs from the published one's.
+    /// </summary>
+    public byte[] SignSnapshotAgain() => SignSnapshot();
+
+    private byte[] SignSnapshot()
+    {
         var meta = new Dictionary<string, MetaFile>(StringComparer.Ordinal);
         foreach (var (role, version) in targetsVersions)
         {
             meta[$"{role}.json"] = MetaFile.Describe(version, Files[$"metadata/{version}.{Uri.EscapeDataString(role)}.json"]);
         }
 
-        var bytes = SignedMetadata.Sign(WithExtras(RoleNames.Snapshot, new SnapshotMetadata(SnapshotVersion, ExpiryOf(RoleNames.Snapshot), meta).ToJson()), Signers[RoleNames.Snapshot]);
-        Files[$"metadata/{SnapshotVersion}.snapshot.json"] = bytes;
-        Files["metadata/snapshot.json"] = bytes;
-        return bytes;
+        return SignedMetadata.Sign(WithExtras(RoleNames.Snapshot, new SnapshotMetadata(SnapshotVersion, ExpiryOf(RoleNames.Snapshot), meta).ToJson()), Signers[RoleNames.Snapshot]);
     }
 
     public byte[] PublishTimestamp() => PublishTimestampOver(Files[$"metadata/{SnapshotVersion}.snapshot.json"]);
