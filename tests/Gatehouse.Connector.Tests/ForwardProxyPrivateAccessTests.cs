@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Gatehouse.Testing;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Policy;
@@ -167,81 +168,46 @@ public sealed class ForwardProxyPrivateAccessTests : IAsyncLifetime
     {
         public const string Body = "hello from the wiki";
 
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
+        private readonly LoopbackTcpServer _server;
         private int _connections;
         private int _requests;
 
-        public HttpApp()
-        {
-            _listener.Start();
-            _ = AcceptAsync();
-        }
+        public HttpApp() => _server = new LoopbackTcpServer(ServeAsync);
 
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+        public int Port => _server.Port;
 
         /// <summary>Connections that sent a request (a health check's connect alone is not one).</summary>
         public int Connections => Volatile.Read(ref _connections);
 
         public int Requests => Volatile.Read(ref _requests);
 
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            _stop.Dispose();
-        }
+        public void Dispose() => _server.Dispose();
 
-        private async Task AcceptAsync()
+        private async Task ServeAsync(Socket socket, CancellationToken ct)
         {
-            try
+            var head = new StringBuilder();
+            var buffer = new byte[4096];
+            var counted = false;
+            while (true)
             {
-                while (true)
+                var n = await socket.ReceiveAsync(buffer, ct);
+                if (n == 0)
                 {
-                    _ = ServeAsync(await _listener.AcceptSocketAsync(_stop.Token));
+                    return;
                 }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                // Stopped.
-            }
-        }
 
-        private async Task ServeAsync(Socket socket)
-        {
-            using (socket)
-            {
-                var head = new StringBuilder();
-                var buffer = new byte[4096];
-                var counted = false;
-                try
+                if (!counted)
                 {
-                    while (true)
-                    {
-                        var n = await socket.ReceiveAsync(buffer, _stop.Token);
-                        if (n == 0)
-                        {
-                            return;
-                        }
-
-                        if (!counted)
-                        {
-                            counted = true;
-                            Interlocked.Increment(ref _connections);
-                        }
-
-                        head.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                        while (head.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal) is var end and >= 0)
-                        {
-                            head.Remove(0, end + 4);
-                            Interlocked.Increment(ref _requests);
-                            await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\n\r\n{Body}"), _stop.Token);
-                        }
-                    }
+                    counted = true;
+                    Interlocked.Increment(ref _connections);
                 }
-                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+
+                head.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                while (head.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal) is var end and >= 0)
                 {
-                    // The client or the test went away.
+                    head.Remove(0, end + 4);
+                    Interlocked.Increment(ref _requests);
+                    await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\n\r\n{Body}"), ct);
                 }
             }
         }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Gatehouse.Connector.Hosting;
 using Gatehouse.Edge.Commands;
@@ -57,7 +56,7 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
     /// <summary>Where the DR edge is enrolled and its tunnel listener listens (HOST:PORT); null until it is enrolled.</summary>
     public string? DrEdgeAddress => _drEdgeTunnel;
 
-    public EchoServer Echo { get; } = new(IPAddress.Loopback);
+    public EchoServer Echo { get; } = new();
 
     /// <summary>Where <see cref="AppName"/> resolves inside the private network (the connectors' resolver).</summary>
     public ConcurrentDictionary<string, IPAddress[]> PrivateDns { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -385,88 +384,5 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
                 await Task.Delay(20, timeout.Token);
             }
         }
-    }
-}
-
-/// <summary>A TCP echo server on one address; counts the connections and remembers where they came from.</summary>
-internal sealed class EchoServer : IDisposable
-{
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
-
-    public EchoServer(IPAddress address, int port = 0)
-    {
-        _listener = new TcpListener(address, port);
-        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Start(1024);
-        _ = AcceptAsync();
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-    /// <summary>Connections accepted (health checks included).</summary>
-    public int Accepted => Volatile.Read(ref _accepted);
-
-    /// <summary>Connections that sent bytes: flows, not health checks.</summary>
-    public int Served => Volatile.Read(ref _served);
-
-    private int _accepted;
-    private int _served;
-
-    private async Task AcceptAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                var socket = await _listener.AcceptSocketAsync(_stop.Token);
-                Interlocked.Increment(ref _accepted);
-                _ = EchoAsync(socket);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-    }
-
-    private async Task EchoAsync(Socket socket)
-    {
-        using (socket)
-        {
-            var first = true;
-            var buffer = new byte[16 * 1024];
-            try
-            {
-                while (true)
-                {
-                    var n = await socket.ReceiveAsync(buffer);
-                    if (n > 0 && first)
-                    {
-                        first = false;
-                        Interlocked.Increment(ref _served);
-                    }
-
-                    if (n == 0)
-                    {
-                        socket.Shutdown(SocketShutdown.Send);
-                        return;
-                    }
-
-                    await socket.SendAsync(buffer.AsMemory(0, n));
-                }
-            }
-            catch (SocketException)
-            {
-                // The peer went away.
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        _stop.Dispose();
     }
 }

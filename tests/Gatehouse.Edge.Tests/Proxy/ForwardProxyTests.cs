@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Wire.Logs;
+using Gatehouse.Testing;
 
 namespace Gatehouse.Edge.Tests.Proxy;
 

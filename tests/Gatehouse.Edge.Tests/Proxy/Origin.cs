@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using System.Net;
-using Gatehouse.Testing;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Edge.Tests.Proxy;
@@ -76,33 +74,5 @@ internal sealed class Origin : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-}
-
-/// <summary>A TCP echo server on loopback for CONNECT and tunnel flows; it half-closes when its client does.</summary>
-internal sealed class EchoServer : IDisposable
-{
-    private readonly LoopbackTcpServer _server = new(EchoAsync);
-
-    public int Port => _server.Port;
-
-    public int Accepted => _server.Accepted;
-
-    public void Dispose() => _server.Dispose();
-
-    private static async Task EchoAsync(Socket socket, CancellationToken ct)
-    {
-        var buffer = new byte[16 * 1024];
-        while (true)
-        {
-            var n = await socket.ReceiveAsync(buffer, ct);
-            if (n == 0)
-            {
-                socket.Shutdown(SocketShutdown.Send);
-                return;
-            }
-
-            await socket.SendAsync(buffer.AsMemory(0, n), ct);
-        }
     }
 }

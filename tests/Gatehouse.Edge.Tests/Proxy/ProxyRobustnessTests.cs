@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Flows;
 using Gatehouse.Wire.Logs;
+using Gatehouse.Testing;
 
 namespace Gatehouse.Edge.Tests.Proxy;
 
