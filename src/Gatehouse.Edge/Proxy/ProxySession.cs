@@ -215,9 +215,11 @@ internal sealed class ProxySession : IAsyncDisposable
         if (!identities.Credentials.TryAuthenticate(head.ProxyAuthorization, out var user))
         {
             var reason = head.ProxyAuthorization is null ? "no proxy credentials" : "wrong proxy credentials";
-            _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, TargetHost(head), 0, null) with
+            var asked = RequestedTarget(head);
+            _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, asked?.Host ?? string.Empty, asked?.Port ?? 0, null) with
             {
                 Method = head.Method,
+                Url = head.IsConnect || asked is not { } askedTarget ? null : UrlOf(askedTarget),
                 Status = 407,
                 Reason = reason,
             });
@@ -420,7 +422,7 @@ internal sealed class ProxySession : IAsyncDisposable
         var flow = _httpFlow ??= _path.Flows.Open(_connection.ConnectionClosed);
         flow.Touch();
         var (upBefore, downBefore) = (flow.BytesUp, flow.BytesDown);
-        var url = $"http://{target.Authority}{target.PathAndQuery}";
+        var url = UrlOf(target);
         var keepAlive = !head.Close && !head.HasBody;
         var app = PrivateApp(user, target, started);
         var reuse = _upstream is { } current && current.Matches(target, app?.Segment);
@@ -810,8 +812,12 @@ internal sealed class ProxySession : IAsyncDisposable
     private TransactionLogRecord Record(DateTimeOffset started, string kind, string action, string host, int port, ProxyUser? user) =>
         new(started, TenantId, _path.EdgeId, kind, TransactionListeners.Proxy, action, _client, host, port, UserId: user?.Id, UserEmail: user?.Email);
 
-    private static string TargetHost(RequestHead head) =>
-        (head.IsConnect ? Target.TryParseAuthority(head.Target, 0, out var t) : Target.TryParseAbsolute(head.Target, out t, out _)) ? t.Host : string.Empty;
+    /// <summary>Where a request asks to go (the CONNECT authority or the absolute URL), if it parses.</summary>
+    private static Target? RequestedTarget(RequestHead head) =>
+        (head.IsConnect ? Target.TryParseAuthority(head.Target, 0, out var t) : Target.TryParseAbsolute(head.Target, out t, out _)) ? t : null;
+
+    /// <summary>The URL of a plain-HTTP request, as the records and pages show it.</summary>
+    private static string UrlOf(Target target) => $"http://{target.Authority}{target.PathAndQuery}";
 
     private static long Elapsed(long since) => (long)Stopwatch.GetElapsedTime(since).TotalMilliseconds;
 

@@ -54,6 +54,9 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Empty(_origin.Requests);
         var record = await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Denied);
         Assert.Equal("no proxy credentials", record.Reason);
+        Assert.Equal(407, record.Status);
+        Assert.Null(record.UserId);
+        Assert.Equal(("localhost", _origin.Port, "GET", Url("/hello")), (record.Host, record.Port, record.Method, record.Url));
     }
 
     [Theory]
@@ -71,6 +74,8 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.StartsWith("HTTP/1.1 407 ", connect, StringComparison.Ordinal);
         Assert.Empty(_origin.Requests);
         Assert.Equal(0, _echo.Accepted);
+        var refusedConnect = await _proxy.Recorder.WaitForAsync(r => r.Action == TransactionActions.Denied && r.Method == "CONNECT");
+        Assert.Equal(("localhost", _echo.Port, null, "wrong proxy credentials"), (refusedConnect.Host, refusedConnect.Port, refusedConnect.Url, refusedConnect.Reason));
     }
 
     [Fact]
