@@ -134,7 +134,9 @@ public sealed class AgentService : IAsyncDisposable
             var answer = await AgentLocalApi.CallAsync(AgentPaths.DataPlaneSocket(_options.StateDirectory), new AgentRequest(AgentCommands.Status), timeout.Token);
             if (answer.Status is { } status)
             {
-                return status with { RoleRestarts = _dataPlane.Restarts, LastError = status.LastError ?? _dataPlane.LastExit };
+                return status.LastError is null && _dataPlane.LastExit is { } exit
+                    ? status with { RoleRestarts = _dataPlane.Restarts, LastError = exit.Reason, LastErrorAt = exit.At }
+                    : status with { RoleRestarts = _dataPlane.Restarts };
             }
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or InvalidDataException or OperationCanceledException)
@@ -146,8 +148,9 @@ public sealed class AgentService : IAsyncDisposable
         return new AgentStatus(
             restarting ? AgentStates.Restarting : AgentStates.Starting,
             restarting ? $"The data plane is restarting ({_dataPlane.Restarts} restarts so far)." : "Enrolled; the data plane is starting.",
-            LastError: _dataPlane.LastExit,
-            RoleRestarts: _dataPlane.Restarts);
+            LastError: _dataPlane.LastExit?.Reason,
+            RoleRestarts: _dataPlane.Restarts,
+            LastErrorAt: _dataPlane.LastExit?.At);
     }
 
     private async Task<AgentResponse> EnrollAsync(AgentRequest request, CancellationToken ct)

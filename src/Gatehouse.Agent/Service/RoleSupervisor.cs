@@ -67,12 +67,14 @@ internal sealed class RoleSupervisor : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private int? _pid;
     private int _restarts;
-    private string? _lastExit;
+    private RoleExit? _lastExit;
+    private readonly TimeProvider _time;
 
     private readonly TimeSpan _firstBackoff;
 
-    public RoleSupervisor(RoleCommand command, Action cleanUp, ILogger logger, TimeSpan? firstBackoff = null)
+    public RoleSupervisor(RoleCommand command, Action cleanUp, ILogger logger, TimeSpan? firstBackoff = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _firstBackoff = firstBackoff ?? FirstBackoff;
         _command = command;
         _cleanUp = cleanUp;
@@ -82,8 +84,8 @@ internal sealed class RoleSupervisor : IAsyncDisposable
     /// <summary>How many times the role was restarted after it exited on its own.</summary>
     public int Restarts => Volatile.Read(ref _restarts);
 
-    /// <summary>How the role last exited on its own, in plain words.</summary>
-    public string? LastExit => Volatile.Read(ref _lastExit);
+    /// <summary>How and when the role last exited on its own.</summary>
+    public RoleExit? LastExit => Volatile.Read(ref _lastExit);
 
     /// <summary>The running process's id, if one runs.</summary>
     public int? Pid
@@ -177,7 +179,7 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             var ran = Stopwatch.GetElapsedTime(started);
             delay = ran >= StableAfter ? TimeSpan.Zero : delay == TimeSpan.Zero ? _firstBackoff : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
             var restarts = Interlocked.Increment(ref _restarts);
-            Volatile.Write(ref _lastExit, $"the data plane exited with code {process.ExitCode} after {ran.TotalSeconds:0.#} s");
+            Volatile.Write(ref _lastExit, new RoleExit($"the data plane exited with code {process.ExitCode} after {ran.TotalSeconds:0.#} s", _time.GetUtcNow()));
             AgentLog.RoleExited(_logger, process.ExitCode, restarts, (long)delay.TotalMilliseconds);
             _cleanUp();
             try
@@ -233,3 +235,8 @@ internal sealed class RoleSupervisor : IAsyncDisposable
         }
     }
 }
+
+/// <summary>How a supervised role exited on its own.</summary>
+/// <param name="Reason">In plain words, such as <c>the data plane exited with code 3 after 1.2 s</c>.</param>
+/// <param name="At">When.</param>
+internal sealed record RoleExit(string Reason, DateTimeOffset At);

@@ -25,6 +25,7 @@ internal sealed class AgentState
     private bool _edgesProbed;
     private string _failMode = Wire.Api.FailModes.Closed;
     private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
     private volatile bool _disabled;
     private string _network = Wire.Policy.NetworkKinds.Untrusted;
     private string? _networkReason;
@@ -218,7 +219,7 @@ internal sealed class AgentState
             _portalReachable = reachable;
             if (error is not null)
             {
-                _lastError = error;
+                NoteError(error);
             }
         }
     }
@@ -234,7 +235,7 @@ internal sealed class AgentState
             _edgeLatencyMs = latencyMs;
             if (error is not null)
             {
-                _lastError = error;
+                NoteError(error);
             }
         }
     }
@@ -276,8 +277,15 @@ internal sealed class AgentState
     {
         lock (_lock)
         {
-            _lastError = error;
+            NoteError(error);
         }
+    }
+
+    /// <summary>Keeps <paramref name="error"/> as the last error, and when it happened; the caller holds the lock.</summary>
+    private void NoteError(string error)
+    {
+        _lastError = error;
+        _lastErrorAt = _time.GetUtcNow();
     }
 
     public void FlowOpened() { Interlocked.Increment(ref _flowsOpen); Interlocked.Increment(ref _flowsTotal); }
@@ -362,6 +370,7 @@ internal sealed class AgentState
                 BytesUp: Interlocked.Read(ref _bytesUp),
                 BytesDown: Interlocked.Read(ref _bytesDown),
                 LastError: _lastError,
+                LastErrorAt: _lastErrorAt,
                 Content: Content,
                 TunnelsOpened: Interlocked.Read(ref _tunnelsOpened),
                 TunnelsFailed: Interlocked.Read(ref _tunnelsFailed),

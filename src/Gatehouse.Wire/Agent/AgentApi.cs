@@ -102,12 +102,13 @@ public sealed record AgentResponse(bool Ok, string? Error, AgentStatus? Status);
 /// <param name="FlowsRefused">Flows an edge refused by policy.</param>
 /// <param name="BytesUp">Bytes sent by applications.</param>
 /// <param name="BytesDown">Bytes received by applications.</param>
-/// <param name="LastError">The last thing that went wrong, in plain words.</param>
+/// <param name="LastError">The last thing that went wrong, in plain words; it stays after the trouble ends.</param>
 /// <param name="RoleRestarts">How many times the watchdog restarted the data plane.</param>
 /// <param name="Content">The pushed content in force, such as <c>bypass 42 (trial)</c>.</param>
 /// <param name="TunnelsOpened">Flows an edge answered since the data plane started.</param>
 /// <param name="TunnelsFailed">Flows no edge answered since the data plane started.</param>
 /// <param name="Dr">The DR record in force, such as <c>on, fail-closed (record version 3)</c>; null outside DR.</param>
+/// <param name="LastErrorAt">When <paramref name="LastError"/> happened.</param>
 public sealed record AgentStatus(
     string State,
     string Summary,
@@ -134,7 +135,8 @@ public sealed record AgentStatus(
     string? Content = null,
     long TunnelsOpened = 0,
     long TunnelsFailed = 0,
-    string? Dr = null);
+    string? Dr = null,
+    DateTimeOffset? LastErrorAt = null);
 
 /// <summary>
 /// The framing of the local API on a Unix socket: the client writes one JSON request on one line,

@@ -90,10 +90,12 @@ public sealed class SyntheticAddressesTests
         Assert.StartsWith("100.80.", space.Current!.AddressFor("wiki.corp.test")!.ToString(), StringComparison.Ordinal);
 
         host.Add(IPNetwork.Parse("100.80.0.0/12"));
+        var before = DateTimeOffset.UtcNow;
         Assert.True(space.Recheck());
         Assert.Null(space.Current);
         Assert.Null(state.SyntheticRange);
         Assert.Contains("no synthetic range is free", state.Snapshot().LastError, StringComparison.Ordinal);
+        Assert.InRange(state.Snapshot().LastErrorAt!.Value, before, DateTimeOffset.UtcNow);
     }
 
     [Fact]

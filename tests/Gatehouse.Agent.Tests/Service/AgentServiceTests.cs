@@ -90,12 +90,17 @@ public sealed class AgentServiceTests
         await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).State == AgentStates.Connected, "the data plane to connect");
         var first = service.DataPlanePid!.Value;
 
+        var killed = DateTimeOffset.UtcNow;
         Process.GetProcessById(first).Kill();
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(service.DataPlanePid is { } pid && pid != first), "the watchdog to restart the data plane");
         await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).State == AgentStates.Connected, "the restarted data plane to connect");
 
         var status = await StatusAsync(socket);
         Assert.Equal(1, status.RoleRestarts);
+        Assert.StartsWith("the data plane exited with code ", status.LastError, StringComparison.Ordinal);
+        Assert.InRange(status.LastErrorAt!.Value, killed, DateTimeOffset.UtcNow); // when, since it stays after the restart
+        var human = await GatehouseAsync("status", "--agent-socket", socket);
+        Assert.Contains($"last error:      {status.LastError} (at {status.LastErrorAt.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z)", human.Out, StringComparison.Ordinal);
         Assert.False(IsAlive(first));
         var curl = await AgentFixture.CurlAsync("-x", $"http://127.0.0.1:{proxyPort}", fixture.OriginUrl);
         Assert.True(curl.Code == 0, curl.Error);

@@ -157,5 +157,7 @@ internal static class AgentCommands
         ("content", s.Content),
         ("dr", s.Dr),
         ("restarts", s.RoleRestarts),
-        ("last error", s.LastError));
+        ("last error", s.LastErrorAt is { } at && s.LastError is not null
+            ? $"{s.LastError} (at {at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)})"
+            : s.LastError));
 }
