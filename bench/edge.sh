@@ -241,14 +241,15 @@ declare -A cpu_us=()
 cpu_ratios=()
 for _ in $(seq 1 "$rounds"); do
   for path in direct squid edge; do
+    # (Not `pids`: that array holds what the clean-up stops.)
     # shellcheck disable=SC2086 # one pid per word
-    pids=$(proxy_pids "$path"); before=$(cpu_ticks $pids)
+    measured=$(proxy_pids "$path"); before=$(cpu_ticks $measured)
     read -r r p e < <(wrk_path "$path")
     # shellcheck disable=SC2086
-    after=$(cpu_ticks $pids)
+    after=$(cpu_ticks $measured)
     round[$path]=$r; rps[$path]+="$r "; p99[$path]+="$p "
     [ "$e" = none ] || errors[$path]+="$e "
-    [ -z "$pids" ] || round_us[$path]=$(awk -v t=$((after - before)) -v hz="$hz" -v r="$r" -v d="$duration" 'BEGIN {printf "%.1f", t / hz * 1e6 / (r * d)}')
+    [ -z "$measured" ] || round_us[$path]=$(awk -v t=$((after - before)) -v hz="$hz" -v r="$r" -v d="$duration" 'BEGIN {printf "%.1f", t / hz * 1e6 / (r * d)}')
   done
   say "$(printf '    round: direct %.0f, squid %.0f, edge %.0f req/s; CPU per request squid %s, edge %s µs' "${round[direct]}" "${round[squid]}" "${round[edge]}" "${round_us[squid]}" "${round_us[edge]}")"
   rps_ratios+=("$(ratio_of "${round[edge]}" "${round[squid]}")")
