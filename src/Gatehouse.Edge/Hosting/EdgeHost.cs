@@ -52,14 +52,7 @@ public static class EdgeHost
         ForwardProxy? proxy = null;
         ListenOptions? opsListener = null;
         ListenOptions? proxyListener = null;
-        builder.WebHost.UseSockets(sockets =>
-        {
-            // A relay writes up to 64 KiB at a time: with Kestrel's 64 KiB default the reader waits for every
-            // send to finish; a larger window lets the next read overlap the send (bench/edge.sh, CONNECT bulk).
-            // Inline scheduling suits the proxy's relays, not HTTP/2 streams: the tunnel has its own server.
-            sockets.MaxWriteBufferSize = 1024 * 1024;
-            sockets.UnsafePreferInlineScheduling = true;
-        });
+        builder.WebHost.UseSockets(ForwardProxy.ConfigureSockets);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;

@@ -509,7 +509,17 @@ internal sealed class ProxySession : IAsyncDisposable
             record = record with { DestinationIp = _upstream.Address?.ToString() ?? record.DestinationIp, Reason = _upstream.Via ?? record.Reason };
         }
 
-        var exchange = await ExchangeAsync(head, target, flow, reused: reuse);
+        Exchange exchange;
+        try
+        {
+            exchange = await ExchangeAsync(head, target, flow, reused: reuse);
+        }
+        catch (Exception e) when (Relay.IsEndOfFlow(e))
+        {
+            await FinishInterruptedAsync(record, flow, upBefore, downBefore, clock);
+            throw;
+        }
+
         if (exchange.RetryOnFreshConnection)
         {
             // A kept-alive upstream connection the server had closed: one retry on a fresh one, as browsers do.
@@ -523,7 +533,15 @@ internal sealed class ProxySession : IAsyncDisposable
             }
 
             _upstream = opened.Upstream;
-            exchange = await ExchangeAsync(head, target, flow, reused: false);
+            try
+            {
+                exchange = await ExchangeAsync(head, target, flow, reused: false);
+            }
+            catch (Exception e) when (Relay.IsEndOfFlow(e))
+            {
+                await FinishInterruptedAsync(record, flow, upBefore, downBefore, clock);
+                throw;
+            }
         }
 
         if (exchange.Failure is { } exchangeFailure)
@@ -546,6 +564,27 @@ internal sealed class ProxySession : IAsyncDisposable
 
         _path.Finish(record with { Status = exchange.Status, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
         return exchange.ClientReusable;
+    }
+
+    /// <summary>
+    /// Records a request whose exchange the end of its flow interrupted: the client went away, the flow sat idle
+    /// too long, or the edge stopped. Every request that got this far has a record, as a completed one does.
+    /// </summary>
+    private async ValueTask FinishInterruptedAsync(TransactionLogRecord record, OpenFlow flow, long upBefore, long downBefore, long clock)
+    {
+        await DropUpstreamAsync();
+        var reason = _connection.ConnectionClosed.IsCancellationRequested ? "the client went away"
+            : _path.Stopping.IsCancellationRequested ? "the edge stopped"
+            : "the flow was ended (idle timeout, or its access was revoked)";
+        _path.Finish(record with
+        {
+            Action = TransactionActions.Error,
+            Status = _responding,
+            Reason = _responding is null ? $"{reason} before the destination answered" : reason, // as when a flush finds the client gone
+            BytesUp = flow.BytesUp - upBefore,
+            BytesDown = flow.BytesDown - downBefore,
+            DurationMs = Elapsed(clock),
+        });
     }
 
     /// <summary>Why no upstream could be opened: the status and reason for the client, and what the record keeps.</summary>
@@ -594,6 +633,7 @@ internal sealed class ProxySession : IAsyncDisposable
         var upstream = _upstream!;
         var ct = flow.Cancellation;
         var output = upstream.Pipe.Output;
+        _responding = null;
         WriteRequestHead(output, head, target);
         if ((await output.FlushAsync(ct)).IsCompleted)
         {
@@ -648,6 +688,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
             var framing = response.Framing(head.IsHead);
             var closeClient = head.Close || framing == BodyFraming.UntilClose || !bodySent;
+            _responding = response.Status;
             WriteResponseHead(response, closeClient);
             var copied = framing switch
             {
@@ -656,7 +697,13 @@ internal sealed class ProxySession : IAsyncDisposable
                 BodyFraming.Chunked => await BodyCopier.CopyChunkedAsync(upstream.Pipe.Input, _out, flow, up: false, ct),
                 _ => await BodyCopier.CopyToEndAsync(upstream.Pipe.Input, _out, flow, up: false, ct),
             };
-            await _out.FlushAsync(ct);
+
+            // The copiers flush what they write: by now the client may have the whole response and be gone, and
+            // a flush of nothing would throw for its closed connection. A head without a body is still here.
+            if (!_out.CanGetUnflushedBytes || _out.UnflushedBytes > 0)
+            {
+                await _out.FlushAsync(ct);
+            }
             if (copied.Item1 is not CopyEnd.Done)
             {
                 return Exchange.Failed(DialError.Unreachable, copied.Item1 switch
@@ -674,6 +721,9 @@ internal sealed class ProxySession : IAsyncDisposable
     }
 
     private bool _timedOut;
+
+    /// <summary>The status of the final response being sent to the client, once its head is written.</summary>
+    private int? _responding;
 
     private async ValueTask<HeadStatus> ReadResponseHeadAsync(PipeReader input, ResponseHead response, CancellationToken flowToken)
     {

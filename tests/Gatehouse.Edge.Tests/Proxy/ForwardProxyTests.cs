@@ -79,6 +79,48 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_request_answered_is_recorded_even_when_its_client_closes_as_soon_as_it_has_the_answer()
+    {
+        // curl does that: it reads the whole response and closes. Up to 2 in 100 such requests had no record
+        // (nor a count in the metrics): the close raced a last flush of nothing, which threw for it.
+        const int Requests = 2_000;
+        var request = Encoding.ASCII.GetBytes($"GET {Url("/hello")} HTTP/1.1\r\nHost: localhost\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n");
+        for (var i = 0; i < Requests; i++)
+        {
+            var answer = await _proxy.RawAsync(request, until: "hello from origin");
+            Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        }
+
+        bool IsHello(TransactionLogRecord r) => r.Url == Url("/hello");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (_proxy.Recorder.Records.Count(IsHello) < Requests && !timeout.IsCancellationRequested)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        var records = _proxy.Recorder.Records.Where(IsHello).ToList();
+        Assert.Equal(Requests, records.Count);
+        Assert.All(records, r => Assert.Equal((TransactionActions.Allow, 200), (r.Action, r.Status)));
+    }
+
+    [Fact]
+    public async Task A_download_the_client_abandons_is_recorded_with_what_it_got()
+    {
+        const int Size = 256 * 1024 * 1024;
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(_proxy.Address);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {Url($"/big/{Size}")} HTTP/1.1\r\nHost: localhost\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+            await stream.ReadExactlyAsync(new byte[1024 * 1024]).AsTask().DefaultTimeout();
+        }
+
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Url == Url($"/big/{Size}"));
+        Assert.Equal((TransactionActions.Error, 200, "the client went away"), (record.Action, record.Status, record.Reason));
+        Assert.InRange(record.BytesDown, 1024 * 1024, Size - 1);
+    }
+
+    [Fact]
     public async Task Allowed_request_reaches_the_origin_without_the_proxy_credentials_and_is_logged()
     {
         using var client = _proxy.Client(_alice.Email, _alice.Password);

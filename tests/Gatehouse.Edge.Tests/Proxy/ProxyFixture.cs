@@ -115,6 +115,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
         Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? listener = null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseSockets(ForwardProxy.ConfigureSockets); // as the edge runs it: inline scheduling changes timings
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
         {
             listener = l;
