@@ -198,7 +198,7 @@ EOF
 # wrk → "RPS P99_MS ERRORS"
 run_wrk() { # script url
   local text rps p99 errors
-  text=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$1" "$2")
+  text=$(${wrk_cpu:+taskset -c "$wrk_cpu"} wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$1" "$2")
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$text")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$text")
   errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$text" | tr '\n' ' ')
@@ -265,6 +265,37 @@ done
 }
 edge_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$edge_pid/status")
 
+# The same requests with each proxy on a core of its own, and wrk and nginx on another: on two shared
+# cores the client and the origin take CPU from the proxy too, which holds back the cheaper proxy's rate
+# more. Squid's processes and the edge's threads get the same single core; everything is unpinned after.
+pinned_ratios=() pinned_median=unknown pinned_line="not measured (needs 2 cores and taskset)"
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+  say "(a, one core each) the proxy on CPU 1, wrk and nginx on CPU 0: $rounds rounds of ${duration}s over squid and the edge in turn"
+  pin() { # CPUS PID… → every thread of each
+    local cpus=$1 pid; shift
+    for pid in "$@"; do taskset -a -cp "$cpus" "$pid" >/dev/null 2>&1 || true; done
+  }
+  nginx_master=$(cat "$work/nginx/nginx.pid")
+  # shellcheck disable=SC2046 # one pid per word
+  pin_all() { pin "$1" "$nginx_master" $(pgrep -P "$nginx_master") $(proxy_pids squid) $(proxy_pids edge); }
+  # shellcheck disable=SC2046
+  { pin 0 "$nginx_master" $(pgrep -P "$nginx_master"); pin 1 $(proxy_pids squid) $(proxy_pids edge); }
+  wrk_cpu=0
+  declare -A pinned=()
+  for _ in $(seq 1 "$rounds"); do
+    read -r q _ _ < <(wrk_path squid); read -r e _ _ < <(wrk_path edge)
+    say "$(printf '    round: squid %.0f, edge %.0f req/s' "$q" "$e")"
+    pinned[squid]+="$q "; pinned[edge]+="$e "
+    pinned_ratios+=("$(ratio_of "$e" "$q")")
+  done
+  unset wrk_cpu
+  pin_all "0-$(($(nproc) - 1))"
+  pinned_median=$(median_of "${pinned_ratios[@]}")
+  # shellcheck disable=SC2086 # space-separated numbers
+  pinned_line=$(printf 'squid %.0f, edge %.0f req/s; edge/squid by round %s, median %s' \
+    "$(median_of ${pinned[squid]})" "$(median_of ${pinned[edge]})" "$(range_of "${pinned_ratios[@]}")" "$pinned_median")
+fi
+
 say "(b, c) bulk downloads, ${size_mb} MB, a warm-up round and $rounds rounds over direct, CONNECT (squid, edge) and TLS tunnels (stunnel, edge) in turn"
 direct_bulk() { mbs "http://127.0.0.1:$origin_port/big"; }
 squid_bulk() { mbs -p -x "http://127.0.0.1:$squid_port" "http://127.0.0.1:$origin_port/big"; }
@@ -301,6 +332,7 @@ Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), pol
     edge proxy     $(printf '%10.0f' "$edge_rps") req/s   p99 $(printf '%7.2f' "$edge_p99") ms   errors: $edge_err
     edge/squid by round: $(range_of "${rps_ratios[@]}"), median $(median_of "${rps_ratios[@]}")
     CPU per request, the proxy's own processes: squid $(median_of ${cpu_us[squid]}) µs, edge $(median_of ${cpu_us[edge]}) µs; squid/edge by round $(range_of "${cpu_ratios[@]}"), median $(median_of "${cpu_ratios[@]}")
+    one core each (the proxy on CPU 1; wrk and nginx on CPU 0): $pinned_line
     edge resident memory after the run: $((edge_rss_kb / 1024)) MiB; transaction records written: $log_lines
 (b) bulk download, ${size_mb} MB (curl, best of $rounds rounds)
     direct         $(printf '%10s' "$direct_mbs") MB/s
@@ -316,6 +348,7 @@ Gatehouse edge benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), pol
 $held_report
 
 edge/squid rps ratio $(median_of "${rps_ratios[@]}")
+edge/squid rps ratio, one core each $pinned_median
 squid/edge cpu per request ratio $(median_of "${cpu_ratios[@]}")
 edge/squid connect throughput ratio $(median_of "${connect_ratios[@]}")
 tunnel/stunnel throughput ratio $(median_of "${tunnel_ratios[@]}")
