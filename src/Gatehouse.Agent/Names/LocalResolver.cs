@@ -78,16 +78,14 @@ internal sealed class LocalResolver : IAsyncDisposable
                 tcp.Listen(128);
                 return (udp, tcp);
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && endpoint.Port == 0 && attempt < FreePortAttempts)
+            catch (Exception e)
             {
                 udp.Dispose();
                 tcp.Dispose();
-            }
-            catch
-            {
-                udp.Dispose();
-                tcp.Dispose();
-                throw;
+                if (e is not SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || endpoint.Port != 0 || attempt == FreePortAttempts)
+                {
+                    throw;
+                }
             }
         }
     }

@@ -68,13 +68,11 @@ internal sealed class RoleSupervisor : IAsyncDisposable
     private int? _pid;
     private int _restarts;
     private RoleExit? _lastExit;
-    private readonly TimeProvider _time;
 
     private readonly TimeSpan _firstBackoff;
 
-    public RoleSupervisor(RoleCommand command, Action cleanUp, ILogger logger, TimeSpan? firstBackoff = null, TimeProvider? time = null)
+    public RoleSupervisor(RoleCommand command, Action cleanUp, ILogger logger, TimeSpan? firstBackoff = null)
     {
-        _time = time ?? TimeProvider.System;
         _firstBackoff = firstBackoff ?? FirstBackoff;
         _command = command;
         _cleanUp = cleanUp;
@@ -179,7 +177,7 @@ internal sealed class RoleSupervisor : IAsyncDisposable
             var ran = Stopwatch.GetElapsedTime(started);
             delay = ran >= StableAfter ? TimeSpan.Zero : delay == TimeSpan.Zero ? _firstBackoff : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
             var restarts = Interlocked.Increment(ref _restarts);
-            Volatile.Write(ref _lastExit, new RoleExit($"the data plane exited with code {process.ExitCode} after {ran.TotalSeconds:0.#} s", _time.GetUtcNow()));
+            Volatile.Write(ref _lastExit, new RoleExit($"the data plane exited with code {process.ExitCode} after {ran.TotalSeconds:0.#} s", TimeProvider.System.GetUtcNow()));
             AgentLog.RoleExited(_logger, process.ExitCode, restarts, (long)delay.TotalMilliseconds);
             _cleanUp();
             try

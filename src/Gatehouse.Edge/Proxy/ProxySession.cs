@@ -509,17 +509,7 @@ internal sealed class ProxySession : IAsyncDisposable
             record = record with { DestinationIp = _upstream.Address?.ToString() ?? record.DestinationIp, Reason = _upstream.Via ?? record.Reason };
         }
 
-        Exchange exchange;
-        try
-        {
-            exchange = await ExchangeAsync(head, target, flow, reused: reuse);
-        }
-        catch (Exception e) when (Relay.IsEndOfFlow(e))
-        {
-            await FinishInterruptedAsync(record, flow, upBefore, downBefore, clock);
-            throw;
-        }
-
+        var exchange = await ExchangeOrRecordAsync(head, target, flow, reuse, record, upBefore, downBefore, clock);
         if (exchange.RetryOnFreshConnection)
         {
             // A kept-alive upstream connection the server had closed: one retry on a fresh one, as browsers do.
@@ -533,15 +523,7 @@ internal sealed class ProxySession : IAsyncDisposable
             }
 
             _upstream = opened.Upstream;
-            try
-            {
-                exchange = await ExchangeAsync(head, target, flow, reused: false);
-            }
-            catch (Exception e) when (Relay.IsEndOfFlow(e))
-            {
-                await FinishInterruptedAsync(record, flow, upBefore, downBefore, clock);
-                throw;
-            }
+            exchange = await ExchangeOrRecordAsync(head, target, flow, reused: false, record, upBefore, downBefore, clock);
         }
 
         if (exchange.Failure is { } exchangeFailure)
@@ -567,9 +549,23 @@ internal sealed class ProxySession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Records a request whose exchange the end of its flow interrupted: the client went away, the flow sat idle
-    /// too long, or the edge stopped. Every request that got this far has a record, as a completed one does.
+    /// <see cref="ExchangeAsync"/>; when the end of the flow interrupts it (the client went away, the flow sat idle
+    /// too long, the edge stopped), the request is recorded before the session ends, as a completed one is.
     /// </summary>
+    private async ValueTask<Exchange> ExchangeOrRecordAsync(RequestHead head, Target target, OpenFlow flow, bool reused, TransactionLogRecord record, long upBefore, long downBefore, long clock)
+    {
+        try
+        {
+            return await ExchangeAsync(head, target, flow, reused);
+        }
+        catch (Exception e) when (Relay.IsEndOfFlow(e))
+        {
+            await FinishInterruptedAsync(record, flow, upBefore, downBefore, clock);
+            throw;
+        }
+    }
+
+    /// <summary>Records a request whose exchange the end of its flow interrupted, with the status and bytes so far.</summary>
     private async ValueTask FinishInterruptedAsync(TransactionLogRecord record, OpenFlow flow, long upBefore, long downBefore, long clock)
     {
         await DropUpstreamAsync();

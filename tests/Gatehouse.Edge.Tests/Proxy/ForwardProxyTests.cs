@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gatehouse.Edge.Tests.TransactionLogs;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Testing;
 
@@ -92,12 +93,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         }
 
         bool IsHello(TransactionLogRecord r) => r.Url == Url("/hello");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (_proxy.Recorder.Records.Count(IsHello) < Requests && !timeout.IsCancellationRequested)
-        {
-            await Task.Delay(20, CancellationToken.None);
-        }
-
+        await Eventually.TrueAsync(() => _proxy.Recorder.Records.Count(IsHello) >= Requests, () => $"{_proxy.Recorder.Records.Count(IsHello)} of {Requests} requests recorded");
         var records = _proxy.Recorder.Records.Where(IsHello).ToList();
         Assert.Equal(Requests, records.Count);
         Assert.All(records, r => Assert.Equal((TransactionActions.Allow, 200), (r.Action, r.Status)));
