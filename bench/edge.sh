@@ -275,11 +275,10 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     local cpus=$1 pid; shift
     for pid in "$@"; do taskset -a -cp "$cpus" "$pid" >/dev/null 2>&1 || true; done
   }
-  nginx_master=$(cat "$work/nginx/nginx.pid")
-  # shellcheck disable=SC2046 # one pid per word
-  pin_all() { pin "$1" "$nginx_master" $(pgrep -P "$nginx_master") $(proxy_pids squid) $(proxy_pids edge); }
-  # shellcheck disable=SC2046
-  { pin 0 "$nginx_master" $(pgrep -P "$nginx_master"); pin 1 $(proxy_pids squid) $(proxy_pids edge); }
+  origin=$(cat "$work/nginx/nginx.pid"); origin="$origin $(pgrep -P "$origin")"
+  proxies="$(proxy_pids squid) $(proxy_pids edge)"
+  # shellcheck disable=SC2086 # one pid per word
+  { pin 0 $origin; pin 1 $proxies; }
   wrk_cpu=0
   declare -A pinned=()
   for _ in $(seq 1 "$rounds"); do
@@ -289,7 +288,8 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     pinned_ratios+=("$(ratio_of "$e" "$q")")
   done
   unset wrk_cpu
-  pin_all "0-$(($(nproc) - 1))"
+  # shellcheck disable=SC2086
+  pin "0-$(($(nproc) - 1))" $origin $proxies
   pinned_median=$(median_of "${pinned_ratios[@]}")
   # shellcheck disable=SC2086 # space-separated numbers
   pinned_line=$(printf 'squid %.0f, edge %.0f req/s; edge/squid by round %s, median %s' \
