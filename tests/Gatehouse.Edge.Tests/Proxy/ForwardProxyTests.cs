@@ -84,11 +84,14 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     {
         // curl does that: it reads the whole response and closes. Up to 2 in 100 such requests had no record
         // (nor a count in the metrics): the close raced a last flush of nothing, which threw for it.
+        // The whole response is the origin's chunked body up to its last, empty chunk: a client that
+        // closes after the text but before that chunk has not had the answer, and its record says "error".
         const int Requests = 2_000;
+        const string EndOfAnswer = "hello from origin\r\n0\r\n\r\n";
         var request = Encoding.ASCII.GetBytes($"GET {Url("/hello")} HTTP/1.1\r\nHost: localhost\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n");
         for (var i = 0; i < Requests; i++)
         {
-            var answer = await _proxy.RawAsync(request, until: "hello from origin");
+            var answer = await _proxy.RawAsync(request, until: EndOfAnswer);
             Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
         }
 
