@@ -10,7 +10,7 @@ namespace Gatehouse.Testing;
 /// </summary>
 public sealed class LoopbackTcpServer : IDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly Func<Socket, CancellationToken, Task> _serve;
     private int _accepted;
@@ -18,9 +18,22 @@ public sealed class LoopbackTcpServer : IDisposable
     /// <summary>Starts listening on a port the kernel picks.</summary>
     /// <param name="serve">Serves one connection; a socket or cancellation error ends it quietly.</param>
     public LoopbackTcpServer(Func<Socket, CancellationToken, Task> serve)
+        : this(0, serve)
+    {
+    }
+
+    /// <summary>
+    /// Starts listening on <paramref name="port"/>, or on a port the kernel picks if it is 0. A server started
+    /// again on the port of one that stopped takes it at once, as a restarted service would.
+    /// </summary>
+    /// <param name="port">The port, or 0.</param>
+    /// <param name="serve">Serves one connection; a socket or cancellation error ends it quietly.</param>
+    public LoopbackTcpServer(int port, Func<Socket, CancellationToken, Task> serve)
     {
         ArgumentNullException.ThrowIfNull(serve);
         _serve = serve;
+        _listener = new TcpListener(IPAddress.Loopback, port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Start(1024);
         _ = AcceptAsync();
     }
@@ -41,13 +54,16 @@ public sealed class LoopbackTcpServer : IDisposable
 
     private async Task AcceptAsync()
     {
+        // Taken once: a connection accepted as the server stops is served with the cancelled token, and closed,
+        // where reading the token of the disposed source would throw and leave it open.
+        var stopping = _stop.Token;
         try
         {
             while (true)
             {
-                var socket = await _listener.AcceptSocketAsync(_stop.Token);
+                var socket = await _listener.AcceptSocketAsync(stopping);
                 Interlocked.Increment(ref _accepted);
-                _ = ServeAsync(socket, _stop.Token);
+                _ = ServeAsync(socket, stopping);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException || (e is InvalidOperationException && _stop.IsCancellationRequested))

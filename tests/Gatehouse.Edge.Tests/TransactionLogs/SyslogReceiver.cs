@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Testing;
@@ -10,31 +9,19 @@ namespace Gatehouse.Edge.Tests.TransactionLogs;
 /// A SIEM on loopback: accepts syslog over TCP and splits the octet-counted frames (RFC 6587 3.4.1),
 /// failing on a frame whose length is wrong. With <c>read: false</c> it accepts and never reads.
 /// </summary>
-internal sealed class SyslogReceiver : IAsyncDisposable
+internal sealed class SyslogReceiver : IDisposable
 {
-    private readonly TcpListener _listener;
-    private readonly bool _read;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentBag<TcpClient> _clients = [];
+    private readonly LoopbackTcpServer _server;
     private readonly ConcurrentQueue<byte[]> _messages = new();
-    private readonly Task _accepting;
-    private int _connections;
 
-    private SyslogReceiver(int port, bool read)
-    {
-        _read = read;
-        _listener = new TcpListener(IPAddress.Loopback, port);
-        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _accepting = AcceptAsync();
-    }
+    private SyslogReceiver(int port, bool read) =>
+        _server = new LoopbackTcpServer(port, read ? ReadAsync : HoldOpenAsync);
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
-    public int Connections => Volatile.Read(ref _connections);
+    public int Connections => _server.Accepted;
 
     public IReadOnlyList<byte[]> Messages => [.. _messages];
 
@@ -50,52 +37,18 @@ internal sealed class SyslogReceiver : IAsyncDisposable
     }
 
     /// <summary>Stops listening and closes every connection, as a SIEM that restarts.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
+    public void Dispose() => _server.Dispose();
 
-        // The accept loop ends first, so that a client it took as the listener stopped is closed too.
-        await _accepting.DefaultTimeout();
-        foreach (var client in _clients)
-        {
-            client.Dispose();
-        }
+    private static Task HoldOpenAsync(Socket socket, CancellationToken ct) => Task.Delay(Timeout.Infinite, ct);
 
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                _clients.Add(client);
-                Interlocked.Increment(ref _connections);
-                if (_read)
-                {
-                    _ = ReadAsync(client.GetStream());
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException
-            || (e is InvalidOperationException && _stop.IsCancellationRequested))
-        {
-            // Stopped. An accept that starts after the listener stopped is refused with "Not listening"
-            // (InvalidOperationException), not cancelled: it failed a full run once on 2026-12-06.
-        }
-    }
-
-    private async Task ReadAsync(NetworkStream stream)
+    private async Task ReadAsync(Socket socket, CancellationToken ct)
     {
         var buffer = new byte[64 * 1024];
         var pending = new List<byte>();
         try
         {
             int read;
-            while ((read = await stream.ReadAsync(buffer, _stop.Token)) > 0)
+            while ((read = await socket.ReceiveAsync(buffer, ct)) > 0)
             {
                 pending.AddRange(buffer.AsSpan(0, read));
                 while (TryTakeFrame(pending, out var message))
@@ -103,10 +56,6 @@ internal sealed class SyslogReceiver : IAsyncDisposable
                     _messages.Enqueue(message);
                 }
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // closed
         }
         catch (FormatException e)
         {

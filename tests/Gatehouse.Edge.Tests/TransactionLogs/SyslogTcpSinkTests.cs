@@ -25,7 +25,7 @@ public sealed partial class SyslogTcpSinkTests
     [Fact]
     public async Task Records_arrive_as_octet_counted_rfc5424_messages_with_escaped_structured_data()
     {
-        await using var siem = SyslogReceiver.Start();
+        using var siem = SyslogReceiver.Start();
         var allowed = TestRecords.Flow(1);
 
         // A rule name with every character SD-PARAM escaping is for, and a multi-byte email, so octets are not characters.
@@ -81,13 +81,13 @@ public sealed partial class SyslogTcpSinkTests
         log.Write(TestRecords.Flow(1));
         await siem.WaitForAsync(1);
 
-        await siem.DisposeAsync();
+        siem.Dispose();
 
         // Loopback delivers the close at once; the sink sees it before its next batch.
         await Task.Delay(200);
         log.Write(TestRecords.Flow(2));
         await Task.Delay(300);
-        await using var restarted = SyslogReceiver.Start(port);
+        using var restarted = SyslogReceiver.Start(port);
 
         var messages = await restarted.WaitForAsync(1);
         Assert.Contains("site2.example", Encoding.UTF8.GetString(messages[0]), StringComparison.Ordinal);

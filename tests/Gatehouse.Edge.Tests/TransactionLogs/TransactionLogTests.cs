@@ -16,7 +16,7 @@ public sealed class TransactionLogTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_million_writes_against_a_siem_that_never_reads_return_quickly_and_every_record_is_accounted_for()
     {
-        await using var siem = SyslogReceiver.Start(read: false);
+        using var siem = SyslogReceiver.Start(read: false);
         const int writers = 4;
         const int perWriter = 250_000;
         var log = new TransactionLog(new TransactionLogOptions
@@ -68,7 +68,7 @@ public sealed class TransactionLogTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_stalled_siem_drops_its_own_records_only_and_the_file_gets_every_one()
     {
-        await using var siem = SyslogReceiver.Start(read: false);
+        using var siem = SyslogReceiver.Start(read: false);
         var directory = Path.Combine(_root, "logs");
         const int records = 200_000;
         await using (var log = new TransactionLog(new TransactionLogOptions
