@@ -421,7 +421,7 @@ internal sealed class ProxySession : IAsyncDisposable
         // One flow for the whole kept-alive connection: opening one per request would cost a linked cancellation each time.
         var flow = _httpFlow ??= _path.Flows.Open(_connection.ConnectionClosed);
         flow.Touch();
-        var (upBefore, downBefore) = (flow.BytesUp, flow.BytesDown);
+        var meter = new RequestMeter(flow, flow.BytesUp, flow.BytesDown, clock);
         var url = UrlOf(target);
         var keepAlive = !head.Close && !head.HasBody;
         var app = PrivateApp(user, target, started);
@@ -509,7 +509,7 @@ internal sealed class ProxySession : IAsyncDisposable
             record = record with { DestinationIp = _upstream.Address?.ToString() ?? record.DestinationIp, Reason = _upstream.Via ?? record.Reason };
         }
 
-        var exchange = await ExchangeOrRecordAsync(head, target, flow, reuse, record, upBefore, downBefore, clock);
+        var exchange = await ExchangeOrRecordAsync(head, target, reuse, record, meter);
         if (exchange.RetryOnFreshConnection)
         {
             // A kept-alive upstream connection the server had closed: one retry on a fresh one, as browsers do.
@@ -523,7 +523,7 @@ internal sealed class ProxySession : IAsyncDisposable
             }
 
             _upstream = opened.Upstream;
-            exchange = await ExchangeOrRecordAsync(head, target, flow, reused: false, record, upBefore, downBefore, clock);
+            exchange = await ExchangeOrRecordAsync(head, target, reused: false, record, meter);
         }
 
         if (exchange.Failure is { } exchangeFailure)
@@ -531,11 +531,11 @@ internal sealed class ProxySession : IAsyncDisposable
             await DropUpstreamAsync();
             if (!exchange.ResponseStarted)
             {
-                await FailAsync(record with { BytesUp = flow.BytesUp - upBefore }, exchangeFailure.Error, exchangeFailure.Reason, clock);
+                await FailAsync(record with { BytesUp = meter.BytesUp }, exchangeFailure.Error, exchangeFailure.Reason, clock);
                 return false;
             }
 
-            _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = exchangeFailure.Reason, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
+            _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = exchangeFailure.Reason, BytesUp = meter.BytesUp, BytesDown = meter.BytesDown, DurationMs = meter.DurationMs });
             return false;
         }
 
@@ -544,7 +544,7 @@ internal sealed class ProxySession : IAsyncDisposable
             await DropUpstreamAsync();
         }
 
-        _path.Finish(record with { Status = exchange.Status, BytesUp = flow.BytesUp - upBefore, BytesDown = flow.BytesDown - downBefore, DurationMs = Elapsed(clock) });
+        _path.Finish(record with { Status = exchange.Status, BytesUp = meter.BytesUp, BytesDown = meter.BytesDown, DurationMs = meter.DurationMs });
         return exchange.ClientReusable;
     }
 
@@ -552,21 +552,21 @@ internal sealed class ProxySession : IAsyncDisposable
     /// <see cref="ExchangeAsync"/>; when the end of the flow interrupts it (the client went away, the flow sat idle
     /// too long, the edge stopped), the request is recorded before the session ends, as a completed one is.
     /// </summary>
-    private async ValueTask<Exchange> ExchangeOrRecordAsync(RequestHead head, Target target, OpenFlow flow, bool reused, TransactionLogRecord record, long upBefore, long downBefore, long clock)
+    private async ValueTask<Exchange> ExchangeOrRecordAsync(RequestHead head, Target target, bool reused, TransactionLogRecord record, RequestMeter meter)
     {
         try
         {
-            return await ExchangeAsync(head, target, flow, reused);
+            return await ExchangeAsync(head, target, meter.Flow, reused);
         }
         catch (Exception e) when (Relay.IsEndOfFlow(e))
         {
-            await FinishInterruptedAsync(record, flow, upBefore, downBefore, clock);
+            await FinishInterruptedAsync(record, meter);
             throw;
         }
     }
 
     /// <summary>Records a request whose exchange the end of its flow interrupted, with the status and bytes so far.</summary>
-    private async ValueTask FinishInterruptedAsync(TransactionLogRecord record, OpenFlow flow, long upBefore, long downBefore, long clock)
+    private async ValueTask FinishInterruptedAsync(TransactionLogRecord record, RequestMeter meter)
     {
         await DropUpstreamAsync();
         var reason = _connection.ConnectionClosed.IsCancellationRequested ? "the client went away"
@@ -577,10 +577,23 @@ internal sealed class ProxySession : IAsyncDisposable
             Action = TransactionActions.Error,
             Status = _responding,
             Reason = _responding is null ? $"{reason} before the destination answered" : reason, // as when a flush finds the client gone
-            BytesUp = flow.BytesUp - upBefore,
-            BytesDown = flow.BytesDown - downBefore,
-            DurationMs = Elapsed(clock),
+            BytesUp = meter.BytesUp,
+            BytesDown = meter.BytesDown,
+            DurationMs = meter.DurationMs,
         });
+    }
+
+    /// <summary>
+    /// One request's share of its kept-alive flow: the flow's bytes each way when the request began, and its start
+    /// time (<see cref="Stopwatch"/> ticks). A struct, so that measuring a request allocates nothing.
+    /// </summary>
+    private readonly record struct RequestMeter(OpenFlow Flow, long UpAtStart, long DownAtStart, long Clock)
+    {
+        public long BytesUp => Flow.BytesUp - UpAtStart;
+
+        public long BytesDown => Flow.BytesDown - DownAtStart;
+
+        public long DurationMs => Elapsed(Clock);
     }
 
     /// <summary>Why no upstream could be opened: the status and reason for the client, and what the record keeps.</summary>
