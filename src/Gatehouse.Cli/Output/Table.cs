@@ -44,7 +44,7 @@ internal sealed class Table(params string[] headers)
     public static string Cell(object? cell) => cell switch
     {
         null => "-",
-        DateTimeOffset at => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm'Z'", CultureInfo.InvariantCulture),
+        DateTimeOffset at => Times.ToTheMinute(at),
         bool flag => flag ? "yes" : "no",
         IEnumerable<string> list => string.Join(",", list) is { Length: > 0 } joined ? joined : "-",
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),

@@ -158,6 +158,6 @@ internal static class AgentCommands
         ("dr", s.Dr),
         ("restarts", s.RoleRestarts),
         ("last error", s.LastErrorAt is { } at && s.LastError is not null
-            ? $"{s.LastError} (at {at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)})"
+            ? $"{s.LastError} (at {Times.ToTheSecond(at)})"
             : s.LastError));
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Gatehouse.Cli.Output;
 using Gatehouse.Wire.Api;
 
@@ -16,12 +15,10 @@ internal static class AuditCommand
         var since = new Option<DateTimeOffset?>("--since") { Description = "Only changes at or after this time (ISO 8601)", HelpName = "ISO8601" };
         var until = new Option<DateTimeOffset?>("--until") { Description = "Only changes before this time (ISO 8601)", HelpName = "ISO8601" };
         audit.Subcommands.Add(app.List<AuditEntryDto>("List audit entries",
-            run => CliApp.Query("audit", ("action", run.Get(action)), ("actor", run.Get(actor)), ("since", Iso(run.Get(since))), ("until", Iso(run.Get(until)))),
+            run => CliApp.Query("audit", ("action", run.Get(action)), ("actor", run.Get(actor)), ("since", Times.Iso(run.Get(since))), ("until", Times.Iso(run.Get(until)))),
             () => new Table("AT", "ACTOR", "ACTION", "OBJECT", "ID"),
             (t, e) => t.Row(e.At, e.Actor, e.Action, e.ObjectType, e.ObjectId),
             action, actor, since, until));
         return audit;
     }
-
-    private static string? Iso(DateTimeOffset? at) => at?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 }

@@ -57,7 +57,7 @@ internal static partial class LogsCommand
         {
             var start = run.Get(since) is { } ago ? run.Time.GetUtcNow() - ago : run.Get(from);
             var path = CliApp.Query("logs",
-                ("from", Iso(start)), ("to", Iso(run.Get(to))), ("user", run.Get(user)), ("action", run.Get(action)), ("host", run.Get(host)));
+                ("from", Times.Iso(start)), ("to", Times.Iso(run.Get(to))), ("user", run.Get(user)), ("action", run.Get(action)), ("host", run.Get(host)));
             var result = await run.Client.ListAsync<TransactionLogEntryDto>(path, run.Get(limit), run.Cancellation);
             if (run.Out.Json)
             {
@@ -74,7 +74,7 @@ internal static partial class LogsCommand
             {
                 var r = entry.Record;
                 table.Row(
-                    r.Time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                    Times.ToTheSecond(r.Time),
                     Printable(r.UserEmail ?? r.UserId),
                     r.Action,
                     Printable(r.Host.Contains(':', StringComparison.Ordinal) ? $"[{r.Host}]:{r.Port}" : $"{r.Host}:{r.Port}"),
@@ -87,8 +87,6 @@ internal static partial class LogsCommand
         }));
         return logs;
     }
-
-    private static string? Iso(DateTimeOffset? at) => at?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// What edges logged comes from the network: an escape sequence in a URL must not reach the terminal.
