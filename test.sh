@@ -33,6 +33,7 @@ has_command dnsmasq || missing+=(dnsmasq-base) # the DR lookup tests start their
 has_command curl || missing+=(curl)
 has_command systemd-analyze || missing+=(systemd) # checks the units in deploy/ (nothing is started)
 has_command clang || missing+=(clang zlib1g-dev) # the agent's native (AOT) build
+has_command node || missing+=(nodejs) # runs the PAC files the proxies serve, as a browser would
 # TUF signatures are checked against securesystemslib, the library python-tuf signs with.
 /usr/bin/python3 -c 'import securesystemslib, cryptography' >/dev/null 2>&1 || missing+=(python3-securesystemslib python3-cryptography)
 # CHROMIUM: when the first browser test lands, uncomment:
@@ -87,6 +88,11 @@ fi
 # With systemd-analyze installed (and always on CI) the checks of the units in deploy/ must run.
 if has_command systemd-analyze || [ "${CI:-}" = "true" ]; then
     export GATEHOUSE_REQUIRE_SYSTEMD="${GATEHOUSE_REQUIRE_SYSTEMD:-1}"
+fi
+
+# With node installed (and always on CI) the tests that run PAC files must run: they fail, not skip.
+if has_command node || [ "${CI:-}" = "true" ]; then
+    export GATEHOUSE_REQUIRE_NODE="${GATEHOUSE_REQUIRE_NODE:-1}"
 fi
 
 # The agent's end-to-end tests build network namespaces and nftables tables, which needs root.

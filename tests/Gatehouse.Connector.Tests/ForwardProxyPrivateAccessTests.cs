@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Testing;
+using Gatehouse.Testing.Pac;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Policy;
@@ -117,6 +118,21 @@ public sealed class ForwardProxyPrivateAccessTests : IAsyncLifetime
         Assert.Equal(403, record.Status);
         Assert.Equal(0, _f.Echo.Served);
         Assert.Equal(0, _wiki.Connections);
+    }
+
+    [PacFact]
+    public async Task The_pac_file_sends_addresses_in_an_app_segment_to_the_proxy_once_the_edge_has_the_segment()
+    {
+        using var http = new HttpClient();
+        var pacUri = new Uri($"http://{_f.Edge.ProxyAddress}/proxy.pac");
+        string[] urls = ["http://10.77.3.4/", "http://10.78.0.1/", $"http://{WikiName}/"];
+        var proxy = $"PROXY {_f.Edge.ProxyAddress}";
+        Assert.Equal(["DIRECT", "DIRECT", proxy], await PacScript.FindProxyAsync(await http.GetStringAsync(pacUri), urls));
+
+        await _f.PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest("corp-reports", Cidrs: ["10.77.0.0/16"], Ports: ["80"], ConnectorGroupIds: [_f.Group.Id]));
+        await PrivateAccessFixture.WaitForAsync(() => _f.Edge.Policy.Private.SegmentConnectorGroups.ContainsKey("corp-reports"), "the edge to know the reports segment");
+
+        Assert.Equal([proxy, "DIRECT", proxy], await PacScript.FindProxyAsync(await http.GetStringAsync(pacUri), urls));
     }
 
     /// <summary>CONNECTs to the echo app and GETs the wiki, each on a new connection; both answers are refusals that end the connection.</summary>

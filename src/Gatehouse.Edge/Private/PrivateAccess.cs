@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Gatehouse.Policy.Compilation;
 using Gatehouse.Policy.Decisions;
@@ -35,6 +36,12 @@ public sealed class PrivateAccess
 
     /// <summary>Connector id → what the bundle says of it.</summary>
     public IReadOnlyDictionary<string, KnownConnector> Connectors { get; }
+
+    /// <summary>
+    /// The networks of the app segments: the PAC file sends addresses in them to the proxy, which hands them
+    /// to a connector, where other private addresses go direct.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> SegmentNetworks => Access.SegmentNetworks;
 
     /// <summary>Reads and compiles the private part of a bundle body; the error says why it cannot be used.</summary>
     /// <exception cref="PolicyFormatException">A part of the body has the wrong shape.</exception>

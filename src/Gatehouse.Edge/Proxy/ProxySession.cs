@@ -263,7 +263,7 @@ internal sealed class ProxySession : IAsyncDisposable
         var path = head.Target.Split('?')[0];
         if (head.Method is "GET" or "HEAD" && path is "/proxy.pac" or "/wpad.dat")
         {
-            var pac = ProxyPages.Pac(_path.Policy.Identities.TenantName, _advertised);
+            var pac = ProxyPages.Pac(_path.Policy.Identities.TenantName, _advertised, privateApps: _path.Policy.Private.SegmentNetworks);
             await RespondAsync(200, "OK", head.IsHead ? string.Empty : pac, close: head.Close, contentType: "application/x-ns-proxy-autoconfig", declaredLength: Encoding.UTF8.GetByteCount(pac));
             return true;
         }

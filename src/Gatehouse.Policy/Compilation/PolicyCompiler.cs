@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Policy.Explain;
 using Gatehouse.Policy.Matching;
@@ -69,7 +70,7 @@ public static class PolicyCompiler
             }
 
             var (categoryNames, categoryTrie) = CompileCategories();
-            var (segmentNames, segmentDomains, segmentV4, segmentV6, segmentPorts) = CompileSegments();
+            var (segmentNames, segmentDomains, segmentV4, segmentV6, segmentPorts, segmentNetworks) = CompileSegments();
 
             var builders = new RuleBitsets.Builder?[CompiledPolicy.CriterionCount];
             for (var c = 0; c < builders.Length; c++)
@@ -233,6 +234,7 @@ public static class PolicyCompiler
                 SegmentCidrV6 = segmentV6,
                 SegmentPorts = segmentPorts,
                 SegmentNames = segmentNames,
+                SegmentNetworks = segmentNetworks,
                 UsersById = byId,
                 UsersByEmail = byEmail,
                 MaxUserGroups = maxUserGroups,
@@ -292,10 +294,11 @@ public static class PolicyCompiler
             return (names, trie);
         }
 
-        private (string[] Names, DomainTrie Domains, CidrTrie V4, CidrTrie V6, (int Low, int High)[][] Ports) CompileSegments()
+        private (string[] Names, DomainTrie Domains, CidrTrie V4, CidrTrie V6, (int Low, int High)[][] Ports, IPNetwork[] Networks) CompileSegments()
         {
             var count = source.AppSegments.Count;
             var names = new string[count];
+            var networks = new List<IPNetwork>();
             var segmentPorts = new (int Low, int High)[count][];
             var trie = new DomainTrie();
             var v4 = new CidrTrie();
@@ -337,6 +340,10 @@ public static class PolicyCompiler
 
                     network.BaseAddress.TryWriteBytes(bytes, out var written);
                     (written == 4 ? v4 : v6).Add(bytes[..written], network.PrefixLength, s);
+                    if (!networks.Contains(network))
+                    {
+                        networks.Add(network);
+                    }
                 }
 
                 var portList = segment.Ports ?? [];
@@ -357,7 +364,7 @@ public static class PolicyCompiler
             trie.Freeze();
             v4.Freeze();
             v6.Freeze();
-            return (names, trie, v4, v6, segmentPorts);
+            return (names, trie, v4, v6, segmentPorts, [.. networks]);
         }
 
         private (Dictionary<string, CompiledUser> ById, Dictionary<string, CompiledUser> ByEmail, int MaxGroups) CompileUsers()

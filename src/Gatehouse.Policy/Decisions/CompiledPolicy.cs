@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
 using Gatehouse.Policy.Compilation;
@@ -126,6 +127,9 @@ public sealed partial class CompiledPolicy
     internal (int Low, int High)[][] SegmentPorts { get; init; } = [];
 
     internal string[] SegmentNames { get; init; } = [];
+
+    /// <summary>The networks of the app segments, in the order they are given, each once.</summary>
+    public IReadOnlyList<IPNetwork> SegmentNetworks { get; init; } = [];
 
     internal Dictionary<string, CompiledUser> UsersById { get; init; } = new(StringComparer.Ordinal);
 

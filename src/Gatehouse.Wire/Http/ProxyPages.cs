@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 
 namespace Gatehouse.Wire.Http;
@@ -11,6 +12,12 @@ public static class ProxyPages
 {
     /// <summary>The host name of the caution page's continue link; <c>.invalid</c> never resolves, so only this proxy answers it.</summary>
     public const string CautionHost = "caution.gatehouse.invalid";
+
+    /// <summary>Loopback, which a PAC file always sends direct.</summary>
+    private static readonly IPNetwork Loopback = IPNetwork.Parse("127.0.0.0/8");
+
+    /// <summary>The RFC 1918 networks.</summary>
+    private static readonly IPNetwork[] PrivateNetworks = [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16")];
 
     /// <summary>The block page: what was blocked, by which rule, why, and the reference to quote.</summary>
     public static string BlockPage(string url, string? rule, string reason, string reference) => Page(
@@ -40,35 +47,56 @@ public static class ProxyPages
         $"http://{CautionHost}/continue?url={Uri.EscapeDataString(url)}&token={Uri.EscapeDataString(token)}";
 
     /// <summary>
-    /// The tenant's PAC file: plain host names, <c>.local</c> and loopback go direct, and private address
-    /// literals too when <paramref name="privateNetworksDirect"/>; everything else through this proxy.
-    /// Browsers fetch it without proxy credentials.
+    /// The tenant's PAC file: plain host names, <c>.local</c> and loopback (IPv4 and <c>::1</c>) go direct, and private address
+    /// literals too when <paramref name="privateNetworksDirect"/>, except those in <paramref name="privateApps"/>;
+    /// everything else through this proxy. Browsers fetch it without proxy credentials.
     /// </summary>
     /// <param name="tenantName">Named in its first line.</param>
     /// <param name="proxyAddress">HOST:PORT of the proxy.</param>
     /// <param name="privateNetworksDirect">
-    /// True for the edge, which refuses private destinations anyway; false for the agent, whose tunnel
+    /// True for the edge, which does not serve private addresses of its own; false for the agent, whose tunnel
     /// carries private apps given by address.
     /// </param>
-    public static string Pac(string tenantName, string proxyAddress, bool privateNetworksDirect = true)
+    /// <param name="privateApps">
+    /// The networks of the tenant's app segments: IPv4 literals in them go through the proxy, which hands them to
+    /// a connector. (IPv6 literals always do: PAC's <c>isInNet</c> knows only IPv4.)
+    /// </param>
+    public static string Pac(string tenantName, string proxyAddress, bool privateNetworksDirect = true, IEnumerable<IPNetwork>? privateApps = null)
     {
+        var proxy = $"\"PROXY {proxyAddress}\"";
         var builder = new StringBuilder();
         builder.Append("// Gatehouse proxy auto-configuration for tenant ").Append(tenantName.Replace('\n', ' ')).Append('\n');
         builder.Append("function FindProxyForURL(url, host) {\n");
-        builder.Append("  if (isPlainHostName(host) || dnsDomainIs(host, \".local\") || host == \"localhost\") return \"DIRECT\";\n");
-        if (privateNetworksDirect)
+        // An IPv6 literal has no dot either: to a PAC engine that goes by the dots alone it is a plain host name.
+        builder.Append("  if ((isPlainHostName(host) && host.indexOf(\":\") < 0) || dnsDomainIs(host, \".local\") || host == \"localhost\" || host == \"::1\") return \"DIRECT\";\n");
+        builder.Append("  var ipv4 = /^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host);\n");
+        var apps = (privateApps ?? []).Where(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
+        if (privateNetworksDirect && apps.Count > 0)
         {
-            builder.Append("  if (/^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host) && (isInNet(host, \"127.0.0.0\", \"255.0.0.0\") || isInNet(host, \"10.0.0.0\", \"255.0.0.0\") ||\n");
-            builder.Append("      isInNet(host, \"172.16.0.0\", \"255.240.0.0\") || isInNet(host, \"192.168.0.0\", \"255.255.0.0\"))) return \"DIRECT\";\n");
-        }
-        else
-        {
-            builder.Append("  if (/^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host) && isInNet(host, \"127.0.0.0\", \"255.0.0.0\")) return \"DIRECT\";\n");
+            builder.Append("  // private apps given by address (app segments): a connector reaches them\n");
+            builder.Append("  if (ipv4 && (").AppendJoin(" ||\n      ", apps.Select(IsInNet)).Append(")) return ").Append(proxy).Append(";\n");
         }
 
-        builder.Append("  return \"PROXY ").Append(proxyAddress).Append("\";\n");
+        builder.Append("  if (ipv4 && (").Append(IsInNet(Loopback));
+        if (privateNetworksDirect)
+        {
+            foreach (var network in PrivateNetworks)
+            {
+                builder.Append(" ||\n      ").Append(IsInNet(network));
+            }
+        }
+
+        builder.Append(")) return \"DIRECT\";\n");
+        builder.Append("  return ").Append(proxy).Append(";\n");
         builder.Append("}\n");
         return builder.ToString();
+    }
+
+    /// <summary>PAC's test for an IPv4 network: <c>isInNet(host, "10.0.0.0", "255.0.0.0")</c>.</summary>
+    private static string IsInNet(IPNetwork network)
+    {
+        var mask = network.PrefixLength == 0 ? 0u : uint.MaxValue << (32 - network.PrefixLength);
+        return $"isInNet(host, \"{network.BaseAddress}\", \"{mask >> 24}.{(mask >> 16) & 0xFF}.{(mask >> 8) & 0xFF}.{mask & 0xFF}\")";
     }
 
     /// <summary>

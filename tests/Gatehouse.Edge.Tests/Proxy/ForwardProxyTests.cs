@@ -4,8 +4,10 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Edge.Tests.TransactionLogs;
+using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Testing;
+using Gatehouse.Testing.Pac;
 
 namespace Gatehouse.Edge.Tests.Proxy;
 
@@ -290,16 +292,35 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal(0, record.BytesUp);
     }
 
-    [Fact]
-    public async Task Pac_file_points_at_this_proxy()
+    [PacFact]
+    public async Task Pac_file_sends_the_internet_through_this_proxy_and_local_and_private_addresses_direct()
     {
         using var http = new HttpClient();
 
         var pac = await http.GetStringAsync(new Uri(_proxy.ProxyUri, "/proxy.pac"));
 
-        Assert.Contains("function FindProxyForURL", pac, StringComparison.Ordinal);
-        Assert.Contains($"PROXY {_proxy.Address}", pac, StringComparison.Ordinal);
-        Assert.Contains("test tenant", pac, StringComparison.Ordinal);
+        Assert.StartsWith("// Gatehouse proxy auto-configuration for tenant test tenant\n", pac, StringComparison.Ordinal);
+        var proxy = $"PROXY {_proxy.Address}";
+        var answers = await PacScript.FindProxyAsync(
+            pac,
+            "http://www.example.com/page", "https://8.8.8.8/", "http://[2001:db8::1]/", "http://[fd00::1]/", "http://172.32.0.1/",
+            "http://intranet/", "http://printer.local/", "http://localhost:8080/", "http://127.0.0.1/", "http://[::1]/",
+            "http://10.1.2.3/", "http://172.16.0.1/", "https://192.168.1.1:8443/");
+        Assert.Equal([proxy, proxy, proxy, proxy, proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT"], answers);
+    }
+
+    [PacFact]
+    public async Task Pac_file_sends_the_addresses_of_private_apps_through_the_proxy_and_other_private_addresses_direct()
+    {
+        var pac = ProxyPages.Pac("acme", "edge.example:3128", privateApps: [IPNetwork.Parse("10.20.0.0/16"), IPNetwork.Parse("192.168.7.8/32"), IPNetwork.Parse("fd00:20::/32")]);
+
+        var answers = await PacScript.FindProxyAsync(
+            pac,
+            "http://10.20.0.1/", "http://10.20.255.254:8080/", "https://192.168.7.8/", "http://[fd00:20::1]/",
+            "http://10.21.0.1/", "http://192.168.7.9/", "http://wiki.corp.internal/");
+
+        const string Proxy = "PROXY edge.example:3128";
+        Assert.Equal([Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", Proxy], answers);
     }
 
     [Fact]
