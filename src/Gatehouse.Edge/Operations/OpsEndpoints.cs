@@ -26,10 +26,11 @@ internal static class OpsEndpoints
     {
         var portal = edge.Portal;
         var state = edge.Policy.State;
+        var (lastError, lastErrorAt) = edge.Policy.LastRefusal is { } refusal ? (refusal.Error, refusal.At) : (portal.LastError, portal.LastErrorAt);
         if (state is null)
         {
             return Results.Json(
-                new Dictionary<string, object?> { ["status"] = "starting", ["portal"] = PortalState(portal.Connection), ["lastError"] = edge.Policy.LastError ?? portal.LastError },
+                new Dictionary<string, object?> { ["status"] = "starting", ["portal"] = PortalState(portal.Connection), ["lastError"] = lastError, ["lastErrorAt"] = lastErrorAt },
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
@@ -41,7 +42,8 @@ internal static class OpsEndpoints
             ["policySince"] = state.Since,
             ["portal"] = PortalState(portal.Connection),
             ["since"] = portal.Since,
-            ["lastError"] = edge.Policy.LastError ?? portal.LastError,
+            ["lastError"] = lastError,
+            ["lastErrorAt"] = lastErrorAt,
         });
     }
 }

@@ -43,6 +43,7 @@ public sealed class EdgePolicy
     private EdgePolicyState? _state;
     private long _lastOffered = -1;
     private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
     private volatile EdgeIdentities _identities = EdgeIdentities.None;
     private volatile PrivateAccess _private = PrivateAccess.None;
 
@@ -86,6 +87,18 @@ public sealed class EdgePolicy
             lock (_gate)
             {
                 return _lastError;
+            }
+        }
+    }
+
+    /// <summary>Why the last refused bundle was refused and when, or <see langword="null"/> when the newest bundle is in force.</summary>
+    public (string Error, DateTimeOffset At)? LastRefusal
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastError is null ? null : (_lastError, _lastErrorAt!.Value);
             }
         }
     }
@@ -137,6 +150,7 @@ public sealed class EdgePolicy
             }
 
             _lastError = $"bundle {version}: {error}";
+            _lastErrorAt = _time.GetUtcNow();
             _metrics?.CompileFailed();
             PolicyLog.PolicyRefused(_logger, version, error, _state?.Version);
             return EdgePolicyOutcome.Refused;

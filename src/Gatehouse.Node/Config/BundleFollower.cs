@@ -144,7 +144,7 @@ public sealed class BundleFollower : IAsyncDisposable
             if (!result.IsValid)
             {
                 ConfigLog.BundleRefused(_logger, result.Status, result.Reason, current?.Header.Version);
-                _status = _status with { LastError = $"A bundle was refused: {result.Reason}" };
+                _status = _status with { LastError = $"A bundle was refused: {result.Reason}", LastErrorAt = _time.GetUtcNow() };
                 return result;
             }
 
@@ -154,7 +154,7 @@ public sealed class BundleFollower : IAsyncDisposable
                 {
                     result = new BundleVerification(BundleVerificationStatus.Unusable, unusable, null);
                     ConfigLog.BundleRefused(_logger, result.Status, unusable, current?.Header.Version);
-                    _status = _status with { LastError = $"A bundle was refused: {unusable}" };
+                    _status = _status with { LastError = $"A bundle was refused: {unusable}", LastErrorAt = _time.GetUtcNow() };
                     return result;
                 }
 
@@ -318,7 +318,7 @@ public sealed class BundleFollower : IAsyncDisposable
 
             var wait = delay.Value == TimeSpan.MinValue ? Backoff(failures) : delay.Value;
             failures++;
-            ConfigLog.PollFailed(_logger, Status.LastError ?? "unknown error.", wait);
+            ConfigLog.PollFailed(_logger, Status.LastError ?? "unknown error.", wait.TotalSeconds);
             try
             {
                 await Task.Delay(wait, _time, stop);
@@ -407,6 +407,7 @@ public sealed class BundleFollower : IAsyncDisposable
                 Since = previous.Connection == connection ? previous.Since : now,
                 LastContact = connection is PortalConnection.Connected or PortalConnection.Refused ? now : previous.LastContact,
                 LastError = error ?? previous.LastError,
+                LastErrorAt = error is null ? previous.LastErrorAt : now,
             };
             if (status == previous)
             {

@@ -22,7 +22,11 @@ public enum PortalConnection
 /// <param name="LastContact">When the portal last answered, or <see langword="null"/> if never since start.</param>
 /// <param name="LastError">The last failure or refused bundle, as a plain sentence; <see langword="null"/> when none since start.</param>
 /// <param name="Version">The version of the bundle in force, or <see langword="null"/> when none.</param>
-public sealed record BundleFollowerStatus(PortalConnection Connection, DateTimeOffset Since, DateTimeOffset? LastContact, string? LastError, long? Version);
+public sealed record BundleFollowerStatus(PortalConnection Connection, DateTimeOffset Since, DateTimeOffset? LastContact, string? LastError, long? Version)
+{
+    /// <summary>When <see cref="LastError"/> last happened: an error that stays after the portal answers again is old news.</summary>
+    public DateTimeOffset? LastErrorAt { get; init; }
+}
 
 /// <summary>Tuning of a <see cref="BundleFollower"/>.</summary>
 public sealed record BundleFollowerOptions

@@ -18,8 +18,8 @@ internal static partial class ConfigLog
     [LoggerMessage(1203, LogLevel.Warning, "The last-known-good config bundle is refused ({Status}): {Reason}")]
     public static partial void LastKnownGoodRefused(ILogger logger, BundleVerificationStatus status, string? reason);
 
-    [LoggerMessage(1204, LogLevel.Warning, "Fetching config from the portal failed: {Error} Next try in {Delay}.")]
-    public static partial void PollFailed(ILogger logger, string error, TimeSpan delay);
+    [LoggerMessage(1204, LogLevel.Warning, "Fetching config from the portal failed: {Error} Next try in {DelaySeconds:0.#} s.")]
+    public static partial void PollFailed(ILogger logger, string error, double delaySeconds);
 
     [LoggerMessage(1205, LogLevel.Information, "The portal is reachable again.")]
     public static partial void Reconnected(ILogger logger);

@@ -163,6 +163,7 @@ public sealed class EdgeHostTests : IAsyncLifetime
         }
 
         await _portal.StopAsync();
+        var stopped = DateTimeOffset.UtcNow;
         await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
 
         // In force before the first call to the portal has failed.
@@ -173,6 +174,14 @@ public sealed class EdgeHostTests : IAsyncLifetime
         Assert.Equal(version, down.GetProperty("policyVersion").GetInt64());
         Assert.Equal(1, down.GetProperty("policyRules").GetInt32());
         Assert.Contains("gatehouse_edge_portal_connected 0", await _ops.GetStringAsync(new Uri(edge.OpsAddress, "/metrics")), StringComparison.Ordinal);
+        Assert.NotNull(down.GetProperty("lastError").GetString());
+        Assert.InRange(down.GetProperty("lastErrorAt").GetDateTimeOffset(), stopped, DateTimeOffset.UtcNow);
+
+        // Back: the error stays, as the last one there was, with its time before the reconnection.
+        await _portal.RestartAsync();
+        var up = await WaitForHealthAsync(edge, b => b.GetProperty("portal").GetString() == "connected");
+        Assert.Equal(down.GetProperty("lastError").GetString(), up.GetProperty("lastError").GetString());
+        Assert.True(up.GetProperty("lastErrorAt").GetDateTimeOffset() <= up.GetProperty("since").GetDateTimeOffset(), up.ToString());
     }
 
     [Fact]
@@ -191,6 +200,10 @@ public sealed class EdgeHostTests : IAsyncLifetime
         Assert.NotNull(refusal);
         Assert.Contains("unknown action", refusal, StringComparison.Ordinal);
         Assert.Same(inForce, edge.Policy.State);
+        var (status, health) = await HealthAsync(edge);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("unknown action", health.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.InRange(health.GetProperty("lastErrorAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow);
     }
 
     [Fact]

@@ -122,10 +122,12 @@ public sealed class BundleFollowerTests : IAsyncLifetime
         Assert.True(HasDomain(served, "wiki.corp.example"));
         var down = await WaitForConnectionAsync(follower, PortalConnection.Unreachable);
         Assert.NotNull(down.LastError);
+        Assert.NotNull(down.LastErrorAt);
         Assert.Equal(version, follower.Current!.Header.Version);
 
         await _portal.RestartAsync();
-        await WaitForConnectionAsync(follower, PortalConnection.Connected);
+        var up = await WaitForConnectionAsync(follower, PortalConnection.Connected);
+        Assert.True(up.LastErrorAt >= down.LastErrorAt && up.LastErrorAt <= up.Since, $"{up.LastErrorAt} {up.Since}");
         using var admin = await _portal.SignInAsync();
         await Admin.CreateAppSegmentAsync(admin, "crm", "crm.corp.example");
         var caughtUp = await WaitForDomainAsync(follower, "crm.corp.example");
