@@ -21,31 +21,35 @@ internal static class NameLookup
     }
 
     /// <summary>The ids of groups given by name or id, in order.</summary>
-    public static async Task<IReadOnlyList<Guid>> GroupIdsAsync(Invocation run, IReadOnlyList<string> namesOrIds)
-    {
-        if (namesOrIds.All(n => Guid.TryParse(n, out _)))
-        {
-            return [.. namesOrIds.Select(Guid.Parse)];
-        }
-        var groups = (await run.Client.ListAsync<GroupDto>("groups", null, run.Cancellation)).Value;
-        return [.. namesOrIds.Select(n => Guid.TryParse(n, out var id) ? id
-            : groups.FirstOrDefault(g => string.Equals(g.Name, n, StringComparison.OrdinalIgnoreCase))?.Id
-              ?? throw new CliException(ExitCodes.NotFound, $"no group named {n}"))];
-    }
+    public static Task<IReadOnlyList<Guid>> GroupIdsAsync(Invocation run, IReadOnlyList<string> namesOrIds) =>
+        IdsAsync<GroupDto>(run, "groups", "group", namesOrIds, g => (g.Id, g.Name));
 
     /// <summary>The id of the group with this name or id.</summary>
     public static async Task<Guid> GroupIdAsync(Invocation run, string nameOrId) => (await GroupIdsAsync(run, [nameOrId]))[0];
 
     /// <summary>The id of the connector group with this name or id.</summary>
-    public static async Task<Guid> ConnectorGroupIdAsync(Invocation run, string nameOrId)
+    public static async Task<Guid> ConnectorGroupIdAsync(Invocation run, string nameOrId) =>
+        (await IdsAsync<ConnectorGroupDto>(run, "connector-groups", "connector group", [nameOrId], g => (g.Id, g.Name)))[0];
+
+    /// <summary>The ids of enrolled edges given by name or id, in order.</summary>
+    public static Task<IReadOnlyList<Guid>> EdgeIdsAsync(Invocation run, IReadOnlyList<string> namesOrIds) =>
+        IdsAsync<EdgeDto>(run, "edges", "edge", namesOrIds, e => (e.Id, e.Name));
+
+    /// <summary>
+    /// The ids of <paramref name="namesOrIds"/>: an id stands for itself, a name (any case) is looked up in the
+    /// list at <paramref name="collection"/>, which is fetched only when a name is given.
+    /// </summary>
+    private static async Task<IReadOnlyList<Guid>> IdsAsync<T>(Invocation run, string collection, string noun, IReadOnlyList<string> namesOrIds, Func<T, (Guid Id, string Name)> key)
     {
-        if (Guid.TryParse(nameOrId, out var id))
+        if (namesOrIds.All(n => Guid.TryParse(n, out _)))
         {
-            return id;
+            return [.. namesOrIds.Select(Guid.Parse)];
         }
-        var groups = (await run.Client.ListAsync<ConnectorGroupDto>("connector-groups", null, run.Cancellation)).Value;
-        return groups.FirstOrDefault(g => string.Equals(g.Name, nameOrId, StringComparison.OrdinalIgnoreCase))?.Id
-            ?? throw new CliException(ExitCodes.NotFound, $"no connector group named {nameOrId}");
+
+        var known = (await run.Client.ListAsync<T>(collection, null, run.Cancellation)).Value.Select(key).ToList();
+        return [.. namesOrIds.Select(n => Guid.TryParse(n, out var id) ? id
+            : known.FirstOrDefault(k => string.Equals(k.Name, n, StringComparison.OrdinalIgnoreCase)) is { Name: not null } found ? found.Id
+            : throw new CliException(ExitCodes.NotFound, $"no {noun} named {n}"))];
     }
 
     /// <summary>The URL category with this name, or null.</summary>

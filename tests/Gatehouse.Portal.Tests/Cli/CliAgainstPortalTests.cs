@@ -349,15 +349,22 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         await File.WriteAllTextAsync(policy, """{"rules":[{"name":"payroll","action":"allow","criteria":{"domains":["*.payroll.example"]}}]}""");
 
         Assert.Equal(0, (await RunAsync("dr", "key", "create", key)).Code);
-        var set = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key + ".pub", "--edge", edge.Response.SubjectId.ToString(), "--policy", policy);
+        Assert.Equal(0, (await RunAsync("group", "create", "--name", "dr-drill")).Code);
+        var unknownEdge = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key + ".pub", "--edge", "no-such-edge", "--policy", policy);
+        var set = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key + ".pub", "--edge", "EDGE1", "--drill-group", "dr-drill", "--policy", policy);
         var shown = await RunAsync("dr", "show");
         var exported = await RunAsync("dr", "export", "--output", bundle);
         var badPolicy = Path.Combine(_portal.DataDirectory, "bad.json");
         await File.WriteAllTextAsync(badPolicy, "rules: [yaml is not taken here]");
         var refused = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key + ".pub", "--edge", edge.Response.SubjectId.ToString(), "--policy", badPolicy);
 
+        Assert.Equal(ExitCodes.NotFound, unknownEdge.Code);
+        Assert.Contains("no edge named no-such-edge", unknownEdge.Stderr, StringComparison.Ordinal);
         Assert.True(set.Code == 0, set.Stderr);
         Assert.Contains("1 rule, then block for everything else", shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"DR edges: edge1 ({edge.Response.SubjectId})", shown.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"drill:    dr-drill \([0-9a-f-]{36}\)", shown.Stdout);
+        Assert.Equal(shown.Stdout, set.Stdout);
         Assert.True(exported.Code == 0, exported.Stderr);
         var tenant = (await admin.GetFromJsonAsync<TenantDetailsDto>("tenant", PortalServer.Json))!;
         using var configKey = System.Security.Cryptography.ECDsa.Create();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
+using Gatehouse.Cli.Connection;
 using Gatehouse.Trust;
 using Gatehouse.Trust.Dr;
 using Gatehouse.Wire.Api;
@@ -25,7 +26,7 @@ internal static class DrCommands
         dr.Subcommands.Add(BuildKey(app));
         dr.Subcommands.Add(BuildRecord(app));
         dr.Subcommands.Add(app.Action(app.WithJson(new Command("show", "Show the tenant's DR settings")), async run =>
-            run.Out.One(await run.Client.GetAsync<DrSettingsDto>("dr", run.Cancellation), Describe)));
+            await ShowAsync(run, await run.Client.GetAsync<DrSettingsDto>("dr", run.Cancellation))));
         dr.Subcommands.Add(BuildSet(app));
         dr.Subcommands.Add(BuildExport(app));
         dr.Subcommands.Add(app.Action(new Command("delete", "Delete the tenant's DR settings: agents leave DR and stop checking the record; no DR bundle is built"), async run =>
@@ -40,8 +41,8 @@ internal static class DrCommands
     {
         var recordName = new Option<string>("--record-name") { Description = "The DNS name of the trigger record, in a domain you control", Required = true, HelpName = "NAME" };
         var publicKey = new Option<FileInfo>("--public-key") { Description = "The DR public key (FILE.pub from `dr key create`)", Required = true, HelpName = "FILE" };
-        var edges = new Option<Guid[]>("--edge") { Description = "An enrolled edge that is a DR edge; repeatable", Required = true, HelpName = "EDGE-ID" };
-        var drill = new Option<Guid?>("--drill-group") { Description = "The group whose devices a `test` record moves", HelpName = "GROUP-ID" };
+        var edges = new Option<string[]>("--edge") { Description = "An enrolled edge that is a DR edge, by name or id; repeatable", Required = true, HelpName = "EDGE" };
+        var drill = new Option<string>("--drill-group") { Description = "The group whose devices a `test` record moves, by name or id", HelpName = "GROUP" };
         var policy = new Option<FileInfo>("--policy") { Description = "The DR policy: a JSON policy document, as `policy export --format json` prints", HelpName = "FILE" };
         var defaultAction = new Option<string>("--default") { Description = "What DR edges do with traffic no DR rule covers", DefaultValueFactory = _ => "block", HelpName = "allow|block" };
         defaultAction.AcceptOnlyFromAmong("allow", "block");
@@ -50,8 +51,10 @@ internal static class DrCommands
         return app.Action(app.WithJson(set), async run =>
         {
             var rules = run.Get(policy) is { } file ? ReadJson<PolicyDocument>(file).Rules : [];
-            var request = new PutDrSettingsRequest(run.Require(recordName), ReadText(run.Require(publicKey)), run.Get(edges), run.Get(drill), rules, run.Get(defaultAction), run.Get(check));
-            run.Out.One(await run.Client.SendAsync<DrSettingsDto>(HttpMethod.Put, "dr", request, run.Cancellation), Describe);
+            var edgeIds = await NameLookup.EdgeIdsAsync(run, run.Require(edges));
+            Guid? drillGroup = run.Get(drill) is { } group ? await NameLookup.GroupIdAsync(run, group) : null;
+            var request = new PutDrSettingsRequest(run.Require(recordName), ReadText(run.Require(publicKey)), edgeIds, drillGroup, rules, run.Get(defaultAction), run.Get(check));
+            await ShowAsync(run, await run.Client.SendAsync<DrSettingsDto>(HttpMethod.Put, "dr", request, run.Cancellation));
         });
     }
 
@@ -70,11 +73,31 @@ internal static class DrCommands
         });
     }
 
-    private static void Describe(TextWriter w, DrSettingsDto s)
+    /// <summary>Prints the settings, naming the DR edges and the drill group (their ids are in <c>--json</c>).</summary>
+    private static async Task ShowAsync(Invocation run, ApiResult<DrSettingsDto> settings)
+    {
+        var names = new Dictionary<Guid, string>();
+        if (!run.Out.Json)
+        {
+            foreach (var edge in (await run.Client.ListAsync<EdgeDto>("edges", null, run.Cancellation)).Value)
+            {
+                names[edge.Id] = edge.Name;
+            }
+
+            foreach (var group in (await run.Client.ListAsync<GroupDto>("groups", null, run.Cancellation)).Value)
+            {
+                names[group.Id] = group.Name;
+            }
+        }
+
+        run.Out.One(settings, (w, s) => Describe(w, s, id => names.TryGetValue(id, out var name) ? $"{name} ({id})" : id.ToString()));
+    }
+
+    private static void Describe(TextWriter w, DrSettingsDto s, Func<Guid, string> named)
     {
         w.WriteLine($"record:   {s.RecordName ?? "(not set)"}{(s.Ready ? "" : "  (not ready: agents get DR settings once the record name, key and a DR edge are set)")}");
-        w.WriteLine($"DR edges: {(s.EdgeIds.Count == 0 ? "(none)" : string.Join(", ", s.EdgeIds))}");
-        w.WriteLine($"drill:    {s.DrillGroupId?.ToString() ?? "(no drill group)"}");
+        w.WriteLine($"DR edges: {(s.EdgeIds.Count == 0 ? "(none)" : string.Join(", ", s.EdgeIds.Select(named)))}");
+        w.WriteLine($"drill:    {(s.DrillGroupId is { } drill ? named(drill) : "(no drill group)")}");
         w.WriteLine($"policy:   {s.Rules.Count} {(s.Rules.Count == 1 ? "rule" : "rules")}, then {s.DefaultAction} for everything else; checked every {s.CheckSeconds} s");
     }
 
