@@ -42,7 +42,7 @@ internal static class AuthEndpoints
 
         scope.Enter(admin.TenantId);
         var now = time.GetUtcNow();
-        var cookie = PasswordHasher.NewToken("ghs");
+        var cookie = PasswordHasher.NewToken("ghw"); // not ghs: GitHub's server-to-server token prefix
         var csrf = PasswordHasher.NewToken("ghc");
         var session = new AdminSession
         {

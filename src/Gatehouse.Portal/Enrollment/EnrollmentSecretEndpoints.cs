@@ -11,8 +11,14 @@ namespace Gatehouse.Portal.Enrollment;
 /// <summary>Enrollment tokens (devices) and provisioning keys (edges, connectors) of the caller's tenant.</summary>
 internal static class EnrollmentSecretEndpoints
 {
+    /// <summary>Prefix of a device enrollment token.</summary>
     public const string TokenPrefix = "ghe";
-    public const string KeyPrefix = "ghp";
+
+    /// <summary>
+    /// Prefix of a provisioning key. Not <c>ghp</c>, which it was until 2026-12-06 (shared with proxy passwords):
+    /// that is GitHub's personal access token prefix. Keys issued then still work: only their hash is compared.
+    /// </summary>
+    public const string KeyPrefix = "ghk";
 
     public static RouteGroupBuilder MapEnrollmentSecrets(this RouteGroupBuilder api)
     {

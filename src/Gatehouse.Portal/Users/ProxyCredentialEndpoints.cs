@@ -17,8 +17,12 @@ internal static class ProxyCredentialEndpoints
     /// <summary>The longest description accepted.</summary>
     public const int MaxDescriptionLength = 200;
 
-    /// <summary>Prefix of every proxy password: tells secret scanners and people what leaked.</summary>
-    public const string PasswordPrefix = "ghp";
+    /// <summary>
+    /// Prefix of every proxy password: tells secret scanners and people what leaked. Not <c>ghp</c>, which it was
+    /// until 2026-12-06: that is GitHub's personal access token prefix, so scanners reported a leaked proxy
+    /// password as a GitHub token. Passwords issued then still work: the edge checks the whole password's hash.
+    /// </summary>
+    public const string PasswordPrefix = "ghx";
 
     public static RouteGroupBuilder MapProxyCredentials(this RouteGroupBuilder api)
     {

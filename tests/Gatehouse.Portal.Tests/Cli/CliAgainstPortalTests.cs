@@ -110,7 +110,7 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         var created = await RunAsync("user", "proxy-credential", "create", "ana@example.com", "--description", "laptop");
         Assert.True(created.Code == 0, created.Stderr);
         var password = created.Stdout.Trim();
-        Assert.StartsWith("ghp_", password, StringComparison.Ordinal);
+        Assert.StartsWith("ghx_", password, StringComparison.Ordinal);
         Assert.Contains("user name ana@example.com", created.Stderr, StringComparison.Ordinal);
 
         var list = await RunAsync("user", "proxy-credential", "list", "ana@example.com", "--json");

@@ -39,7 +39,7 @@ public sealed class ProxyCredentialTests : IAsyncLifetime
         var created = (await response.Content.ReadFromJsonAsync<CreateProxyCredentialResponse>(PortalServer.Json))!;
         Assert.Equal($"/api/v1/users/{user.Id}/proxy-credentials/{created.Credential.Id}", response.Headers.Location?.OriginalString);
         Assert.Equal(("ana@example.test", user.Id, "laptop browser"), (created.Credential.Username, created.Credential.UserId, created.Credential.Description));
-        Assert.Matches("^ghp_[A-Za-z0-9_-]{43}$", created.Password);
+        Assert.Matches("^ghx_[A-Za-z0-9_-]{43}$", created.Password);
 
         var listed = await _admin.GetStringAsync($"users/{user.Id}/proxy-credentials");
         Assert.Contains(created.Credential.Id.ToString(), listed, StringComparison.Ordinal);

@@ -7,7 +7,7 @@ public sealed class ProxyCredentialCommandTests
 {
     private static readonly Guid Ana = Guid.NewGuid();
     private static readonly Guid Credential = Guid.NewGuid();
-    private const string Password = "ghp_r4nd0m-password_of-43-characters-xxxxxxxxx";
+    private const string Password = "ghx_r4nd0m-password_of-43-characters-xxxxxxxxx";
 
     private static readonly string AnaJson = $$"""{"id":"{{Ana}}","email":"ana@example.com","displayName":"Ana","disabled":false,"groupIds":[],"createdAt":"2026-11-01T00:00:00Z"}""";
     private static readonly string CredentialJson = $$"""{"id":"{{Credential}}","userId":"{{Ana}}","username":"ana@example.com","description":"laptop","createdAt":"2026-11-22T10:00:00Z"}""";
