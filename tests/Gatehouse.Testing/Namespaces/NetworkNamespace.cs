@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -8,10 +9,16 @@ namespace Gatehouse.Testing.Namespaces;
 /// A network namespace the test made (<c>ip netns add</c>), deleted on dispose with its
 /// <c>/etc/netns/NAME</c> files. Commands run inside with <c>ip netns exec</c>, which also mounts
 /// those files (a resolv.conf of the namespace's own); <see cref="CreateSocket"/> makes a socket that
-/// lives inside while the test process stays where it is.
+/// lives inside while the test process stays where it is. Each namespace has an owner record (the test
+/// process's id, under <c>/run/gatehouse-tests/netns</c>), so that the first namespace a later test process
+/// makes removes the ones a killed or crashed process left behind.
 /// </summary>
 public sealed class NetworkNamespace : IDisposable
 {
+    private const string OwnerDirectory = "/run/gatehouse-tests/netns";
+
+    private static readonly Lazy<int> StaleRemoved = new(RemoveStale);
+
     private NetworkNamespace(string name) => Name = name;
 
     /// <summary>Its name.</summary>
@@ -23,7 +30,10 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Creates the namespace with its loopback up.</summary>
     public static NetworkNamespace Create(string name)
     {
+        _ = StaleRemoved.Value;
         HostIp("netns", "add", name);
+        Directory.CreateDirectory(OwnerDirectory);
+        File.WriteAllText(OwnerFile(name), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var created = new NetworkNamespace(name);
         created.Ip("link", "set", "lo", "up");
         return created;
@@ -113,21 +123,83 @@ public sealed class NetworkNamespace : IDisposable
         return result!;
     }
 
-    public void Dispose()
+    public void Dispose() => Delete(Name);
+
+    private static string OwnerFile(string name) => Path.Combine(OwnerDirectory, name);
+
+    /// <summary>Deletes a namespace, its <c>/etc/netns</c> files and its owner record; one already gone is no error.</summary>
+    private static void Delete(string name)
     {
         try
         {
-            HostIp("netns", "delete", Name);
+            HostIp("netns", "delete", name);
         }
         catch (InvalidOperationException)
         {
             // Already gone.
         }
 
-        if (Directory.Exists(EtcDirectory))
+        var etc = Path.Combine("/etc/netns", name);
+        if (Directory.Exists(etc))
         {
-            Directory.Delete(EtcDirectory, recursive: true);
+            Directory.Delete(etc, recursive: true);
         }
+
+        File.Delete(OwnerFile(name));
+    }
+
+    /// <summary>
+    /// Removes the namespaces test processes that were killed or crashed left behind: their veth links and routes
+    /// stay in the host's namespace and collide with a later topology's (<c>ip route add … File exists</c>). A
+    /// namespace is stale when the process of its owner record is gone, or, with no record (made before records
+    /// were kept), when it is over an hour old: no test keeps one that long. The benchmarks' (<c>gh-b…</c>) are
+    /// left alone. Processes still inside are killed first, or the namespace would live on with them.
+    /// </summary>
+    internal static int RemoveStale()
+    {
+        var removed = 0;
+        if (!Directory.Exists("/run/netns"))
+        {
+            return removed;
+        }
+
+        foreach (var path in Directory.EnumerateFiles("/run/netns", "gh-*"))
+        {
+            var name = Path.GetFileName(path);
+            var owner = OwnerFile(name);
+            var stale = !name.StartsWith("gh-b", StringComparison.Ordinal) && (File.Exists(owner)
+                ? !(int.TryParse(File.ReadAllText(owner), CultureInfo.InvariantCulture, out var pid) && Directory.Exists($"/proc/{pid}"))
+                : DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > TimeSpan.FromHours(1));
+            if (!stale)
+            {
+                continue;
+            }
+
+            try
+            {
+                foreach (var line in Run("ip", ["netns", "pids", name]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    try
+                    {
+                        using var inside = Process.GetProcessById(int.Parse(line, CultureInfo.InvariantCulture));
+                        inside.Kill(entireProcessTree: true);
+                    }
+                    catch (ArgumentException)
+                    {
+                        // Already gone.
+                    }
+                }
+
+                Delete(name);
+                removed++;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                // Another process is removing it, or it cannot be removed: the test that collides will say so.
+            }
+        }
+
+        return removed;
     }
 
     private static void Enter(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
