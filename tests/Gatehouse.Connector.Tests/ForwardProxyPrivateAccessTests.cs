@@ -125,14 +125,14 @@ public sealed class ForwardProxyPrivateAccessTests : IAsyncLifetime
     {
         using var http = new HttpClient();
         var pacUri = new Uri($"http://{_f.Edge.ProxyAddress}/proxy.pac");
-        string[] urls = ["http://10.77.3.4/", "http://10.78.0.1/", $"http://{WikiName}/"];
+        string[] urls = ["http://10.77.3.4/", "http://10.77.3.4:8080/", "http://10.78.0.1/", $"http://{WikiName}/"];
         var proxy = $"PROXY {_f.Edge.ProxyAddress}";
-        Assert.Equal(["DIRECT", "DIRECT", proxy], await PacScript.FindProxyAsync(await http.GetStringAsync(pacUri), urls));
+        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", proxy], await PacScript.FindProxyAsync(await http.GetStringAsync(pacUri), urls));
 
         await _f.PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest("corp-reports", Cidrs: ["10.77.0.0/16"], Ports: ["80"], ConnectorGroupIds: [_f.Group.Id]));
         await PrivateAccessFixture.WaitForAsync(() => _f.Edge.Policy.Private.SegmentConnectorGroups.ContainsKey("corp-reports"), "the edge to know the reports segment");
 
-        Assert.Equal([proxy, "DIRECT", proxy], await PacScript.FindProxyAsync(await http.GetStringAsync(pacUri), urls));
+        Assert.Equal([proxy, "DIRECT", "DIRECT", proxy], await PacScript.FindProxyAsync(await http.GetStringAsync(pacUri), urls));
     }
 
     /// <summary>CONNECTs to the echo app and GETs the wiki, each on a new connection; both answers are refusals that end the connection.</summary>

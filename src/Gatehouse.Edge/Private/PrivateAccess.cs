@@ -1,8 +1,8 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using Gatehouse.Policy.Compilation;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Policy.Sources;
+using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Edge.Private;
 
@@ -41,7 +41,7 @@ public sealed class PrivateAccess
     /// The networks of the app segments: the PAC file sends addresses in them to the proxy, which hands them
     /// to a connector, where other private addresses go direct.
     /// </summary>
-    public IReadOnlyList<IPNetwork> SegmentNetworks => Access.SegmentNetworks;
+    public IReadOnlyList<NetworkPorts> SegmentNetworks => Access.SegmentNetworks;
 
     /// <summary>Reads and compiles the private part of a bundle body; the error says why it cannot be used.</summary>
     /// <exception cref="PolicyFormatException">A part of the body has the wrong shape.</exception>

@@ -294,11 +294,11 @@ public static class PolicyCompiler
             return (names, trie);
         }
 
-        private (string[] Names, DomainTrie Domains, CidrTrie V4, CidrTrie V6, (int Low, int High)[][] Ports, IPNetwork[] Networks) CompileSegments()
+        private (string[] Names, DomainTrie Domains, CidrTrie V4, CidrTrie V6, (int Low, int High)[][] Ports, NetworkPorts[] Networks) CompileSegments()
         {
             var count = source.AppSegments.Count;
             var names = new string[count];
-            var networks = new List<IPNetwork>();
+            var networks = new List<NetworkPorts>();
             var segmentPorts = new (int Low, int High)[count][];
             var trie = new DomainTrie();
             var v4 = new CidrTrie();
@@ -331,6 +331,7 @@ public static class PolicyCompiler
                 }
 
                 var cidrList = segment.Cidrs ?? [];
+                var segmentNetworks = new List<IPNetwork>(cidrList.Count);
                 for (var c = 0; c < cidrList.Count; c++)
                 {
                     if (!CidrText.TryParse(cidrList[c], out var network))
@@ -340,10 +341,7 @@ public static class PolicyCompiler
 
                     network.BaseAddress.TryWriteBytes(bytes, out var written);
                     (written == 4 ? v4 : v6).Add(bytes[..written], network.PrefixLength, s);
-                    if (!networks.Contains(network))
-                    {
-                        networks.Add(network);
-                    }
+                    segmentNetworks.Add(network);
                 }
 
                 var portList = segment.Ports ?? [];
@@ -359,6 +357,14 @@ public static class PolicyCompiler
                 }
 
                 segmentPorts[s] = ranges;
+                foreach (var network in segmentNetworks)
+                {
+                    var covered = new NetworkPorts(network, ranges);
+                    if (!networks.Any(n => n.Network == network && n.Ports.SequenceEqual(ranges)))
+                    {
+                        networks.Add(covered);
+                    }
+                }
             }
 
             trie.Freeze();

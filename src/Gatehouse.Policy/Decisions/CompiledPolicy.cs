@@ -1,11 +1,11 @@
 using System.Buffers;
-using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
 using Gatehouse.Policy.Compilation;
 using Gatehouse.Policy.Explain;
 using Gatehouse.Policy.Matching;
 using Gatehouse.Policy.Sources;
+using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Policy.Decisions;
 
@@ -128,8 +128,8 @@ public sealed partial class CompiledPolicy
 
     internal string[] SegmentNames { get; init; } = [];
 
-    /// <summary>The networks of the app segments, in the order they are given, each once.</summary>
-    public IReadOnlyList<IPNetwork> SegmentNetworks { get; init; } = [];
+    /// <summary>The networks of the app segments with each segment's ports, in the order they are given, each once.</summary>
+    public IReadOnlyList<NetworkPorts> SegmentNetworks { get; init; } = [];
 
     internal Dictionary<string, CompiledUser> UsersById { get; init; } = new(StringComparer.Ordinal);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Wire.Http;
 
@@ -58,10 +59,10 @@ public static class ProxyPages
     /// carries private apps given by address.
     /// </param>
     /// <param name="privateApps">
-    /// The networks of the tenant's app segments: IPv4 literals in them go through the proxy, which hands them to
-    /// a connector. (IPv6 literals always do: PAC's <c>isInNet</c> knows only IPv4.)
+    /// The networks of the tenant's app segments with their ports: IPv4 literals in them, on those ports, go through
+    /// the proxy, which hands them to a connector. (IPv6 literals always do: PAC's <c>isInNet</c> knows only IPv4.)
     /// </param>
-    public static string Pac(string tenantName, string proxyAddress, bool privateNetworksDirect = true, IEnumerable<IPNetwork>? privateApps = null)
+    public static string Pac(string tenantName, string proxyAddress, bool privateNetworksDirect = true, IEnumerable<NetworkPorts>? privateApps = null)
     {
         var proxy = $"\"PROXY {proxyAddress}\"";
         var builder = new StringBuilder();
@@ -70,11 +71,14 @@ public static class ProxyPages
         // An IPv6 literal has no dot either: to a PAC engine that goes by the dots alone it is a plain host name.
         builder.Append("  if ((isPlainHostName(host) && host.indexOf(\":\") < 0) || dnsDomainIs(host, \".local\") || host == \"localhost\" || host == \"::1\") return \"DIRECT\";\n");
         builder.Append("  var ipv4 = /^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host);\n");
-        var apps = (privateApps ?? []).Where(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
+        var apps = (privateApps ?? []).Where(n => n.Network.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
         if (privateNetworksDirect && apps.Count > 0)
         {
-            builder.Append("  // private apps given by address (app segments): a connector reaches them\n");
-            builder.Append("  if (ipv4 && (").AppendJoin(" ||\n      ", apps.Select(IsInNet)).Append(")) return ").Append(proxy).Append(";\n");
+            // The URL's port, as the browser will connect to it: the one written, else the scheme's.
+            builder.Append("  // private apps given by address (app segments), on their ports: a connector reaches them\n");
+            builder.Append("  var written = /^[a-z][a-z0-9+.-]*:\\/\\/(\\[[^\\]]*\\]|[^\\/?#:]*):(\\d+)/i.exec(url);\n");
+            builder.Append("  var port = written ? parseInt(written[2], 10) : /^(https|wss):/i.test(url) ? 443 : 80;\n");
+            builder.Append("  if (ipv4 && (").AppendJoin(" ||\n      ", apps.Select(InNetOnPorts)).Append(")) return ").Append(proxy).Append(";\n");
         }
 
         builder.Append("  if (ipv4 && (").Append(IsInNet(Loopback));
@@ -91,6 +95,11 @@ public static class ProxyPages
         builder.Append("}\n");
         return builder.ToString();
     }
+
+    /// <summary>PAC's test for an IPv4 network and its ports: <c>(isInNet(…) &amp;&amp; (port == 80 || (port &gt;= 8000 &amp;&amp; port &lt;= 8080)))</c>.</summary>
+    private static string InNetOnPorts(NetworkPorts app) => app.Ports.Count == 0
+        ? IsInNet(app.Network)
+        : $"({IsInNet(app.Network)} && ({string.Join(" || ", app.Ports.Select(r => r.Low == r.High ? $"port == {r.Low}" : $"(port >= {r.Low} && port <= {r.High})"))}))";
 
     /// <summary>PAC's test for an IPv4 network: <c>isInNet(host, "10.0.0.0", "255.0.0.0")</c>.</summary>
     private static string IsInNet(IPNetwork network)

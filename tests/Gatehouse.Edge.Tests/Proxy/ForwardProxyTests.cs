@@ -310,17 +310,22 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [PacFact]
-    public async Task Pac_file_sends_the_addresses_of_private_apps_through_the_proxy_and_other_private_addresses_direct()
+    public async Task Pac_file_sends_the_addresses_of_private_apps_on_their_ports_through_the_proxy_and_other_private_addresses_direct()
     {
-        var pac = ProxyPages.Pac("acme", "edge.example:3128", privateApps: [IPNetwork.Parse("10.20.0.0/16"), IPNetwork.Parse("192.168.7.8/32"), IPNetwork.Parse("fd00:20::/32")]);
+        var pac = ProxyPages.Pac("acme", "edge.example:3128", privateApps:
+        [
+            new(IPNetwork.Parse("10.20.0.0/16"), [(80, 80), (8000, 8080)]),
+            new(IPNetwork.Parse("192.168.7.8/32"), []),
+            new(IPNetwork.Parse("fd00:20::/32"), [(443, 443)]),
+        ]);
 
         var answers = await PacScript.FindProxyAsync(
             pac,
-            "http://10.20.0.1/", "http://10.20.255.254:8080/", "https://192.168.7.8/", "http://[fd00:20::1]/",
-            "http://10.21.0.1/", "http://192.168.7.9/", "http://wiki.corp.internal/");
+            "http://10.20.0.1/", "http://10.20.255.254:8080/page?x=1", "ws://10.20.0.1:8000/", "https://192.168.7.8:9443/", "http://[fd00:20::1]/",
+            "https://10.20.0.1/", "http://10.20.0.1:9000/", "http://10.21.0.1/", "http://192.168.7.9/", "http://wiki.corp.internal/");
 
         const string Proxy = "PROXY edge.example:3128";
-        Assert.Equal([Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", Proxy], answers);
+        Assert.Equal([Proxy, Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy], answers);
     }
 
     [Fact]
