@@ -357,14 +357,7 @@ public static class PolicyCompiler
                 }
 
                 segmentPorts[s] = ranges;
-                foreach (var network in segmentNetworks)
-                {
-                    var covered = new NetworkPorts(network, ranges);
-                    if (!networks.Any(n => n.Network == network && n.Ports.SequenceEqual(ranges)))
-                    {
-                        networks.Add(covered);
-                    }
-                }
+                networks.AddRange(segmentNetworks.Select(network => new NetworkPorts(network, ranges)));
             }
 
             trie.Freeze();

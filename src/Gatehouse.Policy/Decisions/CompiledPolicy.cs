@@ -128,7 +128,7 @@ public sealed partial class CompiledPolicy
 
     internal string[] SegmentNames { get; init; } = [];
 
-    /// <summary>The networks of the app segments with each segment's ports, in the order they are given, each once.</summary>
+    /// <summary>The networks of the app segments with each segment's ports, in the order they are given.</summary>
     public IReadOnlyList<NetworkPorts> SegmentNetworks { get; init; } = [];
 
     internal Dictionary<string, CompiledUser> UsersById { get; init; } = new(StringComparer.Ordinal);
