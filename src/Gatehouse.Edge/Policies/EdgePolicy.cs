@@ -42,8 +42,7 @@ public sealed class EdgePolicy
     private readonly ILogger _logger;
     private EdgePolicyState? _state;
     private long _lastOffered = -1;
-    private string? _lastError;
-    private DateTimeOffset? _lastErrorAt;
+    private (string Error, DateTimeOffset At)? _lastRefusal;
     private volatile EdgeIdentities _identities = EdgeIdentities.None;
     private volatile PrivateAccess _private = PrivateAccess.None;
 
@@ -80,16 +79,7 @@ public sealed class EdgePolicy
     }
 
     /// <summary>Why the last refused bundle was refused, or <see langword="null"/> when the newest bundle is in force.</summary>
-    public string? LastError
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _lastError;
-            }
-        }
-    }
+    public string? LastError => LastRefusal?.Error;
 
     /// <summary>Why the last refused bundle was refused and when, or <see langword="null"/> when the newest bundle is in force.</summary>
     public (string Error, DateTimeOffset At)? LastRefusal
@@ -98,7 +88,7 @@ public sealed class EdgePolicy
         {
             lock (_gate)
             {
-                return _lastError is null ? null : (_lastError, _lastErrorAt!.Value);
+                return _lastRefusal;
             }
         }
     }
@@ -137,7 +127,7 @@ public sealed class EdgePolicy
                     _identities = identities;
                     _private = privateAccess!;
                     _state = new EdgePolicyState(version, policy.RuleCount, _time.GetUtcNow());
-                    _lastError = null;
+                    _lastRefusal = null;
                     PolicyLog.PolicyInForce(_logger, version, policy.RuleCount, result.Value.Elapsed.TotalMilliseconds);
                     return EdgePolicyOutcome.Applied;
                 }
@@ -149,8 +139,7 @@ public sealed class EdgePolicy
                 error = e.Message;
             }
 
-            _lastError = $"bundle {version}: {error}";
-            _lastErrorAt = _time.GetUtcNow();
+            _lastRefusal = ($"bundle {version}: {error}", _time.GetUtcNow());
             _metrics?.CompileFailed();
             PolicyLog.PolicyRefused(_logger, version, error, _state?.Version);
             return EdgePolicyOutcome.Refused;
