@@ -73,17 +73,23 @@ internal static class DrCommands
         });
     }
 
-    /// <summary>Prints the settings, naming the DR edges and the drill group (their ids are in <c>--json</c>).</summary>
+    /// <summary>
+    /// Prints the settings, naming the DR edges and the drill group (their ids are in <c>--json</c>); the lists that
+    /// give the names are fetched only when there is something to name.
+    /// </summary>
     private static async Task ShowAsync(Invocation run, ApiResult<DrSettingsDto> settings)
     {
         var names = new Dictionary<Guid, string>();
-        if (!run.Out.Json)
+        if (!run.Out.Json && settings.Value.EdgeIds.Count > 0)
         {
             foreach (var edge in (await run.Client.ListAsync<EdgeDto>("edges", null, run.Cancellation)).Value)
             {
                 names[edge.Id] = edge.Name;
             }
+        }
 
+        if (!run.Out.Json && settings.Value.DrillGroupId is not null)
+        {
             foreach (var group in (await run.Client.ListAsync<GroupDto>("groups", null, run.Cancellation)).Value)
             {
                 names[group.Id] = group.Name;
