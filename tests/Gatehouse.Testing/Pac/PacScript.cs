@@ -49,7 +49,16 @@ public static class PacScript
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"the PAC file did not answer within 30 s (FindProxyForURL loops?): {await error}");
+        }
+
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"the PAC file failed in node (exit {process.ExitCode}): {await error}");
