@@ -650,7 +650,20 @@ internal sealed class ProxySession : IAsyncDisposable
         }
 
         var bodySent = !head.HasBody;
-        if (head.HasBody && !head.ExpectContinue)
+        var sendBody = head.HasBody;
+        if (head.HasBody && head.ExpectContinue)
+        {
+            var first = await BodyOrAnswerFirstAsync(upstream.Pipe.Input, ct);
+            if (first == FirstToArrive.Neither)
+            {
+                return Exchange.Failed(DialError.TimedOut, $"the destination did not answer within {_path.Limits.ResponseTimeout.TotalSeconds:0} s", retry: false);
+            }
+
+            // On the destination's answer first, the loop below sends the body after a 100, and not after a refusal.
+            sendBody = first == FirstToArrive.Body;
+        }
+
+        if (sendBody)
         {
             var sent = await CopyRequestBodyAsync(head, output, flow, ct);
             if (sent is not CopyEnd.Done)
@@ -771,6 +784,55 @@ internal sealed class ProxySession : IAsyncDisposable
             {
                 return status;
             }
+        }
+    }
+
+    private enum FirstToArrive
+    {
+        Body,
+        Answer,
+        Neither,
+    }
+
+    /// <summary>
+    /// For a request that asked for <c>100-continue</c>, whose head the destination has: waits for the client's body or
+    /// the destination's answer, whichever comes first, taking nothing from either. A client need not wait for the
+    /// 100 (curl sends the body after a second without one), and many servers read the body without sending one.
+    /// </summary>
+    private async ValueTask<FirstToArrive> BodyOrAnswerFirstAsync(PipeReader destination, CancellationToken flowToken)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(flowToken);
+        waiting.CancelAfter(_path.Limits.ResponseTimeout);
+        var body = HasDataAsync(_in, waiting.Token);
+        var answer = HasDataAsync(destination, waiting.Token);
+        var first = await Task.WhenAny(body, answer);
+        await waiting.CancelAsync();
+        await Task.WhenAll(body, answer);
+        flowToken.ThrowIfCancellationRequested();
+        if (!first.Result)
+        {
+            // Cut short by the deadline; the other may have had something by then.
+            first = first == body ? answer : body;
+        }
+
+        return !first.Result ? FirstToArrive.Neither : first == body ? FirstToArrive.Body : FirstToArrive.Answer;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="reader"/> has bytes, or has ended, before <paramref name="ct"/> is cancelled. Nothing
+    /// is consumed: the next read sees it all again.
+    /// </summary>
+    private static async Task<bool> HasDataAsync(PipeReader reader, CancellationToken ct)
+    {
+        try
+        {
+            var read = await reader.ReadAsync(ct);
+            reader.AdvanceTo(read.Buffer.Start);
+            return !read.Buffer.IsEmpty || read.IsCompleted;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
