@@ -42,6 +42,8 @@ internal static class HostSniffer
                 return host is null ? SniffStatus.Unknown : SniffStatus.Tls;
             case ClientHelloStatus.NeedMore:
                 return SniffStatus.NeedMore;
+            case ClientHelloStatus.Malformed:
+                return SniffStatus.Unknown;
         }
 
         var length = (int)Math.Min(data.Length, 8 * 1024);

@@ -324,13 +324,21 @@ internal sealed class ProxySession : IAsyncDisposable
         await _out.FlushAsync(flow.Cancellation);
 
         string? refusedName = null;
+        var unreadableHello = false;
         var sniDecision = decision;
         FirstBytesVerdict InspectFirst(ReadOnlySequence<byte> bytes, bool completed)
         {
             var status = ClientHello.TryReadServerName(bytes, out var serverName);
-            if (status == ClientHelloStatus.NeedMore && bytes.Length < ClientHello.MaxBytes && !completed)
+            if (status == ClientHelloStatus.NeedMore && !completed)
             {
                 return FirstBytesVerdict.NeedMore;
+            }
+
+            if (status == ClientHelloStatus.Malformed)
+            {
+                // Its server name cannot be decided; a TLS server would refuse it too, unless it reads it differently.
+                unreadableHello = true;
+                return FirstBytesVerdict.Refuse;
             }
 
             if (status != ClientHelloStatus.Found || serverName is null)
@@ -359,6 +367,15 @@ internal sealed class ProxySession : IAsyncDisposable
                 Rule = sniDecision.RuleName,
                 Category = sniDecision.Category,
                 Reason = $"TLS server name {refusedName}: {sniRefusal.Reason}",
+                ReferenceId = DataPath.NewReferenceId(),
+            };
+        }
+        else if (unreadableHello)
+        {
+            record = record with
+            {
+                Action = TransactionActions.Denied,
+                Reason = "the TLS ClientHello cannot be read, so its server name cannot be checked",
                 ReferenceId = DataPath.NewReferenceId(),
             };
         }

@@ -40,7 +40,7 @@ public static class TransactionActions
     /// <summary>The user went on past a caution interstitial.</summary>
     public const string CautionContinued = "caution-continued";
 
-    /// <summary>Refused before policy: authentication or egress safety.</summary>
+    /// <summary>Refused before policy: authentication, egress safety, or a TLS ClientHello that cannot be read.</summary>
     public const string Denied = "denied";
 
     /// <summary>Allowed, but the destination could not be reached or the flow failed.</summary>

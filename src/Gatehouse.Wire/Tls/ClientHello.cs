@@ -15,13 +15,31 @@ public enum ClientHelloStatus
 
     /// <summary>A ClientHello; <c>serverName</c> is its SNI, or null when it carries none.</summary>
     Found,
+
+    /// <summary>
+    /// TLS handshake records whose ClientHello cannot be read: cut short, not a ClientHello, interleaved with other
+    /// records, or longer than <see cref="ClientHello.MaxBytes"/> allows. No TLS server accepts one.
+    /// </summary>
+    Malformed,
 }
 
 /// <summary>Reads the server name (SNI, RFC 6066) out of a TLS ClientHello without decrypting anything.</summary>
+/// <remarks>
+/// A ClientHello may be split over several handshake records (RFC 8446 §5.1), as tools that evade SNI filtering do
+/// on purpose, a byte or a few per record: the fragments are put together again before the name is read.
+/// </remarks>
 public static class ClientHello
 {
-    /// <summary>The most bytes worth waiting for: one TLS record.</summary>
-    public const int MaxBytes = 5 + 16384;
+    /// <summary>The most bytes worth waiting for: the records of a ClientHello of up to <see cref="MaxMessageBytes"/>, in small fragments.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    /// <summary>The longest ClientHello read (the handshake message, its 4-byte header included); browsers' are under 2 KiB.</summary>
+    public const int MaxMessageBytes = 16 * 1024;
+
+    private const int RecordHeaderBytes = 5;
+    private const int MaxRecordBytes = 16384;
+    private const byte HandshakeRecord = 0x16;
+    private const byte ClientHelloMessage = 0x01;
 
     /// <summary>Looks at the first bytes a client sent.</summary>
     /// <param name="data">The bytes so far.</param>
@@ -29,31 +47,66 @@ public static class ClientHello
     public static ClientHelloStatus TryReadServerName(ReadOnlySequence<byte> data, out string? serverName)
     {
         serverName = null;
-        if (data.Length < 5)
-        {
-            return data.IsEmpty || data.FirstSpan[0] == 0x16 ? ClientHelloStatus.NeedMore : ClientHelloStatus.NotTls;
-        }
-
-        Span<byte> header = stackalloc byte[5];
-        data.Slice(0, 5).CopyTo(header);
-        if (header[0] != 0x16 || header[1] != 0x03)
-        {
-            return ClientHelloStatus.NotTls;
-        }
-
-        var length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-        if (length > 16384)
-        {
-            return ClientHelloStatus.NotTls;
-        }
-
-        if (data.Length < 5 + length)
+        if (data.IsEmpty)
         {
             return ClientHelloStatus.NeedMore;
         }
 
-        var record = data.Slice(5, length).ToArray();
-        return Parse(record, out serverName) ? ClientHelloStatus.Found : ClientHelloStatus.NotTls;
+        Span<byte> start = stackalloc byte[2];
+        var known = (int)Math.Min(start.Length, data.Length);
+        data.Slice(0, known).CopyTo(start);
+        if (start[0] != HandshakeRecord || (known == 2 && start[1] != 0x03))
+        {
+            return ClientHelloStatus.NotTls;
+        }
+
+        // The handshake message, put together from the records' fragments; most ClientHellos are one record.
+        var message = new ArrayBufferWriter<byte>(512);
+        var position = 0L;
+        Span<byte> header = stackalloc byte[RecordHeaderBytes];
+        while (true)
+        {
+            if (message.WrittenCount >= 4)
+            {
+                var messageLength = 4 + ((message.WrittenSpan[1] << 16) | (message.WrittenSpan[2] << 8) | message.WrittenSpan[3]);
+                if (message.WrittenSpan[0] != ClientHelloMessage || messageLength > MaxMessageBytes)
+                {
+                    return ClientHelloStatus.Malformed;
+                }
+
+                if (message.WrittenCount >= messageLength)
+                {
+                    return Parse(message.WrittenSpan[..messageLength], out serverName) ? ClientHelloStatus.Found : ClientHelloStatus.Malformed;
+                }
+            }
+
+            if (data.Length - position < RecordHeaderBytes)
+            {
+                return position + RecordHeaderBytes > MaxBytes ? ClientHelloStatus.Malformed : ClientHelloStatus.NeedMore;
+            }
+
+            data.Slice(position, RecordHeaderBytes).CopyTo(header);
+            var length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+            if (header[0] != HandshakeRecord || header[1] != 0x03 || length == 0 || length > MaxRecordBytes)
+            {
+                return ClientHelloStatus.Malformed;
+            }
+
+            if (position + RecordHeaderBytes + length > MaxBytes)
+            {
+                return ClientHelloStatus.Malformed;
+            }
+
+            if (data.Length - position - RecordHeaderBytes < length)
+            {
+                return ClientHelloStatus.NeedMore;
+            }
+
+            var fragment = data.Slice(position + RecordHeaderBytes, length);
+            fragment.CopyTo(message.GetSpan(length));
+            message.Advance(length);
+            position += RecordHeaderBytes + length;
+        }
     }
 
     private static bool Parse(ReadOnlySpan<byte> body, out string? serverName)
@@ -82,7 +135,13 @@ public static class ClientHello
             return false;
         }
 
-        var extensionsEnd = Math.Min(body.Length, position + 2 + BinaryPrimitives.ReadUInt16BigEndian(body[position..]));
+        // The extensions fill the rest of the message exactly, as a TLS server requires.
+        var extensionsEnd = position + 2 + BinaryPrimitives.ReadUInt16BigEndian(body[position..]);
+        if (extensionsEnd != body.Length)
+        {
+            return false;
+        }
+
         position += 2;
         while (position + 4 <= extensionsEnd)
         {

@@ -292,6 +292,50 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal(0, record.BytesUp);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    public async Task Tls_server_name_of_a_blocked_site_split_over_many_records_is_cut_too(int fragmentBytes)
+    {
+        // SNI-filter evasion: the ClientHello in small handshake records, none holding the whole name.
+        var hello = ClientHelloTests.Fragment(ClientHelloTests.Message(await ClientHelloTests.CaptureAsync("www.blocked.example")), fragmentBytes);
+
+        var (answer, record) = await ConnectAndSendAsync(hello);
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
+        Assert.Contains("www.blocked.example", record.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tls_handshake_records_that_are_no_readable_ClientHello_are_cut()
+    {
+        // A second record of another type inside the hello: no name can be decided, and it goes no further.
+        var hello = ClientHelloTests.Fragment(ClientHelloTests.Message(await ClientHelloTests.CaptureAsync("www.blocked.example")), 40);
+        hello[45] = 0x17;
+
+        var (answer, record) = await ConnectAndSendAsync(hello);
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal("the TLS ClientHello cannot be read, so its server name cannot be checked", record.Reason);
+    }
+
+    /// <summary>CONNECTs to the echo server as alice, sends <paramref name="first"/>, and returns how many bytes came back and the flow's record.</summary>
+    private async Task<(int Answer, TransactionLogRecord Record)> ConnectAndSendAsync(byte[] first)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+
+        await stream.WriteAsync(first);
+        var answer = await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(10));
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Kind == TransactionKinds.Flow && r.Port == _echo.Port);
+        return (answer.Length, record);
+    }
+
     [PacFact]
     public async Task Pac_file_sends_the_internet_through_this_proxy_and_local_and_private_addresses_direct()
     {
