@@ -11,7 +11,6 @@ using Gatehouse.Policy.Decisions;
 using Gatehouse.Tunnel;
 using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
-using Gatehouse.Wire.Tls;
 using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Edge.Proxy;
@@ -323,62 +322,11 @@ internal sealed class ProxySession : IAsyncDisposable
         _out.Write("HTTP/1.1 200 Connection established\r\n\r\n"u8);
         await _out.FlushAsync(flow.Cancellation);
 
-        string? refusedName = null;
-        var unreadableHello = false;
-        var sniDecision = decision;
-        FirstBytesVerdict InspectFirst(ReadOnlySequence<byte> bytes, bool completed)
-        {
-            var status = ClientHello.TryReadServerName(bytes, out var serverName);
-            if (status == ClientHelloStatus.NeedMore && !completed)
-            {
-                return FirstBytesVerdict.NeedMore;
-            }
-
-            if (status == ClientHelloStatus.Malformed)
-            {
-                // Its server name cannot be decided; a TLS server would refuse it too, unless it reads it differently.
-                unreadableHello = true;
-                return FirstBytesVerdict.Refuse;
-            }
-
-            if (status != ClientHelloStatus.Found || serverName is null)
-            {
-                return FirstBytesVerdict.Pass;
-            }
-
-            // The server name the client asks TLS for is decided too, so "CONNECT allowed.example:443" cannot carry a blocked site.
-            sniDecision = policy.Decide(Context(user, target with { Host = serverName }, resolution.First, FlowProtocol.Https, url: null, started));
-            if (Refusal(sniDecision, user, serverName) is not null)
-            {
-                refusedName = serverName;
-                return FirstBytesVerdict.Refuse;
-            }
-
-            return FirstBytesVerdict.Pass;
-        }
-
-        var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), InspectFirst);
-        if (refusedName is not null)
-        {
-            var sniRefusal = Refusal(sniDecision, user, refusedName)!.Value;
-            record = record with
-            {
-                Action = sniRefusal.Action,
-                Rule = sniDecision.RuleName,
-                Category = sniDecision.Category,
-                Reason = $"TLS server name {refusedName}: {sniRefusal.Reason}",
-                ReferenceId = DataPath.NewReferenceId(),
-            };
-        }
-        else if (unreadableHello)
-        {
-            record = record with
-            {
-                Action = TransactionActions.Denied,
-                Reason = "the TLS ClientHello cannot be read, so its server name cannot be checked",
-                ReferenceId = DataPath.NewReferenceId(),
-            };
-        }
+        var serverName = new ServerNameCheck(
+            name => policy.Decide(Context(user, target with { Host = name }, resolution.First, FlowProtocol.Https, url: null, started)),
+            (decided, name) => Refusal(decided, user, name));
+        var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), serverName.Inspect);
+        record = serverName.Applied(record);
 
         _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
     }
@@ -918,8 +866,6 @@ internal sealed class ProxySession : IAsyncDisposable
             : ProxyPages.ErrorPage(status == 403 ? "Destination not allowed" : "Destination unreachable", reason, reference);
         await RespondAsync(status, phrase, body, close: true, contentType: record.Kind == TransactionKinds.Flow ? "text/plain; charset=utf-8" : "text/html; charset=utf-8", headers: RefusalHeaders(null, reason, reference));
     }
-
-    private readonly record struct RefusalReason(string Action, string Reason);
 
     private RefusalReason? Refusal(in Decision decision, ProxyUser user, string host) => decision.Action switch
     {

@@ -112,23 +112,14 @@ internal sealed class TunnelHandler
         var decision = policy.Decide(decided);
         record = record with { DestinationIp = resolution.First?.ToString(), Rule = decision.RuleName, Category = decision.Category, Action = TransactionActions.Allow };
 
-        if (decision.Action == PolicyAction.Block)
+        if (Refusal(decision, userId, host) is { } refusal)
         {
-            var reason = decision.RuleIndex == Decision.UserDisabledIndex
-                ? "the user is disabled"
-                : $"blocked by rule {decision.RuleName}" + (decision.Category is null ? string.Empty : $" (category {decision.Category})");
-            await RefuseAsync(context, record, 403, TransactionActions.Block, decision.RuleName, reason);
+            await RefuseAsync(context, record, 403, refusal.Action, decision.RuleName, refusal.Reason);
             return;
         }
 
         if (decision.Action == PolicyAction.Caution)
         {
-            if (user is null || !_path.Cautions.IsAccepted(user.Value.Id, host))
-            {
-                await RefuseAsync(context, record, 403, TransactionActions.Caution, decision.RuleName, $"rule {decision.RuleName} asks for care: open http://{host}/ in a browser first");
-                return;
-            }
-
             record = record with { Action = TransactionActions.CautionContinued };
         }
 
@@ -147,7 +138,11 @@ internal sealed class TunnelHandler
         }
 
         await using var destination = new SocketPipe(connection.Socket!);
-        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone), flow, isConnect ? extended : null);
+        var serverName = new ServerNameCheck(
+            name => policy.Decide(decided with { Host = name, Protocol = FlowProtocol.Https }),
+            (decision, name) => Refusal(decision, userId, name));
+        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone, serverName.Inspect), flow, isConnect ? extended : null);
+        record = serverName.Applied(record);
         _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 
@@ -332,6 +327,17 @@ internal sealed class TunnelHandler
 
         return true;
     }
+
+    /// <summary>Why <paramref name="decision"/> stops a flow to <paramref name="host"/>, or null when it lets it go on.</summary>
+    private RefusalReason? Refusal(in Decision decision, string? userId, string host) => decision.Action switch
+    {
+        PolicyAction.Block => new RefusalReason(TransactionActions.Block, decision.RuleIndex == Decision.UserDisabledIndex
+            ? "the user is disabled"
+            : $"blocked by rule {decision.RuleName}" + (decision.Category is null ? string.Empty : $" (category {decision.Category})")),
+        PolicyAction.Caution when userId is null || !_path.Cautions.IsAccepted(userId, host) =>
+            new RefusalReason(TransactionActions.Caution, $"rule {decision.RuleName} asks for care: open http://{host}/ in a browser first"),
+        _ => null,
+    };
 
     private async Task FailAsync(HttpContext context, TransactionLogRecord record, DialError error, string reason)
     {

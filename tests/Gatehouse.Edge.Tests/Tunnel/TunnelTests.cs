@@ -119,6 +119,38 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(refused.Reference, record.ReferenceId);
     }
 
+    [Theory]
+    [InlineData(TunnelFlowForm.Post, 0)]
+    [InlineData(TunnelFlowForm.ExtendedConnect, 0)]
+    [InlineData(TunnelFlowForm.Post, 3)]
+    public async Task A_flow_to_an_allowed_host_cannot_carry_a_tls_session_for_a_blocked_one(TunnelFlowForm form, int fragmentBytes)
+    {
+        // As CONNECT through the forward proxy: the ClientHello's server name is decided too, whole or in fragments.
+        await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-blocked", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["www.blocked.example"] } });
+        var hello = await ClientHelloTests.CaptureAsync("www.blocked.example");
+        if (fragmentBytes > 0)
+        {
+            hello = ClientHelloTests.Fragment(ClientHelloTests.Message(hello), fragmentBytes);
+        }
+
+        using var client = Client(_t.Device);
+        var opened = await client.OpenAsync("localhost", _t.Echo.Port, form: form);
+        Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
+        await using (opened.Stream)
+        {
+            await opened.Stream!.WriteAsync(hello);
+            await opened.Stream.FlushAsync();
+            var answer = await ProxyFixture.ReadAsync(opened.Stream, until: null, TimeSpan.FromSeconds(10));
+            Assert.Empty(answer);
+        }
+
+        var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Port == _t.Echo.Port);
+        Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
+        Assert.Equal("TLS server name www.blocked.example: blocked by rule no-blocked", record.Reason);
+        Assert.NotNull(record.ReferenceId);
+        Assert.Equal(0, _t.Echo.Served);
+    }
+
     [Fact]
     public async Task A_name_is_never_dialled_at_an_address_the_policy_blocks_when_its_first_address_fails()
     {
