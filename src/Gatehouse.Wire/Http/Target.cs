@@ -91,13 +91,15 @@ public readonly record struct Target(string Host, int Port, string Authority, st
             return false;
         }
 
-        var rest = text[Scheme.Length..];
-        var end = rest.AsSpan().IndexOfAny('/', '?', '#');
-        if (end >= 0 && rest[end] == '#')
+        if (text.Contains('#', StringComparison.Ordinal))
         {
+            // A fragment is the browser's own; sent on, a destination would take it as part of the path.
             error = "A request target may not carry a fragment (#).";
             return false;
         }
+
+        var rest = text[Scheme.Length..];
+        var end = rest.AsSpan().IndexOfAny('/', '?');
 
         var authority = end < 0 ? rest : rest[..end];
         var path = end < 0 ? "/" : rest[end] == '?' ? "/" + rest[end..] : rest[end..];

@@ -405,14 +405,17 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Https_absolute_form_and_origin_form_are_refused()
+    public async Task Https_absolute_form_origin_form_and_fragments_are_refused()
     {
         var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
         var https = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET https://localhost:{_origin.Port}/hello HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
         var origin = await _proxy.RawAsync(Encoding.ASCII.GetBytes("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"), until: "</html>");
+        var fragment = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET {Url("/hello#top")} HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
 
         Assert.StartsWith("HTTP/1.1 400 ", https, StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 400 ", origin, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", fragment, StringComparison.Ordinal);
+        Assert.Contains("may not carry a fragment", fragment, StringComparison.Ordinal);
         Assert.Empty(_origin.Requests);
     }
 
