@@ -321,13 +321,26 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal("the TLS ClientHello cannot be read, so its server name cannot be checked", record.Reason);
     }
 
+    [Fact]
+    public async Task Tls_server_name_of_a_blocked_site_through_a_connect_to_an_address_is_cut()
+    {
+        // The policy decided the server name without it when the CONNECT named an address, and let it through.
+        var hello = await ClientHelloTests.CaptureAsync("www.blocked.example");
+
+        var (answer, record) = await ConnectAndSendAsync(hello, host: "127.0.0.1");
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
+        Assert.Equal("TLS server name www.blocked.example: blocked by rule no-blocked", record.Reason);
+    }
+
     /// <summary>CONNECTs to the echo server as alice, sends <paramref name="first"/>, and returns how many bytes came back and the flow's record.</summary>
-    private async Task<(int Answer, TransactionLogRecord Record)> ConnectAndSendAsync(byte[] first)
+    private async Task<(int Answer, TransactionLogRecord Record)> ConnectAndSendAsync(byte[] first, string host = "localhost")
     {
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
         var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT {host}:{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
         Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
 
         await stream.WriteAsync(first);

@@ -120,10 +120,11 @@ public sealed class TunnelTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(TunnelFlowForm.Post, 0)]
-    [InlineData(TunnelFlowForm.ExtendedConnect, 0)]
-    [InlineData(TunnelFlowForm.Post, 3)]
-    public async Task A_flow_to_an_allowed_host_cannot_carry_a_tls_session_for_a_blocked_one(TunnelFlowForm form, int fragmentBytes)
+    [InlineData(TunnelFlowForm.Post, 0, "localhost")]
+    [InlineData(TunnelFlowForm.ExtendedConnect, 0, "localhost")]
+    [InlineData(TunnelFlowForm.Post, 3, "localhost")]
+    [InlineData(TunnelFlowForm.Post, 0, "127.0.0.1")]
+    public async Task A_flow_to_an_allowed_host_cannot_carry_a_tls_session_for_a_blocked_one(TunnelFlowForm form, int fragmentBytes, string host)
     {
         // As CONNECT through the forward proxy: the ClientHello's server name is decided too, whole or in fragments.
         await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-blocked", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["www.blocked.example"] } });
@@ -134,7 +135,7 @@ public sealed class TunnelTests : IAsyncLifetime
         }
 
         using var client = Client(_t.Device);
-        var opened = await client.OpenAsync("localhost", _t.Echo.Port, form: form);
+        var opened = await client.OpenAsync(host, _t.Echo.Port, form: form);
         Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
         await using (opened.Stream)
         {
