@@ -145,6 +145,13 @@ internal static class BodyCopier
 
         public bool Finished => _part == Part.Finished;
 
+        /// <summary>
+        /// For a line with no CRLF in what has come so far: malformed if it is already too long or holds a bare LF (no
+        /// CRLF can end it then), else more is needed.
+        /// </summary>
+        private static CopyEnd LineNotEndedYet(SequenceReader<byte> reader) =>
+            reader.Remaining > MaxChunkLine || reader.UnreadSequence.PositionOf((byte)'\n') is not null ? CopyEnd.Malformed : CopyEnd.Done;
+
         /// <summary>Moves through <paramref name="buffer"/>; returns how far whole parts reach.</summary>
         public (CopyEnd End, SequencePosition Consumed) Advance(ReadOnlySequence<byte> buffer)
         {
@@ -156,7 +163,7 @@ internal static class BodyCopier
                     case Part.SizeLine:
                         if (!reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8, advancePastDelimiter: true))
                         {
-                            return (reader.Remaining > MaxChunkLine ? CopyEnd.Malformed : CopyEnd.Done, reader.Position);
+                            return (LineNotEndedYet(reader), reader.Position);
                         }
 
                         if (!TryParseSize(line, out _left))
@@ -192,7 +199,7 @@ internal static class BodyCopier
                     case Part.Trailers:
                         if (!reader.TryReadTo(out ReadOnlySequence<byte> trailer, "\r\n"u8, advancePastDelimiter: true))
                         {
-                            return (reader.Remaining > MaxChunkLine ? CopyEnd.Malformed : CopyEnd.Done, reader.Position);
+                            return (LineNotEndedYet(reader), reader.Position);
                         }
 
                         if (trailer.IsEmpty)

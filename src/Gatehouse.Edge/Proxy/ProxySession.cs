@@ -496,7 +496,7 @@ internal sealed class ProxySession : IAsyncDisposable
             await DropUpstreamAsync();
             if (!exchange.ResponseStarted)
             {
-                await FailAsync(record with { BytesUp = meter.BytesUp }, exchangeFailure.Error, exchangeFailure.Reason, clock);
+                await FailAsync(record with { BytesUp = meter.BytesUp }, exchangeFailure.Error, exchangeFailure.Reason, clock, exchangeFailure.RespondWith);
                 return false;
             }
 
@@ -633,7 +633,10 @@ internal sealed class ProxySession : IAsyncDisposable
             var sent = await CopyRequestBodyAsync(head, output, flow, ct);
             if (sent is not CopyEnd.Done)
             {
-                return Exchange.Failed(DialError.Unreachable, sent == CopyEnd.Malformed ? "the request's chunked body is malformed" : "the request body was cut short", retry: false);
+                // The client's fault, not the destination's: 400.
+                return sent == CopyEnd.Malformed
+                    ? Exchange.Failed(DialError.None, "the request's chunked body is malformed", retry: false, respondWith: 400)
+                    : Exchange.Failed(DialError.Unreachable, "the request body was cut short", retry: false);
             }
 
             bodySent = true;
@@ -849,13 +852,14 @@ internal sealed class ProxySession : IAsyncDisposable
         return keepAlive;
     }
 
-    /// <summary>Answers a destination that could not be reached; <paramref name="withStatus"/> 503 when no connector could carry it.</summary>
+    /// <summary>Answers an exchange that failed: a destination that could not be reached, or <paramref name="withStatus"/> (503 when no connector could carry it, 400 for a client's malformed body).</summary>
     private async Task FailAsync(TransactionLogRecord record, DialError error, string reason, long clock, int? withStatus = null)
     {
         var reference = DataPath.NewReferenceId();
         var (status, phrase, action) = (error, withStatus) switch
         {
             (_, 503) => (503, "Service Unavailable", TransactionActions.Error),
+            (_, 400) => (400, "Bad Request", TransactionActions.Error),
             (DialError.Forbidden, _) => (403, "Forbidden", TransactionActions.Denied),
             (DialError.TimedOut, _) => (504, "Gateway Timeout", TransactionActions.Error),
             _ => (502, "Bad Gateway", TransactionActions.Error),
@@ -863,7 +867,7 @@ internal sealed class ProxySession : IAsyncDisposable
         _path.Finish(record with { Action = action, Status = status, Reason = reason, ReferenceId = reference, DurationMs = Elapsed(clock) });
         var body = record.Kind == TransactionKinds.Flow
             ? $"{reason}\nreference: {reference}\n"
-            : ProxyPages.ErrorPage(status == 403 ? "Destination not allowed" : "Destination unreachable", reason, reference);
+            : ProxyPages.ErrorPage(status switch { 400 => "Bad request", 403 => "Destination not allowed", _ => "Destination unreachable" }, reason, reference);
         await RespondAsync(status, phrase, body, close: true, contentType: record.Kind == TransactionKinds.Flow ? "text/plain; charset=utf-8" : "text/html; charset=utf-8", headers: RefusalHeaders(null, reason, reference));
     }
 
@@ -967,11 +971,13 @@ internal sealed class ProxySession : IAsyncDisposable
         output.Advance(written);
     }
 
-    private readonly record struct DialFailure(DialError Error, string Reason);
+    /// <summary>Why an exchange failed; <paramref name="RespondWith"/> is the status to answer with when it is not the dial error's.</summary>
+    private readonly record struct DialFailure(DialError Error, string Reason, int? RespondWith = null);
 
     private readonly record struct Exchange(int Status, DialFailure? Failure, bool ResponseStarted, bool RetryOnFreshConnection, bool UpstreamReusable, bool ClientReusable)
     {
-        public static Exchange Failed(DialError error, string reason, bool retry) => new(0, new DialFailure(error, reason), ResponseStarted: false, retry, false, false);
+        public static Exchange Failed(DialError error, string reason, bool retry, int? respondWith = null) =>
+            new(0, new DialFailure(error, reason, respondWith), ResponseStarted: false, retry, false, false);
     }
 
     /// <summary>The kept-alive connection to the destination of the last request.</summary>

@@ -41,9 +41,12 @@ public sealed class RequestHead : HttpHead
         base.Reset();
         ProxyAuthorization = null;
         ExpectContinue = false;
+        _transferEncodingSeen = false;
     }
 
     private string? _lastAuthorization;
+
+    private bool _transferEncodingSeen;
 
     private static string? KnownMethod(ReadOnlySpan<byte> method) => method switch
     {
@@ -80,10 +83,20 @@ public sealed class RequestHead : HttpHead
         {
             ExpectContinue = System.Text.Ascii.EqualsIgnoreCase(value, "100-continue"u8);
         }
-        else if (Is(name, "Transfer-Encoding"u8) && !Chunked)
+        else if (Is(name, "Transfer-Encoding"u8))
         {
-            // Only chunked is understood; anything else cannot be framed safely.
-            return Fail("Transfer-Encoding other than chunked");
+            // Only chunked, once: "gzip, chunked", "chunked, chunked" or a second header line are framed by the last chunked
+            // here, and a destination that reads them another way would take the rest of the body as more requests.
+            if (_transferEncodingSeen)
+            {
+                return Fail("two Transfer-Encoding headers");
+            }
+
+            _transferEncodingSeen = true;
+            if (!System.Text.Ascii.EqualsIgnoreCase(value, "chunked"u8))
+            {
+                return Fail("Transfer-Encoding other than chunked");
+            }
         }
 
         return true;

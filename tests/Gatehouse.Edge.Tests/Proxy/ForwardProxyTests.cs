@@ -396,6 +396,10 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             "GET http://localhost/ HTTP/2.0\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            // A destination that reads these framings otherwise than the edge would take the body as more requests.
+            "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
             "GET http://localhost/ HTTP/1.1\r\nX: a\u0001b\r\n\r\n",
         ];
         foreach (var request in bad)
@@ -407,6 +411,25 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         using var client = _proxy.Client(_alice.Email, _alice.Password);
         Assert.Equal("hello from origin", await client.GetStringAsync(Url("/hello")));
         Assert.DoesNotContain(_origin.Requests, r => r.Path == "/");
+    }
+
+    [Theory]
+    [InlineData("5\nhello\n0\n\n")]
+    [InlineData("0x5\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("5\r\nhelloXX0\r\n\r\n")]
+    public async Task A_malformed_chunked_request_body_gets_400_at_once(string body)
+    {
+        // Lines ended by a bare LF waited for a CRLF until the idle timeout; the others were answered 502, as if the destination had failed.
+        var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"POST {Url("/echo")} HTTP/1.1\r\nTransfer-Encoding: chunked\r\nProxy-Authorization: {auth}\r\n\r\n{body}"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+        Assert.Contains("the request's chunked body is malformed", answer, StringComparison.Ordinal);
+        Assert.InRange(started.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Url == Url("/echo") && r.Status == 400);
+        Assert.Equal(TransactionActions.Error, record.Action);
     }
 
     [Fact]
