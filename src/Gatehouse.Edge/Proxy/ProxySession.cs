@@ -657,6 +657,13 @@ internal sealed class ProxySession : IAsyncDisposable
                 };
             }
 
+            if (response.Status == 101)
+            {
+                // The edge never sends Upgrade on, so no client here asked for it; passed on, it would tell the client the
+                // protocol had changed while the edge went on waiting for a final response.
+                return Exchange.Failed(DialError.Unreachable, "the destination switched protocols (101), which the proxy does not carry; WebSockets go through CONNECT", retry: false);
+            }
+
             if (response.Status is >= 100 and < 200)
             {
                 // Interim responses (100 Continue, 103 Early Hints) go to the client as they are; the final one follows.

@@ -6,11 +6,11 @@ using Gatehouse.Testing;
 namespace Gatehouse.Edge.Tests.Proxy;
 
 /// <summary>
-/// Requests that ask for <c>100-continue</c> (curl does for bodies over 1 MB): the client may wait for the
-/// destination's 100 or send its body without it (RFC 9110 §10.1.1), and the destination may answer 100, read
-/// the body without a 100, or refuse at once.
+/// Interim (1xx) responses. Requests that ask for <c>100-continue</c> (curl does for bodies over 1 MB): the client
+/// may wait for the destination's 100 or send its body without it (RFC 9110 §10.1.1), and the destination may answer
+/// 100, read the body without a 100, or refuse at once. A 101 nobody asked for is not passed on.
 /// </summary>
-public sealed class ExpectContinueTests : IAsyncLifetime
+public sealed class InterimResponseTests : IAsyncLifetime
 {
     private readonly TestTenant _tenant = new();
     private (string Id, string Email, string Password) _alice;
@@ -104,6 +104,28 @@ public sealed class ExpectContinueTests : IAsyncLifetime
         Assert.StartsWith("HTTP/1.1 504 ", answer, StringComparison.Ordinal);
         var record = await proxy.Recorder.WaitForAsync(r => r.Port == origin.Port);
         Assert.Equal("the destination did not answer within 1 s", record.Reason);
+    }
+
+    [Fact]
+    public async Task A_destination_that_switches_protocols_unasked_gets_502_at_once()
+    {
+        // Sent on, the 101 told the client the protocol had changed, and the edge waited for a final answer for 60 s.
+        using var origin = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await using var stream = new NetworkStream(socket);
+            await ReadHeadAsync(stream, ct);
+            await stream.WriteAsync("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nraw bytes"u8.ToArray(), ct);
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        using var client = await ConnectAsync();
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(Head(origin.Port, contentLength: 0, expectContinue: false));
+
+        var answer = await ProxyFixture.ReadAsync(stream, "</html>", TimeSpan.FromSeconds(10));
+        Assert.StartsWith("HTTP/1.1 502 ", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP/1.1 101", answer, StringComparison.Ordinal);
+        Assert.Contains("switched protocols", answer, StringComparison.Ordinal);
     }
 
     private async Task<TcpClient> ConnectAsync()
