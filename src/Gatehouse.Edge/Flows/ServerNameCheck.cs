@@ -21,6 +21,7 @@ internal readonly record struct RefusalReason(string Action, string Reason);
 /// <param name="refusal">The refusal a decision for that name means, or null when it allows the flow.</param>
 internal sealed class ServerNameCheck(Func<string, Decision> decide, Func<Decision, string, RefusalReason?> refusal)
 {
+    private readonly ClientHelloReader _hello = new();
     private string? _refusedName;
     private Decision _decision;
     private RefusalReason? _refusal;
@@ -28,7 +29,7 @@ internal sealed class ServerNameCheck(Func<string, Decision> decide, Func<Decisi
     /// <summary>The inspector <see cref="Relay"/> calls with the client's first bytes.</summary>
     public FirstBytesVerdict Inspect(ReadOnlySequence<byte> bytes, bool completed)
     {
-        var status = ClientHello.TryReadServerName(bytes, out var serverName);
+        var status = _hello.Read(bytes, out var serverName);
         if (status == ClientHelloStatus.NeedMore && !completed)
         {
             return FirstBytesVerdict.NeedMore;

@@ -36,80 +36,18 @@ public static class ClientHello
     /// <summary>The longest ClientHello read (the handshake message, its 4-byte header included); browsers' are under 2 KiB.</summary>
     public const int MaxMessageBytes = 16 * 1024;
 
-    private const int RecordHeaderBytes = 5;
-    private const int MaxRecordBytes = 16384;
-    private const byte HandshakeRecord = 0x16;
-    private const byte ClientHelloMessage = 0x01;
+    internal const int RecordHeaderBytes = 5;
+    internal const int MaxRecordBytes = 16384;
+    internal const byte HandshakeRecord = 0x16;
+    internal const byte ClientHelloMessage = 0x01;
 
-    /// <summary>Looks at the first bytes a client sent.</summary>
+    /// <summary>Looks at the first bytes a client sent, once; <see cref="ClientHelloReader"/> reads them as they arrive.</summary>
     /// <param name="data">The bytes so far.</param>
     /// <param name="serverName">The SNI host name, lower-cased, when found.</param>
-    public static ClientHelloStatus TryReadServerName(ReadOnlySequence<byte> data, out string? serverName)
-    {
-        serverName = null;
-        if (data.IsEmpty)
-        {
-            return ClientHelloStatus.NeedMore;
-        }
+    public static ClientHelloStatus TryReadServerName(ReadOnlySequence<byte> data, out string? serverName) =>
+        new ClientHelloReader().Read(data, out serverName);
 
-        Span<byte> start = stackalloc byte[2];
-        var known = (int)Math.Min(start.Length, data.Length);
-        data.Slice(0, known).CopyTo(start);
-        if (start[0] != HandshakeRecord || (known == 2 && start[1] != 0x03))
-        {
-            return ClientHelloStatus.NotTls;
-        }
-
-        // The handshake message, put together from the records' fragments; most ClientHellos are one record.
-        var message = new ArrayBufferWriter<byte>(512);
-        var position = 0L;
-        Span<byte> header = stackalloc byte[RecordHeaderBytes];
-        while (true)
-        {
-            if (message.WrittenCount >= 4)
-            {
-                var messageLength = 4 + ((message.WrittenSpan[1] << 16) | (message.WrittenSpan[2] << 8) | message.WrittenSpan[3]);
-                if (message.WrittenSpan[0] != ClientHelloMessage || messageLength > MaxMessageBytes)
-                {
-                    return ClientHelloStatus.Malformed;
-                }
-
-                if (message.WrittenCount >= messageLength)
-                {
-                    return Parse(message.WrittenSpan[..messageLength], out serverName) ? ClientHelloStatus.Found : ClientHelloStatus.Malformed;
-                }
-            }
-
-            if (data.Length - position < RecordHeaderBytes)
-            {
-                return position + RecordHeaderBytes > MaxBytes ? ClientHelloStatus.Malformed : ClientHelloStatus.NeedMore;
-            }
-
-            data.Slice(position, RecordHeaderBytes).CopyTo(header);
-            var length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-            if (header[0] != HandshakeRecord || header[1] != 0x03 || length == 0 || length > MaxRecordBytes)
-            {
-                return ClientHelloStatus.Malformed;
-            }
-
-            if (position + RecordHeaderBytes + length > MaxBytes)
-            {
-                return ClientHelloStatus.Malformed;
-            }
-
-            if (data.Length - position - RecordHeaderBytes < length)
-            {
-                return ClientHelloStatus.NeedMore;
-            }
-
-            var fragment = data.Slice(position + RecordHeaderBytes, length);
-            fragment.CopyTo(message.GetSpan(length));
-            message.Advance(length);
-            position += RecordHeaderBytes + length;
-        }
-    }
-
-    private static bool Parse(ReadOnlySpan<byte> body, out string? serverName)
+    internal static bool Parse(ReadOnlySpan<byte> body, out string? serverName)
     {
         serverName = null;
 
@@ -204,5 +142,92 @@ public static class ClientHello
         };
         position += lengthBytes + length;
         return position <= body.Length;
+    }
+}
+
+/// <summary>
+/// Reads a flow's ClientHello as its bytes arrive: given the first bytes again each time more have come (nothing
+/// consumed), it takes each whole record once, so a ClientHello sent a byte at a time costs no more than one sent whole.
+/// </summary>
+public sealed class ClientHelloReader
+{
+    // The handshake message, put together from the records' fragments; most ClientHellos are one record.
+    private ArrayBufferWriter<byte>? _message;
+    private long _position;
+    private ClientHelloStatus _status = ClientHelloStatus.NeedMore;
+    private string? _serverName;
+
+    /// <summary>Reads on from where the last call stopped.</summary>
+    /// <param name="data">The flow's first bytes, all of them so far: those of the last call and more.</param>
+    /// <param name="serverName">The SNI host name, lower-cased, when found.</param>
+    public ClientHelloStatus Read(ReadOnlySequence<byte> data, out string? serverName)
+    {
+        if (_status == ClientHelloStatus.NeedMore)
+        {
+            _status = ReadOn(data);
+        }
+
+        serverName = _serverName;
+        return _status;
+    }
+
+    private ClientHelloStatus ReadOn(ReadOnlySequence<byte> data)
+    {
+        if (_position == 0)
+        {
+            if (data.IsEmpty)
+            {
+                return ClientHelloStatus.NeedMore;
+            }
+
+            Span<byte> start = stackalloc byte[2];
+            var known = (int)Math.Min(start.Length, data.Length);
+            data.Slice(0, known).CopyTo(start);
+            if (start[0] != ClientHello.HandshakeRecord || (known == 2 && start[1] != 0x03))
+            {
+                return ClientHelloStatus.NotTls;
+            }
+        }
+
+        var message = _message ??= new ArrayBufferWriter<byte>(512);
+        Span<byte> header = stackalloc byte[ClientHello.RecordHeaderBytes];
+        while (true)
+        {
+            if (message.WrittenCount >= 4)
+            {
+                var messageLength = 4 + ((message.WrittenSpan[1] << 16) | (message.WrittenSpan[2] << 8) | message.WrittenSpan[3]);
+                if (message.WrittenSpan[0] != ClientHello.ClientHelloMessage || messageLength > ClientHello.MaxMessageBytes)
+                {
+                    return ClientHelloStatus.Malformed;
+                }
+
+                if (message.WrittenCount >= messageLength)
+                {
+                    return ClientHello.Parse(message.WrittenSpan[..messageLength], out _serverName) ? ClientHelloStatus.Found : ClientHelloStatus.Malformed;
+                }
+            }
+
+            if (data.Length - _position < ClientHello.RecordHeaderBytes)
+            {
+                return _position + ClientHello.RecordHeaderBytes > ClientHello.MaxBytes ? ClientHelloStatus.Malformed : ClientHelloStatus.NeedMore;
+            }
+
+            data.Slice(_position, ClientHello.RecordHeaderBytes).CopyTo(header);
+            var length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+            if (header[0] != ClientHello.HandshakeRecord || header[1] != 0x03 || length == 0 || length > ClientHello.MaxRecordBytes
+                || _position + ClientHello.RecordHeaderBytes + length > ClientHello.MaxBytes)
+            {
+                return ClientHelloStatus.Malformed;
+            }
+
+            if (data.Length - _position - ClientHello.RecordHeaderBytes < length)
+            {
+                return ClientHelloStatus.NeedMore;
+            }
+
+            data.Slice(_position + ClientHello.RecordHeaderBytes, length).CopyTo(message.GetSpan(length));
+            message.Advance(length);
+            _position += ClientHello.RecordHeaderBytes + length;
+        }
     }
 }

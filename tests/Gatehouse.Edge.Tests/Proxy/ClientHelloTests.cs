@@ -43,6 +43,23 @@ public sealed class ClientHelloTests
     }
 
     [Fact]
+    public async Task A_reader_fed_the_first_bytes_as_they_grow_finds_the_name_once_they_are_whole()
+    {
+        // As the edge feeds it: the same first bytes again each time more arrive, here a byte at a time.
+        var fragmented = Fragment(Message(await CaptureAsync("www.example.test")), 3);
+        var reader = new ClientHelloReader();
+
+        for (var length = 0; length < fragmented.Length; length++)
+        {
+            Assert.Equal(ClientHelloStatus.NeedMore, reader.Read(new ReadOnlySequence<byte>(fragmented, 0, length), out _));
+        }
+
+        Assert.Equal(ClientHelloStatus.Found, reader.Read(new ReadOnlySequence<byte>(fragmented), out var name));
+        Assert.Equal("www.example.test", name);
+        Assert.Equal(ClientHelloStatus.Found, reader.Read(new ReadOnlySequence<byte>([.. fragmented, 0x17, 0x03]), out _));
+    }
+
+    [Fact]
     public async Task A_ClientHello_without_a_server_name_is_found_nameless()
     {
         var hello = await CaptureAsync(null);
