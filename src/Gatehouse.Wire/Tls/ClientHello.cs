@@ -17,8 +17,8 @@ public enum ClientHelloStatus
     Found,
 
     /// <summary>
-    /// TLS handshake records whose ClientHello cannot be read: cut short, not a ClientHello, interleaved with other
-    /// records, or longer than <see cref="ClientHello.MaxBytes"/> allows. No TLS server accepts one.
+    /// TLS handshake records whose ClientHello cannot be read: not a ClientHello, interleaved with other
+    /// records, empty fragments, bytes after its extensions, or longer than <see cref="ClientHello.MaxBytes"/> allows. No TLS server accepts one.
     /// </summary>
     Malformed,
 }
