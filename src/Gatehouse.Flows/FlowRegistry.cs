@@ -54,15 +54,18 @@ public sealed class FlowRegistry : IAsyncDisposable
         }
     }
 
-    /// <summary>Ends every open flow whose subject (the device that opened it) <paramref name="revoked"/> says is revoked.</summary>
+    /// <summary>
+    /// Ends every open flow whose opener <paramref name="noLongerAdmitted"/> says has lost its access: a revoked device
+    /// (<see cref="OpenFlow.Subject"/>), proxy credentials that no longer authenticate (<see cref="OpenFlow.Credential"/>).
+    /// </summary>
     /// <returns>How many flows were ended.</returns>
-    public int AbortRevoked(Func<string, bool> revoked)
+    public int AbortWhere(Func<OpenFlow, bool> noLongerAdmitted)
     {
-        ArgumentNullException.ThrowIfNull(revoked);
+        ArgumentNullException.ThrowIfNull(noLongerAdmitted);
         var cut = 0;
         foreach (var flow in _open.Keys)
         {
-            if (flow.Subject is { } subject && revoked(subject))
+            if (noLongerAdmitted(flow))
             {
                 cut++;
                 flow.Abort();
@@ -119,6 +122,13 @@ public sealed class OpenFlow : IDisposable
 
     /// <summary>The device (or connector) that opened the flow, when it came with a certificate.</summary>
     public string? Subject { get; set; }
+
+    /// <summary>
+    /// The proxy credentials (the <c>Proxy-Authorization</c> value) the flow was opened with, when it came through the
+    /// forward proxy: checked again when the edge's credentials change, so that a deleted credential or a disabled
+    /// user ends it.
+    /// </summary>
+    public string? Credential { get; set; }
 
     /// <summary>Bytes from the client.</summary>
     public long BytesUp => Interlocked.Read(ref _bytesUp);

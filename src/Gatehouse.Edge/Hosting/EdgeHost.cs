@@ -302,9 +302,14 @@ public sealed class RunningEdge : IAsyncDisposable
         switch (Policy.Apply(bundle.Header.Version, bundle.Body))
         {
             case EdgePolicyOutcome.Applied:
-                // Revocation is immediate: open flows of a device the new bundle revokes end now, not when they close.
-                var trust = Policy.Identities.Trust;
-                DataPath.Flows.AbortRevoked(trust.IsRevoked);
+                // Revocation is immediate: open flows of a device the new bundle revokes or whose user it disables, or of
+                // proxy credentials it no longer holds (deleted, or their user disabled), end now, not when they close.
+                var identities = Policy.Identities;
+                var policy = Policy.Holder.Current;
+                DataPath.Flows.AbortWhere(flow =>
+                    (flow.Subject is { } device
+                        && (identities.Trust.IsRevoked(device) || (identities.TryGetDeviceUser(device, out var user) && user is not null && policy.IsUserDisabled(user))))
+                    || (flow.Credential is { } credential && !identities.Credentials.TryAuthenticate(credential, out _)));
                 DataPath.Connectors.CloseUnknown();
                 return null;
             case EdgePolicyOutcome.Refused:

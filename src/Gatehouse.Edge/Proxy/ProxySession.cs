@@ -70,6 +70,16 @@ internal sealed class ProxySession : IAsyncDisposable
 
     private string TenantId => _path.TenantId;
 
+    /// <summary>The <c>Proxy-Authorization</c> of the request being served: the flows it opens end when it stops authenticating.</summary>
+    private string? _credential;
+
+    private OpenFlow OpenFlow()
+    {
+        var flow = _path.Flows.Open(_connection.ConnectionClosed);
+        flow.Credential = _credential;
+        return flow;
+    }
+
     public async Task RunAsync()
     {
         try
@@ -211,7 +221,8 @@ internal sealed class ProxySession : IAsyncDisposable
 
         var started = _path.Time.GetUtcNow();
         var identities = _path.Policy.Identities;
-        if (!identities.Credentials.TryAuthenticate(head.ProxyAuthorization, out var user))
+        _credential = head.ProxyAuthorization;
+        if (!identities.Credentials.TryAuthenticate(_credential, out var user))
         {
             var reason = head.ProxyAuthorization is null ? "no proxy credentials" : "wrong proxy credentials";
             var asked = RequestedTarget(head);
@@ -280,7 +291,7 @@ internal sealed class ProxySession : IAsyncDisposable
         }
 
         var clock = Stopwatch.GetTimestamp();
-        using var flow = _path.Flows.Open(_connection.ConnectionClosed);
+        using var flow = OpenFlow();
         var resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
         var policy = _path.Policy.Holder.Current;
         var decided = Context(user, target, resolution.First, FlowProtocol.Tcp, url: null, started);
@@ -347,7 +358,7 @@ internal sealed class ProxySession : IAsyncDisposable
             return;
         }
 
-        using var flow = _path.Flows.Open(_connection.ConnectionClosed);
+        using var flow = OpenFlow();
         using var brokered = await _path.Connectors.OpenAsync(app.Segment, target.Host, target.Port, new TunnelFlowMetadata(UserId: user.Id), flow.Cancellation);
         record = record with { Reason = brokered.Via(app.Segment) };
         if (brokered.Stream is not { } stream)
@@ -384,7 +395,8 @@ internal sealed class ProxySession : IAsyncDisposable
         var clock = Stopwatch.GetTimestamp();
 
         // One flow for the whole kept-alive connection: opening one per request would cost a linked cancellation each time.
-        var flow = _httpFlow ??= _path.Flows.Open(_connection.ConnectionClosed);
+        var flow = _httpFlow ??= OpenFlow();
+        flow.Credential = _credential;
         flow.Touch();
         var meter = new RequestMeter(flow, flow.BytesUp, flow.BytesDown, clock);
         var url = UrlOf(target);

@@ -395,6 +395,9 @@ public sealed partial class CompiledPolicy
         return null;
     }
 
+    /// <summary>Whether the user with this id is in the policy's directory and disabled (every flow of theirs is blocked).</summary>
+    public bool IsUserDisabled(string userId) => UsersById.TryGetValue(userId, out var user) && user.Disabled;
+
     private CompiledUser? FindUser(in FlowContext flow)
     {
         if (flow.UserId is { } id && UsersById.TryGetValue(id, out var byId))

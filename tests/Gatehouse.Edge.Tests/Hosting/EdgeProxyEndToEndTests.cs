@@ -134,6 +134,45 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         await EventuallyAsync(async () => (await fresh.GetAsync(url)).StatusCode == HttpStatusCode.ProxyAuthenticationRequired, "The deleted credential still works.");
     }
 
+    [Theory]
+    [InlineData("credential deleted")]
+    [InlineData("user disabled")]
+    public async Task A_users_open_connect_ends_when_the_edge_learns_their_access_is_gone(string how)
+    {
+        // As a device's open flows end when it is revoked: without this, a disabled user kept an open tunnel for as long
+        // as it carried something.
+        var (user, password) = await UserWithCredentialAsync("fred@example.test");
+        await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
+        using var echo = new EchoServer();
+        using (var client = Through(edge, user.Email, password))
+        {
+            await EventuallyAsync(async () => (await client.GetAsync($"http://localhost:{_origin.Port}/hello")).IsSuccessStatusCode, "The edge never accepted the credential.");
+        }
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(edge.ProxyAddress!);
+        var stream = tcp.GetStream();
+        var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user.Email}:{password}"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{echo.Port} HTTP/1.1\r\nProxy-Authorization: Basic {auth}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+        await stream.WriteAsync("before"u8.ToArray());
+        Assert.Equal("before", await ProxyFixture.ReadAsync(stream, "before", TimeSpan.FromSeconds(10)));
+
+        var bundle = edge.Policy.State!.Version;
+        if (how == "credential deleted")
+        {
+            var credentials = await _admin.GetFromJsonAsync<Page<ProxyCredentialDto>>($"users/{user.Id}/proxy-credentials", TestPortal.Json);
+            (await _admin.DeleteAsync($"users/{user.Id}/proxy-credentials/{credentials!.Items[0].Id}")).EnsureSuccessStatusCode();
+        }
+        else
+        {
+            (await _admin.PatchAsJsonAsync($"users/{user.Id}", new UpdateUserRequest(Disabled: true), TestPortal.Json)).EnsureSuccessStatusCode();
+        }
+
+        await EventuallyAsync(() => Task.FromResult(edge.Policy.State!.Version > bundle), "The edge never got the next bundle.");
+        Assert.Equal(string.Empty, await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(10)));
+    }
+
     [Fact]
     public async Task With_the_portal_down_a_restarted_edge_still_authenticates_and_enforces_the_last_good_policy()
     {

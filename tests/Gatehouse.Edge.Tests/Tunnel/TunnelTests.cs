@@ -1,10 +1,13 @@
 using System.Net;
+using System.Net.Http.Json;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Tests.Proxy;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
+using Gatehouse.Testing.Portal;
 using Gatehouse.Trust.Certificates;
 using Gatehouse.Tunnel;
+using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Policy;
 
@@ -304,6 +307,30 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(0, onNewConnection.Status);
         Assert.Equal(1, _t.Echo.Accepted);
         await _t.Recorder.WaitForAsync(r => r.Action == TransactionActions.Allow && r.Listener == TransactionListeners.Tunnel);
+    }
+
+    [Fact]
+    public async Task A_disabled_users_open_flows_end_and_new_ones_are_refused()
+    {
+        using var client = Client(_t.Device);
+        var open = await client.OpenAsync("localhost", _t.Echo.Port);
+        Assert.True(open.IsOpen);
+        await using var stream = open.Stream!;
+        Assert.Equal("before", await EchoAsync(stream, "before"));
+        var bundle = _t.Edge.Policy.State!.Version;
+
+        (await _t.Admin.PatchAsJsonAsync($"users/{_t.User.Id}", new UpdateUserRequest(Disabled: true), TestPortal.Json)).EnsureSuccessStatusCode();
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (_t.Edge.Policy.State!.Version == bundle)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+
+        // Until now the open flow went on for as long as it carried something; only new ones were refused.
+        Assert.Equal(string.Empty, await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10)));
+        var refused = await client.OpenAsync("localhost", _t.Echo.Port).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((false, 403), (refused.IsOpen, refused.Status));
+        Assert.Contains("the user is disabled", refused.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

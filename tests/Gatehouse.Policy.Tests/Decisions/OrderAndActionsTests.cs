@@ -80,6 +80,14 @@ public sealed class OrderAndActionsTests
     }
 
     [Fact]
+    public void Only_a_known_disabled_user_is_disabled()
+    {
+        var policy = Compile(Rule("allow-all", PolicyActions.Allow));
+
+        Assert.Equal((true, false, false), (policy.IsUserDisabled("u-eve"), policy.IsUserDisabled("u-alice"), policy.IsUserDisabled("u-nobody")));
+    }
+
+    [Fact]
     public void Decision_names_the_most_specific_category_and_the_rules_own_when_it_names_categories()
     {
         var policy = Compile(
