@@ -47,7 +47,7 @@ public sealed class FlowRegistry : IAsyncDisposable
         foreach (var flow in _open.Keys)
         {
             // An aborted flow stays registered until its relay ends: later sweeps must not count it again.
-            if (now - flow.LastActivity > idleMs && flow.TryAbort())
+            if (now - flow.LastActivity > idleMs && flow.TryAbort($"it carried nothing for {_idleTimeout.TotalSeconds:0.#} s"))
             {
                 Interlocked.Increment(ref _idleClosed);
             }
@@ -58,17 +58,18 @@ public sealed class FlowRegistry : IAsyncDisposable
     /// Ends every open flow whose opener <paramref name="noLongerAdmitted"/> says has lost its access: a revoked device
     /// (<see cref="OpenFlow.Subject"/>), proxy credentials that no longer authenticate (<see cref="OpenFlow.Credential"/>).
     /// </summary>
+    /// <param name="noLongerAdmitted">Why a flow's opener lost its access, or null when it has not.</param>
     /// <returns>How many flows were ended.</returns>
-    public int AbortWhere(Func<OpenFlow, bool> noLongerAdmitted)
+    public int AbortWhere(Func<OpenFlow, string?> noLongerAdmitted)
     {
         ArgumentNullException.ThrowIfNull(noLongerAdmitted);
         var cut = 0;
         foreach (var flow in _open.Keys)
         {
-            if (noLongerAdmitted(flow))
+            if (noLongerAdmitted(flow) is { } because)
             {
                 cut++;
-                flow.Abort();
+                flow.Abort(because);
             }
         }
 
@@ -90,7 +91,7 @@ public sealed class FlowRegistry : IAsyncDisposable
         foreach (var flow in _open.Keys)
         {
             cut++;
-            flow.Abort();
+            flow.Abort("the edge stopped");
         }
 
         return cut;
@@ -156,17 +157,23 @@ public sealed class OpenFlow : IDisposable
         }
     }
 
+    /// <summary>Why the flow was ended from outside (idle, its access revoked, the edge stopping), once it was.</summary>
+    public string? EndedBecause { get; private set; }
+
     /// <summary>Ends the flow now.</summary>
-    public void Abort() => TryAbort();
+    /// <param name="because">Why, for its record.</param>
+    public void Abort(string? because = null) => TryAbort(because);
 
     /// <summary>Ends the flow now.</summary>
     /// <returns>True when this call ended it; false when it had already been ended.</returns>
-    internal bool TryAbort()
+    internal bool TryAbort(string? because)
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
         {
             return false;
         }
+
+        EndedBecause = because;
 
         try
         {

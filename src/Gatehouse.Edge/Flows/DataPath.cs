@@ -95,6 +95,11 @@ public sealed class DataPath
         Recorder.Record(record);
     }
 
+    /// <summary>A flow's record with why the edge ended the flow, when it did (idle, access revoked, stopping).</summary>
+    public static TransactionLogRecord WithEnding(TransactionLogRecord record, OpenFlow flow) =>
+        flow.EndedBecause is not { } because ? record
+            : record with { Reason = record.Reason is null ? $"ended by the edge: {because}" : $"{record.Reason}; ended by the edge: {because}" };
+
     /// <summary>A short random reference for a refusal, shown to the user and kept in the record.</summary>
     public static string NewReferenceId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 }

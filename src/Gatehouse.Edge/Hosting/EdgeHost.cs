@@ -307,9 +307,10 @@ public sealed class RunningEdge : IAsyncDisposable
                 var identities = Policy.Identities;
                 var policy = Policy.Holder.Current;
                 DataPath.Flows.AbortWhere(flow =>
-                    (flow.Subject is { } device
-                        && (identities.Trust.IsRevoked(device) || (identities.TryGetDeviceUser(device, out var user) && user is not null && policy.IsUserDisabled(user))))
-                    || (flow.Credential is { } credential && !identities.Credentials.TryAuthenticate(credential, out _)));
+                    flow.Subject is { } device && identities.Trust.IsRevoked(device) ? $"{device} was revoked"
+                    : flow.Subject is { } subject && identities.TryGetDeviceUser(subject, out var user) && user is not null && policy.IsUserDisabled(user) ? "its user was disabled"
+                    : flow.Credential is { } credential && !identities.Credentials.TryAuthenticate(credential, out _) ? "its proxy credentials were deleted or their user disabled"
+                    : null);
                 DataPath.Connectors.CloseUnknown();
                 return null;
             case EdgePolicyOutcome.Refused:

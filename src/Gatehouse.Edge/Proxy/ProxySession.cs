@@ -339,7 +339,7 @@ internal sealed class ProxySession : IAsyncDisposable
         var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), serverName.Inspect);
         record = serverName.Applied(record);
 
-        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
+        _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
     }
 
     /// <summary>
@@ -370,7 +370,7 @@ internal sealed class ProxySession : IAsyncDisposable
         _out.Write("HTTP/1.1 200 Connection established\r\n\r\n"u8);
         await _out.FlushAsync(flow.Cancellation);
         var bytes = await Relay.RunAsync(_connection.Transport, stream, flow, stream.CompleteWrites, () => _out.Complete());
-        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
+        _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
     }
 
     /// <summary>A destination in one of the tenant's app segments, and the flow the access policy decides.</summary>
@@ -548,7 +548,7 @@ internal sealed class ProxySession : IAsyncDisposable
         await DropUpstreamAsync();
         var reason = _connection.ConnectionClosed.IsCancellationRequested ? "the client went away"
             : _path.Stopping.IsCancellationRequested ? "the edge stopped"
-            : "the flow was ended (idle timeout, or its access was revoked)";
+            : $"the edge ended the flow: {_httpFlow?.EndedBecause ?? "idle, or its access was revoked"}";
         _path.Finish(record with
         {
             Action = TransactionActions.Error,

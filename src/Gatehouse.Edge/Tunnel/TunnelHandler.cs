@@ -143,7 +143,7 @@ internal sealed class TunnelHandler
             (decision, name) => Refusal(decision, userId, name));
         var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone, serverName.Inspect), flow, isConnect ? extended : null);
         record = serverName.Applied(record);
-        _path.Finish(record with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
+        _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 
     /// <summary>
@@ -193,7 +193,7 @@ internal sealed class TunnelHandler
         }
 
         var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, stream, flow, stream.CompleteWrites, clientDone), flow, extended);
-        _path.Finish(record with { Status = 200, Reason = via, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
+        _path.Finish(DataPath.WithEnding(record with { Reason = via }, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 
     /// <summary>
@@ -224,7 +224,7 @@ internal sealed class TunnelHandler
         brokered.RelayEnded();
         record = record with { BytesUp = outcome.Up, BytesDown = outcome.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds };
         _path.Finish(outcome.Paired
-            ? record with { Status = 200 }
+            ? DataPath.WithEnding(record, flow) with { Status = 200 }
             : record with { Status = 502, Action = TransactionActions.Error, Reason = $"{record.Reason}: relay not paired: {outcome.Reason}" });
     }
 

@@ -171,6 +171,8 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
 
         await EventuallyAsync(() => Task.FromResult(edge.Policy.State!.Version > bundle), "The edge never got the next bundle.");
         Assert.Equal(string.Empty, await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(10)));
+        var record = await Recorder.WaitForAsync(r => r.Method == "CONNECT" && r.Port == echo.Port);
+        Assert.Equal("ended by the edge: its proxy credentials were deleted or their user disabled", record.Reason);
     }
 
     [Fact]

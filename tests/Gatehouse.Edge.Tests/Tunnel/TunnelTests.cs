@@ -306,7 +306,8 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.False(onNewConnection.IsOpen);
         Assert.Equal(0, onNewConnection.Status);
         Assert.Equal(1, _t.Echo.Accepted);
-        await _t.Recorder.WaitForAsync(r => r.Action == TransactionActions.Allow && r.Listener == TransactionListeners.Tunnel);
+        var record = await _t.Recorder.WaitForAsync(r => r.Action == TransactionActions.Allow && r.Listener == TransactionListeners.Tunnel);
+        Assert.Equal($"ended by the edge: {_t.Device.Identity.SubjectId} was revoked", record.Reason);
     }
 
     [Fact]
@@ -331,6 +332,8 @@ public sealed class TunnelTests : IAsyncLifetime
         var refused = await client.OpenAsync("localhost", _t.Echo.Port).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal((false, 403), (refused.IsOpen, refused.Status));
         Assert.Contains("the user is disabled", refused.Reason, StringComparison.Ordinal);
+        var record = await _t.Recorder.WaitForAsync(r => r.Action == TransactionActions.Allow && r.Listener == TransactionListeners.Tunnel);
+        Assert.Equal("ended by the edge: its user was disabled", record.Reason);
     }
 
     [Fact]
