@@ -1,4 +1,5 @@
 using Gatehouse.Edge.Flows;
+using Gatehouse.Edge.Identities;
 using Gatehouse.Edge.Operations;
 using Gatehouse.Edge.Policies;
 using Gatehouse.Edge.Private;
@@ -11,6 +12,7 @@ using Gatehouse.Node;
 using Gatehouse.Node.Config;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
+using Gatehouse.Policy.Decisions;
 using Gatehouse.Trust.Bundles;
 using Gatehouse.Wire.Config;
 using Microsoft.AspNetCore.Connections;
@@ -294,6 +296,31 @@ public sealed class RunningEdge : IAsyncDisposable
     }
 
     /// <summary>
+    /// Why <paramref name="flow"/>'s opener has lost its access under a new bundle, or null when it has not: a revoked
+    /// device, a device whose user is disabled, or proxy credentials the bundle no longer holds (deleted, or their user
+    /// disabled).
+    /// </summary>
+    private static string? WhyNoLongerAdmitted(OpenFlow flow, EdgeIdentities identities, CompiledPolicy policy)
+    {
+        if (flow.Subject is { } device)
+        {
+            if (identities.Trust.IsRevoked(device))
+            {
+                return $"{device} was revoked";
+            }
+
+            if (identities.TryGetDeviceUser(device, out var user) && user is not null && policy.IsUserDisabled(user))
+            {
+                return "its user was disabled";
+            }
+        }
+
+        return flow.Credential is { } credential && !identities.Credentials.TryAuthenticate(credential, out _)
+            ? "its proxy credentials were deleted or their user disabled"
+            : null;
+    }
+
+    /// <summary>
     /// Puts the bundle's policy and identities in force, or says why they cannot be (the follower then
     /// keeps the previous bundle, in force and on disk). A bundle already applied is left as it is.
     /// </summary>
@@ -302,15 +329,10 @@ public sealed class RunningEdge : IAsyncDisposable
         switch (Policy.Apply(bundle.Header.Version, bundle.Body))
         {
             case EdgePolicyOutcome.Applied:
-                // Revocation is immediate: open flows of a device the new bundle revokes or whose user it disables, or of
-                // proxy credentials it no longer holds (deleted, or their user disabled), end now, not when they close.
+                // Revocation is immediate: flows whose opener the new bundle no longer admits end now, not when they close.
                 var identities = Policy.Identities;
                 var policy = Policy.Holder.Current;
-                DataPath.Flows.AbortWhere(flow =>
-                    flow.Subject is { } device && identities.Trust.IsRevoked(device) ? $"{device} was revoked"
-                    : flow.Subject is { } subject && identities.TryGetDeviceUser(subject, out var user) && user is not null && policy.IsUserDisabled(user) ? "its user was disabled"
-                    : flow.Credential is { } credential && !identities.Credentials.TryAuthenticate(credential, out _) ? "its proxy credentials were deleted or their user disabled"
-                    : null);
+                DataPath.Flows.AbortWhere(flow => WhyNoLongerAdmitted(flow, identities, policy));
                 DataPath.Connectors.CloseUnknown();
                 return null;
             case EdgePolicyOutcome.Refused:
