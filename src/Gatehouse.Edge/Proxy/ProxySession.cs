@@ -334,7 +334,7 @@ internal sealed class ProxySession : IAsyncDisposable
         await _out.FlushAsync(flow.Cancellation);
 
         var serverName = new ServerNameCheck(
-            name => policy.Decide(Context(user, target with { Host = name, IsAddress = false }, resolution.First, FlowProtocol.Https, url: null, started)),
+            name => policy.Decide(Context(user, target.WithHost(name), resolution.First, FlowProtocol.Https, url: null, started)),
             (decided, name) => Refusal(decided, user, name));
         var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), serverName.Inspect);
         record = serverName.Applied(record);

@@ -10,6 +10,12 @@ namespace Gatehouse.Wire.Http;
 /// <param name="IsAddress">The host is an address literal.</param>
 public readonly record struct Target(string Host, int Port, string Authority, string PathAndQuery, bool IsAddress)
 {
+    /// <summary>
+    /// The same target with another host (a TLS server name, say), <see cref="IsAddress"/> following it: a copy made
+    /// with <c>with { Host = … }</c> would keep saying whether the old host was an address.
+    /// </summary>
+    public Target WithHost(string host) => this with { Host = host, IsAddress = Addresses.AddressLiteral.TryParse(host, out _) };
+
     /// <summary>Parses <c>HOST:PORT</c> (CONNECT) or <c>HOST[:PORT]</c> with <paramref name="defaultPort"/> (0 = the port is required).</summary>
     public static bool TryParseAuthority(string authority, int defaultPort, out Target target)
     {
