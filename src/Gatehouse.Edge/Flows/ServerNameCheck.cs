@@ -6,11 +6,6 @@ using Gatehouse.Wire.Tls;
 
 namespace Gatehouse.Edge.Flows;
 
-/// <summary>Why a flow may not go on, as the policy decided it: the action to record and the reason in words.</summary>
-/// <param name="Action">A <see cref="TransactionActions"/> value.</param>
-/// <param name="Reason">Why, in plain words.</param>
-internal readonly record struct RefusalReason(string Action, string Reason);
-
 /// <summary>
 /// Decides the TLS server name (SNI) a flow's client sends first, as the flow's host was decided, so that a flow
 /// allowed to one host cannot carry a TLS session with a blocked one (<c>CONNECT allowed.example:443</c>, then a

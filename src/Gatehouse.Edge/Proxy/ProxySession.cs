@@ -892,9 +892,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
     private RefusalReason? Refusal(in Decision decision, ProxyUser user, string host) => decision.Action switch
     {
-        PolicyAction.Block => new RefusalReason(TransactionActions.Block, decision.RuleIndex == Decision.UserDisabledIndex
-            ? "the user is disabled"
-            : $"blocked by rule {decision.RuleName}" + (decision.Category is null ? string.Empty : $" (category {decision.Category})")),
+        PolicyAction.Block => RefusalReason.Blocked(decision),
         PolicyAction.Caution when !_path.Cautions.IsAccepted(user.Id, host) =>
             new RefusalReason(TransactionActions.Caution, $"rule {decision.RuleName} asks for care: open http://{host}/ in a browser through this proxy and continue there first"),
         _ => null,

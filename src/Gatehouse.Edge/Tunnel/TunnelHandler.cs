@@ -331,9 +331,7 @@ internal sealed class TunnelHandler
     /// <summary>Why <paramref name="decision"/> stops a flow to <paramref name="host"/>, or null when it lets it go on.</summary>
     private RefusalReason? Refusal(in Decision decision, string? userId, string host) => decision.Action switch
     {
-        PolicyAction.Block => new RefusalReason(TransactionActions.Block, decision.RuleIndex == Decision.UserDisabledIndex
-            ? "the user is disabled"
-            : $"blocked by rule {decision.RuleName}" + (decision.Category is null ? string.Empty : $" (category {decision.Category})")),
+        PolicyAction.Block => RefusalReason.Blocked(decision),
         PolicyAction.Caution when userId is null || !_path.Cautions.IsAccepted(userId, host) =>
             new RefusalReason(TransactionActions.Caution, $"rule {decision.RuleName} asks for care: open http://{host}/ in a browser first"),
         _ => null,
