@@ -69,13 +69,7 @@ public sealed class InterimResponseTests : IAsyncLifetime
     [Fact]
     public async Task A_destination_that_refuses_at_once_is_answered_without_the_body_and_the_client_connection_closes()
     {
-        using var origin = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await using var stream = new NetworkStream(socket);
-            await ReadHeadAsync(stream, ct);
-            await stream.WriteAsync("HTTP/1.1 413 Content Too Large\r\nContent-Length: 8\r\n\r\ntoo big!"u8.ToArray(), ct);
-            await Task.Delay(Timeout.Infinite, ct);
-        });
+        using var origin = new LoopbackTcpServer(AnswersAtOnce("HTTP/1.1 413 Content Too Large\r\nContent-Length: 8\r\n\r\ntoo big!"));
         using var client = await ConnectAsync();
         var stream = client.GetStream();
 
@@ -110,13 +104,7 @@ public sealed class InterimResponseTests : IAsyncLifetime
     public async Task A_destination_that_switches_protocols_unasked_gets_502_at_once()
     {
         // Sent on, the 101 told the client the protocol had changed, and the edge waited for a final answer for 60 s.
-        using var origin = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await using var stream = new NetworkStream(socket);
-            await ReadHeadAsync(stream, ct);
-            await stream.WriteAsync("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nraw bytes"u8.ToArray(), ct);
-            await Task.Delay(Timeout.Infinite, ct);
-        });
+        using var origin = new LoopbackTcpServer(AnswersAtOnce("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nraw bytes"));
         using var client = await ConnectAsync();
         var stream = client.GetStream();
 
@@ -139,6 +127,15 @@ public sealed class InterimResponseTests : IAsyncLifetime
         $"POST http://127.0.0.1:{port}/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" +
         $"Proxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n" +
         $"Content-Length: {contentLength}\r\n{(expectContinue ? "Expect: 100-continue\r\n" : "")}\r\n");
+
+    /// <summary>An origin that reads the request head, sends <paramref name="answer"/> without reading any body, and holds the connection.</summary>
+    private static Func<Socket, CancellationToken, Task> AnswersAtOnce(string answer) => async (socket, ct) =>
+    {
+        await using var stream = new NetworkStream(socket);
+        await ReadHeadAsync(stream, ct);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(answer), ct);
+        await Task.Delay(Timeout.Infinite, ct);
+    };
 
     /// <summary>An origin that reads the head and a 10-byte body, with no 100 first, and answers what it got.</summary>
     private static async Task ReadBodyWithoutContinueAsync(Socket socket, CancellationToken ct)
