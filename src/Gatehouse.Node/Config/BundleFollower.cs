@@ -37,8 +37,10 @@ public sealed class BundleFollower : IAsyncDisposable
     private HttpClient _client;
     private HttpClient? _nextClient;
     private VerifiedBundle? _current;
+    // The newest bundle whose Changed handlers are done: what WaitForVersionAsync waits for.
+    private VerifiedBundle? _announced;
     private BundleFollowerStatus _status;
-    private TaskCompletionSource _changed = NewSignal();
+    private TaskCompletionSource _announcedSignal = NewSignal();
     private Task? _loop;
     private bool _started;
 
@@ -136,7 +138,6 @@ public sealed class BundleFollower : IAsyncDisposable
     {
         BundleVerification result;
         VerifiedBundle? changed = null;
-        TaskCompletionSource? signal = null;
         lock (_gate)
         {
             var current = _current;
@@ -161,8 +162,6 @@ public sealed class BundleFollower : IAsyncDisposable
                 changed = result.Bundle!;
                 _current = changed;
                 _status = _status with { Version = changed.Header.Version };
-                signal = _changed;
-                _changed = NewSignal();
                 Save(changed);
             }
         }
@@ -178,14 +177,34 @@ public sealed class BundleFollower : IAsyncDisposable
             }
             finally
             {
-                signal!.TrySetResult();
+                Announce(changed);
             }
         }
 
         return result;
     }
 
-    /// <summary>Waits until a bundle of at least <paramref name="version"/> is in force.</summary>
+    private void Announce(VerifiedBundle bundle)
+    {
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            if (_announced is null || bundle.Header.Version > _announced.Header.Version)
+            {
+                _announced = bundle;
+            }
+
+            signal = _announcedSignal;
+            _announcedSignal = NewSignal();
+        }
+
+        signal.TrySetResult();
+    }
+
+    /// <summary>
+    /// Waits until a bundle of at least <paramref name="version"/> is in force and the <see cref="Changed"/>
+    /// handlers are done with it.
+    /// </summary>
     /// <param name="version">The version to wait for.</param>
     /// <param name="ct">Bounds the wait.</param>
     /// <returns>The bundle in force.</returns>
@@ -196,12 +215,12 @@ public sealed class BundleFollower : IAsyncDisposable
             Task signal;
             lock (_gate)
             {
-                if (_current is { } current && current.Header.Version >= version)
+                if (_announced is { } announced && announced.Header.Version >= version)
                 {
-                    return current;
+                    return _current!;
                 }
 
-                signal = _changed.Task;
+                signal = _announcedSignal.Task;
             }
 
             await signal.WaitAsync(ct);

@@ -88,14 +88,32 @@ public sealed class BundleFollowerTests : IAsyncLifetime
         await using var follower = new BundleFollower(_credentials, _store.LastKnownGood);
         var first = follower.Start() ?? await follower.WaitForVersionAsync(1, _timeout.Token);
         var handled = 0L;
+        using var entered = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
         follower.Changed += (_, e) =>
         {
-            Thread.Sleep(200);
+            entered.Release();
+            release.Wait(TestTimeouts.Default);
             Interlocked.Exchange(ref handled, e.Bundle.Header.Version);
         };
 
-        await Admin.CreateAppSegmentAsync(_admin, "wiki", "wiki.corp.example");
-        var changed = await follower.WaitForVersionAsync(first.Header.Version + 1, _timeout.Token);
+        Task<VerifiedBundle> wait;
+        try
+        {
+            await Admin.CreateAppSegmentAsync(_admin, "wiki", "wiki.corp.example");
+            await entered.WaitAsync(_timeout.Token);
+            // The new bundle is in force (Current) but its handler has not finished: a wait that starts now must wait for it.
+            Assert.Equal(first.Header.Version + 1, follower.Current!.Header.Version);
+            wait = follower.WaitForVersionAsync(first.Header.Version + 1, _timeout.Token);
+            await Task.Delay(200, _timeout.Token);
+            Assert.False(wait.IsCompleted, "The wait returned while a Changed handler was still running.");
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var changed = await wait;
 
         Assert.Equal(changed.Header.Version, Interlocked.Read(ref handled));
     }
