@@ -333,11 +333,12 @@ internal sealed class ProxySession : IAsyncDisposable
         _out.Write("HTTP/1.1 200 Connection established\r\n\r\n"u8);
         await _out.FlushAsync(flow.Cancellation);
 
-        var serverName = new ServerNameCheck(
-            name => policy.Decide(Context(user, target.WithHost(name), resolution.First, FlowProtocol.Https, url: null, started)),
+        var firstRequest = new FirstRequestCheck(
+            target.Host,
+            request => policy.Decide(Context(user, request.Host is { } name ? target.WithHost(name) : target, resolution.First, request.Protocol, request.Url, started)),
             (decided, name) => Refusal(decided, user, name));
-        var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), serverName.Inspect);
-        record = serverName.Applied(record);
+        var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), firstRequest.Inspect);
+        record = firstRequest.Applied(record);
 
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
     }

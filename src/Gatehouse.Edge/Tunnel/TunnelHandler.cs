@@ -138,11 +138,12 @@ internal sealed class TunnelHandler
         }
 
         await using var destination = new SocketPipe(connection.Socket!);
-        var serverName = new ServerNameCheck(
-            name => policy.Decide(decided with { Host = name, Protocol = FlowProtocol.Https }),
+        var firstRequest = new FirstRequestCheck(
+            host,
+            request => policy.Decide(decided with { Host = request.Host ?? decided.Host, Protocol = request.Protocol, Url = request.Url }),
             (decision, name) => Refusal(decision, userId, name));
-        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone, serverName.Inspect), flow, isConnect ? extended : null);
-        record = serverName.Applied(record);
+        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone, firstRequest.Inspect), flow, isConnect ? extended : null);
+        record = firstRequest.Applied(record);
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 

@@ -12,6 +12,12 @@ public sealed class RequestHead : HttpHead
     /// <summary>The <c>Proxy-Authorization</c> value.</summary>
     public string? ProxyAuthorization { get; private set; }
 
+    /// <summary>
+    /// The <c>Host</c> header's value (<c>name[:port]</c>), or null when the request has none. Made on demand: the
+    /// head keeps only where it is, so a proxy that never asks pays nothing.
+    /// </summary>
+    public string? Host => _hostLength < 0 ? null : System.Text.Encoding.ASCII.GetString(Raw.Slice(_hostStart, _hostLength));
+
     /// <summary>The client asked for <c>100-continue</c>.</summary>
     public bool ExpectContinue { get; private set; }
 
@@ -42,11 +48,16 @@ public sealed class RequestHead : HttpHead
         ProxyAuthorization = null;
         ExpectContinue = false;
         _transferEncodingSeen = false;
+        _hostLength = -1;
     }
 
     private string? _lastAuthorization;
 
     private bool _transferEncodingSeen;
+
+    private int _hostStart;
+
+    private int _hostLength = -1;
 
     private static string? KnownMethod(ReadOnlySpan<byte> method) => method switch
     {
@@ -78,6 +89,21 @@ public sealed class RequestHead : HttpHead
             ProxyAuthorization = _lastAuthorization is { } last && System.Text.Ascii.Equals(value, last)
                 ? last
                 : _lastAuthorization = System.Text.Encoding.ASCII.GetString(value);
+        }
+        else if (Is(name, "Host"u8))
+        {
+            // RFC 9112 section 3.2: a request with two Host headers is refused, whichever one a server would read.
+            if (_hostLength >= 0)
+            {
+                return Fail("two Host headers");
+            }
+
+            if (!Raw.Overlaps(value, out _hostStart))
+            {
+                throw new InvalidOperationException("A header value is read from the head it is in.");
+            }
+
+            _hostLength = value.Length;
         }
         else if (Is(name, "Expect"u8))
         {

@@ -334,8 +334,51 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal("TLS server name www.blocked.example: blocked by rule no-blocked", record.Reason);
     }
 
+    [Theory]
+    [InlineData("localhost", "GET /page HTTP/1.1\r\nHost: www.blocked.example\r\n\r\n", "http://www.blocked.example/page")]
+    [InlineData("127.0.0.1", "GET /page HTTP/1.1\r\nHost: www.blocked.example:80\r\n\r\n", "http://www.blocked.example:80/page")]
+    [InlineData("localhost", "GET http://www.blocked.example/page HTTP/1.1\r\nHost: localhost\r\n\r\n", "http://www.blocked.example/page")]
+    public async Task Http_request_for_a_blocked_host_through_an_allowed_connect_is_cut(string host, string request, string url)
+    {
+        // Virtual hosting: the CONNECT's address may serve the blocked site too, if asked for it by name.
+        var (answer, record) = await ConnectAndSendAsync(Encoding.ASCII.GetBytes(request), host);
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
+        Assert.Equal($"HTTP request for {url}: blocked by rule no-blocked", record.Reason);
+        Assert.Equal(("GET", url), (record.Method, record.Url));
+    }
+
+    [Fact]
+    public async Task Http_request_with_two_host_headers_through_a_connect_is_cut()
+    {
+        // Which Host a destination reads is its own choice; the one the edge did not decide may be the blocked one.
+        var request = $"GET / HTTP/1.1\r\nHost: localhost:{_echo.Port}\r\nHost: www.blocked.example\r\n\r\n";
+
+        var (answer, record) = await ConnectAndSendAsync(Encoding.ASCII.GetBytes(request));
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal("the HTTP request cannot be read (two Host headers), so its host cannot be checked", record.Reason);
+    }
+
+    [Theory]
+    [InlineData("PING\r\n")]
+    [InlineData("GET key\r\n")]
+    [InlineData("GE")]
+    [InlineData("\u0000\u0001binary")]
+    public async Task Bytes_that_are_neither_tls_nor_http_go_through_a_connect_unread(string first)
+    {
+        // Other protocols that start with capitals (Redis, memcached) must not wait for an HTTP head that never comes.
+        var (answer, record) = await ConnectAndSendAsync(Encoding.ASCII.GetBytes(first), endSending: true);
+
+        Assert.Equal(first.Length, answer);
+        Assert.Equal(TransactionActions.Allow, record.Action);
+        Assert.Null(record.Url);
+    }
+
     /// <summary>CONNECTs to the echo server as alice, sends <paramref name="first"/>, and returns how many bytes came back and the flow's record.</summary>
-    private async Task<(int Answer, TransactionLogRecord Record)> ConnectAndSendAsync(byte[] first, string host = "localhost")
+    private async Task<(int Answer, TransactionLogRecord Record)> ConnectAndSendAsync(byte[] first, string host = "localhost", bool endSending = false)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
@@ -344,6 +387,11 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
 
         await stream.WriteAsync(first);
+        if (endSending)
+        {
+            client.Client.Shutdown(SocketShutdown.Send);
+        }
+
         var answer = await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(10));
         var record = await _proxy.Recorder.WaitForAsync(r => r.Kind == TransactionKinds.Flow && r.Port == _echo.Port);
         return (answer.Length, record);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Tests.Proxy;
 using Gatehouse.Node.Credentials;
@@ -153,6 +154,74 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal("TLS server name www.blocked.example: blocked by rule no-blocked", record.Reason);
         Assert.NotNull(record.ReferenceId);
         Assert.Equal(0, _t.Echo.Served);
+    }
+
+    [Theory]
+    [InlineData(TunnelFlowForm.Post, "localhost")]
+    [InlineData(TunnelFlowForm.ExtendedConnect, "localhost")]
+    [InlineData(TunnelFlowForm.Post, "127.0.0.1")]
+    public async Task A_flow_to_an_allowed_host_cannot_carry_a_plain_http_request_for_a_blocked_one(TunnelFlowForm form, string host)
+    {
+        // Virtual hosting: the flow's address serves the blocked site too, if asked for it by name.
+        await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-blocked", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["www.blocked.example"] } });
+
+        var (answer, record) = await SendFirstAsync(host, "GET /page?q=1 HTTP/1.1\r\nHost: www.blocked.example\r\nAccept: */*\r\n\r\n", form);
+
+        Assert.Empty(answer);
+        Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
+        Assert.Equal("HTTP request for http://www.blocked.example/page?q=1: blocked by rule no-blocked", record.Reason);
+        Assert.Equal(("GET", "http://www.blocked.example/page?q=1"), (record.Method, record.Url));
+        Assert.NotNull(record.ReferenceId);
+        Assert.Equal(0, _t.Echo.Served);
+    }
+
+    [Fact]
+    public async Task A_plain_http_request_in_a_flow_is_decided_as_http_and_recorded_with_its_method_and_url()
+    {
+        // A rule for the protocol: the agent's plain-HTTP requests were decided as TCP and passed.
+        await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-cleartext", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Protocols = ["http"] } });
+        var request = $"POST /form HTTP/1.1\r\nHost: localhost:{_t.Echo.Port}\r\nContent-Length: 0\r\n\r\n";
+
+        var (answer, record) = await SendFirstAsync("localhost", request);
+
+        Assert.Empty(answer);
+        Assert.Equal((TransactionActions.Block, "no-cleartext"), (record.Action, record.Rule));
+        Assert.Equal(("POST", $"http://localhost:{_t.Echo.Port}/form"), (record.Method, record.Url));
+    }
+
+    [Fact]
+    public async Task An_allowed_plain_http_request_goes_through_and_its_record_has_the_url()
+    {
+        var request = $"GET /a HTTP/1.1\r\nHost: localhost:{_t.Echo.Port}\r\n\r\n";
+
+        var (answer, record) = await SendFirstAsync("localhost", request);
+
+        Assert.Equal(request, answer);
+        Assert.Equal(TransactionActions.Allow, record.Action);
+        Assert.Equal(("GET", $"http://localhost:{_t.Echo.Port}/a"), (record.Method, record.Url));
+    }
+
+    /// <summary>Opens a flow to the echo server as the device, sends <paramref name="first"/>, ends its side, and returns what came back and the flow's record.</summary>
+    private async Task<(string Answer, TransactionLogRecord Record)> SendFirstAsync(string host, string first, TunnelFlowForm form = TunnelFlowForm.Post)
+    {
+        using var client = Client(_t.Device);
+        var opened = await client.OpenAsync(host, _t.Echo.Port, form: form);
+        Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
+        string answer;
+        await using (opened.Stream)
+        {
+            await opened.Stream!.WriteAsync(Encoding.ASCII.GetBytes(first));
+            await opened.Stream.FlushAsync();
+            if (opened.Stream is HalfCloseStream halfClose)
+            {
+                halfClose.CompleteWrites();
+            }
+
+            answer = await ProxyFixture.ReadAsync(opened.Stream, until: null, TimeSpan.FromSeconds(10));
+        }
+
+        var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Port == _t.Echo.Port);
+        return (answer, record);
     }
 
     [Fact]

@@ -1,0 +1,225 @@
+using System.Buffers;
+using Gatehouse.Flows;
+using Gatehouse.Policy.Decisions;
+using Gatehouse.Wire.Http;
+using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Tls;
+
+namespace Gatehouse.Edge.Flows;
+
+/// <summary>
+/// What a flow's first request asks for: the server name of a TLS ClientHello (<see cref="FlowProtocol.Https"/>), or
+/// the host and URL of a plain-HTTP request (<see cref="FlowProtocol.Http"/>; <see cref="Host"/> null when the request
+/// names no host, or only an address, so that the flow's own destination stands).
+/// </summary>
+internal readonly record struct FirstRequest(string? Host, FlowProtocol Protocol, string? Url);
+
+/// <summary>
+/// Decides the first request a flow's client sends, as the flow's host was decided, so that a flow allowed to one
+/// host cannot carry a request for a blocked one on the same address: <c>CONNECT allowed.example:443</c> then a TLS
+/// ClientHello for a blocked site on the same CDN, or a flow to <c>allowed.example:80</c> then
+/// <c>Host: blocked.example</c>. Given to <see cref="Relay"/> as the inspector of the first bytes: a refused flow is
+/// cut before any byte reaches the destination. Used by CONNECT and by agent tunnel flows.
+/// </summary>
+/// <remarks>
+/// Only the first request is read: later requests on a kept-alive plain-HTTP flow, and anything inside TLS, go on
+/// as the flow was decided. Bytes that are neither TLS nor the start of an HTTP/1.x request pass unread.
+/// </remarks>
+/// <param name="flowHost">The host (or address) the flow was opened to: what a request that names no host goes to.</param>
+/// <param name="decide">The decision for the flow with what its first request asks for.</param>
+/// <param name="refusal">The refusal a decision for that host means, or null when it allows the flow.</param>
+internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Decision> decide, Func<Decision, string, RefusalReason?> refusal)
+{
+    /// <summary>The longest plain-HTTP request head read, as the forward proxy's (larger ones are cut).</summary>
+    public const int MaxHeadBytes = 32 * 1024;
+
+    private const byte TlsHandshake = 0x16;
+
+    private static readonly string[] Methods = ["GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "TRACE "];
+
+    private ClientHelloReader? _hello;
+    private RequestHead? _head;
+    private string? _refusedHost;
+    private Decision _decision;
+    private RefusalReason? _refusal;
+    private string? _method;
+    private string? _url;
+
+    /// <summary>The inspector <see cref="Relay"/> calls with the client's first bytes.</summary>
+    public FirstBytesVerdict Inspect(ReadOnlySequence<byte> bytes, bool completed)
+    {
+        if (bytes.IsEmpty)
+        {
+            return completed ? FirstBytesVerdict.Pass : FirstBytesVerdict.NeedMore;
+        }
+
+        return bytes.FirstSpan[0] == TlsHandshake ? InspectTls(bytes, completed) : InspectHttp(bytes, completed);
+    }
+
+    /// <summary>The flow's record: the first plain-HTTP request's method and URL when there was one, and the refusal when the check cut the flow.</summary>
+    public TransactionLogRecord Applied(TransactionLogRecord record)
+    {
+        if (_url is not null)
+        {
+            record = record with { Method = _method, Url = _url };
+        }
+
+        return _refusal is not { } refused ? record : record with
+        {
+            Action = refused.Action,
+            Rule = _refusedHost is null ? record.Rule : _decision.RuleName,
+            Category = _refusedHost is null ? record.Category : _decision.Category,
+            Reason = refused.Reason,
+            ReferenceId = DataPath.NewReferenceId(),
+        };
+    }
+
+    private FirstBytesVerdict InspectTls(ReadOnlySequence<byte> bytes, bool completed)
+    {
+        var status = (_hello ??= new ClientHelloReader()).Read(bytes, out var serverName);
+        if (status == ClientHelloStatus.NeedMore && !completed)
+        {
+            return FirstBytesVerdict.NeedMore;
+        }
+
+        if (status == ClientHelloStatus.Malformed)
+        {
+            // No name can be decided; a TLS server refuses it too, unless it reads it differently.
+            return Unreadable("the TLS ClientHello cannot be read, so its server name cannot be checked");
+        }
+
+        if (status != ClientHelloStatus.Found || serverName is null)
+        {
+            return FirstBytesVerdict.Pass;
+        }
+
+        return Decide(new FirstRequest(serverName, FlowProtocol.Https, null), serverName, $"TLS server name {serverName}");
+    }
+
+    private FirstBytesVerdict InspectHttp(ReadOnlySequence<byte> bytes, bool completed)
+    {
+        switch (StartsLikeHttp(bytes))
+        {
+            case null when !completed:
+                return FirstBytesVerdict.NeedMore;
+            case null or false:
+                return FirstBytesVerdict.Pass;
+        }
+
+        var head = _head ??= new RequestHead();
+        switch (head.TryRead(bytes, MaxHeadBytes, out _))
+        {
+            case HeadStatus.Incomplete:
+                // A client that ends in the middle of a head sends a destination nothing it could act on.
+                return completed ? FirstBytesVerdict.Pass : FirstBytesVerdict.NeedMore;
+            case HeadStatus.TooLarge:
+                return Unreadable($"the HTTP request head is longer than {MaxHeadBytes / 1024} KiB, so its host cannot be checked");
+            case HeadStatus.Malformed:
+                return Unreadable($"the HTTP request cannot be read ({head.Error}), so its host cannot be checked");
+        }
+
+        if (!TryReadDestination(head, out var request, out var named))
+        {
+            return Unreadable("the HTTP request's target or Host header is not a valid host, so its host cannot be checked");
+        }
+
+        _method = head.Method;
+        _url = request.Url;
+        return Decide(request, named, $"HTTP request for {request.Url}");
+    }
+
+    /// <summary>
+    /// Whether the bytes begin an HTTP/1.x request line: a known method, then a line that ends in its version. Null
+    /// while too few bytes have come to tell. Another protocol that happens to start with capitals passes unread.
+    /// </summary>
+    private static bool? StartsLikeHttp(ReadOnlySequence<byte> bytes)
+    {
+        Span<byte> start = stackalloc byte[8];
+        var length = (int)Math.Min(bytes.Length, start.Length);
+        bytes.Slice(0, length).CopyTo(start);
+        var known = false;
+        var maybe = false;
+        foreach (var method in Methods)
+        {
+            known |= length >= method.Length && System.Text.Ascii.Equals(start[..method.Length], method);
+            maybe |= length < method.Length && System.Text.Ascii.Equals(start[..length], method.AsSpan(0, length));
+        }
+
+        if (!known)
+        {
+            return maybe ? null : false;
+        }
+
+        var reader = new SequenceReader<byte>(bytes);
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8))
+        {
+            return bytes.Length > MaxHeadBytes ? true : null;
+        }
+
+        if (line.Length < 9)
+        {
+            return false;
+        }
+
+        Span<byte> version = stackalloc byte[9];
+        line.Slice(line.Length - 9).CopyTo(version);
+        return version.SequenceEqual(" HTTP/1.1"u8) || version.SequenceEqual(" HTTP/1.0"u8);
+    }
+
+    /// <summary>
+    /// Where the request goes: the host of an absolute-form target, else of the Host header (RFC 9112 section 3.2.2),
+    /// else the flow's own; and the URL as the records show it. <paramref name="named"/> is the host a refusal names.
+    /// </summary>
+    private bool TryReadDestination(RequestHead head, out FirstRequest request, out string named)
+    {
+        request = default;
+        named = flowHost;
+        var target = head.Target;
+        if (!target.StartsWith('/') && target != "*")
+        {
+            if (!Target.TryParseAbsolute(target, out var absolute, out _))
+            {
+                return false;
+            }
+
+            named = absolute.Host;
+            request = new FirstRequest(absolute.IsAddress ? null : absolute.Host, FlowProtocol.Http, $"http://{absolute.Authority}{absolute.PathAndQuery}");
+            return true;
+        }
+
+        var path = target == "*" ? "/" : target;
+        if (head.Host is not { Length: > 0 } hostHeader)
+        {
+            request = new FirstRequest(null, FlowProtocol.Http, $"http://{flowHost}{path}");
+            return true;
+        }
+
+        if (!Target.TryParseAuthority(hostHeader, defaultPort: 80, out var authority))
+        {
+            return false;
+        }
+
+        named = authority.Host;
+        request = new FirstRequest(authority.IsAddress ? null : authority.Host, FlowProtocol.Http, $"http://{authority.Authority}{path}");
+        return true;
+    }
+
+    private FirstBytesVerdict Decide(FirstRequest request, string named, string what)
+    {
+        _decision = decide(request);
+        if (refusal(_decision, named) is not { } refused)
+        {
+            return FirstBytesVerdict.Pass;
+        }
+
+        _refusedHost = named;
+        _refusal = refused with { Reason = $"{what}: {refused.Reason}" };
+        return FirstBytesVerdict.Refuse;
+    }
+
+    private FirstBytesVerdict Unreadable(string reason)
+    {
+        _refusal = new RefusalReason(TransactionActions.Denied, reason);
+        return FirstBytesVerdict.Refuse;
+    }
+}
