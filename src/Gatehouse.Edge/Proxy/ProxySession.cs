@@ -73,9 +73,14 @@ internal sealed class ProxySession : IAsyncDisposable
     /// <summary>The <c>Proxy-Authorization</c> of the request being served: the flows it opens end when it stops authenticating.</summary>
     private string? _credential;
 
-    private OpenFlow OpenFlow()
+    /// <summary>
+    /// A flow of this connection. A plain-HTTP request's flow ends when the client closes, as Squid and nginx end
+    /// theirs. A CONNECT tunnel's does not: Kestrel's <c>ConnectionClosed</c> fires at the client's FIN, and the relay
+    /// carries that FIN to the destination as a half-close, then ends when the destination has finished too.
+    /// </summary>
+    private OpenFlow OpenFlow(bool tunnel = false)
     {
-        var flow = _path.Flows.Open(_connection.ConnectionClosed);
+        var flow = _path.Flows.Open(tunnel ? CancellationToken.None : _connection.ConnectionClosed);
         flow.Credential = _credential;
         return flow;
     }
@@ -291,7 +296,7 @@ internal sealed class ProxySession : IAsyncDisposable
         }
 
         var clock = Stopwatch.GetTimestamp();
-        using var flow = OpenFlow();
+        using var flow = OpenFlow(tunnel: true);
         var resolution = await _path.Dialer.ResolveAsync(target.Host, flow.Cancellation);
         var policy = _path.Policy.Holder.Current;
         var decided = Context(user, target, resolution.First, FlowProtocol.Tcp, url: null, started);
@@ -359,7 +364,7 @@ internal sealed class ProxySession : IAsyncDisposable
             return;
         }
 
-        using var flow = OpenFlow();
+        using var flow = OpenFlow(tunnel: true);
         using var brokered = await _path.Connectors.OpenAsync(app.Segment, target.Host, target.Port, new TunnelFlowMetadata(UserId: user.Id), flow.Cancellation);
         record = record with { Reason = brokered.Via(app.Segment) };
         if (brokered.Stream is not { } stream)

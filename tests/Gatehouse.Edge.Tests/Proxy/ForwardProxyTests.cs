@@ -266,6 +266,38 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connect_carries_the_clients_half_close_and_the_answer_that_follows_it()
+    {
+        // Like `nc -N` or a request-then-shutdown client: the origin answers only once it has read the client's end.
+        using var answersAtEnd = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            var buffer = new byte[1024];
+            var received = 0;
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer.AsMemory(received), ct)) > 0)
+            {
+                received += n;
+            }
+
+            await Task.Delay(300, ct);
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"got {received} bytes"), ct);
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{answersAtEnd.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+
+        await stream.WriteAsync("last words"u8.ToArray());
+        client.Client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal("got 10 bytes", await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(10)));
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Kind == TransactionKinds.Flow && r.Port == answersAtEnd.Port);
+        Assert.Equal((TransactionActions.Allow, 10L, 12L), (record.Action, record.BytesUp, record.BytesDown));
+    }
+
+    [Fact]
     public async Task Connect_to_a_blocked_host_gets_403_with_the_rule()
     {
         var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"CONNECT blocked.example:443 HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"), until: "reference");
