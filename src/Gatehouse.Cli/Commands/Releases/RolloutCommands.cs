@@ -70,10 +70,10 @@ internal static class RolloutCommands
         var version = new Option<string>("--version") { Description = "The published version to roll out", Required = true };
         var plan = new Option<string>("--plan") { Description = "rings (internal, canary 1%, early 10%, broad) or slow-roll" };
         var days = new Option<int?>("--days") { Description = "Days of a slow roll (7)" };
-        var internalGroups = new Option<Guid[]>("--internal-group") { Description = "A group that goes first; repeatable", HelpName = "GROUP-ID" };
-        var groups = new Option<Guid[]>("--group") { Description = "Roll out to this group's devices only (the rest keep the baseline); repeatable; default: the whole tenant", HelpName = "GROUP-ID" };
-        var pins = new Option<string[]>("--pin") { Description = "GROUP-ID=VERSION (or N, N-1): keep a group on a version; repeatable" };
-        var defers = new Option<string[]>("--defer") { Description = "GROUP-ID=DAYS: hold a group back; repeatable" };
+        var internalGroups = new Option<string[]>("--internal-group") { Description = "A group, by name or id, that goes first; repeatable", HelpName = "GROUP" };
+        var groups = new Option<string[]>("--group") { Description = "Roll out to this group's devices only (the rest keep the baseline), by name or id; repeatable; default: the whole tenant", HelpName = "GROUP" };
+        var pins = new Option<string[]>("--pin") { Description = "GROUP=VERSION (or N, N-1): keep a group, by name or id, on a version; repeatable" };
+        var defers = new Option<string[]>("--defer") { Description = "GROUP=DAYS: hold a group, by name or id, back; repeatable" };
         var bake = new Option<int?>("--bake-minutes") { Description = "Every stage's bake time, overriding the plan's" };
         var minDevices = new Option<int?>("--min-devices") { Description = "Every stage's minimum of reporting devices, overriding the plan's" };
         var canary = new Option<int?>("--canary-basis-points") { Description = "The canary ring's share in basis points (100 = 1%, the default)" };
@@ -85,13 +85,13 @@ internal static class RolloutCommands
                 run.Require(version),
                 run.Get(plan),
                 run.Get(days),
-                run.Get(internalGroups),
-                Pairs(run.Get(pins), "--pin", v => v),
-                Pairs(run.Get(defers), "--defer", v => int.TryParse(v, out var n) ? n : throw new CliException(ExitCodes.Usage, $"--defer takes GROUP-ID=DAYS; '{v}' is not a number of days")),
+                await GroupIdsOrNullAsync(run, run.Get(internalGroups)),
+                await PairsAsync(run, run.Get(pins), "--pin", v => v),
+                await PairsAsync(run, run.Get(defers), "--defer", v => int.TryParse(v, out var n) ? n : throw new CliException(ExitCodes.Usage, $"--defer takes GROUP=DAYS; '{v}' is not a number of days")),
                 run.Get(bake),
                 run.Get(minDevices),
                 run.Get(canary),
-                run.Get(groups));
+                await GroupIdsOrNullAsync(run, run.Get(groups)));
             var created = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, "rollouts", request, run.Cancellation);
             run.Out.One(created, Describe);
         }));
@@ -125,23 +125,34 @@ internal static class RolloutCommands
 
     private static string Share(int basisPoints) => $"{basisPoints / 100.0:0.##}%";
 
-    private static Dictionary<Guid, T>? Pairs<T>(string[]? values, string option, Func<string, T> parse)
+    private static async Task<IReadOnlyList<Guid>?> GroupIdsOrNullAsync(Invocation run, string[]? namesOrIds) =>
+        namesOrIds is { Length: > 0 } ? await NameLookup.GroupIdsAsync(run, namesOrIds) : null;
+
+    /// <summary>GROUP=VALUE options, with each group given by name or id.</summary>
+    private static async Task<Dictionary<Guid, T>?> PairsAsync<T>(Invocation run, string[]? values, string option, Func<string, T> parse)
     {
         if (values is null || values.Length == 0)
         {
             return null;
         }
 
-        var pairs = new Dictionary<Guid, T>();
+        var split = new List<(string Group, T Value)>();
         foreach (var value in values)
         {
             var equals = value.IndexOf('=', StringComparison.Ordinal);
-            if (equals < 0 || !Guid.TryParse(value.AsSpan(0, equals), out var group))
+            if (equals <= 0)
             {
-                throw new CliException(ExitCodes.Usage, $"{option} takes GROUP-ID=VALUE; got '{value}'");
+                throw new CliException(ExitCodes.Usage, $"{option} takes GROUP=VALUE; got '{value}'");
             }
 
-            pairs[group] = parse(value[(equals + 1)..]);
+            split.Add((value[..equals], parse(value[(equals + 1)..])));
+        }
+
+        var ids = await NameLookup.GroupIdsAsync(run, [.. split.Select(p => p.Group)]);
+        var pairs = new Dictionary<Guid, T>();
+        for (var i = 0; i < split.Count; i++)
+        {
+            pairs[ids[i]] = split[i].Value;
         }
 
         return pairs;

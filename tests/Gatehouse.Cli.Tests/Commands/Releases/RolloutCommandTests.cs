@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Cli.Tests.Scripted;
+
+namespace Gatehouse.Cli.Tests.Commands.Releases;
+
+public sealed class RolloutCommandTests
+{
+    private static readonly Guid Pilots = Guid.NewGuid();
+    private static readonly Guid Staff = Guid.NewGuid();
+    private static readonly Guid Rollout = Guid.NewGuid();
+
+    private static readonly string RolloutJson = $$"""
+        {"id":"{{Rollout}}","channel":"bypass","version":"1.2","baselineVersion":"1.1","plan":"rings","stage":"internal",
+         "stages":["internal","canary","early","broad"],"shareBasisPoints":0,"status":"running","reason":null,"health":null,
+         "createdAt":"2026-12-01T00:00:00Z","updatedAt":"2026-12-01T00:00:00Z","groupIds":["{{Pilots}}"]}
+        """;
+
+    private static Reply Script(ReceivedRequest r) => (r.Method, r.Path) switch
+    {
+        ("GET", "/groups") => Reply.Json($$"""{"items":[{"id":"{{Pilots}}","name":"pilots","description":"","createdAt":"2026-11-01T00:00:00Z"},{"id":"{{Staff}}","name":"staff","description":"","createdAt":"2026-11-01T00:00:00Z"}],"nextCursor":null}"""),
+        ("POST", "/rollouts") => new Reply(201, RolloutJson),
+        _ => Reply.Problem(404, "Not found", "no route"),
+    };
+
+    [Fact]
+    public async Task Create_takes_groups_by_name_or_id_in_every_option()
+    {
+        await using var portal = ScriptedPortal.Start(Script);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync(
+            "rollout", "create", "--channel", "bypass", "--version", "1.2",
+            "--group", "Pilots", "--internal-group", Staff.ToString(), "--pin", "pilots=N-1", "--defer", $"{Staff}=3");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var body = JsonNode.Parse(Assert.Single(portal.Requests, r => r.Method == "POST").Body)!;
+        Assert.Equal([Pilots.ToString()], body["groupIds"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal([Staff.ToString()], body["internalGroupIds"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal("N-1", (string?)body["pins"]![Pilots.ToString()]);
+        Assert.Equal(3, (int?)body["deferDays"]![Staff.ToString()]);
+    }
+
+    [Theory]
+    [InlineData("--group", "nosuch")]
+    [InlineData("--internal-group", "nosuch")]
+    [InlineData("--pin", "nosuch=N")]
+    public async Task Create_with_an_unknown_group_says_so_in_one_line(string option, string value)
+    {
+        // A name given where an id was expected ended in an unhandled exception and a stack trace.
+        await using var portal = ScriptedPortal.Start(Script);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("rollout", "create", "--channel", "bypass", "--version", "1.2", option, value);
+
+        Assert.Equal(ExitCodes.NotFound, run.ExitCode);
+        Assert.Equal("error: no group named nosuch\n", run.Stderr);
+        Assert.DoesNotContain(portal.Requests, r => r.Method == "POST");
+    }
+}
