@@ -3,6 +3,7 @@ using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
 using Gatehouse.Portal.Config;
+using Gatehouse.Portal.Devices;
 using Gatehouse.Portal.Edges;
 using Gatehouse.Portal.Policies;
 using Gatehouse.Portal.Storage;
@@ -61,6 +62,7 @@ internal static class DrEndpoints
             }
         }
 
+        await RequireAnEdgeOutsideDrAsync(db, settings.EdgeIds, ct);
         if (request.DrillGroupId is { } group && !await db.Set<Group>().AnyAsync(g => g.Id == group, ct))
         {
             throw PortalException.Invalid("drillGroupId", $"No group {group} in this tenant.");
@@ -87,6 +89,25 @@ internal static class DrEndpoints
         await db.SaveChangesAsync(ct);
         publisher.Signal(caller.TenantId);
         return ToDto(settings);
+    }
+
+    /// <summary>
+    /// Agents leave DR edges out of their normal edge list, so DR edges that are all of a tenant's active edges leave its
+    /// devices with none: fail-open agents would send everything direct, past the policy, and fail-closed ones would lose
+    /// the internet. Refused while the tenant has active devices; a new tenant may enroll its DR edge first.
+    /// </summary>
+    private static async Task RequireAnEdgeOutsideDrAsync(PortalDbContext db, List<Guid> drEdgeIds, CancellationToken ct)
+    {
+        if (drEdgeIds.Count == 0 || await db.Set<Edge>().AnyAsync(e => e.Status == DeviceStatuses.Active && !drEdgeIds.Contains(e.Id), ct))
+        {
+            return;
+        }
+
+        var devices = await db.Set<Device>().CountAsync(d => d.Status == DeviceStatuses.Active, ct);
+        if (devices > 0)
+        {
+            throw PortalException.Invalid("edgeIds", $"These DR edges are all of this tenant's active edges: its {devices} {(devices == 1 ? "device" : "devices")} would have no edge outside DR (agents use DR edges only in DR), so fail-open agents would go direct and fail-closed ones would lose the internet. Enroll an edge for DR of its own (gatehouse-edge enroll) and name that one.");
+        }
     }
 
     /// <summary>

@@ -149,6 +149,7 @@ public sealed class DrSettingsTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_the_settings_takes_dr_out_of_agents_bundles_stops_the_dr_bundle_and_is_audited()
     {
+        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
         using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
         using var drClient = dr.CreateClient(_portal);
@@ -227,6 +228,31 @@ public sealed class DrSettingsTests : IAsyncLifetime
         Assert.Equal("_dr.corp.example", kept.RecordName);
         Assert.Equal(60, kept.CheckSeconds);
         Assert.True(kept.Ready);
+    }
+
+    [Fact]
+    public async Task Dr_edges_that_would_leave_enrolled_devices_with_no_edge_outside_dr_are_refused()
+    {
+        // The tenant's only cloud edge named as a DR edge took it out of every agent's edge list: fail-open agents went direct.
+        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        var settings = new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [cloud.Response.SubjectId]);
+
+        var refused = await _admin.PutAsJsonAsync("dr", settings, PortalServer.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("edgeIds", problem, StringComparison.Ordinal);
+        Assert.Contains("no edge outside DR", problem, StringComparison.Ordinal);
+        Assert.False((await _admin.GetFromJsonAsync<DrSettingsDto>("dr", PortalServer.Json))!.Ready);
+        await _portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var deviceClient = device.CreateClient(_portal);
+        Assert.Equal(["cloud.example.test:7444"], (await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["edges"]!.AsArray().Select(e => (string?)e!["address"]));
+
+        // A DR edge of its own is the way: the cloud edge stays the agents'.
+        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        var put = await _admin.PutAsJsonAsync("dr", settings with { EdgeIds = [dr.Response.SubjectId] }, PortalServer.Json);
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
     }
 
     private BundleVerifier Verifier(string consumer)
