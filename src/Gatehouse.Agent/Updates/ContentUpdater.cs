@@ -34,7 +34,7 @@ public sealed record ContentUpdaterOptions
 ///   heartbeat                         the version in force                         -> "heartbeat"
 /// </code>
 /// A trial that crashes the process is counted by the slots' start counter and quarantined after
-/// three starts. Events wait in memory until the portal takes them.
+/// three starts; a clean stop gives its start back, so reboots during a trial are not crashes. Events wait in memory until the portal takes them.
 /// </summary>
 internal sealed class ContentUpdater : IAsyncDisposable
 {
@@ -169,10 +169,16 @@ internal sealed class ContentUpdater : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops polling; a clean stop gives back the start of a trial still running (<see cref="SlotStore.EndTrialRunCleanly"/>).</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await _loop;
+        if (_onTrial && _version is not null)
+        {
+            _slots.EndTrialRunCleanly(_version);
+        }
+
         _runMarker.Stop();
 
         _stop.Dispose();

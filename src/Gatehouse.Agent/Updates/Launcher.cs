@@ -10,7 +10,8 @@ namespace Gatehouse.Agent.Updates;
 /// runs it with the given arguments, passes SIGTERM on, and commits a trial build once it has run
 /// for the health window and its service says the tunnel is up with no data plane restart since
 /// it started. It exits with the build's exit code, so systemd's restart policy sees a crash as a
-/// crash; three starts of a trial build that never commit and the next start runs the old build.
+/// crash; three starts of a trial build that never commit and the next start runs the old build. A
+/// trial build that exits 0 after the SIGTERM passed on to it gets its start back: a reboot is not a crash.
 /// </summary>
 internal static class Launcher
 {
@@ -38,9 +39,11 @@ internal static class Launcher
 
         Service.SupervisorWatch.Name(start);
         using var build = Process.Start(start)!;
+        var stopAsked = false;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
+            Volatile.Write(ref stopAsked, true);
             Service.ProcessSignals.Terminate(build);
         });
         if (choice.OnTrial)
@@ -50,6 +53,12 @@ internal static class Launcher
             await build.WaitForExitAsync();
             await exited.CancelAsync();
             await watch;
+
+            // Stopped when asked (a reboot, systemctl restart) and exited cleanly: not a crash, so the start is given back.
+            if (Volatile.Read(ref stopAsked) && build.ExitCode == 0)
+            {
+                releases.EndTrialRunCleanly(entry.Version);
+            }
         }
 
         await build.WaitForExitAsync();

@@ -105,6 +105,10 @@ public sealed class ReleaseSlots
         }
     }
 
+    /// <summary>Gives back the start of a trial build that stopped cleanly when asked to (<see cref="SlotStore.EndTrialRunCleanly"/>).</summary>
+    /// <param name="version">The version that ran on trial.</param>
+    public void EndTrialRunCleanly(string version) => slots.EndTrialRunCleanly(version);
+
     private string VersionDirectory(string version) =>
         Path.Combine(Directory, "versions", string.Concat(version.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_')));
 

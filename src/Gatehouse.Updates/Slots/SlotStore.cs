@@ -124,6 +124,20 @@ public sealed class SlotStore
         return counted;
     }
 
+    /// <summary>
+    /// Gives back the start of a trial run that ends in a clean stop (a reboot, an operator's restart): only runs that
+    /// end in a crash or a kill count against the trial's <see cref="MaxStarts"/>. Call it as the process that started
+    /// <paramref name="version"/>'s trial stops; nothing happens when another version is on trial.
+    /// </summary>
+    /// <param name="version">The version this process ran on trial.</param>
+    public void EndTrialRunCleanly(string version)
+    {
+        if (State.Trial is { Starts: > 0 } trial && trial.Entry.Version == version)
+        {
+            Save(State with { Trial = trial with { Starts = trial.Starts - 1 } });
+        }
+    }
+
     /// <summary>Commits the trial version after its health window: it becomes the committed one, the old committed one the previous.</summary>
     public void Commit()
     {

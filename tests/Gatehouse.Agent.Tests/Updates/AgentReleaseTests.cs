@@ -112,6 +112,43 @@ public sealed class AgentReleaseTests : IAsyncLifetime
         Assert.DoesNotContain("committed", run.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_trial_build_stopped_with_sigterm_does_not_use_up_its_starts()
+    {
+        // A machine rebooted three times in the health window quarantined a good build as if it had crashed.
+        await InstallAsync("1.0.0", "#!/bin/sh\necho \"build 1.0.0\"\nsleep 1.5\n");
+        await LaunchAsync();
+        await InstallAsync("1.1.0", "#!/bin/sh\ntrap 'exit 0' TERM\necho \"build 1.1.0\"\nwhile true; do sleep 0.1; done\n");
+        _status = new AgentStatus(AgentStates.EdgesUnreachable, "No edge answers."); // never healthy: the trial goes on
+
+        for (var stop = 1; stop <= 4; stop++)
+        {
+            var stopped = await LaunchAndStopAsync();
+            Assert.Contains("starting 1.1.0 (trial)", stopped.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, stopped.Code);
+        }
+
+        Assert.Contains("starting 1.1.0 (trial)", (await LaunchAndStopAsync()).Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Launches the installed builds, waits for the build to say it runs, and stops the launcher as systemd does (SIGTERM).</summary>
+    private async Task<(int Code, string Stdout, string Stderr)> LaunchAndStopAsync()
+    {
+        var start = AgentStart(["launch", "--install-dir", InstallDirectory, "--health-window", "0.5", "--socket", Socket]);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var line = await process.StandardOutput.ReadLineAsync().DefaultTimeout();
+        Assert.StartsWith("build ", line, StringComparison.Ordinal);
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term.WaitForExitAsync().DefaultTimeout();
+        }
+
+        var rest = await process.StandardOutput.ReadToEndAsync().DefaultTimeout();
+        await process.WaitForExitAsync().DefaultTimeout();
+        return (process.ExitCode, line + "\n" + rest, await stderr);
+    }
+
     private async Task<string> InstallAsync(string version, string script, bool expectSuccess = true, string name = "gatehouse-agent")
     {
         var archive = Path.Combine(_root, $"{version}.tar.gz");
@@ -138,6 +175,15 @@ public sealed class AgentReleaseTests : IAsyncLifetime
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunAgentAsync(params string[] args)
     {
+        using var process = Process.Start(AgentStart(args))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().DefaultTimeout();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static ProcessStartInfo AgentStart(string[] args)
+    {
         var directory = AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in (string[])["exec", "--runtimeconfig", Path.Combine(directory, "Gatehouse.Agent.Tests.runtimeconfig.json"), "--depsfile", Path.Combine(directory, "Gatehouse.Agent.Tests.deps.json"), Path.Combine(directory, "gatehouse-agent.dll"), .. args])
@@ -145,10 +191,6 @@ public sealed class AgentReleaseTests : IAsyncLifetime
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().DefaultTimeout();
-        return (process.ExitCode, await stdout, await stderr);
+        return start;
     }
 }

@@ -66,6 +66,27 @@ public sealed class ContentUpdateTests
         Assert.Equal("bypass 1 (committed)", agent.Status.Content);
     }
 
+    [Fact]
+    public async Task Clean_restarts_during_a_trial_do_not_use_up_its_starts()
+    {
+        // Three reboots inside the health window quarantined good content as if it had crashed the data plane three times.
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        var slow = Fast with { HealthWindow = TimeSpan.FromHours(1) };
+        await ContentPush.PublishAsync(fixture, ContentPush.Bypass("7", ["domain", "media.example", "3478", "media"]));
+        (await fixture.Admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "7", RolloutPlans.SlowRoll, Days: 1, BakeMinutes: 0, MinDevices: 1), TestPortal.Json)).EnsureSuccessStatusCode();
+        await using (var first = fixture.StartDataPlane(o => o with { ContentUpdates = slow }))
+        {
+            await AgentFixture.WaitUntilAsync(() => Task.FromResult(first.Status.Content == "bypass 7 (trial)"), "bypass 7 to be on trial", () => first.Status);
+        }
+
+        for (var restart = 1; restart <= 4; restart++)
+        {
+            await using var again = fixture.StartDataPlane(o => o with { ContentUpdates = slow });
+            Assert.Equal("bypass 7 (trial)", again.Status.Content);
+        }
+    }
+
     // A one-day slow roll takes every device at once; one reporting device is enough to judge.
     private static async Task<RolloutDto> RollOutAsync(AgentFixture fixture, string version)
     {
