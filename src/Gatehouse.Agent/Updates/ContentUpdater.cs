@@ -57,6 +57,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
     private string? _version;
     private bool _onTrial;
     private DateTimeOffset _trialSince;
+    private string? _wanted;
 
     public ContentUpdater(string stateDirectory, NodeCredentialStore store, AgentState state, Func<IReadOnlyCollection<Guid>> groups, Action<BypassMatcher?> apply, ContentUpdaterOptions? options, TimeProvider time, ILogger logger)
     {
@@ -141,12 +142,16 @@ internal sealed class ContentUpdater : IAsyncDisposable
             {
                 var updater = await PortalRepository.OpenAsync(http, credentials.Identity.PortalUrl, _tufDirectory, _time, ct);
                 await updater.RefreshAsync(ct);
-                if (await PortalRepository.DescriptorAsync(updater, credentials.Identity.TenantId, BypassChannel.ChannelName, ct) is { } descriptor &&
-                    descriptor.VersionFor(credentials.Identity.SubjectId, _groups(), _time.GetUtcNow()) is { } wanted &&
-                    wanted.Version != _version)
+                var wanted = await PortalRepository.DescriptorAsync(updater, credentials.Identity.TenantId, BypassChannel.ChannelName, ct) is { } descriptor
+                    ? descriptor.VersionFor(credentials.Identity.SubjectId, _groups(), _time.GetUtcNow())
+                    : null;
+                _wanted = wanted?.Version;
+                if (wanted is not null && wanted.Version != _version)
                 {
                     await MoveToAsync(updater, wanted, ct);
                 }
+
+                ShowState();
             }
             catch (TufException e)
             {
@@ -237,6 +242,20 @@ internal sealed class ContentUpdater : IAsyncDisposable
 
     private void Enqueue(string version, string kind, string? detail) => _events.Add(BypassChannel.ChannelName, version, kind, detail);
 
-    private void ShowState() =>
-        _state.Content = _version is null ? null : $"{BypassChannel.ChannelName} {_version} ({(_onTrial ? "trial" : "committed")})";
+    /// <summary>
+    /// The content line of the agent's status: the version in force and its slot, and, when the rollout wants a version
+    /// quarantined here, that version and why (for example <c>bypass 41 (committed; 42 quarantined: failed to start 3 times)</c>).
+    /// </summary>
+    private void ShowState()
+    {
+        var held = _wanted is { } wanted && wanted != _version && _slots.State.Quarantined.TryGetValue(wanted, out var why)
+            ? $"{wanted} quarantined: {why}"
+            : null;
+        _state.Content = (_version, held) switch
+        {
+            (null, null) => null,
+            (null, _) => $"{BypassChannel.ChannelName} none ({held})",
+            _ => $"{BypassChannel.ChannelName} {_version} ({(_onTrial ? "trial" : "committed")}{(held is null ? "" : $"; {held}")})",
+        };
+    }
 }

@@ -63,7 +63,22 @@ public sealed class ContentUpdateTests
             (await fixture.Admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", TestPortal.Json))!.Status == "halted", "the rollout of 2 to halt", () => agent.Status);
         var halted = await fixture.Admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", TestPortal.Json);
         Assert.Contains("1 of 1 updated devices crashed", halted!.Reason, StringComparison.Ordinal);
-        Assert.Equal("bypass 1 (committed)", agent.Status.Content);
+        Assert.StartsWith("bypass 1 (committed", agent.Status.Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_says_when_the_version_a_rollout_wants_is_quarantined_here_and_why()
+    {
+        // It said "content: -" or only the old version, and the rollout's version never came, with no reason given.
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        ContentPush.ForceIntoRepository(fixture.Portal, "2", ContentPush.OneFieldTooMany("2"));
+        (await fixture.Admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "2", RolloutPlans.SlowRoll, Days: 1, BakeMinutes: 0, MinDevices: 1), TestPortal.Json)).EnsureSuccessStatusCode();
+
+        await using var agent = fixture.StartDataPlane(o => o with { ContentUpdates = Fast });
+
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.Content?.StartsWith("bypass none (2 quarantined: ", StringComparison.Ordinal) == true), "the status to name the quarantine", () => agent.Status);
+        Assert.Contains("fields", agent.Status.Content, StringComparison.Ordinal);
     }
 
     [Fact]
