@@ -268,7 +268,8 @@ internal sealed class PortalClient : IDisposable
         }
 
         var message = detail ?? title ?? $"the portal answered {status} {response.ReasonPhrase}";
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        // Refused sign-ins are `gatehouse login` itself: telling to run it would send the user round in a circle.
+        if (response.StatusCode == HttpStatusCode.Unauthorized && !IsSignIn(response.RequestMessage))
         {
             message += " (run `gatehouse login`)";
         }
@@ -278,6 +279,9 @@ internal sealed class PortalClient : IDisposable
         }
         return new CliException(ExitCodes.FromStatus(status), message, field, status);
     }
+
+    private static bool IsSignIn(HttpRequestMessage? request) =>
+        request?.RequestUri?.AbsolutePath.EndsWith("/auth/login", StringComparison.Ordinal) == true;
 
     /// <summary>The portal's refusal because the admin still has a one-time password.</summary>
     public static bool IsOneTimePassword(string message) =>

@@ -36,8 +36,13 @@ internal static class ReleaseCommand
         var key = new Command("key", "Signing keys") { };
         key.Subcommands.Add(app.Action(app.WithJson(create), run =>
         {
-            using var signer = run.Get(rsa) ? TufSigner.RsaPss(RSA.Create(3072)) : TufSigner.GenerateEcdsa();
             var path = run.Require(file).FullName;
+            if (File.Exists(path))
+            {
+                throw new CliException(ExitCodes.BadInput, $"{path} exists; a key file is never overwritten");
+            }
+
+            using var signer = run.Get(rsa) ? TufSigner.RsaPss(RSA.Create(3072)) : TufSigner.GenerateEcdsa();
             OwnerOnlyFile.WriteAtomically(path, signer.ExportPrivateKeyPem(), overwrite: false);
 
             var result = new KeyCreated(path, signer.KeyId, signer.PublicKey.Scheme);

@@ -72,7 +72,8 @@ public sealed class ReleaseCommandTests : IDisposable
 
         var again = await cli.RunAsync("release", "key", "create", Key("a"));
 
-        Assert.NotEqual(ExitCodes.Ok, again.ExitCode);
+        Assert.Equal(ExitCodes.BadInput, again.ExitCode);
+        Assert.Equal($"error: {Key("a")} exists; a key file is never overwritten\n", again.Stderr);
         Assert.Equal(first, await File.ReadAllTextAsync(Key("a")));
         if (!OperatingSystem.IsWindows())
         {

@@ -50,6 +50,19 @@ public sealed class SessionCommandsTests
     }
 
     [Fact]
+    public async Task Login_with_a_wrong_password_says_so_without_telling_to_run_login()
+    {
+        // The hint "(run `gatehouse login`)" was added to the refusal of `gatehouse login` itself.
+        await using var portal = ScriptedPortal.Start(r => Reply.Problem(401, "Unauthorized", "The email or password is wrong."));
+        using var cli = new CliRunner();
+
+        var run = await cli.RunWithStdinAsync("wrong\n", "login", "--portal", portal.Url.ToString(), "--email", "owner@example.com", "--password-stdin");
+
+        Assert.Equal(ExitCodes.FromStatus(401), run.ExitCode);
+        Assert.Equal("error: The email or password is wrong.\n", run.Stderr);
+    }
+
+    [Fact]
     public async Task Login_with_a_one_time_password_says_to_run_admin_password()
     {
         await using var portal = ScriptedPortal.Start(Portal(oneTimePassword: true));
