@@ -70,6 +70,7 @@ internal sealed class DrMonitor : IAsyncDisposable
         {
             _cloud = cloudEdges;
             _settings = settings;
+            _state.DrWatch = settings is null ? null : $"{settings.RecordName} every {settings.CheckInterval.TotalSeconds:0} s";
             leave = _inForce is not null && settings is null;
             if (leave)
             {

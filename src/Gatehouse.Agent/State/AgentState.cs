@@ -64,6 +64,9 @@ internal sealed class AgentState
     /// <summary>The content in force, for people: <c>bypass 42 (trial)</c>.</summary>
     public string? Content { get; set; }
 
+    /// <summary>The DR record checked and how often, for people: <c>_gatehouse-dr.corp.example every 60 s</c>; null without DR settings.</summary>
+    public string? DrWatch { get; set; }
+
     /// <summary>
     /// Whether the agent should redirect the machine's traffic to itself (transparent mode): the
     /// forwarding profile says <c>tunnel</c> on this network and nothing makes the agent stand aside.
@@ -374,7 +377,8 @@ internal sealed class AgentState
                 Content: Content,
                 TunnelsOpened: Interlocked.Read(ref _tunnelsOpened),
                 TunnelsFailed: Interlocked.Read(ref _tunnelsFailed),
-                Dr: _dr?.ToString());
+                Dr: _dr?.ToString(),
+                DrWatch: DrWatch);
         }
     }
 

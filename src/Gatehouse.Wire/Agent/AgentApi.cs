@@ -109,6 +109,7 @@ public sealed record AgentResponse(bool Ok, string? Error, AgentStatus? Status);
 /// <param name="TunnelsFailed">Flows no edge answered since the data plane started.</param>
 /// <param name="Dr">The DR record in force, such as <c>on, fail-closed (record version 3)</c>; null outside DR.</param>
 /// <param name="LastErrorAt">When <paramref name="LastError"/> happened.</param>
+/// <param name="DrWatch">The DR record the agent checks and how often, such as <c>_gatehouse-dr.corp.example every 60 s</c>; null when the tenant has no DR settings.</param>
 public sealed record AgentStatus(
     string State,
     string Summary,
@@ -136,7 +137,8 @@ public sealed record AgentStatus(
     long TunnelsOpened = 0,
     long TunnelsFailed = 0,
     string? Dr = null,
-    DateTimeOffset? LastErrorAt = null);
+    DateTimeOffset? LastErrorAt = null,
+    string? DrWatch = null);
 
 /// <summary>
 /// The framing of the local API on a Unix socket: the client writes one JSON request on one line,

@@ -155,7 +155,7 @@ internal static class AgentCommands
         ("flows", s.DeviceId is null ? null : $"{s.FlowsOpen} open, {s.FlowsTotal} since start, {s.FlowsRefused} refused by policy"),
         ("bytes", s.DeviceId is null ? null : $"{s.BytesUp} up, {s.BytesDown} down"),
         ("content", s.Content),
-        ("dr", s.Dr),
+        ("dr", s.Dr ?? (s.DrWatch is { } watched ? $"off (checking {watched})" : s.DeviceId is null ? null : "not set up for this tenant")),
         ("restarts", s.RoleRestarts),
         ("last error", s.LastErrorAt is { } at && s.LastError is not null
             ? $"{s.LastError} (at {Times.ToTheSecond(at)})"
