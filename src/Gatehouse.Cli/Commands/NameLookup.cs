@@ -32,24 +32,40 @@ internal static class NameLookup
         (await IdsAsync<ConnectorGroupDto>(run, "connector-groups", "connector group", [nameOrId], g => (g.Id, g.Name)))[0];
 
     /// <summary>The ids of enrolled edges given by name or id, in order.</summary>
+    /// <remarks>Edge names may repeat (a re-enrolled edge often keeps a revoked one's name): a name means its active edge.</remarks>
     public static Task<IReadOnlyList<Guid>> EdgeIdsAsync(Invocation run, IReadOnlyList<string> namesOrIds) =>
-        IdsAsync<EdgeDto>(run, "edges", "edge", namesOrIds, e => (e.Id, e.Name));
+        IdsAsync<EdgeDto>(run, "edges", "edge", namesOrIds, e => (e.Id, e.Name), e => e.Status == DeviceStatuses.Active);
 
     /// <summary>
     /// The ids of <paramref name="namesOrIds"/>: an id stands for itself, a name (any case) is looked up in the
-    /// list at <paramref name="collection"/>, which is fetched only when a name is given.
+    /// list at <paramref name="collection"/>, which is fetched only when a name is given. A name several share means the
+    /// one <paramref name="current"/> picks (an edge's active one), else it is refused with their ids.
     /// </summary>
-    private static async Task<IReadOnlyList<Guid>> IdsAsync<T>(Invocation run, string collection, string noun, IReadOnlyList<string> namesOrIds, Func<T, (Guid Id, string Name)> key)
+    private static async Task<IReadOnlyList<Guid>> IdsAsync<T>(Invocation run, string collection, string noun, IReadOnlyList<string> namesOrIds, Func<T, (Guid Id, string Name)> key, Func<T, bool>? current = null)
     {
         if (namesOrIds.All(n => Guid.TryParse(n, out _)))
         {
             return [.. namesOrIds.Select(Guid.Parse)];
         }
 
-        var known = (await run.Client.ListAsync<T>(collection, null, run.Cancellation)).Value.Select(key).ToList();
-        return [.. namesOrIds.Select(n => Guid.TryParse(n, out var id) ? id
-            : known.FirstOrDefault(k => string.Equals(k.Name, n, StringComparison.OrdinalIgnoreCase)) is { Name: not null } found ? found.Id
-            : throw new CliException(ExitCodes.NotFound, $"no {noun} named {n}"))];
+        var known = (await run.Client.ListAsync<T>(collection, null, run.Cancellation)).Value;
+        return [.. namesOrIds.Select(n => Guid.TryParse(n, out var id) ? id : IdOfName(known, n, noun, key, current))];
+    }
+
+    private static Guid IdOfName<T>(IReadOnlyList<T> known, string name, string noun, Func<T, (Guid Id, string Name)> key, Func<T, bool>? current)
+    {
+        var named = known.Where(k => string.Equals(key(k).Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (named.Count > 1 && current is not null && named.Count(current) >= 1)
+        {
+            named = [.. named.Where(current)];
+        }
+
+        return named.Count switch
+        {
+            0 => throw new CliException(ExitCodes.NotFound, $"no {noun} named {name}"),
+            1 => key(named[0]).Id,
+            _ => throw new CliException(ExitCodes.Usage, $"{named.Count} {noun}s are named {name} ({string.Join(", ", named.Select(k => key(k).Id))}): give the id"),
+        };
     }
 
     /// <summary>The URL category with this name, or null.</summary>

@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Gatehouse.Cli.Tests.Scripted;
+
+namespace Gatehouse.Cli.Tests.Commands.Dr;
+
+/// <summary><c>gatehouse dr set --edge NAME</c> when edge names repeat: a re-enrolled edge often keeps the revoked one's name.</summary>
+public sealed class DrSetCommandTests : IDisposable
+{
+    private static readonly Guid Revoked = Guid.NewGuid();
+    private static readonly Guid Active = Guid.NewGuid();
+    private static readonly Guid Other = Guid.NewGuid();
+    private readonly string _key = Path.Combine(Directory.CreateTempSubdirectory("gatehouse-dr-set-").FullName, "dr.pem.pub");
+
+    public DrSetCommandTests()
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        File.WriteAllText(_key, ecdsa.ExportSubjectPublicKeyInfoPem());
+    }
+
+    public void Dispose() => Directory.Delete(Path.GetDirectoryName(_key)!, recursive: true);
+
+    private static string Edge(Guid id, string name, string status) =>
+        $$"""{"id":"{{id}}","name":"{{name}}","address":"10.0.0.1:7444","status":"{{status}}","certificateSerial":"01","certificateNotAfter":"2027-01-01T00:00:00Z","enrolledAt":"2026-12-01T00:00:00Z","lastSeenAt":null}""";
+
+    private static Func<ReceivedRequest, Reply> Portal(params string[] edges) => r => (r.Method, r.Path) switch
+    {
+        ("GET", "/edges") => Reply.Json($$"""{"items":[{{string.Join(",", edges)}}],"nextCursor":null}"""),
+        ("PUT", "/dr") => Reply.Json("""{"recordName":"_dr.corp.example","publicKeyPem":"k","edgeIds":[],"drillGroupId":null,"rules":[],"defaultAction":"block","checkSeconds":60,"ready":false,"updatedAt":null}"""),
+        _ => Reply.Problem(404, "Not found", "no route"),
+    };
+
+    [Fact]
+    public async Task A_name_shared_with_a_revoked_edge_means_the_active_one()
+    {
+        await using var portal = ScriptedPortal.Start(Portal(Edge(Revoked, "dr-edge-1", "revoked"), Edge(Active, "dr-edge-1", "active")));
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key, "--edge", "dr-edge-1", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var put = JsonNode.Parse(Assert.Single(portal.Requests, r => r.Method == "PUT").Body)!;
+        Assert.Equal([Active.ToString()], put["edgeIds"]!.AsArray().Select(e => (string?)e));
+    }
+
+    [Fact]
+    public async Task A_name_two_active_edges_share_is_refused_with_their_ids()
+    {
+        await using var portal = ScriptedPortal.Start(Portal(Edge(Active, "dr-edge-1", "active"), Edge(Other, "DR-edge-1", "active")));
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key, "--edge", "dr-edge-1");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal($"error: 2 edges are named dr-edge-1 ({Active}, {Other}): give the id\n", run.Stderr);
+        Assert.DoesNotContain(portal.Requests, r => r.Method == "PUT");
+    }
+}
