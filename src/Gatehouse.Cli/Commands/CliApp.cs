@@ -106,7 +106,14 @@ internal sealed class CliApp(CliEnvironment environment, TimeProvider time)
     /// A <c>list</c> verb over a paged listing: every page is fetched (or <c>--limit</c> items),
     /// printed as a table or, with <c>--json</c>, as one JSON array.
     /// </summary>
-    public Command List<T>(string description, Func<Invocation, string> path, Func<Table> header, Action<Table, T> row, params Option[] filters)
+    public Command List<T>(string description, Func<Invocation, string> path, Func<Table> header, Action<Table, T> row, params Option[] filters) =>
+        List<T>(description, path, header, _ => Task.FromResult(row), filters);
+
+    /// <summary>
+    /// As <see cref="List{T}(string, Func{Invocation, string}, Func{Table}, Action{Table, T}, Option[])"/>, with rows that
+    /// need something fetched first (the names that ids stand for): <paramref name="rowFor"/> fetches it and gives the row.
+    /// </summary>
+    public Command List<T>(string description, Func<Invocation, string> path, Func<Table> header, Func<Invocation, Task<Action<Table, T>>> rowFor, params Option[] filters)
     {
         var list = WithJson(new Command("list", description));
         var limit = new Option<int?>("--limit") { Description = "Stop after N items", HelpName = "N" };
@@ -123,7 +130,11 @@ internal sealed class CliApp(CliEnvironment environment, TimeProvider time)
         {
             list.Options.Add(filter);
         }
-        return Action(list, async run => run.Out.List(await run.ListAsync<T>(path(run)), header, row));
+        return Action(list, async run =>
+        {
+            var items = await run.ListAsync<T>(path(run));
+            run.Out.List(items, header, run.Out.Json ? (_, _) => { } : await rowFor(run));
+        });
     }
 
     /// <summary>A verb that deletes (or revokes) one object by id: <c>DELETE {collection}/{id}</c>.</summary>

@@ -13,8 +13,13 @@ internal static class ConnectorCommand
         var connector = CliApp.Noun("connector", "connectors", "App connectors");
         connector.Subcommands.Add(app.List<ConnectorDto>("List app connectors", _ => "connectors",
             () => new Table("ID", "NAME", "CONNECTOR GROUP", "STATUS", "EDGES", "FLOWS", "SERVERS UP", "LAST SEEN"),
-            (t, c) => t.Row(c.Id, c.Name, c.ConnectorGroupId, c.Status, c.Health?.Edges.Count, c.Health?.ActiveFlows,
-                c.Health is { } h ? $"{h.Servers.Count(s => s.Healthy)}/{h.Servers.Count}" : null, c.LastSeenAt)));
+            async run =>
+            {
+                // The table names each connector's group; --json keeps the id.
+                var groups = (await run.Client.ListAsync<ConnectorGroupDto>("connector-groups", null, run.Cancellation)).Value.ToDictionary(g => g.Id, g => g.Name);
+                return (t, c) => t.Row(c.Id, c.Name, groups.GetValueOrDefault(c.ConnectorGroupId, c.ConnectorGroupId.ToString()), c.Status, c.Health?.Edges.Count, c.Health?.ActiveFlows,
+                    c.Health is { } h ? $"{h.Servers.Count(s => s.Healthy)}/{h.Servers.Count}" : null, c.LastSeenAt);
+            }));
 
         var target = new Argument<Guid>("ID") { Description = "The connector's id" };
         connector.Subcommands.Add(app.Action(app.WithJson(new Command("health", "The app servers a connector checks, as it last reported them") { target }), async run =>

@@ -31,6 +31,26 @@ public sealed class PrivateAccessCommandTests
     }
 
     [Fact]
+    public async Task Connector_list_names_each_connectors_group_and_json_keeps_the_id()
+    {
+        var connector = $$"""{"id":"{{Guid.NewGuid()}}","name":"paris-1","connectorGroupId":"{{Dc}}","status":"active","certificateSerial":"01","certificateNotAfter":"2027-01-01T00:00:00Z","enrolledAt":"2026-12-01T00:00:00Z","lastSeenAt":null}""";
+        await using var portal = ScriptedPortal.Start(request => (request.Method, request.Path) switch
+        {
+            ("GET", "/connectors") => Reply.Json($$"""{"items":[{{connector}}],"nextCursor":null}"""),
+            ("GET", "/connector-groups") => Reply.Json($$"""{"items":[{"id":"{{Dc}}","name":"dc-1","description":""}],"nextCursor":null}"""),
+            _ => Reply.Problem(404, "Not found", request.Path),
+        });
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var table = await cli.RunAsync("connector", "list");
+        var json = await cli.RunAsync("connector", "list", "--json");
+
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Equal(["paris-1", "dc-1", "active"], table.Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..4]);
+        Assert.Equal(Dc.ToString(), (string?)JsonNode.Parse(json.Stdout)![0]!["connectorGroupId"]);
+    }
+
+    [Fact]
     public async Task An_unknown_connector_group_exits_not_found_and_creates_nothing()
     {
         await using var portal = ScriptedPortal.Start(_ => Reply.Json("""{"items":[],"nextCursor":null}"""));
