@@ -149,7 +149,7 @@ internal static class ReleaseCommand
                 }
                 else
                 {
-                    run.Environment.Stdout.WriteLine($"{target.Path} ({target.Length} bytes) listed in {roleName} version {version}; publish a snapshot for clients to see it");
+                    run.Environment.Stdout.WriteLine($"{target.Path} ({target.Length} bytes) listed in {roleName} version {version}; clients see it in the next snapshot (the portal signs one within a minute for its own repository; elsewhere run `gatehouse release publish`)");
                 }
             }
             finally
