@@ -37,7 +37,8 @@ internal sealed class TunnelHandler
         var clock = Stopwatch.GetTimestamp();
         var client = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
         var identities = _path.Policy.Identities;
-        var record = new TransactionLogRecord(started, _path.TenantId, _path.EdgeId, TransactionKinds.Flow, TransactionListeners.Tunnel, TransactionActions.Denied, client, string.Empty, 0, Method: context.Request.Method);
+        // No method until the flow's first request shows one: the stream's own (POST, CONNECT) is the tunnel's, not the user's.
+        var record = new TransactionLogRecord(started, _path.TenantId, _path.EdgeId, TransactionKinds.Flow, TransactionListeners.Tunnel, TransactionActions.Denied, client, string.Empty, 0);
 
         if (!identities.Trust.Validate(context.Connection.ClientCertificate, started, out var identity, out var why))
         {

@@ -121,6 +121,7 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(0, _t.Echo.Accepted);
         var record = await _t.Recorder.WaitForAsync(r => r.Action == TransactionActions.Block);
         Assert.Equal(refused.Reference, record.ReferenceId);
+        Assert.Null(record.Method); // the stream's POST is the tunnel's own; `logs query` showed it as the user's request
     }
 
     [Theory]
