@@ -63,7 +63,7 @@ public sealed class ContentUpdateTests
             (await fixture.Admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", TestPortal.Json))!.Status == "halted", "the rollout of 2 to halt", () => agent.Status);
         var halted = await fixture.Admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", TestPortal.Json);
         Assert.Contains("1 of 1 updated devices crashed", halted!.Reason, StringComparison.Ordinal);
-        Assert.StartsWith("bypass 1 (committed", agent.Status.Content, StringComparison.Ordinal);
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.Content == "bypass 1 (committed)"), "the halted rollout to send the device back to 1", () => agent.Status);
     }
 
     [Fact]
