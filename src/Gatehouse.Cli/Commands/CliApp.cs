@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using Gatehouse.Cli.Output;
 
@@ -103,6 +104,35 @@ internal sealed class CliApp(CliEnvironment environment, TimeProvider time)
     }
 
     /// <summary>
+    /// The parser of a count option (<c>--limit</c>): a whole number of at least 1, else an error that says so in those
+    /// words (not the parser's "expected type System.Nullable`1[System.Int32]").
+    /// </summary>
+    public static int? Count(ArgumentResult result)
+    {
+        var text = result.Tokens is [{ Value: var token }] ? token : string.Empty;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1)
+        {
+            return count;
+        }
+
+        result.AddError($"{(result.Parent as OptionResult)?.IdentifierToken?.Value ?? "the count"} takes a whole number of at least 1, not '{text}'");
+        return null;
+    }
+
+    /// <summary>A value a command validator reads, or the default when the parser could not convert it (and reports that itself).</summary>
+    public static T? ValueOrDefault<T>(CommandResult result, Option<T> option)
+    {
+        try
+        {
+            return result.GetValue(option);
+        }
+        catch (InvalidOperationException)
+        {
+            return default;
+        }
+    }
+
+    /// <summary>
     /// A <c>list</c> verb over a paged listing: every page is fetched (or <c>--limit</c> items),
     /// printed as a table or, with <c>--json</c>, as one JSON array.
     /// </summary>
@@ -116,14 +146,7 @@ internal sealed class CliApp(CliEnvironment environment, TimeProvider time)
     public Command List<T>(string description, Func<Invocation, string> path, Func<Table> header, Func<Invocation, Task<Action<Table, T>>> rowFor, params Option[] filters)
     {
         var list = WithJson(new Command("list", description));
-        var limit = new Option<int?>("--limit") { Description = "Stop after N items", HelpName = "N" };
-        limit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1)
-            {
-                r.AddError("--limit must be at least 1");
-            }
-        });
+        var limit = new Option<int?>("--limit") { Description = "Stop after N items", HelpName = "N", CustomParser = Count };
         list.Options.Add(limit);
         _limit[list] = limit;
         foreach (var filter in filters)

@@ -11,6 +11,11 @@ public sealed class CommandLineTests
     [InlineData("user", "create")]
     [InlineData("admin", "create", "--email", "a@example.com", "--role", "emperor")]
     [InlineData("user", "list", "--limit", "0")]
+    // Validators that read a value the parser could not convert crashed with a stack trace (exit 134).
+    [InlineData("user", "list", "--limit", "abc")]
+    [InlineData("admin", "list", "--limit", "99999999999")]
+    [InlineData("logs", "query", "--limit", "abc")]
+    [InlineData("provisioning-key", "create", "--name", "k", "--kind", "router")]
     public async Task A_wrong_command_line_exits_2_with_the_reason_on_stderr(params string[] args)
     {
         using var cli = new CliRunner(new Uri("http://127.0.0.1:1/"));
@@ -19,6 +24,8 @@ public sealed class CommandLineTests
 
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith("error: ", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", run.Stderr, StringComparison.Ordinal);
         Assert.Equal("", run.Stdout);
     }
 

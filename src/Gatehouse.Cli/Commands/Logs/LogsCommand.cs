@@ -33,14 +33,7 @@ internal static partial class LogsCommand
         var action = new Option<string>("--action") { Description = "Only records with this outcome", HelpName = "ACTION" };
         action.AcceptOnlyFromAmong(Actions);
         var host = new Option<string>("--host") { Description = "Only this host; .example.com: every host below example.com", HelpName = "HOST" };
-        var limit = new Option<int>("--limit") { Description = "Print at most N records", HelpName = "N", DefaultValueFactory = _ => DefaultLimit };
-        limit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError("--limit must be at least 1");
-            }
-        });
+        var limit = new Option<int>("--limit") { Description = "Print at most N records", HelpName = "N", DefaultValueFactory = _ => DefaultLimit, CustomParser = r => CliApp.Count(r) ?? 0 };
 
         var query = app.WithJson(new Command("query", "Show transaction log records, newest first; --json prints one JSON record a line")
         {

@@ -24,11 +24,12 @@ internal static class ProvisioningKeyCommand
         var create = new Command("create", "Create a provisioning key; prints it once on stdout") { name, kind, group, days, uses };
         create.Validators.Add(r =>
         {
-            if (r.GetValue(kind) == ProvisioningKinds.Connector && r.GetValue(group) is null)
+            var chosen = CliApp.ValueOrDefault(r, kind);
+            if (chosen == ProvisioningKinds.Connector && r.GetValue(group) is null)
             {
                 r.AddError("a connector key needs --connector-group");
             }
-            if (r.GetValue(kind) == ProvisioningKinds.Edge && r.GetValue(group) is not null)
+            if (chosen == ProvisioningKinds.Edge && r.GetValue(group) is not null)
             {
                 r.AddError("--connector-group is for connector keys only");
             }
