@@ -41,7 +41,7 @@ internal static class NameLookup
     /// list at <paramref name="collection"/>, which is fetched only when a name is given. A name several share means the
     /// one <paramref name="current"/> picks (an edge's active one), else it is refused with their ids.
     /// </summary>
-    private static async Task<IReadOnlyList<Guid>> IdsAsync<T>(Invocation run, string collection, string noun, IReadOnlyList<string> namesOrIds, Func<T, (Guid Id, string Name)> key, Func<T, bool>? current = null)
+    public static async Task<IReadOnlyList<Guid>> IdsAsync<T>(Invocation run, string collection, string noun, IReadOnlyList<string> namesOrIds, Func<T, (Guid Id, string Name)> key, Func<T, bool>? current = null)
     {
         if (namesOrIds.All(n => Guid.TryParse(n, out _)))
         {
@@ -52,9 +52,15 @@ internal static class NameLookup
         return [.. namesOrIds.Select(n => Guid.TryParse(n, out var id) ? id : IdOfName(known, n, noun, key, current))];
     }
 
+    // The portal lets names differ only in case (zz-sg, ZZ-SG): the name as written wins, then any case if only one has it.
     private static Guid IdOfName<T>(IReadOnlyList<T> known, string name, string noun, Func<T, (Guid Id, string Name)> key, Func<T, bool>? current)
     {
         var named = known.Where(k => string.Equals(key(k).Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (named.Count > 1 && named.Any(k => key(k).Name == name))
+        {
+            named = [.. named.Where(k => key(k).Name == name)];
+        }
+
         if (named.Count > 1 && current is not null && named.Count(current) >= 1)
         {
             named = [.. named.Where(current)];
@@ -72,6 +78,13 @@ internal static class NameLookup
     public static async Task<UrlCategoryDto?> CategoryOrNullAsync(Invocation run, string name, IReadOnlyList<UrlCategoryDto>? known = null)
     {
         known ??= (await run.Client.ListAsync<UrlCategoryDto>("categories", null, run.Cancellation)).Value;
-        return known.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (known.FirstOrDefault(c => c.Name == name) is { } exact)
+        {
+            return exact;
+        }
+
+        var inAnyCase = known.Where(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        return inAnyCase.Count <= 1 ? inAnyCase.FirstOrDefault()
+            : throw new CliException(ExitCodes.Usage, $"{inAnyCase.Count} categories are named {name} in some case ({string.Join(", ", inAnyCase.Select(c => c.Name))}): give the name as it is written");
     }
 }

@@ -148,21 +148,6 @@ internal static class PrivateAccessCommands
     private static async Task<Guid> IdAsync<T>(Invocation run, string collection, string label, string nameOrId, Func<T, (Guid Id, string Name)> view) =>
         (await IdsAsync(run, collection, label, [nameOrId], view))![0];
 
-    private static async Task<IReadOnlyList<Guid>?> IdsAsync<T>(Invocation run, string collection, string label, IReadOnlyList<string>? namesOrIds, Func<T, (Guid Id, string Name)> view)
-    {
-        if (namesOrIds is not { Count: > 0 })
-        {
-            return null;
-        }
-
-        if (namesOrIds.All(n => Guid.TryParse(n, out _)))
-        {
-            return [.. namesOrIds.Select(Guid.Parse)];
-        }
-
-        var known = (await run.Client.ListAsync<T>(collection, null, run.Cancellation)).Value.Select(view).ToList();
-        return [.. namesOrIds.Select(n => Guid.TryParse(n, out var id) ? id
-            : known.FirstOrDefault(k => string.Equals(k.Name, n, StringComparison.OrdinalIgnoreCase)).Id is var found && found != Guid.Empty ? found
-            : throw new CliException(ExitCodes.NotFound, $"no {label} named {n}"))];
-    }
+    private static async Task<IReadOnlyList<Guid>?> IdsAsync<T>(Invocation run, string collection, string label, IReadOnlyList<string>? namesOrIds, Func<T, (Guid Id, string Name)> view) =>
+        namesOrIds is { Count: > 0 } ? await NameLookup.IdsAsync(run, collection, label, namesOrIds, view) : null;
 }

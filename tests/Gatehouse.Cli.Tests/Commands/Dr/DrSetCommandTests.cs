@@ -46,7 +46,7 @@ public sealed class DrSetCommandTests : IDisposable
     [Fact]
     public async Task A_name_two_active_edges_share_is_refused_with_their_ids()
     {
-        await using var portal = ScriptedPortal.Start(Portal(Edge(Active, "dr-edge-1", "active"), Edge(Other, "DR-edge-1", "active")));
+        await using var portal = ScriptedPortal.Start(Portal(Edge(Active, "dr-edge-1", "active"), Edge(Other, "dr-edge-1", "active")));
         using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
 
         var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key, "--edge", "dr-edge-1");

@@ -50,6 +50,29 @@ public sealed class PrivateAccessCommandTests
         Assert.Equal(Dc.ToString(), (string?)JsonNode.Parse(json.Stdout)![0]!["connectorGroupId"]);
     }
 
+    [Theory]
+    [InlineData("ZZ-SG", "0195f000-0000-7000-8000-0000000000b2")]
+    [InlineData("zz-sg", "0195f000-0000-7000-8000-0000000000b1")]
+    public async Task Delete_by_a_name_that_differs_from_another_only_in_case_deletes_the_one_written(string name, string expected)
+    {
+        // The first name in any case was taken: `segment-group delete ZZ-SG` deleted zz-sg.
+        await using var portal = ScriptedPortal.Start(request => (request.Method, request.Path) switch
+        {
+            ("GET", "/segment-groups") => Reply.Json("""{"items":[{"id":"0195f000-0000-7000-8000-0000000000b1","name":"zz-sg","description":""},{"id":"0195f000-0000-7000-8000-0000000000b2","name":"ZZ-SG","description":""}],"nextCursor":null}"""),
+            ("DELETE", _) => new Reply(204),
+            _ => Reply.Problem(404, "Not found", request.Path),
+        });
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("segment-group", "delete", name);
+        var ambiguous = await cli.RunAsync("segment-group", "delete", "Zz-Sg");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal($"/segment-groups/{expected}", Assert.Single(portal.Requests, r => r.Method == "DELETE").Path);
+        Assert.Equal(ExitCodes.Usage, ambiguous.ExitCode);
+        Assert.StartsWith("error: 2 segment groups are named Zz-Sg", ambiguous.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_unknown_connector_group_exits_not_found_and_creates_nothing()
     {
