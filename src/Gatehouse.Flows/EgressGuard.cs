@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.NetworkInformation;
-using System.Net.Sockets;
 
 namespace Gatehouse.Flows;
 
@@ -139,18 +138,9 @@ public sealed class EgressGuard
     /// <param name="text">For example <c>127.0.0.0/8</c>.</param>
     /// <param name="option">The option's name, for the message.</param>
     /// <exception cref="FormatException">The text is not a CIDR range.</exception>
-    public static IPNetwork ParseRange(string text, string option)
-    {
-        if (IPNetwork.TryParse(text, out var network))
-        {
-            return network;
-        }
-
-        if (IPAddress.TryParse(text, out var single))
-        {
-            return new IPNetwork(single, single.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
-        }
-
-        throw new FormatException($"{option}: \"{text}\" is not an address range (for example 127.0.0.0/8 or 10.1.0.0/16).");
-    }
+    /// <remarks>Read strictly (<see cref="Wire.Addresses.AddressLiteral.TryParseNetwork"/>): <c>010.0.0.0/8</c> is refused, not taken as 8.0.0.0/8.</remarks>
+    public static IPNetwork ParseRange(string text, string option) =>
+        Wire.Addresses.AddressLiteral.TryParseNetwork(text, out var network)
+            ? network
+            : throw new FormatException($"{option}: \"{text}\" is not an address range (for example 127.0.0.0/8 or 10.1.0.0/16; IPv4 in four decimal parts without leading zeros).");
 }

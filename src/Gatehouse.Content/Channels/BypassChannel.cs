@@ -44,7 +44,7 @@ public sealed class BypassChannel : ContentChannel
             entries.Add(record[0] switch
             {
                 "domain" => new BypassEntry(ParseDomain(record[1], i), null, ports, record[3]),
-                "cidr" => new BypassEntry(null, IPNetwork.TryParse(record[1], out var network) ? network : throw Bad(i, $"\"{record[1]}\" is not a CIDR"), ports, record[3]),
+                "cidr" => new BypassEntry(null, Wire.Addresses.AddressLiteral.TryParseNetwork(record[1], out var network) ? network : throw Bad(i, $"\"{record[1]}\" is not a CIDR"), ports, record[3]),
                 _ => throw Bad(i, $"kind must be domain or cidr, not \"{record[0]}\""),
             });
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Mail;
+using Gatehouse.Wire.Addresses;
 
 namespace Gatehouse.Portal.Api;
 
@@ -69,21 +70,19 @@ public static class Validate
         && label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
 
     /// <summary>An IPv4 or IPv6 network in CIDR notation (a bare address is a /32 or /128), normalised.</summary>
+    /// <remarks>Read strictly (<see cref="AddressLiteral.TryParseNetwork"/>): <c>010.0.0.0/8</c> is refused, not stored as 8.0.0.0/8.</remarks>
     public static string Cidr(string? value, string field)
     {
-        var text = value?.Trim() ?? "";
-        if (!text.Contains('/', StringComparison.Ordinal) && IPAddress.TryParse(text, out var single))
+        if (!AddressLiteral.TryParseNetwork(value, out var network))
         {
-            text = $"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}";
-        }
-
-        if (!IPNetwork.TryParse(text, out var network))
-        {
-            throw PortalException.Invalid(field, $"{field} is not a CIDR network (for example 10.0.0.0/8): '{value}'.");
+            throw PortalException.Invalid(field, $"{field} is not a CIDR network (for example 10.0.0.0/8; IPv4 in four decimal parts without leading zeros): '{value}'.");
         }
 
         return network.ToString();
     }
+
+    /// <summary>An IPv4 or IPv6 address, read strictly (<see cref="AddressLiteral.TryParse"/>), or null when the text is no address literal.</summary>
+    public static IPAddress? AddressOrNull(string? value) => AddressLiteral.TryParse(value?.Trim(), out var address) ? address : null;
 
     /// <summary>A port (1–65535) or range <c>low-high</c>.</summary>
     public static string PortRange(string? value, string field)

@@ -1,4 +1,3 @@
-using System.Net;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
@@ -101,5 +100,5 @@ internal static class ServerGroupEndpoints
 
     /// <summary>A host name (no wildcard) or an IP address, normalised.</summary>
     private static string Server(string? value, string field) =>
-        IPAddress.TryParse(value?.Trim(), out var address) ? address.ToString() : Validate.Domain(value, field, allowWildcard: false);
+        Validate.AddressOrNull(value) is { } address ? address.ToString() : Validate.Domain(value, field, allowWildcard: false);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Gatehouse.Portal.Api;
 
 namespace Gatehouse.Portal.Edges;
@@ -20,12 +19,12 @@ public static class EdgeAddress
         var host = text[..colon];
         if (host.StartsWith('[') && host.EndsWith(']'))
         {
-            return IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            return Api.Validate.AddressOrNull(host) is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6
                 ? $"[{v6}]:{port}"
                 : throw PortalException.Invalid(field, $"{field} has a bracketed host that is not an IPv6 address: '{value}'.");
         }
 
-        if (IPAddress.TryParse(host, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && host.Count(c => c == '.') == 3)
+        if (Api.Validate.AddressOrNull(host) is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } v4)
         {
             return $"{v4}:{port}";
         }

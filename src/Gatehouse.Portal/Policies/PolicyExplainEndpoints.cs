@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Gatehouse.Policy.Decisions;
 using Gatehouse.Policy.Explain;
@@ -42,8 +41,8 @@ internal static class PolicyExplainEndpoints
         }
 
         var host = request.Host is null ? null : Validate.Domain(request.Host, "host", allowWildcard: false);
-        IPAddress? ip = null;
-        if (request.Ip is not null && !IPAddress.TryParse(request.Ip.Trim(), out ip))
+        var ip = request.Ip is null ? null : Validate.AddressOrNull(request.Ip);
+        if (request.Ip is not null && ip is null)
         {
             throw PortalException.Invalid("ip", $"ip is not an IPv4 or IPv6 address: '{request.Ip}'.");
         }

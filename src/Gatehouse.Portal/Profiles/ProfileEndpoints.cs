@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
@@ -221,9 +220,8 @@ internal static class ProfileEndpoints
     }
 
     private static string Address(string? value, string field) =>
-        IPAddress.TryParse(value?.Trim(), out var address)
-            ? address.ToString()
-            : throw PortalException.Invalid(field, $"{field} is not an IP address: '{value}'.");
+        Validate.AddressOrNull(value)?.ToString()
+            ?? throw PortalException.Invalid(field, $"{field} is not an IP address (IPv4 in four decimal parts without leading zeros): '{value}'.");
 
     /// <summary><c>host:port</c>, where host is a domain, an IPv4 address or a bracketed IPv6 address.</summary>
     private static string HostPort(string? value, string field)
@@ -233,14 +231,14 @@ internal static class ProfileEndpoints
         if (colon > 0 && ushort.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
         {
             var host = text[..colon];
-            if (host.StartsWith('[') && host.EndsWith(']') && IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            if (host.StartsWith('[') && host.EndsWith(']') && Validate.AddressOrNull(host) is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6)
             {
                 return $"[{v6}]:{port}";
             }
 
             if (!host.Contains(':', StringComparison.Ordinal))
             {
-                var normalised = IPAddress.TryParse(host, out var v4) ? v4.ToString() : TryDomain(host);
+                var normalised = Validate.AddressOrNull(host)?.ToString() ?? TryDomain(host);
                 if (normalised is not null)
                 {
                     return $"{normalised}:{port}";

@@ -13,6 +13,13 @@ public sealed class CompileErrorTests
         ["unknown segment"] = (Rule("bad", criteria: new() { AppSegments = ["crm", "erp"] }), "criteria.appSegments[1]", "no app segment named 'erp'"),
         ["bad cidr"] = (Rule("bad", criteria: new() { Cidrs = ["10.0.0.0/33"] }), "criteria.cidrs[0]", "'10.0.0.0/33' is not a CIDR network"),
         ["bad v6 prefix"] = (Rule("bad", criteria: new() { Cidrs = ["2001:db8::/129"] }), "criteria.cidrs[0]", "is not a CIDR network"),
+        // inet_aton spellings: IPAddress.Parse reads "010.001.002.000" as octal, 8.1.2.0, so a rule would cover another network.
+        ["octal-looking octets"] = (Rule("bad", criteria: new() { Cidrs = ["10.0.0.0/8", "010.001.002.000/24"] }), "criteria.cidrs[1]", "is not a CIDR network"),
+        ["hex octet"] = (Rule("bad", criteria: new() { Cidrs = ["0x0a.0.0.0/8"] }), "criteria.cidrs[0]", "is not a CIDR network"),
+        ["short address"] = (Rule("bad", criteria: new() { Cidrs = ["10.1/16"] }), "criteria.cidrs[0]", "is not a CIDR network"),
+        ["bare octal address"] = (Rule("bad", criteria: new() { Cidrs = ["010.0.0.1"] }), "criteria.cidrs[0]", "is not a CIDR network"),
+        ["v6 zone"] = (Rule("bad", criteria: new() { Cidrs = ["fe80::1%eth0/64"] }), "criteria.cidrs[0]", "is not a CIDR network"),
+        ["prefix with a sign"] = (Rule("bad", criteria: new() { Cidrs = ["10.0.0.0/+8"] }), "criteria.cidrs[0]", "is not a CIDR network"),
         ["bad port range"] = (Rule("bad", criteria: new() { Ports = ["443", "9000-8000"] }), "criteria.ports[1]", "'9000-8000' is not a port or port range"),
         ["port zero"] = (Rule("bad", criteria: new() { Ports = ["0"] }), "criteria.ports[0]", "is not a port"),
         ["bad day"] = (Rule("bad", criteria: new() { Schedule = new(["mon", "funday"], "08:00", "18:00") }), "criteria.schedule.days[1]", "'funday' is not a day"),

@@ -122,6 +122,9 @@ public sealed class PolicyImportTests : IAsyncLifetime
     {
         // A bad CIDR in rule 3 (0-based), after three good rules.
         { "application/json", Json(Rules(3, new { name = "r3", action = "allow", criteria = new { cidrs = new[] { "10.0.0.0/8", "10.0.0.300/8" } } })), "rules[3].criteria.cidrs[1]" },
+        // Read as octal by IPAddress.Parse (8.1.2.0/24), it was stored rewritten and blocked another network.
+        { "application/json", Json(Rules(1, new { name = "r1", action = "block", criteria = new { cidrs = new[] { "010.001.002.000/24" } } })), "rules[1].criteria.cidrs[0]" },
+        { "application/yaml", "rules:\n  - name: a\n    action: block\n    criteria:\n      cidrs: [\"10.1/16\"]\n", "rules[0].criteria.cidrs[0]" },
         { "application/json", Json(Rules(1, new { name = "r1", action = "allow", criteria = new { groups = new[] { "engineering", "nobody" } } })), "rules[1].criteria.groups[1]" },
         { "application/json", Json(Rules(2, new { name = "r2", action = "block", criteria = new { domains = new[] { "ok.example", "bad_domain..example" } } })), "rules[2].criteria.domains[1]" },
         { "application/json", Json(Rules(2, new { name = "r2", action = "block", criteria = new { colour = "red" } })), "rules[2].criteria.colour" },
