@@ -52,22 +52,10 @@ public static class Validate
     /// A DNS name (letters, digits, hyphens, dots; labels of 1–63 characters; 253 in all), lower-cased.
     /// With <paramref name="allowWildcard"/>, a leading <c>*.</c> matches every subdomain.
     /// </summary>
-    public static string Domain(string? value, string field, bool allowWildcard = true)
-    {
-        var domain = value?.Trim().TrimEnd('.').ToLowerInvariant() ?? "";
-        var name = allowWildcard && domain.StartsWith("*.", StringComparison.Ordinal) ? domain[2..] : domain;
-        if (name.Length is 0 or > 253 || !name.Split('.').All(IsLabel) || IPAddress.TryParse(name, out _))
-        {
-            throw PortalException.Invalid(field, $"{field} is not a domain name: '{value}'.");
-        }
-
-        return domain;
-    }
-
-    private static bool IsLabel(string label) =>
-        label.Length is > 0 and <= 63
-        && label[0] != '-' && label[^1] != '-'
-        && label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
+    public static string Domain(string? value, string field, bool allowWildcard = true) =>
+        DomainName.TryNormalise(value, allowWildcard, out var domain)
+            ? domain
+            : throw PortalException.Invalid(field, $"{field} is not a domain name: '{value}'.");
 
     /// <summary>An IPv4 or IPv6 network in CIDR notation (a bare address is a /32 or /128), normalised.</summary>
     /// <remarks>Read strictly (<see cref="AddressLiteral.TryParseNetwork"/>): <c>010.0.0.0/8</c> is refused, not stored as 8.0.0.0/8.</remarks>

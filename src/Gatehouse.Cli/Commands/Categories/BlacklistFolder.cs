@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Wire.Addresses;
 
 namespace Gatehouse.Cli.Commands.Categories;
 
@@ -35,16 +36,37 @@ internal static class BlacklistFolder
     }
 
     /// <summary>The domains of one <c>domains</c> file, read lazily, lower-cased.</summary>
-    public static IEnumerable<string> Domains(string domainsFile)
+    public static IEnumerable<string> Domains(string domainsFile) => Lines(domainsFile).Select(l => l.Domain);
+
+    /// <summary>
+    /// Checks every domain of <paramref name="domainsFile"/> as the portal will, before any is sent: an import replaces
+    /// a category's domains with its first chunk, so a refusal in a later one would leave the category half-replaced.
+    /// </summary>
+    /// <exception cref="CliException">A line is no domain name (exit 7), naming the file and line.</exception>
+    public static void Check(string domainsFile)
     {
+        foreach (var (number, domain) in Lines(domainsFile))
+        {
+            if (!DomainName.TryNormalise(domain, allowWildcard: true, out _))
+            {
+                throw new CliException(ExitCodes.BadInput, $"{domainsFile} line {number}: '{domain}' is not a domain name; nothing was imported");
+            }
+        }
+    }
+
+    // The lines that hold domains, with their line numbers (from 1).
+    private static IEnumerable<(int Number, string Domain)> Lines(string domainsFile)
+    {
+        var number = 0;
         foreach (var raw in File.ReadLines(domainsFile))
         {
+            number++;
             var line = raw.Trim();
             if (line.Length == 0 || line[0] == '#' || IsAddress(line))
             {
                 continue;
             }
-            yield return line.ToLowerInvariant();
+            yield return (number, line.ToLowerInvariant());
         }
     }
 

@@ -26,6 +26,11 @@ internal static class CategoryCommand
         category.Subcommands.Add(app.Action(app.WithJson(new Command("import", "Create or refill categories from a blacklist folder") { dir, only }), async run =>
         {
             var folder = BlacklistFolder.Categories(run.Require(dir).FullName, run.Get(only) ?? []);
+            foreach (var source in folder)
+            {
+                BlacklistFolder.Check(source.DomainsFile);
+            }
+
             var known = (await run.Client.ListAsync<UrlCategoryDto>("categories", null, run.Cancellation)).Value;
             var results = new List<ImportedCategory>();
             foreach (var source in folder)

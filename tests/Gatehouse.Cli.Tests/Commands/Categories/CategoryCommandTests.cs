@@ -69,6 +69,23 @@ public sealed class CategoryCommandTests
     }
 
     [Fact]
+    public async Task A_bad_domain_anywhere_in_the_folder_is_named_by_file_and_line_and_nothing_is_sent()
+    {
+        // The first chunk replaced the category's domains before the portal refused a later one: the old ones were lost.
+        await using var portal = ScriptedPortal.Start(Script);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+        var folder = Path.Combine(cli.Folder, "blacklists");
+        WriteCategory(folder, "adult", ["a.example"]);
+        WriteCategory(folder, "gambling", [.. Enumerable.Range(0, 10_003).Select(i => $"site{i}.example"), "bad_domain!.example"]);
+
+        var run = await cli.RunAsync("category", "import", "--dir", folder);
+
+        Assert.Equal(7, run.ExitCode);
+        Assert.Equal($"error: {Path.Combine(folder, "gambling", "domains")} line 10004: 'bad_domain!.example' is not a domain name; nothing was imported\n", run.Stderr);
+        Assert.DoesNotContain(portal.Requests, r => r.Method == "POST");
+    }
+
+    [Fact]
     public async Task A_missing_folder_exits_7_without_calling_the_portal()
     {
         await using var portal = ScriptedPortal.Start(Script);
