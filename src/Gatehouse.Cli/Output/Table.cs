@@ -46,8 +46,20 @@ internal sealed class Table(params string[] headers)
         null => "-",
         DateTimeOffset at => Times.ToTheMinute(at),
         bool flag => flag ? "yes" : "no",
-        IEnumerable<string> list => string.Join(",", list) is { Length: > 0 } joined ? joined : "-",
+        IEnumerable<string> list => string.Join(",", list) is { Length: > 0 } joined ? Printable(joined) : "-",
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
-        _ => cell.ToString() is { Length: > 0 } text ? text.ReplaceLineEndings(" ") : "-",
+        _ => cell.ToString() is { Length: > 0 } text ? Printable(text) : "-",
     };
+
+    /// <summary>
+    /// Line ends become spaces and other control or invisible formatting characters U+FFFD: text from the portal (a
+    /// description, a user name in a log record) never moves the cursor, recolours or clears the terminal.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        text = text.ReplaceLineEndings(" ");
+        return text.Any(IsUnprintable) ? string.Concat(text.Select(c => IsUnprintable(c) ? '\uFFFD' : c)) : text;
+    }
+
+    private static bool IsUnprintable(char c) => char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format;
 }

@@ -7,7 +7,10 @@ namespace Gatehouse.Portal.Api;
 /// <summary>Checks for admin input; each failure names the field at fault.</summary>
 public static class Validate
 {
-    /// <summary>A trimmed, non-empty name of at most <paramref name="max"/> characters, without control characters.</summary>
+    /// <summary>
+    /// A trimmed, non-empty name of at most <paramref name="max"/> characters, without control characters or invisible
+    /// formatting ones (a zero-width space or a bidi override would make two names look alike).
+    /// </summary>
     public static string Name(string? value, string field, int max = 100)
     {
         var trimmed = value?.Trim();
@@ -21,19 +24,29 @@ public static class Validate
             throw PortalException.Invalid(field, $"{field} must be at most {max} characters.");
         }
 
-        if (trimmed.Any(char.IsControl))
+        if (trimmed.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
         {
-            throw PortalException.Invalid(field, $"{field} must not contain control characters.");
+            throw PortalException.Invalid(field, $"{field} must not contain control characters or invisible formatting characters.");
         }
 
         return trimmed;
     }
 
-    /// <summary>Free text of at most <paramref name="max"/> characters; null becomes empty.</summary>
+    /// <summary>
+    /// Free text of at most <paramref name="max"/> characters; null becomes empty. Line breaks and tabs are kept; other
+    /// control characters (NUL, escape sequences that would recolour or clear an admin's terminal) are refused.
+    /// </summary>
     public static string Text(string? value, string field, int max = 1000)
     {
         var text = value?.Trim() ?? "";
-        return text.Length <= max ? text : throw PortalException.Invalid(field, $"{field} must be at most {max} characters.");
+        if (text.Length > max)
+        {
+            throw PortalException.Invalid(field, $"{field} must be at most {max} characters.");
+        }
+
+        return text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
+            ? throw PortalException.Invalid(field, $"{field} must not contain control characters other than line breaks and tabs.")
+            : text;
     }
 
     /// <summary>An email address, lower-cased.</summary>

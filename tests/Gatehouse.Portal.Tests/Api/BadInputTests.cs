@@ -21,6 +21,11 @@ public sealed class BadInputTests
         new("not an email", "POST", "users", """{"email":"not-an-email"}""", HttpStatusCode.BadRequest, "email"),
         new("unknown group", "POST", "users", $$"""{"email":"a@example.com","groupIds":["{{Guid.NewGuid()}}"]}""", HttpStatusCode.BadRequest, "groupIds[0]"),
         new("control characters", "POST", "groups", """{"name":"bad\u0007name"}""", HttpStatusCode.BadRequest, "name"),
+        // A description carried terminal escapes to every `gatehouse group list`; a name, invisible characters that make two look alike.
+        new("escape in a description", "POST", "groups", """{"name":"ok","description":"\u001b[2J\u001b[31mPWNED"}""", HttpStatusCode.BadRequest, "description"),
+        new("NUL in a rule description", "POST", "policy/rules", """{"name":"r","action":"allow","description":"a\u0000b"}""", HttpStatusCode.BadRequest, "description"),
+        new("zero-width space in a name", "POST", "groups", """{"name":"pg-one\u200b"}""", HttpStatusCode.BadRequest, "name"),
+        new("bidi override in a name", "POST", "groups", """{"name":"\u202Eeno-gp"}""", HttpStatusCode.BadRequest, "name"),
         new("bad role", "POST", "admins", """{"email":"x@example.com","role":"root"}""", HttpStatusCode.BadRequest, "role"),
         new("bad scope", "POST", "tokens", """{"name":"t","scopes":["everything"],"expiresInDays":1}""", HttpStatusCode.BadRequest, "scopes[0]"),
         new("bad page size", "GET", "users?limit=100000", "", HttpStatusCode.BadRequest, "limit"),
