@@ -309,6 +309,8 @@ public static class PortalHost
         ArgumentNullException.ThrowIfNull(json);
         json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // {"action":"block", …, "action":"allow"} was read as its last value; a YAML document with it was refused.
+        json.AllowDuplicateProperties = false;
         json.RespectNullableAnnotations = true;
         json.RespectRequiredConstructorParameters = true;
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));

@@ -26,6 +26,7 @@ public sealed class BadInputTests
         new("NUL in a rule description", "POST", "policy/rules", """{"name":"r","action":"allow","description":"a\u0000b"}""", HttpStatusCode.BadRequest, "description"),
         new("zero-width space in a name", "POST", "groups", """{"name":"pg-one\u200b"}""", HttpStatusCode.BadRequest, "name"),
         new("bidi override in a name", "POST", "groups", """{"name":"\u202Eeno-gp"}""", HttpStatusCode.BadRequest, "name"),
+        new("duplicate key", "POST", "policy/rules", """{"name":"dup","action":"block","enabled":false,"action":"allow"}""", HttpStatusCode.BadRequest, "action"),
         new("bad role", "POST", "admins", """{"email":"x@example.com","role":"root"}""", HttpStatusCode.BadRequest, "role"),
         new("bad scope", "POST", "tokens", """{"name":"t","scopes":["everything"],"expiresInDays":1}""", HttpStatusCode.BadRequest, "scopes[0]"),
         new("bad page size", "GET", "users?limit=100000", "", HttpStatusCode.BadRequest, "limit"),
