@@ -29,6 +29,9 @@ internal sealed class PortalClient : IDisposable
 
     private const string SessionCookie = "gatehouse_session";
 
+    // Bodies larger than this are sent with Expect: 100-continue.
+    private const long LargeBodyBytes = 64 * 1024;
+
     private readonly HttpClient _http;
     private readonly PortalTrust _trust;
 
@@ -182,6 +185,14 @@ internal sealed class PortalClient : IDisposable
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
+
+        // A large body waits for the portal's go-ahead: refused for its size (413), it gets that answer, where sending
+        // it whole into a closed connection got only "did not answer properly".
+        if (content?.Headers.ContentLength is > LargeBodyBytes)
+        {
+            request.Headers.ExpectContinue = true;
+        }
+
         if (Settings.Token is { } token)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -21,7 +21,8 @@ internal static class AccessPolicyEndpoints
         var access = api.MapGroup("/access-policy").WithTags("access-policy");
         access.MapGet("/", GetAsync);
         access.MapPut("/", ImportAsync).RequireAuthorization(AuthPolicies.Write)
-            .Accepts<PolicyDocument>("application/json", [.. PolicyDocumentReader.YamlMediaTypes]);
+            .Accepts<PolicyDocument>("application/json", [.. PolicyDocumentReader.YamlMediaTypes])
+            .WithMetadata(new Api.BodySizeLimit(PolicyDocumentReader.MaxDocumentBytes));
         return api;
     }
 

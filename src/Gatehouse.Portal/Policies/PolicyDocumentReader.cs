@@ -18,6 +18,12 @@ public static class PolicyDocumentReader
     /// <summary>Media types read as YAML.</summary>
     public static readonly IReadOnlyList<string> YamlMediaTypes = ["application/yaml", "text/yaml", "application/x-yaml"];
 
+    /// <summary>
+    /// The largest policy document taken (8 MiB, as other bulk uploads): a policy stored from compact JSON under the
+    /// 1 MiB every other body has exports as more YAML or indented JSON than that, and must import again.
+    /// </summary>
+    public const long MaxDocumentBytes = 8 * 1024 * 1024;
+
     /// <summary>Reads the body as the Content-Type says: YAML for the YAML types, JSON otherwise.</summary>
     public static async Task<PolicyDocument?> ReadAsync(HttpRequest request, JsonSerializerOptions json, CancellationToken ct)
     {

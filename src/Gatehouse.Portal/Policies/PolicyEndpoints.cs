@@ -19,7 +19,8 @@ internal static class PolicyEndpoints
         var policy = api.MapGroup("/policy").WithTags("policy");
         policy.MapGet("/", GetPolicyAsync);
         policy.MapPut("/", ImportAsync).RequireAuthorization(AuthPolicies.Write)
-            .Accepts<PolicyDocument>("application/json", [.. PolicyDocumentReader.YamlMediaTypes]);
+            .Accepts<PolicyDocument>("application/json", [.. PolicyDocumentReader.YamlMediaTypes])
+            .WithMetadata(new BodySizeLimit(PolicyDocumentReader.MaxDocumentBytes));
         policy.MapGet("/export", ExportAsync);
         policy.MapPost("/rules", CreateRuleAsync).RequireAuthorization(AuthPolicies.Write);
         policy.MapGet("/rules/{id:guid}", GetRuleAsync);

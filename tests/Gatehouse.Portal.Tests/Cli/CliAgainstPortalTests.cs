@@ -68,6 +68,31 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_policy_the_portal_took_imports_again_from_its_own_export_and_a_too_large_one_says_so()
+    {
+        // Stored from compact JSON under 1 MiB, 45,000 domains export as more YAML than that, over the 1 MiB every body had: the
+        // re-import got 413, and the CLI called that "the portal did not answer properly" (exit 6).
+        var rule = new { name = "many", action = "block", criteria = new { domains = Enumerable.Range(0, 45_000).Select(i => $"d{i}.example.com").ToArray() } };
+        using var admin = await _portal.SignInAsync();
+        var put = await admin.PutAsJsonAsync("policy", new { rules = new[] { rule } }, PortalServer.Json);
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var exported = await RunAsync("policy", "export", "--format", "yaml");
+        Assert.True(exported.Code == 0, exported.Stderr);
+        var file = Path.Combine(_portal.DataDirectory, "exported.yaml");
+        await File.WriteAllTextAsync(file, exported.Stdout);
+        Assert.True(new FileInfo(file).Length > 1024 * 1024);
+
+        var again = await RunAsync("policy", "import", file);
+        Assert.True(again.Code == 0, again.Stderr);
+
+        var huge = Path.Combine(_portal.DataDirectory, "huge.yaml");
+        await File.WriteAllTextAsync(huge, "rules:\n  - name: huge\n    action: block\n    criteria:\n      domains: [" + string.Join(", ", Enumerable.Range(0, 500_000).Select(i => $"d{i}.example.com")) + "]\n");
+        var refused = await RunAsync("policy", "import", huge);
+        Assert.Equal(7, refused.Code);
+        Assert.StartsWith("error: The request body is larger than the portal accepts", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Policy_explain_prints_the_deciding_rule_and_why_earlier_rules_did_not_match()
     {
         Assert.Equal(0, (await RunAsync("category", "add", "gambling", "casino.example")).Code);

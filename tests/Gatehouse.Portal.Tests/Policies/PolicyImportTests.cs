@@ -184,13 +184,13 @@ public sealed class PolicyImportTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Body_over_one_mebibyte_is_a_413_problem_and_changes_nothing()
+    public async Task Body_over_the_policy_document_limit_is_a_413_problem_and_changes_nothing()
     {
         var before = await ImportAsync(FullPolicyYaml, "application/yaml");
         var audits = await AuditCountAsync();
-        var rules = Enumerable.Range(0, 20_000).Select(i => new { name = $"rule-{i:D6}", action = "allow", description = "padding to pass the body size limit" });
+        var rules = Enumerable.Range(0, 160_000).Select(i => new { name = $"rule-{i:D6}", action = "allow", description = "padding to pass the body size limit" });
         var body = JsonSerializer.Serialize(new { rules });
-        Assert.True(body.Length > 1024 * 1024);
+        Assert.True(body.Length > Gatehouse.Portal.Policies.PolicyDocumentReader.MaxDocumentBytes);
 
         // With Expect: 100-continue the client waits for the verdict instead of racing the server's early 413 with its upload.
         await Problem.ReadAsync(await PutAsync(body, "application/json", expectContinue: true), HttpStatusCode.RequestEntityTooLarge);
