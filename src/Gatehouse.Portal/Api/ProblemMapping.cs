@@ -51,6 +51,7 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         BadHttpRequestException { StatusCode: 413 } => new(413, "too-large", "The request is too large.", "The request body is larger than the portal accepts.", null),
         BadHttpRequestException { InnerException: JsonException json } => FromJson(json),
         JsonException json => FromJson(json),
+        BadHttpRequestException bad when UnboundParameter().Match(bad.Message) is { Success: true } unbound => FromUnbound(unbound),
         BadHttpRequestException bad => new(bad.StatusCode, "bad-request", "The request is not valid.", bad.Message, null),
         DbUpdateException db when IsUniqueViolation(db) => new(409, "conflict", "Conflict.", "An object with the same name already exists.", null),
         DbUpdateConcurrencyException => new(409, "conflict", "Conflict.", "The object was changed by someone else; read it again.", null),
@@ -74,6 +75,24 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         return new(400, "invalid-json", "The request body is not valid JSON for this call.", message, field);
     }
 
+    /// <summary>
+    /// A query or route value the framework could not convert (<c>Failed to bind parameter "Nullable&lt;int&gt; limit"
+    /// from "abc".</c>): the parameter is the field, and the message says what it takes in words, not in .NET types.
+    /// </summary>
+    private static Problem FromUnbound(System.Text.RegularExpressions.Match unbound)
+    {
+        var (type, name, value) = (unbound.Groups["type"].Value, unbound.Groups["name"].Value, unbound.Groups["value"].Value);
+        var takes = type.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('>') switch
+        {
+            "int" or "long" => "a whole number",
+            "Guid" => "an id",
+            "DateTimeOffset" or "DateTime" => "a time (ISO 8601, for example 2026-12-06T10:00:00Z)",
+            "bool" => "true or false",
+            var other => $"a {other}",
+        };
+        return new(400, "invalid", "The request is not valid.", $"{name} takes {takes}, not '{value}'.", name);
+    }
+
     /// <summary>A database failure the same call may not meet again (too many clients, a dropped connection, a timeout).</summary>
     private static bool IsTransient(Exception exception)
     {
@@ -91,6 +110,9 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
     private static bool IsUniqueViolation(DbUpdateException db) =>
         db.InnerException?.Message is { } m
         && (m.Contains("UNIQUE constraint failed", StringComparison.Ordinal) || m.Contains("23505", StringComparison.Ordinal) || m.Contains("duplicate key", StringComparison.Ordinal));
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>[^ \"]+) (?<name>[^\"]+)\" from \"(?<value>.*)\"\\.$")]
+    private static partial System.Text.RegularExpressions.Regex UnboundParameter();
 
     [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: '([^']+)'")]
     private static partial System.Text.RegularExpressions.Regex MissingProperty();

@@ -31,6 +31,10 @@ public sealed class BadInputTests
         new("bad scope", "POST", "tokens", """{"name":"t","scopes":["everything"],"expiresInDays":1}""", HttpStatusCode.BadRequest, "scopes[0]"),
         new("bad page size", "GET", "users?limit=100000", "", HttpStatusCode.BadRequest, "limit"),
         new("bad cursor", "GET", "users?cursor=%%%", "", HttpStatusCode.BadRequest, "cursor"),
+        // Query values the framework could not bind were refused with its own words and no field.
+        new("page size not a number", "GET", "users?limit=abc", "", HttpStatusCode.BadRequest, "limit"),
+        new("time not a time", "GET", "audit?since=garbage", "", HttpStatusCode.BadRequest, "since"),
+        new("id not an id", "GET", $"devices?userId=not-a-guid", "", HttpStatusCode.BadRequest, "userId"),
         new("oversized body", "POST", "groups", $$"""{"name":"big","description":"{{new string('x', 2 * 1024 * 1024)}}"}""", HttpStatusCode.RequestEntityTooLarge, null),
     ];
 
