@@ -1,4 +1,3 @@
-using System.Net;
 using Gatehouse.Wire.Addresses;
 
 namespace Gatehouse.Cli.Commands.Categories;
@@ -70,8 +69,6 @@ internal static class BlacklistFolder
         }
     }
 
-    // "10.1.2.3", "2001:db8::1" and "10.0.0.0/8" are addresses; IPAddress alone would also take "360" for one.
-    private static bool IsAddress(string line) =>
-        (IPAddress.TryParse(line, out var ip) && (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 || line.Count(c => c == '.') == 3))
-        || (line.Contains('/', StringComparison.Ordinal) && IPNetwork.TryParse(line, out _));
+    // "10.1.2.3", "2001:db8::1" and "10.0.0.0/8" are addresses, read as strictly as everywhere else ("360" is not one).
+    private static bool IsAddress(string line) => AddressLiteral.TryParseNetwork(line, out _);
 }
