@@ -86,6 +86,7 @@ internal sealed class LocalProxySession : ApplicationConnection
         var head = new RequestHead();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(HeadTimeout);
+        var searched = 0L;
         while (true)
         {
             ReadResult read;
@@ -100,7 +101,7 @@ internal sealed class LocalProxySession : ApplicationConnection
             }
 
             var buffer = read.Buffer;
-            switch (head.TryRead(buffer, MaxHeadBytes, out var consumed))
+            switch (head.TryRead(buffer, MaxHeadBytes, ref searched, out var consumed))
             {
                 case HeadStatus.Complete:
                     In.AdvanceTo(consumed);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Tls;
 
 namespace Gatehouse.Agent.Transparent;
@@ -30,8 +31,6 @@ internal static class HostSniffer
     /// <summary>The most bytes worth waiting for.</summary>
     public const int MaxBytes = ClientHello.MaxBytes;
 
-    private static readonly string[] Methods = ["GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "TRACE "];
-
     public static SniffStatus TryRead(ReadOnlySequence<byte> data, out string? host)
     {
         host = null;
@@ -46,12 +45,16 @@ internal static class HostSniffer
                 return SniffStatus.Unknown;
         }
 
-        var length = (int)Math.Min(data.Length, 8 * 1024);
-        var text = Encoding.Latin1.GetString(data.Slice(0, length));
-        if (!Methods.Any(m => text.StartsWith(m, StringComparison.Ordinal) || m.StartsWith(text, StringComparison.Ordinal)))
+        Span<byte> start = stackalloc byte[8];
+        var startLength = (int)Math.Min(data.Length, start.Length);
+        data.Slice(0, startLength).CopyTo(start);
+        if (RequestMethods.BeginsOriginRequest(start[..startLength]) == false)
         {
             return SniffStatus.Unknown;
         }
+
+        var length = (int)Math.Min(data.Length, 8 * 1024);
+        var text = Encoding.Latin1.GetString(data.Slice(0, length));
 
         var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         foreach (var line in (headEnd < 0 ? text[..Math.Max(0, text.LastIndexOf("\r\n", StringComparison.Ordinal))] : text[..headEnd]).Split("\r\n").Skip(1))
@@ -59,7 +62,7 @@ internal static class HostSniffer
             if (line.StartsWith("host:", StringComparison.OrdinalIgnoreCase))
             {
                 var value = line[5..].Trim();
-                if (Wire.Http.Target.TryParseAuthority(value, defaultPort: 80, out var target) && !target.IsAddress)
+                if (Target.TryParseAuthority(value, defaultPort: 80, out var target) && !target.IsAddress)
                 {
                     host = target.Host;
                     return SniffStatus.Http;

@@ -35,10 +35,11 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
 
     private const byte TlsHandshake = 0x16;
 
-    private static readonly string[] Methods = ["GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "TRACE "];
-
     private ClientHelloReader? _hello;
     private RequestHead? _head;
+    private bool? _startsLikeHttp;
+    private long _lineSearched;
+    private long _headSearched;
     private string? _refusedHost;
     private Decision _decision;
     private RefusalReason? _refusal;
@@ -98,7 +99,8 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
 
     private FirstBytesVerdict InspectHttp(ReadOnlySequence<byte> bytes, bool completed)
     {
-        switch (StartsLikeHttp(bytes))
+        // What has been read of the head is not read again when more comes: a head trickled a byte at a time costs its length.
+        switch (_startsLikeHttp ??= StartsLikeHttp(bytes, ref _lineSearched))
         {
             case null when !completed:
                 return FirstBytesVerdict.NeedMore;
@@ -107,7 +109,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
         }
 
         var head = _head ??= new RequestHead();
-        switch (head.TryRead(bytes, MaxHeadBytes, out _))
+        switch (head.TryRead(bytes, MaxHeadBytes, ref _headSearched, out _))
         {
             case HeadStatus.Incomplete:
                 // A client that ends in the middle of a head sends a destination nothing it could act on.
@@ -131,31 +133,28 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
     /// <summary>
     /// Whether the bytes begin an HTTP/1.x request line: a known method, then a line that ends in its version. Null
     /// while too few bytes have come to tell. Another protocol that happens to start with capitals passes unread.
+    /// <paramref name="searched"/> is how far the search for the line's end has gone, kept between calls.
     /// </summary>
-    private static bool? StartsLikeHttp(ReadOnlySequence<byte> bytes)
+    private static bool? StartsLikeHttp(ReadOnlySequence<byte> bytes, ref long searched)
     {
         Span<byte> start = stackalloc byte[8];
         var length = (int)Math.Min(bytes.Length, start.Length);
         bytes.Slice(0, length).CopyTo(start);
-        var known = false;
-        var maybe = false;
-        foreach (var method in Methods)
+        var begins = RequestMethods.BeginsOriginRequest(start[..length]);
+        if (begins != true)
         {
-            known |= length >= method.Length && System.Text.Ascii.Equals(start[..method.Length], method);
-            maybe |= length < method.Length && System.Text.Ascii.Equals(start[..length], method.AsSpan(0, length));
-        }
-
-        if (!known)
-        {
-            return maybe ? null : false;
+            return begins;
         }
 
         var reader = new SequenceReader<byte>(bytes);
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8))
+        reader.Advance(Math.Min(searched, bytes.Length));
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> _, "\r\n"u8, advancePastDelimiter: false))
         {
+            searched = Math.Max(0, bytes.Length - 1);
             return bytes.Length > MaxHeadBytes ? true : null;
         }
 
+        var line = bytes.Slice(0, reader.Position);
         if (line.Length < 9)
         {
             return false;

@@ -139,6 +139,7 @@ internal sealed class ProxySession : IAsyncDisposable
     {
         var head = _requestHead;
         var started = false;
+        var searched = 0L;
         var ct = Deadline(first ? _path.Limits.HeaderTimeout : _path.Limits.KeepAliveTimeout);
         _betweenRequests = !first;
         if (_path.Stopping.IsCancellationRequested && !first)
@@ -177,7 +178,7 @@ internal sealed class ProxySession : IAsyncDisposable
                 _betweenRequests = false;
             }
 
-            switch (head.TryRead(buffer, _path.Limits.MaxHeadBytes, out var consumed))
+            switch (head.TryRead(buffer, _path.Limits.MaxHeadBytes, ref searched, out var consumed))
             {
                 case HeadStatus.Complete:
                     _in.AdvanceTo(consumed);
@@ -751,6 +752,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
         _responseDeadline.CancelAfter(_path.Limits.ResponseTimeout);
         var deadline = _responseDeadline.Token;
+        var searched = 0L;
         while (true)
         {
             ReadResult read;
@@ -765,7 +767,7 @@ internal sealed class ProxySession : IAsyncDisposable
             }
 
             var buffer = read.Buffer;
-            var status = response.TryRead(buffer, _path.Limits.MaxHeadBytes, out var consumed);
+            var status = response.TryRead(buffer, _path.Limits.MaxHeadBytes, ref searched, out var consumed);
             if (status == HeadStatus.Complete)
             {
                 input.AdvanceTo(consumed);

@@ -59,11 +59,28 @@ public abstract class HttpHead
     /// <summary>Why the head is malformed.</summary>
     public string? Error { get; private set; }
 
-    /// <summary>Looks for a whole head at the start of <paramref name="buffer"/>.</summary>
+    /// <summary>Looks for a whole head at the start of <paramref name="buffer"/>, searching all of it.</summary>
     /// <param name="buffer">What has arrived.</param>
     /// <param name="maxBytes">The longest head allowed.</param>
     /// <param name="consumed">Where the body begins, when complete.</param>
     public HeadStatus TryRead(ReadOnlySequence<byte> buffer, int maxBytes, out SequencePosition consumed)
+    {
+        var searched = 0L;
+        return TryRead(buffer, maxBytes, ref searched, out consumed);
+    }
+
+    /// <summary>
+    /// Looks for a whole head at the start of <paramref name="buffer"/>, going on from where the last search of the
+    /// same head stopped, so that a head that arrives a byte at a time costs its length, not its length squared.
+    /// </summary>
+    /// <param name="buffer">What has arrived: after <see cref="HeadStatus.Incomplete"/>, the same bytes with more after them.</param>
+    /// <param name="maxBytes">The longest head allowed.</param>
+    /// <param name="searched">
+    /// How far the search of this head has gone: 0 for a new head, then left as this method sets it, by a caller that
+    /// keeps the buffer's start where it was (<c>AdvanceTo(buffer.Start, buffer.End)</c>).
+    /// </param>
+    /// <param name="consumed">Where the body begins, when complete.</param>
+    public HeadStatus TryRead(ReadOnlySequence<byte> buffer, int maxBytes, ref long searched, out SequencePosition consumed)
     {
         consumed = buffer.Start;
 
@@ -74,12 +91,19 @@ public abstract class HttpHead
         }
 
         var start = reader.Position;
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> head, EndOfHead, advancePastDelimiter: true))
+        var pending = reader.Remaining;
+        reader.Advance(Math.Min(searched, pending));
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> _, EndOfHead, advancePastDelimiter: true))
         {
-            return buffer.Slice(start).Length > maxBytes ? HeadStatus.TooLarge : HeadStatus.Incomplete;
+            // The end's first bytes may have come already: the next search starts where they may be.
+            searched = Math.Max(0, pending - (EndOfHead.Length - 1));
+            return pending > maxBytes ? HeadStatus.TooLarge : HeadStatus.Incomplete;
         }
 
-        if (head.Length + 4 > maxBytes)
+        searched = 0;
+        var head = buffer.Slice(start, reader.Position);
+        head = head.Slice(0, head.Length - EndOfHead.Length);
+        if (head.Length + EndOfHead.Length > maxBytes)
         {
             return HeadStatus.TooLarge;
         }

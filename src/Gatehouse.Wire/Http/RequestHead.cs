@@ -36,7 +36,7 @@ public sealed class RequestHead : HttpHead
     /// <inheritdoc />
     protected override ReadOnlySpan<byte> OnStartLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third, int secondOffset)
     {
-        Method = KnownMethod(first) ?? System.Text.Encoding.ASCII.GetString(first);
+        Method = RequestMethods.Name(first) ?? System.Text.Encoding.ASCII.GetString(first);
         Target = System.Text.Encoding.ASCII.GetString(second);
         return third;
     }
@@ -58,19 +58,6 @@ public sealed class RequestHead : HttpHead
     private int _hostStart;
 
     private int _hostLength = -1;
-
-    private static string? KnownMethod(ReadOnlySpan<byte> method) => method switch
-    {
-        _ when method.SequenceEqual("GET"u8) => "GET",
-        _ when method.SequenceEqual("POST"u8) => "POST",
-        _ when method.SequenceEqual("HEAD"u8) => "HEAD",
-        _ when method.SequenceEqual("PUT"u8) => "PUT",
-        _ when method.SequenceEqual("DELETE"u8) => "DELETE",
-        _ when method.SequenceEqual("CONNECT"u8) => "CONNECT",
-        _ when method.SequenceEqual("OPTIONS"u8) => "OPTIONS",
-        _ when method.SequenceEqual("PATCH"u8) => "PATCH",
-        _ => null,
-    };
 
     /// <inheritdoc />
     protected override bool IsHopByHop(ReadOnlySpan<byte> name) => base.IsHopByHop(name) || Is(name, "Host"u8);
