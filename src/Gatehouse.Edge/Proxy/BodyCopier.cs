@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Gatehouse.Flows;
+using Gatehouse.Wire.Http;
 
 namespace Gatehouse.Edge.Proxy;
 
@@ -90,7 +91,8 @@ internal static class BodyCopier
             var take = buffer.Slice(0, consumed);
             Write(to, take, flow, up);
             total += take.Length;
-            from.AdvanceTo(consumed, buffer.End);
+            // Past the body's end, what has come is the next message's: unread, so that the next read returns it at once.
+            from.AdvanceTo(consumed, state.Finished ? consumed : buffer.End);
             if (end == CopyEnd.Malformed)
             {
                 return (CopyEnd.Malformed, total);
@@ -206,12 +208,31 @@ internal static class BodyCopier
                         {
                             _part = Part.Finished;
                         }
+                        else if (!IsFieldLine(trailer))
+                        {
+                            // A bare LF would end the trailers early for a recipient that accepts one (RFC 9112
+                            // section 2.2), which would then read what follows as another message.
+                            return (CopyEnd.Malformed, reader.Position);
+                        }
 
                         break;
                 }
             }
 
             return (CopyEnd.Done, reader.Position);
+        }
+
+        /// <summary>Whether a trailer line is <c>name: value</c>, with a token name and no control character but tab.</summary>
+        private static bool IsFieldLine(ReadOnlySequence<byte> line)
+        {
+            if (line.Length > MaxChunkLine)
+            {
+                return false;
+            }
+
+            Span<byte> text = stackalloc byte[(int)line.Length];
+            line.CopyTo(text);
+            return HttpSyntax.IsFieldLine(text);
         }
 
         private static bool TryParseSize(ReadOnlySequence<byte> line, out long size)

@@ -409,7 +409,7 @@ internal sealed class ProxySession : IAsyncDisposable
         var url = UrlOf(target);
         var keepAlive = !head.Close && !head.HasBody;
         var app = PrivateApp(user, target, started);
-        var reuse = _upstream is { } current && current.Matches(target, app?.Segment);
+        var reuse = _upstream is { } current && current.Matches(target, app?.Segment) && !current.SentUnasked();
         Resolution? resolution = null;
         IPAddress[] dialable = [];
         TransactionLogRecord record;
@@ -1022,6 +1022,21 @@ internal sealed class ProxySession : IAsyncDisposable
 
         public bool Matches(Target other, string? otherSegment) =>
             other.Port == target.Port && string.Equals(other.Host, target.Host, StringComparison.OrdinalIgnoreCase) && string.Equals(segment, otherSegment, StringComparison.Ordinal);
+
+        /// <summary>
+        /// Whether the destination sent bytes after its last response, before any request asked (or closed): they
+        /// would be read as the next request's response, which RFC 9112 section 6.3 forbids, so it is not reused.
+        /// </summary>
+        public bool SentUnasked()
+        {
+            if (!Pipe.Input.TryRead(out var read))
+            {
+                return false;
+            }
+
+            Pipe.Input.AdvanceTo(read.Buffer.Start);
+            return !read.Buffer.IsEmpty || read.IsCompleted;
+        }
 
         public ValueTask DisposeAsync() => ((IAsyncDisposable)Pipe).DisposeAsync();
     }

@@ -153,7 +153,7 @@ public abstract class HttpHead
             var end = rest.IndexOf("\r\n"u8);
             var line = end < 0 ? rest : rest[..end];
             var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || !IsToken(line[..colon]) || !IsFieldValue(line[(colon + 1)..]))
+            if (!HttpSyntax.IsFieldLine(line))
             {
                 return Fail(colon == 0 || (line.Length > 0 && (line[0] == ' ' || line[0] == '\t'))
                     ? "a header line starts with a space or has no name (folded headers are not accepted)"
@@ -190,6 +190,9 @@ public abstract class HttpHead
 
     /// <summary>Whether a message with both framings is refused (requests) or read by Transfer-Encoding (responses, as RFC 9112 says).</summary>
     protected abstract bool RejectsLengthWithTransferEncoding { get; }
+
+    /// <summary>Whether the start line begins with a method, which must be a token (RFC 9110 section 9.1): true for requests.</summary>
+    protected virtual bool StartsWithMethod => false;
 
     /// <summary>Whether <paramref name="name"/> is a hop-by-hop header this proxy drops.</summary>
     protected virtual bool IsHopByHop(ReadOnlySpan<byte> name) =>
@@ -236,6 +239,12 @@ public abstract class HttpHead
                 {
                     Close = true;
                 }
+                else if (Is(token, "Content-Length"u8) || Is(token, "Transfer-Encoding"u8))
+                {
+                    // A proxy drops what Connection names (RFC 9110 section 7.6.1): the next hop would read the body
+                    // without its framing, and take the rest of it for more messages.
+                    return Fail("Connection names a header that frames the message");
+                }
                 else if (token.Length > 0 && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
                 {
                     connectionTokens.Add(Encoding.ASCII.GetString(token));
@@ -266,9 +275,14 @@ public abstract class HttpHead
         var first = line[..firstSpace];
         var second = secondSpace < 0 ? rest : rest[..secondSpace];
         var third = secondSpace < 0 ? [] : rest[(secondSpace + 1)..];
-        if (!IsVisible(first) || !IsVisible(second) || !IsFieldValue(third))
+        if (!HttpSyntax.IsVisible(first) || !HttpSyntax.IsVisible(second) || !HttpSyntax.IsFieldValue(third))
         {
-            return Fail("the first line holds control characters or extra spaces");
+            return Fail("the first line holds control characters, extra spaces or bytes outside ASCII");
+        }
+
+        if (StartsWithMethod && !HttpSyntax.IsToken(first))
+        {
+            return Fail("the method is not a token");
         }
 
         var version = OnStartLine(first, second, third, firstSpace + 1);
@@ -342,43 +356,4 @@ public abstract class HttpHead
 
     /// <summary>Trims spaces and tabs.</summary>
     protected static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> value) => value.Trim(" \t"u8);
-
-    private static bool IsToken(ReadOnlySpan<byte> text)
-    {
-        foreach (var b in text)
-        {
-            if (b <= 32 || b >= 127 || "\"(),/:;<=>?@[\\]{}"u8.Contains(b))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool IsVisible(ReadOnlySpan<byte> text)
-    {
-        foreach (var b in text)
-        {
-            if (b <= 32 || b == 127)
-            {
-                return false;
-            }
-        }
-
-        return !text.IsEmpty;
-    }
-
-    private static bool IsFieldValue(ReadOnlySpan<byte> text)
-    {
-        foreach (var b in text)
-        {
-            if ((b < 32 && b != '\t') || b == 127)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

@@ -34,6 +34,9 @@ public sealed class RequestHead : HttpHead
     protected override bool RejectsLengthWithTransferEncoding => true;
 
     /// <inheritdoc />
+    protected override bool StartsWithMethod => true;
+
+    /// <inheritdoc />
     protected override ReadOnlySpan<byte> OnStartLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third, int secondOffset)
     {
         Method = RequestMethods.Name(first) ?? System.Text.Encoding.ASCII.GetString(first);

@@ -481,6 +481,14 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
             "GET http://localhost/ HTTP/1.1\r\nX: a\u0001b\r\n\r\n",
+            // The proxy drops what Connection names: the destination would get the body without its framing.
+            "POST http://localhost/ HTTP/1.1\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nProxy-Connection: keep-alive, content-length\r\nContent-Length: 5\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n",
+            // Bytes outside ASCII in the target were sent on as '?', and a method must be a token.
+            "GET http://localhost/caf\u00e9 HTTP/1.1\r\n\r\n",
+            "GET http://local\u00ffhost/ HTTP/1.1\r\n\r\n",
+            "G{E}T\" http://localhost/ HTTP/1.1\r\n\r\n",
         ];
         foreach (var request in bad)
         {
@@ -497,6 +505,8 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     [InlineData("5\nhello\n0\n\n")]
     [InlineData("0x5\r\nhello\r\n0\r\n\r\n")]
     [InlineData("5\r\nhelloXX0\r\n\r\n")]
+    [InlineData("5\r\nhello\r\n0\r\nX-T: a\n\nGET / HTTP/1.1\r\n\r\n")]
+    [InlineData("5\r\nhello\r\n0\r\nno colon\r\n\r\n")]
     public async Task A_malformed_chunked_request_body_gets_400_at_once(string body)
     {
         // Lines ended by a bare LF waited for a CRLF until the idle timeout; the others were answered 502, as if the destination had failed.
@@ -510,6 +520,20 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.InRange(started.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
         var record = await _proxy.Recorder.WaitForAsync(r => r.Url == Url("/echo") && r.Status == 400);
         Assert.Equal(TransactionActions.Error, record.Action);
+    }
+
+    [Fact]
+    public async Task A_request_sent_right_behind_a_chunked_one_is_answered_without_waiting_for_more_bytes()
+    {
+        // The chunked body's copy marked the next request's bytes as looked at: it waited for more until the keep-alive timeout.
+        var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
+        var both = $"POST {Url("/echo")} HTTP/1.1\r\nTransfer-Encoding: chunked\r\nProxy-Authorization: {auth}\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            + $"GET {Url("/hello")} HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n";
+
+        var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes(both), until: "hello from origin", timeout: TimeSpan.FromSeconds(5));
+
+        Assert.Contains("got 5: hello", answer, StringComparison.Ordinal);
+        Assert.Contains("hello from origin", answer, StringComparison.Ordinal);
     }
 
     [Fact]

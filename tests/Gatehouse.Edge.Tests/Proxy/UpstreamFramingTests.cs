@@ -1,0 +1,92 @@
+using System.Net.Sockets;
+using System.Text;
+using Gatehouse.Testing;
+
+namespace Gatehouse.Edge.Tests.Proxy;
+
+/// <summary>
+/// Destinations whose responses could be read two ways: the proxy passes on only what it framed, so that a response
+/// never answers another request (RFC 9112 section 6.3).
+/// </summary>
+public sealed class UpstreamFramingTests : IAsyncLifetime
+{
+    private readonly TestTenant _tenant = new();
+    private (string Id, string Email, string Password) _alice;
+    private ProxyFixture _proxy = null!;
+
+    public async Task InitializeAsync()
+    {
+        _alice = _tenant.AddUser("alice@example.test", "staff");
+        _proxy = await ProxyFixture.StartAsync(_tenant);
+    }
+
+    public async Task DisposeAsync() => await _proxy.DisposeAsync();
+
+    [Fact]
+    public async Task Bytes_a_destination_sends_after_a_response_without_a_body_never_answer_the_next_request()
+    {
+        // The first connection answers 204 and, in the same write, a response nobody asked for; every later one "fresh".
+        var connections = 0;
+        using var origin = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            var first = Interlocked.Increment(ref connections) == 1;
+            await using var stream = new NetworkStream(socket);
+            while (true)
+            {
+                await ReadHeadAsync(stream, ct);
+                var answer = first
+                    ? "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(answer), ct);
+            }
+        });
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(Get(origin.Port, "/first"));
+        var noContent = await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10));
+        await Task.Delay(100);
+        await stream.WriteAsync(Get(origin.Port, "/second"));
+        var next = await ProxyFixture.ReadAsync(stream, "fresh", TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("HTTP/1.1 204 ", noContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("SMUGGLED", noContent + next, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200 ", next, StringComparison.Ordinal);
+        Assert.EndsWith("fresh", next, StringComparison.Ordinal);
+        Assert.Equal(2, connections);
+    }
+
+    [Fact]
+    public async Task A_response_whose_Connection_header_names_its_Content_Length_gets_502()
+    {
+        // Dropping what Connection names would send the body on with no framing, on a kept-alive client connection.
+        using var origin = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await using var stream = new NetworkStream(socket);
+            await ReadHeadAsync(stream, ct);
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello"u8.ToArray(), ct);
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+
+        var answer = await _proxy.RawAsync(Get(origin.Port, "/"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 502 ", answer, StringComparison.Ordinal);
+        Assert.Contains("Connection names a header that frames the message", answer, StringComparison.Ordinal);
+    }
+
+    private byte[] Get(int port, string path) => Encoding.ASCII.GetBytes(
+        $"GET http://127.0.0.1:{port}{path} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n");
+
+    /// <summary>Reads up to the end of a request head, a byte at a time.</summary>
+    private static async Task ReadHeadAsync(NetworkStream stream, CancellationToken ct)
+    {
+        var tail = 0u;
+        var one = new byte[1];
+        while (tail != 0x0D0A0D0A)
+        {
+            await stream.ReadExactlyAsync(one, ct);
+            tail = (tail << 8) | one[0];
+        }
+    }
+}
