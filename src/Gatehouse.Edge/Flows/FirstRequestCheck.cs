@@ -37,7 +37,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
 
     private ClientHelloReader? _hello;
     private RequestHead? _head;
-    private bool? _startsLikeHttp;
+    private RequestLine? _line;
     private long _lineSearched;
     private long _headSearched;
     private string? _refusedHost;
@@ -99,13 +99,24 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
 
     private FirstBytesVerdict InspectHttp(ReadOnlySequence<byte> bytes, bool completed)
     {
-        // What has been read of the head is not read again when more comes: a head trickled a byte at a time costs its length.
-        switch (_startsLikeHttp ??= StartsLikeHttp(bytes, ref _lineSearched))
+        // What has been read is not read again when more comes: a head trickled a byte at a time costs its length.
+        if (_line is null)
         {
-            case null when !completed:
-                return FirstBytesVerdict.NeedMore;
-            case null or false:
-                return FirstBytesVerdict.Pass;
+            var line = RequestLine.Read(bytes, MaxHeadBytes, ref _lineSearched);
+            switch (line.Kind)
+            {
+                case RequestLineKind.NeedMore:
+                    return completed ? FirstBytesVerdict.Pass : FirstBytesVerdict.NeedMore;
+                case RequestLineKind.NotHttp:
+                    return FirstBytesVerdict.Pass;
+                case RequestLineKind.Unreadable:
+                    return Unreadable($"the HTTP request line cannot be read ({line.Error}), so its host cannot be checked");
+                case RequestLineKind.NoHeaders:
+                    // HTTP/0.9's form, "GET /path": no headers follow, so only an absolute target can name a host.
+                    return DecideTarget(line.Method!, line.Target!, hostHeader: null);
+            }
+
+            _line = line;
         }
 
         var head = _head ??= new RequestHead();
@@ -120,60 +131,29 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
                 return Unreadable($"the HTTP request cannot be read ({head.Error}), so its host cannot be checked");
         }
 
-        if (!TryReadDestination(head, out var request, out var named))
+        return DecideTarget(head.Method, head.Target, head.Host);
+    }
+
+    private FirstBytesVerdict DecideTarget(string method, string target, string? hostHeader)
+    {
+        if (!TryReadDestination(target, hostHeader, out var request, out var named))
         {
             return Unreadable("the HTTP request's target or Host header is not a valid host, so its host cannot be checked");
         }
 
-        _method = head.Method;
+        _method = method;
         _url = request.Url;
         return Decide(request, named, $"HTTP request for {request.Url}");
-    }
-
-    /// <summary>
-    /// Whether the bytes begin an HTTP/1.x request line: a known method, then a line that ends in its version. Null
-    /// while too few bytes have come to tell. Another protocol that happens to start with capitals passes unread.
-    /// <paramref name="searched"/> is how far the search for the line's end has gone, kept between calls.
-    /// </summary>
-    private static bool? StartsLikeHttp(ReadOnlySequence<byte> bytes, ref long searched)
-    {
-        Span<byte> start = stackalloc byte[8];
-        var length = (int)Math.Min(bytes.Length, start.Length);
-        bytes.Slice(0, length).CopyTo(start);
-        var begins = RequestMethods.BeginsOriginRequest(start[..length]);
-        if (begins != true)
-        {
-            return begins;
-        }
-
-        var reader = new SequenceReader<byte>(bytes);
-        reader.Advance(Math.Min(searched, bytes.Length));
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> _, "\r\n"u8, advancePastDelimiter: false))
-        {
-            searched = Math.Max(0, bytes.Length - 1);
-            return bytes.Length > MaxHeadBytes ? true : null;
-        }
-
-        var line = bytes.Slice(0, reader.Position);
-        if (line.Length < 9)
-        {
-            return false;
-        }
-
-        Span<byte> version = stackalloc byte[9];
-        line.Slice(line.Length - 9).CopyTo(version);
-        return version.SequenceEqual(" HTTP/1.1"u8) || version.SequenceEqual(" HTTP/1.0"u8);
     }
 
     /// <summary>
     /// Where the request goes: the host of an absolute-form target, else of the Host header (RFC 9112 section 3.2.2),
     /// else the flow's own; and the URL as the records show it. <paramref name="named"/> is the host a refusal names.
     /// </summary>
-    private bool TryReadDestination(RequestHead head, out FirstRequest request, out string named)
+    private bool TryReadDestination(string target, string? hostHeader, out FirstRequest request, out string named)
     {
         request = default;
         named = flowHost;
-        var target = head.Target;
         if (!target.StartsWith('/') && target != "*")
         {
             if (!Target.TryParseAbsolute(target, out var absolute, out _))
@@ -187,7 +167,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
         }
 
         var path = target == "*" ? "/" : target;
-        if (head.Host is not { Length: > 0 } hostHeader)
+        if (hostHeader is not { Length: > 0 })
         {
             request = new FirstRequest(null, FlowProtocol.Http, $"http://{flowHost}{path}");
             return true;
