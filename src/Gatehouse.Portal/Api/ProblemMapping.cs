@@ -107,7 +107,8 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         return false;
     }
 
-    private static bool IsUniqueViolation(DbUpdateException db) =>
+    /// <summary>Whether the database refused a change for a unique index.</summary>
+    internal static bool IsUniqueViolation(DbUpdateException db) =>
         db.InnerException?.Message is { } m
         && (m.Contains("UNIQUE constraint failed", StringComparison.Ordinal) || m.Contains("23505", StringComparison.Ordinal) || m.Contains("duplicate key", StringComparison.Ordinal));
 

@@ -71,6 +71,12 @@ public sealed class Rollout : ITenantOwned
 
     /// <summary>When its state last changed.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// Counts the changes of its state: a change saved from an older read fails (409), so that a halt, a pause and
+    /// the supervisor's own decision made at the same time never silently undo one another.
+    /// </summary>
+    public int Revision { get; set; }
 }
 
 /// <summary>One update event a device reported.</summary>
@@ -115,6 +121,9 @@ public sealed class UpdateReport : ITenantOwned
 
 internal sealed class RolloutConfiguration : IEntityTypeConfiguration<Rollout>, IEntityTypeConfiguration<UpdateReport>
 {
+    /// <summary>The index that allows one running or paused rollout per tenant and channel.</summary>
+    public const string ActiveRolloutIndex = "IX_Rollouts_Active";
+
     public void Configure(EntityTypeBuilder<Rollout> builder)
     {
         builder.ToTable("Rollouts");
@@ -129,7 +138,11 @@ internal sealed class RolloutConfiguration : IEntityTypeConfiguration<Rollout>, 
         builder.Property(r => r.Pins).HasJsonConversion();
         builder.Property(r => r.Deferrals).HasJsonConversion();
         builder.Property(r => r.Health).HasOptionalJsonConversion();
+        builder.Property(r => r.Revision).IsConcurrencyToken();
         builder.HasIndex(r => new { r.TenantId, r.Channel, r.CreatedAt });
+
+        // Devices follow one rollout per channel: two active at once, as two creates at the same moment made, is refused by the database.
+        builder.HasIndex(r => new { r.TenantId, r.Channel }).IsUnique().HasFilter("\"Status\" IN ('running', 'paused')").HasDatabaseName(ActiveRolloutIndex);
         builder.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 

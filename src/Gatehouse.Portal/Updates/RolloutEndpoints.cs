@@ -51,9 +51,9 @@ internal static class RolloutEndpoints
         rollouts.MapGet("/{id:guid}", async (Guid id, PortalDbContext db, CancellationToken ct) => (await FindAsync(db, id, ct)).ToDto());
         rollouts.MapPost("/", CreateAsync).RequireAuthorization(AuthPolicies.Write);
         rollouts.MapPost("/{id:guid}/halt", (Guid id, RolloutActionRequest? request, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct) =>
-            ActAsync(id, "halt", c => c.Halt(request?.Reason ?? "halted by an admin"), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
+            ActAsync(id, "halt", c => c.Halt(ReasonOr(request, "halted by an admin")), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
         rollouts.MapPost("/{id:guid}/pause", (Guid id, RolloutActionRequest? request, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct) =>
-            ActAsync(id, "pause", c => c.Pause(request?.Reason ?? "paused by an admin"), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
+            ActAsync(id, "pause", c => c.Pause(ReasonOr(request, "paused by an admin")), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
         rollouts.MapPost("/{id:guid}/resume", (Guid id, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct) =>
             ActAsync(id, "resume", c => c.Resume(time.GetUtcNow()), db, audit, repository, time, ct)).RequireAuthorization(AuthPolicies.Write);
 
@@ -160,7 +160,16 @@ internal static class RolloutEndpoints
         };
         db.Set<Rollout>().Add(rollout);
         audit.Record("rollout.create", "rollout", rollout.Id, null, rollout.ToDto());
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (ProblemMapping.IsUniqueViolation(e))
+        {
+            // Another create for the channel saved first.
+            throw PortalException.Conflict($"A rollout of {channel} was created at the same moment and is running; halt it or let it complete first.");
+        }
+
         await repository.PublishDescriptorAsync(rollout.TenantId, RolloutState.Describe(rollout), ct);
         return Results.Created($"/api/v1/rollouts/{rollout.Id}", rollout.ToDto());
     }
@@ -201,9 +210,19 @@ internal static class RolloutEndpoints
     private static bool IsPublished(UpdateRepository repository, string channel, string version) =>
         channel == AgentReleases.Channel ? repository.HasRelease(version) : repository.FindContent(channel, version) is not null;
 
+    private static string ReasonOr(RolloutActionRequest? request, string otherwise) =>
+        Validate.Text(request?.Reason, "reason") is { Length: > 0 } reason ? reason : otherwise;
+
     private static async Task<RolloutDto> ActAsync(Guid id, string action, Action<RolloutController> act, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct)
     {
         var rollout = await FindAsync(db, id, ct);
+        var newest = await db.Set<Rollout>().Where(r => r.Channel == rollout.Channel).OrderByDescending(r => r.CreatedAt).Select(r => r.Id).FirstAsync(ct);
+        if (newest != rollout.Id)
+        {
+            // Devices follow one descriptor per channel, the newest rollout's: an older one acted on would replace it.
+            throw PortalException.Conflict($"A newer rollout of {rollout.Channel} ({newest}) has replaced this one; act on that one, or create a new rollout.");
+        }
+
         var before = rollout.ToDto();
         var controller = RolloutState.ControllerOf(rollout);
         try

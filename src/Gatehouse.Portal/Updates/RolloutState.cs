@@ -44,6 +44,7 @@ internal static class RolloutState
         if (changed)
         {
             rollout.UpdatedAt = now;
+            rollout.Revision++;
         }
 
         return changed;

@@ -227,6 +227,12 @@ public sealed class RolloutController
             throw new InvalidOperationException("a completed rollout cannot be halted; roll out the previous version instead");
         }
 
+        if (Status == RolloutStatus.Halted)
+        {
+            // The first reason stays: often the controller's own, naming what the devices reported.
+            throw new InvalidOperationException($"the rollout is already halted: {Reason}");
+        }
+
         Status = RolloutStatus.Halted;
         Reason = reason;
         return new(RolloutDecisionKind.Halted, Stage.Name, reason);

@@ -48,8 +48,8 @@ public sealed record CreateRolloutRequest(
     IReadOnlyList<Guid>? GroupIds = null);
 
 /// <summary>Halts or pauses a rollout by hand.</summary>
-/// <param name="Reason">Why, for the record.</param>
-public sealed record RolloutActionRequest(string? Reason);
+/// <param name="Reason">Why, for the record; the portal says "halted by an admin" or "paused by an admin" without one.</param>
+public sealed record RolloutActionRequest(string? Reason = null);
 
 /// <summary>What a stage's devices reported, as the controller judged it.</summary>
 /// <param name="InstallAttempts">Devices that tried to install.</param>

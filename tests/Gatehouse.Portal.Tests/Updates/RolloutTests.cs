@@ -164,6 +164,79 @@ public sealed class RolloutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rollout_a_newer_one_replaced_cannot_be_acted_on_and_the_newer_ones_descriptor_stays()
+    {
+        // Halting the old, halted rollout again republished its descriptor: devices went back to it, while the list said the new one ran.
+        await PublishAsync(Bypass("1"));
+        await PublishAsync(Bypass("2"));
+        var old = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1"));
+        Assert.Equal(HttpStatusCode.OK, (await _admin.PostAsJsonAsync($"rollouts/{old.Id}/halt", new RolloutActionRequest("first"), PortalServer.Json)).StatusCode);
+        var current = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "2"));
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+
+        var haltOld = await _admin.PostAsJsonAsync($"rollouts/{old.Id}/halt", new RolloutActionRequest("again"), PortalServer.Json);
+        var resumeOld = await _admin.PostAsync($"rollouts/{old.Id}/resume", null);
+        var updater = NewTufClient();
+        await updater.RefreshAsync();
+
+        Assert.Equal(HttpStatusCode.Conflict, haltOld.StatusCode);
+        Assert.Contains($"A newer rollout of bypass ({current.Id})", await haltOld.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, resumeOld.StatusCode);
+        var descriptor = await DescriptorAsync(updater, device.Response.TenantId);
+        Assert.Equal(("2", "running"), (descriptor.Candidate.Version, descriptor.Status));
+        var rollouts = await _admin.GetFromJsonAsync<Page<RolloutDto>>("rollouts", PortalServer.Json);
+        Assert.Equal(["running", "halted"], rollouts!.Items.OrderByDescending(r => r.CreatedAt).Select(r => r.Status));
+        Assert.Equal("first", rollouts.Items.Single(r => r.Id == old.Id).Reason);
+    }
+
+    [Fact]
+    public async Task Halting_a_halted_rollout_keeps_its_first_reason_and_a_halt_without_a_reason_says_who()
+    {
+        await PublishAsync(Bypass("1"));
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1"));
+
+        var first = await _admin.PostAsync($"rollouts/{rollout.Id}/halt", JsonContent.Create(new { }));
+        var second = await _admin.PostAsJsonAsync($"rollouts/{rollout.Id}/halt", new RolloutActionRequest("me too"), PortalServer.Json);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("halted by an admin", (await first.Content.ReadFromJsonAsync<RolloutDto>(PortalServer.Json))!.Reason);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Contains("already halted: halted by an admin", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rollouts_created_at_the_same_moment_leave_one_running()
+    {
+        await PublishAsync(Bypass("1"));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "1"), PortalServer.Json)));
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Created);
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.Conflict, a.StatusCode));
+        var rollouts = await _admin.GetFromJsonAsync<Page<RolloutDto>>("rollouts", PortalServer.Json);
+        Assert.Single(rollouts!.Items, r => r.Status == "running");
+    }
+
+    [Fact]
+    public async Task A_change_saved_from_an_older_read_of_a_rollout_fails_and_undoes_nothing()
+    {
+        // The supervisor read a running rollout, an admin halted it, and the supervisor's save set it running again.
+        await PublishAsync(Bypass("1"));
+        var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1", Plan: "slow-roll"));
+        using var scope = _portal.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Gatehouse.Portal.Storage.PortalDbContext>();
+        var stale = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.IgnoreQueryFilters(db.Set<Rollout>()), r => r.Id == rollout.Id);
+
+        Assert.Equal(HttpStatusCode.OK, (await _admin.PostAsJsonAsync($"rollouts/{rollout.Id}/halt", new RolloutActionRequest("stop"), PortalServer.Json)).StatusCode);
+        var controller = RolloutState.ControllerOf(stale);
+        controller.Pause("inconclusive");
+        RolloutState.Store(stale, controller, _clock.GetUtcNow());
+
+        await Assert.ThrowsAsync<Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException>(() => db.SaveChangesAsync());
+        Assert.Equal("halted", (await _admin.GetFromJsonAsync<RolloutDto>($"rollouts/{rollout.Id}", PortalServer.Json))!.Status);
+    }
+
+    [Fact]
     public async Task A_second_rollout_of_a_channel_waits_for_the_first_and_unpublished_versions_are_refused()
     {
         await PublishAsync(Bypass("1"));
