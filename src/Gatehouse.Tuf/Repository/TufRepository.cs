@@ -36,8 +36,33 @@ public sealed class TufRepository
     /// <summary>Where artifacts are.</summary>
     public string TargetsDirectory => Path.Combine(Directory, "targets");
 
-    /// <summary>The latest root.</summary>
-    public RootMetadata Root => RootMetadata.FromJson(SignedMetadata.Parse(Latest(RoleNames.Root).Bytes).Signed);
+    /// <summary>
+    /// The latest root, its chain checked from version 1: each version signed by its own keys and its predecessor's,
+    /// as a client checks it, so that nothing is signed on top of a root someone wrote into the directory.
+    /// </summary>
+    /// <exception cref="TufException">A root in the chain is not signed as it must be.</exception>
+    public RootMetadata Root
+    {
+        get
+        {
+            RootMetadata? previous = null;
+            var latest = LatestVersion(RoleNames.Root);
+            for (var version = 1L; version <= latest; version++)
+            {
+                var signed = SignedMetadata.Parse(Read(RoleNames.Root, version));
+                var root = RootMetadata.FromJson(signed.Signed);
+                signed.VerifyThreshold($"root version {version} (by its own keys)", root.Keys, root.Role(RoleNames.Root));
+                if (previous is not null)
+                {
+                    signed.VerifyThreshold($"root version {version} (by version {version - 1}'s keys)", previous.Keys, previous.Role(RoleNames.Root));
+                }
+
+                previous = root;
+            }
+
+            return previous ?? throw new TufException(TufFailure.NotFound, $"{Directory} holds no root");
+        }
+    }
 
     /// <summary>Opens an existing repository.</summary>
     /// <param name="directory">The directory.</param>
@@ -134,11 +159,25 @@ public sealed class TufRepository
         return version;
     }
 
-    /// <summary>The latest version of a targets role, or <see langword="null"/> when it has none.</summary>
+    /// <summary>
+    /// The latest version of a targets role, or <see langword="null"/> when it has none or no role delegates to it. Its
+    /// signatures, and those of every role on the way to it from root, are checked first: the next version is built
+    /// on it, and must never sign what someone wrote into the directory.
+    /// </summary>
     /// <param name="role">The role.</param>
     /// <returns>Its metadata.</returns>
-    public TargetsMetadata? Targets(string role) =>
-        LatestVersion(role) is > 0 and var version ? TargetsMetadata.FromJson(SignedMetadata.Parse(Read(role, version)).Signed) : null;
+    /// <exception cref="TufException">It, or a role that delegates to it, is not signed by the keys it must be.</exception>
+    public TargetsMetadata? Targets(string role) => Find(role)?.Metadata;
+
+    /// <summary>
+    /// Whether clients would trust <paramref name="role"/> for <paramref name="path"/>: top-level targets for every path,
+    /// a delegated role for the paths its delegation names.
+    /// </summary>
+    /// <param name="role">The targets role.</param>
+    /// <param name="path">The target path.</param>
+    /// <returns>Whether the role may list it.</returns>
+    public bool Trusts(string role, string path) =>
+        role == RoleNames.Targets || (Find(role, delegatorOnly: true)?.Delegation?.Covers(path) ?? false);
 
     /// <summary>Stores an artifact where clients fetch it and returns its description (lengths and hashes).</summary>
     /// <param name="path">The target path.</param>
@@ -191,7 +230,9 @@ public sealed class TufRepository
         }
 
         var next = versions.GetValueOrDefault(RoleNames.Snapshot) + 1;
-        WriteMetadata(RoleNames.Snapshot, next, SignedMetadata.Sign(new SnapshotMetadata(next, expires, meta).ToJson(), signers));
+        var bytes = SignedMetadata.Sign(new SnapshotMetadata(next, expires, meta).ToJson(), signers);
+        VerifyTopLevel(RoleNames.Snapshot, bytes);
+        WriteMetadata(RoleNames.Snapshot, next, bytes);
         return next;
     }
 
@@ -204,6 +245,7 @@ public sealed class TufRepository
         var (snapshotVersion, snapshot) = Latest(RoleNames.Snapshot);
         var next = TimestampVersion() + 1;
         var bytes = SignedMetadata.Sign(new TimestampMetadata(next, expires, MetaFile.Describe(snapshotVersion, snapshot)).ToJson(), signers);
+        VerifyTopLevel(RoleNames.Timestamp, bytes);
         WriteFile(Path.Combine(MetadataDirectory, "timestamp.json"), bytes);
         return next;
     }
@@ -261,15 +303,56 @@ public sealed class TufRepository
             return (root.Keys, root.Role(RoleNames.Targets));
         }
 
-        foreach (var parent in TargetsRoles())
+        return Find(role, delegatorOnly: true) is { } found
+            ? (found.Keys, found.RoleKeys)
+            : throw new TufException(TufFailure.State, $"no role delegates to {role}; delegate to it first");
+    }
+
+    /// <summary>
+    /// Walks the delegations from top-level targets, checking each role's latest version against the keys its delegator
+    /// gives it, to <paramref name="role"/>: its metadata (null when <paramref name="delegatorOnly"/>) and its keys.
+    /// </summary>
+    private (TargetsMetadata? Metadata, IReadOnlyDictionary<string, TufKey> Keys, RoleKeys RoleKeys, DelegatedRole? Delegation)? Find(string role, bool delegatorOnly = false)
+    {
+        var root = Root;
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        var toVisit = new Stack<(string Name, IReadOnlyDictionary<string, TufKey> Keys, RoleKeys RoleKeys, DelegatedRole? Delegation)>();
+        toVisit.Push((RoleNames.Targets, root.Keys, root.Role(RoleNames.Targets), null));
+        while (toVisit.TryPop(out var next))
         {
-            if (parent != role && Targets(parent)?.Delegations is { } delegations && delegations.Roles.FirstOrDefault(r => r.Name == role) is { } delegated)
+            if (next.Name == role && delegatorOnly)
             {
-                return (delegations.Keys, delegated.Keys);
+                return (null, next.Keys, next.RoleKeys, next.Delegation);
+            }
+
+            var version = LatestVersion(next.Name);
+            if (!visited.Add(next.Name) || version == 0)
+            {
+                continue;
+            }
+
+            var signed = SignedMetadata.Parse(Read(next.Name, version));
+            signed.VerifyThreshold($"{next.Name} version {version}", next.Keys, next.RoleKeys);
+            var metadata = TargetsMetadata.FromJson(signed.Signed);
+            if (next.Name == role)
+            {
+                return (metadata, next.Keys, next.RoleKeys, next.Delegation);
+            }
+
+            foreach (var delegated in metadata.Delegations?.Roles ?? [])
+            {
+                toVisit.Push((delegated.Name, metadata.Delegations!.Keys, delegated.Keys, delegated));
             }
         }
 
-        throw new TufException(TufFailure.State, $"no role delegates to {role}; delegate to it first");
+        return null;
+    }
+
+    // A wrong key file (the timestamp key given for snapshot) fails here, not on every client.
+    private void VerifyTopLevel(string role, byte[] bytes)
+    {
+        var root = Root;
+        SignedMetadata.Parse(bytes).VerifyThreshold(role, root.Keys, root.Role(role));
     }
 
     private long TimestampVersion() => Timestamp()?.Version ?? 0;

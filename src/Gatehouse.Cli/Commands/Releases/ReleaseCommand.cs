@@ -135,6 +135,17 @@ internal static class ReleaseCommand
             TufRepository.CheckTargetPath(targetPath);
             var content = File.ReadAllBytes(run.Require(file).FullName);
             var target = TargetFile.Describe(targetPath, content);
+            if (current.Targets.TryGetValue(targetPath, out var listed) && !listed.Hashes.SequenceEqual(target.Hashes))
+            {
+                // A client that has the old bytes would be told they changed under the same name.
+                throw new CliException(ExitCodes.Conflict, $"{roleName} lists {targetPath} already, with other bytes; a published artifact is never rewritten: add it under a new path (a new version)");
+            }
+
+            if (!repository.Trusts(roleName, targetPath))
+            {
+                throw new CliException(ExitCodes.BadInput, $"{roleName} is not trusted for {targetPath}: no client would accept it there; use the role whose paths cover it");
+            }
+
             var signers = LoadKeys(run.Require(keys));
             try
             {
@@ -180,6 +191,12 @@ internal static class ReleaseCommand
             if (RoleNames.IsTopLevel(roleName) || repository.LatestVersion(roleName) > 0)
             {
                 throw new CliException(ExitCodes.Conflict, $"role {roleName} exists already");
+            }
+
+            if (run.Get(threshold) < 1 || run.Get(threshold) > run.Require(roleKeys).Length)
+            {
+                // Checked before anything is signed: the delegation would be written, and the role's first version refused.
+                throw new CliException(ExitCodes.Usage, $"--threshold must be 1 to the number of --role-key files ({run.Require(roleKeys).Length})");
             }
 
             var childSigners = LoadKeys(run.Require(roleKeys));
@@ -237,14 +254,16 @@ internal static class ReleaseCommand
     private static Option<FileInfo[]> KeysOption(string name, string description, bool required) =>
         new(name) { Description = description, Required = required, HelpName = "FILE" };
 
+    private const int MaxExpiryDays = 3650;
+
     private static Option<int> ExpiryOption() =>
         new("--expires-days") { Description = "Days until the signed metadata expires", DefaultValueFactory = _ => DefaultExpiryDays };
 
     private static DateTimeOffset Expiry(DateTimeOffset now, int days)
     {
-        if (days < 1)
+        if (days is < 1 or > MaxExpiryDays)
         {
-            throw new CliException(ExitCodes.Usage, "--expires-days must be 1 or more");
+            throw new CliException(ExitCodes.Usage, $"--expires-days must be 1 to {MaxExpiryDays} (10 years)");
         }
 
         // Whole seconds: the specification's timestamp form has no fraction.

@@ -83,6 +83,85 @@ public sealed class ReleaseCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Metadata_edited_on_disk_is_never_signed_over()
+    {
+        // Anyone who could write the folder (the portal's host, for its repository) had the next release add sign their edit.
+        await CreateRepositoryAsync();
+        await File.WriteAllTextAsync(Path.Combine(cli.Folder, "good.tar.gz"), "agent 1.0.0");
+        await Ok("release", "add", Path.Combine(cli.Folder, "good.tar.gz"), "--repo", Repo, "--path", "agent/1.0.0/a.tar.gz", "--key", Key("targets"));
+        var latest = Path.Combine(Repo, "metadata", "2.targets.json");
+        await File.WriteAllTextAsync(latest, (await File.ReadAllTextAsync(latest)).Replace("agent/1.0.0/a.tar.gz", "agent/6.6.6/a.tar.gz", StringComparison.Ordinal));
+        var before = Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList();
+
+        var run = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "good.tar.gz"), "--repo", Repo, "--path", "agent/1.1.0/a.tar.gz", "--key", Key("targets"));
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("targets version 2", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    [Fact]
+    public async Task An_artifact_is_never_rewritten_and_a_role_lists_only_the_paths_it_is_trusted_for()
+    {
+        await CreateRepositoryAsync();
+        await File.WriteAllTextAsync(Path.Combine(cli.Folder, "one.json"), "one");
+        await File.WriteAllTextAsync(Path.Combine(cli.Folder, "two.json"), "two");
+        await Ok("release", "delegate", "content-bypass", "--repo", Repo, "--path", "content/bypass/*", "--role-key", Key("content"), "--key", Key("targets"));
+        await Ok("release", "add", Path.Combine(cli.Folder, "one.json"), "--repo", Repo, "--path", "content/bypass/1.json", "--role", "content-bypass", "--key", Key("content"));
+
+        var same = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "one.json"), "--repo", Repo, "--path", "content/bypass/1.json", "--role", "content-bypass", "--key", Key("content"));
+        var rewritten = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "two.json"), "--repo", Repo, "--path", "content/bypass/1.json", "--role", "content-bypass", "--key", Key("content"));
+        var elsewhere = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "two.json"), "--repo", Repo, "--path", "agent/1/x.tgz", "--role", "content-bypass", "--key", Key("content"));
+
+        Assert.Equal(0, same.ExitCode);
+        Assert.Equal(ExitCodes.Conflict, rewritten.ExitCode);
+        Assert.Contains("a published artifact is never rewritten", rewritten.Stderr, StringComparison.Ordinal);
+        Assert.Equal("one", await File.ReadAllTextAsync(Path.Combine(Repo, "targets", "content", "bypass", "1.json")));
+        Assert.Equal(ExitCodes.BadInput, elsewhere.ExitCode);
+        Assert.Contains("content-bypass is not trusted for agent/1/x.tgz", elsewhere.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Snapshot_and_timestamp_keys_given_the_wrong_way_round_are_refused_and_nothing_is_written()
+    {
+        await CreateRepositoryAsync();
+        var before = Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList();
+
+        var run = await cli.RunAsync("release", "publish", "--repo", Repo, "--snapshot-key", Key("timestamp"), "--timestamp-key", Key("snapshot"));
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("snapshot", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("0")]
+    public async Task A_delegation_threshold_its_keys_cannot_meet_is_a_usage_error_and_writes_nothing(string threshold)
+    {
+        // The delegation was signed into the parent, then the role's first version refused: half a repository, stuck.
+        await CreateRepositoryAsync();
+        var before = Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList();
+
+        var run = await cli.RunAsync("release", "delegate", "content-cat", "--repo", Repo, "--path", "content/cat/*", "--role-key", Key("content"), "--threshold", threshold, "--key", Key("targets"));
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    [Fact]
+    public async Task An_expiry_beyond_ten_years_is_a_usage_error_not_a_crash()
+    {
+        await MakeKeysAsync();
+
+        var run = await cli.RunAsync("release", "repo", "create", "--repo", Repo, "--root-key", Key("root1"), "--targets-key", Key("targets"),
+            "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"), "--expires-days", "99999999");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("--expires-days must be 1 to 3650", run.Stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => cli.Dispose();
 
     private string Key(string name) => Path.Combine(Keys, name + ".pem");
