@@ -80,9 +80,22 @@ public readonly record struct Target(string Host, int Port, string Authority, st
 
         host = host.ToLowerInvariant();
         var isAddress = Addresses.AddressLiteral.TryParse(host, out _);
+        if (!isAddress && IsLooseAddress(host))
+        {
+            return false;
+        }
+
         target = new Target(host, port, authority, "/", isAddress);
         return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="host"/> is an address only as <c>inet_aton</c> reads one (<c>10.1</c>, <c>2130706434</c>,
+    /// <c>0x7f.0.0.1</c>, <c>010.0.0.1</c>) or an IPv6 address with a zone. Taken for a name, the resolver would turn
+    /// it into an address that no rule for that address's network saw.
+    /// </summary>
+    public static bool IsLooseAddress(string host) =>
+        System.Net.IPAddress.TryParse(host, out _) && !Addresses.AddressLiteral.TryParse(host, out _);
 
     /// <summary>Parses an absolute-form target, <c>http://HOST[:PORT][/path][?query]</c>.</summary>
     public static bool TryParseAbsolute(string text, out Target target, out string error)
@@ -111,7 +124,10 @@ public readonly record struct Target(string Host, int Port, string Authority, st
         var path = end < 0 ? "/" : rest[end] == '?' ? "/" + rest[end..] : rest[end..];
         if (!TryParseAuthority(authority, 80, out target))
         {
-            error = $"\"{authority}\" is not a valid HOST[:PORT].";
+            var host = authority.LastIndexOf(':') is > 0 and var colon && !authority.StartsWith('[') ? authority[..colon] : authority;
+            error = IsLooseAddress(host.Trim('[', ']'))
+                ? $"\"{authority}\" is not a valid HOST[:PORT]: write an IPv4 address as four decimal numbers (10.0.0.1), an IPv6 one without a zone."
+                : $"\"{authority}\" is not a valid HOST[:PORT].";
             return false;
         }
 

@@ -117,8 +117,9 @@ public static class TunnelProtocol
             return true;
         }
 
-        if (Uri.CheckHostName(decoded) != UriHostNameType.Dns)
+        if (Uri.CheckHostName(decoded) != UriHostNameType.Dns || Http.Target.IsLooseAddress(decoded))
         {
+            // 127.1 or 0x7f.0.0.1 would be resolved as a name into an address no rule for its network saw.
             port = 0;
             return false;
         }

@@ -49,6 +49,21 @@ public sealed class AddressSpellingTests
     }
 
     [Theory]
+    [InlineData("010.0.0.1")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("127.1")]
+    [InlineData("2130706433")]
+    [InlineData("127.000.000.001")]
+    [InlineData("[fe80::1%eth0]")]
+    public void A_flow_destination_in_another_spelling_is_refused_not_resolved_as_a_name(string host)
+    {
+        // Taken for names, the resolver turned them into 127.0.0.1, past rules and app segments for that network.
+        Assert.False(Gatehouse.Wire.Http.Target.TryParseAuthority($"{host}:80", defaultPort: 0, out _));
+        Assert.False(Gatehouse.Wire.Http.Target.TryParseAbsolute($"http://{host}/", out _, out var error));
+        Assert.Contains("write an IPv4 address as four decimal numbers", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("10.0.0.1")]
     [InlineData("0.0.0.0")]
     [InlineData("[2001:db8::1]")]
