@@ -508,33 +508,23 @@ public sealed partial class CompiledPolicy
                 break;
         }
 
+        // The flow's one app segment, as AppSegmentOf picks it: a rule for *.corp does not reach an app carved out of it.
         start[(int)PolicyCriterion.AppSegments] = n;
         var first = n;
-        if (!host.IsEmpty)
+        var byName = host.IsEmpty ? null : MostSpecific(values.Slice(n, SegmentDomains.Match(host, values[n..])), flow.Port);
+        var segment = byName ?? (ip.Length switch
         {
-            n += SegmentDomains.Match(host, values[n..]);
+            4 => MostSpecific(values.Slice(n, SegmentCidrV4.Match(ip, values[n..])), flow.Port),
+            16 => MostSpecific(values.Slice(n, SegmentCidrV6.Match(ip, values[n..])), flow.Port),
+            _ => null,
+        });
+        if (segment is { } one)
+        {
+            values[first] = one;
+            n = first + 1;
         }
 
-        if (ip.Length == 4)
-        {
-            n += SegmentCidrV4.Match(ip, values[n..]);
-        }
-        else if (ip.Length == 16)
-        {
-            n += SegmentCidrV6.Match(ip, values[n..]);
-        }
-
-        // Keep the segments whose ports admit the flow's port (a segment without ports admits every port).
-        var kept = first;
-        for (var i = first; i < n; i++)
-        {
-            if (SegmentAdmits(values[i], flow.Port))
-            {
-                values[kept++] = values[i];
-            }
-        }
-
-        start[CriterionCount] = kept;
+        start[CriterionCount] = n;
     }
 
     private bool SegmentAdmits(int segment, int port)

@@ -1,4 +1,6 @@
+using Gatehouse.Policy.Compilation;
 using Gatehouse.Policy.Decisions;
+using Gatehouse.Policy.Sources;
 using Gatehouse.Wire.Policy;
 using static Gatehouse.Policy.Tests.Policies;
 
@@ -94,5 +96,28 @@ public sealed class CriteriaTests
         Assert.Equal(matches ? 0 : Decision.NoRuleIndex, decision.RuleIndex);
         Assert.Equal(matches ? PolicyAction.Block : PolicyAction.Allow, decision.Action);
         Assert.Equal(decision, policy.Explain(flow).Decision);
+    }
+
+    [Theory]
+    [InlineData("eng.wiki.corp", null, true)]
+    [InlineData("hr.wiki.corp", null, false)]
+    [InlineData(null, "10.9.0.1", true)]
+    [InlineData(null, "10.1.0.1", false)]
+    [InlineData("hr.wiki.corp", "10.9.0.1", false)]
+    public void An_app_segment_criterion_matches_only_the_flows_most_specific_segment(string? host, string? ip, bool matches)
+    {
+        // An app carved out of a wider segment is an app of its own: a rule for the wider one let everyone in.
+        AppSegmentSource[] segments =
+        [
+            new("wiki", ["*.wiki.corp"], ["10.0.0.0/8"], []),
+            new("wiki-hr", ["hr.wiki.corp"], ["10.1.0.0/16"], []),
+        ];
+        var compiled = PolicyCompiler.Compile(new PolicySource([Rule("wiki", PolicyActions.Allow, new() { AppSegments = ["wiki"] })], Categories, segments, Users));
+        var flow = Flow(host, ip);
+
+        var decision = compiled.Policy!.Decide(flow);
+
+        Assert.Equal(matches, decision.MatchedRule);
+        Assert.Equal(host is "hr.wiki.corp" || ip == "10.1.0.1" ? "wiki-hr" : "wiki", compiled.Policy.AppSegmentOf(flow));
     }
 }

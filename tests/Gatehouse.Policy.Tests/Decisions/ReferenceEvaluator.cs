@@ -25,11 +25,16 @@ internal static class ReferenceEvaluator
         var host = Host(flow);
         var ip = flow.Ip is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : flow.Ip;
         var categories = host is null ? [] : source.Categories.Where(c => c.Value.Any(d => InCategory(host, d))).Select(c => c.Key).ToHashSet();
-        var segments = source.AppSegments
-            .Where(s => (host is not null && s.Domains.Any(d => DomainMatches(host, d))) || (ip is not null && s.Cidrs.Any(c => Contains(c, ip))))
-            .Where(s => s.Ports.Count == 0 || s.Ports.Any(p => PortMatches(p, flow.Port)))
-            .Select(s => s.Name)
-            .ToHashSet();
+        // The flow's one segment: of those admitting its port, the most specific domain (exact, then the longest
+        // wildcard suffix), else the longest network prefix.
+        var admitting = source.AppSegments.Where(s => s.Ports.Count == 0 || s.Ports.Any(p => PortMatches(p, flow.Port))).ToList();
+        var byName = host is null ? null : admitting
+            .Select(s => (s.Name, Score: s.Domains.Where(d => DomainMatches(host, d)).Select(d => d.StartsWith("*.", StringComparison.Ordinal) ? d.Length : int.MaxValue).DefaultIfEmpty(-1).Max()))
+            .Where(s => s.Score >= 0).OrderByDescending(s => s.Score).Select(s => s.Name).FirstOrDefault();
+        var byAddress = ip is null ? null : admitting
+            .Select(s => (s.Name, Prefix: s.Cidrs.Where(c => Contains(c, ip)).Select(c => Network(c).PrefixLength).DefaultIfEmpty(-1).Max()))
+            .Where(s => s.Prefix >= 0).OrderByDescending(s => s.Prefix).Select(s => s.Name).FirstOrDefault();
+        var segments = (byName ?? byAddress) is { } segment ? new HashSet<string> { segment } : [];
 
         for (var i = 0; i < source.Rules.Count; i++)
         {
@@ -82,8 +87,10 @@ internal static class ReferenceEvaluator
     private static bool InCategory(string host, string domain) =>
         domain.StartsWith("*.", StringComparison.Ordinal) ? host.EndsWith(domain[1..], StringComparison.Ordinal) : host == domain || host.EndsWith("." + domain, StringComparison.Ordinal);
 
-    private static bool Contains(string cidr, IPAddress ip) =>
-        IPNetwork.Parse(cidr.Contains('/', StringComparison.Ordinal) ? cidr : cidr + (cidr.Contains(':', StringComparison.Ordinal) ? "/128" : "/32")).Contains(ip);
+    private static bool Contains(string cidr, IPAddress ip) => Network(cidr).Contains(ip);
+
+    private static IPNetwork Network(string cidr) =>
+        IPNetwork.Parse(cidr.Contains('/', StringComparison.Ordinal) ? cidr : cidr + (cidr.Contains(':', StringComparison.Ordinal) ? "/128" : "/32"));
 
     private static bool PortMatches(string range, int port)
     {
