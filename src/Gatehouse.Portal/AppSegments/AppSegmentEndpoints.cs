@@ -1,6 +1,8 @@
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Connectors;
+using Gatehouse.Portal.Enrollment;
 using Gatehouse.Portal.Policies;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Wire.Api;
@@ -21,9 +23,9 @@ internal static class AppSegmentEndpoints
         segments.MapDelete("/{id:guid}", DeleteSegmentAsync).RequireAuthorization(AuthPolicies.Write);
 
         new NamedGroupEndpoints<SegmentGroup, SegmentGroupDto>(
-            "segment-groups", "segment-group", "segment group", () => new SegmentGroup { Name = "" }, g => g.ToDto(), SegmentInGroupAsync).Map(api);
+            "segment-groups", "segment-group", "segment group", () => new SegmentGroup { Name = "" }, g => g.ToDto(), SegmentInGroupAsync, c => c.SegmentGroups).Map(api);
         new NamedGroupEndpoints<ConnectorGroup, ConnectorGroupDto>(
-            "connector-groups", "connector-group", "connector group", () => new ConnectorGroup { Name = "" }, g => g.ToDto(), SegmentServedByAsync).Map(api);
+            "connector-groups", "connector-group", "connector group", () => new ConnectorGroup { Name = "" }, g => g.ToDto(), ConnectorGroupUserAsync).Map(api);
         ServerGroupEndpoints.Map(api, SegmentBackedByAsync);
         return api;
     }
@@ -55,7 +57,13 @@ internal static class AppSegmentEndpoints
         // Rules name segments, so a rename would silently detach them.
         if (segment.Name != before.Name && await PolicyValidation.FindRuleNamingAsync(db, c => c.AppSegments, before.Name, ct) is { } rule)
         {
-            throw PortalException.Conflict($"The app segment '{before.Name}' is used by the policy rule '{rule}'; change the rule before renaming it.", "name");
+            throw PortalException.Conflict($"The app segment '{before.Name}' is used by {rule}; change the rule before renaming it.", "name");
+        }
+
+        // A disabled segment leaves the bundle, as a deleted one does: the rule would name nothing, and edges refuse that.
+        if (!segment.Enabled && before.Enabled && await PolicyValidation.FindRuleNamingAsync(db, c => c.AppSegments, before.Name, ct) is { } user)
+        {
+            throw PortalException.Conflict($"The app segment '{before.Name}' is used by {user}; change the rule before disabling it.", "enabled");
         }
 
         audit.Record("app-segment.update", "app-segment", segment.Id, before, segment.ToDto());
@@ -68,7 +76,7 @@ internal static class AppSegmentEndpoints
         var segment = await FindSegmentAsync(db, id, ct);
         if (await PolicyValidation.FindRuleNamingAsync(db, c => c.AppSegments, segment.Name, ct) is { } rule)
         {
-            throw PortalException.Conflict($"The app segment '{segment.Name}' is used by the policy rule '{rule}'.");
+            throw PortalException.Conflict($"The app segment '{segment.Name}' is used by {rule}.");
         }
 
         db.Set<AppSegment>().Remove(segment);
@@ -144,8 +152,10 @@ internal static class AppSegmentEndpoints
     }
 
     /// <summary>The name of an app segment in <paramref name="groupId"/>, if any.</summary>
-    private static Task<string?> SegmentInGroupAsync(PortalDbContext db, Guid groupId, CancellationToken ct) =>
-        db.Set<AppSegment>().Where(s => s.SegmentGroupId == groupId).OrderBy(s => s.Name).Select(s => s.Name).FirstOrDefaultAsync(ct);
+    private static async Task<string?> SegmentInGroupAsync(PortalDbContext db, Guid groupId, CancellationToken ct) =>
+        await db.Set<AppSegment>().Where(s => s.SegmentGroupId == groupId).OrderBy(s => s.Name).Select(s => s.Name).FirstOrDefaultAsync(ct) is { } name
+            ? $"the app segment '{name}'"
+            : null;
 
     /// <summary>The name of an app segment whose servers <paramref name="groupId"/> lists, if any.</summary>
     private static async Task<string?> SegmentBackedByAsync(PortalDbContext db, Guid groupId, CancellationToken ct)
@@ -154,11 +164,24 @@ internal static class AppSegmentEndpoints
         return segments.Where(s => s.ServerGroupIds.Contains(groupId)).Select(s => s.Name).Order(StringComparer.Ordinal).FirstOrDefault();
     }
 
-    /// <summary>The name of an app segment served by <paramref name="groupId"/>, if any.</summary>
-    private static async Task<string?> SegmentServedByAsync(PortalDbContext db, Guid groupId, CancellationToken ct)
+    /// <summary>What still uses a connector group: an app segment it serves, a connector in it, or a provisioning key that enrolls into it.</summary>
+    private static async Task<string?> ConnectorGroupUserAsync(PortalDbContext db, Guid groupId, CancellationToken ct)
     {
         // Connector group ids are JSON in the segment row; segments are few, so the check runs here.
         var segments = await db.Set<AppSegment>().AsNoTracking().Select(s => new { s.Name, s.ConnectorGroupIds }).ToListAsync(ct);
-        return segments.Where(s => s.ConnectorGroupIds.Contains(groupId)).Select(s => s.Name).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (segments.Where(s => s.ConnectorGroupIds.Contains(groupId)).Select(s => s.Name).Order(StringComparer.Ordinal).FirstOrDefault() is { } segment)
+        {
+            return $"the app segment '{segment}'";
+        }
+
+        if (await db.Set<Connector>().Where(c => c.ConnectorGroupId == groupId && c.Status != DeviceStatuses.Revoked).OrderBy(c => c.Name).Select(c => c.Name).FirstOrDefaultAsync(ct) is { } connector)
+        {
+            return $"the connector '{connector}' (revoke it, or enroll it into another group, first)";
+        }
+
+        // A key left usable would enroll connectors into a group that no longer exists.
+        return await db.Set<ProvisioningKey>().Where(k => k.ConnectorGroupId == groupId && !k.Revoked && k.UseCount < k.MaxUses).OrderBy(k => k.Name).Select(k => k.Name).FirstOrDefaultAsync(ct) is { } key
+            ? $"the provisioning key '{key}' (revoke it first)"
+            : null;
     }
 }

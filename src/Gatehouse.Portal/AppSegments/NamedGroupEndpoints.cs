@@ -1,8 +1,10 @@
 using Gatehouse.Portal.Api;
 using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Auth;
+using Gatehouse.Portal.Policies;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Policy;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Portal.AppSegments;
@@ -25,7 +27,8 @@ public interface INamedGroup : ITenantOwned
 
 /// <summary>
 /// One set of CRUD routes for every kind of named group: names unique per tenant, every change
-/// audited, and a group still used by an app segment cannot be deleted.
+/// audited, and a group still used (by an app segment, say) cannot be deleted, nor one that rules name by
+/// <paramref name="namedIn"/> renamed or deleted.
 /// </summary>
 internal sealed class NamedGroupEndpoints<TGroup, TDto>(
     string path,
@@ -33,7 +36,8 @@ internal sealed class NamedGroupEndpoints<TGroup, TDto>(
     string label,
     Func<TGroup> create,
     Func<TGroup, TDto> toDto,
-    Func<PortalDbContext, Guid, CancellationToken, Task<string?>> usedBy)
+    Func<PortalDbContext, Guid, CancellationToken, Task<string?>> usedBy,
+    Func<PolicyCriteria, IReadOnlyList<string>?>? namedIn = null)
     where TGroup : class, INamedGroup
 {
     public void Map(RouteGroupBuilder api)
@@ -81,7 +85,14 @@ internal sealed class NamedGroupEndpoints<TGroup, TDto>(
     {
         var group = await FindAsync(db, id, ct);
         var before = toDto(group);
-        group.Name = await UniqueNameAsync(db, request.Name, group.Name, ct);
+        var name = await UniqueNameAsync(db, request.Name, group.Name, ct);
+        if (name != group.Name && await RuleNamingAsync(db, group.Name, ct) is { } rule)
+        {
+            // Renamed, it would leave the rule naming a group that no longer exists: a block rule would stop blocking.
+            throw PortalException.Conflict($"The {label} '{group.Name}' is named by {rule}; change the rule before renaming it.", "name");
+        }
+
+        group.Name = name;
         group.Description = Validate.Text(request.Description, "description");
         audit.Record($"{kind}.update", kind, group.Id, before, toDto(group));
         await db.SaveChangesAsync(ct);
@@ -91,9 +102,14 @@ internal sealed class NamedGroupEndpoints<TGroup, TDto>(
     private async Task<IResult> DeleteAsync(Guid id, PortalDbContext db, AuditLog audit, CancellationToken ct)
     {
         var group = await FindAsync(db, id, ct);
-        if (await usedBy(db, id, ct) is { } segment)
+        if (await usedBy(db, id, ct) is { } user)
         {
-            throw PortalException.Conflict($"The {label} '{group.Name}' is used by the app segment '{segment}'.");
+            throw PortalException.Conflict($"The {label} '{group.Name}' is used by {user}.");
+        }
+
+        if (await RuleNamingAsync(db, group.Name, ct) is { } rule)
+        {
+            throw PortalException.Conflict($"The {label} '{group.Name}' is named by {rule}; change the rule first.");
         }
 
         db.Set<TGroup>().Remove(group);
@@ -101,6 +117,9 @@ internal sealed class NamedGroupEndpoints<TGroup, TDto>(
         await db.SaveChangesAsync(ct);
         return Results.NoContent();
     }
+
+    private async Task<string?> RuleNamingAsync(PortalDbContext db, string name, CancellationToken ct) =>
+        namedIn is null ? null : await PolicyValidation.FindRuleNamingAsync(db, namedIn, name, ct);
 
     private static string Capitalised(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 }

@@ -112,7 +112,7 @@ internal static class CategoryEndpoints
         var category = await FindAsync(db, id, ct);
         if (await PolicyValidation.FindRuleNamingAsync(db, c => c.Categories, category.Name, ct) is { } rule)
         {
-            throw PortalException.Conflict($"The URL category '{category.Name}' is used by the policy rule '{rule}'.");
+            throw PortalException.Conflict($"The URL category '{category.Name}' is used by {rule}.");
         }
 
         db.Set<UrlCategory>().Remove(category);

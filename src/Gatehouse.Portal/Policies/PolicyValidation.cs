@@ -1,7 +1,9 @@
 using System.Globalization;
-using Gatehouse.Portal.AppSegments;
+using Gatehouse.Portal.AccessPolicies;
 using Gatehouse.Portal.Api;
+using Gatehouse.Portal.AppSegments;
 using Gatehouse.Portal.Categories;
+using Gatehouse.Portal.Dr;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Wire.Policy;
 using Microsoft.EntityFrameworkCore;
@@ -151,14 +153,33 @@ public static class PolicyValidation
         }
     }
 
-    /// <summary>The name of the first rule (in policy order) whose criteria name <paramref name="name"/> in the selected list, if any.</summary>
+    /// <summary>
+    /// The first rule whose criteria name <paramref name="name"/> in the selected list, said as an admin would look
+    /// for it ("the policy rule 'x'", "the access rule 'x'", "the DR policy's rule 'x'"), or null. The internet policy,
+    /// the access policy and the DR policy are all looked at: each is compiled on the edges, and a name one of them
+    /// still uses would make every edge refuse the next bundle.
+    /// </summary>
     public static async Task<string?> FindRuleNamingAsync(PortalDbContext db, Func<PolicyCriteria, IReadOnlyList<string>?> select, string name, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(select);
+        bool Names(PolicyCriteria criteria) => select(criteria)?.Contains(name, StringComparer.Ordinal) == true;
+
         // Criteria are JSON text, so the check runs here rather than in SQL; it runs only when an object is deleted or renamed.
         var rules = await db.Set<PolicyRule>().AsNoTracking().OrderBy(r => r.Order).Select(r => new { r.Name, r.Criteria }).ToListAsync(ct);
-        return rules.FirstOrDefault(r => select(r.Criteria)?.Contains(name, StringComparer.Ordinal) == true)?.Name;
+        if (rules.FirstOrDefault(r => Names(r.Criteria)) is { } rule)
+        {
+            return $"the policy rule '{rule.Name}'";
+        }
+
+        var access = await db.Set<AccessRule>().AsNoTracking().OrderBy(r => r.Order).Select(r => new { r.Name, r.Criteria }).ToListAsync(ct);
+        if (access.FirstOrDefault(r => Names(r.Criteria)) is { } accessRule)
+        {
+            return $"the access rule '{accessRule.Name}'";
+        }
+
+        var dr = await db.Set<DrSettings>().AsNoTracking().Select(d => d.Rules).FirstOrDefaultAsync(ct) ?? [];
+        return dr.FirstOrDefault(r => Names(r.Criteria)) is { } drRule ? $"the DR policy's rule '{drRule.Name}'" : null;
     }
 
     private static async Task CheckAsync(

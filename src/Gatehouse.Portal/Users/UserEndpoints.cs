@@ -118,7 +118,7 @@ internal static class UserEndpoints
         // Rules name users by email; deleting one would silently detach them.
         if (await PolicyValidation.FindRuleNamingAsync(db, c => c.Users, user.Email, ct) is { } rule)
         {
-            throw PortalException.Conflict($"The user '{user.Email}' is named by the policy rule '{rule}'; change the rule first.");
+            throw PortalException.Conflict($"The user '{user.Email}' is named by {rule}; change the rule first.");
         }
 
         db.Users.Remove(user);
@@ -172,7 +172,7 @@ internal static class UserEndpoints
 
             if (name != group.Name && await PolicyValidation.FindRuleNamingAsync(db, c => c.Groups, group.Name, ct) is { } rule)
             {
-                throw PortalException.Conflict($"The group '{group.Name}' is named by the policy rule '{rule}'; change the rule before renaming it.", "name");
+                throw PortalException.Conflict($"The group '{group.Name}' is named by {rule}; change the rule before renaming it.", "name");
             }
 
             group.Name = name;
@@ -193,7 +193,7 @@ internal static class UserEndpoints
         var group = await FindGroupAsync(db, id, ct);
         if (await PolicyValidation.FindRuleNamingAsync(db, c => c.Groups, group.Name, ct) is { } rule)
         {
-            throw PortalException.Conflict($"The group '{group.Name}' is named by the policy rule '{rule}'; change the rule first.");
+            throw PortalException.Conflict($"The group '{group.Name}' is named by {rule}; change the rule first.");
         }
 
         db.Groups.Remove(group);

@@ -102,6 +102,66 @@ public sealed class AccessPolicyTests : IAsyncLifetime
         Assert.True(anonymous.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"an admin session got {(int)anonymous.StatusCode}");
     }
 
+    [Fact]
+    public async Task What_an_access_rule_names_cannot_be_renamed_disabled_or_deleted_and_the_policy_still_imports()
+    {
+        // Each of these was accepted: a renamed group silently turned a block rule off, and a removed segment made every
+        // edge refuse the next bundle (the old policy stayed in force on them, revoked credentials included).
+        const string yaml = """
+            rules:
+              - name: no-engineering-wiki
+                action: block
+                criteria: { groups: [engineering], appSegments: [wiki] }
+              - name: business
+                action: allow
+                criteria: { segmentGroups: [business] }
+            """;
+        using (var content = new StringContent(yaml, Encoding.UTF8, "application/yaml"))
+        {
+            (await _client.PutAsync("access-policy", content)).EnsureSuccessStatusCode();
+        }
+
+        var groups = await _client.GetFromJsonAsync<Page<GroupDto>>("groups", PortalServer.Json);
+        var engineering = groups!.Items.Single(g => g.Name == "engineering");
+        var segmentGroups = await _client.GetFromJsonAsync<Page<SegmentGroupDto>>("segment-groups", PortalServer.Json);
+        var business = segmentGroups!.Items.Single(g => g.Name == "business");
+        var wiki = (await _client.GetFromJsonAsync<Page<AppSegmentDto>>("app-segments", PortalServer.Json))!.Items.Single(s => s.Name == "wiki");
+
+        var answers = new Dictionary<string, HttpResponseMessage>
+        {
+            ["rename group"] = await _client.PatchAsJsonAsync($"groups/{engineering.Id}", new UpdateGroupRequest("engineers"), PortalServer.Json),
+            ["delete group"] = await _client.DeleteAsync($"groups/{engineering.Id}"),
+            ["rename segment group"] = await _client.PutAsJsonAsync($"segment-groups/{business.Id}", new NamedObjectRequest("business-renamed"), PortalServer.Json),
+            ["rename segment"] = await _client.PutAsJsonAsync($"app-segments/{wiki.Id}", new AppSegmentRequest("wiki-renamed", Domains: ["wiki.corp.example"], Ports: ["443"], SegmentGroupId: business.Id), PortalServer.Json),
+            ["disable segment"] = await _client.PutAsJsonAsync($"app-segments/{wiki.Id}", new AppSegmentRequest("wiki", Enabled: false, Domains: ["wiki.corp.example"], Ports: ["443"], SegmentGroupId: business.Id), PortalServer.Json),
+            ["delete segment"] = await _client.DeleteAsync($"app-segments/{wiki.Id}"),
+        };
+
+        foreach (var (what, answer) in answers)
+        {
+            Assert.True(answer.StatusCode == HttpStatusCode.Conflict, $"{what}: {answer.StatusCode}");
+            Assert.Contains("the access rule '", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using var again = new StringContent(yaml, Encoding.UTF8, "application/yaml");
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync("access-policy", again)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_connector_group_that_a_key_or_a_connector_still_uses_cannot_be_deleted()
+    {
+        var group = await CreateAsync<ConnectorGroupDto>("connector-groups", new NamedObjectRequest("paris"));
+        var key = await CreateAsync<CreateProvisioningKeyResponse>("provisioning-keys", new CreateProvisioningKeyRequest("paris-key", ProvisioningKinds.Connector, group.Id));
+
+        var refused = await _client.DeleteAsync($"connector-groups/{group.Id}");
+        (await _client.DeleteAsync($"provisioning-keys/{key.ProvisioningKey.Id}")).EnsureSuccessStatusCode();
+        var deleted = await _client.DeleteAsync($"connector-groups/{group.Id}");
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("the provisioning key 'paris-key' (revoke it first)", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+    }
+
     private async Task<T> CreateAsync<T>(string path, object request)
     {
         var response = await _client.PostAsJsonAsync(path, request, PortalServer.Json);
