@@ -195,9 +195,13 @@ public sealed class RolloutTests : IAsyncLifetime
         await PublishAsync(Bypass("1"));
         var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1"));
 
+        var escape = await _admin.PostAsJsonAsync($"rollouts/{rollout.Id}/halt", new RolloutActionRequest("red\u001b[31mRED"), PortalServer.Json);
+        var tooLong = await _admin.PostAsJsonAsync($"rollouts/{rollout.Id}/pause", new RolloutActionRequest(new string('x', 1001)), PortalServer.Json);
         var first = await _admin.PostAsync($"rollouts/{rollout.Id}/halt", JsonContent.Create(new { }));
         var second = await _admin.PostAsJsonAsync($"rollouts/{rollout.Id}/halt", new RolloutActionRequest("me too"), PortalServer.Json);
 
+        Assert.Equal(HttpStatusCode.BadRequest, escape.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal("halted by an admin", (await first.Content.ReadFromJsonAsync<RolloutDto>(PortalServer.Json))!.Reason);
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);

@@ -115,7 +115,7 @@ internal static class RolloutCommands
     private static void Describe(TextWriter w, RolloutDto r)
     {
         w.WriteLine($"rollout {r.Id}: {r.Channel} {r.Version} (baseline {r.BaselineVersion ?? "none"}), plan {r.Plan}, for {(r.GroupIds is { Count: > 0 } g ? "groups " + string.Join(", ", g) : "the whole tenant")}");
-        w.WriteLine($"  stage {r.Stage} of {string.Join(" > ", r.Stages)}, share {Share(r.ShareBasisPoints)}, {r.Status}{(r.Reason is null ? "" : $": {r.Reason}")}");
+        w.WriteLine($"  stage {r.Stage} of {string.Join(" > ", r.Stages)}, share {Share(r.ShareBasisPoints)}, {r.Status}{(r.Reason is null ? "" : $": {Table.Printable(r.Reason)}")}");
         if (r.Health is { } h)
         {
             w.WriteLine($"  devices: {h.Updated} updated, {h.Reporting} reporting, {h.Crashed} went back, {h.Silent} silent, {h.Restarts} restarts, {h.InstallFailures} of {h.InstallAttempts} installs failed");
