@@ -148,6 +148,12 @@ internal static class DrEndpoints
     // The key as PEM again, so that what is stored is exactly one P-256 public key.
     private static string PublicKey(string pem)
     {
+        if (pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+        {
+            // Kept, it would be in the database, the audit log and the backups: one copy is enough to forge a DR record.
+            throw PortalException.Invalid("publicKeyPem", "publicKeyPem holds a private key, which is not kept; give the public key (FILE.pub from `gatehouse dr key create`), and make a new key pair, since this one has left its offline machine.");
+        }
+
         try
         {
             using var key = ECDsa.Create();

@@ -382,7 +382,14 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         var badPolicy = Path.Combine(_portal.DataDirectory, "bad.json");
         await File.WriteAllTextAsync(badPolicy, "rules: [yaml is not taken here]");
         var refused = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key + ".pub", "--edge", edge.Response.SubjectId.ToString(), "--policy", badPolicy);
+        var privateKey = await RunAsync("dr", "set", "--record-name", "_gatehouse-dr.corp.example", "--public-key", key, "--edge", "EDGE1", "--policy", policy);
+        using var privateKeyBody = await admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_gatehouse-dr.corp.example", await File.ReadAllTextAsync(key), [edge.Response.SubjectId], null, [], null, null), PortalServer.Json);
 
+        // The DR private key never leaves its offline machine: the CLI sends nothing, and the portal keeps nothing.
+        Assert.Equal(ExitCodes.BadInput, privateKey.Code);
+        Assert.Contains("holds the DR private key, which never leaves your offline machine; give its public half, dr.pem.pub", privateKey.Stderr, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, privateKeyBody.StatusCode);
+        Assert.Contains("publicKeyPem holds a private key", await privateKeyBody.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(ExitCodes.NotFound, unknownEdge.Code);
         Assert.Contains("no edge named no-such-edge", unknownEdge.Stderr, StringComparison.Ordinal);
         Assert.True(set.Code == 0, set.Stderr);

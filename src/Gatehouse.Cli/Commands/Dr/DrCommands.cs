@@ -50,10 +50,17 @@ internal static class DrCommands
         var set = new Command("set", "Replace the tenant's DR settings") { recordName, publicKey, edges, drill, policy, defaultAction, check };
         return app.Action(app.WithJson(set), async run =>
         {
+            var publicKeyPem = ReadText(run.Require(publicKey));
+            if (publicKeyPem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+            {
+                // Checked before anything is sent: the private key stays offline, with whoever signs the DR record.
+                throw new CliException(ExitCodes.BadInput, $"{run.Require(publicKey).FullName} holds the DR private key, which never leaves your offline machine; give its public half, {run.Require(publicKey).Name}.pub from `gatehouse dr key create`");
+            }
+
             var rules = run.Get(policy) is { } file ? ReadJson<PolicyDocument>(file).Rules : [];
             var edgeIds = await NameLookup.EdgeIdsAsync(run, run.Require(edges));
             Guid? drillGroup = run.Get(drill) is { } group ? await NameLookup.GroupIdAsync(run, group) : null;
-            var request = new PutDrSettingsRequest(run.Require(recordName), ReadText(run.Require(publicKey)), edgeIds, drillGroup, rules, run.Get(defaultAction), run.Get(check));
+            var request = new PutDrSettingsRequest(run.Require(recordName), publicKeyPem, edgeIds, drillGroup, rules, run.Get(defaultAction), run.Get(check));
             await ShowAsync(run, await run.Client.SendAsync<DrSettingsDto>(HttpMethod.Put, "dr", request, run.Cancellation));
         });
     }
