@@ -44,9 +44,16 @@ internal sealed class DrBundleContributor : IBundleContributor
             return;
         }
 
+        // Settings whose DR edges were all revoked since are not ready: agents refuse DR settings without an edge, and
+        // with them the whole bundle, so no other change would reach them.
+        var edges = await DrEdgesAsync(db, tenantId, settings, cancellationToken);
+        if (edges.Count == 0)
+        {
+            return;
+        }
+
         using var key = ECDsa.Create();
         key.ImportFromPem(settings.PublicKeyPem);
-        var edges = await DrEdgesAsync(db, tenantId, settings, cancellationToken);
         body["dr"] = new JsonObject
         {
             ["recordName"] = settings.RecordName,

@@ -31,7 +31,13 @@ internal static class DrEndpoints
     public static RouteGroupBuilder MapDr(this RouteGroupBuilder api)
     {
         var dr = api.MapGroup("/dr").WithTags("dr");
-        dr.MapGet("/", async (PortalDbContext db, Caller caller, CancellationToken ct) => ToDto(await FindAsync(db, caller.TenantId, ct)));
+        dr.MapGet("/", async (PortalDbContext db, Caller caller, CancellationToken ct) =>
+        {
+            var settings = await FindAsync(db, caller.TenantId, ct);
+
+            // Ready only while a DR edge is still active, as the agents' bundles say.
+            return ToDto(settings) with { Ready = settings.Ready && (await DrBundleContributor.DrEdgesAsync(db, caller.TenantId, settings, ct)).Count > 0 };
+        });
         dr.MapPut("/", PutAsync).RequireAuthorization(AuthPolicies.Write);
         dr.MapDelete("/", DeleteAsync).RequireAuthorization(AuthPolicies.Write);
         dr.MapGet("/bundle", BundleAsync).RequireAuthorization(AuthPolicies.Write);

@@ -189,6 +189,27 @@ public sealed class DrSettingsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revoking_the_only_dr_edge_takes_dr_out_of_agents_bundles_and_they_go_on_taking_them()
+    {
+        // Agents refused every bundle with DR settings that named no edge: their config froze until `dr delete`.
+        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
+        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var deviceClient = device.CreateClient(_portal);
+        var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
+        (await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]), PortalServer.Json)).EnsureSuccessStatusCode();
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.NotNull((await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["dr"]);
+
+        (await _admin.PostAsync($"edges/{dr.Response.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        var after = await VerifiedAsync(deviceClient, BundleConsumers.Agent);
+        Assert.Null(after.Body["dr"]);
+        Assert.False((await _admin.GetFromJsonAsync<DrSettingsDto>("dr", PortalServer.Json))!.Ready);
+    }
+
+    [Fact]
     public async Task Only_edges_may_follow_the_dr_bundle()
     {
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
