@@ -131,6 +131,12 @@ public sealed class OpenFlow : IDisposable
     /// </summary>
     public string? Credential { get; set; }
 
+    /// <summary>
+    /// The app connector that carries the flow, when one does on a connection of its own (a relayed private flow): a
+    /// bundle that no longer lists it (revoked, deleted) ends the flow, as closing the connector's links ends the rest.
+    /// </summary>
+    public string? Connector { get; set; }
+
     /// <summary>Bytes from the client.</summary>
     public long BytesUp => Interlocked.Read(ref _bytesUp);
 

@@ -102,6 +102,29 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connector_revoked_while_a_flow_is_relayed_through_it_loses_the_flow()
+    {
+        // Its links were closed, and flows on them with them; a relayed flow, on connections of its own, ran on for minutes.
+        var connector = await _f.StartConnectorAsync();
+        using var client = _f.RelayClient(_f.EngineerDevice);
+        await using var stream = Assert.IsType<RelayedStream>(await OpenEchoAsync(client, _f));
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(stream, "ping"));
+
+        (await _f.Admin.PostAsync($"connectors/{connector.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
+
+        var cut = await Record.ExceptionAsync(async () =>
+        {
+            using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+            while (await stream.ReadAsync(new byte[16], timeout.Token) > 0)
+            {
+            }
+        });
+        Assert.True(cut is null or IOException, cut?.ToString());
+        var record = await _f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
+        Assert.Contains($"connector {connector.Identity.SubjectId} is no longer an active connector of this tenant", record.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_client_that_does_not_offer_the_relay_gets_the_stream_as_before()
     {
         await _f.StartConnectorAsync();

@@ -297,11 +297,16 @@ public sealed class RunningEdge : IAsyncDisposable
 
     /// <summary>
     /// Why <paramref name="flow"/>'s opener has lost its access under a new bundle, or null when it has not: a revoked
-    /// device, a device whose user is disabled, or proxy credentials the bundle no longer holds (deleted, or their user
-    /// disabled).
+    /// device, a device whose user is disabled, proxy credentials the bundle no longer holds (deleted, or their user
+    /// disabled), or a relayed flow's connector that the bundle no longer lists.
     /// </summary>
-    private static string? WhyNoLongerAdmitted(OpenFlow flow, EdgeIdentities identities, CompiledPolicy policy)
+    private static string? WhyNoLongerAdmitted(OpenFlow flow, EdgeIdentities identities, CompiledPolicy policy, PrivateAccess apps)
     {
+        if (flow.Connector is { } connector && !apps.Connectors.ContainsKey(connector))
+        {
+            return $"connector {connector} is no longer an active connector of this tenant";
+        }
+
         if (flow.Subject is { } device)
         {
             if (identities.Trust.IsRevoked(device))
@@ -332,7 +337,8 @@ public sealed class RunningEdge : IAsyncDisposable
                 // Revocation is immediate: flows whose opener the new bundle no longer admits end now, not when they close.
                 var identities = Policy.Identities;
                 var policy = Policy.Holder.Current;
-                DataPath.Flows.AbortWhere(flow => WhyNoLongerAdmitted(flow, identities, policy));
+                var apps = Policy.Private;
+                DataPath.Flows.AbortWhere(flow => WhyNoLongerAdmitted(flow, identities, policy, apps));
                 DataPath.Connectors.CloseUnknown();
                 return null;
             case EdgePolicyOutcome.Refused:

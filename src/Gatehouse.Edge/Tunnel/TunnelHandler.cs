@@ -177,6 +177,7 @@ internal sealed class TunnelHandler
         var via = brokered.Via(segment);
         if (brokered.Relayed && relay is not null)
         {
+            relay.Flow.Connector = brokered.Connector?.Id;
             await HandOverAsync(context, record with { Reason = $"{via}, relayed end to end" }, relay, brokered, clock);
             return;
         }
