@@ -178,12 +178,14 @@ public sealed class AgentService : IAsyncDisposable
                 return new AgentResponse(false, e.Message, null);
             }
 
+            Guid deviceId;
             try
             {
                 var name = string.IsNullOrWhiteSpace(request.Name) ? Environment.MachineName : request.Name;
                 using var credentials = await new NodeEnrollment(logger: _loggers.CreateLogger<NodeEnrollment>())
                     .EnrollDeviceAsync(_store, portal, trust, request.Token, name, "linux", _options.Version, ct);
-                AgentLog.Enrolled(_logger, credentials.Identity.SubjectId);
+                deviceId = credentials.Identity.SubjectId;
+                AgentLog.Enrolled(_logger, deviceId);
             }
             catch (NodeException e)
             {
@@ -191,7 +193,10 @@ public sealed class AgentService : IAsyncDisposable
             }
 
             _dataPlane.Start();
-            return new AgentResponse(true, null, await StatusAsync(ct));
+
+            // The data plane, which reports the device, is only starting: the id comes from the enrollment itself.
+            var started = await StatusAsync(ct);
+            return new AgentResponse(true, null, started with { DeviceId = started.DeviceId ?? deviceId });
         }
         finally
         {

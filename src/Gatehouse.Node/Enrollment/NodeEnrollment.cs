@@ -140,7 +140,7 @@ public sealed class NodeEnrollment(TimeProvider? time = null, ILogger<NodeEnroll
         {
             if (store.IsEnrolled)
             {
-                throw new NodeException(NodeErrorReason.AlreadyEnrolled, $"The credential store {store.Directory} already holds an enrollment; log out first.");
+                throw new NodeException(NodeErrorReason.AlreadyEnrolled, $"The credential store {store.Directory} already holds an enrollment; a device logs out first (`gatehouse agent logout`), an edge or a connector takes a new --state-dir (or the old one removed once it is revoked).");
             }
 
             portalUrl = WithTrailingSlash(portalUrl);

@@ -58,8 +58,10 @@ public sealed class AgentServiceTests
 
         var enrolled = await GatehouseAsync("enroll", "--portal", fixture.Portal.BaseAddress.ToString(), "--ca-file", fixture.PortalCaFile, "--token", await fixture.EnrollmentTokenAsync(), "--name", "ada-laptop", "--agent-socket", socket);
         Assert.True(enrolled.Code == 0, enrolled.Err);
-        Assert.StartsWith("enrolled: device ", enrolled.Out, StringComparison.Ordinal);
+        // The id was missing ("enrolled: device ; …") while the data plane, which reports it, was starting.
+        Assert.Matches("^enrolled: device [0-9a-f-]{36}; ", enrolled.Out);
         await AgentFixture.WaitUntilAsync(async () => (await StatusAsync(socket)).State == AgentStates.Connected, "the data plane to connect");
+        Assert.Contains((await StatusAsync(socket)).DeviceId!.Value.ToString(), enrolled.Out, StringComparison.Ordinal);
         await fixture.WaitForEdgeToKnowAsync((await StatusAsync(socket)).DeviceId!.Value);
         var curl = await AgentFixture.CurlAsync("-x", $"http://127.0.0.1:{proxyPort}", fixture.OriginUrl);
         Assert.True(curl.Code == 0, curl.Error);
