@@ -46,6 +46,7 @@ internal sealed class DrMonitor : IAsyncDisposable
     private IReadOnlyList<BundleEdge> _cloud = [];
     private DrRecord? _inForce;
     private long? _lastVersion;
+    private string? _lastText;
     private DateTimeOffset _lastCheck = DateTimeOffset.MinValue;
     private Task _loop = Task.CompletedTask;
 
@@ -59,7 +60,7 @@ internal sealed class DrMonitor : IAsyncDisposable
         _file = Path.Combine(stateDirectory, "dr.json");
         _time = time;
         _logger = logger;
-        _lastVersion = LoadLastVersion();
+        (_lastVersion, _lastText) = LoadLast();
     }
 
     /// <summary>Takes a bundle's cloud edges and DR settings; the edges in use follow the DR state.</summary>
@@ -111,13 +112,12 @@ internal sealed class DrMonitor : IAsyncDisposable
             return;
         }
 
-        var record = Newest(texts, settings);
-        if (record is null)
+        if (Newest(texts, settings) is not var (record, text))
         {
             return;
         }
 
-        SaveLastVersion(record.Version);
+        SaveLast(record.Version, text);
         var wanted = record.State == DrStates.On ||
             (record.State == DrStates.Test && settings.DrillGroupId is { } drill && _groups().Contains(drill));
         if (wanted)
@@ -145,9 +145,9 @@ internal sealed class DrMonitor : IAsyncDisposable
         _wake.Dispose();
     }
 
-    private DrRecord? Newest(IReadOnlyList<string> texts, BundleDr settings)
+    private (DrRecord Record, string Text)? Newest(IReadOnlyList<string> texts, BundleDr settings)
     {
-        DrRecord? newest = null;
+        (DrRecord Record, string Text)? newest = null;
         foreach (var text in texts)
         {
             var verified = DrRecordSigning.Verify(text, settings.PublicKeySpki, _state.TenantId, _lastVersion, _time.GetUtcNow());
@@ -162,9 +162,17 @@ internal sealed class DrMonitor : IAsyncDisposable
                 continue;
             }
 
-            if (newest is null || verified.Record!.Version > newest.Version)
+            if (verified.Record!.Version == _lastVersion && _lastText is not null && text != _lastText)
             {
-                newest = verified.Record;
+                // The same version signed again with another state: an old record replayed by whoever answers DNS,
+                // or a mistake; either way, a change takes a higher version.
+                AgentLog.DrRecordIgnored(_logger, settings.RecordName, $"version {_lastVersion} was seen already, with other content; a new record needs a higher --version");
+                continue;
+            }
+
+            if (newest is null || verified.Record.Version > newest.Value.Record.Version)
+            {
+                newest = (verified.Record, text);
             }
         }
 
@@ -244,32 +252,34 @@ internal sealed class DrMonitor : IAsyncDisposable
         }
     }
 
-    private long? LoadLastVersion()
+    private (long? Version, string? Text) LoadLast()
     {
         try
         {
             if (!File.Exists(_file))
             {
-                return null;
+                return (null, null);
             }
 
             using var document = JsonDocument.Parse(File.ReadAllText(_file));
-            return document.RootElement.GetProperty("version").GetInt64();
+            var root = document.RootElement;
+            return (root.GetProperty("version").GetInt64(), root.TryGetProperty("record", out var text) ? text.GetString() : null);
         }
         catch (Exception e) when (e is IOException or JsonException or InvalidOperationException or KeyNotFoundException)
         {
-            return null; // unreadable: the next valid record sets it again
+            return (null, null); // unreadable: the next valid record sets it again
         }
     }
 
-    private void SaveLastVersion(long version)
+    private void SaveLast(long version, string text)
     {
-        if (_lastVersion >= version)
+        if (_lastVersion > version || (_lastVersion == version && _lastText is not null))
         {
             return;
         }
 
         _lastVersion = version;
-        OwnerOnlyFile.WriteAtomically(_file, $"{{\"version\":{version}}}", overwrite: true);
+        _lastText = text;
+        OwnerOnlyFile.WriteAtomically(_file, new System.Text.Json.Nodes.JsonObject { ["version"] = version, ["record"] = text }.ToJsonString(), overwrite: true);
     }
 }

@@ -110,6 +110,12 @@ public sealed class DisasterRecoveryTests
         await dr.Agent.CheckDisasterRecoveryAsync(CancellationToken.None);
         Assert.Equal(AgentStates.Connected, dr.Agent.Status.State);
 
+        // Version 5 again, saying on: the same version with other content (a record replayed, or signed by mistake) is
+        // not taken either. It was, flipping devices in and out of DR with one version number.
+        await dr.PublishAsync(dr.Record(5, DrStates.On, DrModes.Closed));
+        await dr.Agent.CheckDisasterRecoveryAsync(CancellationToken.None);
+        Assert.Equal(AgentStates.Connected, dr.Agent.Status.State);
+
         // The same lookup takes a valid newer record at once: the refusals above were the records', not the check's.
         await dr.PublishAsync(dr.Record(6, DrStates.On, DrModes.Closed));
         await dr.Agent.CheckDisasterRecoveryAsync(CancellationToken.None);
