@@ -78,19 +78,30 @@ internal static class BodyCopier
         }
     }
 
-    /// <summary>Copies a chunked body: chunks, the last chunk and the trailer section.</summary>
-    public static async ValueTask<(CopyEnd End, long Bytes)> CopyChunkedAsync(PipeReader from, PipeWriter to, OpenFlow flow, bool up, CancellationToken ct)
+    /// <summary>
+    /// Copies a chunked body: chunks, the last chunk and the trailer section; with <paramref name="decode"/>, only the
+    /// chunks' data, for an HTTP/1.0 client (which reads the body to the connection's end; RFC 9112 section 6.1).
+    /// </summary>
+    public static async ValueTask<(CopyEnd End, long Bytes)> CopyChunkedAsync(PipeReader from, PipeWriter to, OpenFlow flow, bool up, CancellationToken ct, bool decode = false)
     {
         var state = new ChunkState();
         long total = 0;
+        Action<ReadOnlySequence<byte>>? onData = decode ? data => { Write(to, data, flow, up); total += data.Length; } : null;
         while (true)
         {
             var read = await from.ReadAsync(ct);
             var buffer = read.Buffer;
-            var (end, consumed) = state.Advance(buffer);
-            var take = buffer.Slice(0, consumed);
-            Write(to, take, flow, up);
-            total += take.Length;
+            var before = total;
+            var (end, consumed) = state.Advance(buffer, onData);
+            if (!decode)
+            {
+                var take = buffer.Slice(0, consumed);
+                Write(to, take, flow, up);
+                total += take.Length;
+            }
+
+            var wrote = total > before;
+
             // Past the body's end, what has come is the next message's: unread, so that the next read returns it at once.
             from.AdvanceTo(consumed, state.Finished ? consumed : buffer.End);
             if (end == CopyEnd.Malformed)
@@ -98,7 +109,7 @@ internal static class BodyCopier
                 return (CopyEnd.Malformed, total);
             }
 
-            if (!take.IsEmpty && (await to.FlushAsync(ct)).IsCompleted)
+            if (wrote && (await to.FlushAsync(ct)).IsCompleted)
             {
                 return (CopyEnd.ReceiverGone, total);
             }
@@ -154,8 +165,8 @@ internal static class BodyCopier
         private static CopyEnd LineNotEndedYet(SequenceReader<byte> reader) =>
             reader.Remaining > MaxChunkLine || reader.UnreadSequence.PositionOf((byte)'\n') is not null ? CopyEnd.Malformed : CopyEnd.Done;
 
-        /// <summary>Moves through <paramref name="buffer"/>; returns how far whole parts reach.</summary>
-        public (CopyEnd End, SequencePosition Consumed) Advance(ReadOnlySequence<byte> buffer)
+        /// <summary>Moves through <paramref name="buffer"/>, giving <paramref name="onData"/> the chunks' data; returns how far whole parts reach.</summary>
+        public (CopyEnd End, SequencePosition Consumed) Advance(ReadOnlySequence<byte> buffer, Action<ReadOnlySequence<byte>>? onData = null)
         {
             var reader = new SequenceReader<byte>(buffer);
             while (!reader.End && _part != Part.Finished)
@@ -177,6 +188,7 @@ internal static class BodyCopier
                         break;
                     case Part.Data:
                         var step = Math.Min(_left, reader.Remaining);
+                        onData?.Invoke(reader.UnreadSequence.Slice(0, step));
                         reader.Advance(step);
                         _left -= step;
                         if (_left == 0)

@@ -685,9 +685,14 @@ internal sealed class ProxySession : IAsyncDisposable
 
             if (response.Status is >= 100 and < 200)
             {
-                // Interim responses (100 Continue, 103 Early Hints) go to the client as they are; the final one follows.
-                WriteResponseHead(response, closeClient: false);
-                await _out.FlushAsync(ct);
+                // Interim responses (100 Continue, 103 Early Hints) go to the client as they are, the final one following;
+                // an HTTP/1.0 client gets none (RFC 9110 section 15.2).
+                if (head.IsHttp11)
+                {
+                    WriteResponseHead(response, closeClient: false);
+                    await _out.FlushAsync(ct);
+                }
+
                 if (response.Status == 100 && !bodySent)
                 {
                     var sent = await CopyRequestBodyAsync(head, output, flow, ct);
@@ -705,12 +710,15 @@ internal sealed class ProxySession : IAsyncDisposable
             var framing = response.Framing(head.IsHead);
             var closeClient = head.Close || framing == BodyFraming.UntilClose || !bodySent;
             _responding = response.Status;
-            WriteResponseHead(response, closeClient);
+
+            // An HTTP/1.0 client reads no chunks (RFC 9112 section 6.1): it gets the data, and the connection's end.
+            var decode = framing == BodyFraming.Chunked && !head.IsHttp11;
+            WriteResponseHead(response, closeClient, withoutTransferEncoding: decode);
             var copied = framing switch
             {
                 BodyFraming.None => (CopyEnd.Done, 0L),
                 BodyFraming.Length => await BodyCopier.CopyLengthAsync(upstream.Pipe.Input, _out, response.ContentLength, flow, up: false, ct),
-                BodyFraming.Chunked => await BodyCopier.CopyChunkedAsync(upstream.Pipe.Input, _out, flow, up: false, ct),
+                BodyFraming.Chunked => await BodyCopier.CopyChunkedAsync(upstream.Pipe.Input, _out, flow, up: false, ct, decode),
                 _ => await BodyCopier.CopyToEndAsync(upstream.Pipe.Input, _out, flow, up: false, ct),
             };
 
@@ -951,14 +959,22 @@ internal sealed class ProxySession : IAsyncDisposable
         output.Write("\r\n"u8);
     }
 
-    private void WriteResponseHead(ResponseHead response, bool closeClient)
+    private static ReadOnlySpan<byte> TransferEncodingName => "Transfer-Encoding:"u8;
+
+    private void WriteResponseHead(ResponseHead response, bool closeClient, bool withoutTransferEncoding = false)
     {
         _out.Write("HTTP/1.1 "u8);
         _out.Write(response.Raw[response.StatusOffset..response.StatusLineEnd]);
         _out.Write("\r\n"u8);
         foreach (var (start, length) in response.PassLines)
         {
-            _out.Write(response.Raw.Slice(start, length));
+            var line = response.Raw.Slice(start, length);
+            if (withoutTransferEncoding && line.Length > TransferEncodingName.Length && System.Text.Ascii.EqualsIgnoreCase(line[..TransferEncodingName.Length], TransferEncodingName))
+            {
+                continue;
+            }
+
+            _out.Write(line);
             _out.Write("\r\n"u8);
         }
 

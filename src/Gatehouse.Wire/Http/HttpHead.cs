@@ -176,6 +176,12 @@ public abstract class HttpHead
             return Fail("Content-Length and Transfer-Encoding together");
         }
 
+        if (HasTransferEncoding && !IsHttp11 && StartsWithMethod)
+        {
+            // HTTP/1.0 has no transfer codings: its framing is faulty (RFC 9112 section 6.1).
+            return Fail("Transfer-Encoding in an HTTP/1.0 request");
+        }
+
         foreach (var (lineStart, length, colon) in lines)
         {
             var name = raw.Slice(lineStart, colon);

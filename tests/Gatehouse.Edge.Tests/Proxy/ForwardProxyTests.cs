@@ -511,6 +511,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             "GET http://localhost/caf\u00e9 HTTP/1.1\r\n\r\n",
             "GET http://local\u00ffhost/ HTTP/1.1\r\n\r\n",
             "G{E}T\" http://localhost/ HTTP/1.1\r\n\r\n",
+            "POST http://localhost/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
         ];
         foreach (var request in bad)
         {

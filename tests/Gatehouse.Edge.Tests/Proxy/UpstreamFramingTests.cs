@@ -75,6 +75,30 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         Assert.Contains("Connection names a header that frames the message", answer, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_http_1_0_client_gets_the_chunks_data_to_the_connections_end_and_no_interim_response()
+    {
+        // It got "Transfer-Encoding: chunked" and the chunk lines as its body, and a 103 it cannot read (RFC 9112 6.1, RFC 9110 15.2).
+        using var origin = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await using var stream = new NetworkStream(socket);
+            await ReadHeadAsync(stream, ct);
+            await stream.WriteAsync("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst,\r\n6\r\nsecond\r\n0\r\n\r\n"u8.ToArray(), ct);
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+
+        var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes(
+            $"GET http://127.0.0.1:{origin.Port}/ HTTP/1.0\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("103", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("Transfer-Encoding", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Connection: close\r\n", answer, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nfirst,second", answer, StringComparison.Ordinal);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Port == origin.Port);
+        Assert.Equal(12, record.BytesDown);
+    }
+
     private byte[] Get(int port, string path) => Encoding.ASCII.GetBytes(
         $"GET http://127.0.0.1:{port}{path} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n");
 
