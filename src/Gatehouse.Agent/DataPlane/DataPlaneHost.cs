@@ -137,6 +137,10 @@ public sealed class DataPlaneHost : IAsyncDisposable
         {
             transparent?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             proxy?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+            // A start that fails before any traffic (a port another program holds, no nftables) is the machine's, not
+            // the content's: it ends as a clean stop does, giving a trial its start back and leaving no crash behind.
+            content.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
 

@@ -102,6 +102,38 @@ public sealed class ContentUpdateTests
         }
     }
 
+    [Fact]
+    public async Task Starts_that_fail_for_a_busy_port_during_a_trial_do_not_use_up_its_starts()
+    {
+        // Another program on the proxy's port for a while made three failed starts, and good content was quarantined for it.
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        var slow = Fast with { HealthWindow = TimeSpan.FromHours(1) };
+        await ContentPush.PublishAsync(fixture, ContentPush.Bypass("7", ["domain", "media.example", "3478", "media"]));
+        (await fixture.Admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "7", RolloutPlans.SlowRoll, Days: 1, BakeMinutes: 0, MinDevices: 1), TestPortal.Json)).EnsureSuccessStatusCode();
+        await using (var first = fixture.StartDataPlane(o => o with { ContentUpdates = slow }))
+        {
+            await AgentFixture.WaitUntilAsync(() => Task.FromResult(first.Status.Content == "bypass 7 (trial)"), "bypass 7 to be on trial", () => first.Status);
+        }
+
+        var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        squatter.Start();
+        try
+        {
+            for (var attempt = 1; attempt <= 4; attempt++)
+            {
+                Assert.ThrowsAny<Exception>(() => fixture.StartDataPlane(o => o with { ContentUpdates = slow, ProxyListen = squatter.LocalEndpoint.ToString()! }));
+            }
+        }
+        finally
+        {
+            squatter.Stop();
+        }
+
+        await using var after = fixture.StartDataPlane(o => o with { ContentUpdates = slow });
+        Assert.Equal("bypass 7 (trial)", after.Status.Content);
+    }
+
     // A one-day slow roll takes every device at once; one reporting device is enough to judge.
     private static async Task<RolloutDto> RollOutAsync(AgentFixture fixture, string version)
     {
