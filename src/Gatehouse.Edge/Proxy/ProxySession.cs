@@ -655,7 +655,7 @@ internal sealed class ProxySession : IAsyncDisposable
                 // The client's fault, not the destination's: 400.
                 return sent == CopyEnd.Malformed
                     ? Exchange.Failed(DialError.None, "the request's chunked body is malformed", retry: false, respondWith: 400)
-                    : Exchange.Failed(DialError.Unreachable, "the request body was cut short", retry: false);
+                    : Exchange.Failed(DialError.None, "the request body was cut short: the client sent less than it announced", retry: false, respondWith: 400);
             }
 
             bodySent = true;
@@ -914,8 +914,10 @@ internal sealed class ProxySession : IAsyncDisposable
         _ => null,
     };
 
-    private static (string, string)[] RefusalHeaders(string? rule, string reason, string reference) =>
-        [("Gatehouse-Rule", rule ?? string.Empty), ("Gatehouse-Reason", reason), ("Gatehouse-Reference", reference)];
+    // No Gatehouse-Rule header when no rule decided (egress safety, a bad request): an empty one read as a rule named "".
+    private static (string, string)[] RefusalHeaders(string? rule, string reason, string reference) => rule is null
+        ? [("Gatehouse-Reason", reason), ("Gatehouse-Reference", reference)]
+        : [("Gatehouse-Rule", rule), ("Gatehouse-Reason", reason), ("Gatehouse-Reference", reference)];
 
     private FlowContext Context(ProxyUser user, Target target, IPAddress? address, FlowProtocol protocol, string? url, DateTimeOffset time) => new()
     {

@@ -48,6 +48,10 @@ public sealed class ProxyRobustnessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, byAddress.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, linkLocal.StatusCode);
         Assert.StartsWith("HTTP/1.1 403 ", connect, StringComparison.Ordinal);
+        // No rule decided: no Gatehouse-Rule header (it was sent empty), the reason and the reference are.
+        Assert.False(byName.Headers.Contains("Gatehouse-Rule"));
+        Assert.Contains("Gatehouse-Reference: ", connect, StringComparison.Ordinal);
+        Assert.DoesNotContain("Gatehouse-Rule", connect, StringComparison.Ordinal);
         Assert.Empty(_origin.Requests);
         Assert.Equal(0, _echo.Accepted);
         // HttpClient asks once without credentials (407, denied too); the four egress refusals are what count here.

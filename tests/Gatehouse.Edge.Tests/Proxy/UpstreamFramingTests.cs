@@ -99,6 +99,35 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         Assert.Equal(12, record.BytesDown);
     }
 
+    [Fact]
+    public async Task A_client_that_sends_less_body_than_it_announced_gets_400_not_502()
+    {
+        // The destination did nothing wrong: 502 blamed it, in the answer and in the record.
+        using var origin = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await using var stream = new NetworkStream(socket);
+            await ReadHeadAsync(stream, ct);
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\nContent-Length: 50\r\n\r\nhello"));
+        client.Client.Shutdown(SocketShutdown.Send);
+        var answer = await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(10));
+
+        // The client's end of sending may also end the request first (a plain-HTTP request ends with its client): then
+        // nothing is answered. Either way the destination is not blamed.
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Port == origin.Port);
+        Assert.NotEqual(502, record.Status);
+        if (answer.Length > 0)
+        {
+            Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+            Assert.Equal((400, "the request body was cut short: the client sent less than it announced"), (record.Status, record.Reason));
+        }
+    }
+
     private byte[] Get(int port, string path) => Encoding.ASCII.GetBytes(
         $"GET http://127.0.0.1:{port}{path} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n");
 
