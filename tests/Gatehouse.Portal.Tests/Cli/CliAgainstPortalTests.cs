@@ -345,6 +345,9 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
 
         var published = await RunAsync("content", "publish", "bypass", good);
         var refused = await RunAsync("content", "publish", "bypass", bad);
+        var noChannel = await RunAsync("content", "publish", "", good);
+        var pathChannel = await RunAsync("content", "publish", "bypass/x", good);
+        var folder = await RunAsync("content", "publish", "bypass", _portal.DataDirectory);
         var pilots = JsonDocument.Parse((await RunAsync("group", "create", "--name", "pilots", "--json")).Stdout).RootElement.GetProperty("id").GetString()!;
         var created = await RunAsync("rollout", "create", "--channel", "bypass", "--version", "1", "--plan", "slow-roll", "--group", pilots, "--json");
         var id = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("id").GetString()!;
@@ -354,6 +357,11 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         Assert.Contains("bypass 1 published (1 records", published.Stdout, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.BadInput, refused.Code);
         Assert.Contains("declares 5 fields; this build reads 4", refused.Stderr, StringComparison.Ordinal);
+
+        // These went to the portal and came back as "This route does not take that method." (exit 1), or a file error.
+        Assert.Equal((ExitCodes.Usage, ExitCodes.Usage, ExitCodes.Usage), (noChannel.Code, pathChannel.Code, folder.Code));
+        Assert.Contains("CHANNEL is a content channel's name, such as bypass", noChannel.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is a folder", folder.Stderr, StringComparison.Ordinal);
         Assert.Contains("\"1\"", (await RunAsync("content", "list", "--json")).Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("\"2\"", (await RunAsync("content", "list", "--json")).Stdout, StringComparison.Ordinal);
         Assert.Equal(0, created.Code);

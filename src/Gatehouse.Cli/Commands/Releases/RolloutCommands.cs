@@ -44,9 +44,20 @@ internal static class RolloutCommands
         var file = new Argument<FileInfo>("FILE") { Description = "The content file; the portal loads it with the agent's own loader before signing it" };
         content.Subcommands.Add(app.Action(app.WithJson(new Command("publish", "Publish a content version (operators)") { channelArg, file }), async run =>
         {
+            var channel = run.Require(channelArg).Trim();
+            if (channel.Length == 0 || !channel.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            {
+                throw new CliException(ExitCodes.Usage, $"CHANNEL is a content channel's name, such as bypass; got '{Table.Printable(channel)}' (`gatehouse content list` shows the published ones)");
+            }
+
+            if (Directory.Exists(run.Require(file).FullName))
+            {
+                throw new CliException(ExitCodes.Usage, $"FILE is a content file; {run.Require(file).FullName} is a folder");
+            }
+
             var bytes = await File.ReadAllBytesAsync(run.Require(file).FullName, run.Cancellation);
             var body = new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
-            var published = await run.Client.SendContentAsync<ContentVersionDto>(HttpMethod.Post, $"content/{Uri.EscapeDataString(run.Require(channelArg))}", body, run.Cancellation);
+            var published = await run.Client.SendContentAsync<ContentVersionDto>(HttpMethod.Post, $"content/{channel}", body, run.Cancellation);
             run.Out.One(published, (w, v) => w.WriteLine($"{v.Channel} {v.Version} published ({v.Records} records, {v.Length} bytes); roll it out with `gatehouse rollout create --channel {v.Channel} --version {v.Version}`"));
         }));
         return content;
