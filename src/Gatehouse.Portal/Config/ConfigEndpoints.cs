@@ -51,6 +51,20 @@ internal static class ConfigEndpoints
         return new DeviceSelf(device.Id, userId, email, [.. groups.Order()]);
     }
 
+    /// <summary>
+    /// Notes whether an edge follows the DR bundle, before a DR bundle is known to exist: a DR edge whose settings were
+    /// deleted still enforces its last DR policy, and must not become agents' everyday edge then. Written only on a change.
+    /// </summary>
+    private static async Task NoteDrFollowingAsync(PortalDbContext db, CertificateCaller caller, bool followsDr, CancellationToken ct)
+    {
+        var edge = await db.Set<Edges.Edge>().FirstOrDefaultAsync(e => e.Id == caller.SubjectId, ct);
+        if (edge is not null && edge.FollowsDr != followsDr)
+        {
+            edge.FollowsDr = followsDr;
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
     private static async Task<IResult> GetAsync(string consumer, int? wait, HttpContext http, CertificateCaller caller, PortalDbContext db, ConfigPublisher publisher, PortalMetrics metrics, CancellationToken ct)
     {
         if (!BundleConsumers.IsKnown(consumer))
@@ -63,6 +77,11 @@ internal static class ConfigEndpoints
         if (consumer != expected && !(expected == BundleConsumers.Edge && consumer == BundleConsumers.Dr))
         {
             throw PortalException.Forbidden($"A {caller.Kind} certificate fetches /config/{expected}, not /config/{consumer}.");
+        }
+
+        if (expected == BundleConsumers.Edge)
+        {
+            await NoteDrFollowingAsync(db, caller, consumer == BundleConsumers.Dr, ct);
         }
 
         if (consumer == BundleConsumers.Dr)

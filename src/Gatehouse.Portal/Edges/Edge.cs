@@ -38,4 +38,10 @@ public sealed class Edge : Enrollment.IEnrolledSubject
 
     /// <summary>When the edge was revoked.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>
+    /// The edge follows the DR bundle (<c>gatehouse-edge run --dr</c>), as its last config request said: it enforces the
+    /// DR policy, so agents never get it as an everyday edge, with DR settings or without.
+    /// </summary>
+    public bool FollowsDr { get; set; }
 }

@@ -25,7 +25,7 @@ internal sealed class EdgeListContributor : IBundleContributor
             ? await db.Set<Dr.DrSettings>().IgnoreQueryFilters().AsNoTracking().Where(s => s.TenantId == tenantId).Select(s => s.EdgeIds).FirstOrDefaultAsync(cancellationToken) ?? []
             : [];
         var edges = await db.Set<Edge>().IgnoreQueryFilters().AsNoTracking()
-            .Where(e => e.TenantId == tenantId && e.Status == DeviceStatuses.Active && !drEdges.Contains(e.Id))
+            .Where(e => e.TenantId == tenantId && e.Status == DeviceStatuses.Active && !drEdges.Contains(e.Id) && !(consumer == BundleConsumers.Agent && e.FollowsDr))
             .OrderBy(e => e.Id)
             .Select(e => new { e.Id, e.Name, e.Address })
             .ToListAsync(cancellationToken);

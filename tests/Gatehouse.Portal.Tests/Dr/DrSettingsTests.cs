@@ -210,6 +210,33 @@ public sealed class DrSettingsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_edge_that_follows_the_dr_bundle_never_becomes_an_agents_everyday_edge()
+    {
+        // After `dr delete`, agents took the DR edge as an everyday one, while it went on enforcing its last DR policy.
+        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
+        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var drClient = dr.CreateClient(_portal);
+        using var deviceClient = device.CreateClient(_portal);
+        var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
+        (await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]), PortalServer.Json)).EnsureSuccessStatusCode();
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal(HttpStatusCode.OK, (await drClient.GetAsync("config/dr?wait=0")).StatusCode);
+
+        (await _admin.DeleteAsync("dr")).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NotFound, (await drClient.GetAsync("config/dr?wait=0")).StatusCode);
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        var edges = (await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["edges"]!.AsArray().Select(e => (string)e!["id"]!).ToList();
+        Assert.Equal([cloud.Response.SubjectId.ToString()], edges);
+
+        // Run as an everyday edge again, it is one.
+        Assert.Equal(HttpStatusCode.OK, (await drClient.GetAsync("config/edge?wait=0")).StatusCode);
+        await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal(2, (await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["edges"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Only_edges_may_follow_the_dr_bundle()
     {
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));

@@ -1,0 +1,1 @@
+ALTER TABLE "Edges" ADD "FollowsDr" boolean NOT NULL DEFAULT FALSE;
