@@ -41,14 +41,14 @@ internal sealed record RequestLine(RequestLineKind Kind, string? Method = null, 
     // Longer than any registered method; a longer first word is not HTTP.
     private const int MaxMethodBytes = 32;
 
-    private static readonly RequestLine NeedMore = new(RequestLineKind.NeedMore);
-    private static readonly RequestLine NotHttp = new(RequestLineKind.NotHttp);
-
     // Longer than any scheme in use; a longer word is not one.
     private const int MaxSchemeBytes = 32;
 
     // RFC 3986 section 3.1.
     private const string Scheme = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.";
+
+    private static readonly RequestLine NeedMore = new(RequestLineKind.NeedMore);
+    private static readonly RequestLine NotHttp = new(RequestLineKind.NotHttp);
 
     private static readonly SearchValues<char> SchemeCharacters = SearchValues.Create(Scheme);
 

@@ -1,6 +1,7 @@
 using Gatehouse.Portal.Config;
 using Gatehouse.Portal.Hosting;
 using Gatehouse.Portal.Storage;
+using Gatehouse.Trust;
 using Gatehouse.Wire.Config;
 using Microsoft.EntityFrameworkCore;
 
@@ -44,9 +45,8 @@ internal sealed class DrExporter(IServiceScopeFactory scopes, ConfigPublisher pu
                 continue;
             }
 
-            var temporary = path + ".tmp";
-            await File.WriteAllBytesAsync(temporary, bundle.Document, ct);
-            File.Move(temporary, path, overwrite: true);
+            // Owner-only: the bundle lists the tenant's users and devices and its proxy credentials' hashes.
+            OwnerOnlyFile.WriteAtomically(path, bundle.Document, overwrite: true);
             DrLog.Exported(logger, tenant, bundle.Version, path);
             written++;
         }

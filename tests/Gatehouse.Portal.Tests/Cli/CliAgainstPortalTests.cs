@@ -406,6 +406,7 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         Assert.Matches(@"drill:    dr-drill \([0-9a-f-]{36}\)", shown.Stdout);
         Assert.Equal(shown.Stdout, set.Stdout);
         Assert.True(exported.Code == 0, exported.Stderr);
+        Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(bundle) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "the DR bundle is readable by others");
         var tenant = (await admin.GetFromJsonAsync<TenantDetailsDto>("tenant", PortalServer.Json))!;
         using var configKey = System.Security.Cryptography.ECDsa.Create();
         configKey.ImportFromPem(tenant.ConfigKeyPublicPem);

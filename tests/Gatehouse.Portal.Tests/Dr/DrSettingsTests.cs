@@ -105,6 +105,12 @@ public sealed class DrSettingsTests : IAsyncLifetime
         var first = verifier.Verify(await File.ReadAllBytesAsync(file), null);
         Assert.True(first.IsValid, first.Reason);
 
+        // It lists the tenant's users, devices and proxy credentials' hashes: it was written readable by everyone.
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+
         (await admin.PutAsJsonAsync("dr", settings with { DefaultAction = PolicyActions.Allow }, PortalServer.Json)).EnsureSuccessStatusCode();
         await portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
         Assert.Equal(1, await exporter.ExportAsync(CancellationToken.None));

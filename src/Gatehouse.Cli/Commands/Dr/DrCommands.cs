@@ -73,9 +73,9 @@ internal static class DrCommands
         {
             var file = run.Require(output).FullName;
             var bundle = await run.Client.GetBytesAsync("dr/bundle", run.Cancellation);
-            var temporary = file + ".tmp";
-            await File.WriteAllBytesAsync(temporary, bundle, run.Cancellation);
-            File.Move(temporary, file, overwrite: true);
+
+            // Owner-only: the bundle lists the tenant's users and devices and its proxy credentials' hashes.
+            OwnerOnlyFile.WriteAtomically(file, bundle, overwrite: true);
             run.Environment.Stdout.WriteLine($"DR bundle written to {file} ({bundle.Length} bytes)");
         });
     }
