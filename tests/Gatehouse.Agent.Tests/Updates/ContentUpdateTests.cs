@@ -16,6 +16,9 @@ public sealed class ContentUpdateTests
 {
     private static readonly ContentUpdaterOptions Fast = new() { PollInterval = TimeSpan.FromMilliseconds(300), HealthWindow = TimeSpan.Zero };
 
+    // Trials that must outlast the test: an hour's health window.
+    private static readonly ContentUpdaterOptions Slow = Fast with { HealthWindow = TimeSpan.FromHours(1) };
+
     [Fact]
     public async Task Bypass_content_rolled_out_by_the_portal_is_verified_tried_committed_and_sends_its_destinations_direct()
     {
@@ -86,18 +89,11 @@ public sealed class ContentUpdateTests
     {
         // Three reboots inside the health window quarantined good content as if it had crashed the data plane three times.
         await using var fixture = await AgentFixture.StartAsync();
-        await fixture.EnrollDeviceAsync();
-        var slow = Fast with { HealthWindow = TimeSpan.FromHours(1) };
-        await ContentPush.PublishAsync(fixture, ContentPush.Bypass("7", ["domain", "media.example", "3478", "media"]));
-        (await fixture.Admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "7", RolloutPlans.SlowRoll, Days: 1, BakeMinutes: 0, MinDevices: 1), TestPortal.Json)).EnsureSuccessStatusCode();
-        await using (var first = fixture.StartDataPlane(o => o with { ContentUpdates = slow }))
-        {
-            await AgentFixture.WaitUntilAsync(() => Task.FromResult(first.Status.Content == "bypass 7 (trial)"), "bypass 7 to be on trial", () => first.Status);
-        }
+        await PutOnTrialAsync(fixture);
 
         for (var restart = 1; restart <= 4; restart++)
         {
-            await using var again = fixture.StartDataPlane(o => o with { ContentUpdates = slow });
+            await using var again = fixture.StartDataPlane(o => o with { ContentUpdates = Slow });
             Assert.Equal("bypass 7 (trial)", again.Status.Content);
         }
     }
@@ -107,14 +103,7 @@ public sealed class ContentUpdateTests
     {
         // Another program on the proxy's port for a while made three failed starts, and good content was quarantined for it.
         await using var fixture = await AgentFixture.StartAsync();
-        await fixture.EnrollDeviceAsync();
-        var slow = Fast with { HealthWindow = TimeSpan.FromHours(1) };
-        await ContentPush.PublishAsync(fixture, ContentPush.Bypass("7", ["domain", "media.example", "3478", "media"]));
-        (await fixture.Admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "7", RolloutPlans.SlowRoll, Days: 1, BakeMinutes: 0, MinDevices: 1), TestPortal.Json)).EnsureSuccessStatusCode();
-        await using (var first = fixture.StartDataPlane(o => o with { ContentUpdates = slow }))
-        {
-            await AgentFixture.WaitUntilAsync(() => Task.FromResult(first.Status.Content == "bypass 7 (trial)"), "bypass 7 to be on trial", () => first.Status);
-        }
+        await PutOnTrialAsync(fixture);
 
         var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         squatter.Start();
@@ -122,7 +111,7 @@ public sealed class ContentUpdateTests
         {
             for (var attempt = 1; attempt <= 4; attempt++)
             {
-                Assert.ThrowsAny<Exception>(() => fixture.StartDataPlane(o => o with { ContentUpdates = slow, ProxyListen = squatter.LocalEndpoint.ToString()! }));
+                Assert.ThrowsAny<Exception>(() => fixture.StartDataPlane(o => o with { ContentUpdates = Slow, ProxyListen = squatter.LocalEndpoint.ToString()! }));
             }
         }
         finally
@@ -130,8 +119,18 @@ public sealed class ContentUpdateTests
             squatter.Stop();
         }
 
-        await using var after = fixture.StartDataPlane(o => o with { ContentUpdates = slow });
+        await using var after = fixture.StartDataPlane(o => o with { ContentUpdates = Slow });
         Assert.Equal("bypass 7 (trial)", after.Status.Content);
+    }
+
+    /// <summary>Enrolls the device and rolls bypass 7 out to it, until a data plane has it on trial (and stops).</summary>
+    private static async Task PutOnTrialAsync(AgentFixture fixture)
+    {
+        await fixture.EnrollDeviceAsync();
+        await ContentPush.PublishAsync(fixture, ContentPush.Bypass("7", ["domain", "media.example", "3478", "media"]));
+        (await fixture.Admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "7", RolloutPlans.SlowRoll, Days: 1, BakeMinutes: 0, MinDevices: 1), TestPortal.Json)).EnsureSuccessStatusCode();
+        await using var first = fixture.StartDataPlane(o => o with { ContentUpdates = Slow });
+        await AgentFixture.WaitUntilAsync(() => Task.FromResult(first.Status.Content == "bypass 7 (trial)"), "bypass 7 to be on trial", () => first.Status);
     }
 
     // A one-day slow roll takes every device at once; one reporting device is enough to judge.

@@ -49,7 +49,7 @@ public sealed class InterimResponseTests : IAsyncLifetime
         using var origin = new LoopbackTcpServer(async (socket, ct) =>
         {
             await using var stream = new NetworkStream(socket);
-            await ReadHeadAsync(stream, ct);
+            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
             await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), ct);
             await AnswerWithBodyAsync(stream, 10, ct);
         });
@@ -132,7 +132,7 @@ public sealed class InterimResponseTests : IAsyncLifetime
     private static Func<Socket, CancellationToken, Task> AnswersAtOnce(string answer) => async (socket, ct) =>
     {
         await using var stream = new NetworkStream(socket);
-        await ReadHeadAsync(stream, ct);
+        await ProxyFixture.ReadRequestHeadAsync(stream, ct);
         await stream.WriteAsync(Encoding.ASCII.GetBytes(answer), ct);
         await Task.Delay(Timeout.Infinite, ct);
     };
@@ -141,7 +141,7 @@ public sealed class InterimResponseTests : IAsyncLifetime
     private static async Task ReadBodyWithoutContinueAsync(Socket socket, CancellationToken ct)
     {
         await using var stream = new NetworkStream(socket);
-        await ReadHeadAsync(stream, ct);
+        await ProxyFixture.ReadRequestHeadAsync(stream, ct);
         await AnswerWithBodyAsync(stream, 10, ct);
     }
 
@@ -151,17 +151,5 @@ public sealed class InterimResponseTests : IAsyncLifetime
         await stream.ReadExactlyAsync(body, ct);
         var text = $"got {length}: {Encoding.ASCII.GetString(body)}";
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {text.Length}\r\n\r\n{text}"), ct);
-    }
-
-    /// <summary>Reads up to the end of the request head, a byte at a time, so that nothing of the body is taken with it.</summary>
-    private static async Task ReadHeadAsync(NetworkStream stream, CancellationToken ct)
-    {
-        var tail = 0u;
-        var one = new byte[1];
-        while (tail != 0x0D0A0D0A)
-        {
-            await stream.ReadExactlyAsync(one, ct);
-            tail = (tail << 8) | one[0];
-        }
     }
 }

@@ -33,7 +33,7 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
             await using var stream = new NetworkStream(socket);
             while (true)
             {
-                await ReadHeadAsync(stream, ct);
+                await ProxyFixture.ReadRequestHeadAsync(stream, ct);
                 var answer = first
                     ? "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED"
                     : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh";
@@ -64,7 +64,7 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         using var origin = new LoopbackTcpServer(async (socket, ct) =>
         {
             await using var stream = new NetworkStream(socket);
-            await ReadHeadAsync(stream, ct);
+            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
             await stream.WriteAsync("HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello"u8.ToArray(), ct);
             await Task.Delay(Timeout.Infinite, ct);
         });
@@ -82,7 +82,7 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         using var origin = new LoopbackTcpServer(async (socket, ct) =>
         {
             await using var stream = new NetworkStream(socket);
-            await ReadHeadAsync(stream, ct);
+            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
             await stream.WriteAsync("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst,\r\n6\r\nsecond\r\n0\r\n\r\n"u8.ToArray(), ct);
             await Task.Delay(Timeout.Infinite, ct);
         });
@@ -106,7 +106,7 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         using var origin = new LoopbackTcpServer(async (socket, ct) =>
         {
             await using var stream = new NetworkStream(socket);
-            await ReadHeadAsync(stream, ct);
+            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
             await Task.Delay(Timeout.Infinite, ct);
         });
         using var client = new TcpClient();
@@ -130,16 +130,4 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
 
     private byte[] Get(int port, string path) => Encoding.ASCII.GetBytes(
         $"GET http://127.0.0.1:{port}{path} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n");
-
-    /// <summary>Reads up to the end of a request head, a byte at a time.</summary>
-    private static async Task ReadHeadAsync(NetworkStream stream, CancellationToken ct)
-    {
-        var tail = 0u;
-        var one = new byte[1];
-        while (tail != 0x0D0A0D0A)
-        {
-            await stream.ReadExactlyAsync(one, ct);
-            tail = (tail << 8) | one[0];
-        }
-    }
 }
