@@ -117,15 +117,17 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         client.Client.Shutdown(SocketShutdown.Send);
         var answer = await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(10));
 
-        // The client's end of sending may also end the request first (a plain-HTTP request ends with its client): then
-        // nothing is answered. Either way the destination is not blamed.
-        var record = await _proxy.Recorder.WaitForAsync(r => r.Port == origin.Port);
-        Assert.NotEqual(502, record.Status);
+        // The client's end of sending may also end the request first (a plain-HTTP request ends with its client), even
+        // before the proxy read it: then nothing is answered, or recorded. Either way the destination is not blamed.
         if (answer.Length > 0)
         {
             Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+            var record = await _proxy.Recorder.WaitForAsync(r => r.Port == origin.Port);
             Assert.Equal((400, "the request body was cut short: the client sent less than it announced"), (record.Status, record.Reason));
         }
+
+        await Task.Delay(200);
+        Assert.DoesNotContain(_proxy.Recorder.Records, r => r.Port == origin.Port && r.Status == 502);
     }
 
     private byte[] Get(int port, string path) => Encoding.ASCII.GetBytes(
