@@ -37,7 +37,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
 
     private ClientHelloReader? _hello;
     private RequestHead? _head;
-    private RequestLine? _line;
+    private bool _headFollows;
     private long _lineSearched;
     private long _headSearched;
     private string? _refusedHost;
@@ -100,7 +100,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
     private FirstBytesVerdict InspectHttp(ReadOnlySequence<byte> bytes, bool completed)
     {
         // What has been read is not read again when more comes: a head trickled a byte at a time costs its length.
-        if (_line is null)
+        if (!_headFollows)
         {
             var line = RequestLine.Read(bytes, MaxHeadBytes, ref _lineSearched);
             switch (line.Kind)
@@ -116,7 +116,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
                     return DecideTarget(line.Method!, line.Target!, hostHeader: null);
             }
 
-            _line = line;
+            _headFollows = true;
         }
 
         var head = _head ??= new RequestHead();

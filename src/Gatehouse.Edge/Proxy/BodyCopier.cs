@@ -85,19 +85,23 @@ internal static class BodyCopier
     public static async ValueTask<(CopyEnd End, long Bytes)> CopyChunkedAsync(PipeReader from, PipeWriter to, OpenFlow flow, bool up, CancellationToken ct, bool decode = false)
     {
         var state = new ChunkState();
+        var decoder = decode ? new DataWriter(to, flow, up) : null;
         long total = 0;
-        Action<ReadOnlySequence<byte>>? onData = decode ? data => { Write(to, data, flow, up); total += data.Length; } : null;
         while (true)
         {
             var read = await from.ReadAsync(ct);
             var buffer = read.Buffer;
             var before = total;
-            var (end, consumed) = state.Advance(buffer, onData);
-            if (!decode)
+            var (end, consumed) = state.Advance(buffer, decoder);
+            if (decoder is null)
             {
                 var take = buffer.Slice(0, consumed);
                 Write(to, take, flow, up);
                 total += take.Length;
+            }
+            else
+            {
+                total = decoder.Written;
             }
 
             var wrote = total > before;
@@ -141,6 +145,18 @@ internal static class BodyCopier
         }
     }
 
+    /// <summary>Writes a chunked body's data without its framing, counting it (made only for a body that is decoded).</summary>
+    private sealed class DataWriter(PipeWriter to, OpenFlow flow, bool up)
+    {
+        public long Written { get; private set; }
+
+        public void Write(in ReadOnlySequence<byte> data)
+        {
+            BodyCopier.Write(to, data, flow, up);
+            Written += data.Length;
+        }
+    }
+
     /// <summary>Where a chunked body is: in a size line, in data, after data, or in the trailers.</summary>
     private sealed class ChunkState
     {
@@ -166,7 +182,7 @@ internal static class BodyCopier
             reader.Remaining > MaxChunkLine || reader.UnreadSequence.PositionOf((byte)'\n') is not null ? CopyEnd.Malformed : CopyEnd.Done;
 
         /// <summary>Moves through <paramref name="buffer"/>, giving <paramref name="onData"/> the chunks' data; returns how far whole parts reach.</summary>
-        public (CopyEnd End, SequencePosition Consumed) Advance(ReadOnlySequence<byte> buffer, Action<ReadOnlySequence<byte>>? onData = null)
+        public (CopyEnd End, SequencePosition Consumed) Advance(ReadOnlySequence<byte> buffer, DataWriter? onData = null)
         {
             var reader = new SequenceReader<byte>(buffer);
             while (!reader.End && _part != Part.Finished)
@@ -188,7 +204,7 @@ internal static class BodyCopier
                         break;
                     case Part.Data:
                         var step = Math.Min(_left, reader.Remaining);
-                        onData?.Invoke(reader.UnreadSequence.Slice(0, step));
+                        onData?.Write(reader.UnreadSequence.Slice(0, step));
                         reader.Advance(step);
                         _left -= step;
                         if (_left == 0)
