@@ -166,6 +166,12 @@ public sealed class OpenFlow : IDisposable
     /// <summary>Why the flow was ended from outside (idle, its access revoked, the edge stopping), once it was.</summary>
     public string? EndedBecause { get; private set; }
 
+    /// <summary>
+    /// Whether the flow was cut rather than ended by both sides: a reset, a cancellation (idle, revoked, drained) or a
+    /// refusal. A client should see it as a cut too, not as an end.
+    /// </summary>
+    public bool WasCut => Volatile.Read(ref _aborted) != 0;
+
     /// <summary>Ends the flow now.</summary>
     /// <param name="because">Why, for its record.</param>
     public void Abort(string? because = null) => TryAbort(because);

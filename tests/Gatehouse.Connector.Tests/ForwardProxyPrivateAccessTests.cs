@@ -62,6 +62,21 @@ public sealed class ForwardProxyPrivateAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revoking_the_connector_of_a_connect_resets_the_client_so_the_cut_does_not_look_like_an_end()
+    {
+        var connector = await _f.StartConnectorAsync();
+        var engineer = await _f.ProxyCredentialAsync(_f.Engineer);
+        using var client = await OpenAsync();
+        Assert.StartsWith("HTTP/1.1 200", await SendAsync(client, $"CONNECT {PrivateAccessFixture.AppName}:{_f.Echo.Port} HTTP/1.1\r\nProxy-Authorization: {engineer}\r\n\r\n"), StringComparison.Ordinal);
+        Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(client.GetStream(), "ping"));
+
+        (await _f.Admin.PostAsync($"connectors/{connector.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
+
+        var end = await Assert.ThrowsAsync<IOException>(async () => await client.GetStream().ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+    }
+
+    [Fact]
     public async Task Plain_http_to_a_private_app_is_decided_per_request_and_kept_alive_over_one_connector_flow()
     {
         await _f.StartConnectorAsync();

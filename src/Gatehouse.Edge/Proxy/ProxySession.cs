@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Identities;
@@ -12,6 +13,7 @@ using Gatehouse.Tunnel;
 using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace Gatehouse.Edge.Proxy;
 
@@ -47,6 +49,7 @@ internal sealed class ProxySession : IAsyncDisposable
     private OpenFlow? _httpFlow;
     private Upstream? _upstream;
     private volatile bool _betweenRequests;
+    private bool _cut;
 
     public ProxySession(DataPath path, ConnectionContext connection, string advertised, ILogger logger)
     {
@@ -107,6 +110,14 @@ internal sealed class ProxySession : IAsyncDisposable
         catch (Exception e)
         {
             ProxyLog.SessionFailed(_logger, e, _client);
+        }
+        finally
+        {
+            if (_cut)
+            {
+                // Last, once the flow is recorded and gone, as a FIN would come.
+                ResetClient();
+            }
         }
     }
 
@@ -344,6 +355,7 @@ internal sealed class ProxySession : IAsyncDisposable
             request => policy.Decide(Context(user, request.Host is { } name ? target.WithHost(name) : target, resolution.First, request.Protocol, request.Url, started)),
             (decided, name) => Refusal(decided, user, name));
         var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), firstRequest.Inspect);
+        ResetIfCut(flow);
         record = firstRequest.Applied(record);
 
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
@@ -377,7 +389,37 @@ internal sealed class ProxySession : IAsyncDisposable
         _out.Write("HTTP/1.1 200 Connection established\r\n\r\n"u8);
         await _out.FlushAsync(flow.Cancellation);
         var bytes = await Relay.RunAsync(_connection.Transport, stream, flow, stream.CompleteWrites, () => _out.Complete());
+        ResetIfCut(flow);
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
+    }
+
+    /// <summary>
+    /// Has the session end with a reset when the flow was cut (the destination reset it, a revoked connector, the idle
+    /// timeout): see <see cref="ResetClient"/>.
+    /// </summary>
+    private void ResetIfCut(OpenFlow flow) => _cut |= flow.WasCut;
+
+    /// <summary>
+    /// Ends the client's connection with a reset: a FIN would tell the client the data ended, and a download whose end
+    /// is the connection's (HTTP/1.0, a tar stream) would look complete. Kestrel's own abort closes gracefully, so the
+    /// socket is closed here, with no lingering.
+    /// </summary>
+    private void ResetClient()
+    {
+        if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            try
+            {
+                socket.LingerState = new LingerOption(enable: true, seconds: 0);
+                socket.Dispose();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Closed already.
+            }
+        }
+
+        _connection.Abort(new ConnectionAbortedException("the flow was cut"));
     }
 
     /// <summary>A destination in one of the tenant's app segments, and the flow the access policy decides.</summary>
@@ -520,6 +562,7 @@ internal sealed class ProxySession : IAsyncDisposable
             }
 
             _path.Finish(record with { Action = TransactionActions.Error, Status = exchange.Status, Reason = exchangeFailure.Reason, BytesUp = meter.BytesUp, BytesDown = meter.BytesDown, DurationMs = meter.DurationMs });
+            _cut = true; // a client reading to the connection's end must not take the response as whole
             return false;
         }
 
@@ -545,6 +588,7 @@ internal sealed class ProxySession : IAsyncDisposable
         catch (Exception e) when (Relay.IsEndOfFlow(e))
         {
             await FinishInterruptedAsync(record, meter);
+            _cut = true;
             throw;
         }
     }

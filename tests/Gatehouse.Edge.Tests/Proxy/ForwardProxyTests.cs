@@ -298,6 +298,53 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_destination_that_resets_mid_response_resets_the_client_too_so_the_cut_does_not_look_complete()
+    {
+        using var resetsMidway = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await socket.ReceiveAsync(new byte[4096], ct);
+            await socket.SendAsync("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe first half"u8.ToArray(), ct);
+            await Task.Delay(200, ct);
+            socket.LingerState = new LingerOption(enable: true, seconds: 0);
+            socket.Close();
+        });
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://localhost:{resetsMidway.Port}/file HTTP/1.0\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        Assert.EndsWith("the first half", await ProxyFixture.ReadAsync(stream, "half", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+
+        var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Port == resetsMidway.Port);
+        Assert.Equal(TransactionActions.Error, record.Action);
+    }
+
+    [Fact]
+    public async Task A_destination_that_resets_mid_download_resets_the_connect_too_so_the_cut_does_not_look_complete()
+    {
+        // A download whose end is the connection's end (HTTP/1.0, a tar stream) looks complete after a FIN.
+        using var resetsMidway = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await socket.ReceiveAsync(new byte[16], ct);
+            await socket.SendAsync("the first half"u8.ToArray(), ct);
+            await Task.Delay(200, ct);
+            socket.LingerState = new LingerOption(enable: true, seconds: 0);
+            socket.Close();
+        });
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{resetsMidway.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+        await stream.WriteAsync("GO\r\n"u8.ToArray());
+        Assert.Equal("the first half", await ProxyFixture.ReadAsync(stream, "half", TimeSpan.FromSeconds(10)));
+
+        var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+    }
+
+    [Fact]
     public async Task Connect_to_a_blocked_host_gets_403_with_the_rule()
     {
         var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"CONNECT blocked.example:443 HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"), until: "reference");
