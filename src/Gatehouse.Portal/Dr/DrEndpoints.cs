@@ -98,13 +98,14 @@ internal static class DrEndpoints
     }
 
     /// <summary>
-    /// Agents leave DR edges out of their normal edge list, so DR edges that are all of a tenant's active edges leave its
-    /// devices with none: fail-open agents would send everything direct, past the policy, and fail-closed ones would lose
-    /// the internet. Refused while the tenant has active devices; a new tenant may enroll its DR edge first.
+    /// Agents leave DR edges out of their normal edge list, and edges that still follow the DR bundle (a former DR edge in
+    /// standby), so DR edges that are all of a tenant's other active edges leave its devices with none: fail-open agents
+    /// would send everything direct, past the policy, and fail-closed ones would lose the internet. Refused while the
+    /// tenant has active devices; a new tenant may enroll its DR edge first.
     /// </summary>
     private static async Task RequireAnEdgeOutsideDrAsync(PortalDbContext db, List<Guid> drEdgeIds, CancellationToken ct)
     {
-        if (drEdgeIds.Count == 0 || await db.Set<Edge>().AnyAsync(e => e.Status == DeviceStatuses.Active && !drEdgeIds.Contains(e.Id), ct))
+        if (drEdgeIds.Count == 0 || await db.Set<Edge>().AnyAsync(e => e.Status == DeviceStatuses.Active && !drEdgeIds.Contains(e.Id) && !e.FollowsDr, ct))
         {
             return;
         }

@@ -309,6 +309,25 @@ public sealed class DrSettingsTests : IAsyncLifetime
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task An_edge_that_still_follows_the_dr_bundle_is_not_counted_as_an_edge_outside_dr()
+    {
+        // The old DR edge, still in standby on the DR bundle, is in no agent's list: naming the cloud edge left agents none.
+        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
+        using var oldDr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var oldDrClient = oldDr.CreateClient(_portal);
+        var settings = new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [oldDr.Response.SubjectId]);
+        (await _admin.PutAsJsonAsync("dr", settings, PortalServer.Json)).EnsureSuccessStatusCode();
+        await _portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal(HttpStatusCode.OK, (await oldDrClient.GetAsync("config/dr?wait=0")).StatusCode);
+
+        var refused = await _admin.PutAsJsonAsync("dr", settings with { EdgeIds = [cloud.Response.SubjectId] }, PortalServer.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("no edge outside DR", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private BundleVerifier Verifier(string consumer)
     {
         using var key = ECDsa.Create();
