@@ -25,4 +25,8 @@ public static class AgentPaths
     /// <summary>Present while the user has disabled the agent, so that the data plane starts disabled after a restart.</summary>
     /// <param name="stateDirectory">The agent's state directory.</param>
     public static string DisabledMarker(string stateDirectory) => Path.Combine(stateDirectory, "disabled");
+
+    /// <summary>Held by the running service, so that a second one cannot run on the same state; it holds that service's pid.</summary>
+    /// <param name="stateDirectory">The agent's state directory.</param>
+    public static string ServiceLock(string stateDirectory) => Path.Combine(stateDirectory, "service.lock");
 }

@@ -34,6 +34,7 @@ public sealed class AgentService : IAsyncDisposable
     private readonly SemaphoreSlim _changes = new(1, 1);
     private LocalApiServer? _api;
     private Updates.ReleaseUpdater? _releases;
+    private StateDirectoryLock? _stateLock;
     private readonly TaskCompletionSource _restartRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private AgentService(AgentServiceOptions options, ILoggerFactory loggers)
@@ -53,6 +54,7 @@ public sealed class AgentService : IAsyncDisposable
 
     /// <summary>Starts the local API and, when enrolled, the data plane.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The socket cannot be bound.</exception>
+    /// <exception cref="IOException">Another service runs on the state directory.</exception>
     public static AgentService Start(AgentServiceOptions options, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -64,9 +66,19 @@ public sealed class AgentService : IAsyncDisposable
             File.SetUnixFileMode(options.StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var service = new AgentService(options, loggers);
+        var stateLock = StateDirectoryLock.Take(options.StateDirectory);
+        var service = new AgentService(options, loggers) { _stateLock = stateLock };
         const UnixFileMode everyone = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
-        service._api = LocalApiServer.Start(options.Socket, everyone, service.HandleAsync, service._logger);
+        try
+        {
+            service._api = LocalApiServer.Start(options.Socket, everyone, service.HandleAsync, service._logger);
+        }
+        catch
+        {
+            stateLock.Dispose();
+            throw;
+        }
+
         if (service._store.IsEnrolled)
         {
             service._dataPlane.Start();
@@ -98,6 +110,7 @@ public sealed class AgentService : IAsyncDisposable
 
         await _dataPlane.DisposeAsync();
         _changes.Dispose();
+        _stateLock?.Dispose(); // last: the next service may start once this one's data plane is gone
     }
 
     private async Task<AgentResponse> HandleAsync(AgentRequest request, PeerCredentials peer, CancellationToken ct)

@@ -187,6 +187,30 @@ public sealed class AgentServiceTests
         Assert.Contains("the Gatehouse agent service does not answer", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_second_service_on_the_same_state_directory_is_refused_and_the_first_runs_on()
+    {
+        // Two services on one state directory would run two data planes on one enrollment and one content trial.
+        var state = Directory.CreateTempSubdirectory("gatehouse-agent-twice-").FullName;
+        try
+        {
+            AgentServiceOptions On(string socket) => new() { StateDirectory = state, Socket = Path.Combine(state, socket), ProxyListen = "127.0.0.1:0" };
+            await using var first = AgentService.Start(On("first.sock"), NullLoggerFactory.Instance);
+
+            var refused = Assert.Throws<IOException>(() => AgentService.Start(On("second.sock"), NullLoggerFactory.Instance));
+
+            Assert.Contains($"another gatehouse-agent service (pid {Environment.ProcessId}) runs on {state}", refused.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(state, "second.sock")));
+            Assert.Equal(AgentStates.NotEnrolled, (await StatusAsync(Path.Combine(state, "first.sock"))).State);
+            await first.DisposeAsync();
+            await using var after = AgentService.Start(On("third.sock"), NullLoggerFactory.Instance); // the lock goes with the service
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
     /// <summary>Whether <paramref name="pid"/> exists and is not a zombie (a process that is not our child is reaped by whoever adopted it).</summary>
     private static bool IsAlive(int pid)
     {
