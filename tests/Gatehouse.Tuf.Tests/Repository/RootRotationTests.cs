@@ -25,6 +25,7 @@ public sealed class RootRotationTests : IDisposable
         Add(repository, "agent/1.0.0/a.tar.gz", "one", Key("targets"));
         var client = NewClient();
         await client.RefreshAsync();
+        Assert.Equal("one", await DownloadAsync(client, "agent/1.0.0/a.tar.gz"));
 
         var renewed = repository.SignNextRoot(new RootRotation { Expires = Now.AddDays(700), CurrentRootKeys = [Key("root1")] });
         var rotated = repository.SignNextRoot(new RootRotation
@@ -37,6 +38,8 @@ public sealed class RootRotationTests : IDisposable
             TargetsExpires = Now.AddDays(365),
             OnlineExpires = Now.AddDays(7),
         });
+        // Straight after the rotation, before anything else is signed, the repository is one clients accept.
+        Assert.Equal("one", await DownloadAsync(NewClient(keepState: true), "agent/1.0.0/a.tar.gz"));
         Add(repository, "agent/2.0.0/a.tar.gz", "two", Key("targets2"));
 
         Assert.Equal(2, renewed.RootVersion);

@@ -197,6 +197,8 @@ public sealed class ReleaseCommandTests : IDisposable
 
         var signed = await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--root-key", Key("root3"),
             "--root-threshold", "1", "--targets-key", Key("targets2"), "--snapshot-key", Key("snapshot2"), "--timestamp-key", Key("timestamp2"), "--json");
+        // Nothing else signed yet: what root sign left is a repository clients accept.
+        await NewClient(keepState: true).RefreshAsync();
         await File.WriteAllTextAsync(Path.Combine(cli.Folder, "agent.tar.gz"), "agent 2.0.0");
         await Ok("release", "add", Path.Combine(cli.Folder, "agent.tar.gz"), "--repo", Repo, "--path", "agent/2.0.0/a.tar.gz", "--key", Key("targets2"));
         await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot2"), "--timestamp-key", Key("timestamp2"));
