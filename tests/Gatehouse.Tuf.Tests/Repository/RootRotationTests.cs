@@ -202,15 +202,7 @@ public sealed class RootRotationTests : IDisposable
             TufUpdater.Initialize(metadata, File.ReadAllBytes(Path.Combine(Repo, "metadata", "1.root.json")));
         }
 
-        return new TufUpdater(
-            new UpdaterOptions
-            {
-                MetadataDirectory = metadata,
-                MetadataBaseUrl = new Uri(Path.Combine(Repo, "metadata") + "/"),
-                TargetBaseUrl = new Uri(Path.Combine(Repo, "targets") + "/"),
-                TargetDirectory = Path.Combine(folder, "client", "targets"),
-            },
-            new DirectoryRemoteFiles(Repo));
+        return DirectoryRemoteFiles.Updater(Repo, Path.Combine(folder, "client"));
     }
 
     private static async Task<string> DownloadAsync(TufUpdater client, string path)

@@ -346,15 +346,7 @@ public sealed class ReleaseCommandTests : IDisposable
             TufUpdater.Initialize(metadata, File.ReadAllBytes(Path.Combine(Repo, "metadata", "1.root.json")));
         }
 
-        return new TufUpdater(
-            new UpdaterOptions
-            {
-                MetadataDirectory = metadata,
-                MetadataBaseUrl = new Uri(Path.Combine(Repo, "metadata") + "/"),
-                TargetBaseUrl = new Uri(Path.Combine(Repo, "targets") + "/"),
-                TargetDirectory = Path.Combine(cli.Folder, "client", "targets"),
-            },
-            new DirectoryRemoteFiles(Repo));
+        return DirectoryRemoteFiles.Updater(Repo, Path.Combine(cli.Folder, "client"));
     }
 
     private async Task<CliRun> Ok(params string[] args)
