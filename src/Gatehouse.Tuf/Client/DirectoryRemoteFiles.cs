@@ -17,6 +17,24 @@ public sealed class DirectoryRemoteFiles : IRemoteFiles
         this.root = Path.GetFullPath(root);
     }
 
+    /// <summary>
+    /// A client of a repository laid out as <c>TufRepository</c> writes it (<c>DIR/metadata/</c>, <c>DIR/targets/</c>),
+    /// keeping its trusted metadata in <c>CLIENT/metadata</c> (which must hold <c>root.json</c>) and downloads in
+    /// <c>CLIENT/targets</c>.
+    /// </summary>
+    /// <param name="repository">The repository's directory.</param>
+    /// <param name="clientDirectory">The client's own directory.</param>
+    /// <returns>The client.</returns>
+    public static TufUpdater Updater(string repository, string clientDirectory) => new(
+        new UpdaterOptions
+        {
+            MetadataDirectory = Path.Combine(clientDirectory, "metadata"),
+            MetadataBaseUrl = new Uri(Path.Combine(Path.GetFullPath(repository), "metadata") + "/"),
+            TargetBaseUrl = new Uri(Path.Combine(Path.GetFullPath(repository), "targets") + "/"),
+            TargetDirectory = Path.Combine(clientDirectory, "targets"),
+        },
+        new DirectoryRemoteFiles(repository));
+
     /// <inheritdoc/>
     public async Task<byte[]> GetAsync(Uri uri, long maxLength, CancellationToken ct)
     {

@@ -51,6 +51,11 @@ public sealed class TufRepository
             {
                 var signed = SignedMetadata.Parse(Read(RoleNames.Root, version));
                 var root = RootMetadata.FromJson(signed.Signed);
+                if (root.Version != version)
+                {
+                    throw new TufException(TufFailure.Rollback, $"{version}.root.json holds root version {root.Version}");
+                }
+
                 signed.VerifyThreshold($"root version {version} (by its own keys)", root.Keys, root.Role(RoleNames.Root));
                 if (previous is not null)
                 {
@@ -139,6 +144,170 @@ public sealed class TufRepository
     }
 
     /// <summary>
+    /// Signs root version N+1 (specification 6.1; clients check it as 5.3.4 says) and re-signs, in the same step, every
+    /// other top-level role whose keys <paramref name="rotation"/> gives, so that no file clients fetch is left signed by
+    /// keys the new root no longer lists:
+    /// <code>
+    ///   root chain from 1.root.json; targets under root N      checked: nothing is signed over an edit
+    ///   a threshold of root N's keys given?                     else refused, with how many were given and needed
+    ///   root N+1 signed by a threshold of its own root keys?    else refused
+    ///   targets given → snapshot given → timestamp given        else refused: clients would find the chain broken
+    ///   each new version signed in memory, checked against root N+1
+    ///   written: targets, snapshot (no client reads them before the timestamp names them), root N+1, timestamp
+    /// </code>
+    /// Nothing is written until every check has passed; each file is replaced atomically.
+    /// </summary>
+    /// <param name="rotation">The new expiry, and the keys that sign and change.</param>
+    /// <returns>The versions written.</returns>
+    /// <exception cref="TufException">
+    /// Too few keys of the current or the new root (<see cref="TufFailure.Unsigned"/>), a threshold the new keys cannot
+    /// meet or a re-signed role whose dependants are not (<see cref="TufFailure.State"/>), or a repository that does not
+    /// verify.
+    /// </exception>
+    public RootSigned SignNextRoot(RootRotation rotation)
+    {
+        ArgumentNullException.ThrowIfNull(rotation);
+        var current = Root;
+        var currentRoot = current.Role(RoleNames.Root);
+        var foreign = rotation.CurrentRootKeys.FirstOrDefault(s => !currentRoot.KeyIds.Contains(s.KeyId, StringComparer.Ordinal));
+        if (foreign is not null)
+        {
+            throw new TufException(TufFailure.Unsigned, $"key {foreign.KeyId} is not a root key of root version {current.Version}");
+        }
+
+        var currentGiven = rotation.CurrentRootKeys.Select(s => s.KeyId).Distinct(StringComparer.Ordinal).Count();
+        if (currentGiven < currentRoot.Threshold)
+        {
+            throw new TufException(TufFailure.Unsigned, $"root version {current.Version} needs {currentRoot.Threshold} of its {currentRoot.KeyIds.Count} root keys to sign the next version; {currentGiven} given");
+        }
+
+        if (rotation.TargetsKeys is not null && rotation.SnapshotKeys is null)
+        {
+            throw new TufException(TufFailure.State, "a re-signed targets needs a new snapshot that lists it: give the snapshot keys too (the current ones to keep them)");
+        }
+
+        if (rotation.SnapshotKeys is not null && rotation.TimestampKeys is null)
+        {
+            throw new TufException(TufFailure.State, "a re-signed snapshot needs a new timestamp that names it: give the timestamp keys too (the current ones to keep them)");
+        }
+
+        var next = NextRoot(current, rotation);
+        var nextRoot = next.Role(RoleNames.Root);
+        var signers = rotation.CurrentRootKeys.Concat(rotation.RootKeys ?? []).DistinctBy(s => s.KeyId, StringComparer.Ordinal).ToList();
+        var newGiven = signers.Count(s => nextRoot.KeyIds.Contains(s.KeyId, StringComparer.Ordinal));
+        if (newGiven < nextRoot.Threshold)
+        {
+            throw new TufException(TufFailure.Unsigned, $"root version {next.Version} needs {nextRoot.Threshold} of its {nextRoot.KeyIds.Count} root keys to sign it; {newGiven} given");
+        }
+
+        var rootBytes = SignedMetadata.Sign(next.ToJson(), signers);
+        var written = SignedMetadata.Parse(rootBytes);
+        written.VerifyThreshold($"root version {next.Version} (by its own keys)", next.Keys, nextRoot);
+        written.VerifyThreshold($"root version {next.Version} (by version {current.Version}'s keys)", current.Keys, currentRoot);
+
+        var files = new List<(string Role, long Version, byte[] Bytes)>();
+        (long Version, byte[] Bytes)? targets = null;
+        if (rotation.TargetsKeys is { } targetsKeys)
+        {
+            var latest = Targets(RoleNames.Targets) ?? throw new TufException(TufFailure.State, "the repository has no targets to re-sign");
+            var version = LatestVersion(RoleNames.Targets) + 1;
+            targets = (version, SignedMetadata.Sign(new TargetsMetadata(version, rotation.TargetsExpires, latest.Targets, latest.Delegations).ToJson(), targetsKeys));
+            files.Add((RoleNames.Targets, version, targets.Value.Bytes));
+        }
+
+        (long Version, byte[] Bytes)? snapshot = null;
+        if (rotation.SnapshotKeys is { } snapshotKeys)
+        {
+            var metadata = NextSnapshot(rotation.OnlineExpires, targets);
+            snapshot = (metadata.Version, SignedMetadata.Sign(metadata.ToJson(), snapshotKeys));
+            files.Add((RoleNames.Snapshot, metadata.Version, snapshot.Value.Bytes));
+        }
+
+        files.Add((RoleNames.Root, next.Version, rootBytes));
+        (long Version, byte[] Bytes)? timestamp = null;
+        if (rotation.TimestampKeys is { } timestampKeys)
+        {
+            var metadata = NextTimestamp(rotation.OnlineExpires, snapshot ?? Latest(RoleNames.Snapshot));
+            timestamp = (metadata.Version, SignedMetadata.Sign(metadata.ToJson(), timestampKeys));
+            SignedMetadata.Parse(timestamp.Value.Bytes).VerifyThreshold($"timestamp version {metadata.Version}", next.Keys, next.Role(RoleNames.Timestamp));
+        }
+
+        foreach (var (role, version, bytes) in files)
+        {
+            SignedMetadata.Parse(bytes).VerifyThreshold($"{role} version {version}", next.Keys, next.Role(role));
+            if (File.Exists(VersionedPath(role, version)))
+            {
+                throw new TufException(TufFailure.State, $"{role} version {version} exists already; a version is never rewritten");
+            }
+        }
+
+        foreach (var (role, version, bytes) in files)
+        {
+            WriteMetadata(role, version, bytes);
+        }
+
+        var resigned = files.Where(f => f.Role != RoleNames.Root).ToDictionary(f => f.Role, f => f.Version, StringComparer.Ordinal);
+        if (timestamp is not null)
+        {
+            WriteFile(TimestampPath, timestamp.Value.Bytes);
+            resigned[RoleNames.Timestamp] = timestamp.Value.Version;
+        }
+
+        return new RootSigned(next.Version, resigned);
+    }
+
+    // Root N+1: every role's keys as the rotation gives them, else as root N has them; keys no role lists are dropped.
+    private static RootMetadata NextRoot(RootMetadata current, RootRotation rotation)
+    {
+        var given = new Dictionary<string, IReadOnlyList<TufSigner>?>(StringComparer.Ordinal)
+        {
+            [RoleNames.Root] = rotation.RootKeys,
+            [RoleNames.Targets] = rotation.TargetsKeys,
+            [RoleNames.Snapshot] = rotation.SnapshotKeys,
+            [RoleNames.Timestamp] = rotation.TimestampKeys,
+        };
+        var keys = new Dictionary<string, TufKey>(StringComparer.Ordinal);
+        var roles = new Dictionary<string, RoleKeys>(StringComparer.Ordinal);
+        foreach (var (role, signers) in given)
+        {
+            if (signers is null)
+            {
+                roles[role] = current.Role(role);
+                foreach (var id in roles[role].KeyIds)
+                {
+                    keys[id] = current.Keys[id];
+                }
+
+                continue;
+            }
+
+            var distinct = signers.DistinctBy(s => s.KeyId, StringComparer.Ordinal).ToList();
+            if (distinct.Count == 0)
+            {
+                throw new TufException(TufFailure.State, $"the new {role} role needs at least one key");
+            }
+
+            roles[role] = new RoleKeys([.. distinct.Select(s => s.KeyId)], distinct.Count);
+            foreach (var signer in distinct)
+            {
+                keys[signer.KeyId] = signer.PublicKey;
+            }
+        }
+
+        var rootIds = roles[RoleNames.Root].KeyIds;
+        var threshold = rotation.RootThreshold ?? current.Role(RoleNames.Root).Threshold;
+        if (threshold < 1 || threshold > rootIds.Count)
+        {
+            throw new TufException(TufFailure.State, rotation.RootThreshold is null
+                ? $"the new root lists {rootIds.Count} root keys, fewer than the current threshold of {threshold}: give the new threshold"
+                : $"a root threshold of {threshold} cannot be met by the {rootIds.Count} root keys the new root lists");
+        }
+
+        roles[RoleNames.Root] = new RoleKeys(rootIds, threshold);
+        return new RootMetadata(current.Version + 1, rotation.Expires, keys, roles, current.ConsistentSnapshot);
+    }
+
+    /// <summary>
     /// Signs the next version of a targets role (top-level or delegated) with the given content.
     /// The signatures are checked against the role's keys as root or its delegator lists them
     /// before anything is written, so a wrong key file fails here rather than on every client.
@@ -222,18 +391,26 @@ public sealed class TufRepository
     /// <returns>The version written.</returns>
     public long SignSnapshot(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
+        var next = NextSnapshot(expires, targets: null);
+        var bytes = SignedMetadata.Sign(next.ToJson(), signers);
+        VerifyTopLevel(RoleNames.Snapshot, bytes);
+        WriteMetadata(RoleNames.Snapshot, next.Version, bytes);
+        return next.Version;
+    }
+
+    // The next snapshot over the latest version of every targets role, or over a top-level targets not yet written.
+    private SnapshotMetadata NextSnapshot(DateTimeOffset expires, (long Version, byte[] Bytes)? targets)
+    {
         var versions = LatestVersions();
         var meta = new Dictionary<string, MetaFile>(StringComparer.Ordinal);
         foreach (var role in TargetsRolesOf(versions))
         {
-            meta[$"{role}.json"] = MetaFile.Describe(versions[role], Read(role, versions[role]));
+            meta[$"{role}.json"] = role == RoleNames.Targets && targets is { } pending
+                ? MetaFile.Describe(pending.Version, pending.Bytes)
+                : MetaFile.Describe(versions[role], Read(role, versions[role]));
         }
 
-        var next = versions.GetValueOrDefault(RoleNames.Snapshot) + 1;
-        var bytes = SignedMetadata.Sign(new SnapshotMetadata(next, expires, meta).ToJson(), signers);
-        VerifyTopLevel(RoleNames.Snapshot, bytes);
-        WriteMetadata(RoleNames.Snapshot, next, bytes);
-        return next;
+        return new SnapshotMetadata(versions.GetValueOrDefault(RoleNames.Snapshot) + 1, expires, meta);
     }
 
     /// <summary>Signs the next timestamp over the latest snapshot.</summary>
@@ -242,20 +419,58 @@ public sealed class TufRepository
     /// <returns>The version written.</returns>
     public long SignTimestamp(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
-        var (snapshotVersion, snapshot) = Latest(RoleNames.Snapshot);
-        var next = TimestampVersion() + 1;
-        var bytes = SignedMetadata.Sign(new TimestampMetadata(next, expires, MetaFile.Describe(snapshotVersion, snapshot)).ToJson(), signers);
+        var next = NextTimestamp(expires, Latest(RoleNames.Snapshot));
+        var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Timestamp, bytes);
-        WriteFile(Path.Combine(MetadataDirectory, "timestamp.json"), bytes);
-        return next;
+        WriteFile(TimestampPath, bytes);
+        return next.Version;
     }
+
+    private TimestampMetadata NextTimestamp(DateTimeOffset expires, (long Version, byte[] Bytes) snapshot) =>
+        new(TimestampVersion() + 1, expires, MetaFile.Describe(snapshot.Version, snapshot.Bytes));
+
+    private string TimestampPath => Path.Combine(MetadataDirectory, "timestamp.json");
 
     /// <summary>The current timestamp, or <see langword="null"/> before the first.</summary>
     /// <returns>The timestamp metadata.</returns>
-    public TimestampMetadata? Timestamp()
+    public TimestampMetadata? Timestamp() =>
+        File.Exists(TimestampPath) ? TimestampMetadata.FromJson(SignedMetadata.Parse(File.ReadAllBytes(TimestampPath)).Signed) : null;
+
+    /// <summary>
+    /// The latest version, expiry and keys of every role, each checked as a client would: the root chain, snapshot and
+    /// timestamp against root, every targets role reached from <c>targets</c> against its delegator. A role with metadata
+    /// that no role delegates to is left out.
+    /// </summary>
+    /// <returns>Root, targets, snapshot, timestamp, then delegated roles by name.</returns>
+    /// <exception cref="TufException">A file does not verify.</exception>
+    public IReadOnlyList<RoleState> States()
     {
-        var path = Path.Combine(MetadataDirectory, "timestamp.json");
-        return File.Exists(path) ? TimestampMetadata.FromJson(SignedMetadata.Parse(File.ReadAllBytes(path)).Signed) : null;
+        var root = Root;
+        var states = new List<RoleState> { new(RoleNames.Root, root.Version, root.Expires, root.Role(RoleNames.Root)) };
+        foreach (var role in TargetsRoles())
+        {
+            if (Find(role) is { Metadata: { } metadata } found)
+            {
+                states.Add(new RoleState(role, metadata.Version, metadata.Expires, found.RoleKeys));
+            }
+        }
+
+        if (LatestVersion(RoleNames.Snapshot) > 0)
+        {
+            var (version, bytes) = Latest(RoleNames.Snapshot);
+            VerifyTopLevel($"snapshot version {version}", RoleNames.Snapshot, bytes);
+            states.Insert(2, new RoleState(RoleNames.Snapshot, version, SnapshotMetadata.FromJson(SignedMetadata.Parse(bytes).Signed).Expires, root.Role(RoleNames.Snapshot)));
+        }
+
+        if (File.Exists(TimestampPath))
+        {
+            var bytes = File.ReadAllBytes(TimestampPath);
+            VerifyTopLevel(RoleNames.Timestamp, RoleNames.Timestamp, bytes);
+            var timestamp = TimestampMetadata.FromJson(SignedMetadata.Parse(bytes).Signed);
+            states.Insert(3, new RoleState(RoleNames.Timestamp, timestamp.Version, timestamp.Expires, root.Role(RoleNames.Timestamp)));
+        }
+
+        return states;
     }
 
     /// <summary>The names of every targets role with metadata, top-level first.</summary>
@@ -349,10 +564,12 @@ public sealed class TufRepository
     }
 
     // A wrong key file (the timestamp key given for snapshot) fails here, not on every client.
-    private void VerifyTopLevel(string role, byte[] bytes)
+    private void VerifyTopLevel(string role, byte[] bytes) => VerifyTopLevel(role, role, bytes);
+
+    private void VerifyTopLevel(string what, string role, byte[] bytes)
     {
         var root = Root;
-        SignedMetadata.Parse(bytes).VerifyThreshold(role, root.Keys, root.Role(role));
+        SignedMetadata.Parse(bytes).VerifyThreshold(what, root.Keys, root.Role(role));
     }
 
     private long TimestampVersion() => Timestamp()?.Version ?? 0;
@@ -363,13 +580,14 @@ public sealed class TufRepository
         return (version, Read(role, version));
     }
 
-    private byte[] Read(string role, long version) =>
-        File.ReadAllBytes(Path.Combine(MetadataDirectory, $"{version}.{Uri.EscapeDataString(role)}.json"));
+    private byte[] Read(string role, long version) => File.ReadAllBytes(VersionedPath(role, version));
+
+    private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, $"{version}.{Uri.EscapeDataString(role)}.json");
 
     private void WriteMetadata(string role, long version, byte[] bytes)
     {
         var escaped = Uri.EscapeDataString(role);
-        var versioned = Path.Combine(MetadataDirectory, $"{version}.{escaped}.json");
+        var versioned = VersionedPath(role, version);
         if (File.Exists(versioned))
         {
             throw new TufException(TufFailure.State, $"{role} version {version} exists already; a version is never rewritten");

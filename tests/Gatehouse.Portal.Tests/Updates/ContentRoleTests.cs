@@ -136,12 +136,12 @@ public sealed class ContentRoleTests
         Assert.Equal(Bypass("2"), await DownloadAsync(NewClient(portal).Updater, "content/bypass/2.json"));
     }
 
-    private static string RepositoryOf(string dataDirectory) => Path.Combine(dataDirectory, "updates", "repository");
+    internal static string RepositoryOf(string dataDirectory) => Path.Combine(dataDirectory, "updates", "repository");
 
-    private static async Task<HttpResponseMessage> PublishAsync(HttpClient admin, byte[] content) =>
+    internal static async Task<HttpResponseMessage> PublishAsync(HttpClient admin, byte[] content) =>
         await admin.PostAsync("content/bypass", new ByteArrayContent(content) { Headers = { ContentType = new("application/json") } });
 
-    private static async Task<byte[]> DownloadAsync(TufUpdater updater, string targetPath)
+    internal static async Task<byte[]> DownloadAsync(TufUpdater updater, string targetPath)
     {
         await updater.RefreshAsync();
         var target = await updater.GetTargetInfoAsync(targetPath);
@@ -149,7 +149,7 @@ public sealed class ContentRoleTests
         return await File.ReadAllBytesAsync(await updater.DownloadTargetAsync(target));
     }
 
-    private static async Task<int> RunCliAsync(string[] args)
+    internal static async Task<int> RunCliAsync(string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
@@ -159,7 +159,7 @@ public sealed class ContentRoleTests
         return code;
     }
 
-    private static (TufUpdater Updater, string MetadataDirectory) NewClient(PortalServer portal)
+    internal static (TufUpdater Updater, string MetadataDirectory) NewClient(PortalServer portal)
     {
         var client = new TrustingClient(File.ReadAllBytes(Path.Combine(RepositoryOf(portal.DataDirectory), "metadata", "1.root.json")));
         return (new TufUpdater(client.Options(portal), new HttpRemoteFiles(portal.CreateClient())), client.MetadataDirectory);
@@ -180,7 +180,7 @@ public sealed class ContentRoleTests
         return (new TufUpdater(options, new DirectoryRemoteFiles(repository)), client.Options);
     }
 
-    private static byte[] Bypass(string version) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+    internal static byte[] Bypass(string version) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
     {
         channel = "bypass", schemaVersion = 1, version, fields = new[] { "kind", "value", "ports", "note" }, records = new[] { new[] { "domain", "*.teams.microsoft.com", "3478", "Teams media" } },
     }));

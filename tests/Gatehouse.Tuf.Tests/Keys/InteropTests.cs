@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Tuf.Json;
 using Gatehouse.Tuf.Keys;
+using Gatehouse.Tuf.Metadata;
+using Gatehouse.Tuf.Repository;
 using Gatehouse.Testing;
 
 namespace Gatehouse.Tuf.Tests.Keys;
@@ -70,6 +72,52 @@ public sealed class InteropTests
         finally
         {
             File.Delete(input);
+        }
+    }
+
+    [SecuresystemslibFact]
+    public async Task A_rotated_root_carries_signatures_securesystemslib_verifies_under_the_old_and_the_new_root_keys()
+    {
+        var folder = Directory.CreateTempSubdirectory("gatehouse-interop-root-").FullName;
+        using var oldRoot = TufSigner.GenerateEcdsa();
+        using var newRoot = TufSigner.RsaPss(RSA.Create(2048));
+        using var other = TufSigner.GenerateEcdsa();
+        try
+        {
+            var roles = new Dictionary<string, RoleKeys>(StringComparer.Ordinal)
+            {
+                [RoleNames.Root] = new([oldRoot.KeyId], 1),
+                [RoleNames.Targets] = new([other.KeyId], 1),
+                [RoleNames.Snapshot] = new([other.KeyId], 1),
+                [RoleNames.Timestamp] = new([other.KeyId], 1),
+            };
+            var keys = new Dictionary<string, TufKey>(StringComparer.Ordinal) { [oldRoot.KeyId] = oldRoot.PublicKey, [other.KeyId] = other.PublicKey };
+            var expires = DateTimeOffset.UtcNow.AddDays(30);
+            expires = new DateTimeOffset(expires.Ticks - (expires.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+            var repository = TufRepository.Create(Path.Combine(folder, "repo"), new RootMetadata(1, expires, keys, roles, consistentSnapshot: true),
+                new Dictionary<string, IReadOnlyList<TufSigner>> { [RoleNames.Root] = [oldRoot], [RoleNames.Targets] = [other], [RoleNames.Snapshot] = [other], [RoleNames.Timestamp] = [other] },
+                _ => expires);
+            repository.SignNextRoot(new RootRotation { Expires = expires, CurrentRootKeys = [oldRoot], RootKeys = [newRoot], RootThreshold = 1 });
+
+            var rotated = SignedMetadata.Parse(await File.ReadAllBytesAsync(Path.Combine(folder, "repo", "metadata", "2.root.json")));
+            Assert.Equal(new[] { oldRoot.KeyId, newRoot.KeyId }.Order(StringComparer.Ordinal), rotated.Signatures.Select(s => s.KeyId).Order(StringComparer.Ordinal));
+            foreach (var (signer, signature) in new[] { oldRoot, newRoot }.Select(k => (k, rotated.Signatures.Single(s => s.KeyId == k.KeyId))))
+            {
+                var request = new JsonObject
+                {
+                    ["key"] = signer.PublicKey.ToJson(),
+                    ["keyid"] = signature.KeyId,
+                    ["signed"] = rotated.Signed.DeepClone(),
+                    ["sig"] = signature.Value,
+                };
+                var input = Path.Combine(folder, "request.json");
+                await File.WriteAllTextAsync(input, request.ToJsonString());
+                await RunAsync("verify", input);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Gatehouse.Cli.Output;
 using Gatehouse.Trust;
 using Gatehouse.Tuf;
 using Gatehouse.Tuf.Keys;
@@ -9,7 +10,7 @@ using Gatehouse.Tuf.Repository;
 namespace Gatehouse.Cli.Commands.Releases;
 
 /// <summary>
-/// <c>gatehouse release key|repo|add|delegate|publish</c>: a signed (TUF) release repository
+/// <c>gatehouse release key|repo|add|delegate|renew|publish|root|status</c>: a signed (TUF) release repository
 /// kept on this machine, with keys read from files, so that root and targets keys can stay
 /// offline. Nothing here talks to the portal.
 /// </summary>
@@ -24,7 +25,10 @@ internal static class ReleaseCommand
         release.Subcommands.Add(BuildRepo(app));
         release.Subcommands.Add(BuildAdd(app));
         release.Subcommands.Add(BuildDelegate(app));
+        release.Subcommands.Add(BuildRenew(app));
         release.Subcommands.Add(BuildPublish(app));
+        release.Subcommands.Add(RootCommands.BuildRoot(app));
+        release.Subcommands.Add(RootCommands.BuildStatus(app));
         return release;
     }
 
@@ -128,7 +132,7 @@ internal static class ReleaseCommand
         var add = new Command("add", "Store an artifact and sign the next version of the role that lists it") { file, repoDir, path, role, keys, days };
         return app.Action(app.WithJson(add), run => Guarded(() =>
         {
-            var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            var repository = Open(run, repoDir);
             var roleName = run.Require(role);
             var current = repository.Targets(roleName) ?? throw new CliException(ExitCodes.NotFound, $"the repository has no role {roleName}; delegate to it first");
             var targetPath = run.Require(path);
@@ -160,7 +164,7 @@ internal static class ReleaseCommand
                 }
                 else
                 {
-                    run.Environment.Stdout.WriteLine($"{target.Path} ({target.Length} bytes) listed in {roleName} version {version}; clients see it in the next snapshot (the portal signs one within a minute for its own repository; elsewhere run `gatehouse release publish`)");
+                    run.Environment.Stdout.WriteLine($"{target.Path} ({target.Length} bytes) listed in {roleName} version {version}; {NextSnapshot}");
                 }
             }
             finally
@@ -184,7 +188,7 @@ internal static class ReleaseCommand
         var command = new Command("delegate", "Delegate target paths to a new role and sign its first, empty version") { name, repoDir, from, paths, roleKeys, threshold, terminating, keys, days };
         return app.Action(command, run => Guarded(() =>
         {
-            var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            var repository = Open(run, repoDir);
             var parentName = run.Require(from);
             var roleName = run.Require(name);
             var parent = repository.Targets(parentName) ?? throw new CliException(ExitCodes.NotFound, $"the repository has no role {parentName}");
@@ -223,6 +227,34 @@ internal static class ReleaseCommand
         }));
     }
 
+    private static Command BuildRenew(CliApp app)
+    {
+        var repoDir = RepoOption();
+        var role = new Option<string>("--role") { Description = "The targets role to renew", DefaultValueFactory = _ => RoleNames.Targets };
+        var keys = KeysOption("--key", "A key of that role; repeat for its threshold", required: true);
+        var days = ExpiryOption();
+        var renew = new Command("renew", "Sign the next version of a targets role with the same content and a new expiry") { repoDir, role, keys, days };
+        return app.Action(renew, run => Guarded(() =>
+        {
+            var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            var roleName = run.Require(role);
+            var current = repository.Targets(roleName) ?? throw new CliException(ExitCodes.NotFound, $"the repository has no role {roleName}");
+            var expires = Expiry(run.Time.GetUtcNow(), run.Get(days));
+            var signers = LoadKeys(run.Require(keys));
+            try
+            {
+                var version = repository.SignTargets(roleName, new TargetsMetadata(0, expires, current.Targets, current.Delegations), signers);
+                run.Environment.Stdout.WriteLine($"{roleName} version {version} expires {Times.ToTheMinute(expires)}; {NextSnapshot}");
+            }
+            finally
+            {
+                Dispose([signers]);
+            }
+
+            RootCommands.WarnIfExpiring(run, repository);
+        }));
+    }
+
     private static Command BuildPublish(CliApp app)
     {
         var repoDir = RepoOption();
@@ -232,7 +264,7 @@ internal static class ReleaseCommand
         var publish = new Command("publish", "Sign a new snapshot and timestamp over the latest targets (the portal does this online)") { repoDir, snapshotKeys, timestampKeys, days };
         return app.Action(publish, run => Guarded(() =>
         {
-            var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            var repository = Open(run, repoDir);
             var snapshot = LoadKeys(run.Require(snapshotKeys));
             var timestamp = LoadKeys(run.Require(timestampKeys));
             try
@@ -249,17 +281,27 @@ internal static class ReleaseCommand
         }));
     }
 
-    private static Option<DirectoryInfo> RepoOption() => new("--repo") { Description = "The repository directory", Required = true };
+    private const string NextSnapshot = "clients see it in the next snapshot (the portal signs one within a minute for its own repository; elsewhere run `gatehouse release publish`)";
 
-    private static Option<FileInfo[]> KeysOption(string name, string description, bool required) =>
+    // Opens a repository and warns, before the command's work, when root or targets is about to expire.
+    private static TufRepository Open(Invocation run, Option<DirectoryInfo> repoDir)
+    {
+        var repository = TufRepository.Open(run.Require(repoDir).FullName);
+        RootCommands.WarnIfExpiring(run, repository);
+        return repository;
+    }
+
+    internal static Option<DirectoryInfo> RepoOption() => new("--repo") { Description = "The repository directory", Required = true };
+
+    internal static Option<FileInfo[]> KeysOption(string name, string description, bool required) =>
         new(name) { Description = description, Required = required, HelpName = "FILE" };
 
     private const int MaxExpiryDays = 3650;
 
-    private static Option<int> ExpiryOption() =>
+    internal static Option<int> ExpiryOption() =>
         new("--expires-days") { Description = "Days until the signed metadata expires", DefaultValueFactory = _ => DefaultExpiryDays };
 
-    private static DateTimeOffset Expiry(DateTimeOffset now, int days)
+    internal static DateTimeOffset Expiry(DateTimeOffset now, int days)
     {
         if (days is < 1 or > MaxExpiryDays)
         {
@@ -271,7 +313,7 @@ internal static class ReleaseCommand
         return new DateTimeOffset(at.Ticks - (at.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
     }
 
-    private static IReadOnlyList<TufSigner> LoadKeys(FileInfo[] files)
+    internal static IReadOnlyList<TufSigner> LoadKeys(FileInfo[] files)
     {
         var signers = new List<TufSigner>();
         try
@@ -297,7 +339,7 @@ internal static class ReleaseCommand
         }
     }
 
-    private static void Dispose(IEnumerable<IReadOnlyList<TufSigner>> lists)
+    internal static void Dispose(IEnumerable<IReadOnlyList<TufSigner>> lists)
     {
         foreach (var signer in lists.SelectMany(l => l))
         {
@@ -306,7 +348,7 @@ internal static class ReleaseCommand
     }
 
     // Repository refusals (a rotation without the old keys, a rewritten version) are bad input, not crashes.
-    private static Task Guarded(Action body)
+    internal static Task Guarded(Action body)
     {
         try
         {

@@ -1,5 +1,9 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using Gatehouse.Cli.Tests.Scripted;
 using Gatehouse.Tuf.Client;
+using Gatehouse.Tuf.Keys;
+using Gatehouse.Tuf.Metadata;
 
 namespace Gatehouse.Cli.Tests.Commands.Releases;
 
@@ -162,6 +166,155 @@ public sealed class ReleaseCommandTests : IDisposable
         Assert.Contains("--expires-days must be 1 to 3650", run.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Root_sign_without_key_options_renews_root_and_a_client_at_root_1_follows_it()
+    {
+        await CreateRepositoryAsync(expiresDays: 20);
+        await NewClient().RefreshAsync();
+
+        var signed = await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--expires-days", "400");
+
+        Assert.Matches(@"^root version 2 expires \d{4}-\d\d-\d\d \d\d:\d\dZ\n$", signed.Stdout);
+        // Targets is still within 30 days of its expiry: the command says how to renew it.
+        Assert.Contains($"warning: targets expires at", signed.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"renew it: gatehouse release renew --repo {Repo} --key TARGETS-KEY.pem", signed.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning: root", signed.Stderr, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Repo, "metadata", "2.root.json")), await File.ReadAllBytesAsync(Path.Combine(Repo, "metadata", "root.json")));
+        Assert.False(File.Exists(Path.Combine(Repo, "metadata", "2.targets.json")));
+        await NewClient(keepState: true).RefreshAsync();
+        Assert.Equal(2, RootVersionOf(Path.Combine(cli.Folder, "client", "metadata", "root.json")));
+    }
+
+    [Fact]
+    public async Task Every_top_level_role_rotated_by_root_sign_takes_over_and_the_client_downloads_what_the_new_targets_key_signs()
+    {
+        await CreateRepositoryAsync();
+        await NewClient().RefreshAsync();
+        foreach (var name in new[] { "root3", "targets2", "snapshot2", "timestamp2" })
+        {
+            await Ok("release", "key", "create", Key(name));
+        }
+
+        var signed = await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--root-key", Key("root3"),
+            "--root-threshold", "1", "--targets-key", Key("targets2"), "--snapshot-key", Key("snapshot2"), "--timestamp-key", Key("timestamp2"), "--json");
+        // Nothing else signed yet: what root sign left is a repository clients accept.
+        await NewClient(keepState: true).RefreshAsync();
+        await File.WriteAllTextAsync(Path.Combine(cli.Folder, "agent.tar.gz"), "agent 2.0.0");
+        await Ok("release", "add", Path.Combine(cli.Folder, "agent.tar.gz"), "--repo", Repo, "--path", "agent/2.0.0/a.tar.gz", "--key", Key("targets2"));
+        await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot2"), "--timestamp-key", Key("timestamp2"));
+
+        var json = JsonNode.Parse(signed.Stdout)!;
+        Assert.Equal(2, json["rootVersion"]!.GetValue<long>());
+        Assert.Equal(2, json["resigned"]!["targets"]!.GetValue<long>());
+        var updater = NewClient(keepState: true);
+        await updater.RefreshAsync();
+        Assert.Equal("agent 2.0.0", await File.ReadAllTextAsync(await updater.DownloadTargetAsync((await updater.GetTargetInfoAsync("agent/2.0.0/a.tar.gz"))!)));
+        // The replaced keys sign nothing any more.
+        var old = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "agent.tar.gz"), "--repo", Repo, "--path", "agent/2.0.1/a.tar.gz", "--key", Key("targets"));
+        Assert.Equal(ExitCodes.BadInput, old.ExitCode);
+        var oldRoot = await cli.RunAsync("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"));
+        Assert.Equal(ExitCodes.BadInput, oldRoot.ExitCode);
+        Assert.Contains("is not a root key of root version 2", oldRoot.Stderr, StringComparison.Ordinal);
+        await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root3"));
+    }
+
+    [Theory]
+    [InlineData(ExitCodes.BadInput, "root version 1 needs 2 of its 2 root keys to sign the next version; 1 given", "--key", "root1")]
+    [InlineData(ExitCodes.BadInput, "is not a root key of root version 1", "--key", "root1", "--key", "root2", "--key", "targets")]
+    [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 1 --root-key files given", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-threshold", "2")]
+    [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 2 keys of the current root", "--key", "root1", "--key", "root2", "--root-threshold", "3")]
+    [InlineData(ExitCodes.Usage, "the new root keeps the current root threshold of 2, more than the 1 --root-key files given: give --root-threshold", "--key", "root1", "--key", "root2", "--root-key", "root1")]
+    [InlineData(ExitCodes.BadInput, "not-a-key.pem", "--key", "root1", "--key", "root2", "--root-key", "not-a-key", "--root-threshold", "1")]
+    [InlineData(ExitCodes.Usage, "--targets-key re-signs targets, which needs a new snapshot and timestamp", "--key", "root1", "--key", "root2", "--targets-key", "content")]
+    [InlineData(ExitCodes.Usage, "--snapshot-key re-signs snapshot, which needs a new timestamp", "--key", "root1", "--key", "root2", "--snapshot-key", "content")]
+    [InlineData(ExitCodes.Usage, "--expires-days must be 1 to 3650", "--key", "root1", "--key", "root2", "--expires-days", "0")]
+    [InlineData(ExitCodes.Usage, "--expires-days must be 1 to 3650", "--key", "root1", "--key", "root2", "--expires-days", "3651")]
+    public async Task Root_sign_refuses_what_would_not_verify_and_writes_nothing(int exitCode, string message, params string[] options)
+    {
+        await CreateRepositoryAsync();
+        await File.WriteAllTextAsync(Key("not-a-key"), "not a key");
+        var before = Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().Select(f => (f, File.ReadAllText(f))).ToList();
+        var args = new List<string> { "release", "root", "sign", "--repo", Repo };
+        for (var i = 0; i < options.Length; i += 2)
+        {
+            args.Add(options[i]);
+            args.Add(options[i].EndsWith("-key", StringComparison.Ordinal) ? Key(options[i + 1]) : options[i + 1]);
+        }
+
+        var run = await cli.RunAsync([.. args]);
+
+        Assert.Equal(exitCode, run.ExitCode);
+        Assert.Contains(message, run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().Select(f => (f, File.ReadAllText(f))).ToList());
+    }
+
+    [Fact]
+    public async Task Commands_that_open_a_repository_warn_while_root_or_targets_expires_within_30_days_and_renew_silences_them()
+    {
+        await CreateRepositoryAsync(expiresDays: 30);
+
+        var publish = await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+        Assert.Contains($"warning: root expires at ", publish.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"(in 30 days); renew it: gatehouse release root sign --repo {Repo} --key ROOT-KEY.pem\n", publish.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"warning: targets expires at ", publish.Stderr, StringComparison.Ordinal);
+
+        await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"));
+        var renewed = await Ok("release", "renew", "--repo", Repo, "--key", Key("targets"));
+        var quiet = await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+
+        Assert.StartsWith("targets version 2 expires ", renewed.Stdout, StringComparison.Ordinal);
+        Assert.Equal("", renewed.Stderr);
+        Assert.Equal("", quiet.Stderr);
+        await NewClient().RefreshAsync();
+    }
+
+    [Fact]
+    public async Task Renew_with_a_key_that_is_not_the_roles_is_refused_and_writes_nothing()
+    {
+        await CreateRepositoryAsync();
+        var before = Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList();
+
+        var run = await cli.RunAsync("release", "renew", "--repo", Repo, "--key", Key("snapshot"));
+        var missing = await cli.RunAsync("release", "renew", "--repo", Repo, "--role", "content-nothing", "--key", Key("targets"));
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("targets is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
+        Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    [Fact]
+    public async Task Status_lists_each_roles_version_expiry_and_keys_and_json_is_stable()
+    {
+        await CreateRepositoryAsync();
+        await Ok("release", "delegate", "content-bypass", "--repo", Repo, "--path", "content/bypass/*", "--role-key", Key("content"), "--key", Key("targets"));
+
+        var text = await Ok("release", "status", "--repo", Repo);
+        var json = JsonNode.Parse((await Ok("release", "status", "--repo", Repo, "--json")).Stdout)!.AsArray();
+
+        Assert.StartsWith("ROLE", text.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["root", "targets", "snapshot", "timestamp", "content-bypass"], json.Select(r => r!["role"]!.GetValue<string>()));
+        Assert.Equal([1L, 2L, 1L, 1L, 1L], json.Select(r => r!["version"]!.GetValue<long>()));
+        using var content = TufSigner.FromPemFile(Key("content"));
+        Assert.Equal([content.KeyId], json[4]!["keyIds"]!.AsArray().Select(k => k!.GetValue<string>()));
+        Assert.Equal(2, json[0]!["threshold"]!.GetValue<int>());
+        Assert.False(json[0]!["expired"]!.GetValue<bool>());
+        Assert.Contains(content.KeyId[..12], text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_refuses_a_snapshot_the_root_does_not_sign()
+    {
+        await CreateRepositoryAsync();
+        var snapshot = Path.Combine(Repo, "metadata", "1.snapshot.json");
+        await File.WriteAllTextAsync(snapshot, (await File.ReadAllTextAsync(snapshot)).Replace("\"version\": 1", "\"version\": 1 ", StringComparison.Ordinal).Replace("targets.json", "targets.jsoN", StringComparison.Ordinal));
+
+        var run = await cli.RunAsync("release", "status", "--repo", Repo);
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("snapshot version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => cli.Dispose();
 
     private string Key(string name) => Path.Combine(Keys, name + ".pem");
@@ -175,26 +328,25 @@ public sealed class ReleaseCommandTests : IDisposable
         }
     }
 
-    private async Task CreateRepositoryAsync()
+    private async Task CreateRepositoryAsync(int expiresDays = 365)
     {
         await MakeKeysAsync();
         await Ok("release", "repo", "create", "--repo", Repo, "--root-key", Key("root1"), "--root-key", Key("root2"), "--root-threshold", "2",
-            "--targets-key", Key("targets"), "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+            "--targets-key", Key("targets"), "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"), "--expires-days", expiresDays.ToString(CultureInfo.InvariantCulture));
     }
 
-    private TufUpdater NewClient()
+    private static long RootVersionOf(string path) => RootMetadata.FromJson(SignedMetadata.Parse(File.ReadAllBytes(path)).Signed).Version;
+
+    // A client that trusts 1.root.json, or (keepState) what it trusted after its last refresh.
+    private TufUpdater NewClient(bool keepState = false)
     {
         var metadata = Path.Combine(cli.Folder, "client", "metadata");
-        TufUpdater.Initialize(metadata, File.ReadAllBytes(Path.Combine(Repo, "metadata", "1.root.json")));
-        return new TufUpdater(
-            new UpdaterOptions
-            {
-                MetadataDirectory = metadata,
-                MetadataBaseUrl = new Uri(Path.Combine(Repo, "metadata") + "/"),
-                TargetBaseUrl = new Uri(Path.Combine(Repo, "targets") + "/"),
-                TargetDirectory = Path.Combine(cli.Folder, "client", "targets"),
-            },
-            new DirectoryRemoteFiles(Repo));
+        if (!keepState)
+        {
+            TufUpdater.Initialize(metadata, File.ReadAllBytes(Path.Combine(Repo, "metadata", "1.root.json")));
+        }
+
+        return DirectoryRemoteFiles.Updater(Repo, Path.Combine(cli.Folder, "client"));
     }
 
     private async Task<CliRun> Ok(params string[] args)

@@ -1,0 +1,177 @@
+using System.CommandLine;
+using Gatehouse.Cli.Output;
+using Gatehouse.Tuf.Keys;
+using Gatehouse.Tuf.Metadata;
+using Gatehouse.Tuf.Repository;
+using static Gatehouse.Cli.Commands.Releases.ReleaseCommand;
+
+namespace Gatehouse.Cli.Commands.Releases;
+
+/// <summary>
+/// <c>gatehouse release root sign</c> (renew root, rotate any top-level role's keys) and <c>gatehouse release
+/// status</c>, and the warning every command that opens a repository gives when root or targets is about to expire.
+/// </summary>
+internal static class RootCommands
+{
+    /// <summary>How long before root or targets expires the commands start to warn.</summary>
+    private static readonly TimeSpan WarnBefore = TimeSpan.FromDays(30);
+
+    // Snapshot and timestamp signed here get what `release publish` gives them; the portal re-signs its own sooner.
+    private const int OnlineExpiryDays = 7;
+
+    public static Command BuildRoot(CliApp app)
+    {
+        var repoDir = RepoOption();
+        var keys = KeysOption("--key", "A key of the current root; repeat for its threshold", required: true);
+        var rootKeys = KeysOption("--root-key", "A root key of the new root (replaces the root keys); repeat for several", required: false);
+        var rootThreshold = new Option<int?>("--root-threshold") { Description = "How many root keys must sign (default: the current threshold)", HelpName = "N" };
+        var targetsKeys = KeysOption("--targets-key", "The new targets key (replaces the targets keys; targets is re-signed with it); repeat for several", required: false);
+        var snapshotKeys = KeysOption("--snapshot-key", "The snapshot key, new or current (snapshot is re-signed with it); needed with --targets-key", required: false);
+        var timestampKeys = KeysOption("--timestamp-key", "The timestamp key, new or current (timestamp is re-signed with it); needed with --snapshot-key", required: false);
+        var days = new Option<int>("--expires-days") { Description = "Days until the new root (and a re-signed targets) expires", DefaultValueFactory = _ => 365 };
+        var sign = new Command(
+            "sign",
+            "Sign the next root version: renew its expiry and, with a role's key options, replace that role's keys. Every key is a private key file " +
+            "(`release key create`); a role whose keys are given is re-signed with them, so nothing is left signed by keys the new root drops")
+        {
+            repoDir, keys, rootKeys, rootThreshold, targetsKeys, snapshotKeys, timestampKeys, days,
+        };
+        var root = new Command("root", "The root role: the keys of every top-level role");
+        root.Subcommands.Add(app.Action(app.WithJson(sign), run => Guarded(() =>
+        {
+            var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            var now = run.Time.GetUtcNow();
+            var expires = Expiry(now, run.Get(days));
+            // Checked here to name the options; the repository checks the same before it signs.
+            var given = run.Get(rootKeys) ?? [];
+            var currentRoot = repository.Root.Role(RoleNames.Root);
+            var count = given.Length > 0 ? given.Length : currentRoot.KeyIds.Count;
+            var threshold = run.Get(rootThreshold) ?? currentRoot.Threshold;
+            if (threshold < 1 || threshold > count)
+            {
+                throw new CliException(ExitCodes.Usage, run.Get(rootThreshold) is null
+                    ? $"the new root keeps the current root threshold of {threshold}, more than the {count} --root-key files given: give --root-threshold"
+                    : given.Length > 0
+                        ? $"--root-threshold must be between 1 and the {count} --root-key files given"
+                        : $"--root-threshold must be between 1 and the {count} keys of the current root, which the new root keeps (give --root-key to replace them)");
+            }
+
+            if (run.Get(targetsKeys) is { Length: > 0 } && run.Get(snapshotKeys) is not { Length: > 0 })
+            {
+                // Clients would read the new targets only through a new snapshot, and the old one lists the targets the new root refuses.
+                throw new CliException(ExitCodes.Usage, "--targets-key re-signs targets, which needs a new snapshot and timestamp: give --snapshot-key and --timestamp-key too (the current keys keep them)");
+            }
+
+            if (run.Get(snapshotKeys) is { Length: > 0 } && run.Get(timestampKeys) is not { Length: > 0 })
+            {
+                throw new CliException(ExitCodes.Usage, "--snapshot-key re-signs snapshot, which needs a new timestamp: give --timestamp-key too (the current key keeps it)");
+            }
+
+            var lists = new List<IReadOnlyList<TufSigner>>();
+            IReadOnlyList<TufSigner>? Load(Option<FileInfo[]> option)
+            {
+                if (run.Get(option) is not { Length: > 0 } files)
+                {
+                    return null;
+                }
+
+                var signers = LoadKeys(files);
+                lists.Add(signers);
+                return signers;
+            }
+
+            try
+            {
+                var signed = repository.SignNextRoot(new RootRotation
+                {
+                    Expires = expires,
+                    CurrentRootKeys = Load(keys)!,
+                    RootKeys = Load(rootKeys),
+                    RootThreshold = run.Get(rootThreshold),
+                    TargetsKeys = Load(targetsKeys),
+                    SnapshotKeys = Load(snapshotKeys),
+                    TimestampKeys = Load(timestampKeys),
+                    TargetsExpires = expires,
+                    OnlineExpires = Expiry(now, OnlineExpiryDays),
+                });
+                var result = new RootSignedResult(signed.RootVersion, expires, signed.Resigned);
+                if (run.Out.Json)
+                {
+                    run.Out.WriteJson(result);
+                }
+                else
+                {
+                    var resigned = signed.Resigned.Count == 0 ? "" : $"; re-signed {string.Join(", ", signed.Resigned.Select(r => $"{r.Key} version {r.Value}"))}";
+                    run.Environment.Stdout.WriteLine($"root version {signed.RootVersion} expires {Times.ToTheMinute(expires)}{resigned}");
+                }
+            }
+            finally
+            {
+                ReleaseCommand.Dispose(lists);
+            }
+
+            WarnIfExpiring(run, repository);
+        })));
+        return root;
+    }
+
+    public static Command BuildStatus(CliApp app)
+    {
+        var repoDir = RepoOption();
+        var status = new Command("status", "Each role's version, expiry and keys, checked as a client checks them") { repoDir };
+        return app.Action(app.WithJson(status), run => Guarded(() =>
+        {
+            var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            var now = run.Time.GetUtcNow();
+            var states = repository.States().Select(s => new RoleStatus(s.Name, s.Version, s.Expires, s.Expires <= now, s.Keys.KeyIds, s.Keys.Threshold)).ToList();
+            if (run.Out.Json)
+            {
+                run.Out.WriteJson(states);
+            }
+            else
+            {
+                var table = new Table("ROLE", "VERSION", "EXPIRES", "THRESHOLD", "KEYS");
+                foreach (var state in states)
+                {
+                    table.Row(state.Role, state.Version, Times.ToTheMinute(state.Expires) + (state.Expired ? " (expired)" : ""), $"{state.Threshold} of {state.KeyIds.Count}", string.Join(",", state.KeyIds.Select(id => id[..12])));
+                }
+
+                table.WriteTo(run.Environment.Stdout, run.Environment.UseColour);
+            }
+
+            WarnIfExpiring(run, repository);
+        }));
+    }
+
+    /// <summary>
+    /// Warns on stderr when root or top-level targets expires within <see cref="WarnBefore"/> or has expired: once either
+    /// has, every client refuses the repository, and nothing but these commands renews them.
+    /// </summary>
+    public static void WarnIfExpiring(Invocation run, TufRepository repository)
+    {
+        var now = run.Time.GetUtcNow();
+        var repo = repository.Directory;
+        Warn(run, now, repository.Root.Expires, RoleNames.Root, $"gatehouse release root sign --repo {repo} --key ROOT-KEY.pem");
+        if (repository.Targets(RoleNames.Targets) is { } targets)
+        {
+            Warn(run, now, targets.Expires, RoleNames.Targets, $"gatehouse release renew --repo {repo} --key TARGETS-KEY.pem");
+        }
+    }
+
+    private static void Warn(Invocation run, DateTimeOffset now, DateTimeOffset expires, string role, string command)
+    {
+        if (expires - now > WarnBefore)
+        {
+            return;
+        }
+
+        var when = expires <= now
+            ? $"expired at {Times.ToTheMinute(expires)}: clients refuse the repository until it is renewed"
+            : $"expires at {Times.ToTheMinute(expires)} (in {Math.Ceiling((expires - now).TotalDays):0} days)";
+        run.Environment.Stderr.WriteLine($"warning: {role} {when}; renew it: {command}");
+    }
+
+    internal sealed record RootSignedResult(long RootVersion, DateTimeOffset Expires, IReadOnlyDictionary<string, long> Resigned);
+
+    internal sealed record RoleStatus(string Role, long Version, DateTimeOffset Expires, bool Expired, IReadOnlyList<string> KeyIds, int Threshold);
+}
