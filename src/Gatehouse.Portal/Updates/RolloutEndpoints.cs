@@ -90,6 +90,9 @@ internal static class RolloutEndpoints
     private static async Task<Rollout> FindAsync(PortalDbContext db, Guid id, CancellationToken ct) =>
         await db.Set<Rollout>().FirstOrDefaultAsync(r => r.Id == id, ct) ?? throw PortalException.NotFound("Rollout");
 
+    /// <summary>The longest a group may be held back from a rollout.</summary>
+    private const int MaxDeferDays = 365;
+
     private static async Task<IResult> CreateAsync(CreateRolloutRequest request, Caller caller, PortalDbContext db, AuditLog audit, UpdateRepository repository, TimeProvider time, CancellationToken ct)
     {
         var channel = request.Channel ?? "";
@@ -110,6 +113,19 @@ internal static class RolloutEndpoints
         if (days is < 1 or > 90)
         {
             throw PortalException.Invalid("days", $"A slow roll takes 1 to 90 days; got {days}.");
+        }
+
+        if (request.Days is not null && plan != RolloutPlans.SlowRoll)
+        {
+            throw PortalException.Invalid("days", $"days applies to the {RolloutPlans.SlowRoll} plan only; the {plan} plan moves stage by stage as each one's health allows.");
+        }
+
+        foreach (var deferral in (request.DeferDays ?? new Dictionary<Guid, int>()).Values)
+        {
+            if (deferral is < 0 or > MaxDeferDays)
+            {
+                throw PortalException.Invalid("deferDays", $"A group is held back 0 to {MaxDeferDays} days; got {deferral}.");
+            }
         }
 
         if (request.CanaryBasisPoints is < 1 or > 10_000 || (request.CanaryBasisPoints is not null && plan != RolloutPlans.Rings))
@@ -151,7 +167,7 @@ internal static class RolloutEndpoints
             InternalGroupIds = groups,
             AudienceGroupIds = audience,
             Pins = ResolvePins(request, channel, baseline, repository),
-            Deferrals = (request.DeferDays ?? new Dictionary<Guid, int>()).ToDictionary(d => d.Key, d => now.AddDays(Math.Clamp(d.Value, 0, 365))),
+            Deferrals = (request.DeferDays ?? new Dictionary<Guid, int>()).ToDictionary(d => d.Key, d => now.AddDays(d.Value)),
             StageIndex = 0,
             Status = "running",
             StageStartedAt = now,

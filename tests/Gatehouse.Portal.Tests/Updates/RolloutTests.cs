@@ -256,6 +256,30 @@ public sealed class RolloutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Options_out_of_range_or_for_another_plan_are_refused_not_clamped_or_ignored()
+    {
+        // Deferrals were clamped to 0-365 days and days ignored on the rings plan, without a word.
+        await PublishAsync(Bypass("1"));
+        var pilots = await CreateGroupAsync("pilots");
+        var cases = new (CreateRolloutRequest Request, string Field)[]
+        {
+            (new CreateRolloutRequest("bypass", "1", DeferDays: new Dictionary<Guid, int> { [pilots.Id] = 400 }), "deferDays"),
+            (new CreateRolloutRequest("bypass", "1", DeferDays: new Dictionary<Guid, int> { [pilots.Id] = -1 }), "deferDays"),
+            (new CreateRolloutRequest("bypass", "1", Days: 3), "days"),
+            (new CreateRolloutRequest("bypass", "1", Plan: RolloutPlans.Rings, Days: 3), "days"),
+        };
+        foreach (var (request, field) in cases)
+        {
+            var refused = await _admin.PostAsJsonAsync("rollouts", request, PortalServer.Json);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains($"\"{field}\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Empty((await _admin.GetFromJsonAsync<Page<RolloutDto>>("rollouts", PortalServer.Json))!.Items);
+        Assert.Equal(HttpStatusCode.Created, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "1", Plan: RolloutPlans.SlowRoll, Days: 3, DeferDays: new Dictionary<Guid, int> { [pilots.Id] = 365 }), PortalServer.Json)).StatusCode);
+    }
+
+    [Fact]
     public async Task Only_devices_report_update_events_and_bad_events_are_refused()
     {
         using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
