@@ -88,7 +88,10 @@ internal static class RolloutState
             rollout.Health,
             rollout.CreatedAt,
             rollout.UpdatedAt,
-            rollout.AudienceGroupIds);
+            rollout.AudienceGroupIds,
+            rollout.InternalGroupIds,
+            rollout.Pins,
+            rollout.Deferrals);
     }
 
     private static ChannelVersion Version(string channel, string version) => new(version, UpdateRepository.TargetOf(channel, version));

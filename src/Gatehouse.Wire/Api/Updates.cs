@@ -78,6 +78,9 @@ public sealed record RolloutHealthDto(int InstallAttempts, int InstallFailures, 
 /// <param name="CreatedAt">When it started.</param>
 /// <param name="UpdatedAt">When its state last changed.</param>
 /// <param name="GroupIds">The groups it is for; empty: the whole tenant.</param>
+/// <param name="InternalGroupIds">The groups that go first (the internal ring).</param>
+/// <param name="Pins">Groups kept on a version, with the version.</param>
+/// <param name="DeferredUntil">Groups held back, with when their hold ends.</param>
 public sealed record RolloutDto(
     Guid Id,
     string Channel,
@@ -92,4 +95,7 @@ public sealed record RolloutDto(
     RolloutHealthDto? Health,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    IReadOnlyList<Guid>? GroupIds = null);
+    IReadOnlyList<Guid>? GroupIds = null,
+    IReadOnlyList<Guid>? InternalGroupIds = null,
+    IReadOnlyDictionary<Guid, string>? Pins = null,
+    IReadOnlyDictionary<Guid, DateTimeOffset>? DeferredUntil = null);

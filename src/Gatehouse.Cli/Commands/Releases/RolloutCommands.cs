@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
+using Gatehouse.Cli.Connection;
 using Gatehouse.Cli.Output;
 using Gatehouse.Wire.Api;
 
@@ -74,7 +75,7 @@ internal static class RolloutCommands
         rollout.Subcommands.Add(app.Action(app.WithJson(new Command("show", "Show a rollout and what its devices reported") { id }), async run =>
         {
             var found = await run.Client.GetAsync<RolloutDto>($"rollouts/{run.Require(id)}", run.Cancellation);
-            run.Out.One(found, Describe);
+            await ShowAsync(run, found);
         }));
 
         var channel = new Option<string>("--channel") { Description = "The channel", Required = true };
@@ -104,7 +105,7 @@ internal static class RolloutCommands
                 run.Get(canary),
                 await GroupIdsOrNullAsync(run, run.Get(groups)));
             var created = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, "rollouts", request, run.Cancellation);
-            run.Out.One(created, Describe);
+            await ShowAsync(run, created);
         }));
 
         foreach (var (verb, text) in new[] { ("halt", "Halt a rollout: every device goes back to the last good version"), ("pause", "Pause a rollout at its stage"), ("resume", "Resume a paused or halted rollout at its stage") })
@@ -116,17 +117,51 @@ internal static class RolloutCommands
             {
                 var body = verb == "resume" ? null : new RolloutActionRequest(run.Get(reason));
                 var changed = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, $"rollouts/{run.Require(target)}/{verb}", body, run.Cancellation);
-                run.Out.One(changed, Describe);
+                await ShowAsync(run, changed);
             }));
         }
 
         return rollout;
     }
 
-    private static void Describe(TextWriter w, RolloutDto r)
+    /// <summary>Writes a rollout (<see cref="Describe"/>), its groups by name: one list call, when it names any and the output is text.</summary>
+    private static async Task ShowAsync(Invocation run, ApiResult<RolloutDto> rollout)
     {
-        w.WriteLine($"rollout {r.Id}: {r.Channel} {r.Version} (baseline {r.BaselineVersion ?? "none"}), plan {r.Plan}, for {(r.GroupIds is { Count: > 0 } g ? "groups " + string.Join(", ", g) : "the whole tenant")}");
+        var r = rollout.Value;
+        IReadOnlyList<Guid> ids = [.. r.GroupIds ?? [], .. r.InternalGroupIds ?? [], .. r.Pins?.Keys ?? [], .. r.DeferredUntil?.Keys ?? []];
+        var names = new Dictionary<Guid, string>();
+        if (ids.Count > 0 && !run.Out.Json)
+        {
+            foreach (var group in (await run.Client.ListAsync<GroupDto>("groups", null, run.Cancellation)).Value)
+            {
+                names[group.Id] = group.Name;
+            }
+        }
+
+        // A group deleted since is shown by its id.
+        string Name(Guid group) => names.TryGetValue(group, out var name) ? Table.Printable(name) : group.ToString();
+        run.Out.One(rollout, (w, shown) => Describe(w, shown, Name));
+    }
+
+    private static void Describe(TextWriter w, RolloutDto r, Func<Guid, string> group)
+    {
+        w.WriteLine($"rollout {r.Id}: {r.Channel} {r.Version} (baseline {r.BaselineVersion ?? "none"}), plan {r.Plan}, for {(r.GroupIds is { Count: > 0 } g ? "groups " + string.Join(", ", g.Select(group)) : "the whole tenant")}");
         w.WriteLine($"  stage {r.Stage} of {string.Join(" > ", r.Stages)}, share {Share(r.ShareBasisPoints)}, {r.Status}{(r.Reason is null ? "" : $": {Table.Printable(r.Reason)}")}");
+        if (r.InternalGroupIds is { Count: > 0 } internalRing)
+        {
+            w.WriteLine($"  internal ring: {string.Join(", ", internalRing.Select(group))}");
+        }
+
+        foreach (var (pinned, version) in r.Pins ?? new Dictionary<Guid, string>())
+        {
+            w.WriteLine($"  pinned: {group(pinned)} stays on {Table.Printable(version)}");
+        }
+
+        foreach (var (held, until) in r.DeferredUntil ?? new Dictionary<Guid, DateTimeOffset>())
+        {
+            w.WriteLine($"  held back: {group(held)} until {until.UtcDateTime:yyyy-MM-dd HH:mm}Z");
+        }
+
         if (r.Health is { } h)
         {
             w.WriteLine($"  devices: {h.Updated} updated, {h.Reporting} reporting, {h.Crashed} went back, {h.Silent} silent, {h.Restarts} restarts, {h.InstallFailures} of {h.InstallAttempts} installs failed");

@@ -8,17 +8,20 @@ public sealed class RolloutCommandTests
     private static readonly Guid Pilots = Guid.NewGuid();
     private static readonly Guid Staff = Guid.NewGuid();
     private static readonly Guid Rollout = Guid.NewGuid();
+    private static readonly Guid Gone = Guid.NewGuid();
 
     private static readonly string RolloutJson = $$"""
         {"id":"{{Rollout}}","channel":"bypass","version":"1.2","baselineVersion":"1.1","plan":"rings","stage":"internal",
          "stages":["internal","canary","early","broad"],"shareBasisPoints":0,"status":"running","reason":null,"health":null,
-         "createdAt":"2026-12-01T00:00:00Z","updatedAt":"2026-12-01T00:00:00Z","groupIds":["{{Pilots}}"]}
+         "createdAt":"2026-12-01T00:00:00Z","updatedAt":"2026-12-01T00:00:00Z","groupIds":["{{Pilots}}"],
+         "internalGroupIds":["{{Staff}}"],"pins":{"{{Pilots}}":"1.1"},"deferredUntil":{"{{Staff}}":"2026-12-04T00:00:00Z","{{Gone}}":"2026-12-05T00:00:00Z"} }
         """;
 
     private static Reply Script(ReceivedRequest r) => (r.Method, r.Path) switch
     {
         ("GET", "/groups") => Reply.Json($$"""{"items":[{"id":"{{Pilots}}","name":"pilots","description":"","createdAt":"2026-11-01T00:00:00Z"},{"id":"{{Staff}}","name":"staff","description":"","createdAt":"2026-11-01T00:00:00Z"}],"nextCursor":null}"""),
         ("POST", "/rollouts") => new Reply(201, RolloutJson),
+        ("GET", var path) when path == $"/rollouts/{Rollout}" => Reply.Json(RolloutJson),
         _ => Reply.Problem(404, "Not found", "no route"),
     };
 
@@ -55,5 +58,26 @@ public sealed class RolloutCommandTests
         Assert.Equal(ExitCodes.NotFound, run.ExitCode);
         Assert.Equal("error: no group named nosuch\n", run.Stderr);
         Assert.DoesNotContain(portal.Requests, r => r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task Show_names_the_groups_and_shows_the_internal_ring_pins_and_holds()
+    {
+        // Pins and deferrals were not shown at all, and groups only by id.
+        await using var portal = ScriptedPortal.Start(Script);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("rollout", "show", Rollout.ToString());
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("plan rings, for groups pilots\n", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  internal ring: staff\n", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  pinned: pilots stays on 1.1\n", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  held back: staff until 2026-12-04 00:00Z\n", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"  held back: {Gone} until 2026-12-05 00:00Z\n", run.Stdout, StringComparison.Ordinal);
+
+        var json = await cli.RunAsync("rollout", "show", Rollout.ToString(), "--json");
+        Assert.Equal("1.1", (string?)JsonNode.Parse(json.Stdout)!["pins"]![Pilots.ToString()]);
+        Assert.Single(portal.Requests, r => r.Path == "/groups"); // the JSON needs no names
     }
 }
