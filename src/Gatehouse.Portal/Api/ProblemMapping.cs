@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using Gatehouse.Portal.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
@@ -72,7 +73,57 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
             field = field == "$" ? missing.Groups[1].Value : $"{field}.{missing.Groups[1].Value}";
             message = $"{missing.Groups[1].Value} is required.";
         }
+        else if (UnconvertedValue().Match(message) is { Success: true } unconverted && TypeOfValue(unconverted.Groups["type"].Value, field) is { } type)
+        {
+            message = $"{field} takes {Takes(type)}.";
+        }
+
         return new(400, "invalid-json", "The request body is not valid JSON for this call.", message, field);
+    }
+
+    /// <summary>
+    /// The type of the value at <paramref name="field"/>, from the type System.Text.Json could not convert it to: the value's
+    /// own (<c>System.Guid</c>), or for a constructor's parameter the type being built (<c>Gatehouse.Wire.Api.CreateRolloutRequest</c>),
+    /// whose property the field names. Null when neither can be found.
+    /// </summary>
+    private static Type? TypeOfValue(string typeName, string field)
+    {
+        var type = Type.GetType(typeName) ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(typeName)).FirstOrDefault(t => t is not null);
+        if (type is null || type.Namespace?.StartsWith("Gatehouse.", StringComparison.Ordinal) != true)
+        {
+            return type;
+        }
+
+        var member = field.Split('.')[^1];
+        var indexed = member.EndsWith(']');
+        var property = type.GetProperty(indexed ? member[..member.IndexOf('[', StringComparison.Ordinal)] : member, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+        if (property is null)
+        {
+            return null;
+        }
+
+        return indexed ? ElementType(property.PropertyType) : property.PropertyType;
+    }
+
+    private static Type? ElementType(Type collection) =>
+        collection.IsArray ? collection.GetElementType() : collection.IsGenericType ? collection.GetGenericArguments()[^1] : null;
+
+    /// <summary>What a value of <paramref name="type"/> is, in words rather than .NET types.</summary>
+    internal static string Takes(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type switch
+        {
+            _ when type == typeof(string) => "a string",
+            _ when type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(byte) || type == typeof(uint) || type == typeof(ulong) => "a whole number",
+            _ when type == typeof(double) || type == typeof(float) || type == typeof(decimal) => "a number",
+            _ when type == typeof(Guid) => "an id",
+            _ when type == typeof(bool) => "true or false",
+            _ when type == typeof(DateTimeOffset) || type == typeof(DateTime) => "a time (ISO 8601, for example 2026-12-06T10:00:00Z)",
+            _ when type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)) => "an object",
+            _ when typeof(System.Collections.IEnumerable).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>)) => "a list",
+            _ => "an object",
+        };
     }
 
     /// <summary>
@@ -84,10 +135,12 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         var (type, name, value) = (unbound.Groups["type"].Value, unbound.Groups["name"].Value, unbound.Groups["value"].Value);
         var takes = type.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('>') switch
         {
-            "int" or "long" => "a whole number",
-            "Guid" => "an id",
-            "DateTimeOffset" or "DateTime" => "a time (ISO 8601, for example 2026-12-06T10:00:00Z)",
-            "bool" => "true or false",
+            "int" => Takes(typeof(int)),
+            "long" => Takes(typeof(long)),
+            "Guid" => Takes(typeof(Guid)),
+            "DateTimeOffset" => Takes(typeof(DateTimeOffset)),
+            "DateTime" => Takes(typeof(DateTime)),
+            "bool" => Takes(typeof(bool)),
             var other => $"a {other}",
         };
         return new(400, "invalid", "The request is not valid.", $"{name} takes {takes}, not '{value}'.", name);
@@ -114,6 +167,9 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
 
     [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>[^ \"]+) (?<name>[^\"]+)\" from \"(?<value>.*)\"\\.$")]
     private static partial System.Text.RegularExpressions.Regex UnboundParameter();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^The JSON value could not be converted to (?<type>\\S+)\\.$")]
+    private static partial System.Text.RegularExpressions.Regex UnconvertedValue();
 
     [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: '([^']+)'")]
     private static partial System.Text.RegularExpressions.Regex MissingProperty();

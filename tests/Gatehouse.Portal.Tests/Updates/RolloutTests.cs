@@ -279,6 +279,22 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "1", Plan: RolloutPlans.SlowRoll, Days: 3, DeferDays: new Dictionary<Guid, int> { [pilots.Id] = 365 }), PortalServer.Json)).StatusCode);
     }
 
+    [Theory]
+    [InlineData("{\"channel\":\"bypass\",\"version\":\"1\",\"days\":\"a week\"}", "days", "days takes a whole number.")]
+    [InlineData("{\"channel\":\"bypass\",\"version\":\"1\",\"groupIds\":[\"pilots\"]}", "groupIds[0]", "groupIds[0] takes an id.")]
+    [InlineData("{\"channel\":\"bypass\",\"version\":\"1\",\"groupIds\":\"pilots\"}", "groupIds", "groupIds takes a list.")]
+    [InlineData("{\"channel\":\"bypass\",\"version\":\"1\",\"pins\":[\"N\"]}", "pins", "pins takes an object.")]
+    [InlineData("{\"channel\":\"bypass\",\"version\":1.5}", "version", "version takes a string.")]
+    public async Task A_wrongly_typed_field_is_named_with_what_it_takes_in_words(string body, string field, string detail)
+    {
+        // The detail was System.Text.Json's: "The JSON value could not be converted to System.Nullable`1[System.Int32]."
+        var refused = await _admin.PostAsync("rollouts", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal((field, detail), (problem.GetProperty("field").GetString(), problem.GetProperty("detail").GetString()));
+    }
+
     [Fact]
     public async Task Only_devices_report_update_events_and_bad_events_are_refused()
     {
