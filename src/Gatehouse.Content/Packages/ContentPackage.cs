@@ -35,6 +35,12 @@ public sealed record ContentPackage(string Channel, int SchemaVersion, string Ve
             throw new ContentException($"content is {utf8.Length} bytes; the most is {MaxBytes}");
         }
 
+        if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            // Refused, not skipped: agents in the field read the bytes as they are signed.
+            throw new ContentException("content starts with a UTF-8 byte order mark; save the file as UTF-8 without one");
+        }
+
         try
         {
             using var document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = false, AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 });
