@@ -11,7 +11,9 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var problem = ToProblem(exception);
+        var problem = exception is BadHttpRequestException { StatusCode: 413 }
+            ? new Problem(413, "too-large", "The request is too large.", TooLarge(httpContext), null)
+            : ToProblem(exception);
         if (problem.Status >= 500)
         {
             PortalLog.RequestFailed(logger, httpContext.Request.Method, httpContext.Request.Path, exception);
@@ -35,6 +37,14 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         return true;
     }
 
+    /// <summary>Why a body was refused as too large, with the limit in force for its route.</summary>
+    internal static string TooLarge(HttpContext http)
+    {
+        var limit = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize
+            ?? http.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize;
+        return limit is null ? "The request body is larger than the portal accepts." : $"The request body is larger than the portal accepts ({limit} bytes).";
+    }
+
     private sealed record Problem(int Status, string Type, string Title, string Detail, string? Field);
 
     private static Problem ToProblem(Exception exception) => exception switch
@@ -49,7 +59,6 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
             PortalErrorKind.TooLarge => new(413, "too-large", "The request is too large.", p.Message, null),
             _ => new(503, "unavailable", "Try again later.", p.Message, null),
         },
-        BadHttpRequestException { StatusCode: 413 } => new(413, "too-large", "The request is too large.", "The request body is larger than the portal accepts.", null),
         BadHttpRequestException { InnerException: JsonException json } => FromJson(json),
         JsonException json => FromJson(json),
         BadHttpRequestException bad when UnboundParameter().Match(bad.Message) is { Success: true } unbound => FromUnbound(unbound),

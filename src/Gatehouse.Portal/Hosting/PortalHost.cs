@@ -29,7 +29,6 @@ using Gatehouse.Trust.Secrets;
 using Gatehouse.Wire;
 using Gatehouse.Wire.Api;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Gatehouse.Portal.Hosting;
@@ -284,7 +283,7 @@ public static class PortalHost
             {
                 404 => "No such route or object.",
                 405 => "This route does not take that method.",
-                413 => $"The request body is larger than the portal accepts ({context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? options.MaxRequestBodyBytes} bytes).",
+                413 => Api.ProblemMapping.TooLarge(context.HttpContext),
                 415 => "The body must be JSON (Content-Type: application/json).",
                 _ => context.ProblemDetails.Title,
             });

@@ -39,6 +39,23 @@ public sealed class BadInputTests
     ];
 
     [Fact]
+    public async Task An_oversized_body_is_told_the_limit_of_its_route()
+    {
+        // "The request body is larger than the portal accepts." said neither how large nor which limit.
+        await using var portal = await PortalEngines.StartAsync(PortalEngines.Sqlite);
+        using var client = await portal.SignInAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "content/bypass") { Content = new ByteArrayContent(new byte[(8 * 1024 * 1024) + 2]) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.ExpectContinue = true;
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("(8388608 bytes", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public Task Bad_input_is_refused_with_the_field_named_and_nothing_changes_on_sqlite() => RunAsync(PortalEngines.Sqlite);
 
     [PostgresFact]
