@@ -22,7 +22,8 @@ internal static class TransactionLogEndpoints
     /// <summary>
     /// Every parameter is optional: <c>from</c> (inclusive) and <c>to</c> (exclusive) are ISO 8601 times;
     /// <c>user</c> is a user id or an email (any case); <c>action</c> one of <see cref="TransactionActions"/>;
-    /// <c>host</c> an exact host, or with a leading dot (<c>.example.com</c>) every host below that domain.
+    /// <c>host</c> an exact host, or with a leading dot (<c>.example.com</c>, or <c>*.example.com</c> as policy writes it)
+    /// every host below that domain.
     /// Parameters are taken as text so that a bad value is refused naming the parameter.
     /// </summary>
     private static async Task<Page<TransactionLogEntryDto>> ListAsync(
@@ -70,6 +71,16 @@ internal static class TransactionLogEndpoints
         if (!string.IsNullOrWhiteSpace(host))
         {
             var trimmed = host.Trim();
+            if (trimmed.StartsWith("*.", StringComparison.Ordinal))
+            {
+                trimmed = trimmed[1..]; // a wildcard as policy writes it: every host below
+            }
+
+            if (trimmed.Contains('*', StringComparison.Ordinal))
+            {
+                throw PortalException.Invalid("host", $"host takes a host (example.com) or every host below a domain (.example.com or *.example.com); got '{host}'.");
+            }
+
             if (trimmed.StartsWith('.'))
             {
                 var suffix = "." + TransactionLogValidator.NormalizeHost(trimmed[1..], "host");

@@ -79,6 +79,7 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
     [InlineData("host=WWW.Example.COM", "m7 m0")]
     [InlineData("host=.example.com", "m7 m4 m2 m0")]
     [InlineData("host=.api.example.com", "m4")]
+    [InlineData("host=*.example.com", "m7 m4 m2 m0")] // as policy writes it; matched nothing, as a host named "*.example.com"
     [InlineData("host=10.1.2.3", "m6")]
     [InlineData("user=bob@example.test&action=block&host=.example.com", "m4")]
     [InlineData("user=nobody@example.test", "")]
@@ -96,6 +97,8 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
     [InlineData("action=drop", "action")]
     [InlineData("host=bad%20host", "host")]
     [InlineData("host=.", "host")]
+    [InlineData("host=www.*.com", "host")]
+    [InlineData("host=*example.com", "host")]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=501", "limit")]
     [InlineData("limit=ten", "limit")]
