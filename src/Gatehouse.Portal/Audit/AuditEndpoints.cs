@@ -17,6 +17,11 @@ internal static class AuditEndpoints
     private static async Task<Page<AuditEntryDto>> ListAsync(
         PortalDbContext db, string? cursor, int? limit, string? action, string? actor, string? objectId, DateTimeOffset? since, DateTimeOffset? until, CancellationToken ct)
     {
+        if (since is { } start && until is { } end && end <= start)
+        {
+            throw PortalException.Invalid("until", $"until ({end:O}) must be after since ({start:O}).");
+        }
+
         var query = db.AuditLog.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(action))
         {

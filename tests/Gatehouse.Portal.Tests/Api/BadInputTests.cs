@@ -34,6 +34,8 @@ public sealed class BadInputTests
         // Query values the framework could not bind were refused with its own words and no field.
         new("page size not a number", "GET", "users?limit=abc", "", HttpStatusCode.BadRequest, "limit"),
         new("time not a time", "GET", "audit?since=garbage", "", HttpStatusCode.BadRequest, "since"),
+        // An empty page said nothing of the mistake, as the logs' from/to already do.
+        new("until before since", "GET", "audit?since=2026-12-06T10:00:00Z&until=2026-12-05T10:00:00Z", "", HttpStatusCode.BadRequest, "until"),
         new("id not an id", "GET", $"devices?userId=not-a-guid", "", HttpStatusCode.BadRequest, "userId"),
         new("oversized body", "POST", "groups", $$"""{"name":"big","description":"{{new string('x', 2 * 1024 * 1024)}}"}""", HttpStatusCode.RequestEntityTooLarge, null),
     ];
