@@ -89,12 +89,24 @@ public sealed class ConnectorLinkTests : IAsyncLifetime
     {
         var connector = await _f.StartConnectorAsync();
         PrivateAccessFixture.AssertOpened(await _f.OpenAppAsync(_f.EngineerDevice));
+        async Task<Gatehouse.Wire.Api.ConnectorDto> ListedAsync() => (await _f.Admin.GetFromJsonAsync<Gatehouse.Wire.Api.Page<Gatehouse.Wire.Api.ConnectorDto>>("connectors", TestPortal.Json))!.Items.Single();
+        async Task ReportedAsync()
+        {
+            while ((await ListedAsync()).Health is not { Edges.Count: > 0 })
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        await ReportedAsync().WaitAsync(TestTimeouts.Default);
 
         (await _f.Admin.PostAsync($"connectors/{connector.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
 
         await PrivateAccessFixture.WaitForAsync(() => _f.Edge.DataPath.Connectors.Live.Count == 0, "the edge to close the revoked connector's link");
         Assert.Equal(503, (await _f.OpenAppAsync(_f.EngineerDevice)).Status);
-        var listed = await _f.Admin.GetFromJsonAsync<Gatehouse.Wire.Api.Page<Gatehouse.Wire.Api.ConnectorDto>>("connectors", TestPortal.Json);
-        Assert.Equal("revoked", listed!.Items.Single().Status);
+        var listed = await ListedAsync();
+        Assert.Equal("revoked", listed.Status);
+        Assert.Null(listed.Health); // its last report listed links the edges have closed since: `connector list` showed them
+
     }
 }
