@@ -244,7 +244,7 @@ internal sealed class ContentUpdater : IAsyncDisposable
 
     /// <summary>
     /// The content line of the agent's status: the version in force and its slot, and, when the rollout wants a version
-    /// quarantined here, that version and why (for example <c>bypass 41 (committed; 42 quarantined: failed to start 3 times)</c>).
+    /// quarantined here, that version and why (for example <c>bypass 41 (committed; 42 quarantined: 3 trial runs ended in a crash or a kill)</c>).
     /// </summary>
     private void ShowState()
     {

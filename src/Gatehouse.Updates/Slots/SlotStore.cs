@@ -115,7 +115,7 @@ public sealed class SlotStore
 
         if (trial.Starts >= MaxStarts)
         {
-            Revert($"failed to start {trial.Starts} times");
+            Revert($"{trial.Starts} trial runs ended in a crash or a kill"); // a load that fails ends its run so too
             return null;
         }
 

@@ -61,7 +61,7 @@ public sealed class AgentReleaseTests : IAsyncLifetime
 
         Assert.Equal(0, recovered.Code);
         Assert.Contains("build 1.0.0 service", recovered.Stdout, StringComparison.Ordinal);
-        Assert.Contains("trial version 1.1.0 quarantined: failed to start 3 times", recovered.Stderr, StringComparison.Ordinal);
+        Assert.Contains("trial version 1.1.0 quarantined: 3 trial runs ended in a crash or a kill", recovered.Stderr, StringComparison.Ordinal);
         var again = await InstallAsync("1.1.0", "#!/bin/sh\necho \"build 1.1.0 crashing\"\nexit 7\n", expectSuccess: false);
         Assert.Contains("quarantined", again, StringComparison.Ordinal);
     }

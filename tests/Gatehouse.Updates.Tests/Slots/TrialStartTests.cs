@@ -28,7 +28,7 @@ public sealed class TrialStartTests : IDisposable
         }
 
         Assert.Null(slots.StartTrial());
-        Assert.Equal("failed to start 3 times", new SlotStore(directory).State.Quarantined["42"]);
+        Assert.Equal("3 trial runs ended in a crash or a kill", new SlotStore(directory).State.Quarantined["42"]);
     }
 
     [Fact]

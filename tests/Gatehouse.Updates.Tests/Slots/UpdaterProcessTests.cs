@@ -31,7 +31,7 @@ public sealed class UpdaterProcessTests : IDisposable
 
         Assert.Equal(0, recovered.ExitCode);
         Assert.Contains("active 41 committed", recovered.Stdout, StringComparison.Ordinal);
-        Assert.Contains("failed to start 3 times", recovered.Stdout, StringComparison.Ordinal);
+        Assert.Contains("3 trial runs ended in a crash or a kill", recovered.Stdout, StringComparison.Ordinal);
         Assert.Contains("active 41 committed", (await RunHostAsync("activate", directory)).Stdout, StringComparison.Ordinal);
     }
 
