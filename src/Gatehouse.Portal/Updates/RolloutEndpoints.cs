@@ -81,7 +81,12 @@ internal static class RolloutEndpoints
             throw PortalException.NotFound($"Content channel '{channel}'");
         }
 
-        var published = await repository.PublishContentAsync(channel, body.ToArray(), ct);
+        var (published, isNew) = await repository.PublishContentAsync(channel, body.ToArray(), ct);
+        if (!isNew)
+        {
+            return Results.Ok(published); // the same bytes again: nothing changed, nothing to audit
+        }
+
         audit.Record("content.publish", "content", $"{published.Channel}/{published.Version}", null, published);
         await db.SaveChangesAsync(ct);
         return Results.Created($"/api/v1/content?channel={channel}", published);

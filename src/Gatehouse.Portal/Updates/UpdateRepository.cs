@@ -170,12 +170,12 @@ public sealed class UpdateRepository
     /// <param name="channel">The channel the caller publishes to.</param>
     /// <param name="bytes">The content file.</param>
     /// <param name="ct">Cancels the wait for the repository.</param>
-    /// <returns>The published version.</returns>
+    /// <returns>The published version, and whether this call published it (false: the same bytes were published before).</returns>
     /// <exception cref="PortalException">
     /// The content is refused, the version exists with other bytes, or the channel has no role to sign
     /// it yet (a conflict whose message names the command that delegates one).
     /// </exception>
-    public async Task<ContentVersionDto> PublishContentAsync(string channel, byte[] bytes, CancellationToken ct)
+    public async Task<(ContentVersionDto Version, bool New)> PublishContentAsync(string channel, byte[] bytes, CancellationToken ct)
     {
         LoadedContent loaded;
         try
@@ -202,7 +202,7 @@ public sealed class UpdateRepository
             if (role.Targets.TryGetValue(path, out var existing))
             {
                 return existing.Hashes["sha256"] == target.Hashes["sha256"]
-                    ? ToDto(existing)
+                    ? (ToDto(existing), false)
                     : throw PortalException.Conflict($"Version {loaded.Version} of {channel} is published already with other content; publish a new version.", "version");
             }
 
@@ -211,7 +211,7 @@ public sealed class UpdateRepository
             Repository.SignTargets(roleName, new TargetsMetadata(0, Whole(time.GetUtcNow() + OnlineTargetsLifetime), targets), [signer]);
             Repository.StoreArtifact(path, bytes, target.Custom);
             SignSnapshotAndTimestamp();
-            return ToDto(target);
+            return (ToDto(target), true);
         }
         finally
         {

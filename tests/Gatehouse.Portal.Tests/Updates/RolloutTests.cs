@@ -57,8 +57,10 @@ public sealed class RolloutTests : IAsyncLifetime
     {
         Assert.Equal(HttpStatusCode.Created, (await PublishAsync(Bypass("1"))).StatusCode);
 
-        Assert.Equal(HttpStatusCode.Created, (await PublishAsync(Bypass("1"))).StatusCode);
+        // The same bytes again change nothing: 200, not 201, and no second audit entry saying they were published.
+        Assert.Equal(HttpStatusCode.OK, (await PublishAsync(Bypass("1"))).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await PublishAsync(Bypass("1", null, ["domain", "other.example", "", ""]))).StatusCode);
+        Assert.Single((await _admin.GetFromJsonAsync<Page<AuditEntryDto>>("audit?action=content.publish", PortalServer.Json))!.Items);
     }
 
     [Fact]
