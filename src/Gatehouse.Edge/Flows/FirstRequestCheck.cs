@@ -86,7 +86,9 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
         if (status == ClientHelloStatus.Malformed)
         {
             // No name can be decided; a TLS server refuses it too, unless it reads it differently.
-            return Unreadable("the TLS ClientHello cannot be read, so its server name cannot be checked");
+            return Unreadable(_hello.Problem is { } problem
+                ? $"the TLS ClientHello cannot be read ({problem}), so its server name cannot be checked"
+                : "the TLS ClientHello cannot be read, so its server name cannot be checked");
         }
 
         if (status != ClientHelloStatus.Found || serverName is null)

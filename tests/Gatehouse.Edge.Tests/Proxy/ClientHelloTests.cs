@@ -117,6 +117,58 @@ public sealed class ClientHelloTests
         Assert.Equal(ClientHelloStatus.Malformed, Read(records).Status);
     }
 
+    [Theory]
+    [InlineData("www.blocked.example\u0000")]
+    [InlineData("www.blocked.example\u0001")]
+    [InlineData("www.blocked\u0000.example")]
+    [InlineData("www.blocked.example\r\n")]
+    [InlineData("www blocked.example")]
+    [InlineData("www.bl\u00f6cked.example")]
+    [InlineData("www..blocked.example")]
+    [InlineData(".blocked.example")]
+    [InlineData("www.blocked.example..")]
+    [InlineData("-www.blocked.example")]
+    [InlineData("www.blocked.example/")]
+    [InlineData("")]
+    public void A_server_name_that_is_not_a_host_name_makes_the_ClientHello_unreadable(string name)
+    {
+        // Before, such a name was read as none, and the flow went on undecided; a server may still read a name in it.
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.UTF8.GetBytes(name))))).Status);
+    }
+
+    [Fact]
+    public void Server_names_past_the_length_limits_make_the_ClientHello_unreadable()
+    {
+        var longLabel = new string('a', 64) + ".example";
+        var longName = string.Join('.', Enumerable.Repeat(new string('a', 63), 4)); // 255 characters
+
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longLabel))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName))))).Status);
+        Assert.Equal(ClientHelloStatus.Found, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName[..253]))))).Status);
+    }
+
+    [Fact]
+    public void A_server_name_list_that_is_not_one_host_name_makes_the_ClientHello_unreadable()
+    {
+        var allowed = Encoding.ASCII.GetBytes("allowed.example");
+        var blocked = Encoding.ASCII.GetBytes("www.blocked.example");
+
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, allowed), (0, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((1, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([.. ServerNames((0, allowed)), 0])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([])).Status);
+    }
+
+    [Theory]
+    [InlineData("WWW.Blocked.Example", "www.blocked.example")]
+    [InlineData("www.blocked.example.", "www.blocked.example")]
+    [InlineData("my_bucket.s3.example", "my_bucket.s3.example")]
+    [InlineData("xn--bcher-kva.example", "xn--bcher-kva.example")]
+    public void A_host_name_is_read_lower_cased_without_a_final_dot(string sent, string read)
+    {
+        Assert.Equal((ClientHelloStatus.Found, read), Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(sent))))));
+    }
+
     private static (ClientHelloStatus Status, string? Name) Read(byte[] bytes)
     {
         var status = ClientHello.TryReadServerName(new ReadOnlySequence<byte>(bytes), out var name);
@@ -148,6 +200,27 @@ public sealed class ClientHelloTests
         }
 
         return [.. records];
+    }
+
+    /// <summary>A server_name extension's data (RFC 6066 section 3) listing <paramref name="names"/>, each a type and its bytes.</summary>
+    internal static byte[] ServerNames(params (byte Type, byte[] Name)[] names)
+    {
+        var list = names.SelectMany(n => (byte[])[n.Type, (byte)(n.Name.Length >> 8), (byte)n.Name.Length, .. n.Name]).ToArray();
+        return [(byte)(list.Length >> 8), (byte)list.Length, .. list];
+    }
+
+    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with one server_name extension of <paramref name="serverNameExtension"/>.</summary>
+    internal static byte[] Build(byte[] serverNameExtension)
+    {
+        byte[] extensions = [0x00, 0x00, (byte)(serverNameExtension.Length >> 8), (byte)serverNameExtension.Length, .. serverNameExtension];
+        byte[] body =
+        [
+            0x03, 0x03, .. new byte[32], 0x00, // version, random, no session id
+            0x00, 0x02, 0x13, 0x01, 0x01, 0x00, // one cipher suite, no compression
+            (byte)(extensions.Length >> 8), (byte)extensions.Length, .. extensions,
+        ];
+        byte[] message = [0x01, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length, .. body];
+        return [0x16, 0x03, 0x01, (byte)(message.Length >> 8), (byte)message.Length, .. message];
     }
 
     /// <summary>The first TLS record .NET's client sends for <paramref name="serverName"/>: its ClientHello.</summary>

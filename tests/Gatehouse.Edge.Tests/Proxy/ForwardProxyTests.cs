@@ -353,6 +353,22 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal("the TLS ClientHello cannot be read, so its server name cannot be checked", record.Reason);
     }
 
+    [Theory]
+    [InlineData("www.blocked.example\u0000")]
+    [InlineData("www.blocked.example\u0001")]
+    [InlineData("www.bl\u00f6cked.example")]
+    public async Task Tls_server_name_that_is_not_a_host_name_is_cut(string name)
+    {
+        // Read as no name before, the flow went on undecided to a server that may still take the name for a site.
+        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.UTF8.GetBytes(name))));
+
+        var (answer, record) = await ConnectAndSendAsync(hello);
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal("the TLS ClientHello cannot be read (its server name is not a valid host name), so its server name cannot be checked", record.Reason);
+    }
+
     [Fact]
     public async Task Tls_server_name_of_a_blocked_site_through_a_connect_to_an_address_is_cut()
     {
