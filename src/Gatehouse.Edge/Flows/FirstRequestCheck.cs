@@ -33,8 +33,6 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
     /// <summary>The longest plain-HTTP request head read, as the forward proxy's (larger ones are cut).</summary>
     public const int MaxHeadBytes = 32 * 1024;
 
-    private const byte TlsHandshake = 0x16;
-
     private ClientHelloReader? _hello;
     private RequestHead? _head;
     private bool _headFollows;
@@ -54,7 +52,8 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
             return completed ? FirstBytesVerdict.Pass : FirstBytesVerdict.NeedMore;
         }
 
-        return bytes.FirstSpan[0] == TlsHandshake ? InspectTls(bytes, completed) : InspectHttp(bytes, completed);
+        // Any TLS record type goes to the ClientHello reader: one that is not a handshake first is cut, not passed unread.
+        return ClientHello.IsRecordType(bytes.FirstSpan[0]) ? InspectTls(bytes, completed) : InspectHttp(bytes, completed);
     }
 
     /// <summary>The flow's record: the first plain-HTTP request's method and URL when there was one, and the refusal when the check cut the flow.</summary>

@@ -18,10 +18,11 @@ public enum ClientHelloStatus
     Found,
 
     /// <summary>
-    /// TLS handshake records whose ClientHello cannot be read: a handshake message that is not a ClientHello, records
-    /// of other types between its fragments, empty fragments, bytes after its extensions, a server name that is not
-    /// one host name, or more than <see cref="ClientHello.MaxBytes"/> allows. No TLS server takes one as the
-    /// ClientHello it is meant to be.
+    /// TLS records whose ClientHello cannot be read: a first record that is not a handshake record (an alert, a
+    /// ChangeCipherSpec, application data), a handshake message that is not a ClientHello, records of other types
+    /// between its fragments, empty fragments, bytes after its extensions, a server name that is not one host name,
+    /// or more than <see cref="ClientHello.MaxBytes"/> allows. No TLS server takes one as the ClientHello it is meant
+    /// to be.
     /// </summary>
     Malformed,
 }
@@ -29,9 +30,12 @@ public enum ClientHelloStatus
 /// <summary>Reads the server name (SNI, RFC 6066) out of a TLS ClientHello without decrypting anything.</summary>
 /// <remarks>
 /// A ClientHello may be split over several handshake records (RFC 8446 §5.1), as tools that evade SNI filtering do
-/// on purpose, a byte or a few per record: the fragments are put together again before the name is read. The server
-/// name must be one host name, as a rule could name it (<see cref="DomainName.IsHostName"/>; one final dot is dropped):
-/// control bytes, bytes outside ASCII or empty labels make the ClientHello unreadable rather than nameless.
+/// on purpose, a byte or a few per record: the fragments are put together again before the name is read. Bytes that
+/// start a TLS record of any type (content type 20–24, then 3, the major version) are TLS: the first record must be a
+/// handshake record, since a server that skips or takes an alert or a ChangeCipherSpec first would read the
+/// ClientHello after it unchecked. The server name must be one host name, as a rule could name it
+/// (<see cref="DomainName.IsHostName"/>; one final dot is dropped): control bytes, bytes outside ASCII or empty
+/// labels make the ClientHello unreadable rather than nameless.
 /// </remarks>
 public static class ClientHello
 {
@@ -43,7 +47,9 @@ public static class ClientHello
 
     internal const int RecordHeaderBytes = 5;
     internal const int MaxRecordBytes = 16384;
+    internal const byte ChangeCipherSpecRecord = 0x14;
     internal const byte HandshakeRecord = 0x16;
+    internal const byte HeartbeatRecord = 0x18;
     internal const byte ClientHelloMessage = 0x01;
 
     /// <summary>Looks at the first bytes a client sent, once; <see cref="ClientHelloReader"/> reads them as they arrive.</summary>
@@ -51,6 +57,9 @@ public static class ClientHello
     /// <param name="serverName">The SNI host name, lower-cased, when found.</param>
     public static ClientHelloStatus TryReadServerName(ReadOnlySequence<byte> data, out string? serverName) =>
         new ClientHelloReader().Read(data, out serverName);
+
+    /// <summary>Whether <paramref name="first"/>, a flow's first byte, is a TLS record's content type (RFC 8446 section 5.1, and heartbeat).</summary>
+    public static bool IsRecordType(byte first) => first is >= ChangeCipherSpecRecord and <= HeartbeatRecord;
 
     /// <summary>Reads a whole ClientHello message; <paramref name="problem"/> says what is wrong with a server name that is not one host name.</summary>
     internal static bool Parse(ReadOnlySpan<byte> body, out string? serverName, out string? problem)
@@ -200,9 +209,20 @@ public sealed class ClientHelloReader
             Span<byte> start = stackalloc byte[2];
             var known = (int)Math.Min(start.Length, data.Length);
             data.Slice(0, known).CopyTo(start);
-            if (start[0] != ClientHello.HandshakeRecord || (known == 2 && start[1] != 0x03))
+            if (!ClientHello.IsRecordType(start[0]) || (known == 2 && start[1] != 0x03))
             {
                 return ClientHelloStatus.NotTls;
+            }
+
+            if (known < 2)
+            {
+                return ClientHelloStatus.NeedMore;
+            }
+
+            if (start[0] != ClientHello.HandshakeRecord)
+            {
+                Problem = $"its first record is {RecordName(start[0])}, not a handshake";
+                return ClientHelloStatus.Malformed;
             }
         }
 
@@ -249,4 +269,12 @@ public sealed class ClientHelloReader
             _position += ClientHello.RecordHeaderBytes + length;
         }
     }
+
+    private static string RecordName(byte type) => type switch
+    {
+        0x14 => "a ChangeCipherSpec",
+        0x15 => "an alert",
+        0x17 => "application data",
+        _ => "a heartbeat",
+    };
 }

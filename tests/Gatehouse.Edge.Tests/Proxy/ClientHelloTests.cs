@@ -71,6 +71,8 @@ public sealed class ClientHelloTests
     [InlineData("SSH-2.0-OpenSSH_9.2\r\n")]
     [InlineData("GET / HTTP/1.1\r\n")]
     [InlineData("\u0016\u0001")]
+    [InlineData("\u0015\u0001")]
+    [InlineData("\u0017GET")]
     public void Other_protocols_are_not_tls(string first)
     {
         Assert.Equal(ClientHelloStatus.NotTls, ClientHello.TryReadServerName(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(first)), out _));
@@ -80,6 +82,32 @@ public sealed class ClientHelloTests
     public void A_lone_handshake_byte_asks_for_more()
     {
         Assert.Equal(ClientHelloStatus.NeedMore, ClientHello.TryReadServerName(new ReadOnlySequence<byte>([0x16]), out _));
+    }
+
+    [Theory]
+    [InlineData(0x14)]
+    [InlineData(0x15)]
+    [InlineData(0x17)]
+    [InlineData(0x18)]
+    public void A_lone_byte_of_any_record_type_asks_for_more(byte type)
+    {
+        // The next byte tells a TLS record from another protocol; the client chooses where its segments end.
+        Assert.Equal(ClientHelloStatus.NeedMore, ClientHello.TryReadServerName(new ReadOnlySequence<byte>([type]), out _));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 })] // ChangeCipherSpec
+    [InlineData(new byte[] { 0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00 })] // a warning alert: close_notify
+    [InlineData(new byte[] { 0x17, 0x03, 0x03, 0x00, 0x03, 0x41, 0x42, 0x43 })] // application data
+    [InlineData(new byte[] { 0x18, 0x03, 0x03, 0x00, 0x03, 0x01, 0x00, 0x00 })] // heartbeat
+    [InlineData(new byte[] { 0x16, 0x03, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00 })] // a handshake record: HelloRequest
+    public async Task A_record_before_the_ClientHello_makes_it_unreadable(byte[] first)
+    {
+        // A server that skips such a record would read the ClientHello after it, which went through unread.
+        var hello = await CaptureAsync("www.blocked.example");
+
+        Assert.Equal(ClientHelloStatus.Malformed, Read([.. first, .. hello]).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(first).Status);
     }
 
     [Fact]

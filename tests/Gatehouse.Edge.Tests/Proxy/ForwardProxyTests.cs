@@ -369,6 +369,21 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal("the TLS ClientHello cannot be read (its server name is not a valid host name), so its server name cannot be checked", record.Reason);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 }, "a ChangeCipherSpec")]
+    [InlineData(new byte[] { 0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00 }, "an alert")]
+    public async Task Tls_record_before_the_ClientHello_is_cut(byte[] first, string what)
+    {
+        // It let the ClientHello after it through unread, blocked name and all.
+        var hello = await ClientHelloTests.CaptureAsync("www.blocked.example");
+
+        var (answer, record) = await ConnectAndSendAsync([.. first, .. hello]);
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal($"the TLS ClientHello cannot be read (its first record is {what}, not a handshake), so its server name cannot be checked", record.Reason);
+    }
+
     [Fact]
     public async Task Tls_server_name_of_a_blocked_site_through_a_connect_to_an_address_is_cut()
     {
