@@ -43,6 +43,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
     private RefusalReason? _refusal;
     private string? _method;
     private string? _url;
+    private string? _serverName;
 
     /// <summary>The inspector <see cref="Relay"/> calls with the client's first bytes.</summary>
     public FirstBytesVerdict Inspect(ReadOnlySequence<byte> bytes, bool completed)
@@ -56,12 +57,20 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
         return ClientHello.IsRecordType(bytes.FirstSpan[0]) ? InspectTls(bytes, completed) : InspectHttp(bytes, completed);
     }
 
-    /// <summary>The flow's record: the first plain-HTTP request's method and URL when there was one, and the refusal when the check cut the flow.</summary>
+    /// <summary>
+    /// The flow's record: the first plain-HTTP request's method and URL when there was one, the TLS server name when a
+    /// ClientHello carried one, and the refusal when the check cut the flow.
+    /// </summary>
     public TransactionLogRecord Applied(TransactionLogRecord record)
     {
         if (_url is not null)
         {
             record = record with { Method = _method, Url = _url };
+        }
+
+        if (_serverName is not null)
+        {
+            record = record with { Sni = _serverName };
         }
 
         return _refusal is not { } refused ? record : record with
@@ -94,6 +103,8 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
         {
             return FirstBytesVerdict.Pass;
         }
+
+        _serverName = serverName;
 
         return Decide(new FirstRequest(serverName, FlowProtocol.Https, null), serverName, $"TLS server name {serverName}");
     }

@@ -337,6 +337,19 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal(0, answer);
         Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
         Assert.Contains("www.blocked.example", record.Reason, StringComparison.Ordinal);
+        Assert.Equal("www.blocked.example", record.Sni);
+    }
+
+    [Fact]
+    public async Task A_connect_flow_record_carries_the_tls_server_name_the_client_sent()
+    {
+        // Operators see which site a tunnel to an address or a shared CDN name was for.
+        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes("WWW.Allowed.Example"))));
+
+        var (answer, record) = await ConnectAndSendAsync(hello, host: "127.0.0.1", endSending: true);
+
+        Assert.Equal(hello.Length, answer);
+        Assert.Equal((TransactionActions.Allow, "www.allowed.example", (long)hello.Length), (record.Action, record.Sni, record.BytesUp));
     }
 
     [Fact]
@@ -460,6 +473,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal(first.Length, answer);
         Assert.Equal(TransactionActions.Allow, record.Action);
         Assert.Null(record.Url);
+        Assert.Null(record.Sni);
     }
 
     /// <summary>CONNECTs to the echo server as alice, sends <paramref name="first"/>, and returns how many bytes came back and the flow's record.</summary>

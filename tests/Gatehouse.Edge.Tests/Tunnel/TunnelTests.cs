@@ -153,6 +153,7 @@ public sealed class TunnelTests : IAsyncLifetime
         var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Port == _t.Echo.Port);
         Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
         Assert.Equal("TLS server name www.blocked.example: blocked by rule no-blocked", record.Reason);
+        Assert.Equal("www.blocked.example", record.Sni);
         Assert.NotNull(record.ReferenceId);
         Assert.Equal(0, _t.Echo.Served);
     }
