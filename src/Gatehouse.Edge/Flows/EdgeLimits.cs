@@ -32,4 +32,28 @@ public sealed record EdgeLimits
 
     /// <summary>The most concurrent tunnel streams on one agent connection.</summary>
     public int MaxStreamsPerConnection { get; init; } = 1000;
+
+    /// <summary>
+    /// Wrong proxy credentials for one user name from one client address (an IPv6 client's /64) within
+    /// <see cref="ProxyAuthFailureWindow"/> after which that name is refused from that address, without a look at
+    /// the password, for one window. Other names from the address, and the name from other addresses, go on.
+    /// </summary>
+    public int ProxyAuthFailuresPerUser { get; init; } = 10;
+
+    /// <summary>
+    /// Wrong proxy credentials from one client address (an IPv6 client's /64), whatever the user names, within
+    /// <see cref="ProxyAuthFailureWindow"/> after which every request with credentials from that address is refused,
+    /// without a look at the password, for one window. Higher than <see cref="ProxyAuthFailuresPerUser"/>, so that one
+    /// client with a stale password behind a shared address does not lock its neighbours out.
+    /// </summary>
+    public int ProxyAuthFailuresPerAddress { get; init; } = 100;
+
+    /// <summary>How long wrong proxy credentials are counted from the first, and how long a limit reached refuses.</summary>
+    public TimeSpan ProxyAuthFailureWindow { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The most client addresses whose wrong proxy credentials are counted at once; past it, those whose last failure
+    /// is oldest are forgotten first, so that clients on many addresses cannot grow the table without bound.
+    /// </summary>
+    public int ProxyAuthTrackedAddresses { get; init; } = 65_536;
 }

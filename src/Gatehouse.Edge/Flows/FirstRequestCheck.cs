@@ -33,8 +33,6 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
     /// <summary>The longest plain-HTTP request head read, as the forward proxy's (larger ones are cut).</summary>
     public const int MaxHeadBytes = 32 * 1024;
 
-    private const byte TlsHandshake = 0x16;
-
     private ClientHelloReader? _hello;
     private RequestHead? _head;
     private bool _headFollows;
@@ -45,6 +43,7 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
     private RefusalReason? _refusal;
     private string? _method;
     private string? _url;
+    private string? _serverName;
 
     /// <summary>The inspector <see cref="Relay"/> calls with the client's first bytes.</summary>
     public FirstBytesVerdict Inspect(ReadOnlySequence<byte> bytes, bool completed)
@@ -54,15 +53,24 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
             return completed ? FirstBytesVerdict.Pass : FirstBytesVerdict.NeedMore;
         }
 
-        return bytes.FirstSpan[0] == TlsHandshake ? InspectTls(bytes, completed) : InspectHttp(bytes, completed);
+        // Any TLS record type goes to the ClientHello reader: one that is not a handshake first is cut, not passed unread.
+        return ClientHello.IsRecordType(bytes.FirstSpan[0]) ? InspectTls(bytes, completed) : InspectHttp(bytes, completed);
     }
 
-    /// <summary>The flow's record: the first plain-HTTP request's method and URL when there was one, and the refusal when the check cut the flow.</summary>
+    /// <summary>
+    /// The flow's record: the first plain-HTTP request's method and URL when there was one, the TLS server name when a
+    /// ClientHello carried one, and the refusal when the check cut the flow.
+    /// </summary>
     public TransactionLogRecord Applied(TransactionLogRecord record)
     {
         if (_url is not null)
         {
             record = record with { Method = _method, Url = _url };
+        }
+
+        if (_serverName is not null)
+        {
+            record = record with { Sni = _serverName };
         }
 
         return _refusal is not { } refused ? record : record with
@@ -86,13 +94,17 @@ internal sealed class FirstRequestCheck(string flowHost, Func<FirstRequest, Deci
         if (status == ClientHelloStatus.Malformed)
         {
             // No name can be decided; a TLS server refuses it too, unless it reads it differently.
-            return Unreadable("the TLS ClientHello cannot be read, so its server name cannot be checked");
+            return Unreadable(_hello.Problem is { } problem
+                ? $"the TLS ClientHello cannot be read ({problem}), so its server name cannot be checked"
+                : "the TLS ClientHello cannot be read, so its server name cannot be checked");
         }
 
         if (status != ClientHelloStatus.Found || serverName is null)
         {
             return FirstBytesVerdict.Pass;
         }
+
+        _serverName = serverName;
 
         return Decide(new FirstRequest(serverName, FlowProtocol.Https, null), serverName, $"TLS server name {serverName}");
     }

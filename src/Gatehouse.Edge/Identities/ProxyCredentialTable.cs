@@ -18,6 +18,7 @@ public sealed record ProxyUser(string Id, string Email);
 public sealed class ProxyCredentialTable
 {
     private const int MaxRemembered = 65_536;
+    private const int MaxDecodedBytes = 768;
     private readonly Dictionary<string, ProxyUser> _bySha256;
     private readonly ConcurrentDictionary<string, ProxyUser> _verified = new(StringComparer.Ordinal);
 
@@ -66,9 +67,40 @@ public sealed class ProxyCredentialTable
         return true;
     }
 
-    private bool TryVerify(string headerValue, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProxyUser? user)
+    /// <summary>
+    /// Whether <paramref name="headerValue"/> verified before (no hash is computed): the forward proxy's path for a
+    /// client address with no recent failures, which the guess limit lets through without a look at its counts.
+    /// </summary>
+    /// <param name="headerValue">The header's value.</param>
+    /// <param name="user">The user, when it verified before.</param>
+    public bool TryRemembered(string headerValue, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProxyUser? user) =>
+        _verified.TryGetValue(headerValue, out user);
+
+    /// <summary>The user name a <c>Basic</c> header value gives (lower-cased), or the empty string when it gives none.</summary>
+    /// <param name="headerValue">The header's value.</param>
+    public static string UserNameOf(string headerValue)
     {
-        user = null;
+        Span<byte> decoded = stackalloc byte[MaxDecodedBytes];
+        if (!TryDecode(headerValue, decoded, out var pair, out var colon))
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            return Encoding.UTF8.GetString(pair[..colon]).ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>Decodes <c>Basic base64(user:password)</c> into <paramref name="decoded"/>: <paramref name="pair"/> is <c>user:password</c>, <paramref name="colon"/> where the user name ends.</summary>
+    private static bool TryDecode(string headerValue, Span<byte> decoded, out Span<byte> pair, out int colon)
+    {
+        pair = default;
+        colon = -1;
         var value = headerValue.AsSpan().Trim();
         if (!value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
@@ -76,20 +108,21 @@ public sealed class ProxyCredentialTable
         }
 
         var encoded = value[6..].Trim();
-        if (encoded.Length > 1024)
+        if (encoded.Length > 1024 || !Convert.TryFromBase64Chars(encoded, decoded, out var length))
         {
             return false;
         }
 
-        Span<byte> decoded = stackalloc byte[768];
-        if (!Convert.TryFromBase64Chars(encoded, decoded, out var length))
-        {
-            return false;
-        }
+        pair = decoded[..length];
+        colon = pair.IndexOf((byte)':');
+        return colon >= 0;
+    }
 
-        var pair = decoded[..length];
-        var colon = pair.IndexOf((byte)':');
-        if (colon < 0)
+    private bool TryVerify(string headerValue, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProxyUser? user)
+    {
+        user = null;
+        Span<byte> decoded = stackalloc byte[MaxDecodedBytes];
+        if (!TryDecode(headerValue, decoded, out var pair, out var colon))
         {
             return false;
         }

@@ -19,6 +19,8 @@ public sealed class EdgeMetrics : IDisposable
     private readonly Counter<long> _transactions;
     private readonly Counter<long> _bytes;
     private readonly Histogram<double> _flowDuration;
+    private readonly Counter<long> _proxyAuthFailures;
+    private readonly Counter<long> _proxyAuthRefused;
 
     /// <summary>Creates the meter, its counters and the process metrics, and an exporter of that meter alone.</summary>
     public EdgeMetrics()
@@ -29,6 +31,8 @@ public sealed class EdgeMetrics : IDisposable
         _transactions = Meter.CreateCounter<long>("gatehouse_edge_transactions", description: "Flows and HTTP requests by listener, kind and action (allow, block, caution, caution-continued, denied, error).");
         _bytes = Meter.CreateCounter<long>("gatehouse_edge_bytes", unit: "bytes", description: "Bytes carried, by direction (up: client to destination; down: back).");
         _flowDuration = Meter.CreateHistogram<double>("gatehouse_edge_flow_duration", unit: "s", description: "How long flows lasted.");
+        _proxyAuthFailures = Meter.CreateCounter<long>("gatehouse_edge_proxy_auth_failures", description: "Forward proxy requests with wrong credentials (checked, answered 407).");
+        _proxyAuthRefused = Meter.CreateCounter<long>("gatehouse_edge_proxy_auth_refused", description: "Forward proxy requests with credentials refused unchecked (429) after too many wrong ones, by limit (address, user).");
         ProcessMetrics.Register(Meter);
         var meter = Meter;
         Exporter = new PrometheusExporter(m => ReferenceEquals(m, meter));
@@ -36,6 +40,9 @@ public sealed class EdgeMetrics : IDisposable
         // A counter shows from the first scrape, at 0, so that alerts on its rate work before the first failure.
         _bundlesAccepted.Add(0);
         _compileFailures.Add(0);
+        _proxyAuthFailures.Add(0);
+        _proxyAuthRefused.Add(0, new KeyValuePair<string, object?>("limit", "address"));
+        _proxyAuthRefused.Add(0, new KeyValuePair<string, object?>("limit", "user"));
     }
 
     /// <summary>The meter that owns every edge instrument.</summary>
@@ -77,6 +84,18 @@ public sealed class EdgeMetrics : IDisposable
         Meter.CreateObservableCounter("gatehouse_edge_relayed_flows_total", paired, description: "Private flows relayed end to end (both ends came with the ticket).");
         Meter.CreateObservableCounter("gatehouse_edge_relay_connections_refused_total", refused, description: "Connections to the tunnel port closed for a bad preamble, or an unknown, used or expired ticket.");
     }
+
+    /// <summary>Adds the gauge of client addresses whose wrong proxy credentials are counted.</summary>
+    /// <param name="tracked">Reads how many there are.</param>
+    public void ObserveProxyAuth(Func<int> tracked)
+    {
+        ArgumentNullException.ThrowIfNull(tracked);
+        Meter.CreateObservableGauge("gatehouse_edge_proxy_auth_tracked_addresses", tracked, description: "Client addresses whose wrong proxy credentials are counted now (bounded by the edge's limit).");
+    }
+
+    internal void ProxyAuthFailed() => _proxyAuthFailures.Add(1);
+
+    internal void ProxyAuthRefused(bool perUser) => _proxyAuthRefused.Add(1, new KeyValuePair<string, object?>("limit", perUser ? "user" : "address"));
 
     internal void Transaction(string listener, string kind, string action) =>
         _transactions.Add(1, new("listener", listener), new("kind", kind), new("action", action));

@@ -12,11 +12,14 @@ internal sealed class ForwardProxy : ConnectionHandler
 {
     private readonly DataPath _path;
     private readonly ILogger _logger;
+    private readonly ProxyAuthThrottle _auth;
 
     public ForwardProxy(DataPath path, ILogger logger)
     {
         _path = path;
         _logger = logger;
+        _auth = new ProxyAuthThrottle(path.Limits, path.Time, path.Metrics, logger);
+        path.Metrics?.ObserveProxyAuth(() => _auth.Tracked);
     }
 
     /// <summary>The socket transport of the proxy's Kestrel server (the tests' proxies use it too).</summary>
@@ -36,7 +39,7 @@ internal sealed class ForwardProxy : ConnectionHandler
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        await using var session = new ProxySession(_path, connection, AdvertisedAddress, _logger);
+        await using var session = new ProxySession(_path, _auth, connection, AdvertisedAddress, _logger);
         await session.RunAsync();
     }
 }

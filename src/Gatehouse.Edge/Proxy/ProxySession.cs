@@ -24,7 +24,7 @@ namespace Gatehouse.Edge.Proxy;
 /// <code>
 /// read head (keep-alive timeout, then header timeout; 400/431/408 on bad or slow heads)
 ///   │ origin-form ──► GET /proxy.pac, or 400
-///   │ Proxy-Authorization ──✗──► 407 (nothing is resolved or dialled)
+///   │ Proxy-Authorization ──✗──► 407 (nothing is resolved or dialled); too many wrong from the address: 429, unchecked
 ///   ├ CONNECT host:port ──► resolve ─► decide(host, port, ip) ─► egress ─► dial ─► 200 ─► relay
 ///   │                                      block: 403                           first bytes: TLS SNI ─► decide again
 ///   └ GET http://host/path ─► resolve (or reuse the upstream) ─► decide(url) ─► block page | caution page
@@ -35,6 +35,8 @@ namespace Gatehouse.Edge.Proxy;
 internal sealed class ProxySession : IAsyncDisposable
 {
     private readonly DataPath _path;
+    private readonly ProxyAuthThrottle _auth;
+    private readonly UInt128 _clientKey;
     private readonly ConnectionContext _connection;
     private readonly PipeReader _in;
     private readonly PipeWriter _out;
@@ -51,9 +53,11 @@ internal sealed class ProxySession : IAsyncDisposable
     private volatile bool _betweenRequests;
     private bool _cut;
 
-    public ProxySession(DataPath path, ConnectionContext connection, string advertised, ILogger logger)
+    public ProxySession(DataPath path, ProxyAuthThrottle auth, ConnectionContext connection, string advertised, ILogger logger)
     {
         _path = path;
+        _auth = auth;
+        _clientKey = ProxyAuthThrottle.KeyOf(connection.RemoteEndPoint);
         _connection = connection;
         _in = connection.Transport.Input;
         _out = connection.Transport.Output;
@@ -237,19 +241,27 @@ internal sealed class ProxySession : IAsyncDisposable
         }
 
         var started = _path.Time.GetUtcNow();
-        var identities = _path.Policy.Identities;
         _credential = head.ProxyAuthorization;
-        if (!identities.Credentials.TryAuthenticate(_credential, out var user))
+        ProxyUser? user = null;
+        var refusal = default(ProxyAuthRefusal);
+        if (_credential is not null
+            && _auth.Authenticate(_clientKey, _credential, _path.Policy.Identities.Credentials, out user, out refusal) == ProxyAuthOutcome.Refused)
         {
-            var reason = head.ProxyAuthorization is null ? "no proxy credentials" : "wrong proxy credentials";
-            var asked = RequestedTarget(head);
-            _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, asked?.Host ?? string.Empty, asked?.Port ?? 0, null) with
-            {
-                Method = head.Method,
-                Url = head.IsConnect || asked is not { } askedTarget ? null : UrlOf(askedTarget),
-                Status = 407,
-                Reason = reason,
-            });
+            // 429, not 407: a 407 makes a browser ask its user again, and a right password would be refused unchecked.
+            var seconds = (long)Math.Ceiling(refusal.RetryAfter.TotalSeconds);
+            RecordUnauthenticated(head, started, 429, $"{refusal.Reason}: refused for {seconds} s");
+            await RespondAsync(
+                429,
+                "Too Many Requests",
+                ProxyPages.ErrorPage("Too many wrong proxy credentials", $"Too many wrong proxy credentials came from your address. Try again in {seconds} seconds.", null),
+                close: true,
+                ("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return false;
+        }
+
+        if (user is null)
+        {
+            RecordUnauthenticated(head, started, 407, _credential is null ? "no proxy credentials" : "wrong proxy credentials");
             await RespondAsync(
                 407,
                 "Proxy Authentication Required",
@@ -283,6 +295,19 @@ internal sealed class ProxySession : IAsyncDisposable
         }
 
         return await ForwardAsync(head, user, target, started);
+    }
+
+    /// <summary>Records a request refused before anyone is known: what it asked for (host, port, the URL of a plain-HTTP request), and no user.</summary>
+    private void RecordUnauthenticated(RequestHead head, DateTimeOffset started, int status, string reason)
+    {
+        var asked = RequestedTarget(head);
+        _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, asked?.Host ?? string.Empty, asked?.Port ?? 0, null) with
+        {
+            Method = head.Method,
+            Url = head.IsConnect || asked is not { } askedTarget ? null : UrlOf(askedTarget),
+            Status = status,
+            Reason = reason,
+        });
     }
 
     private async ValueTask<bool> ServeOwnPathAsync(RequestHead head)

@@ -86,6 +86,7 @@ internal sealed class SyslogFormatter
         output.Write(" port=\""u8);
         WriteNumber(output, record.Port);
         output.Write("\""u8);
+        WriteParam(output, " sni=\""u8, record.Sni);
         WriteParam(output, " method=\""u8, record.Method);
         if (record.Status is { } status)
         {

@@ -23,6 +23,7 @@ internal sealed class TransactionLogConfiguration : IEntityTypeConfiguration<Tra
         builder.Property(e => e.Rule).HasMaxLength(Limits.MaxNameLength);
         builder.Property(e => e.Reason).HasMaxLength(Limits.MaxReasonLength);
         builder.Property(e => e.ReferenceId).HasMaxLength(Limits.MaxAddressLength);
+        builder.Property(e => e.Sni).HasMaxLength(Limits.MaxHostLength);
 
         // Every listing is one tenant's, newest first: WHERE TenantId = @t [AND filter] AND Id < @cursor ORDER BY Id DESC.
         builder.HasIndex(e => new { e.TenantId, e.Id });

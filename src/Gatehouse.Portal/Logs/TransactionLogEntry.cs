@@ -78,4 +78,7 @@ public sealed class TransactionLogEntry : Storage.ITenantOwned
 
     /// <summary>How long the flow or request lasted, in milliseconds.</summary>
     public long DurationMs { get; set; }
+
+    /// <summary>The TLS server name (SNI) the client sent first on a CONNECT or tunnel flow, lower case, when one was read.</summary>
+    public string? Sni { get; set; }
 }

@@ -135,6 +135,7 @@ public static class TransactionLogValidator
             BytesUp = record.BytesUp,
             BytesDown = record.BytesDown,
             DurationMs = record.DurationMs,
+            Sni = Optional(record.Sni, at, "sni", MaxHostLength)?.ToLowerInvariant(),
         };
     }
 

@@ -9,5 +9,5 @@ public static class TransactionLogViews
     public static TransactionLogEntryDto ToDto(this TransactionLogEntry e) => new(e.Id, new TransactionLogRecord(
         e.Time, e.TenantId.ToString(), e.EdgeId.ToString(), e.Kind, e.Listener, e.Action, e.ClientAddress, e.Host, e.Port,
         e.UserId?.ToString(), e.UserEmail, e.DeviceId?.ToString(), e.DestinationIp, e.Method, e.Url, e.Status,
-        e.Category, e.Rule, e.Reason, e.ReferenceId, e.BytesUp, e.BytesDown, e.DurationMs));
+        e.Category, e.Rule, e.Reason, e.ReferenceId, e.BytesUp, e.BytesDown, e.DurationMs, e.Sni));
 }

@@ -74,6 +74,10 @@ public static class TransactionActions
 /// <param name="BytesUp">Bytes from the client to the destination.</param>
 /// <param name="BytesDown">Bytes from the destination to the client.</param>
 /// <param name="DurationMs">How long the flow or request lasted, in milliseconds.</param>
+/// <param name="Sni">
+/// The server name (SNI) of the TLS ClientHello the client sent first on a CONNECT or tunnel flow, lower case, when
+/// one was read (also when it refused the flow); null for other flows and requests.
+/// </param>
 public sealed record TransactionLogRecord(
     DateTimeOffset Time,
     string TenantId,
@@ -97,7 +101,8 @@ public sealed record TransactionLogRecord(
     string? ReferenceId = null,
     long BytesUp = 0,
     long BytesDown = 0,
-    long DurationMs = 0);
+    long DurationMs = 0,
+    string? Sni = null);
 
 /// <summary>
 /// A batch of records an edge ships to the portal: <c>POST /api/v1/edge/logs</c> with the edge's client

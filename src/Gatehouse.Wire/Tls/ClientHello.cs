@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using Gatehouse.Wire.Addresses;
 
 namespace Gatehouse.Wire.Tls;
 
@@ -17,8 +18,11 @@ public enum ClientHelloStatus
     Found,
 
     /// <summary>
-    /// TLS handshake records whose ClientHello cannot be read: not a ClientHello, interleaved with other
-    /// records, empty fragments, bytes after its extensions, or longer than <see cref="ClientHello.MaxBytes"/> allows. No TLS server accepts one.
+    /// TLS records whose ClientHello cannot be read: a first record that is not a handshake record (an alert, a
+    /// ChangeCipherSpec, application data), a handshake message that is not a ClientHello, records of other types
+    /// between its fragments, empty fragments, bytes after its extensions, a server name that is not one host name,
+    /// or more than <see cref="ClientHello.MaxBytes"/> allows. No TLS server takes one as the ClientHello it is meant
+    /// to be.
     /// </summary>
     Malformed,
 }
@@ -26,7 +30,12 @@ public enum ClientHelloStatus
 /// <summary>Reads the server name (SNI, RFC 6066) out of a TLS ClientHello without decrypting anything.</summary>
 /// <remarks>
 /// A ClientHello may be split over several handshake records (RFC 8446 §5.1), as tools that evade SNI filtering do
-/// on purpose, a byte or a few per record: the fragments are put together again before the name is read.
+/// on purpose, a byte or a few per record: the fragments are put together again before the name is read. Bytes that
+/// start a TLS record of any type (content type 20–24, then 3, the major version) are TLS: the first record must be a
+/// handshake record, since a server that skips or takes an alert or a ChangeCipherSpec first would read the
+/// ClientHello after it unchecked. The server name must be one host name, as a rule could name it
+/// (<see cref="DomainName.IsHostName"/>; one final dot is dropped): control bytes, bytes outside ASCII or empty
+/// labels make the ClientHello unreadable rather than nameless.
 /// </remarks>
 public static class ClientHello
 {
@@ -38,7 +47,9 @@ public static class ClientHello
 
     internal const int RecordHeaderBytes = 5;
     internal const int MaxRecordBytes = 16384;
+    internal const byte ChangeCipherSpecRecord = 0x14;
     internal const byte HandshakeRecord = 0x16;
+    internal const byte HeartbeatRecord = 0x18;
     internal const byte ClientHelloMessage = 0x01;
 
     /// <summary>Looks at the first bytes a client sent, once; <see cref="ClientHelloReader"/> reads them as they arrive.</summary>
@@ -47,9 +58,14 @@ public static class ClientHello
     public static ClientHelloStatus TryReadServerName(ReadOnlySequence<byte> data, out string? serverName) =>
         new ClientHelloReader().Read(data, out serverName);
 
-    internal static bool Parse(ReadOnlySpan<byte> body, out string? serverName)
+    /// <summary>Whether <paramref name="first"/>, a flow's first byte, is a TLS record's content type (RFC 8446 section 5.1, and heartbeat).</summary>
+    public static bool IsRecordType(byte first) => first is >= ChangeCipherSpecRecord and <= HeartbeatRecord;
+
+    /// <summary>Reads a whole ClientHello message; <paramref name="problem"/> says what is wrong with a server name that is not one host name.</summary>
+    internal static bool Parse(ReadOnlySpan<byte> body, out string? serverName, out string? problem)
     {
         serverName = null;
+        problem = null;
 
         // Handshake: type 1 (client_hello), 24-bit length; then version, random, session id, ciphers, compression, extensions.
         if (body.Length < 4 || body[0] != 0x01)
@@ -93,8 +109,7 @@ public static class ClientHello
 
             if (type == 0)
             {
-                serverName = ReadServerName(body.Slice(position, length));
-                return true;
+                return TryReadServerName(body.Slice(position, length), out serverName, out problem);
             }
 
             position += length;
@@ -103,29 +118,37 @@ public static class ClientHello
         return true;
     }
 
-    private static string? ReadServerName(ReadOnlySpan<byte> extension)
+    /// <summary>
+    /// The server_name extension: a list holding one host_name entry and nothing else, as OpenSSL requires, whose name
+    /// is a host name. Anything else is no name to decide, and a server may still read one out of it.
+    /// </summary>
+    private static bool TryReadServerName(ReadOnlySpan<byte> extension, out string? serverName, out string? problem)
     {
-        if (extension.Length < 5 || extension[2] != 0)
+        serverName = null;
+        if (extension.Length < 5
+            || BinaryPrimitives.ReadUInt16BigEndian(extension) != extension.Length - 2
+            || extension[2] != 0
+            || BinaryPrimitives.ReadUInt16BigEndian(extension[3..]) != extension.Length - 5)
         {
-            return null;
+            problem = "its server_name extension is not one host name";
+            return false;
         }
 
-        var nameLength = BinaryPrimitives.ReadUInt16BigEndian(extension[3..]);
-        if (5 + nameLength > extension.Length || nameLength == 0 || nameLength > 253)
+        var name = extension[5..];
+        if (name.Length > 1 && name[^1] == (byte)'.')
         {
-            return null;
+            name = name[..^1];
         }
 
-        var name = extension.Slice(5, nameLength);
-        foreach (var b in name)
+        if (!DomainName.IsHostName(name))
         {
-            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'.' or (byte)'_'))
-            {
-                return null;
-            }
+            problem = "its server name is not a valid host name";
+            return false;
         }
 
-        return Encoding.ASCII.GetString(name).ToLowerInvariant();
+        problem = null;
+        serverName = Encoding.ASCII.GetString(name).ToLowerInvariant();
+        return true;
     }
 
     private static bool Skip(ReadOnlySpan<byte> body, ref int position, int lengthBytes)
@@ -157,6 +180,9 @@ public sealed class ClientHelloReader
     private ClientHelloStatus _status = ClientHelloStatus.NeedMore;
     private string? _serverName;
 
+    /// <summary>What makes the ClientHello unreadable, in words, when it is <see cref="ClientHelloStatus.Malformed"/> for a reason worth telling; else null.</summary>
+    public string? Problem { get; private set; }
+
     /// <summary>Reads on from where the last call stopped.</summary>
     /// <param name="data">The flow's first bytes, all of them so far: those of the last call and more.</param>
     /// <param name="serverName">The SNI host name, lower-cased, when found.</param>
@@ -183,9 +209,20 @@ public sealed class ClientHelloReader
             Span<byte> start = stackalloc byte[2];
             var known = (int)Math.Min(start.Length, data.Length);
             data.Slice(0, known).CopyTo(start);
-            if (start[0] != ClientHello.HandshakeRecord || (known == 2 && start[1] != 0x03))
+            if (!ClientHello.IsRecordType(start[0]) || (known == 2 && start[1] != 0x03))
             {
                 return ClientHelloStatus.NotTls;
+            }
+
+            if (known < 2)
+            {
+                return ClientHelloStatus.NeedMore;
+            }
+
+            if (start[0] != ClientHello.HandshakeRecord)
+            {
+                Problem = $"its first record is {RecordName(start[0])}, not a handshake";
+                return ClientHelloStatus.Malformed;
             }
         }
 
@@ -203,7 +240,9 @@ public sealed class ClientHelloReader
 
                 if (message.WrittenCount >= messageLength)
                 {
-                    return ClientHello.Parse(message.WrittenSpan[..messageLength], out _serverName) ? ClientHelloStatus.Found : ClientHelloStatus.Malformed;
+                    var parsed = ClientHello.Parse(message.WrittenSpan[..messageLength], out _serverName, out var problem);
+                    Problem = problem;
+                    return parsed ? ClientHelloStatus.Found : ClientHelloStatus.Malformed;
                 }
             }
 
@@ -230,4 +269,12 @@ public sealed class ClientHelloReader
             _position += ClientHello.RecordHeaderBytes + length;
         }
     }
+
+    private static string RecordName(byte type) => type switch
+    {
+        0x14 => "a ChangeCipherSpec",
+        0x15 => "an alert",
+        0x17 => "application data",
+        _ => "a heartbeat",
+    };
 }

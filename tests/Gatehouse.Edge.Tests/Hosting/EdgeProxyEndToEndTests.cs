@@ -35,7 +35,9 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
         EgressAllow = [IPNetwork.Parse("127.0.0.0/8")],
         Follower = Fast,
         Recorder = Recorder,
-        Limits = new EdgeLimits { DrainTimeout = TimeSpan.FromSeconds(2) },
+        // The tests ask every 100 ms until the edge has the bundle with a new credential, as no person does: each
+        // ask before then is a wrong password, and ten would refuse the name from loopback for five minutes.
+        Limits = new EdgeLimits { DrainTimeout = TimeSpan.FromSeconds(2), ProxyAuthFailuresPerUser = 1000, ProxyAuthFailuresPerAddress = 1000 },
     };
 
     private CapturingRecorder Recorder { get; } = new();

@@ -71,6 +71,8 @@ public sealed class ClientHelloTests
     [InlineData("SSH-2.0-OpenSSH_9.2\r\n")]
     [InlineData("GET / HTTP/1.1\r\n")]
     [InlineData("\u0016\u0001")]
+    [InlineData("\u0015\u0001")]
+    [InlineData("\u0017GET")]
     public void Other_protocols_are_not_tls(string first)
     {
         Assert.Equal(ClientHelloStatus.NotTls, ClientHello.TryReadServerName(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(first)), out _));
@@ -80,6 +82,32 @@ public sealed class ClientHelloTests
     public void A_lone_handshake_byte_asks_for_more()
     {
         Assert.Equal(ClientHelloStatus.NeedMore, ClientHello.TryReadServerName(new ReadOnlySequence<byte>([0x16]), out _));
+    }
+
+    [Theory]
+    [InlineData(0x14)]
+    [InlineData(0x15)]
+    [InlineData(0x17)]
+    [InlineData(0x18)]
+    public void A_lone_byte_of_any_record_type_asks_for_more(byte type)
+    {
+        // The next byte tells a TLS record from another protocol; the client chooses where its segments end.
+        Assert.Equal(ClientHelloStatus.NeedMore, ClientHello.TryReadServerName(new ReadOnlySequence<byte>([type]), out _));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 })] // ChangeCipherSpec
+    [InlineData(new byte[] { 0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00 })] // a warning alert: close_notify
+    [InlineData(new byte[] { 0x17, 0x03, 0x03, 0x00, 0x03, 0x41, 0x42, 0x43 })] // application data
+    [InlineData(new byte[] { 0x18, 0x03, 0x03, 0x00, 0x03, 0x01, 0x00, 0x00 })] // heartbeat
+    [InlineData(new byte[] { 0x16, 0x03, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00 })] // a handshake record: HelloRequest
+    public async Task A_record_before_the_ClientHello_makes_it_unreadable(byte[] first)
+    {
+        // A server that skips such a record would read the ClientHello after it, which went through unread.
+        var hello = await CaptureAsync("www.blocked.example");
+
+        Assert.Equal(ClientHelloStatus.Malformed, Read([.. first, .. hello]).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(first).Status);
     }
 
     [Fact]
@@ -117,6 +145,58 @@ public sealed class ClientHelloTests
         Assert.Equal(ClientHelloStatus.Malformed, Read(records).Status);
     }
 
+    [Theory]
+    [InlineData("www.blocked.example\u0000")]
+    [InlineData("www.blocked.example\u0001")]
+    [InlineData("www.blocked\u0000.example")]
+    [InlineData("www.blocked.example\r\n")]
+    [InlineData("www blocked.example")]
+    [InlineData("www.bl\u00f6cked.example")]
+    [InlineData("www..blocked.example")]
+    [InlineData(".blocked.example")]
+    [InlineData("www.blocked.example..")]
+    [InlineData("-www.blocked.example")]
+    [InlineData("www.blocked.example/")]
+    [InlineData("")]
+    public void A_server_name_that_is_not_a_host_name_makes_the_ClientHello_unreadable(string name)
+    {
+        // Before, such a name was read as none, and the flow went on undecided; a server may still read a name in it.
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.UTF8.GetBytes(name))))).Status);
+    }
+
+    [Fact]
+    public void Server_names_past_the_length_limits_make_the_ClientHello_unreadable()
+    {
+        var longLabel = new string('a', 64) + ".example";
+        var longName = string.Join('.', Enumerable.Repeat(new string('a', 63), 4)); // 255 characters
+
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longLabel))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName))))).Status);
+        Assert.Equal(ClientHelloStatus.Found, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName[..253]))))).Status);
+    }
+
+    [Fact]
+    public void A_server_name_list_that_is_not_one_host_name_makes_the_ClientHello_unreadable()
+    {
+        var allowed = Encoding.ASCII.GetBytes("allowed.example");
+        var blocked = Encoding.ASCII.GetBytes("www.blocked.example");
+
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, allowed), (0, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((1, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([.. ServerNames((0, allowed)), 0])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([])).Status);
+    }
+
+    [Theory]
+    [InlineData("WWW.Blocked.Example", "www.blocked.example")]
+    [InlineData("www.blocked.example.", "www.blocked.example")]
+    [InlineData("my_bucket.s3.example", "my_bucket.s3.example")]
+    [InlineData("xn--bcher-kva.example", "xn--bcher-kva.example")]
+    public void A_host_name_is_read_lower_cased_without_a_final_dot(string sent, string read)
+    {
+        Assert.Equal((ClientHelloStatus.Found, read), Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(sent))))));
+    }
+
     private static (ClientHelloStatus Status, string? Name) Read(byte[] bytes)
     {
         var status = ClientHello.TryReadServerName(new ReadOnlySequence<byte>(bytes), out var name);
@@ -148,6 +228,27 @@ public sealed class ClientHelloTests
         }
 
         return [.. records];
+    }
+
+    /// <summary>A server_name extension's data (RFC 6066 section 3) listing <paramref name="names"/>, each a type and its bytes.</summary>
+    internal static byte[] ServerNames(params (byte Type, byte[] Name)[] names)
+    {
+        var list = names.SelectMany(n => (byte[])[n.Type, (byte)(n.Name.Length >> 8), (byte)n.Name.Length, .. n.Name]).ToArray();
+        return [(byte)(list.Length >> 8), (byte)list.Length, .. list];
+    }
+
+    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with one server_name extension of <paramref name="serverNameExtension"/>.</summary>
+    internal static byte[] Build(byte[] serverNameExtension)
+    {
+        byte[] extensions = [0x00, 0x00, (byte)(serverNameExtension.Length >> 8), (byte)serverNameExtension.Length, .. serverNameExtension];
+        byte[] body =
+        [
+            0x03, 0x03, .. new byte[32], 0x00, // version, random, no session id
+            0x00, 0x02, 0x13, 0x01, 0x01, 0x00, // one cipher suite, no compression
+            (byte)(extensions.Length >> 8), (byte)extensions.Length, .. extensions,
+        ];
+        byte[] message = [0x01, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length, .. body];
+        return [0x16, 0x03, 0x01, (byte)(message.Length >> 8), (byte)message.Length, .. message];
     }
 
     /// <summary>The first TLS record .NET's client sends for <paramref name="serverName"/>: its ClientHello.</summary>

@@ -384,6 +384,19 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal(0, answer);
         Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
         Assert.Contains("www.blocked.example", record.Reason, StringComparison.Ordinal);
+        Assert.Equal("www.blocked.example", record.Sni);
+    }
+
+    [Fact]
+    public async Task A_connect_flow_record_carries_the_tls_server_name_the_client_sent()
+    {
+        // Operators see which site a tunnel to an address or a shared CDN name was for.
+        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes("WWW.Allowed.Example"))));
+
+        var (answer, record) = await ConnectAndSendAsync(hello, host: "127.0.0.1", endSending: true);
+
+        Assert.Equal(hello.Length, answer);
+        Assert.Equal((TransactionActions.Allow, "www.allowed.example", (long)hello.Length), (record.Action, record.Sni, record.BytesUp));
     }
 
     [Fact]
@@ -398,6 +411,37 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal(0, answer);
         Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
         Assert.Equal("the TLS ClientHello cannot be read, so its server name cannot be checked", record.Reason);
+    }
+
+    [Theory]
+    [InlineData("www.blocked.example\u0000")]
+    [InlineData("www.blocked.example\u0001")]
+    [InlineData("www.bl\u00f6cked.example")]
+    public async Task Tls_server_name_that_is_not_a_host_name_is_cut(string name)
+    {
+        // Read as no name before, the flow went on undecided to a server that may still take the name for a site.
+        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.UTF8.GetBytes(name))));
+
+        var (answer, record) = await ConnectAndSendAsync(hello);
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal("the TLS ClientHello cannot be read (its server name is not a valid host name), so its server name cannot be checked", record.Reason);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 }, "a ChangeCipherSpec")]
+    [InlineData(new byte[] { 0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00 }, "an alert")]
+    public async Task Tls_record_before_the_ClientHello_is_cut(byte[] first, string what)
+    {
+        // It let the ClientHello after it through unread, blocked name and all.
+        var hello = await ClientHelloTests.CaptureAsync("www.blocked.example");
+
+        var (answer, record) = await ConnectAndSendAsync([.. first, .. hello]);
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal($"the TLS ClientHello cannot be read (its first record is {what}, not a handshake), so its server name cannot be checked", record.Reason);
     }
 
     [Fact]
@@ -476,6 +520,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal(first.Length, answer);
         Assert.Equal(TransactionActions.Allow, record.Action);
         Assert.Null(record.Url);
+        Assert.Null(record.Sni);
     }
 
     /// <summary>CONNECTs to the echo server as alice, sends <paramref name="first"/>, and returns how many bytes came back and the flow's record.</summary>

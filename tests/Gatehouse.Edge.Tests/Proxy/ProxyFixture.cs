@@ -103,14 +103,14 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     public EdgePolicy Policy => Path.Policy;
 
-    public static async Task<ProxyFixture> StartAsync(TestTenant tenant, EdgeLimits? limits = null, bool allowLoopback = true, ITransactionRecorder? recorder = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
+    public static async Task<ProxyFixture> StartAsync(TestTenant tenant, EdgeLimits? limits = null, bool allowLoopback = true, ITransactionRecorder? recorder = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null, TimeProvider? time = null)
     {
         limits ??= new EdgeLimits();
         var policy = new EdgePolicy();
         tenant.ApplyTo(policy);
         var capturing = new CapturingRecorder();
         var guard = new EgressGuard(allowLoopback ? [IPNetwork.Parse("127.0.0.0/8")] : []);
-        var path = new DataPath(TestTenant.TenantId, "edge-under-test", policy, new FlowDialer(guard, limits.ConnectTimeout, resolve), new FlowRegistry(limits.IdleTimeout), limits, recorder ?? capturing, null, TimeProvider.System);
+        var path = new DataPath(TestTenant.TenantId, "edge-under-test", policy, new FlowDialer(guard, limits.ConnectTimeout, resolve), new FlowRegistry(limits.IdleTimeout), limits, recorder ?? capturing, null, time ?? TimeProvider.System);
         var proxy = new ForwardProxy(path, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? listener = null;
         var builder = WebApplication.CreateSlimBuilder();
@@ -141,10 +141,10 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     public static string Basic(string email, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{email}:{password}"));
 
-    /// <summary>Sends raw bytes to the proxy and reads until the proxy closes or <paramref name="until"/> appears.</summary>
-    public async Task<string> RawAsync(byte[] request, string? until = null, TimeSpan? timeout = null)
+    /// <summary>Sends raw bytes to the proxy (from a loopback address of <paramref name="from"/>'s choosing) and reads until the proxy closes or <paramref name="until"/> appears.</summary>
+    public async Task<string> RawAsync(byte[] request, string? until = null, TimeSpan? timeout = null, IPAddress? from = null)
     {
-        using var client = new TcpClient();
+        using var client = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await client.ConnectAsync(Address);
         var stream = client.GetStream();
         await stream.WriteAsync(request);

@@ -29,7 +29,7 @@ public sealed partial class SyslogTcpSinkTests
         var allowed = TestRecords.Flow(1);
 
         // A rule name with every character SD-PARAM escaping is for, and a multi-byte email, so octets are not characters.
-        var blocked = TestRecords.Flow(2, TransactionActions.Block) with { Rule = "say \"no\" \\ to [gambling]", UserEmail = "zoë@example.com", Status = 403, Method = "CONNECT" };
+        var blocked = TestRecords.Flow(2, TransactionActions.Block) with { Rule = "say \"no\" \\ to [gambling]", UserEmail = "zoë@example.com", Status = 403, Method = "CONNECT", Sni = "www.casino.example" };
         await using (var log = new TransactionLog(Options(siem) with { SyslogFacility = 20 }))
         {
             Assert.True(log.Write(allowed));
@@ -58,6 +58,7 @@ public sealed partial class SyslogTcpSinkTests
         Assert.Equal("site1.example", sd.Params["host"]);
         Assert.Equal("443", sd.Params["port"]);
         Assert.False(sd.Params.ContainsKey("rule"), "absent values are left out");
+        Assert.False(sd.Params.ContainsKey("sni"), "absent values are left out");
 
         var second = Rfc5424().Match(messages[1]);
         Assert.True(second.Success, messages[1]);
@@ -69,6 +70,7 @@ public sealed partial class SyslogTcpSinkTests
         Assert.Equal("zoë@example.com", sd.Params["user"]);
         Assert.Equal("403", sd.Params["status"]);
         Assert.Equal("CONNECT", sd.Params["method"]);
+        Assert.Equal("www.casino.example", sd.Params["sni"]);
         Assert.Equal(blocked, JsonSerializer.Deserialize<TransactionLogRecord>(second.Groups["msg"].Value, JsonSerializerOptions.Web));
     }
 

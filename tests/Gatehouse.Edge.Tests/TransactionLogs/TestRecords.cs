@@ -42,6 +42,8 @@ internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
     public override DateTimeOffset GetUtcNow() => _now;
 
     public void Set(DateTimeOffset now) => _now = now;
+
+    public void Advance(TimeSpan by) => _now += by;
 }
 
 /// <summary>Bounded polling for conditions that background sinks make true.</summary>

@@ -153,7 +153,25 @@ public sealed class TunnelTests : IAsyncLifetime
         var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Port == _t.Echo.Port);
         Assert.Equal((TransactionActions.Block, "no-blocked", 0L), (record.Action, record.Rule, record.BytesUp));
         Assert.Equal("TLS server name www.blocked.example: blocked by rule no-blocked", record.Reason);
+        Assert.Equal("www.blocked.example", record.Sni);
         Assert.NotNull(record.ReferenceId);
+        Assert.Equal(0, _t.Echo.Served);
+    }
+
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task A_tls_record_before_the_ClientHello_cuts_the_flow(TunnelFlowForm form)
+    {
+        // A ChangeCipherSpec first let the ClientHello after it through unread, blocked name and all.
+        await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-blocked", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["www.blocked.example"] } });
+        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes("www.blocked.example"))));
+
+        var (answer, record) = await SendFirstAsync("localhost", [0x14, 0x03, 0x03, 0x00, 0x01, 0x01, .. hello], form);
+
+        Assert.Empty(answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal("the TLS ClientHello cannot be read (its first record is a ChangeCipherSpec, not a handshake), so its server name cannot be checked", record.Reason);
         Assert.Equal(0, _t.Echo.Served);
     }
 
@@ -203,7 +221,10 @@ public sealed class TunnelTests : IAsyncLifetime
     }
 
     /// <summary>Opens a flow to the echo server as the device, sends <paramref name="first"/>, ends its side, and returns what came back and the flow's record.</summary>
-    private async Task<(string Answer, TransactionLogRecord Record)> SendFirstAsync(string host, string first, TunnelFlowForm form = TunnelFlowForm.Post)
+    private Task<(string Answer, TransactionLogRecord Record)> SendFirstAsync(string host, string first, TunnelFlowForm form = TunnelFlowForm.Post) =>
+        SendFirstAsync(host, Encoding.ASCII.GetBytes(first), form);
+
+    private async Task<(string Answer, TransactionLogRecord Record)> SendFirstAsync(string host, byte[] first, TunnelFlowForm form = TunnelFlowForm.Post)
     {
         using var client = Client(_t.Device);
         var opened = await client.OpenAsync(host, _t.Echo.Port, form: form);
@@ -211,7 +232,7 @@ public sealed class TunnelTests : IAsyncLifetime
         string answer;
         await using (opened.Stream)
         {
-            await opened.Stream!.WriteAsync(Encoding.ASCII.GetBytes(first));
+            await opened.Stream!.WriteAsync(first);
             await opened.Stream.FlushAsync();
             if (opened.Stream is HalfCloseStream halfClose)
             {

@@ -52,6 +52,7 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
             Listener = TransactionListeners.Tunnel,
             DeviceId = Guid.NewGuid().ToString(),
             Reason = "blocked by policy",
+            Sni = "www.casino.example",
         };
 
         await EdgeLogs.PostAcceptedAsync(_portal, _edge, plain, tunnel);
@@ -124,6 +125,8 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
             (good with { Host = "" }, "host"),
             (good with { Host = new string('a', 254) }, "host"),
             (good with { Host = "bad host.example" }, "host"),
+            (good with { Sni = new string('a', 254) }, "sni"),
+            (good with { Sni = "www.example.com\u0001" }, "sni"),
             (good with { Port = 70000 }, "port"),
             (good with { Status = 42 }, "status"),
             (good with { BytesUp = -1 }, "bytesUp"),

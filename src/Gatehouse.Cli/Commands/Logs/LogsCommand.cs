@@ -71,7 +71,7 @@ internal static partial class LogsCommand
                     Printable(r.UserEmail ?? r.UserId),
                     r.Action,
                     Printable(r.Host.Contains(':', StringComparison.Ordinal) ? $"[{r.Host}]:{r.Port}" : $"{r.Host}:{r.Port}"),
-                    Printable(r.Url is null ? r.Method : $"{r.Method} {r.Url}"),
+                    Printable(r.Url is not null ? $"{r.Method} {r.Url}" : r.Sni is not null ? $"{r.Method} TLS {r.Sni}".TrimStart() : r.Method),
                     Printable(r.Rule),
                     string.Create(CultureInfo.InvariantCulture, $"{r.BytesUp}/{r.BytesDown}"));
             }

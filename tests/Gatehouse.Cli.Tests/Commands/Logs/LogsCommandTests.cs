@@ -10,18 +10,18 @@ public sealed class LogsCommandTests
     private static readonly Guid Tenant = Guid.NewGuid();
     private static readonly Guid Edge = Guid.NewGuid();
 
-    private static string Entry(int n, string host, string action = "allow", string? url = null, string? method = "CONNECT", string? user = "ana@example.com", string? rule = null, int port = 443) =>
+    private static string Entry(int n, string host, string action = "allow", string? url = null, string? method = "CONNECT", string? user = "ana@example.com", string? rule = null, int port = 443, string? sni = null) =>
         $$"""
         {"id":"{{Guid.CreateVersion7()}}","record":{"time":"2026-11-22T10:0{{n}}:05.123+00:00","tenantId":"{{Tenant}}","edgeId":"{{Edge}}","kind":"flow","listener":"proxy","action":"{{action}}",
          "clientAddress":"10.0.0.7:50000","host":"{{host}}","port":{{port}},"userId":null,"userEmail":{{(user is null ? "null" : $"\"{user}\"")}},"deviceId":null,"destinationIp":null,
          "method":{{(method is null ? "null" : $"\"{method}\"")}},"url":{{(url is null ? "null" : $"\"{url}\"")}},"status":null,"category":null,"rule":{{(rule is null ? "null" : $"\"{rule}\"")}},"reason":null,"referenceId":"ref-{{n}}",
-         "bytesUp":{{100 * n}},"bytesDown":{{1000 * n}},"durationMs":5} }
+         "bytesUp":{{100 * n}},"bytesDown":{{1000 * n}},"durationMs":5{{(sni is null ? "" : $",\"sni\":\"{sni}\"")}}} }
         """.ReplaceLineEndings("");
 
     /// <summary>Three records, newest first, two to a page: the portal's order.</summary>
     private static Reply Pages(ReceivedRequest r) => (r.Path, HttpUtility.ParseQueryString(r.Query)["cursor"]) switch
     {
-        ("/logs", null) => Reply.Json($$"""{"items":[{{Entry(3, "www.example.com")}},{{Entry(2, "casino.example", "block", rule: "block-gambling")}}],"nextCursor":"page-2"}"""),
+        ("/logs", null) => Reply.Json($$"""{"items":[{{Entry(3, "www.example.com", sni: "www.example.com")}},{{Entry(2, "casino.example", "block", rule: "block-gambling")}}],"nextCursor":"page-2"}"""),
         ("/logs", "page-2") => Reply.Json($$"""{"items":[{{Entry(1, "2001:db8::1", method: "GET", url: "http://[2001:db8::1]/a", user: null, port: 80)}}],"nextCursor":null}"""),
         _ => Reply.Problem(404, "Not found", "no route"),
     };
@@ -59,10 +59,10 @@ public sealed class LogsCommandTests
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Equal(
             """
-            TIME                  USER             ACTION  DESTINATION          REQUEST                     RULE            BYTES UP/DOWN
-            2026-11-22 10:03:05Z  ana@example.com  allow   www.example.com:443  CONNECT                     -               300/3000
-            2026-11-22 10:02:05Z  ana@example.com  block   casino.example:443   CONNECT                     block-gambling  200/2000
-            2026-11-22 10:01:05Z  -                allow   [2001:db8::1]:80     GET http://[2001:db8::1]/a  -               100/1000
+            TIME                  USER             ACTION  DESTINATION          REQUEST                      RULE            BYTES UP/DOWN
+            2026-11-22 10:03:05Z  ana@example.com  allow   www.example.com:443  CONNECT TLS www.example.com  -               300/3000
+            2026-11-22 10:02:05Z  ana@example.com  block   casino.example:443   CONNECT                      block-gambling  200/2000
+            2026-11-22 10:01:05Z  -                allow   [2001:db8::1]:80     GET http://[2001:db8::1]/a   -               100/1000
 
             """.ReplaceLineEndings("\n"),
             run.Stdout);

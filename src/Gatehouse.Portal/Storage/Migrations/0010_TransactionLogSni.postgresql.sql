@@ -1,0 +1,1 @@
+ALTER TABLE "TransactionLogs" ADD "Sni" character varying(253);
