@@ -300,22 +300,14 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     [Fact]
     public async Task A_destination_that_resets_mid_response_resets_the_client_too_so_the_cut_does_not_look_complete()
     {
-        using var resetsMidway = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await socket.ReceiveAsync(new byte[4096], ct);
-            await socket.SendAsync("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe first half"u8.ToArray(), ct);
-            await Task.Delay(200, ct);
-            socket.LingerState = new LingerOption(enable: true, seconds: 0);
-            socket.Close();
-        });
+        using var resetsMidway = ResetsAfter("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe first half");
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
         var stream = client.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://localhost:{resetsMidway.Port}/file HTTP/1.0\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
         Assert.EndsWith("the first half", await ProxyFixture.ReadAsync(stream, "half", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
 
-        var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+        await AssertResetAsync(stream);
         var record = await _proxy.Recorder.WaitForAsync(r => r.Port == resetsMidway.Port);
         Assert.Equal(TransactionActions.Error, record.Action);
     }
@@ -324,14 +316,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     public async Task A_destination_that_resets_mid_download_resets_the_connect_too_so_the_cut_does_not_look_complete()
     {
         // A download whose end is the connection's end (HTTP/1.0, a tar stream) looks complete after a FIN.
-        using var resetsMidway = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await socket.ReceiveAsync(new byte[16], ct);
-            await socket.SendAsync("the first half"u8.ToArray(), ct);
-            await Task.Delay(200, ct);
-            socket.LingerState = new LingerOption(enable: true, seconds: 0);
-            socket.Close();
-        });
+        using var resetsMidway = ResetsAfter("the first half");
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
         var stream = client.GetStream();
@@ -340,6 +325,21 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         await stream.WriteAsync("GO\r\n"u8.ToArray());
         Assert.Equal("the first half", await ProxyFixture.ReadAsync(stream, "half", TimeSpan.FromSeconds(10)));
 
+        await AssertResetAsync(stream);
+    }
+
+    /// <summary>A destination that answers the client's first bytes with <paramref name="answer"/>, then resets the connection.</summary>
+    private static LoopbackTcpServer ResetsAfter(string answer) => new(async (socket, ct) =>
+    {
+        await socket.ReceiveAsync(new byte[4096], ct);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(answer), ct);
+        await Task.Delay(200, ct);
+        socket.LingerState = new LingerOption(enable: true, seconds: 0);
+        socket.Close();
+    });
+
+    private static async Task AssertResetAsync(NetworkStream stream)
+    {
         var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
     }
