@@ -51,10 +51,14 @@ public sealed class UpdateRepository
     private static readonly TimeSpan OnlineTargetsLifetime = TimeSpan.FromDays(30);
     private static readonly TimeSpan OfflineLifetime = TimeSpan.FromDays(365);
 
+    /// <summary>How long before a role signed offline expires the portal warns, once a day, as <c>gatehouse release</c> does.</summary>
+    private static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
+
     private readonly TimeProvider time;
     private readonly ILogger<UpdateRepository> logger;
     private readonly SemaphoreSlim writes = new(1, 1);
     private TufRepository? repository;
+    private DateTimeOffset expiryWarnedAt = DateTimeOffset.MinValue;
 
     /// <summary>Creates the service; <see cref="EnsureCreated"/> opens or makes the repository.</summary>
     public UpdateRepository(PortalOptions options, TimeProvider time, ILogger<UpdateRepository> logger)
@@ -322,10 +326,42 @@ public sealed class UpdateRepository
             {
                 SignSnapshotAndTimestamp();
             }
+
+            WarnOfOfflineExpiry(now);
         }
         finally
         {
             writes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Warns, at most once a day, of each role signed offline (root, targets, releases) that expires within
+    /// <see cref="ExpiryWarning"/> or has expired: the portal cannot renew them, and once one has expired every agent
+    /// refuses the repository (no updates, no content). The warning names the command that renews it.
+    /// </summary>
+    private void WarnOfOfflineExpiry(DateTimeOffset now)
+    {
+        if (now - expiryWarnedAt < TimeSpan.FromDays(1))
+        {
+            return;
+        }
+
+        var repositoryDirectory = Repository.Directory;
+        var expiring = new List<(string Role, DateTimeOffset Expires, string Command)>
+        {
+            (RoleNames.Root, Repository.Root.Expires, $"gatehouse release root sign --repo {repositoryDirectory} --key ROOT-KEY.pem"),
+            (RoleNames.Targets, Repository.Targets(RoleNames.Targets)!.Expires, $"gatehouse release renew --repo {repositoryDirectory} --key TARGETS-KEY.pem"),
+        };
+        if (Repository.Targets(ReleasesRole) is { } releases)
+        {
+            expiring.Add((ReleasesRole, releases.Expires, $"gatehouse release renew --repo {repositoryDirectory} --role {ReleasesRole} --key RELEASES-KEY.pem"));
+        }
+
+        foreach (var (role, expires, command) in expiring.Where(e => e.Expires - now < ExpiryWarning))
+        {
+            UpdateLog.OfflineRoleExpiring(logger, role, expires, expires <= now ? "expired" : "expires", command);
+            expiryWarnedAt = now;
         }
     }
 
@@ -589,6 +625,9 @@ internal static partial class UpdateLog
 
     [LoggerMessage(1604, LogLevel.Warning, "The update repository signs every content channel with the single content role of an older Gatehouse; a role per channel needs the offline targets key: copy it to {TargetsKey}, restart the portal, then move the key off again. Content is published through the content role until then.")]
     public static partial void LegacyContentRoleKept(ILogger logger, string targetsKey);
+
+    [LoggerMessage(1606, LogLevel.Warning, "The update repository's {Role} role, signed offline, {Expired} at {Expires:u}: once it has expired every agent refuses the repository (no updates, no content). Renew it with the offline key: {Command}")]
+    public static partial void OfflineRoleExpiring(ILogger logger, string role, DateTimeOffset expires, string expired, string command);
 
     [LoggerMessage(1605, LogLevel.Information, "Content channel {Channel} is signed by a role of its own, {Role}; {Moved} published versions moved into it from the content role.")]
     public static partial void ContentRoleAdded(ILogger logger, string channel, string role, int moved);
