@@ -109,7 +109,18 @@ public static class ClientHello
 
             if (type == 0)
             {
-                return TryReadServerName(body.Slice(position, length), out serverName, out problem);
+                // A second server_name is read on: a server that takes the last one would be reached past the name decided.
+                if (serverName is not null)
+                {
+                    serverName = null;
+                    problem = "it has two server_name extensions";
+                    return false;
+                }
+
+                if (!TryReadServerName(body.Slice(position, length), out serverName, out problem))
+                {
+                    return false;
+                }
             }
 
             position += length;

@@ -185,6 +185,9 @@ public sealed class ClientHelloTests
         Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((1, blocked)))).Status);
         Assert.Equal(ClientHelloStatus.Malformed, Read(Build([.. ServerNames((0, allowed)), 0])).Status);
         Assert.Equal(ClientHelloStatus.Malformed, Read(Build([])).Status);
+
+        // Two server_name extensions: the first was decided, and a server that reads the last one went where it named.
+        Assert.Equal(ClientHelloStatus.Malformed, Read(BuildWithServerNames([ServerNames((0, allowed)), ServerNames((0, blocked))])).Status);
     }
 
     [Theory]
@@ -238,9 +241,12 @@ public sealed class ClientHelloTests
     }
 
     /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with one server_name extension of <paramref name="serverNameExtension"/>.</summary>
-    internal static byte[] Build(byte[] serverNameExtension)
+    internal static byte[] Build(byte[] serverNameExtension) => BuildWithServerNames([serverNameExtension]);
+
+    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with a server_name extension of each of <paramref name="serverNameExtensions"/>.</summary>
+    internal static byte[] BuildWithServerNames(byte[][] serverNameExtensions)
     {
-        byte[] extensions = [0x00, 0x00, (byte)(serverNameExtension.Length >> 8), (byte)serverNameExtension.Length, .. serverNameExtension];
+        byte[] extensions = [.. serverNameExtensions.SelectMany(e => (byte[])[0x00, 0x00, (byte)(e.Length >> 8), (byte)e.Length, .. e])];
         byte[] body =
         [
             0x03, 0x03, .. new byte[32], 0x00, // version, random, no session id
