@@ -49,7 +49,7 @@ internal readonly record struct ProxyAuthRefusal(bool PerUser, TimeSpan RetryAft
 /// </remarks>
 internal sealed class ProxyAuthThrottle
 {
-    /// <summary>User names counted per address; more (one address spraying names) count only towards the address's limit.</summary>
+    /// <summary>User names counted per address; past that, a new name takes the place of the one with the fewest failures.</summary>
     internal const int MaxUserNamesPerAddress = 32;
 
     private const int MaxUserNameLength = 320;
@@ -195,15 +195,36 @@ internal sealed class ProxyAuthThrottle
         }
 
         var users = client.Users ??= new Dictionary<string, Counter>(StringComparer.Ordinal);
-        if (users.Count >= MaxUserNamesPerAddress && !users.ContainsKey(name))
+        if (users.Count >= MaxUserNamesPerAddress && !users.ContainsKey(name) && !ForgetFewestFailures(users))
         {
-            return;
+            return; // every name counted is refused already: the address's limit counts this one
         }
 
         if (CollectionsMarshal.GetValueRefOrAddDefault(users, name, out _).Count(now, _window, _perUser))
         {
             ProxyLog.UserNameRefused(_logger, Describe(key), name, _perUser, TimeSpan.FromTicks(_window));
         }
+    }
+
+    /// <summary>
+    /// Makes room for a new name by forgetting the one with the fewest failures that is not refused, so that names
+    /// sprayed first (one failure each) cannot keep the name guessed next out of the count; to push out a name with
+    /// k failures an address would need k failures for each of the others, past the address's own limit.
+    /// </summary>
+    /// <returns>False when every name is refused (nothing is forgotten).</returns>
+    private static bool ForgetFewestFailures(Dictionary<string, Counter> users)
+    {
+        string? fewest = null;
+        var failures = int.MaxValue;
+        foreach (var (name, counter) in users)
+        {
+            if (counter.RefusedUntil == 0 && counter.Failures < failures)
+            {
+                (fewest, failures) = (name, counter.Failures);
+            }
+        }
+
+        return fewest is not null && users.Remove(fewest);
     }
 
     private Client Track(UInt128 key, long now)

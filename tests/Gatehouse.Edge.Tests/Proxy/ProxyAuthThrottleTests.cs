@@ -77,6 +77,25 @@ public sealed class ProxyAuthThrottleTests
     }
 
     [Fact]
+    public void Names_sprayed_first_do_not_free_the_name_guessed_next_from_its_limit()
+    {
+        // With a name table full of junk names, a new name was counted only towards the address's 100: 68 guesses, not 10.
+        var throttle = Throttle();
+        for (var i = 0; i < ProxyAuthThrottle.MaxUserNamesPerAddress; i++)
+        {
+            Assert.Equal(ProxyAuthOutcome.Wrong, Try(throttle, Here, $"junk{i}@example.test", "wrong"));
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(ProxyAuthOutcome.Wrong, Try(throttle, Here, Alice, $"guess-{i}"));
+        }
+
+        Assert.Equal(ProxyAuthOutcome.Refused, throttle.Authenticate(Here, ProxyFixture.Basic(Alice, Password), _credentials, out _, out var refusal));
+        Assert.True(refusal.PerUser);
+    }
+
+    [Fact]
     public void Failures_spread_over_more_than_a_window_never_reach_the_limit()
     {
         var throttle = Throttle();
