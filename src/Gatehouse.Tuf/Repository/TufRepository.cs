@@ -149,6 +149,7 @@ public sealed class TufRepository
     /// keys the new root no longer lists:
     /// <code>
     ///   root chain from 1.root.json; targets under root N      checked: nothing is signed over an edit
+    ///   every targets role a new snapshot lists, or the snapshot a new timestamp alone names: checked the same way
     ///   a threshold of root N's keys given?                     else refused, with how many were given and needed
     ///   root N+1 signed by a threshold of its own root keys?    else refused
     ///   targets given → snapshot given → timestamp given        else refused: clients would find the chain broken
@@ -189,6 +190,15 @@ public sealed class TufRepository
         if (rotation.SnapshotKeys is not null && rotation.TimestampKeys is null)
         {
             throw new TufException(TufFailure.State, "a re-signed snapshot needs a new timestamp that names it: give the timestamp keys too (the current ones to keep them)");
+        }
+
+        if (rotation.SnapshotKeys is not null)
+        {
+            VerifyBeforeSigning(RoleNames.Snapshot, snapshot: false);
+        }
+        else if (rotation.TimestampKeys is not null)
+        {
+            VerifyBeforeSigning(RoleNames.Timestamp, snapshot: true);
         }
 
         var next = NextRoot(current, rotation);
@@ -389,8 +399,10 @@ public sealed class TufRepository
     /// <param name="signers">The snapshot keys.</param>
     /// <param name="expires">The expiry.</param>
     /// <returns>The version written.</returns>
+    /// <exception cref="TufException">A targets role it would list does not verify, as a client checks it; nothing is written.</exception>
     public long SignSnapshot(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
+        VerifyBeforeSigning(RoleNames.Snapshot, snapshot: false);
         var next = NextSnapshot(expires, targets: null);
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Snapshot, bytes);
@@ -417,8 +429,10 @@ public sealed class TufRepository
     /// <param name="signers">The timestamp keys.</param>
     /// <param name="expires">The expiry.</param>
     /// <returns>The version written.</returns>
+    /// <exception cref="TufException">The snapshot, or a targets role it lists, does not verify, as a client checks it; nothing is written.</exception>
     public long SignTimestamp(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
+        VerifyBeforeSigning(RoleNames.Timestamp, snapshot: true);
         var next = NextTimestamp(expires, Latest(RoleNames.Snapshot));
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Timestamp, bytes);
@@ -561,6 +575,56 @@ public sealed class TufRepository
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Checks, before <paramref name="signing"/> is signed, every file it vouches for as a client checks it: the root
+    /// chain, every targets role reached from top-level targets against its delegator's keys (as <see cref="States"/>),
+    /// and, with <paramref name="snapshot"/>, the latest snapshot against root. A signature over a file edited on disk
+    /// would make every client refuse the repository, so the edit is refused here, naming the file.
+    /// </summary>
+    private void VerifyBeforeSigning(string signing, bool snapshot)
+    {
+        var root = Root;
+        var versions = LatestVersions();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        var toVisit = new Stack<(string Name, IReadOnlyDictionary<string, TufKey> Keys, RoleKeys RoleKeys)>();
+        toVisit.Push((RoleNames.Targets, root.Keys, root.Role(RoleNames.Targets)));
+        while (toVisit.TryPop(out var next))
+        {
+            var version = versions.GetValueOrDefault(next.Name);
+            if (!visited.Add(next.Name) || version == 0)
+            {
+                continue;
+            }
+
+            var metadata = TargetsMetadata.FromJson(VerifyFile(signing, next.Name, version, next.Keys, next.RoleKeys).Signed);
+            foreach (var delegated in metadata.Delegations?.Roles ?? [])
+            {
+                toVisit.Push((delegated.Name, metadata.Delegations!.Keys, delegated.Keys));
+            }
+        }
+
+        var snapshotVersion = versions.GetValueOrDefault(RoleNames.Snapshot);
+        if (snapshot && snapshotVersion > 0)
+        {
+            VerifyFile(signing, RoleNames.Snapshot, snapshotVersion, root.Keys, root.Role(RoleNames.Snapshot));
+        }
+    }
+
+    private SignedMetadata VerifyFile(string signing, string role, long version, IReadOnlyDictionary<string, TufKey> keys, RoleKeys roleKeys)
+    {
+        var file = Path.GetRelativePath(Directory, VersionedPath(role, version));
+        try
+        {
+            var signed = SignedMetadata.Parse(Read(role, version));
+            signed.VerifyThreshold($"{role} version {version}", keys, roleKeys);
+            return signed;
+        }
+        catch (TufException e)
+        {
+            throw new TufException(e.Failure, $"{file} does not verify as clients check it: {e.Message}; {signing} is not signed over it and nothing was written", e);
+        }
     }
 
     // A wrong key file (the timestamp key given for snapshot) fails here, not on every client.

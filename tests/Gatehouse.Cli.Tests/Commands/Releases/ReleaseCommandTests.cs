@@ -315,7 +315,67 @@ public sealed class ReleaseCommandTests : IDisposable
         Assert.Contains("snapshot version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Publish_over_a_delegated_role_edited_on_disk_is_refused_and_writes_nothing()
+    {
+        await CreateRepositoryAsync();
+        await Ok("release", "delegate", "content-bypass", "--repo", Repo, "--path", "content/bypass/*", "--terminating", "--role-key", Key("content"), "--key", Key("targets"));
+        await EditExpiryAsync("1.content-bypass.json");
+        var before = Snapshot();
+
+        var run = await cli.RunAsync("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("1.content-bypass.json does not verify", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("content-bypass version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot());
+    }
+
+    [Fact]
+    public async Task Root_sign_over_a_targets_edited_on_disk_is_refused_and_writes_nothing()
+    {
+        await CreateRepositoryAsync();
+        await EditExpiryAsync("1.targets.json");
+        var before = Snapshot();
+
+        var run = await cli.RunAsync("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"),
+            "--snapshot-key", Key("content"), "--timestamp-key", Key("timestamp"));
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("1.targets.json does not verify", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", run.Stdout);
+        Assert.Equal(before, Snapshot());
+    }
+
+    [Fact]
+    public async Task Timestamp_only_rotation_over_a_snapshot_edited_on_disk_is_refused_and_writes_nothing()
+    {
+        await CreateRepositoryAsync();
+        await EditExpiryAsync("1.snapshot.json");
+        var before = Snapshot();
+
+        var run = await cli.RunAsync("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--timestamp-key", Key("content"));
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("1.snapshot.json does not verify", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("snapshot version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot());
+    }
+
     public void Dispose() => cli.Dispose();
+
+    // Rewrites a metadata file with a later expiry and its signatures unchanged, as someone editing the directory would.
+    private async Task EditExpiryAsync(string file)
+    {
+        var path = Path.Combine(Repo, "metadata", file);
+        var document = JsonNode.Parse(await File.ReadAllTextAsync(path))!;
+        document["signed"]!["expires"] = "2099-01-01T00:00:00Z";
+        await File.WriteAllTextAsync(path, document.ToJsonString());
+    }
+
+    // Every file of the repository and its bytes.
+    private SortedDictionary<string, string> Snapshot() =>
+        new(Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).ToDictionary(p => p, p => Convert.ToBase64String(File.ReadAllBytes(p))), StringComparer.Ordinal);
 
     private string Key(string name) => Path.Combine(Keys, name + ".pem");
 
