@@ -624,7 +624,8 @@ internal sealed class ProxySession : IAsyncDisposable
         await DropUpstreamAsync();
         var reason = _connection.ConnectionClosed.IsCancellationRequested ? "the client went away"
             : _path.Stopping.IsCancellationRequested ? "the edge stopped"
-            : $"the edge ended the flow: {_httpFlow?.EndedBecause ?? "idle, or its access was revoked"}";
+            : _httpFlow?.EndedBecause is { } because ? $"the edge ended the flow: {because}"
+            : "the connection to the destination broke (reset or closed)";
         _path.Finish(record with
         {
             Action = TransactionActions.Error,

@@ -310,6 +310,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         await AssertResetAsync(stream);
         var record = await _proxy.Recorder.WaitForAsync(r => r.Port == resetsMidway.Port);
         Assert.Equal(TransactionActions.Error, record.Action);
+        Assert.Contains("destination", record.Reason, StringComparison.Ordinal); // it said "idle, or its access was revoked"
     }
 
     [Fact]
