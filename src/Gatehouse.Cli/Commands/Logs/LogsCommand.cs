@@ -27,8 +27,8 @@ internal static partial class LogsCommand
         var logs = CliApp.Noun("logs", "log", "Transaction logs: one record per flow or HTTP request the edges saw");
 
         var since = new Option<TimeSpan?>("--since") { Description = "Only the last while: 90s, 30m, 1h, 7d", HelpName = "DURATION", CustomParser = ParseDuration };
-        var from = new Option<DateTimeOffset?>("--from") { Description = "Only records at or after this time (ISO 8601; UTC unless a zone is given)", HelpName = "ISO8601", CustomParser = ParseTime };
-        var to = new Option<DateTimeOffset?>("--to") { Description = "Only records before this time (ISO 8601; UTC unless a zone is given)", HelpName = "ISO8601", CustomParser = ParseTime };
+        var from = new Option<DateTimeOffset?>("--from") { Description = "Only records at or after this time (ISO 8601; UTC unless a zone is given)", HelpName = "ISO8601", CustomParser = Times.ParseOption };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "Only records before this time (ISO 8601; UTC unless a zone is given)", HelpName = "ISO8601", CustomParser = Times.ParseOption };
         var user = new Option<string>("--user") { Description = "Only this user's records (email or id)", HelpName = "EMAIL_OR_ID" };
         var action = new Option<string>("--action") { Description = "Only records with this outcome", HelpName = "ACTION" };
         action.AcceptOnlyFromAmong(Actions);
@@ -105,19 +105,6 @@ internal static partial class LogsCommand
             "h" => TimeSpan.FromHours(count),
             _ => TimeSpan.FromDays(count),
         };
-    }
-
-    private static DateTimeOffset? ParseTime(ArgumentResult result)
-    {
-        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value.Trim() : "";
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
-        {
-            return at;
-        }
-
-        var option = (result.Parent as OptionResult)?.Option.Name ?? "the time";
-        result.AddError($"{option} takes an ISO 8601 time such as 2026-11-22T10:00:00Z; got '{text}'");
-        return null;
     }
 
     [GeneratedRegex("^([0-9]{1,6})([smhd])$")]
