@@ -76,6 +76,25 @@ public sealed class LocalProxyTests
     }
 
     [Fact]
+    public async Task A_plain_http_response_cut_in_the_middle_resets_the_application()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        const string answer = "HTTP/1.0 200 OK\r\n\r\nthe first half";
+        using var resetsMidway = SendsThenEnds(answer, reset: true);
+        using var client = new TcpClient();
+        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port).DefaultTimeout();
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{resetsMidway.Port}/file HTTP/1.0\r\n\r\n"));
+
+        Assert.Equal(answer, await ReadAsync(stream, answer.Length));
+        var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+    }
+
+    [Fact]
     public async Task A_destination_that_ends_cleanly_gives_the_application_every_byte_and_a_clean_end()
     {
         await using var fixture = await AgentFixture.StartAsync();
