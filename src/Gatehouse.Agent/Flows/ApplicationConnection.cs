@@ -74,6 +74,25 @@ internal abstract class ApplicationConnection : IFlowSession
         _abort.Dispose();
     }
 
+    /// <summary>
+    /// Ends the application's connection with a TCP reset rather than a FIN: what it was sent did not end, it was cut.
+    /// </summary>
+    internal static void Reset(Socket client)
+    {
+        try
+        {
+            client.LingerState = new LingerOption(enable: true, seconds: 0);
+            client.Close();
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Resets the application's connection: see <see cref="Reset(Socket)"/>.</summary>
+    protected void Reset() => Reset(Client);
+
     /// <summary>Serves the connection until it is done; <paramref name="ct"/> cuts it.</summary>
     protected abstract Task ServeAsync(CancellationToken ct);
 }

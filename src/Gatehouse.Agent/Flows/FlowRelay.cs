@@ -17,6 +17,9 @@ internal static class FlowRelay
     /// <summary>
     /// Carries bytes both ways until the destination finishes; the application's end of sending is a
     /// half-close towards the destination, the destination's end a half-close towards the application.
+    /// A destination's side that ends in an error (a reset, an edge that cut the stream, a cut flow) resets the
+    /// application's socket instead: a FIN would tell the application the data ended, and a download whose end
+    /// is the connection's (HTTP/1.0, a tar stream) would look complete.
     /// </summary>
     /// <param name="client">The application's socket.</param>
     /// <param name="toClient">Writes to the application.</param>
@@ -28,6 +31,7 @@ internal static class FlowRelay
     {
         var destination = flow.Stream ?? throw new ArgumentException("The flow was not opened.", nameof(flow));
         state.FlowOpened();
+        var downEnded = false;
         try
         {
             var upload = Task.Run(
@@ -57,6 +61,7 @@ internal static class FlowRelay
                 ct);
 
             await CopyDownAsync(destination, toClient, state, ct);
+            downEnded = true;
 
             // The destination has finished: tell the application, and let it finish sending for a little while.
             client.Shutdown(SocketShutdown.Send);
@@ -65,6 +70,10 @@ internal static class FlowRelay
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException or ObjectDisposedException or HttpRequestException)
         {
             // One side went away or the flow was cut; the session ends and closes both.
+            if (!downEnded)
+            {
+                ApplicationConnection.Reset(client);
+            }
         }
         finally
         {

@@ -116,17 +116,4 @@ internal sealed class TransparentSession : ApplicationConnection
         await Stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
         await Stream.WriteAsync(body, ct);
     }
-
-    private void Reset()
-    {
-        try
-        {
-            Client.LingerState = new LingerOption(true, 0);
-            Client.Close();
-        }
-        catch (SocketException)
-        {
-            // Already gone.
-        }
-    }
 }

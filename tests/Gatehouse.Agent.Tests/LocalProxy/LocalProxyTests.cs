@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Text;
 using Gatehouse.Agent.DataPlane;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Pac;
@@ -55,6 +57,93 @@ public sealed class LocalProxyTests
 
         await AgentFixture.WaitUntilAsync(() => Task.FromResult(agent.Status.BytesDown >= 100_000), "the bytes of the open flow to count", () => agent.Status);
         Assert.Equal(1, agent.Status.FlowsOpen);
+    }
+
+    [Fact]
+    public async Task A_destination_that_resets_mid_download_resets_the_application_too_so_the_cut_does_not_look_complete()
+    {
+        // A download whose end is the connection's end (HTTP/1.0, a tar stream) looks complete after a FIN.
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        using var resetsMidway = SendsThenEnds("the first half", reset: true);
+
+        await using var stream = await ConnectThroughAsync(agent, resetsMidway.Port);
+
+        Assert.Equal("the first half", await ReadAsync(stream, "the first half".Length));
+        var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task A_plain_http_response_cut_in_the_middle_resets_the_application()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        const string answer = "HTTP/1.0 200 OK\r\n\r\nthe first half";
+        using var resetsMidway = SendsThenEnds(answer, reset: true);
+        using var client = new TcpClient();
+        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port).DefaultTimeout();
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{resetsMidway.Port}/file HTTP/1.0\r\n\r\n"));
+
+        Assert.Equal(answer, await ReadAsync(stream, answer.Length));
+        var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task A_destination_that_ends_cleanly_gives_the_application_every_byte_and_a_clean_end()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        var body = new string('x', 200_000);
+        using var endsCleanly = SendsThenEnds(body, reset: false);
+
+        await using var stream = await ConnectThroughAsync(agent, endsCleanly.Port);
+
+        Assert.Equal(body, await ReadAsync(stream, body.Length));
+        Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
+    }
+
+    /// <summary>A destination that answers the application's first bytes with <paramref name="answer"/>, then closes or resets.</summary>
+    private static LoopbackTcpServer SendsThenEnds(string answer, bool reset) => new(async (socket, ct) =>
+    {
+        await socket.ReceiveAsync(new byte[4096], ct);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(answer), ct);
+        if (reset)
+        {
+            await Task.Delay(200, ct);
+            socket.LingerState = new LingerOption(enable: true, seconds: 0);
+            socket.Close();
+        }
+        else
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+    });
+
+    /// <summary>Opens a CONNECT flow through the local proxy to a loopback port and sends the destination its first bytes.</summary>
+    private static async Task<NetworkStream> ConnectThroughAsync(DataPlaneHost agent, int port)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port).DefaultTimeout();
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"));
+        const string established = "HTTP/1.1 200 Connection established\r\n\r\n";
+        Assert.Equal(established, await ReadAsync(stream, established.Length));
+        await stream.WriteAsync("GO\r\n"u8.ToArray());
+        return stream;
+    }
+
+    private static async Task<string> ReadAsync(NetworkStream stream, int length)
+    {
+        var buffer = new byte[length];
+        await stream.ReadExactlyAsync(buffer).AsTask().DefaultTimeout();
+        return Encoding.ASCII.GetString(buffer);
     }
 
     [Fact]
