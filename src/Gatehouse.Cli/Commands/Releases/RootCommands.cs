@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Gatehouse.Cli.Output;
+using Gatehouse.Tuf;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
 using Gatehouse.Tuf.Repository;
@@ -144,19 +145,48 @@ internal static class RootCommands
     }
 
     /// <summary>
-    /// Warns on stderr when root or top-level targets expires within <see cref="WarnBefore"/> or has expired: once either
-    /// has, every client refuses the repository, and nothing but these commands renews them.
+    /// Warns on stderr when root, top-level targets or <c>releases</c> (roles signed offline) expires within
+    /// <see cref="WarnBefore"/> or has expired, and when any other delegated role has expired: once one has, clients
+    /// refuse what it lists (all of the repository, for root and targets), and nothing but these commands renews the
+    /// offline ones. A delegated role the portal signs online is renewed by the portal well before it expires.
     /// </summary>
     public static void WarnIfExpiring(Invocation run, TufRepository repository)
     {
         var now = run.Time.GetUtcNow();
         var repo = repository.Directory;
-        Warn(run, now, repository.Root.Expires, RoleNames.Root, $"gatehouse release root sign --repo {repo} --key ROOT-KEY.pem");
-        if (repository.Targets(RoleNames.Targets) is { } targets)
+        var root = repository.Root;
+        var rootKeys = string.Join(' ', Enumerable.Range(1, root.Roles[RoleNames.Root].Threshold).Select(i => root.Roles[RoleNames.Root].Threshold == 1 ? "--key ROOT-KEY.pem" : $"--key ROOT-KEY-{i}.pem"));
+        Warn(run, now, root.Expires, RoleNames.Root, $"gatehouse release root sign --repo {repo} {rootKeys}");
+        if (repository.Targets(RoleNames.Targets) is not { } targets)
         {
-            Warn(run, now, targets.Expires, RoleNames.Targets, $"gatehouse release renew --repo {repo} --key TARGETS-KEY.pem");
+            return;
+        }
+
+        Warn(run, now, targets.Expires, RoleNames.Targets, $"gatehouse release renew --repo {repo} --key TARGETS-KEY.pem");
+        foreach (var delegated in targets.Delegations?.Roles ?? [])
+        {
+            if (DelegatedOrNull(repository, delegated.Name) is { } role && (delegated.Name == ReleasesRole || role.Expires <= now))
+            {
+                Warn(run, now, role.Expires, delegated.Name, $"gatehouse release renew --repo {repo} --role {delegated.Name} --key {delegated.Name.ToUpperInvariant()}-KEY.pem");
+            }
         }
     }
+
+    /// <summary>A delegated role's latest metadata, or null when it does not verify: refusing that is the signing command's part, with the file named.</summary>
+    private static TargetsMetadata? DelegatedOrNull(TufRepository repository, string role)
+    {
+        try
+        {
+            return repository.Targets(role);
+        }
+        catch (TufException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The role that signs agent releases, offline (the portal's repository delegates it so).</summary>
+    private const string ReleasesRole = "releases";
 
     private static void Warn(Invocation run, DateTimeOffset now, DateTimeOffset expires, string role, string command)
     {
@@ -167,7 +197,7 @@ internal static class RootCommands
 
         var when = expires <= now
             ? $"expired at {Times.ToTheMinute(expires)}: clients refuse the repository until it is renewed"
-            : $"expires at {Times.ToTheMinute(expires)} (in {Math.Ceiling((expires - now).TotalDays):0} days)";
+            : $"expires at {Times.ToTheMinute(expires)} (in {Math.Ceiling((expires - now).TotalDays):0} {(Math.Ceiling((expires - now).TotalDays) == 1 ? "day" : "days")})";
         run.Environment.Stderr.WriteLine($"warning: {role} {when}; renew it: {command}");
     }
 

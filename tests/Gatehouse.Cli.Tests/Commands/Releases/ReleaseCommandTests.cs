@@ -249,13 +249,29 @@ public sealed class ReleaseCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_offline_releases_role_is_warned_of_too_and_any_delegated_role_once_expired()
+    {
+        // Only root and targets were: agent builds stopped updating when releases expired, without a word.
+        await CreateRepositoryAsync();
+        await Ok("release", "delegate", "releases", "--repo", Repo, "--path", "agent/*/*", "--role-key", Key("content"), "--key", Key("targets"), "--expires-days", "1");
+        await Ok("release", "delegate", "content-bypass", "--repo", Repo, "--path", "content/bypass/*", "--role-key", Key("content"), "--key", Key("targets"), "--expires-days", "1");
+
+        var status = await Ok("release", "status", "--repo", Repo);
+
+        Assert.Contains("warning: releases expires at ", status.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"(in 1 day); renew it: gatehouse release renew --repo {Repo} --role releases --key RELEASES-KEY.pem\n", status.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning: content-bypass", status.Stderr, StringComparison.Ordinal); // not expired: the portal may sign it online
+    }
+
+    [Fact]
     public async Task Commands_that_open_a_repository_warn_while_root_or_targets_expires_within_30_days_and_renew_silences_them()
     {
         await CreateRepositoryAsync(expiresDays: 30);
 
         var publish = await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
         Assert.Contains($"warning: root expires at ", publish.Stderr, StringComparison.Ordinal);
-        Assert.Contains($"(in 30 days); renew it: gatehouse release root sign --repo {Repo} --key ROOT-KEY.pem\n", publish.Stderr, StringComparison.Ordinal);
+        // Root needs 2 of its keys here: the command names two.
+        Assert.Contains($"(in 30 days); renew it: gatehouse release root sign --repo {Repo} --key ROOT-KEY-1.pem --key ROOT-KEY-2.pem\n", publish.Stderr, StringComparison.Ordinal);
         Assert.Contains($"warning: targets expires at ", publish.Stderr, StringComparison.Ordinal);
 
         await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"));
