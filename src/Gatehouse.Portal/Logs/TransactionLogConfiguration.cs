@@ -33,6 +33,7 @@ internal sealed class TransactionLogConfiguration : IEntityTypeConfiguration<Tra
         builder.HasIndex(e => new { e.TenantId, e.UserEmail, e.Id });
         builder.HasIndex(e => new { e.TenantId, e.UserId, e.Id });
         builder.HasIndex(e => new { e.TenantId, e.Host, e.Id });
+        builder.HasIndex(e => new { e.TenantId, e.Sni, e.Id }); // the host filter matches the TLS server name too
         builder.HasIndex(e => new { e.TenantId, e.Action, e.Id });
         builder.HasOne<Tenant>().WithMany().HasForeignKey(e => e.TenantId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -23,7 +23,7 @@ internal static class TransactionLogEndpoints
     /// Every parameter is optional: <c>from</c> (inclusive) and <c>to</c> (exclusive) are ISO 8601 times;
     /// <c>user</c> is a user id or an email (any case); <c>action</c> one of <see cref="TransactionActions"/>;
     /// <c>host</c> an exact host, or with a leading dot (<c>.example.com</c>, or <c>*.example.com</c> as policy writes it)
-    /// every host below that domain.
+    /// every host below that domain; a flow's TLS server name counts as its host too.
     /// Parameters are taken as text so that a bad value is refused naming the parameter.
     /// </summary>
     private static async Task<Page<TransactionLogEntryDto>> ListAsync(
@@ -84,12 +84,12 @@ internal static class TransactionLogEndpoints
             if (trimmed.StartsWith('.'))
             {
                 var suffix = "." + TransactionLogValidator.NormalizeHost(trimmed[1..], "host");
-                query = query.Where(e => e.Host.EndsWith(suffix));
+                query = query.Where(e => e.Host.EndsWith(suffix) || (e.Sni != null && e.Sni.EndsWith(suffix)));
             }
             else
             {
                 var exact = TransactionLogValidator.NormalizeHost(trimmed, "host");
-                query = query.Where(e => e.Host == exact);
+                query = query.Where(e => e.Host == exact || e.Sni == exact);
             }
         }
 

@@ -34,7 +34,7 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
             At(3, "notexample.com"),
             At(4, "deep.api.example.com", TransactionActions.Block) with { UserEmail = "bob@example.test" },
             At(5, "other.test", TransactionActions.Denied) with { UserEmail = "Mallory@Example.test" },
-            At(6, "10.1.2.3", TransactionActions.Error),
+            At(6, "10.1.2.3", TransactionActions.Error) with { Sni = "Secret.Example.com" }, // a CONNECT to an address, its TLS name given
             At(7, "www.example.com", TransactionActions.CautionContinued) with { UserId = AnaId.ToString(), UserEmail = "ana@example.test" });
     }
 
@@ -77,10 +77,11 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
     [InlineData("action=caution-continued", "m7")]
     [InlineData("host=example.com", "m1")]
     [InlineData("host=WWW.Example.COM", "m7 m0")]
-    [InlineData("host=.example.com", "m7 m4 m2 m0")]
+    [InlineData("host=.example.com", "m7 m6 m4 m2 m0")]
     [InlineData("host=.api.example.com", "m4")]
-    [InlineData("host=*.example.com", "m7 m4 m2 m0")] // as policy writes it; matched nothing, as a host named "*.example.com"
+    [InlineData("host=*.example.com", "m7 m6 m4 m2 m0")] // as policy writes it; matched nothing, as a host named "*.example.com"
     [InlineData("host=10.1.2.3", "m6")]
+    [InlineData("host=secret.example.com", "m6")] // the TLS name of a CONNECT to an address: SNI-blocked flows were not found by name
     [InlineData("user=bob@example.test&action=block&host=.example.com", "m4")]
     [InlineData("user=nobody@example.test", "")]
     public async Task Filters_narrow_the_listing(string query, string expected)

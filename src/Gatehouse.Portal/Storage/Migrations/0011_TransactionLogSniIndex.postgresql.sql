@@ -1,0 +1,1 @@
+CREATE INDEX "IX_TransactionLogs_TenantId_Sni_Id" ON "TransactionLogs" ("TenantId", "Sni", "Id");
