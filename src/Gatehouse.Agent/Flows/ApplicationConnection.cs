@@ -74,21 +74,8 @@ internal abstract class ApplicationConnection : IFlowSession
         _abort.Dispose();
     }
 
-    /// <summary>
-    /// Ends the application's connection with a TCP reset rather than a FIN: what it was sent did not end, it was cut.
-    /// </summary>
-    internal static void Reset(Socket client)
-    {
-        try
-        {
-            client.LingerState = new LingerOption(enable: true, seconds: 0);
-            client.Close();
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already gone.
-        }
-    }
+    /// <summary>Ends the application's connection with a TCP reset rather than a FIN: what it was sent did not end, it was cut.</summary>
+    internal static void Reset(Socket client) => Gatehouse.Wire.Sockets.AbortiveClose.Reset(client);
 
     /// <summary>Resets the application's connection: see <see cref="Reset(Socket)"/>.</summary>
     protected void Reset() => Reset(Client);

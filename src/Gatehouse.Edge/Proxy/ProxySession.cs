@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Edge.Identities;
@@ -12,6 +11,7 @@ using Gatehouse.Policy.Decisions;
 using Gatehouse.Tunnel;
 using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -433,15 +433,7 @@ internal sealed class ProxySession : IAsyncDisposable
     {
         if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
         {
-            try
-            {
-                socket.LingerState = new LingerOption(enable: true, seconds: 0);
-                socket.Dispose();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                // Closed already.
-            }
+            AbortiveClose.Reset(socket);
         }
 
         _connection.Abort(new ConnectionAbortedException("the flow was cut"));
