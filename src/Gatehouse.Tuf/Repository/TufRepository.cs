@@ -194,11 +194,11 @@ public sealed class TufRepository
 
         if (rotation.SnapshotKeys is not null)
         {
-            VerifyBeforeSigning(RoleNames.Snapshot, snapshot: false);
+            VerifyTargetsRoles(RoleNames.Snapshot);
         }
         else if (rotation.TimestampKeys is not null)
         {
-            VerifyBeforeSigning(RoleNames.Timestamp, snapshot: true);
+            VerifySnapshot(RoleNames.Timestamp);
         }
 
         var next = NextRoot(current, rotation);
@@ -402,7 +402,7 @@ public sealed class TufRepository
     /// <exception cref="TufException">A targets role it would list does not verify, as a client checks it; nothing is written.</exception>
     public long SignSnapshot(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
-        VerifyBeforeSigning(RoleNames.Snapshot, snapshot: false);
+        VerifyTargetsRoles(RoleNames.Snapshot);
         var next = NextSnapshot(expires, targets: null);
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Snapshot, bytes);
@@ -432,7 +432,7 @@ public sealed class TufRepository
     /// <exception cref="TufException">The snapshot, or a targets role it lists, does not verify, as a client checks it; nothing is written.</exception>
     public long SignTimestamp(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
-        VerifyBeforeSigning(RoleNames.Timestamp, snapshot: true);
+        VerifySnapshot(RoleNames.Timestamp);
         var next = NextTimestamp(expires, Latest(RoleNames.Snapshot));
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Timestamp, bytes);
@@ -578,12 +578,12 @@ public sealed class TufRepository
     }
 
     /// <summary>
-    /// Checks, before <paramref name="signing"/> is signed, every file it vouches for as a client checks it: the root
-    /// chain, every targets role reached from top-level targets against its delegator's keys (as <see cref="States"/>),
-    /// and, with <paramref name="snapshot"/>, the latest snapshot against root. A signature over a file edited on disk
-    /// would make every client refuse the repository, so the edit is refused here, naming the file.
+    /// Checks, before a snapshot (<paramref name="signing"/>) is signed, every file it will list as a client checks it:
+    /// the root chain, and every targets role reached from top-level targets against its delegator's keys (as
+    /// <see cref="States"/>). A signature over a file edited on disk would make every client refuse the repository, so
+    /// the edit is refused here, naming the file.
     /// </summary>
-    private void VerifyBeforeSigning(string signing, bool snapshot)
+    private void VerifyTargetsRoles(string signing)
     {
         var root = Root;
         var versions = LatestVersions();
@@ -604,11 +604,19 @@ public sealed class TufRepository
                 toVisit.Push((delegated.Name, metadata.Delegations!.Keys, delegated.Keys));
             }
         }
+    }
 
-        var snapshotVersion = versions.GetValueOrDefault(RoleNames.Snapshot);
-        if (snapshot && snapshotVersion > 0)
+    /// <summary>
+    /// Checks the latest snapshot, which a timestamp is about to vouch for; the roles it lists were checked when it
+    /// was signed (<see cref="VerifyTargetsRoles"/>), so only its own signatures are read again.
+    /// </summary>
+    private void VerifySnapshot(string signing)
+    {
+        var version = LatestVersion(RoleNames.Snapshot);
+        if (version > 0)
         {
-            VerifyFile(signing, RoleNames.Snapshot, snapshotVersion, root.Keys, root.Role(RoleNames.Snapshot));
+            var root = Root;
+            VerifyFile(signing, RoleNames.Snapshot, version, root.Keys, root.Role(RoleNames.Snapshot));
         }
     }
 
