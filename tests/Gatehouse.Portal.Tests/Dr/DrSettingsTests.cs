@@ -323,6 +323,24 @@ public sealed class DrSettingsTests : IAsyncLifetime
         Assert.Contains("no edge outside DR", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_everyday_edge_that_is_offline_still_counts_as_an_edge_outside_dr()
+    {
+        // The guard keeps `dr set` from emptying agents' edge lists, which hold every active edge, answering or not.
+        // Refusing on liveness would refuse setting up DR while the cloud edges are down, when it is wanted most.
+        using var fleet = await EnrollFleetAsync();
+        var (cloud, dr, device) = fleet;
+        Assert.Null((await _admin.GetFromJsonAsync<EdgeDto>($"edges/{cloud.Response.SubjectId}", PortalServer.Json))!.LastSeenAt);
+
+        var put = await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]), PortalServer.Json);
+
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        await _portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var deviceClient = device.CreateClient(_portal);
+        var edges = (await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["edges"]!.AsArray().Select(e => (string?)e!["id"]);
+        Assert.Equal([cloud.Response.SubjectId.ToString()], edges);
+    }
+
     /// <summary>What most DR tests start from: the tenant's everyday (cloud) edge, an edge to make its DR edge, and a device.</summary>
     private sealed record Fleet(Enrollee Cloud, Enrollee Dr, Enrollee Device) : IDisposable
     {
