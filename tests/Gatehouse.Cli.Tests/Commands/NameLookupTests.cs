@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Gatehouse.Cli.Tests.Scripted;
 
 namespace Gatehouse.Cli.Tests.Commands;
@@ -11,15 +10,9 @@ public sealed class NameLookupTests : IDisposable
 {
     private static readonly Guid Edge = Guid.NewGuid();
     private static readonly Guid Unknown = Guid.NewGuid();
-    private readonly string _key = Path.Combine(Directory.CreateTempSubdirectory("gatehouse-lookup-").FullName, "dr.pem.pub");
+    private readonly DrPublicKeyFile _key = new();
 
-    public NameLookupTests()
-    {
-        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        File.WriteAllText(_key, ecdsa.ExportSubjectPublicKeyInfoPem());
-    }
-
-    public void Dispose() => Directory.Delete(Path.GetDirectoryName(_key)!, recursive: true);
+    public void Dispose() => _key.Dispose();
 
     // As the portal answers: every list empty but the edges and the users, a reference to nothing a 400.
     private static Reply Script(ReceivedRequest r) => (r.Method, r.Path) switch
@@ -61,5 +54,5 @@ public sealed class NameLookupTests : IDisposable
     }
 
     private string[] Fill(string[] line, string group) =>
-        [.. line.Select(a => a.Replace("GROUP", group, StringComparison.Ordinal).Replace("KEY", _key, StringComparison.Ordinal))];
+        [.. line.Select(a => a.Replace("GROUP", group, StringComparison.Ordinal).Replace("KEY", _key.Path, StringComparison.Ordinal))];
 }
