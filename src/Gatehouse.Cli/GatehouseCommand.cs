@@ -91,6 +91,8 @@ public static class GatehouseCommand
         {
             root.Subcommands.Add(command);
         }
+
+        ValuesInWords.Install(root);
         return root;
     }
 

@@ -82,6 +82,11 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
             field = field == "$" ? missing.Groups[1].Value : $"{field}.{missing.Groups[1].Value}";
             message = $"{missing.Groups[1].Value} is required.";
         }
+        else if (message.StartsWith(DuplicateProperty, StringComparison.Ordinal) && field != "$")
+        {
+            // For an object of ids (a rollout's pins), two spellings of one id are the same key twice.
+            message = $"{field} is given twice; give it once.";
+        }
         else if (UnconvertedValue().Match(message) is { Success: true } unconverted && TypeOfValue(unconverted.Groups["type"].Value, field) is { } type)
         {
             message = $"{field} takes {Takes(type)}.";
@@ -173,6 +178,9 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
     internal static bool IsUniqueViolation(DbUpdateException db) =>
         db.InnerException?.Message is { } m
         && (m.Contains("UNIQUE constraint failed", StringComparison.Ordinal) || m.Contains("23505", StringComparison.Ordinal) || m.Contains("duplicate key", StringComparison.Ordinal));
+
+    /// <summary>System.Text.Json's message for a member given twice (<see cref="JsonSerializerOptions.AllowDuplicateProperties"/> is off).</summary>
+    private const string DuplicateProperty = "Duplicate properties not allowed";
 
     [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>[^ \"]+) (?<name>[^\"]+)\" from \"(?<value>.*)\"\\.$")]
     private static partial System.Text.RegularExpressions.Regex UnboundParameter();

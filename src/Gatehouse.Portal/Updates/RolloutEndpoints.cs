@@ -151,10 +151,11 @@ internal static class RolloutEndpoints
 
         var baseline = await db.Set<Rollout>().Where(r => r.Channel == channel && r.Status == "completed")
             .OrderByDescending(r => r.CreatedAt).Select(r => r.Version).FirstOrDefaultAsync(ct);
-        var groups = await KnownGroupsAsync(db, request.InternalGroupIds, "internalGroupIds", ct);
-        var audience = await KnownGroupsAsync(db, request.GroupIds, "groupIds", ct);
-        await KnownGroupsAsync(db, [.. (request.Pins ?? new Dictionary<Guid, string>()).Keys], "pins", ct);
-        await KnownGroupsAsync(db, [.. (request.DeferDays ?? new Dictionary<Guid, int>()).Keys], "deferDays", ct);
+        var names = await GroupNamesAsync(db, request, ct);
+        if (RolloutGroupParts.FirstClash(request.InternalGroupIds ?? [], request.Pins?.Keys ?? [], request.DeferDays?.Keys ?? []) is { } clash)
+        {
+            throw PortalException.Invalid(FieldOf(clash.Loses), $"Group '{names[clash.GroupId]}' is in both {FieldOf(clash.Wins)} and {FieldOf(clash.Loses)}: {clash.Why}. Give it one of them.");
+        }
 
         var now = time.GetUtcNow();
         var rollout = new Rollout
@@ -169,9 +170,9 @@ internal static class RolloutEndpoints
             BakeMinutes = request.BakeMinutes,
             MinDevices = request.MinDevices,
             CanaryBasisPoints = request.CanaryBasisPoints,
-            InternalGroupIds = groups,
-            AudienceGroupIds = audience,
-            Pins = ResolvePins(request, channel, baseline, repository),
+            InternalGroupIds = [.. (request.InternalGroupIds ?? []).Distinct()],
+            AudienceGroupIds = [.. (request.GroupIds ?? []).Distinct()],
+            Pins = ResolvePins(request, channel, baseline, repository, names),
             Deferrals = (request.DeferDays ?? new Dictionary<Guid, int>()).ToDictionary(d => d.Key, d => now.AddDays(d.Value)),
             StageIndex = 0,
             Status = "running",
@@ -195,21 +196,38 @@ internal static class RolloutEndpoints
         return Results.Created($"/api/v1/rollouts/{rollout.Id}", rollout.ToDto());
     }
 
-    private static async Task<List<Guid>> KnownGroupsAsync(PortalDbContext db, IReadOnlyList<Guid>? ids, string field, CancellationToken ct)
+    /// <summary>The names of the groups the request names, by id; a group not in this tenant is refused with the field that names it.</summary>
+    private static async Task<Dictionary<Guid, string>> GroupNamesAsync(PortalDbContext db, CreateRolloutRequest request, CancellationToken ct)
     {
-        var groups = (ids ?? []).Distinct().ToList();
-        foreach (var group in groups)
+        var named = new (string Field, IEnumerable<Guid> Ids)[]
         {
-            if (!await db.Set<Group>().AnyAsync(g => g.Id == group, ct))
+            ("internalGroupIds", request.InternalGroupIds ?? []),
+            ("groupIds", request.GroupIds ?? []),
+            ("pins", request.Pins?.Keys ?? []),
+            ("deferDays", request.DeferDays?.Keys ?? []),
+        };
+        var ids = named.SelectMany(n => n.Ids).Distinct().ToList();
+        var names = await db.Set<Group>().Where(g => ids.Contains(g.Id)).ToDictionaryAsync(g => g.Id, g => g.Name, ct);
+        foreach (var (field, groups) in named)
+        {
+            foreach (var group in groups.Where(g => !names.ContainsKey(g)))
             {
                 throw PortalException.Invalid(field, $"No group {group} in this tenant.");
             }
         }
 
-        return groups;
+        return names;
     }
 
-    private static Dictionary<Guid, string> ResolvePins(CreateRolloutRequest request, string channel, string? baseline, UpdateRepository repository)
+    private static string FieldOf(RolloutGroupPart part) => part switch
+    {
+        RolloutGroupPart.Internal => "internalGroupIds",
+        RolloutGroupPart.Pinned => "pins",
+        _ => "deferDays",
+    };
+
+    /// <summary>Each pin's version: <c>N</c> is the version rolled out, <c>N-1</c> the baseline, anything else a version of the channel.</summary>
+    private static Dictionary<Guid, string> ResolvePins(CreateRolloutRequest request, string channel, string? baseline, UpdateRepository repository, Dictionary<Guid, string> names)
     {
         var pins = new Dictionary<Guid, string>();
         foreach (var (group, wanted) in request.Pins ?? new Dictionary<Guid, string>())
@@ -217,12 +235,12 @@ internal static class RolloutEndpoints
             var version = wanted switch
             {
                 "N" => request.Version,
-                "N-1" => baseline ?? throw PortalException.Invalid("pins", $"There is no N-1 of {channel} yet: no rollout of it has completed."),
+                "N-1" => baseline ?? throw PortalException.Invalid("pins", $"Group '{names[group]}' is pinned to N-1, the baseline, but {channel} has none yet: no rollout of it has completed. Pin it to N or to a version."),
                 _ => wanted,
             };
             pins[group] = IsPublished(repository, channel, version)
                 ? version
-                : throw PortalException.Invalid("pins", $"Version '{version}' of {channel} is not published.");
+                : throw PortalException.Invalid("pins", $"Group '{names[group]}' cannot be pinned to '{wanted}': a pin is N (the version rolled out), N-1 (the baseline{(baseline is null ? "" : $", {baseline}")}) or {(channel == AgentReleases.Channel ? "an agent build signed into the repository" : $"a published version of {channel}")}.");
         }
 
         return pins;

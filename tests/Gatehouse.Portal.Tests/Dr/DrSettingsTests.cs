@@ -41,9 +41,8 @@ public sealed class DrSettingsTests : IAsyncLifetime
     [Fact]
     public async Task The_dr_edge_gets_the_dr_policy_agents_the_trigger_settings_and_connectors_every_edge()
     {
-        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
-        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
-        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var fleet = await EnrollFleetAsync();
+        var (_, dr, device) = fleet;
         var drillGroup = await CreateGroupAsync("drill");
         var critical = new PolicyRuleSpec { Name = "critical-apps", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Domains = ["*.payroll.example"] } };
 
@@ -130,7 +129,7 @@ public sealed class DrSettingsTests : IAsyncLifetime
     [Fact]
     public async Task A_tenant_without_dr_settings_gets_no_dr_bundle_and_a_404_naming_the_command_until_it_sets_them()
     {
-        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var dr = await EnrollEdgeAsync("dr.corp.example:7444");
         using var drClient = dr.CreateClient(_portal);
         var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
         await publisher.SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
@@ -155,9 +154,8 @@ public sealed class DrSettingsTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_the_settings_takes_dr_out_of_agents_bundles_stops_the_dr_bundle_and_is_audited()
     {
-        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
-        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
-        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var fleet = await EnrollFleetAsync();
+        var (_, dr, device) = fleet;
         using var drClient = dr.CreateClient(_portal);
         using var deviceClient = device.CreateClient(_portal);
         var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
@@ -198,9 +196,8 @@ public sealed class DrSettingsTests : IAsyncLifetime
     public async Task Revoking_the_only_dr_edge_takes_dr_out_of_agents_bundles_and_they_go_on_taking_them()
     {
         // Agents refused every bundle with DR settings that named no edge: their config froze until `dr delete`.
-        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
-        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
-        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var fleet = await EnrollFleetAsync();
+        var (_, dr, device) = fleet;
         using var deviceClient = device.CreateClient(_portal);
         var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
         (await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]), PortalServer.Json)).EnsureSuccessStatusCode();
@@ -219,9 +216,8 @@ public sealed class DrSettingsTests : IAsyncLifetime
     public async Task An_edge_that_follows_the_dr_bundle_never_becomes_an_agents_everyday_edge()
     {
         // After `dr delete`, agents took the DR edge as an everyday one, while it went on enforcing its last DR policy.
-        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
-        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
-        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var fleet = await EnrollFleetAsync();
+        var (cloud, dr, device) = fleet;
         using var drClient = dr.CreateClient(_portal);
         using var deviceClient = device.CreateClient(_portal);
         var publisher = _portal.Services.GetRequiredService<ConfigPublisher>();
@@ -245,7 +241,7 @@ public sealed class DrSettingsTests : IAsyncLifetime
     [Fact]
     public async Task Only_edges_may_follow_the_dr_bundle()
     {
-        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var device = await EnrollDeviceAsync();
         using var client = device.CreateClient(_portal);
 
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("config/dr")).StatusCode);
@@ -254,7 +250,7 @@ public sealed class DrSettingsTests : IAsyncLifetime
     [Fact]
     public async Task Bad_settings_are_refused_with_the_field_and_the_last_good_ones_stay()
     {
-        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var dr = await EnrollEdgeAsync("dr.corp.example:7444");
         var good = new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]);
         (await _admin.PutAsJsonAsync("dr", good, PortalServer.Json)).EnsureSuccessStatusCode();
         using var rsa = RSA.Create(2048);
@@ -288,8 +284,8 @@ public sealed class DrSettingsTests : IAsyncLifetime
     public async Task Dr_edges_that_would_leave_enrolled_devices_with_no_edge_outside_dr_are_refused()
     {
         // The tenant's only cloud edge named as a DR edge took it out of every agent's edge list: fail-open agents went direct.
-        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
-        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var cloud = await EnrollEdgeAsync("cloud.example.test:7444");
+        using var device = await EnrollDeviceAsync();
         var settings = new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [cloud.Response.SubjectId]);
 
         var refused = await _admin.PutAsJsonAsync("dr", settings, PortalServer.Json);
@@ -304,7 +300,7 @@ public sealed class DrSettingsTests : IAsyncLifetime
         Assert.Equal(["cloud.example.test:7444"], (await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["edges"]!.AsArray().Select(e => (string?)e!["address"]));
 
         // A DR edge of its own is the way: the cloud edge stays the agents'.
-        using var dr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
+        using var dr = await EnrollEdgeAsync("dr.corp.example:7444");
         var put = await _admin.PutAsJsonAsync("dr", settings with { EdgeIds = [dr.Response.SubjectId] }, PortalServer.Json);
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
     }
@@ -313,9 +309,8 @@ public sealed class DrSettingsTests : IAsyncLifetime
     public async Task An_edge_that_still_follows_the_dr_bundle_is_not_counted_as_an_edge_outside_dr()
     {
         // The old DR edge, still in standby on the DR bundle, is in no agent's list: naming the cloud edge left agents none.
-        using var cloud = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "cloud.example.test:7444");
-        using var oldDr = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), "dr.corp.example:7444");
-        using var device = await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
+        using var fleet = await EnrollFleetAsync();
+        var (cloud, oldDr, _) = fleet;
         using var oldDrClient = oldDr.CreateClient(_portal);
         var settings = new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [oldDr.Response.SubjectId]);
         (await _admin.PutAsJsonAsync("dr", settings, PortalServer.Json)).EnsureSuccessStatusCode();
@@ -327,6 +322,43 @@ public sealed class DrSettingsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("no edge outside DR", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_everyday_edge_that_is_offline_still_counts_as_an_edge_outside_dr()
+    {
+        // The guard keeps `dr set` from emptying agents' edge lists, which hold every active edge, answering or not.
+        // Refusing on liveness would refuse setting up DR while the cloud edges are down, when it is wanted most.
+        using var fleet = await EnrollFleetAsync();
+        var (cloud, dr, device) = fleet;
+        Assert.Null((await _admin.GetFromJsonAsync<EdgeDto>($"edges/{cloud.Response.SubjectId}", PortalServer.Json))!.LastSeenAt);
+
+        var put = await _admin.PutAsJsonAsync("dr", new PutDrSettingsRequest("_dr.corp.example", _drKey.ExportSubjectPublicKeyInfoPem(), [dr.Response.SubjectId]), PortalServer.Json);
+
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        await _portal.Services.GetRequiredService<ConfigPublisher>().SettledAsync(_tenant.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var deviceClient = device.CreateClient(_portal);
+        var edges = (await VerifiedAsync(deviceClient, BundleConsumers.Agent)).Body["edges"]!.AsArray().Select(e => (string?)e!["id"]);
+        Assert.Equal([cloud.Response.SubjectId.ToString()], edges);
+    }
+
+    /// <summary>What most DR tests start from: the tenant's everyday (cloud) edge, an edge to make its DR edge, and a device.</summary>
+    private sealed record Fleet(Enrollee Cloud, Enrollee Dr, Enrollee Device) : IDisposable
+    {
+        public void Dispose()
+        {
+            Cloud.Dispose();
+            Dr.Dispose();
+            Device.Dispose();
+        }
+    }
+
+    private async Task<Fleet> EnrollFleetAsync() =>
+        new(await EnrollEdgeAsync("cloud.example.test:7444"), await EnrollEdgeAsync("dr.corp.example:7444"), await EnrollDeviceAsync());
+
+    private async Task<Enrollee> EnrollEdgeAsync(string address) =>
+        await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge), address);
+
+    private async Task<Enrollee> EnrollDeviceAsync() => await Enrollee.EnrollDeviceAsync(_portal, await Enrollee.CreateTokenAsync(_admin));
 
     private BundleVerifier Verifier(string consumer)
     {

@@ -281,6 +281,73 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await _admin.PostAsJsonAsync("rollouts", new CreateRolloutRequest("bypass", "1", Plan: RolloutPlans.SlowRoll, Days: 3, DeferDays: new Dictionary<Guid, int> { [pilots.Id] = 365 }), PortalServer.Json)).StatusCode);
     }
 
+    [Fact]
+    public async Task A_group_given_two_parts_is_refused_by_name_at_the_part_that_would_never_apply()
+    {
+        // A pin and a hold on one group were both stored; devices followed the pin and the hold never applied.
+        await PublishAsync(Bypass("1"));
+        var pilots = await CreateGroupAsync("pilots");
+        var pinned = new Dictionary<Guid, string> { [pilots.Id] = "N" };
+        var held = new Dictionary<Guid, int> { [pilots.Id] = 3 };
+        var cases = new (CreateRolloutRequest Request, string Field, string Parts)[]
+        {
+            (new CreateRolloutRequest("bypass", "1", Pins: pinned, DeferDays: held), "deferDays", "pins and deferDays"),
+            (new CreateRolloutRequest("bypass", "1", InternalGroupIds: [pilots.Id], Pins: pinned), "internalGroupIds", "pins and internalGroupIds"),
+            (new CreateRolloutRequest("bypass", "1", InternalGroupIds: [pilots.Id], DeferDays: held), "internalGroupIds", "deferDays and internalGroupIds"),
+        };
+        foreach (var (request, field, parts) in cases)
+        {
+            var problem = await RefusedAsync(request);
+            Assert.Equal(field, problem.GetProperty("field").GetString());
+            Assert.StartsWith($"Group 'pilots' is in both {parts}: ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Empty((await _admin.GetFromJsonAsync<Page<RolloutDto>>("rollouts", PortalServer.Json))!.Items);
+
+        // A hold on a group outside the audience is no clash: it holds back those of its members who are in the audience.
+        var engineering = await CreateGroupAsync("engineering");
+        await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1", Pins: new Dictionary<Guid, string> { [engineering.Id] = "N" }, DeferDays: held, GroupIds: [engineering.Id]));
+    }
+
+    [Fact]
+    public async Task A_group_given_twice_in_pins_or_deferDays_is_refused_in_words_even_in_another_case()
+    {
+        // Refused, but as "Duplicate properties not allowed during deserialization.", which says neither what nor why.
+        await PublishAsync(Bypass("1"));
+        var pilots = (await CreateGroupAsync("pilots")).Id;
+        var lower = pilots.ToString();
+        var upper = lower.ToUpperInvariant();
+
+        foreach (var (body, field) in new[]
+        {
+            ($$$"""{"channel":"bypass","version":"1","pins":{"{{{lower}}}":"N","{{{lower}}}":"1"}}""", $"pins.{lower}"),
+            ($$$"""{"channel":"bypass","version":"1","pins":{"{{{lower}}}":"N","{{{upper}}}":"1"}}""", $"pins.{upper}"),
+            ($$$"""{"channel":"bypass","version":"1","deferDays":{"{{{lower}}}":1,"{{{upper}}}":2}}""", $"deferDays.{upper}"),
+        })
+        {
+            var refused = await _admin.PostAsync("rollouts", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal((field, $"{field} is given twice; give it once."), (problem.GetProperty("field").GetString(), problem.GetProperty("detail").GetString()));
+        }
+
+        Assert.Empty((await _admin.GetFromJsonAsync<Page<RolloutDto>>("rollouts", PortalServer.Json))!.Items);
+    }
+
+    [Theory]
+    [InlineData("N-2", "Group 'pilots' cannot be pinned to 'N-2': a pin is N (the version rolled out), N-1 (the baseline) or a published version of bypass.")]
+    [InlineData("N-1", "Group 'pilots' is pinned to N-1, the baseline, but bypass has none yet: no rollout of it has completed. Pin it to N or to a version.")]
+    public async Task A_pin_that_names_no_version_says_what_a_pin_is(string pin, string detail)
+    {
+        // N-2 read "Version 'N-2' of bypass is not published.", as if N-2 were a version to publish.
+        await PublishAsync(Bypass("1"));
+        var pilots = await CreateGroupAsync("pilots");
+
+        var problem = await RefusedAsync(new CreateRolloutRequest("bypass", "1", Pins: new Dictionary<Guid, string> { [pilots.Id] = pin }));
+
+        Assert.Equal(("pins", detail), (problem.GetProperty("field").GetString(), problem.GetProperty("detail").GetString()));
+    }
+
     [Theory]
     [InlineData("{\"channel\":\"bypass\",\"version\":\"1\",\"days\":\"a week\"}", "days", "days takes a whole number.")]
     [InlineData("{\"channel\":\"bypass\",\"version\":\"1\",\"groupIds\":[\"pilots\"]}", "groupIds[0]", "groupIds[0] takes an id.")]
@@ -439,6 +506,13 @@ public sealed class RolloutTests : IAsyncLifetime
         using var client = device.CreateClient(_portal);
         var response = await client.PostAsJsonAsync("device/update-events", report, PortalServer.Json);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
+    private async Task<JsonElement> RefusedAsync(CreateRolloutRequest request)
+    {
+        var refused = await _admin.PostAsJsonAsync("rollouts", request, PortalServer.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        return JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
     }
 
     private async Task<RolloutDto> CreateRolloutAsync(CreateRolloutRequest request)

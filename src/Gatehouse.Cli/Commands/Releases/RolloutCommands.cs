@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net.Http.Headers;
 using Gatehouse.Cli.Connection;
 using Gatehouse.Cli.Output;
 using Gatehouse.Wire.Api;
+using Gatehouse.Wire.Updates;
 
 namespace Gatehouse.Cli.Commands.Releases;
 
@@ -92,20 +94,33 @@ internal static class RolloutCommands
         var create = new Command("create", "Start rolling out a version to this tenant") { channel, version, plan, days, groups, internalGroups, pins, defers, bake, minDevices, canary };
         rollout.Subcommands.Add(app.Action(app.WithJson(create), async run =>
         {
+            var pinned = GroupPairs(run.Get(pins), "--pin", "GROUP=VERSION", pin => pin);
+            var held = GroupPairs(run.Get(defers), "--defer", "GROUP=DAYS", Days);
+            var known = pinned.Count > 0 || held.Count > 0 || run.Get(groups) is { Length: > 0 } || run.Get(internalGroups) is { Length: > 0 }
+                ? await NameLookup.GroupsAsync(run)
+                : null;
+            var internalIds = IdsOrNull(known, run.Get(internalGroups));
+            var pinIds = ByGroup(known, pinned, "--pin");
+            var heldIds = ByGroup(known, held, "--defer");
+            if (RolloutGroupParts.FirstClash(internalIds ?? [], pinIds?.Keys ?? [], heldIds?.Keys ?? []) is { } clash)
+            {
+                throw new CliException(ExitCodes.Usage, $"group {known!.NameOf(clash.GroupId)} is given to both {OptionOf(clash.Wins)} and {OptionOf(clash.Loses)}: {clash.Why}; give it one of them");
+            }
+
             var request = new CreateRolloutRequest(
                 run.Require(channel),
                 run.Require(version),
                 run.Get(plan),
                 run.Get(days),
-                await GroupIdsOrNullAsync(run, run.Get(internalGroups)),
-                await PairsAsync(run, run.Get(pins), "--pin", v => v),
-                await PairsAsync(run, run.Get(defers), "--defer", v => int.TryParse(v, out var n) ? n : throw new CliException(ExitCodes.Usage, $"--defer takes GROUP=DAYS; '{v}' is not a number of days")),
+                internalIds,
+                pinIds,
+                heldIds,
                 run.Get(bake),
                 run.Get(minDevices),
                 run.Get(canary),
-                await GroupIdsOrNullAsync(run, run.Get(groups)));
+                IdsOrNull(known, run.Get(groups)));
             var created = await run.Client.SendAsync<RolloutDto>(HttpMethod.Post, "rollouts", request, run.Cancellation);
-            await ShowAsync(run, created);
+            await ShowAsync(run, created, known);
         }));
 
         foreach (var (verb, text) in new[] { ("halt", "Halt a rollout: every device goes back to the last good version"), ("pause", "Pause a rollout at its stage"), ("resume", "Resume a paused or halted rollout at its stage") })
@@ -124,23 +139,20 @@ internal static class RolloutCommands
         return rollout;
     }
 
-    /// <summary>Writes a rollout (<see cref="Describe"/>), its groups by name: one list call, when it names any and the output is text.</summary>
-    private static async Task ShowAsync(Invocation run, ApiResult<RolloutDto> rollout)
+    /// <summary>
+    /// Writes a rollout (<see cref="Describe"/>), its groups by name: from <paramref name="known"/>, else one list call, when it
+    /// names any and the output is text. A group deleted since is shown by its id.
+    /// </summary>
+    private static async Task ShowAsync(Invocation run, ApiResult<RolloutDto> rollout, KnownNames? known = null)
     {
         var r = rollout.Value;
         IReadOnlyList<Guid> ids = [.. r.GroupIds ?? [], .. r.InternalGroupIds ?? [], .. r.Pins?.Keys ?? [], .. r.DeferredUntil?.Keys ?? []];
-        var names = new Dictionary<Guid, string>();
         if (ids.Count > 0 && !run.Out.Json)
         {
-            foreach (var group in (await run.Client.ListAsync<GroupDto>("groups", null, run.Cancellation)).Value)
-            {
-                names[group.Id] = group.Name;
-            }
+            known ??= await NameLookup.GroupsAsync(run);
         }
 
-        // A group deleted since is shown by its id.
-        string Name(Guid group) => names.TryGetValue(group, out var name) ? Table.Printable(name) : group.ToString();
-        run.Out.One(rollout, (w, shown) => Describe(w, shown, Name));
+        run.Out.One(rollout, (w, shown) => Describe(w, shown, group => known?.NameOf(group) ?? group.ToString()));
     }
 
     private static void Describe(TextWriter w, RolloutDto r, Func<Guid, string> group)
@@ -171,36 +183,65 @@ internal static class RolloutCommands
 
     private static string Share(int basisPoints) => $"{basisPoints / 100.0:0.##}%";
 
-    private static async Task<IReadOnlyList<Guid>?> GroupIdsOrNullAsync(Invocation run, string[]? namesOrIds) =>
-        namesOrIds is { Length: > 0 } ? await NameLookup.GroupIdsAsync(run, namesOrIds) : null;
+    private static List<Guid>? IdsOrNull(KnownNames? known, string[]? namesOrIds) =>
+        namesOrIds is { Length: > 0 } ? [.. namesOrIds.Select(known!.IdOf)] : null;
 
-    /// <summary>GROUP=VALUE options, with each group given by name or id.</summary>
-    private static async Task<Dictionary<Guid, T>?> PairsAsync<T>(Invocation run, string[]? values, string option, Func<string, T> parse)
+    /// <summary>
+    /// The values of a GROUP=VALUE option, split at the last '=': a value (a version, N, N-1, a number of days) never has
+    /// one, and a group's name may (a=b=3 holds back the group a=b).
+    /// </summary>
+    private static List<GroupPair<T>> GroupPairs<T>(string[]? given, string option, string syntax, Func<string, T> parse)
     {
-        if (values is null || values.Length == 0)
+        var pairs = new List<GroupPair<T>>();
+        foreach (var text in given ?? [])
         {
-            return null;
-        }
-
-        var split = new List<(string Group, T Value)>();
-        foreach (var value in values)
-        {
-            var equals = value.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
+            var equals = text.LastIndexOf('=');
+            if (equals <= 0 || equals == text.Length - 1)
             {
-                throw new CliException(ExitCodes.Usage, $"{option} takes GROUP=VALUE; got '{value}'");
+                throw new CliException(ExitCodes.Usage, $"{option} takes {syntax}; got '{Table.Printable(text)}'");
             }
 
-            split.Add((value[..equals], parse(value[(equals + 1)..])));
-        }
-
-        var ids = await NameLookup.GroupIdsAsync(run, [.. split.Select(p => p.Group)]);
-        var pairs = new Dictionary<Guid, T>();
-        for (var i = 0; i < split.Count; i++)
-        {
-            pairs[ids[i]] = split[i].Value;
+            pairs.Add(new GroupPair<T>(text[..equals], parse(text[(equals + 1)..]), text));
         }
 
         return pairs;
     }
+
+    private static int Days(string text) => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var days)
+        ? days
+        : throw new CliException(ExitCodes.Usage, $"--defer takes GROUP=DAYS; '{Table.Printable(text)}' is not a number of days");
+
+    /// <summary>The pairs by group id; a group given twice (by name in any case, or by id) is refused, not overwritten.</summary>
+    private static IReadOnlyDictionary<Guid, T>? ByGroup<T>(KnownNames? known, List<GroupPair<T>> pairs, string option)
+    {
+        if (pairs.Count == 0)
+        {
+            return null;
+        }
+
+        var byGroup = new Dictionary<Guid, T>();
+        var givenAs = new Dictionary<Guid, string>();
+        foreach (var pair in pairs)
+        {
+            var id = known!.IdOf(pair.Group);
+            if (!givenAs.TryAdd(id, pair.Text))
+            {
+                throw new CliException(ExitCodes.Usage, $"{option} gives group {known.NameOf(id)} twice ({Table.Printable(givenAs[id])}, {Table.Printable(pair.Text)}): give each group once");
+            }
+
+            byGroup[id] = pair.Value;
+        }
+
+        return byGroup;
+    }
+
+    private static string OptionOf(RolloutGroupPart part) => part switch
+    {
+        RolloutGroupPart.Internal => "--internal-group",
+        RolloutGroupPart.Pinned => "--pin",
+        _ => "--defer",
+    };
+
+    /// <summary>One GROUP=VALUE as given.</summary>
+    private sealed record GroupPair<T>(string Group, T Value, string Text);
 }

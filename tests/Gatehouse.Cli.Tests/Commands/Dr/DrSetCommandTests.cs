@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Gatehouse.Cli.Tests.Scripted;
 
@@ -10,15 +9,9 @@ public sealed class DrSetCommandTests : IDisposable
     private static readonly Guid Revoked = Guid.NewGuid();
     private static readonly Guid Active = Guid.NewGuid();
     private static readonly Guid Other = Guid.NewGuid();
-    private readonly string _key = Path.Combine(Directory.CreateTempSubdirectory("gatehouse-dr-set-").FullName, "dr.pem.pub");
+    private readonly DrPublicKeyFile _key = new();
 
-    public DrSetCommandTests()
-    {
-        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        File.WriteAllText(_key, ecdsa.ExportSubjectPublicKeyInfoPem());
-    }
-
-    public void Dispose() => Directory.Delete(Path.GetDirectoryName(_key)!, recursive: true);
+    public void Dispose() => _key.Dispose();
 
     private static string Edge(Guid id, string name, string status) =>
         $$"""{"id":"{{id}}","name":"{{name}}","address":"10.0.0.1:7444","status":"{{status}}","certificateSerial":"01","certificateNotAfter":"2027-01-01T00:00:00Z","enrolledAt":"2026-12-01T00:00:00Z","lastSeenAt":null}""";
@@ -36,7 +29,7 @@ public sealed class DrSetCommandTests : IDisposable
         await using var portal = ScriptedPortal.Start(Portal(Edge(Revoked, "dr-edge-1", "revoked"), Edge(Active, "dr-edge-1", "active")));
         using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
 
-        var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key, "--edge", "dr-edge-1", "--json");
+        var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key.Path, "--edge", "dr-edge-1", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         var put = JsonNode.Parse(Assert.Single(portal.Requests, r => r.Method == "PUT").Body)!;
@@ -49,7 +42,7 @@ public sealed class DrSetCommandTests : IDisposable
         await using var portal = ScriptedPortal.Start(Portal(Edge(Active, "dr-edge-1", "active"), Edge(Other, "dr-edge-1", "active")));
         using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
 
-        var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key, "--edge", "dr-edge-1");
+        var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key.Path, "--edge", "dr-edge-1");
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
         Assert.Equal($"error: 2 edges are named dr-edge-1 ({Active}, {Other}): give the id\n", run.Stderr);

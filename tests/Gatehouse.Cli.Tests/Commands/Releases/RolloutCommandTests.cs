@@ -7,6 +7,8 @@ public sealed class RolloutCommandTests
 {
     private static readonly Guid Pilots = Guid.NewGuid();
     private static readonly Guid Staff = Guid.NewGuid();
+    private static readonly Guid Contractors = Guid.NewGuid();
+    private static readonly Guid TeamBlue = Guid.NewGuid();
     private static readonly Guid Rollout = Guid.NewGuid();
     private static readonly Guid Gone = Guid.NewGuid();
 
@@ -19,7 +21,7 @@ public sealed class RolloutCommandTests
 
     private static Reply Script(ReceivedRequest r) => (r.Method, r.Path) switch
     {
-        ("GET", "/groups") => Reply.Json($$"""{"items":[{"id":"{{Pilots}}","name":"pilots","description":"","createdAt":"2026-11-01T00:00:00Z"},{"id":"{{Staff}}","name":"staff","description":"","createdAt":"2026-11-01T00:00:00Z"}],"nextCursor":null}"""),
+        ("GET", "/groups") => Reply.Json($$"""{"items":[{"id":"{{Pilots}}","name":"pilots","description":"","createdAt":"2026-11-01T00:00:00Z"},{"id":"{{Staff}}","name":"staff","description":"","createdAt":"2026-11-01T00:00:00Z"},{"id":"{{Contractors}}","name":"contractors","description":"","createdAt":"2026-11-01T00:00:00Z"},{"id":"{{TeamBlue}}","name":"team=blue","description":"","createdAt":"2026-11-01T00:00:00Z"}],"nextCursor":null}"""),
         ("POST", "/rollouts") => new Reply(201, RolloutJson),
         ("GET", var path) when path == $"/rollouts/{Rollout}" => Reply.Json(RolloutJson),
         _ => Reply.Problem(404, "Not found", "no route"),
@@ -33,14 +35,66 @@ public sealed class RolloutCommandTests
 
         var run = await cli.RunAsync(
             "rollout", "create", "--channel", "bypass", "--version", "1.2",
-            "--group", "Pilots", "--internal-group", Staff.ToString(), "--pin", "pilots=N-1", "--defer", $"{Staff}=3");
+            "--group", "Pilots", "--internal-group", Staff.ToString(), "--pin", "pilots=N-1", "--defer", $"{Contractors}=3");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         var body = JsonNode.Parse(Assert.Single(portal.Requests, r => r.Method == "POST").Body)!;
         Assert.Equal([Pilots.ToString()], body["groupIds"]!.AsArray().Select(g => (string?)g));
         Assert.Equal([Staff.ToString()], body["internalGroupIds"]!.AsArray().Select(g => (string?)g));
         Assert.Equal("N-1", (string?)body["pins"]![Pilots.ToString()]);
-        Assert.Equal(3, (int?)body["deferDays"]![Staff.ToString()]);
+        Assert.Equal(3, (int?)body["deferDays"]![Contractors.ToString()]);
+        Assert.Single(portal.Requests, r => r.Path == "/groups"); // resolves every option and names the groups shown
+    }
+
+    [Fact]
+    public async Task A_group_whose_name_has_an_equals_sign_is_pinned_and_held_back_by_name()
+    {
+        // GROUP=VALUE was split at the first '=': "team=blue=3" looked for a group "team" held back "blue=3" days.
+        await using var portal = ScriptedPortal.Start(Script);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var held = await cli.RunAsync("rollout", "create", "--channel", "bypass", "--version", "1.2", "--defer", "team=blue=3");
+        var pinned = await cli.RunAsync("rollout", "create", "--channel", "bypass", "--version", "1.2", "--pin", "team=blue=N-1");
+
+        Assert.True(held.ExitCode == 0 && pinned.ExitCode == 0, held.Stderr + pinned.Stderr);
+        var bodies = portal.Requests.Where(r => r.Method == "POST").Select(r => JsonNode.Parse(r.Body)!).ToList();
+        Assert.Equal(3, (int?)bodies[0]["deferDays"]![TeamBlue.ToString()]);
+        Assert.Equal("N-1", (string?)bodies[1]["pins"]![TeamBlue.ToString()]);
+    }
+
+    [Theory]
+    [InlineData("--defer", "pilots=1", "Pilots=2")]
+    [InlineData("--pin", "pilots=N", "PILOT_ID=1.1")]
+    [InlineData("--defer", "PILOT_ID=1", "PILOT_ID=1")]
+    public async Task A_group_given_twice_to_pin_or_defer_is_refused_by_name_not_overwritten(string option, string first, string second)
+    {
+        // The last of the two was sent, and the first dropped without a word.
+        await using var portal = ScriptedPortal.Start(Script);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+        (first, second) = (first.Replace("PILOT_ID", Pilots.ToString(), StringComparison.Ordinal), second.Replace("PILOT_ID", Pilots.ToString(), StringComparison.Ordinal));
+
+        var run = await cli.RunAsync("rollout", "create", "--channel", "bypass", "--version", "1.2", option, first, option, second);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal($"error: {option} gives group pilots twice ({first}, {second}): give each group once\n", run.Stderr);
+        Assert.DoesNotContain(portal.Requests, r => r.Method == "POST");
+    }
+
+    [Theory]
+    [InlineData("--pin", "pilots=N", "--defer", "Pilots=3", "group pilots is given to both --pin and --defer: a pin keeps the group on its version whatever the rollout does, so holding it back would never apply")]
+    [InlineData("--internal-group", "pilots", "--defer", "pilots=3", "group pilots is given to both --defer and --internal-group: a hold keeps the group on the baseline until it ends, so it would not go first as the internal ring")]
+    [InlineData("--internal-group", "pilots", "--pin", "pilots=1.1", "group pilots is given to both --pin and --internal-group: a pin keeps the group on its version whatever the rollout does, so it would not go first as the internal ring")]
+    public async Task A_group_given_two_parts_is_refused_with_the_reason(string option, string value, string otherOption, string otherValue, string reason)
+    {
+        // A pin and a hold on one group were both sent; devices followed the pin and the hold never applied.
+        await using var portal = ScriptedPortal.Start(Script);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("rollout", "create", "--channel", "bypass", "--version", "1.2", option, value, otherOption, otherValue);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal($"error: {reason}; give it one of them\n", run.Stderr);
+        Assert.DoesNotContain(portal.Requests, r => r.Method == "POST");
     }
 
     [Theory]
