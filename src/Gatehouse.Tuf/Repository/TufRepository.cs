@@ -179,7 +179,7 @@ public sealed class TufRepository
         var currentGiven = rotation.CurrentRootKeys.Select(s => s.KeyId).Distinct(StringComparer.Ordinal).Count();
         if (currentGiven < currentRoot.Threshold)
         {
-            throw new TufException(TufFailure.Unsigned, $"root version {current.Version} needs {currentRoot.Threshold} of its {currentRoot.KeyIds.Count} root keys to sign the next version; {currentGiven} given");
+            throw new TufException(TufFailure.Unsigned, $"root version {current.Version} needs {currentRoot.Threshold} of its {KeyCount.Of(currentRoot.KeyIds.Count, RoleNames.Root)} to sign the next version; {currentGiven} given");
         }
 
         if (rotation.TargetsKeys is not null && rotation.SnapshotKeys is null)
@@ -207,7 +207,7 @@ public sealed class TufRepository
         var newGiven = signers.Count(s => nextRoot.KeyIds.Contains(s.KeyId, StringComparer.Ordinal));
         if (newGiven < nextRoot.Threshold)
         {
-            throw new TufException(TufFailure.Unsigned, $"root version {next.Version} needs {nextRoot.Threshold} of its {nextRoot.KeyIds.Count} root keys to sign it; {newGiven} given");
+            throw new TufException(TufFailure.Unsigned, $"root version {next.Version} needs {nextRoot.Threshold} of its {KeyCount.Of(nextRoot.KeyIds.Count, RoleNames.Root)} to sign it; {newGiven} given");
         }
 
         var rootBytes = SignedMetadata.Sign(next.ToJson(), signers);
@@ -309,8 +309,8 @@ public sealed class TufRepository
         if (threshold < 1 || threshold > rootIds.Count)
         {
             throw new TufException(TufFailure.State, rotation.RootThreshold is null
-                ? $"the new root lists {rootIds.Count} root keys, fewer than the current threshold of {threshold}: give the new threshold"
-                : $"a root threshold of {threshold} cannot be met by the {rootIds.Count} root keys the new root lists");
+                ? $"the new root lists {KeyCount.Of(rootIds.Count, RoleNames.Root)}, fewer than the current threshold of {threshold}: give the new threshold"
+                : $"a root threshold of {threshold} cannot be met by the {KeyCount.Of(rootIds.Count, RoleNames.Root)} the new root lists");
         }
 
         roles[RoleNames.Root] = new RoleKeys(rootIds, threshold);

@@ -111,7 +111,7 @@ public sealed class RootRotationTests : IDisposable
         { "too-few-current", "root version 1 needs 2 of its 2 root keys to sign the next version; 1 given" },
         { "foreign-current", "is not a root key of root version 1" },
         { "new-threshold", "a root threshold of 3 cannot be met by the 2 root keys the new root lists" },
-        { "fewer-than-current-threshold", "the new root lists 1 root keys, fewer than the current threshold of 2: give the new threshold" },
+        { "fewer-than-current-threshold", "the new root lists 1 root key, fewer than the current threshold of 2: give the new threshold" },
         { "new-unsigned", "root version 2 needs 2 of its 2 root keys to sign it; 1 given" },
         { "targets-alone", "a re-signed targets needs a new snapshot" },
         { "snapshot-alone", "a re-signed snapshot needs a new timestamp" },

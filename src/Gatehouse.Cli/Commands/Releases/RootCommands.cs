@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Gatehouse.Cli.Output;
 using Gatehouse.Tuf;
-using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
 using Gatehouse.Tuf.Repository;
 using static Gatehouse.Cli.Commands.Releases.ReleaseCommand;
@@ -43,72 +42,53 @@ internal static class RootCommands
             var repository = TufRepository.Open(run.Require(repoDir).FullName);
             var now = run.Time.GetUtcNow();
             var expires = Expiry(now, run.Get(days));
+            using var ring = new KeyRing(run);
+            var rotation = new RootRotation
+            {
+                Expires = expires,
+                CurrentRootKeys = ring.Require(keys),
+                RootKeys = ring.Get(rootKeys),
+                RootThreshold = run.Get(rootThreshold),
+                TargetsKeys = ring.Get(targetsKeys),
+                SnapshotKeys = ring.Get(snapshotKeys),
+                TimestampKeys = ring.Get(timestampKeys),
+                TargetsExpires = expires,
+                OnlineExpires = Expiry(now, OnlineExpiryDays),
+            };
             // Checked here to name the options; the repository checks the same before it signs.
-            var given = run.Get(rootKeys) ?? [];
             var currentRoot = repository.Root.Role(RoleNames.Root);
-            var count = given.Length > 0 ? given.Length : currentRoot.KeyIds.Count;
-            var threshold = run.Get(rootThreshold) ?? currentRoot.Threshold;
+            var count = rotation.RootKeys?.Count ?? currentRoot.KeyIds.Count;
+            var threshold = rotation.RootThreshold ?? currentRoot.Threshold;
             if (threshold < 1 || threshold > count)
             {
-                throw new CliException(ExitCodes.Usage, run.Get(rootThreshold) is null
-                    ? $"the new root keeps the current root threshold of {threshold}, more than the {count} --root-key files given: give --root-threshold"
-                    : given.Length > 0
-                        ? $"--root-threshold must be between 1 and the {count} --root-key files given"
-                        : $"--root-threshold must be between 1 and the {count} keys of the current root, which the new root keeps (give --root-key to replace them)");
+                throw new CliException(ExitCodes.Usage, rotation.RootThreshold is null
+                    ? $"the new root keeps the current root threshold of {threshold}, more than the {Counted(count, "--root-key file")} given: give --root-threshold"
+                    : rotation.RootKeys is not null
+                        ? $"--root-threshold must be between 1 and the {Counted(count, "--root-key file")} given"
+                        : $"--root-threshold must be between 1 and the {Counted(count, "key")} of the current root, which the new root keeps (give --root-key to replace them)");
             }
 
-            if (run.Get(targetsKeys) is { Length: > 0 } && run.Get(snapshotKeys) is not { Length: > 0 })
+            if (rotation.TargetsKeys is not null && rotation.SnapshotKeys is null)
             {
                 // Clients would read the new targets only through a new snapshot, and the old one lists the targets the new root refuses.
                 throw new CliException(ExitCodes.Usage, "--targets-key re-signs targets, which needs a new snapshot and timestamp: give --snapshot-key and --timestamp-key too (the current keys keep them)");
             }
 
-            if (run.Get(snapshotKeys) is { Length: > 0 } && run.Get(timestampKeys) is not { Length: > 0 })
+            if (rotation.SnapshotKeys is not null && rotation.TimestampKeys is null)
             {
                 throw new CliException(ExitCodes.Usage, "--snapshot-key re-signs snapshot, which needs a new timestamp: give --timestamp-key too (the current key keeps it)");
             }
 
-            var lists = new List<IReadOnlyList<TufSigner>>();
-            IReadOnlyList<TufSigner>? Load(Option<FileInfo[]> option)
+            var signed = repository.SignNextRoot(rotation);
+            var result = new RootSignedResult(signed.RootVersion, expires, signed.Resigned);
+            if (run.Out.Json)
             {
-                if (run.Get(option) is not { Length: > 0 } files)
-                {
-                    return null;
-                }
-
-                var signers = LoadKeys(files);
-                lists.Add(signers);
-                return signers;
+                run.Out.WriteJson(result);
             }
-
-            try
+            else
             {
-                var signed = repository.SignNextRoot(new RootRotation
-                {
-                    Expires = expires,
-                    CurrentRootKeys = Load(keys)!,
-                    RootKeys = Load(rootKeys),
-                    RootThreshold = run.Get(rootThreshold),
-                    TargetsKeys = Load(targetsKeys),
-                    SnapshotKeys = Load(snapshotKeys),
-                    TimestampKeys = Load(timestampKeys),
-                    TargetsExpires = expires,
-                    OnlineExpires = Expiry(now, OnlineExpiryDays),
-                });
-                var result = new RootSignedResult(signed.RootVersion, expires, signed.Resigned);
-                if (run.Out.Json)
-                {
-                    run.Out.WriteJson(result);
-                }
-                else
-                {
-                    var resigned = signed.Resigned.Count == 0 ? "" : $"; re-signed {string.Join(", ", signed.Resigned.Select(r => $"{r.Key} version {r.Value}"))}";
-                    run.Environment.Stdout.WriteLine($"root version {signed.RootVersion} expires {Times.ToTheMinute(expires)}{resigned}");
-                }
-            }
-            finally
-            {
-                ReleaseCommand.Dispose(lists);
+                var resigned = signed.Resigned.Count == 0 ? "" : $"; re-signed {string.Join(", ", signed.Resigned.Select(r => $"{r.Key} version {r.Value}"))}";
+                run.Environment.Stdout.WriteLine($"root version {signed.RootVersion} expires {Times.ToTheMinute(expires)}{resigned}");
             }
 
             WarnIfExpiring(run, repository);

@@ -53,7 +53,7 @@ public sealed class ReleaseCommandTests : IDisposable
         var run = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "evil"), "--repo", Repo, "--path", "agent/evil", "--key", Key("content"));
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains("signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
     }
 
@@ -66,6 +66,7 @@ public sealed class ReleaseCommandTests : IDisposable
             "--targets-key", Key("targets"), "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal("error: --root-threshold must be between 1 and the 1 root key given\n", run.Stderr);
         Assert.False(Directory.Exists(Path.Combine(Repo, "metadata")));
     }
 
@@ -221,9 +222,12 @@ public sealed class ReleaseCommandTests : IDisposable
     [Theory]
     [InlineData(ExitCodes.BadInput, "root version 1 needs 2 of its 2 root keys to sign the next version; 1 given", "--key", "root1")]
     [InlineData(ExitCodes.BadInput, "is not a root key of root version 1", "--key", "root1", "--key", "root2", "--key", "targets")]
-    [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 1 --root-key files given", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-threshold", "2")]
+    [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 1 --root-key file given", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-threshold", "2")]
     [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 2 keys of the current root", "--key", "root1", "--key", "root2", "--root-threshold", "3")]
-    [InlineData(ExitCodes.Usage, "the new root keeps the current root threshold of 2, more than the 1 --root-key files given: give --root-threshold", "--key", "root1", "--key", "root2", "--root-key", "root1")]
+    [InlineData(ExitCodes.Usage, "the new root keeps the current root threshold of 2, more than the 1 --root-key file given: give --root-threshold", "--key", "root1", "--key", "root2", "--root-key", "root1")]
+    [InlineData(ExitCodes.Usage, "root1.pem is given twice: give each key once", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-key", "root1")]
+    [InlineData(ExitCodes.Usage, "root1-copy.pem are the same key", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-key", "root1-copy")]
+    [InlineData(ExitCodes.Usage, "error: --key ", "--key", "root1", "--key", "root1")]
     [InlineData(ExitCodes.BadInput, "not-a-key.pem", "--key", "root1", "--key", "root2", "--root-key", "not-a-key", "--root-threshold", "1")]
     [InlineData(ExitCodes.Usage, "--targets-key re-signs targets, which needs a new snapshot and timestamp", "--key", "root1", "--key", "root2", "--targets-key", "content")]
     [InlineData(ExitCodes.Usage, "--snapshot-key re-signs snapshot, which needs a new timestamp", "--key", "root1", "--key", "root2", "--snapshot-key", "content")]
@@ -233,6 +237,7 @@ public sealed class ReleaseCommandTests : IDisposable
     {
         await CreateRepositoryAsync();
         await File.WriteAllTextAsync(Key("not-a-key"), "not a key");
+        File.Copy(Key("root1"), Key("root1-copy"));
         var before = Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().Select(f => (f, File.ReadAllText(f))).ToList();
         var args = new List<string> { "release", "root", "sign", "--repo", Repo };
         for (var i = 0; i < options.Length; i += 2)
@@ -294,7 +299,7 @@ public sealed class ReleaseCommandTests : IDisposable
         var missing = await cli.RunAsync("release", "renew", "--repo", Repo, "--role", "content-nothing", "--key", Key("targets"));
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains("targets is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("targets is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
         Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
     }
@@ -328,7 +333,7 @@ public sealed class ReleaseCommandTests : IDisposable
         var run = await cli.RunAsync("release", "status", "--repo", Repo);
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains("snapshot version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("snapshot version 1 is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -343,7 +348,7 @@ public sealed class ReleaseCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains("1.content-bypass.json does not verify", run.Stderr, StringComparison.Ordinal);
-        Assert.Contains("content-bypass version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("content-bypass version 1 is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot());
     }
 
@@ -374,7 +379,7 @@ public sealed class ReleaseCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains("1.snapshot.json does not verify", run.Stderr, StringComparison.Ordinal);
-        Assert.Contains("snapshot version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("snapshot version 1 is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot());
     }
 
