@@ -220,6 +220,7 @@ internal static class ReleaseCommand
         {
             var repository = TufRepository.Open(run.Require(repoDir).FullName);
             var roleName = run.Require(role);
+            RefuseRenewOf(roleName, repository);
             var current = repository.Targets(roleName) ?? throw new CliException(ExitCodes.NotFound, $"the repository has no role {roleName}");
             var expires = Expiry(run.Time.GetUtcNow(), run.Get(days));
             using var ring = new KeyRing(run);
@@ -228,6 +229,20 @@ internal static class ReleaseCommand
 
             RootCommands.WarnIfExpiring(run, repository);
         }));
+    }
+
+    // Renew signs targets roles; root and the online roles have their own commands, which it names.
+    private static void RefuseRenewOf(string role, TufRepository repository)
+    {
+        if (role == RoleNames.Root)
+        {
+            throw new CliException(ExitCodes.Usage, $"root is renewed with `gatehouse release root sign`, by a threshold of its keys: {RootCommands.RootSignCommand(repository.Directory, repository.Root)}");
+        }
+
+        if (role is RoleNames.Snapshot or RoleNames.Timestamp)
+        {
+            throw new CliException(ExitCodes.Usage, $"{role} is renewed with `gatehouse release publish`, which signs a new snapshot and timestamp (the portal does so for its own repository): {RootCommands.PublishCommand(repository.Directory)}");
+        }
     }
 
     private static Command BuildPublish(CliApp app)

@@ -135,8 +135,7 @@ internal static class RootCommands
         var now = run.Time.GetUtcNow();
         var repo = repository.Directory;
         var root = repository.Root;
-        var rootKeys = string.Join(' ', Enumerable.Range(1, root.Roles[RoleNames.Root].Threshold).Select(i => root.Roles[RoleNames.Root].Threshold == 1 ? "--key ROOT-KEY.pem" : $"--key ROOT-KEY-{i}.pem"));
-        Warn(run, now, root.Expires, RoleNames.Root, $"gatehouse release root sign --repo {repo} {rootKeys}");
+        Warn(run, now, root.Expires, RoleNames.Root, RootSignCommand(repo, root));
         if (repository.Targets(RoleNames.Targets) is not { } targets)
         {
             return;
@@ -151,6 +150,18 @@ internal static class RootCommands
             }
         }
     }
+
+    /// <summary>The command that renews <paramref name="root"/>, with as many <c>--key</c> options as its threshold needs.</summary>
+    internal static string RootSignCommand(string repo, RootMetadata root)
+    {
+        var threshold = root.Role(RoleNames.Root).Threshold;
+        var keys = Enumerable.Range(1, threshold).Select(i => threshold == 1 ? "--key ROOT-KEY.pem" : $"--key ROOT-KEY-{i}.pem");
+        return $"gatehouse release root sign --repo {repo} {string.Join(' ', keys)}";
+    }
+
+    /// <summary>The command that signs a new snapshot and timestamp over the latest version of every targets role.</summary>
+    internal static string PublishCommand(string repo) =>
+        $"gatehouse release publish --repo {repo} --snapshot-key SNAPSHOT-KEY.pem --timestamp-key TIMESTAMP-KEY.pem";
 
     /// <summary>A delegated role's latest metadata, or null when it does not verify: refusing that is the signing command's part, with the file named.</summary>
     private static TargetsMetadata? DelegatedOrNull(TufRepository repository, string role)

@@ -304,6 +304,22 @@ public sealed class ReleaseCommandTests : IDisposable
         Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
     }
 
+    [Theory]
+    [InlineData("root", "error: root is renewed with `gatehouse release root sign`, by a threshold of its keys: gatehouse release root sign --repo REPO --key ROOT-KEY-1.pem --key ROOT-KEY-2.pem\n")]
+    [InlineData("timestamp", "error: timestamp is renewed with `gatehouse release publish`, which signs a new snapshot and timestamp (the portal does so for its own repository): gatehouse release publish --repo REPO --snapshot-key SNAPSHOT-KEY.pem --timestamp-key TIMESTAMP-KEY.pem\n")]
+    public async Task Renew_of_root_or_an_online_role_names_the_command_that_renews_it(string role, string message)
+    {
+        // It said "the repository has no role root".
+        await CreateRepositoryAsync();
+        var before = Snapshot();
+
+        var run = await cli.RunAsync("release", "renew", "--repo", Repo, "--role", role, "--key", Key("root1"));
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal(message.Replace("REPO", Repo, StringComparison.Ordinal), run.Stderr);
+        Assert.Equal(before, Snapshot());
+    }
+
     [Fact]
     public async Task Status_lists_each_roles_version_expiry_and_keys_and_json_is_stable()
     {
