@@ -49,6 +49,13 @@ public sealed class TufRepository
             var latest = LatestVersion(RoleNames.Root);
             for (var version = 1L; version <= latest; version++)
             {
+                if (!File.Exists(VersionedPath(RoleNames.Root, version)))
+                {
+                    // Clients fetch N+1.root.json after N and stop at the first one missing (specification 5.3.3).
+                    throw new TufException(TufFailure.NotFound, $"{RelativePath(RoleNames.Root, version)} is missing, yet {RelativePath(RoleNames.Root, latest)} exists: " +
+                        $"clients fetch root versions one after another and stop at the first missing, and a version is never skipped; move the root files after version {version - 1} out of the repository");
+                }
+
                 var signed = SignedMetadata.Parse(Read(RoleNames.Root, version));
                 var root = RootMetadata.FromJson(signed.Signed);
                 if (root.Version != version)
@@ -496,28 +503,51 @@ public sealed class TufRepository
     /// <returns>The version.</returns>
     public long LatestVersion(string role) => LatestVersions().GetValueOrDefault(role);
 
-    /// <summary>The highest version written of every role, from one listing of the metadata directory.</summary>
+    /// <summary>
+    /// The highest version written of every role, from one listing of the metadata directory. Only files named as
+    /// clients fetch them count (<see cref="StrayFiles"/>).
+    /// </summary>
     /// <returns>Versions by role name.</returns>
     public IReadOnlyDictionary<string, long> LatestVersions()
     {
         var latest = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (!System.IO.Directory.Exists(MetadataDirectory))
+        foreach (var name in MetadataFileNames())
         {
-            return latest;
-        }
-
-        foreach (var path in System.IO.Directory.EnumerateFiles(MetadataDirectory, "*.json"))
-        {
-            var name = Path.GetFileNameWithoutExtension(path);
-            var dot = name.IndexOf('.', StringComparison.Ordinal);
-            if (dot > 0 && long.TryParse(name.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+            if (ParseVersioned(name) is { Canonical: true } file)
             {
-                var role = Uri.UnescapeDataString(name[(dot + 1)..]);
-                latest[role] = Math.Max(version, latest.GetValueOrDefault(role));
+                latest[file.Role] = Math.Max(file.Version, latest.GetValueOrDefault(file.Role));
             }
         }
 
         return latest;
+    }
+
+    /// <summary>
+    /// Metadata files named like a version of a role but not as clients fetch one (<c>010.root.json</c>,
+    /// <c>0.targets.json</c>): clients ask for <c>VERSION.ROLE.json</c> with the version as a plain number from 1
+    /// (specification 5.3.3), so they never read these, and neither does this repository.
+    /// </summary>
+    /// <returns>The file names, in order.</returns>
+    public IReadOnlyList<string> StrayFiles() =>
+        [.. MetadataFileNames().Where(name => ParseVersioned(name) is { Canonical: false }).Order(StringComparer.Ordinal)];
+
+    private IEnumerable<string> MetadataFileNames() =>
+        System.IO.Directory.Exists(MetadataDirectory)
+            ? System.IO.Directory.EnumerateFiles(MetadataDirectory, "*.json").Select(path => Path.GetFileName(path))
+            : [];
+
+    // VERSION.ROLE.json with VERSION all digits; canonical when it is the very name clients fetch that version by.
+    private static (string Role, long Version, bool Canonical)? ParseVersioned(string fileName)
+    {
+        var name = Path.GetFileNameWithoutExtension(fileName);
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || !long.TryParse(name.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        {
+            return null;
+        }
+
+        var role = Uri.UnescapeDataString(name[(dot + 1)..]);
+        return (role, version, version > 0 && VersionedName(role, version) == fileName);
     }
 
     private static List<string> TargetsRolesOf(IReadOnlyDictionary<string, long> versions) =>
@@ -620,9 +650,11 @@ public sealed class TufRepository
         }
     }
 
+    private string RelativePath(string role, long version) => Path.GetRelativePath(Directory, VersionedPath(role, version));
+
     private SignedMetadata VerifyFile(string signing, string role, long version, IReadOnlyDictionary<string, TufKey> keys, RoleKeys roleKeys)
     {
-        var file = Path.GetRelativePath(Directory, VersionedPath(role, version));
+        var file = RelativePath(role, version);
         try
         {
             var signed = SignedMetadata.Parse(Read(role, version));
@@ -654,7 +686,11 @@ public sealed class TufRepository
 
     private byte[] Read(string role, long version) => File.ReadAllBytes(VersionedPath(role, version));
 
-    private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, $"{version}.{Uri.EscapeDataString(role)}.json");
+    private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, VersionedName(role, version));
+
+    // The name clients fetch a version by (specification 5.3.3: 42.root.json); the same as TufUpdater asks for.
+    private static string VersionedName(string role, long version) =>
+        string.Create(CultureInfo.InvariantCulture, $"{version}.{Uri.EscapeDataString(role)}.json");
 
     private void WriteMetadata(string role, long version, byte[] bytes)
     {

@@ -120,6 +120,12 @@ internal static class RootCommands
                 table.WriteTo(run.Environment.Stdout, run.Environment.UseColour);
             }
 
+            foreach (var stray in repository.StrayFiles())
+            {
+                run.Environment.Stderr.WriteLine($"warning: {Path.Combine(repository.MetadataDirectory, stray)} is ignored: clients fetch metadata as VERSION.ROLE.json, " +
+                    "the version a plain number from 1 (10.root.json, not 010.root.json), and never read it; remove it");
+            }
+
             WarnIfExpiring(run, repository);
         }));
     }

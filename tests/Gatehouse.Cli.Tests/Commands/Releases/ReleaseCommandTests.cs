@@ -353,6 +353,49 @@ public sealed class ReleaseCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Metadata_files_not_named_as_clients_fetch_them_are_ignored_and_status_names_them()
+    {
+        // 010.root.json was read as root version 10: "Could not find file 2.root.json". Clients ask for 10.root.json.
+        await CreateRepositoryAsync();
+        await NewClient().RefreshAsync();
+        var metadata = Path.Combine(Repo, "metadata");
+        File.Copy(Path.Combine(metadata, "1.root.json"), Path.Combine(metadata, "010.root.json"));
+        File.Copy(Path.Combine(metadata, "1.targets.json"), Path.Combine(metadata, "0.targets.json"));
+
+        var status = await Ok("release", "status", "--repo", Repo, "--json");
+        await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"));
+        await Ok("release", "renew", "--repo", Repo, "--key", Key("targets"));
+        await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+
+        Assert.Equal([1L, 1L, 1L, 1L], JsonNode.Parse(status.Stdout)!.AsArray().Select(r => r!["version"]!.GetValue<long>()));
+        Assert.Contains($"warning: {Path.Combine(metadata, "0.targets.json")} is ignored: clients fetch metadata as VERSION.ROLE.json", status.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"warning: {Path.Combine(metadata, "010.root.json")} is ignored: ", status.Stderr, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(metadata, "2.root.json")));
+        Assert.True(File.Exists(Path.Combine(metadata, "2.targets.json")));
+        await NewClient(keepState: true).RefreshAsync();
+        Assert.Equal(2, RootVersionOf(Path.Combine(cli.Folder, "client", "metadata", "root.json")));
+    }
+
+    [Fact]
+    public async Task A_root_file_after_a_missing_version_is_refused_naming_both()
+    {
+        // Clients stop at the missing 2.root.json; once it is written they would fetch 3.root.json, whatever it holds.
+        await CreateRepositoryAsync();
+        var metadata = Path.Combine(Repo, "metadata");
+        File.Copy(Path.Combine(metadata, "1.root.json"), Path.Combine(metadata, "3.root.json"));
+        var before = Snapshot();
+
+        var status = await cli.RunAsync("release", "status", "--repo", Repo);
+        var sign = await cli.RunAsync("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"));
+
+        Assert.Equal(ExitCodes.NotFound, status.ExitCode);
+        Assert.Equal($"error: {Path.Combine("metadata", "2.root.json")} is missing, yet {Path.Combine("metadata", "3.root.json")} exists: clients fetch root versions one after another " +
+            "and stop at the first missing, and a version is never skipped; move the root files after version 1 out of the repository\n", status.Stderr);
+        Assert.Equal(ExitCodes.NotFound, sign.ExitCode);
+        Assert.Equal(before, Snapshot());
+    }
+
+    [Fact]
     public async Task Publish_over_a_delegated_role_edited_on_disk_is_refused_and_writes_nothing()
     {
         await CreateRepositoryAsync();
