@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gatehouse.Trust;
+using Gatehouse.Tuf.Client;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
 
@@ -201,11 +202,11 @@ public sealed class TufRepository
 
         if (rotation.SnapshotKeys is not null)
         {
-            VerifyTargetsRoles(RoleNames.Snapshot);
+            VerifyTargetsRoles(NotSignedOver(RoleNames.Snapshot));
         }
         else if (rotation.TimestampKeys is not null)
         {
-            VerifySnapshot(RoleNames.Timestamp);
+            VerifySnapshot(NotSignedOver(RoleNames.Timestamp));
         }
 
         var next = NextRoot(current, rotation);
@@ -409,7 +410,7 @@ public sealed class TufRepository
     /// <exception cref="TufException">A targets role it would list does not verify, as a client checks it; nothing is written.</exception>
     public long SignSnapshot(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
-        VerifyTargetsRoles(RoleNames.Snapshot);
+        VerifyTargetsRoles(NotSignedOver(RoleNames.Snapshot));
         var next = NextSnapshot(expires, targets: null);
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Snapshot, bytes);
@@ -439,7 +440,7 @@ public sealed class TufRepository
     /// <exception cref="TufException">The snapshot, or a targets role it lists, does not verify, as a client checks it; nothing is written.</exception>
     public long SignTimestamp(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
-        VerifySnapshot(RoleNames.Timestamp);
+        VerifySnapshot(NotSignedOver(RoleNames.Timestamp));
         var next = NextTimestamp(expires, Latest(RoleNames.Snapshot));
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Timestamp, bytes);
@@ -492,6 +493,130 @@ public sealed class TufRepository
         }
 
         return states;
+    }
+
+    /// <summary>
+    /// Follows the repository as a client fetches it and checks each file with the client's own checks (specification
+    /// 5.4 to 5.6), expiry aside (<see cref="States"/> gives it): <c>timestamp.json</c> against the latest root, the
+    /// snapshot version it names, and every targets role at the version that snapshot lists, against root or its
+    /// delegator. A rotation that stopped after writing the new root leaves the old timestamp naming files the new root
+    /// no longer vouches for; <see cref="States"/>, which reads the latest version of each role, cannot see that.
+    /// <code>
+    ///   root chain; the latest version of every targets role      else throws: a new snapshot would not help
+    ///   timestamp.json → N.snapshot.json → V.ROLE.json it lists   else the first file clients refuse, and why
+    /// </code>
+    /// Whatever this finds, a new snapshot and timestamp over the latest version of every role repair
+    /// (<see cref="SignSnapshot"/> then <see cref="SignTimestamp"/>, with the keys root lists).
+    /// </summary>
+    /// <returns><see langword="null"/> when clients accept what the timestamp names; otherwise what they refuse.</returns>
+    /// <exception cref="TufException">The root chain, or the latest version of a targets role, does not verify.</exception>
+    public PublishedFault? FindPublishedFault()
+    {
+        var root = Root;
+        var fault = WalkAsClient(root);
+        if (fault is not null)
+        {
+            VerifyTargetsRoles("no snapshot can be signed over it");
+        }
+
+        return fault;
+    }
+
+    private PublishedFault? WalkAsClient(RootMetadata root)
+    {
+        // The reference time is the earliest there is: expiry is the status table's and the warnings' business.
+        var trusted = TrustedMetadata.Start(Read(RoleNames.Root, root.Version), DateTimeOffset.MinValue);
+        var timestampFile = Path.GetRelativePath(Directory, TimestampPath);
+        if (Admit(root, timestampFile, RoleNames.Timestamp, () => File.ReadAllBytes(TimestampPath), bytes => trusted.UpdateTimestamp(bytes)) is { } timestampFault)
+        {
+            return timestampFault;
+        }
+
+        var snapshotVersion = trusted.Timestamp!.Role.Snapshot.Version;
+        if (Admit(root, RelativePath(RoleNames.Snapshot, snapshotVersion), RoleNames.Snapshot, () => Read(RoleNames.Snapshot, snapshotVersion), bytes => trusted.UpdateSnapshot(bytes, fromLocalStorage: false)) is { } snapshotFault)
+        {
+            return snapshotFault;
+        }
+
+        var listed = trusted.Snapshot!.Role.Meta;
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        var toVisit = new Stack<(string Role, string Delegator)>();
+        toVisit.Push((RoleNames.Targets, RoleNames.Root));
+        while (toVisit.TryPop(out var next))
+        {
+            if (!visited.Add(next.Role))
+            {
+                continue;
+            }
+
+            var version = listed.GetValueOrDefault($"{next.Role}.json")?.Version ?? 0;
+            if (version == 0 && next.Role != RoleNames.Targets && LatestVersion(next.Role) == 0)
+            {
+                // Delegated, never signed: no snapshot can list it yet, and clients find nothing under its paths.
+                continue;
+            }
+
+            // A role the snapshot does not list is refused by the client before it reads a byte.
+            var file = version > 0 ? RelativePath(next.Role, version) : Path.GetRelativePath(Directory, Path.Combine(MetadataDirectory, $"{Uri.EscapeDataString(next.Role)}.json"));
+            if (Admit(root, file, next.Role, () => version > 0 ? Read(next.Role, version) : [], bytes => trusted.UpdateDelegatedTargets(bytes, next.Role, next.Delegator)) is { } targetsFault)
+            {
+                return targetsFault;
+            }
+
+            foreach (var delegated in trusted.Targets[next.Role].Role.Delegations?.Roles ?? [])
+            {
+                toVisit.Push((delegated.Name, next.Role));
+            }
+        }
+
+        return null;
+    }
+
+    // One step of the client's walk: the file read and admitted, or why a client would refuse it.
+    private PublishedFault? Admit(RootMetadata root, string file, string role, Func<byte[]> read, Action<byte[]> admit)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = read();
+        }
+        catch (FileNotFoundException)
+        {
+            return new PublishedFault(file, "it is missing");
+        }
+
+        try
+        {
+            admit(bytes);
+            return null;
+        }
+        catch (TufException e)
+        {
+            return new PublishedFault(file, e.Failure == TufFailure.Unsigned && SignedByPreviousRoot(root, role, bytes)
+                ? $"{e.Message}; it is signed by the {role} keys of root version {root.Version - 1}, which root version {root.Version} replaced " +
+                  "(a rotation that replaced them stopped before it wrote the new timestamp)"
+                : e.Message);
+        }
+    }
+
+    // Whether a top-level role's file carries the signatures root N-1 asked of it: the mark of an interrupted rotation.
+    private bool SignedByPreviousRoot(RootMetadata root, string role, byte[] bytes)
+    {
+        if (root.Version == 1 || !RoleNames.IsTopLevel(role))
+        {
+            return false;
+        }
+
+        var previous = RootMetadata.FromJson(SignedMetadata.Parse(Read(RoleNames.Root, root.Version - 1)).Signed);
+        try
+        {
+            SignedMetadata.Parse(bytes).VerifyThreshold(role, previous.Keys, previous.Role(role));
+            return true;
+        }
+        catch (TufException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The names of every targets role with metadata, top-level first.</summary>
@@ -608,12 +733,12 @@ public sealed class TufRepository
     }
 
     /// <summary>
-    /// Checks, before a snapshot (<paramref name="signing"/>) is signed, every file it will list as a client checks it:
-    /// the root chain, and every targets role reached from top-level targets against its delegator's keys (as
-    /// <see cref="States"/>). A signature over a file edited on disk would make every client refuse the repository, so
-    /// the edit is refused here, naming the file.
+    /// Checks, before a snapshot is signed, every file it will list as a client checks it: the root chain, and every
+    /// targets role reached from top-level targets against its delegator's keys (as <see cref="States"/>). A signature
+    /// over a file edited on disk would make every client refuse the repository, so the edit is refused here, naming
+    /// the file and then <paramref name="consequence"/>.
     /// </summary>
-    private void VerifyTargetsRoles(string signing)
+    private void VerifyTargetsRoles(string consequence)
     {
         var root = Root;
         var versions = LatestVersions();
@@ -628,7 +753,7 @@ public sealed class TufRepository
                 continue;
             }
 
-            var metadata = TargetsMetadata.FromJson(VerifyFile(signing, next.Name, version, next.Keys, next.RoleKeys).Signed);
+            var metadata = TargetsMetadata.FromJson(VerifyFile(consequence, next.Name, version, next.Keys, next.RoleKeys).Signed);
             foreach (var delegated in metadata.Delegations?.Roles ?? [])
             {
                 toVisit.Push((delegated.Name, metadata.Delegations!.Keys, delegated.Keys));
@@ -640,19 +765,21 @@ public sealed class TufRepository
     /// Checks the latest snapshot, which a timestamp is about to vouch for; the roles it lists were checked when it
     /// was signed (<see cref="VerifyTargetsRoles"/>), so only its own signatures are read again.
     /// </summary>
-    private void VerifySnapshot(string signing)
+    private void VerifySnapshot(string consequence)
     {
         var version = LatestVersion(RoleNames.Snapshot);
         if (version > 0)
         {
             var root = Root;
-            VerifyFile(signing, RoleNames.Snapshot, version, root.Keys, root.Role(RoleNames.Snapshot));
+            VerifyFile(consequence, RoleNames.Snapshot, version, root.Keys, root.Role(RoleNames.Snapshot));
         }
     }
 
     private string RelativePath(string role, long version) => Path.GetRelativePath(Directory, VersionedPath(role, version));
 
-    private SignedMetadata VerifyFile(string signing, string role, long version, IReadOnlyDictionary<string, TufKey> keys, RoleKeys roleKeys)
+    private static string NotSignedOver(string signing) => $"{signing} is not signed over it and nothing was written";
+
+    private SignedMetadata VerifyFile(string consequence, string role, long version, IReadOnlyDictionary<string, TufKey> keys, RoleKeys roleKeys)
     {
         var file = RelativePath(role, version);
         try
@@ -663,7 +790,7 @@ public sealed class TufRepository
         }
         catch (TufException e)
         {
-            throw new TufException(e.Failure, $"{file} does not verify as clients check it: {e.Message}; {signing} is not signed over it and nothing was written", e);
+            throw new TufException(e.Failure, $"{file} does not verify as clients check it: {e.Message}; {consequence}", e);
         }
     }
 

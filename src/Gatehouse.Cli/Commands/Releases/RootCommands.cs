@@ -103,6 +103,12 @@ internal static class RootCommands
         return app.Action(app.WithJson(status), run => Guarded(() =>
         {
             var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            if (repository.FindPublishedFault() is { } fault)
+            {
+                throw new CliException(ExitCodes.BadInput, $"clients refuse this repository: {fault.File}: {fault.Reason}. A new snapshot and timestamp over the latest " +
+                    $"version of every role repair it, signed with the snapshot and timestamp keys root version {repository.Root.Version} lists: {PublishCommand(repository.Directory)}");
+            }
+
             var now = run.Time.GetUtcNow();
             var states = repository.States().Select(s => new RoleStatus(s.Name, s.Version, s.Expires, s.Expires <= now, s.Keys.KeyIds, s.Keys.Threshold)).ToList();
             if (run.Out.Json)

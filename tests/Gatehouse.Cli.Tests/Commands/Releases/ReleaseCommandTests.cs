@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gatehouse.Cli.Tests.Scripted;
+using Gatehouse.Tuf;
 using Gatehouse.Tuf.Client;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
@@ -340,8 +341,9 @@ public sealed class ReleaseCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Status_refuses_a_snapshot_the_root_does_not_sign()
+    public async Task Status_refuses_a_snapshot_edited_on_disk_as_clients_do()
     {
+        // Clients check the snapshot's length and hashes against the timestamp before its signatures.
         await CreateRepositoryAsync();
         var snapshot = Path.Combine(Repo, "metadata", "1.snapshot.json");
         await File.WriteAllTextAsync(snapshot, (await File.ReadAllTextAsync(snapshot)).Replace("\"version\": 1", "\"version\": 1 ", StringComparison.Ordinal).Replace("targets.json", "targets.jsoN", StringComparison.Ordinal));
@@ -349,7 +351,8 @@ public sealed class ReleaseCommandTests : IDisposable
         var run = await cli.RunAsync("release", "status", "--repo", Repo);
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains("snapshot version 1 is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith($"error: clients refuse this repository: {Path.Combine("metadata", "1.snapshot.json")}: snapshot is ", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(" bytes long, not the ", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -393,6 +396,50 @@ public sealed class ReleaseCommandTests : IDisposable
             "and stop at the first missing, and a version is never skipped; move the root files after version 1 out of the repository\n", status.Stderr);
         Assert.Equal(ExitCodes.NotFound, sign.ExitCode);
         Assert.Equal(before, Snapshot());
+    }
+
+    [Theory]
+    [InlineData("timestamp", "metadata/timestamp.json: timestamp is signed by 0 of the 1 key it needs; it is signed by the timestamp keys of root version 1")]
+    [InlineData("targets", "metadata/1.targets.json: targets is signed by 0 of the 1 key it needs; it is signed by the targets keys of root version 1")]
+    public async Task Status_names_what_an_interrupted_rotation_left_inconsistent_and_publish_repairs_it(string rotated, string fault)
+    {
+        // Root sign writes the new timestamp last; here it stopped just before. Status said only "timestamp is signed by 0 of
+        // the 1 keys it needs" (exit 7) for a new timestamp key, and nothing at all (exit 0) for a new targets key.
+        await CreateRepositoryAsync();
+        await NewClient().RefreshAsync();
+        await Ok("release", "key", "create", Key("new"));
+        var timestamp = Path.Combine(Repo, "metadata", "timestamp.json");
+        var published = await File.ReadAllBytesAsync(timestamp);
+        await Ok(rotated == "timestamp"
+            ? ["release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--timestamp-key", Key("new")]
+            : ["release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--targets-key", Key("new"),
+                "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp")]);
+        await File.WriteAllBytesAsync(timestamp, published);
+        await Assert.ThrowsAsync<TufException>(() => NewClient(keepState: true).RefreshAsync());
+
+        var status = await cli.RunAsync("release", "status", "--repo", Repo);
+        await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key(rotated == "timestamp" ? "new" : "timestamp"));
+
+        Assert.Equal(ExitCodes.BadInput, status.ExitCode);
+        Assert.StartsWith($"error: clients refuse this repository: {fault.Replace('/', Path.DirectorySeparatorChar)}, which root version 2 replaced", status.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("A new snapshot and timestamp over the latest version of every role repair it, signed with the snapshot and timestamp keys root version 2 lists: " +
+            $"gatehouse release publish --repo {Repo} --snapshot-key SNAPSHOT-KEY.pem --timestamp-key TIMESTAMP-KEY.pem\n", status.Stderr, StringComparison.Ordinal);
+        await Ok("release", "status", "--repo", Repo);
+        await NewClient(keepState: true).RefreshAsync();
+    }
+
+    [Fact]
+    public async Task Status_over_a_targets_edited_on_disk_names_the_file_and_does_not_offer_publish()
+    {
+        // A new snapshot cannot be signed over it: publish would not repair this one.
+        await CreateRepositoryAsync();
+        await EditExpiryAsync("1.targets.json");
+
+        var run = await cli.RunAsync("release", "status", "--repo", Repo);
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Equal($"error: {Path.Combine("metadata", "1.targets.json")} does not verify as clients check it: targets version 1 is signed by 0 of the 1 key it needs; " +
+            "no snapshot can be signed over it\n", run.Stderr);
     }
 
     [Fact]
