@@ -23,6 +23,9 @@ namespace Gatehouse.Tuf.Repository;
 /// </summary>
 public sealed class TufRepository
 {
+    // The root versions as last checked, with their bytes (see Root).
+    private RootChain rootChain = RootChain.Empty;
+
     private TufRepository(string directory)
     {
         Directory = directory;
@@ -39,42 +42,40 @@ public sealed class TufRepository
 
     /// <summary>
     /// The latest root, its chain checked from version 1: each version signed by its own keys and its predecessor's,
-    /// as a client checks it, so that nothing is signed on top of a root someone wrote into the directory.
+    /// as a client checks it, so that nothing is signed on top of a root someone wrote into the directory. The root
+    /// files are read on every call, and only versions whose bytes differ from those checked last are checked again.
     /// </summary>
-    /// <exception cref="TufException">A root in the chain is not signed as it must be.</exception>
+    /// <exception cref="TufException">A root in the chain is not signed as it must be, or a version is missing.</exception>
     public RootMetadata Root
     {
         get
         {
-            RootMetadata? previous = null;
-            var latest = LatestVersion(RoleNames.Root);
-            for (var version = 1L; version <= latest; version++)
-            {
-                if (!File.Exists(VersionedPath(RoleNames.Root, version)))
-                {
-                    // Clients fetch N+1.root.json after N and stop at the first one missing (specification 5.3.3).
-                    throw new TufException(TufFailure.NotFound, $"{RelativePath(RoleNames.Root, version)} is missing, yet {RelativePath(RoleNames.Root, latest)} exists: " +
-                        $"clients fetch root versions one after another and stop at the first missing, and a version is never skipped; move the root files after version {version - 1} out of the repository");
-                }
-
-                var signed = SignedMetadata.Parse(Read(RoleNames.Root, version));
-                var root = RootMetadata.FromJson(signed.Signed);
-                if (root.Version != version)
-                {
-                    throw new TufException(TufFailure.Rollback, $"{version}.root.json holds root version {root.Version}");
-                }
-
-                signed.VerifyThreshold($"root version {version} (by its own keys)", root.Keys, root.Role(RoleNames.Root));
-                if (previous is not null)
-                {
-                    signed.VerifyThreshold($"root version {version} (by version {version - 1}'s keys)", previous.Keys, previous.Role(RoleNames.Root));
-                }
-
-                previous = root;
-            }
-
-            return previous ?? throw new TufException(TufFailure.NotFound, $"{Directory} holds no root");
+            // Immutable and replaced whole, so threads that race here each get a chain checked against the bytes they read.
+            var chain = rootChain.Check(ReadRootFiles());
+            rootChain = chain;
+            return chain.Latest ?? throw new TufException(TufFailure.NotFound, $"{Directory} holds no root");
         }
+    }
+
+    private byte[][] ReadRootFiles()
+    {
+        var latest = LatestVersion(RoleNames.Root);
+        var files = new byte[latest][];
+        for (var version = 1L; version <= latest; version++)
+        {
+            try
+            {
+                files[version - 1] = Read(RoleNames.Root, version);
+            }
+            catch (FileNotFoundException)
+            {
+                // Clients fetch N+1.root.json after N and stop at the first one missing (specification 5.3.3).
+                throw new TufException(TufFailure.NotFound, $"{RelativePath(RoleNames.Root, version)} is missing, yet {RelativePath(RoleNames.Root, latest)} exists: " +
+                    $"clients fetch root versions one after another and stop at the first missing, and a version is never skipped; move the root files after version {version - 1} out of the repository");
+            }
+        }
+
+        return files;
     }
 
     /// <summary>Opens an existing repository.</summary>
