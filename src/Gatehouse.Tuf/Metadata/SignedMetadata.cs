@@ -145,7 +145,7 @@ public sealed class SignedMetadata
 
         if (counted.Count < role.Threshold)
         {
-            throw new TufException(TufFailure.Unsigned, $"{roleName} is signed by {counted.Count} of the {role.Threshold} keys it needs");
+            throw new TufException(TufFailure.Unsigned, $"{roleName} is signed by {counted.Count} of the {KeyCount.Of(role.Threshold)} it needs");
         }
     }
 }

@@ -58,3 +58,8 @@ public sealed record RootSigned(long RootVersion, IReadOnlyDictionary<string, lo
 /// <param name="Expires">When that version expires.</param>
 /// <param name="Keys">The key IDs and threshold it is checked against (root's, or its delegator's).</param>
 public sealed record RoleState(string Name, long Version, DateTimeOffset Expires, RoleKeys Keys);
+
+/// <summary>A file clients fetch and refuse, as <see cref="TufRepository.FindPublishedFault"/> found it.</summary>
+/// <param name="File">The file, relative to the repository's directory.</param>
+/// <param name="Reason">Why clients refuse it.</param>
+public sealed record PublishedFault(string File, string Reason);

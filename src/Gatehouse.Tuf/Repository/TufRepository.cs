@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gatehouse.Trust;
+using Gatehouse.Tuf.Client;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
 
@@ -22,6 +23,9 @@ namespace Gatehouse.Tuf.Repository;
 /// </summary>
 public sealed class TufRepository
 {
+    // The root versions as last checked, with their bytes (see Root).
+    private RootChain rootChain = RootChain.Empty;
+
     private TufRepository(string directory)
     {
         Directory = directory;
@@ -38,35 +42,40 @@ public sealed class TufRepository
 
     /// <summary>
     /// The latest root, its chain checked from version 1: each version signed by its own keys and its predecessor's,
-    /// as a client checks it, so that nothing is signed on top of a root someone wrote into the directory.
+    /// as a client checks it, so that nothing is signed on top of a root someone wrote into the directory. The root
+    /// files are read on every call, and only versions whose bytes differ from those checked last are checked again.
     /// </summary>
-    /// <exception cref="TufException">A root in the chain is not signed as it must be.</exception>
+    /// <exception cref="TufException">A root in the chain is not signed as it must be, or a version is missing.</exception>
     public RootMetadata Root
     {
         get
         {
-            RootMetadata? previous = null;
-            var latest = LatestVersion(RoleNames.Root);
-            for (var version = 1L; version <= latest; version++)
-            {
-                var signed = SignedMetadata.Parse(Read(RoleNames.Root, version));
-                var root = RootMetadata.FromJson(signed.Signed);
-                if (root.Version != version)
-                {
-                    throw new TufException(TufFailure.Rollback, $"{version}.root.json holds root version {root.Version}");
-                }
-
-                signed.VerifyThreshold($"root version {version} (by its own keys)", root.Keys, root.Role(RoleNames.Root));
-                if (previous is not null)
-                {
-                    signed.VerifyThreshold($"root version {version} (by version {version - 1}'s keys)", previous.Keys, previous.Role(RoleNames.Root));
-                }
-
-                previous = root;
-            }
-
-            return previous ?? throw new TufException(TufFailure.NotFound, $"{Directory} holds no root");
+            // Immutable and replaced whole, so threads that race here each get a chain checked against the bytes they read.
+            var chain = rootChain.Check(ReadRootFiles());
+            rootChain = chain;
+            return chain.Latest ?? throw new TufException(TufFailure.NotFound, $"{Directory} holds no root");
         }
+    }
+
+    private byte[][] ReadRootFiles()
+    {
+        var latest = LatestVersion(RoleNames.Root);
+        var files = new byte[latest][];
+        for (var version = 1L; version <= latest; version++)
+        {
+            try
+            {
+                files[version - 1] = Read(RoleNames.Root, version);
+            }
+            catch (FileNotFoundException)
+            {
+                // Clients fetch N+1.root.json after N and stop at the first one missing (specification 5.3.3).
+                throw new TufException(TufFailure.NotFound, $"{RelativePath(RoleNames.Root, version)} is missing, yet {RelativePath(RoleNames.Root, latest)} exists: " +
+                    $"clients fetch root versions one after another and stop at the first missing, and a version is never skipped; move the root files after version {version - 1} out of the repository");
+            }
+        }
+
+        return files;
     }
 
     /// <summary>Opens an existing repository.</summary>
@@ -179,7 +188,7 @@ public sealed class TufRepository
         var currentGiven = rotation.CurrentRootKeys.Select(s => s.KeyId).Distinct(StringComparer.Ordinal).Count();
         if (currentGiven < currentRoot.Threshold)
         {
-            throw new TufException(TufFailure.Unsigned, $"root version {current.Version} needs {currentRoot.Threshold} of its {currentRoot.KeyIds.Count} root keys to sign the next version; {currentGiven} given");
+            throw new TufException(TufFailure.Unsigned, $"root version {current.Version} needs {currentRoot.Threshold} of its {KeyCount.Of(currentRoot.KeyIds.Count, RoleNames.Root)} to sign the next version; {currentGiven} given");
         }
 
         if (rotation.TargetsKeys is not null && rotation.SnapshotKeys is null)
@@ -194,11 +203,11 @@ public sealed class TufRepository
 
         if (rotation.SnapshotKeys is not null)
         {
-            VerifyTargetsRoles(RoleNames.Snapshot);
+            VerifyTargetsRoles(NotSignedOver(RoleNames.Snapshot));
         }
         else if (rotation.TimestampKeys is not null)
         {
-            VerifySnapshot(RoleNames.Timestamp);
+            VerifySnapshot(NotSignedOver(RoleNames.Timestamp));
         }
 
         var next = NextRoot(current, rotation);
@@ -207,7 +216,7 @@ public sealed class TufRepository
         var newGiven = signers.Count(s => nextRoot.KeyIds.Contains(s.KeyId, StringComparer.Ordinal));
         if (newGiven < nextRoot.Threshold)
         {
-            throw new TufException(TufFailure.Unsigned, $"root version {next.Version} needs {nextRoot.Threshold} of its {nextRoot.KeyIds.Count} root keys to sign it; {newGiven} given");
+            throw new TufException(TufFailure.Unsigned, $"root version {next.Version} needs {nextRoot.Threshold} of its {KeyCount.Of(nextRoot.KeyIds.Count, RoleNames.Root)} to sign it; {newGiven} given");
         }
 
         var rootBytes = SignedMetadata.Sign(next.ToJson(), signers);
@@ -309,8 +318,8 @@ public sealed class TufRepository
         if (threshold < 1 || threshold > rootIds.Count)
         {
             throw new TufException(TufFailure.State, rotation.RootThreshold is null
-                ? $"the new root lists {rootIds.Count} root keys, fewer than the current threshold of {threshold}: give the new threshold"
-                : $"a root threshold of {threshold} cannot be met by the {rootIds.Count} root keys the new root lists");
+                ? $"the new root lists {KeyCount.Of(rootIds.Count, RoleNames.Root)}, fewer than the current threshold of {threshold}: give the new threshold"
+                : $"a root threshold of {threshold} cannot be met by the {KeyCount.Of(rootIds.Count, RoleNames.Root)} the new root lists");
         }
 
         roles[RoleNames.Root] = new RoleKeys(rootIds, threshold);
@@ -402,7 +411,7 @@ public sealed class TufRepository
     /// <exception cref="TufException">A targets role it would list does not verify, as a client checks it; nothing is written.</exception>
     public long SignSnapshot(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
-        VerifyTargetsRoles(RoleNames.Snapshot);
+        VerifyTargetsRoles(NotSignedOver(RoleNames.Snapshot));
         var next = NextSnapshot(expires, targets: null);
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Snapshot, bytes);
@@ -432,7 +441,7 @@ public sealed class TufRepository
     /// <exception cref="TufException">The snapshot, or a targets role it lists, does not verify, as a client checks it; nothing is written.</exception>
     public long SignTimestamp(IEnumerable<TufSigner> signers, DateTimeOffset expires)
     {
-        VerifySnapshot(RoleNames.Timestamp);
+        VerifySnapshot(NotSignedOver(RoleNames.Timestamp));
         var next = NextTimestamp(expires, Latest(RoleNames.Snapshot));
         var bytes = SignedMetadata.Sign(next.ToJson(), signers);
         VerifyTopLevel(RoleNames.Timestamp, bytes);
@@ -487,6 +496,130 @@ public sealed class TufRepository
         return states;
     }
 
+    /// <summary>
+    /// Follows the repository as a client fetches it and checks each file with the client's own checks (specification
+    /// 5.4 to 5.6), expiry aside (<see cref="States"/> gives it): <c>timestamp.json</c> against the latest root, the
+    /// snapshot version it names, and every targets role at the version that snapshot lists, against root or its
+    /// delegator. A rotation that stopped after writing the new root leaves the old timestamp naming files the new root
+    /// no longer vouches for; <see cref="States"/>, which reads the latest version of each role, cannot see that.
+    /// <code>
+    ///   root chain; the latest version of every targets role      else throws: a new snapshot would not help
+    ///   timestamp.json → N.snapshot.json → V.ROLE.json it lists   else the first file clients refuse, and why
+    /// </code>
+    /// Whatever this finds, a new snapshot and timestamp over the latest version of every role repair
+    /// (<see cref="SignSnapshot"/> then <see cref="SignTimestamp"/>, with the keys root lists).
+    /// </summary>
+    /// <returns><see langword="null"/> when clients accept what the timestamp names; otherwise what they refuse.</returns>
+    /// <exception cref="TufException">The root chain, or the latest version of a targets role, does not verify.</exception>
+    public PublishedFault? FindPublishedFault()
+    {
+        var root = Root;
+        var fault = WalkAsClient(root);
+        if (fault is not null)
+        {
+            VerifyTargetsRoles("no snapshot can be signed over it");
+        }
+
+        return fault;
+    }
+
+    private PublishedFault? WalkAsClient(RootMetadata root)
+    {
+        // The reference time is the earliest there is: expiry is the status table's and the warnings' business.
+        var trusted = TrustedMetadata.Start(Read(RoleNames.Root, root.Version), DateTimeOffset.MinValue);
+        var timestampFile = Path.GetRelativePath(Directory, TimestampPath);
+        if (Admit(root, timestampFile, RoleNames.Timestamp, () => File.ReadAllBytes(TimestampPath), bytes => trusted.UpdateTimestamp(bytes)) is { } timestampFault)
+        {
+            return timestampFault;
+        }
+
+        var snapshotVersion = trusted.Timestamp!.Role.Snapshot.Version;
+        if (Admit(root, RelativePath(RoleNames.Snapshot, snapshotVersion), RoleNames.Snapshot, () => Read(RoleNames.Snapshot, snapshotVersion), bytes => trusted.UpdateSnapshot(bytes, fromLocalStorage: false)) is { } snapshotFault)
+        {
+            return snapshotFault;
+        }
+
+        var listed = trusted.Snapshot!.Role.Meta;
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        var toVisit = new Stack<(string Role, string Delegator)>();
+        toVisit.Push((RoleNames.Targets, RoleNames.Root));
+        while (toVisit.TryPop(out var next))
+        {
+            if (!visited.Add(next.Role))
+            {
+                continue;
+            }
+
+            var version = listed.GetValueOrDefault($"{next.Role}.json")?.Version ?? 0;
+            if (version == 0 && next.Role != RoleNames.Targets && LatestVersion(next.Role) == 0)
+            {
+                // Delegated, never signed: no snapshot can list it yet, and clients find nothing under its paths.
+                continue;
+            }
+
+            // A role the snapshot does not list is refused by the client before it reads a byte.
+            var file = version > 0 ? RelativePath(next.Role, version) : Path.GetRelativePath(Directory, Path.Combine(MetadataDirectory, $"{Uri.EscapeDataString(next.Role)}.json"));
+            if (Admit(root, file, next.Role, () => version > 0 ? Read(next.Role, version) : [], bytes => trusted.UpdateDelegatedTargets(bytes, next.Role, next.Delegator)) is { } targetsFault)
+            {
+                return targetsFault;
+            }
+
+            foreach (var delegated in trusted.Targets[next.Role].Role.Delegations?.Roles ?? [])
+            {
+                toVisit.Push((delegated.Name, next.Role));
+            }
+        }
+
+        return null;
+    }
+
+    // One step of the client's walk: the file read and admitted, or why a client would refuse it.
+    private PublishedFault? Admit(RootMetadata root, string file, string role, Func<byte[]> read, Action<byte[]> admit)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = read();
+        }
+        catch (FileNotFoundException)
+        {
+            return new PublishedFault(file, "it is missing");
+        }
+
+        try
+        {
+            admit(bytes);
+            return null;
+        }
+        catch (TufException e)
+        {
+            return new PublishedFault(file, e.Failure == TufFailure.Unsigned && SignedByPreviousRoot(root, role, bytes)
+                ? $"{e.Message}; it is signed by the {role} keys of root version {root.Version - 1}, which root version {root.Version} replaced " +
+                  "(a rotation that replaced them stopped before it wrote the new timestamp)"
+                : e.Message);
+        }
+    }
+
+    // Whether a top-level role's file carries the signatures root N-1 asked of it: the mark of an interrupted rotation.
+    private bool SignedByPreviousRoot(RootMetadata root, string role, byte[] bytes)
+    {
+        if (root.Version == 1 || !RoleNames.IsTopLevel(role))
+        {
+            return false;
+        }
+
+        var previous = RootMetadata.FromJson(SignedMetadata.Parse(Read(RoleNames.Root, root.Version - 1)).Signed);
+        try
+        {
+            SignedMetadata.Parse(bytes).VerifyThreshold(role, previous.Keys, previous.Role(role));
+            return true;
+        }
+        catch (TufException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The names of every targets role with metadata, top-level first.</summary>
     /// <returns>The role names.</returns>
     public IReadOnlyList<string> TargetsRoles() => TargetsRolesOf(LatestVersions());
@@ -496,28 +629,51 @@ public sealed class TufRepository
     /// <returns>The version.</returns>
     public long LatestVersion(string role) => LatestVersions().GetValueOrDefault(role);
 
-    /// <summary>The highest version written of every role, from one listing of the metadata directory.</summary>
+    /// <summary>
+    /// The highest version written of every role, from one listing of the metadata directory. Only files named as
+    /// clients fetch them count (<see cref="StrayFiles"/>).
+    /// </summary>
     /// <returns>Versions by role name.</returns>
     public IReadOnlyDictionary<string, long> LatestVersions()
     {
         var latest = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (!System.IO.Directory.Exists(MetadataDirectory))
+        foreach (var name in MetadataFileNames())
         {
-            return latest;
-        }
-
-        foreach (var path in System.IO.Directory.EnumerateFiles(MetadataDirectory, "*.json"))
-        {
-            var name = Path.GetFileNameWithoutExtension(path);
-            var dot = name.IndexOf('.', StringComparison.Ordinal);
-            if (dot > 0 && long.TryParse(name.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+            if (ParseVersioned(name) is { Canonical: true } file)
             {
-                var role = Uri.UnescapeDataString(name[(dot + 1)..]);
-                latest[role] = Math.Max(version, latest.GetValueOrDefault(role));
+                latest[file.Role] = Math.Max(file.Version, latest.GetValueOrDefault(file.Role));
             }
         }
 
         return latest;
+    }
+
+    /// <summary>
+    /// Metadata files named like a version of a role but not as clients fetch one (<c>010.root.json</c>,
+    /// <c>0.targets.json</c>): clients ask for <c>VERSION.ROLE.json</c> with the version as a plain number from 1
+    /// (specification 5.3.3), so they never read these, and neither does this repository.
+    /// </summary>
+    /// <returns>The file names, in order.</returns>
+    public IReadOnlyList<string> StrayFiles() =>
+        [.. MetadataFileNames().Where(name => ParseVersioned(name) is { Canonical: false }).Order(StringComparer.Ordinal)];
+
+    private IEnumerable<string> MetadataFileNames() =>
+        System.IO.Directory.Exists(MetadataDirectory)
+            ? System.IO.Directory.EnumerateFiles(MetadataDirectory, "*.json").Select(path => Path.GetFileName(path))
+            : [];
+
+    // VERSION.ROLE.json with VERSION all digits; canonical when it is the very name clients fetch that version by.
+    private static (string Role, long Version, bool Canonical)? ParseVersioned(string fileName)
+    {
+        var name = Path.GetFileNameWithoutExtension(fileName);
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || !long.TryParse(name.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        {
+            return null;
+        }
+
+        var role = Uri.UnescapeDataString(name[(dot + 1)..]);
+        return (role, version, version > 0 && VersionedName(role, version) == fileName);
     }
 
     private static List<string> TargetsRolesOf(IReadOnlyDictionary<string, long> versions) =>
@@ -578,12 +734,12 @@ public sealed class TufRepository
     }
 
     /// <summary>
-    /// Checks, before a snapshot (<paramref name="signing"/>) is signed, every file it will list as a client checks it:
-    /// the root chain, and every targets role reached from top-level targets against its delegator's keys (as
-    /// <see cref="States"/>). A signature over a file edited on disk would make every client refuse the repository, so
-    /// the edit is refused here, naming the file.
+    /// Checks, before a snapshot is signed, every file it will list as a client checks it: the root chain, and every
+    /// targets role reached from top-level targets against its delegator's keys (as <see cref="States"/>). A signature
+    /// over a file edited on disk would make every client refuse the repository, so the edit is refused here, naming
+    /// the file and then <paramref name="consequence"/>.
     /// </summary>
-    private void VerifyTargetsRoles(string signing)
+    private void VerifyTargetsRoles(string consequence)
     {
         var root = Root;
         var versions = LatestVersions();
@@ -598,7 +754,7 @@ public sealed class TufRepository
                 continue;
             }
 
-            var metadata = TargetsMetadata.FromJson(VerifyFile(signing, next.Name, version, next.Keys, next.RoleKeys).Signed);
+            var metadata = TargetsMetadata.FromJson(VerifyFile(consequence, next.Name, version, next.Keys, next.RoleKeys).Signed);
             foreach (var delegated in metadata.Delegations?.Roles ?? [])
             {
                 toVisit.Push((delegated.Name, metadata.Delegations!.Keys, delegated.Keys));
@@ -610,19 +766,23 @@ public sealed class TufRepository
     /// Checks the latest snapshot, which a timestamp is about to vouch for; the roles it lists were checked when it
     /// was signed (<see cref="VerifyTargetsRoles"/>), so only its own signatures are read again.
     /// </summary>
-    private void VerifySnapshot(string signing)
+    private void VerifySnapshot(string consequence)
     {
         var version = LatestVersion(RoleNames.Snapshot);
         if (version > 0)
         {
             var root = Root;
-            VerifyFile(signing, RoleNames.Snapshot, version, root.Keys, root.Role(RoleNames.Snapshot));
+            VerifyFile(consequence, RoleNames.Snapshot, version, root.Keys, root.Role(RoleNames.Snapshot));
         }
     }
 
-    private SignedMetadata VerifyFile(string signing, string role, long version, IReadOnlyDictionary<string, TufKey> keys, RoleKeys roleKeys)
+    private string RelativePath(string role, long version) => Path.GetRelativePath(Directory, VersionedPath(role, version));
+
+    private static string NotSignedOver(string signing) => $"{signing} is not signed over it and nothing was written";
+
+    private SignedMetadata VerifyFile(string consequence, string role, long version, IReadOnlyDictionary<string, TufKey> keys, RoleKeys roleKeys)
     {
-        var file = Path.GetRelativePath(Directory, VersionedPath(role, version));
+        var file = RelativePath(role, version);
         try
         {
             var signed = SignedMetadata.Parse(Read(role, version));
@@ -631,7 +791,7 @@ public sealed class TufRepository
         }
         catch (TufException e)
         {
-            throw new TufException(e.Failure, $"{file} does not verify as clients check it: {e.Message}; {signing} is not signed over it and nothing was written", e);
+            throw new TufException(e.Failure, $"{file} does not verify as clients check it: {e.Message}; {consequence}", e);
         }
     }
 
@@ -654,7 +814,11 @@ public sealed class TufRepository
 
     private byte[] Read(string role, long version) => File.ReadAllBytes(VersionedPath(role, version));
 
-    private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, $"{version}.{Uri.EscapeDataString(role)}.json");
+    private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, VersionedName(role, version));
+
+    // The name clients fetch a version by (specification 5.3.3: 42.root.json); the same as TufUpdater asks for.
+    private static string VersionedName(string role, long version) =>
+        string.Create(CultureInfo.InvariantCulture, $"{version}.{Uri.EscapeDataString(role)}.json");
 
     private void WriteMetadata(string role, long version, byte[] bytes)
     {

@@ -106,12 +106,55 @@ public sealed class RootRotationTests : IDisposable
             repository.States().Select(s => (s.Name, s.Version)));
     }
 
+    [Fact]
+    public void A_root_file_edited_on_disk_after_it_was_checked_is_refused_even_with_its_length_and_write_time_unchanged()
+    {
+        // The chain is kept between calls; what it was checked from must be the bytes, not the version count or file times.
+        var repository = Create();
+        repository.SignNextRoot(new RootRotation { Expires = Now.AddDays(365), CurrentRootKeys = [Key("root1")] });
+        Assert.Equal(2, repository.Root.Version);
+        var file = Path.Combine(Repo, "metadata", "2.root.json");
+        var written = File.GetLastWriteTimeUtc(file);
+        var text = File.ReadAllText(file);
+        var year = Now.AddDays(365).Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(file, text.Replace($"\"{year}-", $"\"{Now.AddDays(365).Year + 1}-", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(file, written);
+
+        var refused = Assert.Throws<TufException>(() => repository.Root);
+
+        Assert.Equal(text.Length, File.ReadAllText(file).Length);
+        Assert.NotEqual(text, File.ReadAllText(file));
+        Assert.Equal(TufFailure.Unsigned, refused.Failure);
+        Assert.Contains("root version 2", refused.Message, StringComparison.Ordinal);
+        File.WriteAllText(file, text);
+        Assert.Equal(2, repository.Root.Version);
+    }
+
+    [Fact]
+    public void A_root_another_process_signs_is_seen_by_a_repository_opened_before()
+    {
+        // The portal holds its repository open while `gatehouse release root sign` writes the next root.
+        var portal = Create();
+        Assert.Equal(1, portal.Root.Version);
+        var keysBefore = portal.Root.Role(RoleNames.Timestamp).KeyIds;
+
+        TufRepository.Open(Repo).SignNextRoot(new RootRotation
+        {
+            Expires = Now.AddDays(365), CurrentRootKeys = [Key("root1")], TimestampKeys = [Key("timestamp2")], OnlineExpires = Now.AddDays(7),
+        });
+
+        Assert.Equal(2, portal.Root.Version);
+        Assert.Equal([Key("timestamp2").KeyId], portal.Root.Role(RoleNames.Timestamp).KeyIds);
+        Assert.NotEqual(keysBefore, portal.Root.Role(RoleNames.Timestamp).KeyIds);
+        Assert.Equal(TufFailure.Unsigned, Assert.Throws<TufException>(() => portal.SignTimestamp([Key("timestamp")], Now.AddDays(7))).Failure);
+    }
+
     public static TheoryData<string, string> Refusals() => new()
     {
         { "too-few-current", "root version 1 needs 2 of its 2 root keys to sign the next version; 1 given" },
         { "foreign-current", "is not a root key of root version 1" },
         { "new-threshold", "a root threshold of 3 cannot be met by the 2 root keys the new root lists" },
-        { "fewer-than-current-threshold", "the new root lists 1 root keys, fewer than the current threshold of 2: give the new threshold" },
+        { "fewer-than-current-threshold", "the new root lists 1 root key, fewer than the current threshold of 2: give the new threshold" },
         { "new-unsigned", "root version 2 needs 2 of its 2 root keys to sign it; 1 given" },
         { "targets-alone", "a re-signed targets needs a new snapshot" },
         { "snapshot-alone", "a re-signed snapshot needs a new timestamp" },

@@ -80,43 +80,37 @@ internal static class ReleaseCommand
         var repo = new Command("repo", "Release repositories");
         repo.Subcommands.Add(app.Action(create, run => Guarded(() =>
         {
+            using var ring = new KeyRing(run);
             var signers = new Dictionary<string, IReadOnlyList<TufSigner>>
             {
-                [RoleNames.Root] = LoadKeys(run.Require(rootKeys)),
-                [RoleNames.Targets] = LoadKeys(run.Require(targetsKeys)),
-                [RoleNames.Snapshot] = LoadKeys(run.Require(snapshotKeys)),
-                [RoleNames.Timestamp] = LoadKeys(run.Require(timestampKeys)),
+                [RoleNames.Root] = ring.Require(rootKeys),
+                [RoleNames.Targets] = ring.Require(targetsKeys),
+                [RoleNames.Snapshot] = ring.Require(snapshotKeys),
+                [RoleNames.Timestamp] = ring.Require(timestampKeys),
             };
-            try
+            var threshold = run.Get(rootThreshold);
+            if (threshold < 1 || threshold > signers[RoleNames.Root].Count)
             {
-                var threshold = run.Get(rootThreshold);
-                if (threshold < 1 || threshold > signers[RoleNames.Root].Count)
+                throw new CliException(ExitCodes.Usage, $"--root-threshold must be between 1 and the {Counted(signers[RoleNames.Root].Count, "root key")} given");
+            }
+
+            var now = run.Time.GetUtcNow();
+            var expires = Expiry(now, run.Get(days));
+            var keys = new Dictionary<string, TufKey>(StringComparer.Ordinal);
+            var roles = new Dictionary<string, RoleKeys>(StringComparer.Ordinal);
+            foreach (var (role, list) in signers)
+            {
+                foreach (var signer in list)
                 {
-                    throw new CliException(ExitCodes.Usage, $"--root-threshold must be between 1 and the {signers[RoleNames.Root].Count} root keys given");
+                    keys[signer.KeyId] = signer.PublicKey;
                 }
 
-                var now = run.Time.GetUtcNow();
-                var expires = Expiry(now, run.Get(days));
-                var keys = new Dictionary<string, TufKey>(StringComparer.Ordinal);
-                var roles = new Dictionary<string, RoleKeys>(StringComparer.Ordinal);
-                foreach (var (role, list) in signers)
-                {
-                    foreach (var signer in list)
-                    {
-                        keys[signer.KeyId] = signer.PublicKey;
-                    }
-
-                    roles[role] = new RoleKeys([.. list.Select(s => s.KeyId)], role == RoleNames.Root ? threshold : list.Count);
-                }
-
-                var root = new RootMetadata(1, expires, keys, roles, consistentSnapshot: true);
-                var repository = TufRepository.Create(run.Require(repoDir).FullName, root, signers, _ => expires);
-                run.Environment.Stdout.WriteLine($"repository created in {repository.Directory}; clients start from {Path.Combine(repository.MetadataDirectory, "1.root.json")}");
+                roles[role] = new RoleKeys([.. list.Select(s => s.KeyId)], role == RoleNames.Root ? threshold : list.Count);
             }
-            finally
-            {
-                Dispose(signers.Values);
-            }
+
+            var root = new RootMetadata(1, expires, keys, roles, consistentSnapshot: true);
+            var repository = TufRepository.Create(run.Require(repoDir).FullName, root, signers, _ => expires);
+            run.Environment.Stdout.WriteLine($"repository created in {repository.Directory}; clients start from {Path.Combine(repository.MetadataDirectory, "1.root.json")}");
         })));
         return repo;
     }
@@ -150,26 +144,20 @@ internal static class ReleaseCommand
                 throw new CliException(ExitCodes.BadInput, $"{roleName} is not trusted for {targetPath}: no client would accept it there; use the role whose paths cover it");
             }
 
-            var signers = LoadKeys(run.Require(keys));
-            try
+            using var ring = new KeyRing(run);
+            var signers = ring.Require(keys);
+            // Signed (and checked against the role's keys) first, so a wrong key leaves nothing behind.
+            var targets = new Dictionary<string, TargetFile>(current.Targets, StringComparer.Ordinal) { [target.Path] = target };
+            var version = repository.SignTargets(roleName, new TargetsMetadata(0, Expiry(run.Time.GetUtcNow(), run.Get(days)), targets, current.Delegations), signers);
+            repository.StoreArtifact(targetPath, content);
+            var result = new TargetAdded(target.Path, target.Length, target.Hashes["sha256"], roleName, version);
+            if (run.Out.Json)
             {
-                // Signed (and checked against the role's keys) first, so a wrong key leaves nothing behind.
-                var targets = new Dictionary<string, TargetFile>(current.Targets, StringComparer.Ordinal) { [target.Path] = target };
-                var version = repository.SignTargets(roleName, new TargetsMetadata(0, Expiry(run.Time.GetUtcNow(), run.Get(days)), targets, current.Delegations), signers);
-                repository.StoreArtifact(targetPath, content);
-                var result = new TargetAdded(target.Path, target.Length, target.Hashes["sha256"], roleName, version);
-                if (run.Out.Json)
-                {
-                    run.Out.WriteJson(result);
-                }
-                else
-                {
-                    run.Environment.Stdout.WriteLine($"{target.Path} ({target.Length} bytes) listed in {roleName} version {version}; {NextSnapshot}");
-                }
+                run.Out.WriteJson(result);
             }
-            finally
+            else
             {
-                Dispose([signers]);
+                run.Environment.Stdout.WriteLine($"{target.Path} ({target.Length} bytes) listed in {roleName} version {version}; {NextSnapshot}");
             }
         }));
     }
@@ -203,27 +191,21 @@ internal static class ReleaseCommand
                 throw new CliException(ExitCodes.Usage, $"--threshold must be 1 to the number of --role-key files ({run.Require(roleKeys).Length})");
             }
 
-            var childSigners = LoadKeys(run.Require(roleKeys));
-            var parentSigners = LoadKeys(run.Require(keys));
-            try
+            using var ring = new KeyRing(run);
+            var childSigners = ring.Require(roleKeys);
+            var parentSigners = ring.Require(keys);
+            var expires = Expiry(run.Time.GetUtcNow(), run.Get(days));
+            var delegationKeys = new Dictionary<string, TufKey>(parent.Delegations?.Keys ?? new Dictionary<string, TufKey>(), StringComparer.Ordinal);
+            foreach (var signer in childSigners)
             {
-                var expires = Expiry(run.Time.GetUtcNow(), run.Get(days));
-                var delegationKeys = new Dictionary<string, TufKey>(parent.Delegations?.Keys ?? new Dictionary<string, TufKey>(), StringComparer.Ordinal);
-                foreach (var signer in childSigners)
-                {
-                    delegationKeys[signer.KeyId] = signer.PublicKey;
-                }
+                delegationKeys[signer.KeyId] = signer.PublicKey;
+            }
 
-                var role = new DelegatedRole(roleName, new RoleKeys([.. childSigners.Select(s => s.KeyId)], run.Get(threshold)), run.Get(terminating), run.Require(paths));
-                var roles = (parent.Delegations?.Roles ?? []).Append(role).ToList();
-                repository.SignTargets(parentName, new TargetsMetadata(0, expires, parent.Targets, new Delegations(delegationKeys, roles)), parentSigners);
-                repository.SignTargets(roleName, new TargetsMetadata(0, expires, new Dictionary<string, TargetFile>()), childSigners);
-                run.Environment.Stdout.WriteLine($"{parentName} delegates {string.Join(", ", role.Paths!)} to {roleName}");
-            }
-            finally
-            {
-                Dispose([childSigners, parentSigners]);
-            }
+            var role = new DelegatedRole(roleName, new RoleKeys([.. childSigners.Select(s => s.KeyId)], run.Get(threshold)), run.Get(terminating), run.Require(paths));
+            var roles = (parent.Delegations?.Roles ?? []).Append(role).ToList();
+            repository.SignTargets(parentName, new TargetsMetadata(0, expires, parent.Targets, new Delegations(delegationKeys, roles)), parentSigners);
+            repository.SignTargets(roleName, new TargetsMetadata(0, expires, new Dictionary<string, TargetFile>()), childSigners);
+            run.Environment.Stdout.WriteLine($"{parentName} delegates {string.Join(", ", role.Paths!)} to {roleName}");
         }));
     }
 
@@ -238,21 +220,29 @@ internal static class ReleaseCommand
         {
             var repository = TufRepository.Open(run.Require(repoDir).FullName);
             var roleName = run.Require(role);
+            RefuseRenewOf(roleName, repository);
             var current = repository.Targets(roleName) ?? throw new CliException(ExitCodes.NotFound, $"the repository has no role {roleName}");
             var expires = Expiry(run.Time.GetUtcNow(), run.Get(days));
-            var signers = LoadKeys(run.Require(keys));
-            try
-            {
-                var version = repository.SignTargets(roleName, new TargetsMetadata(0, expires, current.Targets, current.Delegations), signers);
-                run.Environment.Stdout.WriteLine($"{roleName} version {version} expires {Times.ToTheMinute(expires)}; {NextSnapshot}");
-            }
-            finally
-            {
-                Dispose([signers]);
-            }
+            using var ring = new KeyRing(run);
+            var version = repository.SignTargets(roleName, new TargetsMetadata(0, expires, current.Targets, current.Delegations), ring.Require(keys));
+            run.Environment.Stdout.WriteLine($"{roleName} version {version} expires {Times.ToTheMinute(expires)}; {NextSnapshot}");
 
             RootCommands.WarnIfExpiring(run, repository);
         }));
+    }
+
+    // Renew signs targets roles; root and the online roles have their own commands, which it names.
+    private static void RefuseRenewOf(string role, TufRepository repository)
+    {
+        if (role == RoleNames.Root)
+        {
+            throw new CliException(ExitCodes.Usage, $"root is renewed with `gatehouse release root sign`, by a threshold of its keys: {RootCommands.RootSignCommand(repository.Directory, repository.Root)}");
+        }
+
+        if (role is RoleNames.Snapshot or RoleNames.Timestamp)
+        {
+            throw new CliException(ExitCodes.Usage, $"{role} is renewed with `gatehouse release publish`, which signs a new snapshot and timestamp (the portal does so for its own repository): {RootCommands.PublishCommand(repository.Directory)}");
+        }
     }
 
     private static Command BuildPublish(CliApp app)
@@ -265,19 +255,13 @@ internal static class ReleaseCommand
         return app.Action(publish, run => Guarded(() =>
         {
             var repository = Open(run, repoDir);
-            var snapshot = LoadKeys(run.Require(snapshotKeys));
-            var timestamp = LoadKeys(run.Require(timestampKeys));
-            try
-            {
-                var expires = Expiry(run.Time.GetUtcNow(), run.Get(days));
-                var snapshotVersion = repository.SignSnapshot(snapshot, expires);
-                var timestampVersion = repository.SignTimestamp(timestamp, expires);
-                run.Environment.Stdout.WriteLine($"snapshot version {snapshotVersion}, timestamp version {timestampVersion}");
-            }
-            finally
-            {
-                Dispose([snapshot, timestamp]);
-            }
+            using var ring = new KeyRing(run);
+            var snapshot = ring.Require(snapshotKeys);
+            var timestamp = ring.Require(timestampKeys);
+            var expires = Expiry(run.Time.GetUtcNow(), run.Get(days));
+            var snapshotVersion = repository.SignSnapshot(snapshot, expires);
+            var timestampVersion = repository.SignTimestamp(timestamp, expires);
+            run.Environment.Stdout.WriteLine($"snapshot version {snapshotVersion}, timestamp version {timestampVersion}");
         }));
     }
 
@@ -313,39 +297,8 @@ internal static class ReleaseCommand
         return new DateTimeOffset(at.Ticks - (at.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
     }
 
-    internal static IReadOnlyList<TufSigner> LoadKeys(FileInfo[] files)
-    {
-        var signers = new List<TufSigner>();
-        try
-        {
-            foreach (var file in files)
-            {
-                try
-                {
-                    signers.Add(TufSigner.FromPemFile(file.FullName));
-                }
-                catch (TufException e)
-                {
-                    throw new CliException(ExitCodes.BadInput, $"{file.FullName}: {e.Message}");
-                }
-            }
-
-            return signers;
-        }
-        catch
-        {
-            Dispose([signers]);
-            throw;
-        }
-    }
-
-    internal static void Dispose(IEnumerable<IReadOnlyList<TufSigner>> lists)
-    {
-        foreach (var signer in lists.SelectMany(l => l))
-        {
-            signer.Dispose();
-        }
-    }
+    /// <summary>How messages count: <c>1 root key</c>, <c>2 root keys</c>.</summary>
+    internal static string Counted(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     // Repository refusals (a rotation without the old keys, a rewritten version) are bad input, not crashes.
     internal static Task Guarded(Action body)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Gatehouse.Cli.Output;
 using Gatehouse.Tuf;
-using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
 using Gatehouse.Tuf.Repository;
 using static Gatehouse.Cli.Commands.Releases.ReleaseCommand;
@@ -43,72 +42,53 @@ internal static class RootCommands
             var repository = TufRepository.Open(run.Require(repoDir).FullName);
             var now = run.Time.GetUtcNow();
             var expires = Expiry(now, run.Get(days));
+            using var ring = new KeyRing(run);
+            var rotation = new RootRotation
+            {
+                Expires = expires,
+                CurrentRootKeys = ring.Require(keys),
+                RootKeys = ring.Get(rootKeys),
+                RootThreshold = run.Get(rootThreshold),
+                TargetsKeys = ring.Get(targetsKeys),
+                SnapshotKeys = ring.Get(snapshotKeys),
+                TimestampKeys = ring.Get(timestampKeys),
+                TargetsExpires = expires,
+                OnlineExpires = Expiry(now, OnlineExpiryDays),
+            };
             // Checked here to name the options; the repository checks the same before it signs.
-            var given = run.Get(rootKeys) ?? [];
             var currentRoot = repository.Root.Role(RoleNames.Root);
-            var count = given.Length > 0 ? given.Length : currentRoot.KeyIds.Count;
-            var threshold = run.Get(rootThreshold) ?? currentRoot.Threshold;
+            var count = rotation.RootKeys?.Count ?? currentRoot.KeyIds.Count;
+            var threshold = rotation.RootThreshold ?? currentRoot.Threshold;
             if (threshold < 1 || threshold > count)
             {
-                throw new CliException(ExitCodes.Usage, run.Get(rootThreshold) is null
-                    ? $"the new root keeps the current root threshold of {threshold}, more than the {count} --root-key files given: give --root-threshold"
-                    : given.Length > 0
-                        ? $"--root-threshold must be between 1 and the {count} --root-key files given"
-                        : $"--root-threshold must be between 1 and the {count} keys of the current root, which the new root keeps (give --root-key to replace them)");
+                throw new CliException(ExitCodes.Usage, rotation.RootThreshold is null
+                    ? $"the new root keeps the current root threshold of {threshold}, more than the {Counted(count, "--root-key file")} given: give --root-threshold"
+                    : rotation.RootKeys is not null
+                        ? $"--root-threshold must be between 1 and the {Counted(count, "--root-key file")} given"
+                        : $"--root-threshold must be between 1 and the {Counted(count, "key")} of the current root, which the new root keeps (give --root-key to replace them)");
             }
 
-            if (run.Get(targetsKeys) is { Length: > 0 } && run.Get(snapshotKeys) is not { Length: > 0 })
+            if (rotation.TargetsKeys is not null && rotation.SnapshotKeys is null)
             {
                 // Clients would read the new targets only through a new snapshot, and the old one lists the targets the new root refuses.
                 throw new CliException(ExitCodes.Usage, "--targets-key re-signs targets, which needs a new snapshot and timestamp: give --snapshot-key and --timestamp-key too (the current keys keep them)");
             }
 
-            if (run.Get(snapshotKeys) is { Length: > 0 } && run.Get(timestampKeys) is not { Length: > 0 })
+            if (rotation.SnapshotKeys is not null && rotation.TimestampKeys is null)
             {
                 throw new CliException(ExitCodes.Usage, "--snapshot-key re-signs snapshot, which needs a new timestamp: give --timestamp-key too (the current key keeps it)");
             }
 
-            var lists = new List<IReadOnlyList<TufSigner>>();
-            IReadOnlyList<TufSigner>? Load(Option<FileInfo[]> option)
+            var signed = repository.SignNextRoot(rotation);
+            var result = new RootSignedResult(signed.RootVersion, expires, signed.Resigned);
+            if (run.Out.Json)
             {
-                if (run.Get(option) is not { Length: > 0 } files)
-                {
-                    return null;
-                }
-
-                var signers = LoadKeys(files);
-                lists.Add(signers);
-                return signers;
+                run.Out.WriteJson(result);
             }
-
-            try
+            else
             {
-                var signed = repository.SignNextRoot(new RootRotation
-                {
-                    Expires = expires,
-                    CurrentRootKeys = Load(keys)!,
-                    RootKeys = Load(rootKeys),
-                    RootThreshold = run.Get(rootThreshold),
-                    TargetsKeys = Load(targetsKeys),
-                    SnapshotKeys = Load(snapshotKeys),
-                    TimestampKeys = Load(timestampKeys),
-                    TargetsExpires = expires,
-                    OnlineExpires = Expiry(now, OnlineExpiryDays),
-                });
-                var result = new RootSignedResult(signed.RootVersion, expires, signed.Resigned);
-                if (run.Out.Json)
-                {
-                    run.Out.WriteJson(result);
-                }
-                else
-                {
-                    var resigned = signed.Resigned.Count == 0 ? "" : $"; re-signed {string.Join(", ", signed.Resigned.Select(r => $"{r.Key} version {r.Value}"))}";
-                    run.Environment.Stdout.WriteLine($"root version {signed.RootVersion} expires {Times.ToTheMinute(expires)}{resigned}");
-                }
-            }
-            finally
-            {
-                ReleaseCommand.Dispose(lists);
+                var resigned = signed.Resigned.Count == 0 ? "" : $"; re-signed {string.Join(", ", signed.Resigned.Select(r => $"{r.Key} version {r.Value}"))}";
+                run.Environment.Stdout.WriteLine($"root version {signed.RootVersion} expires {Times.ToTheMinute(expires)}{resigned}");
             }
 
             WarnIfExpiring(run, repository);
@@ -123,6 +103,12 @@ internal static class RootCommands
         return app.Action(app.WithJson(status), run => Guarded(() =>
         {
             var repository = TufRepository.Open(run.Require(repoDir).FullName);
+            if (repository.FindPublishedFault() is { } fault)
+            {
+                throw new CliException(ExitCodes.BadInput, $"clients refuse this repository: {fault.File}: {fault.Reason}. A new snapshot and timestamp over the latest " +
+                    $"version of every role repair it, signed with the snapshot and timestamp keys root version {repository.Root.Version} lists: {PublishCommand(repository.Directory)}");
+            }
+
             var now = run.Time.GetUtcNow();
             var states = repository.States().Select(s => new RoleStatus(s.Name, s.Version, s.Expires, s.Expires <= now, s.Keys.KeyIds, s.Keys.Threshold)).ToList();
             if (run.Out.Json)
@@ -140,6 +126,12 @@ internal static class RootCommands
                 table.WriteTo(run.Environment.Stdout, run.Environment.UseColour);
             }
 
+            foreach (var stray in repository.StrayFiles())
+            {
+                run.Environment.Stderr.WriteLine($"warning: {Path.Combine(repository.MetadataDirectory, stray)} is ignored: clients fetch metadata as VERSION.ROLE.json, " +
+                    "the version a plain number from 1 (10.root.json, not 010.root.json), and never read it; remove it");
+            }
+
             WarnIfExpiring(run, repository);
         }));
     }
@@ -155,8 +147,7 @@ internal static class RootCommands
         var now = run.Time.GetUtcNow();
         var repo = repository.Directory;
         var root = repository.Root;
-        var rootKeys = string.Join(' ', Enumerable.Range(1, root.Roles[RoleNames.Root].Threshold).Select(i => root.Roles[RoleNames.Root].Threshold == 1 ? "--key ROOT-KEY.pem" : $"--key ROOT-KEY-{i}.pem"));
-        Warn(run, now, root.Expires, RoleNames.Root, $"gatehouse release root sign --repo {repo} {rootKeys}");
+        Warn(run, now, root.Expires, RoleNames.Root, RootSignCommand(repo, root));
         if (repository.Targets(RoleNames.Targets) is not { } targets)
         {
             return;
@@ -171,6 +162,18 @@ internal static class RootCommands
             }
         }
     }
+
+    /// <summary>The command that renews <paramref name="root"/>, with as many <c>--key</c> options as its threshold needs.</summary>
+    internal static string RootSignCommand(string repo, RootMetadata root)
+    {
+        var threshold = root.Role(RoleNames.Root).Threshold;
+        var keys = Enumerable.Range(1, threshold).Select(i => threshold == 1 ? "--key ROOT-KEY.pem" : $"--key ROOT-KEY-{i}.pem");
+        return $"gatehouse release root sign --repo {repo} {string.Join(' ', keys)}";
+    }
+
+    /// <summary>The command that signs a new snapshot and timestamp over the latest version of every targets role.</summary>
+    internal static string PublishCommand(string repo) =>
+        $"gatehouse release publish --repo {repo} --snapshot-key SNAPSHOT-KEY.pem --timestamp-key TIMESTAMP-KEY.pem";
 
     /// <summary>A delegated role's latest metadata, or null when it does not verify: refusing that is the signing command's part, with the file named.</summary>
     private static TargetsMetadata? DelegatedOrNull(TufRepository repository, string role)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gatehouse.Cli.Tests.Scripted;
+using Gatehouse.Tuf;
 using Gatehouse.Tuf.Client;
 using Gatehouse.Tuf.Keys;
 using Gatehouse.Tuf.Metadata;
@@ -53,7 +54,7 @@ public sealed class ReleaseCommandTests : IDisposable
         var run = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "evil"), "--repo", Repo, "--path", "agent/evil", "--key", Key("content"));
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains("signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
     }
 
@@ -66,6 +67,7 @@ public sealed class ReleaseCommandTests : IDisposable
             "--targets-key", Key("targets"), "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal("error: --root-threshold must be between 1 and the 1 root key given\n", run.Stderr);
         Assert.False(Directory.Exists(Path.Combine(Repo, "metadata")));
     }
 
@@ -221,9 +223,12 @@ public sealed class ReleaseCommandTests : IDisposable
     [Theory]
     [InlineData(ExitCodes.BadInput, "root version 1 needs 2 of its 2 root keys to sign the next version; 1 given", "--key", "root1")]
     [InlineData(ExitCodes.BadInput, "is not a root key of root version 1", "--key", "root1", "--key", "root2", "--key", "targets")]
-    [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 1 --root-key files given", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-threshold", "2")]
+    [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 1 --root-key file given", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-threshold", "2")]
     [InlineData(ExitCodes.Usage, "--root-threshold must be between 1 and the 2 keys of the current root", "--key", "root1", "--key", "root2", "--root-threshold", "3")]
-    [InlineData(ExitCodes.Usage, "the new root keeps the current root threshold of 2, more than the 1 --root-key files given: give --root-threshold", "--key", "root1", "--key", "root2", "--root-key", "root1")]
+    [InlineData(ExitCodes.Usage, "the new root keeps the current root threshold of 2, more than the 1 --root-key file given: give --root-threshold", "--key", "root1", "--key", "root2", "--root-key", "root1")]
+    [InlineData(ExitCodes.Usage, "root1.pem is given twice: give each key once", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-key", "root1")]
+    [InlineData(ExitCodes.Usage, "root1-copy.pem are the same key", "--key", "root1", "--key", "root2", "--root-key", "root1", "--root-key", "root1-copy")]
+    [InlineData(ExitCodes.Usage, "error: --key ", "--key", "root1", "--key", "root1")]
     [InlineData(ExitCodes.BadInput, "not-a-key.pem", "--key", "root1", "--key", "root2", "--root-key", "not-a-key", "--root-threshold", "1")]
     [InlineData(ExitCodes.Usage, "--targets-key re-signs targets, which needs a new snapshot and timestamp", "--key", "root1", "--key", "root2", "--targets-key", "content")]
     [InlineData(ExitCodes.Usage, "--snapshot-key re-signs snapshot, which needs a new timestamp", "--key", "root1", "--key", "root2", "--snapshot-key", "content")]
@@ -233,6 +238,7 @@ public sealed class ReleaseCommandTests : IDisposable
     {
         await CreateRepositoryAsync();
         await File.WriteAllTextAsync(Key("not-a-key"), "not a key");
+        File.Copy(Key("root1"), Key("root1-copy"));
         var before = Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().Select(f => (f, File.ReadAllText(f))).ToList();
         var args = new List<string> { "release", "root", "sign", "--repo", Repo };
         for (var i = 0; i < options.Length; i += 2)
@@ -294,9 +300,25 @@ public sealed class ReleaseCommandTests : IDisposable
         var missing = await cli.RunAsync("release", "renew", "--repo", Repo, "--role", "content-nothing", "--key", Key("targets"));
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains("targets is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("targets is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
         Assert.Equal(before, Directory.EnumerateFiles(Repo, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    [Theory]
+    [InlineData("root", "error: root is renewed with `gatehouse release root sign`, by a threshold of its keys: gatehouse release root sign --repo REPO --key ROOT-KEY-1.pem --key ROOT-KEY-2.pem\n")]
+    [InlineData("timestamp", "error: timestamp is renewed with `gatehouse release publish`, which signs a new snapshot and timestamp (the portal does so for its own repository): gatehouse release publish --repo REPO --snapshot-key SNAPSHOT-KEY.pem --timestamp-key TIMESTAMP-KEY.pem\n")]
+    public async Task Renew_of_root_or_an_online_role_names_the_command_that_renews_it(string role, string message)
+    {
+        // It said "the repository has no role root".
+        await CreateRepositoryAsync();
+        var before = Snapshot();
+
+        var run = await cli.RunAsync("release", "renew", "--repo", Repo, "--role", role, "--key", Key("root1"));
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal(message.Replace("REPO", Repo, StringComparison.Ordinal), run.Stderr);
+        Assert.Equal(before, Snapshot());
     }
 
     [Fact]
@@ -319,8 +341,9 @@ public sealed class ReleaseCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Status_refuses_a_snapshot_the_root_does_not_sign()
+    public async Task Status_refuses_a_snapshot_edited_on_disk_as_clients_do()
     {
+        // Clients check the snapshot's length and hashes against the timestamp before its signatures.
         await CreateRepositoryAsync();
         var snapshot = Path.Combine(Repo, "metadata", "1.snapshot.json");
         await File.WriteAllTextAsync(snapshot, (await File.ReadAllTextAsync(snapshot)).Replace("\"version\": 1", "\"version\": 1 ", StringComparison.Ordinal).Replace("targets.json", "targets.jsoN", StringComparison.Ordinal));
@@ -328,7 +351,95 @@ public sealed class ReleaseCommandTests : IDisposable
         var run = await cli.RunAsync("release", "status", "--repo", Repo);
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains("snapshot version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith($"error: clients refuse this repository: {Path.Combine("metadata", "1.snapshot.json")}: snapshot is ", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(" bytes long, not the ", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metadata_files_not_named_as_clients_fetch_them_are_ignored_and_status_names_them()
+    {
+        // 010.root.json was read as root version 10: "Could not find file 2.root.json". Clients ask for 10.root.json.
+        await CreateRepositoryAsync();
+        await NewClient().RefreshAsync();
+        var metadata = Path.Combine(Repo, "metadata");
+        File.Copy(Path.Combine(metadata, "1.root.json"), Path.Combine(metadata, "010.root.json"));
+        File.Copy(Path.Combine(metadata, "1.targets.json"), Path.Combine(metadata, "0.targets.json"));
+
+        var status = await Ok("release", "status", "--repo", Repo, "--json");
+        await Ok("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"));
+        await Ok("release", "renew", "--repo", Repo, "--key", Key("targets"));
+        await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+
+        Assert.Equal([1L, 1L, 1L, 1L], JsonNode.Parse(status.Stdout)!.AsArray().Select(r => r!["version"]!.GetValue<long>()));
+        Assert.Contains($"warning: {Path.Combine(metadata, "0.targets.json")} is ignored: clients fetch metadata as VERSION.ROLE.json", status.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"warning: {Path.Combine(metadata, "010.root.json")} is ignored: ", status.Stderr, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(metadata, "2.root.json")));
+        Assert.True(File.Exists(Path.Combine(metadata, "2.targets.json")));
+        await NewClient(keepState: true).RefreshAsync();
+        Assert.Equal(2, RootVersionOf(Path.Combine(cli.Folder, "client", "metadata", "root.json")));
+    }
+
+    [Fact]
+    public async Task A_root_file_after_a_missing_version_is_refused_naming_both()
+    {
+        // Clients stop at the missing 2.root.json; once it is written they would fetch 3.root.json, whatever it holds.
+        await CreateRepositoryAsync();
+        var metadata = Path.Combine(Repo, "metadata");
+        File.Copy(Path.Combine(metadata, "1.root.json"), Path.Combine(metadata, "3.root.json"));
+        var before = Snapshot();
+
+        var status = await cli.RunAsync("release", "status", "--repo", Repo);
+        var sign = await cli.RunAsync("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"));
+
+        Assert.Equal(ExitCodes.NotFound, status.ExitCode);
+        Assert.Equal($"error: {Path.Combine("metadata", "2.root.json")} is missing, yet {Path.Combine("metadata", "3.root.json")} exists: clients fetch root versions one after another " +
+            "and stop at the first missing, and a version is never skipped; move the root files after version 1 out of the repository\n", status.Stderr);
+        Assert.Equal(ExitCodes.NotFound, sign.ExitCode);
+        Assert.Equal(before, Snapshot());
+    }
+
+    [Theory]
+    [InlineData("timestamp", "metadata/timestamp.json: timestamp is signed by 0 of the 1 key it needs; it is signed by the timestamp keys of root version 1")]
+    [InlineData("targets", "metadata/1.targets.json: targets is signed by 0 of the 1 key it needs; it is signed by the targets keys of root version 1")]
+    public async Task Status_names_what_an_interrupted_rotation_left_inconsistent_and_publish_repairs_it(string rotated, string fault)
+    {
+        // Root sign writes the new timestamp last; here it stopped just before. Status said only "timestamp is signed by 0 of
+        // the 1 keys it needs" (exit 7) for a new timestamp key, and nothing at all (exit 0) for a new targets key.
+        await CreateRepositoryAsync();
+        await NewClient().RefreshAsync();
+        await Ok("release", "key", "create", Key("new"));
+        var timestamp = Path.Combine(Repo, "metadata", "timestamp.json");
+        var published = await File.ReadAllBytesAsync(timestamp);
+        await Ok(rotated == "timestamp"
+            ? ["release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--timestamp-key", Key("new")]
+            : ["release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--targets-key", Key("new"),
+                "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp")]);
+        await File.WriteAllBytesAsync(timestamp, published);
+        await Assert.ThrowsAsync<TufException>(() => NewClient(keepState: true).RefreshAsync());
+
+        var status = await cli.RunAsync("release", "status", "--repo", Repo);
+        await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key(rotated == "timestamp" ? "new" : "timestamp"));
+
+        Assert.Equal(ExitCodes.BadInput, status.ExitCode);
+        Assert.StartsWith($"error: clients refuse this repository: {fault.Replace('/', Path.DirectorySeparatorChar)}, which root version 2 replaced", status.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("A new snapshot and timestamp over the latest version of every role repair it, signed with the snapshot and timestamp keys root version 2 lists: " +
+            $"gatehouse release publish --repo {Repo} --snapshot-key SNAPSHOT-KEY.pem --timestamp-key TIMESTAMP-KEY.pem\n", status.Stderr, StringComparison.Ordinal);
+        await Ok("release", "status", "--repo", Repo);
+        await NewClient(keepState: true).RefreshAsync();
+    }
+
+    [Fact]
+    public async Task Status_over_a_targets_edited_on_disk_names_the_file_and_does_not_offer_publish()
+    {
+        // A new snapshot cannot be signed over it: publish would not repair this one.
+        await CreateRepositoryAsync();
+        await EditExpiryAsync("1.targets.json");
+
+        var run = await cli.RunAsync("release", "status", "--repo", Repo);
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Equal($"error: {Path.Combine("metadata", "1.targets.json")} does not verify as clients check it: targets version 1 is signed by 0 of the 1 key it needs; " +
+            "no snapshot can be signed over it\n", run.Stderr);
     }
 
     [Fact]
@@ -343,7 +454,7 @@ public sealed class ReleaseCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains("1.content-bypass.json does not verify", run.Stderr, StringComparison.Ordinal);
-        Assert.Contains("content-bypass version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("content-bypass version 1 is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot());
     }
 
@@ -374,7 +485,7 @@ public sealed class ReleaseCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains("1.snapshot.json does not verify", run.Stderr, StringComparison.Ordinal);
-        Assert.Contains("snapshot version 1 is signed by 0 of the 1 keys", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("snapshot version 1 is signed by 0 of the 1 key it needs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot());
     }
 
