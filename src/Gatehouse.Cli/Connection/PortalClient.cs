@@ -77,9 +77,7 @@ internal sealed class PortalClient : IDisposable
     public async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         var content = body is null ? null : JsonContent(body);
-        var node = await SendForJsonAsync(method, path, content, ct);
-        var value = node is null ? default : node.Deserialize<T>(Json);
-        return new ApiResult<T>(value ?? throw new CliException(ExitCodes.Failed, $"the portal answered {method} {path} with no body"), node);
+        return Typed<T>(method, path, await SendForJsonAsync(method, path, content, ct));
     }
 
     /// <summary>Sends a change whose answer has no body (204).</summary>
@@ -87,12 +85,8 @@ internal sealed class PortalClient : IDisposable
         await SendForJsonAsync(method, path, body is null ? null : JsonContent(body), ct);
 
     /// <summary>Sends prepared content (for example YAML) and reads the JSON answer.</summary>
-    public async Task<ApiResult<T>> SendContentAsync<T>(HttpMethod method, string path, HttpContent content, CancellationToken ct)
-    {
-        var node = await SendForJsonAsync(method, path, content, ct);
-        var value = node is null ? default : node.Deserialize<T>(Json);
-        return new ApiResult<T>(value ?? throw new CliException(ExitCodes.Failed, $"the portal answered {method} {path} with no body"), node);
-    }
+    public async Task<ApiResult<T>> SendContentAsync<T>(HttpMethod method, string path, HttpContent content, CancellationToken ct) =>
+        Typed<T>(method, path, await SendForJsonAsync(method, path, content, ct));
 
     /// <summary>GET a text document (for example a YAML export), as is.</summary>
     public async Task<string> GetTextAsync(string path, CancellationToken ct)
@@ -163,17 +157,23 @@ internal sealed class PortalClient : IDisposable
     private static StringContent JsonContent(object body) =>
         new(JsonSerializer.Serialize(body, body.GetType(), RequestJson), Encoding.UTF8, "application/json");
 
-    private async Task<JsonNode?> SendForJsonAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    private static ApiResult<T> Typed<T>(HttpMethod method, string path, (JsonNode? Node, HttpStatusCode Status) answer)
+    {
+        var value = answer.Node is null ? default : answer.Node.Deserialize<T>(Json);
+        return new ApiResult<T>(value ?? throw new CliException(ExitCodes.Failed, $"the portal answered {method} {path} with no body"), answer.Node, answer.Status);
+    }
+
+    private async Task<(JsonNode? Node, HttpStatusCode Status)> SendForJsonAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
     {
         using var response = await SendRawAsync(method, path, content, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (string.IsNullOrWhiteSpace(text))
         {
-            return null;
+            return (null, response.StatusCode);
         }
         try
         {
-            return JsonNode.Parse(text);
+            return (JsonNode.Parse(text), response.StatusCode);
         }
         catch (JsonException e)
         {

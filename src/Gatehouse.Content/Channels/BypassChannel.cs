@@ -24,6 +24,11 @@ public sealed class BypassChannel : ContentChannel
     /// <summary>The channel's name.</summary>
     public const string ChannelName = "bypass";
 
+    // The places of a record's values, for refusals that name one (records[3][1]).
+    private const int Kind = 0;
+    private const int Value = 1;
+    private const int Ports = 2;
+
     /// <inheritdoc/>
     public override string Name => ChannelName;
 
@@ -44,8 +49,8 @@ public sealed class BypassChannel : ContentChannel
             entries.Add(record[0] switch
             {
                 "domain" => new BypassEntry(ParseDomain(record[1], i), null, ports, record[3]),
-                "cidr" => new BypassEntry(null, Wire.Addresses.AddressLiteral.TryParseNetwork(record[1], out var network) ? network : throw Bad(i, $"\"{record[1]}\" is not a CIDR"), ports, record[3]),
-                _ => throw Bad(i, $"kind must be domain or cidr, not \"{record[0]}\""),
+                "cidr" => new BypassEntry(null, Wire.Addresses.AddressLiteral.TryParseNetwork(record[1], out var network) ? network : throw Bad(i, Value, $"\"{record[1]}\" is not a CIDR"), ports, record[3]),
+                _ => throw Bad(i, Kind, $"kind must be domain or cidr, not \"{record[0]}\""),
             });
         }
 
@@ -57,7 +62,7 @@ public sealed class BypassChannel : ContentChannel
         var name = value.StartsWith("*.", StringComparison.Ordinal) ? value[2..] : value;
         if (name.Length is 0 or > 253 || AddressLiteral.TryParse(name, out _) || name.Split('.').Any(label => label.Length is 0 or > 63 || !label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
         {
-            throw Bad(index, $"\"{value}\" is not a domain");
+            throw Bad(index, Value, $"\"{value}\" is not a domain");
         }
 
         return value.ToLowerInvariant();
@@ -75,7 +80,7 @@ public sealed class BypassChannel : ContentChannel
         {
             if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
             {
-                throw Bad(index, $"\"{part}\" is not a port");
+                throw Bad(index, Ports, $"\"{part}\" is not a port");
             }
 
             ports.Add(port);
@@ -84,5 +89,5 @@ public sealed class BypassChannel : ContentChannel
         return ports;
     }
 
-    private static ContentException Bad(int index, string why) => new($"bypass content records[{index}]: {why}");
+    private static ContentException Bad(int index, int field, string why) => new($"bypass content records[{index}]: {why}", $"records[{index}][{field}]");
 }

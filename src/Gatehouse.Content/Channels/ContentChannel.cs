@@ -34,24 +34,24 @@ public abstract class ContentChannel
         ArgumentNullException.ThrowIfNull(package);
         if (package.Channel != Name)
         {
-            throw new ContentException($"content is for channel {package.Channel}, not {Name}");
+            throw new ContentException($"content is for channel {package.Channel}, not {Name}", "channel");
         }
 
         if (package.SchemaVersion != SchemaVersion)
         {
-            throw new ContentException($"{Name} content has schema version {package.SchemaVersion}; this build reads version {SchemaVersion}");
+            throw new ContentException($"{Name} content has schema version {package.SchemaVersion}; this build reads version {SchemaVersion}", "schemaVersion");
         }
 
         if (package.Fields.Count != Fields.Count)
         {
-            throw new ContentException($"{Name} content declares {package.Fields.Count} fields; this build reads {Fields.Count} ({string.Join(", ", Fields)})");
+            throw new ContentException($"{Name} content declares {package.Fields.Count} fields; this build reads {Fields.Count} ({string.Join(", ", Fields)})", "fields");
         }
 
         for (var i = 0; i < Fields.Count; i++)
         {
             if (package.Fields[i] != Fields[i])
             {
-                throw new ContentException($"{Name} content field {i + 1} is \"{package.Fields[i]}\"; this build reads \"{Fields[i]}\" there");
+                throw new ContentException($"{Name} content field {i + 1} is \"{package.Fields[i]}\"; this build reads \"{Fields[i]}\" there", $"fields[{i}]");
             }
         }
 
@@ -59,7 +59,7 @@ public abstract class ContentChannel
         {
             if (package.Records[i].Count != Fields.Count)
             {
-                throw new ContentException($"{Name} content records[{i}] has {package.Records[i].Count} values; every record has {Fields.Count}");
+                throw new ContentException($"{Name} content records[{i}] has {package.Records[i].Count} values; every record has {Fields.Count}", $"records[{i}]");
             }
         }
 
@@ -88,7 +88,7 @@ public static class ContentChannels
     /// <returns>The channel.</returns>
     /// <exception cref="ContentException">This build reads no such channel.</exception>
     public static ContentChannel Get(string name) =>
-        Known.GetValueOrDefault(name) ?? throw new ContentException($"this build reads no content channel \"{name}\" (it reads {string.Join(", ", Known.Keys)})");
+        Known.GetValueOrDefault(name) ?? throw new ContentException($"this build reads no content channel \"{name}\" (it reads {string.Join(", ", Known.Keys)})", "channel");
 
     /// <summary>Parses a content file and loads it with its channel's loader: exactly what the agent does.</summary>
     /// <param name="utf8">The file.</param>

@@ -41,59 +41,71 @@ public sealed record ContentPackage(string Channel, int SchemaVersion, string Ve
             throw new ContentException("content starts with a UTF-8 byte order mark; save the file as UTF-8 without one");
         }
 
+        var options = new JsonDocumentOptions { AllowTrailingCommas = false, AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 };
+        JsonSyntax.Check(utf8, new JsonReaderOptions { AllowTrailingCommas = options.AllowTrailingCommas, CommentHandling = options.CommentHandling, MaxDepth = options.MaxDepth });
+        using var document = Document(utf8, options);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new ContentException($"content must be a JSON object with {HeaderFields}; it is {Describe(root)}");
+        }
+
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!Header.Contains(property.Name))
+            {
+                throw new ContentException($"content has an unknown header field \"{property.Name}\"; the header is {HeaderFields}", property.Name);
+            }
+        }
+
+        var channel = Text(root, "channel");
+        var schema = root.TryGetProperty("schemaVersion", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt32(out var sv) && sv > 0
+            ? sv
+            : throw Wrong(root, "schemaVersion", "a positive integer");
+        var version = Text(root, "version");
+        var fields = Strings(Array(root, "fields"), "fields");
+        var records = new List<IReadOnlyList<string>>();
+        var index = 0;
+        foreach (var record in Array(root, "records").EnumerateArray())
+        {
+            if (record.ValueKind != JsonValueKind.Array)
+            {
+                throw new ContentException($"records[{index}] must be an array of {fields.Count} strings; it is {Describe(record)}", $"records[{index}]");
+            }
+
+            records.Add(Strings(record, $"records[{index}]"));
+            index++;
+        }
+
+        return new ContentPackage(channel, schema, version, fields, records);
+    }
+
+    private static readonly string[] Header = ["channel", "schemaVersion", "version", "fields", "records"];
+
+    private static readonly string HeaderFields = "channel, schemaVersion, version, fields and records";
+
+    // JsonSyntax has read every token with the same options; what JsonDocument refuses besides is said here in its words.
+    private static JsonDocument Document(ReadOnlySpan<byte> utf8, JsonDocumentOptions options)
+    {
         try
         {
-            using var document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = false, AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 });
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new ContentException("content must be a JSON object");
-            }
-
-            foreach (var property in root.EnumerateObject())
-            {
-                if (property.Name is not ("channel" or "schemaVersion" or "version" or "fields" or "records"))
-                {
-                    throw new ContentException($"content has an unknown header field \"{property.Name}\"");
-                }
-            }
-
-            var channel = Text(root, "channel");
-            var schema = root.TryGetProperty("schemaVersion", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt32(out var sv) && sv > 0
-                ? sv
-                : throw new ContentException("schemaVersion must be a positive integer");
-            var version = Text(root, "version");
-            var fields = Strings(Array(root, "fields"), "fields");
-            var records = new List<IReadOnlyList<string>>();
-            var index = 0;
-            foreach (var record in Array(root, "records").EnumerateArray())
-            {
-                if (record.ValueKind != JsonValueKind.Array)
-                {
-                    throw new ContentException($"records[{index}] must be an array");
-                }
-
-                records.Add(Strings(record, $"records[{index}]"));
-                index++;
-            }
-
-            return new ContentPackage(channel, schema, version, fields, records);
+            return JsonDocument.Parse(utf8.ToArray(), options);
         }
         catch (JsonException e)
         {
-            throw new ContentException($"content is not valid JSON (line {e.LineNumber + 1}): {e.Message}", e);
+            throw new ContentException($"content is not valid JSON: {JsonSyntax.Reason(e)}", inner: e);
         }
     }
 
     private static string Text(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
             ? text
-            : throw new ContentException($"{name} must be a non-empty string");
+            : throw Wrong(root, name, "a non-empty string");
 
     private static JsonElement Array(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
             ? value
-            : throw new ContentException($"{name} must be an array");
+            : throw Wrong(root, name, "an array");
 
     private static List<string> Strings(JsonElement array, string where)
     {
@@ -101,10 +113,25 @@ public sealed record ContentPackage(string Channel, int SchemaVersion, string Ve
         var i = 0;
         foreach (var item in array.EnumerateArray())
         {
-            list.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw new ContentException($"{where}[{i}] must be a string"));
+            list.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw new ContentException($"{where}[{i}] must be a string; it is {Describe(item)}", $"{where}[{i}]"));
             i++;
         }
 
         return list;
     }
+
+    /// <summary>A header field that is missing or of the wrong kind, saying which.</summary>
+    private static ContentException Wrong(JsonElement root, string name, string expected) =>
+        new(root.TryGetProperty(name, out var value) ? $"{name} must be {expected}; it is {Describe(value)}" : $"{name} is missing; it must be {expected}", name);
+
+    /// <summary>What a JSON value is, in words, with short values quoted: <c>the number 443</c>, <c>an object</c>.</summary>
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!.Length <= 40 ? $"the string \"{value.GetString()}\"" : "a string",
+        JsonValueKind.Number => value.GetRawText().Length <= 40 ? $"the number {value.GetRawText()}" : "a number",
+        JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+        JsonValueKind.Null => "null",
+        JsonValueKind.Array => "an array",
+        _ => "an object",
+    };
 }

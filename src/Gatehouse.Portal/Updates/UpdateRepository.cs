@@ -188,7 +188,8 @@ public sealed class UpdateRepository
         }
         catch (ContentException e)
         {
-            throw PortalException.Invalid("$", $"The agent's loader refuses this content: {e.Message}");
+            // The field is the place in the file when there is one; a file refused as a whole names none.
+            throw new PortalException(PortalErrorKind.Invalid, $"The agent's loader refuses this content: {e.Message}", e.Field);
         }
 
         if (!IsSafeVersion(loaded.Version))

@@ -31,7 +31,7 @@ public sealed class BypassChannelTests
     [InlineData("""{"channel":"bypass","schemaVersion":1,"version":"7","fields":["kind","value","ports","note"],"records":[],"extra":1}""", "unknown header field")]
     [InlineData("""{"channel":"bypass",""", "not valid JSON")]
     // A reviewer reads the first records; a loader that takes the last would load the second.
-    [InlineData("""{"channel":"bypass","schemaVersion":1,"version":"7","fields":["kind","value","ports","note"],"records":[["domain","a.example","",""]],"records":[["cidr","0.0.0.0/0","",""]]}""", "Duplicate")]
+    [InlineData("""{"channel":"bypass","schemaVersion":1,"version":"7","fields":["kind","value","ports","note"],"records":[["domain","a.example","",""]],"records":[["cidr","0.0.0.0/0","",""]]}""", "gives \"records\" twice")]
     // Saved by an editor that writes a byte order mark: System.Text.Json said "'0xEF' is an invalid start of a value".
     [InlineData("\uFEFF{\"channel\":\"bypass\",\"schemaVersion\":1,\"version\":\"7\",\"fields\":[\"kind\",\"value\",\"ports\",\"note\"],\"records\":[]}", "starts with a UTF-8 byte order mark")]
     public void Content_this_build_does_not_read_is_refused_with_the_reason(string json, string reason)

@@ -344,6 +344,7 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
         await File.WriteAllTextAsync(bad, """{"channel":"bypass","schemaVersion":1,"version":"2","fields":["kind","value","ports","note","extra"],"records":[["domain","*.zoom.us","8801","Zoom media","21st"]]}""");
 
         var published = await RunAsync("content", "publish", "bypass", good);
+        var again = await RunAsync("content", "publish", "bypass", good);
         var refused = await RunAsync("content", "publish", "bypass", bad);
         var noChannel = await RunAsync("content", "publish", "", good);
         var pathChannel = await RunAsync("content", "publish", "bypass/x", good);
@@ -355,8 +356,10 @@ public sealed class CliAgainstPortalTests : IAsyncLifetime
 
         Assert.True(published.Code == 0, published.Stderr);
         Assert.Contains("bypass 1 published (1 records", published.Stdout, StringComparison.Ordinal);
+        Assert.True(again.Code == 0, again.Stderr);
+        Assert.StartsWith("bypass 1 unchanged: these exact bytes are published already as bypass 1 (1 records", again.Stdout, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.BadInput, refused.Code);
-        Assert.Contains("declares 5 fields; this build reads 4", refused.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("declares 5 fields; this build reads 4 (kind, value, ports, note) (field: fields)\n", refused.Stderr, StringComparison.Ordinal);
 
         // These went to the portal and came back as "This route does not take that method." (exit 1), or a file error.
         Assert.Equal((ExitCodes.Usage, ExitCodes.Usage, ExitCodes.Usage), (noChannel.Code, pathChannel.Code, folder.Code));

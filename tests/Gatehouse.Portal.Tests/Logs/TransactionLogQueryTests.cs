@@ -100,6 +100,10 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
     [InlineData("host=.", "host")]
     [InlineData("host=www.*.com", "host")]
     [InlineData("host=*example.com", "host")]
+    [InlineData("host=", "host")]
+    [InlineData("host=*.0.0.1", "host")]
+    [InlineData("host=127.0.0.1:18001", "host")]
+    [InlineData("host=*.", "host")]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=501", "limit")]
     [InlineData("limit=ten", "limit")]
@@ -108,6 +112,17 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
     {
         var response = await _admin.GetAsync($"logs?{Times(query)}");
         Assert.Equal(field, (await Problem.ReadAsync(response, HttpStatusCode.BadRequest)).Field);
+    }
+
+    [Theory]
+    [InlineData("host=*.0.0.1", "host '*.0.0.1' ends in a number, as addresses do, not in a domain name")]
+    [InlineData("host=10.1.2.3:443", "host '10.1.2.3:443' has a port; a host is written without one (10.1.2.3)")]
+    [InlineData("host=", "host is empty; give a host name (www.example.com)")]
+    [InlineData("host=*.", "host '*.' names no domain after the '*.'")]
+    public async Task A_bad_host_is_refused_in_words_that_quote_it(string query, string words)
+    {
+        var response = await _admin.GetAsync($"logs?{query}");
+        Assert.StartsWith(words, (await Problem.ReadAsync(response, HttpStatusCode.BadRequest)).Detail, StringComparison.Ordinal);
     }
 
     [Fact]

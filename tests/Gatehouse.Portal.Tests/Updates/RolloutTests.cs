@@ -52,6 +52,22 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(["1"], versions!.Select(v => v.Version));
     }
 
+    [Theory]
+    // The field was "$" for every refusal, and a repeated property was "(line ): Duplicate property ..."
+    [InlineData("{\"channel\":\"bypass\",\n\"channel\":\"bypass\"}",
+        "The agent's loader refuses this content: content gives \"channel\" twice in one object, at line 1, column 2 and at line 2, column 1; give each property once", "channel")]
+    [InlineData("{\"channel\":\"bypass\",\"schemaVersion\":\"1\",\"version\":\"2\",\"fields\":[],\"records\":[]}",
+        "The agent's loader refuses this content: schemaVersion must be a positive integer; it is the string \"1\"", "schemaVersion")]
+    [InlineData("{\"channel\":\"bypass\",\"schemaVersion\":1,\"version\":\"2\",\"fields\":[\"kind\",\"value\",\"ports\",\"note\"],\"records\":[[\"domain\",\"a..example\",\"\",\"\"]]}",
+        "The agent's loader refuses this content: bypass content records[0]: \"a..example\" is not a domain", "records[0][1]")]
+    [InlineData("nope", "The agent's loader refuses this content: content is not valid JSON at line 1, column 2: 'nope' is an invalid JSON literal. Expected the literal 'null'.", null)]
+    public async Task A_refusal_says_where_in_the_file_by_line_or_by_field_and_names_no_placeholder(string content, string detail, string? field)
+    {
+        var problem = await Problem.ReadAsync(await PublishAsync(Encoding.UTF8.GetBytes(content)), HttpStatusCode.BadRequest);
+
+        Assert.Equal((detail, field), (problem.Detail, problem.Field));
+    }
+
     [Fact]
     public async Task A_published_version_cannot_change_but_the_same_bytes_are_accepted_again()
     {

@@ -32,7 +32,7 @@ internal static partial class LogsCommand
         var user = new Option<string>("--user") { Description = "Only this user's records (email or id)", HelpName = "EMAIL_OR_ID" };
         var action = new Option<string>("--action") { Description = "Only records with this outcome", HelpName = "ACTION" };
         action.AcceptOnlyFromAmong(Actions);
-        var host = new Option<string>("--host") { Description = "Only this host; .example.com: every host below example.com", HelpName = "HOST" };
+        var host = new Option<string>("--host") { Description = "Only this host name or address (a flow's TLS server name counts); .example.com or *.example.com: every name below example.com", HelpName = "HOST", CustomParser = ParseHost };
         var limit = new Option<int>("--limit") { Description = "Print at most N records", HelpName = "N", DefaultValueFactory = _ => DefaultLimit, CustomParser = r => CliApp.Count(r) ?? 0 };
 
         var query = app.WithJson(new Command("query", "Show transaction log records, newest first; --json prints one JSON record a line")
@@ -87,6 +87,19 @@ internal static partial class LogsCommand
     /// </summary>
     private static string? Printable(string? text) =>
         text is null || !text.Any(char.IsControl) ? text : string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
+
+    /// <summary>Checks <c>--host</c> as the portal does, so that a host it would refuse never leaves the machine.</summary>
+    private static string? ParseHost(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (!TransactionHostFilter.TryParse(text, "--host", out _, out var error))
+        {
+            result.AddError(error);
+            return null;
+        }
+
+        return text.Trim();
+    }
 
     private static TimeSpan? ParseDuration(ArgumentResult result)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using Gatehouse.Cli.Connection;
 using Gatehouse.Cli.Output;
@@ -61,7 +62,10 @@ internal static class RolloutCommands
             var bytes = await File.ReadAllBytesAsync(run.Require(file).FullName, run.Cancellation);
             var body = new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
             var published = await run.Client.SendContentAsync<ContentVersionDto>(HttpMethod.Post, $"content/{channel}", body, run.Cancellation);
-            run.Out.One(published, (w, v) => w.WriteLine($"{v.Channel} {v.Version} published ({v.Records} records, {v.Length} bytes); roll it out with `gatehouse rollout create --channel {v.Channel} --version {v.Version}`"));
+            // 201 is a new version; 200 is these very bytes published already, and the portal changed nothing.
+            run.Out.One(published, (w, v) => w.WriteLine(published.Status == HttpStatusCode.Created
+                ? $"{v.Channel} {v.Version} published ({v.Records} records, {v.Length} bytes); roll it out with `gatehouse rollout create --channel {v.Channel} --version {v.Version}`"
+                : $"{v.Channel} {v.Version} unchanged: these exact bytes are published already as {v.Channel} {v.Version} ({v.Records} records, {v.Length} bytes), which stays as it is; nothing was signed"));
         }));
         return content;
     }

@@ -91,6 +91,10 @@ public sealed class LogsCommandTests
     [InlineData("--from", "yesterday")]
     [InlineData("--action", "drop")]
     [InlineData("--limit", "0")]
+    [InlineData("--host", "")]
+    [InlineData("--host", "*.0.0.1")]
+    [InlineData("--host", "127.0.0.1:18001")]
+    [InlineData("--host", "*.")]
     public async Task Bad_options_exit_2_without_asking_the_portal(params string[] options)
     {
         await using var portal = ScriptedPortal.Start(Pages);
@@ -103,13 +107,29 @@ public sealed class LogsCommandTests
         Assert.Empty(portal.Requests);
     }
 
+    [Theory]
+    [InlineData("*.0.0.1", "error: --host '*.0.0.1' ends in a number, as addresses do, not in a domain name: a wildcard takes a domain name (*.example.com), and an address matches only in full (127.0.0.1).")]
+    [InlineData("127.0.0.1:18001", "error: --host '127.0.0.1:18001' has a port; a host is written without one (127.0.0.1), and records are not filtered by port.")]
+    [InlineData("", "error: --host is empty; give a host name (www.example.com), an address (192.0.2.1 or 2001:db8::1), or .example.com or *.example.com for every name below example.com.")]
+    [InlineData("*.", "error: --host '*.' names no domain after the '*.'; write .example.com or *.example.com for every name below example.com.")]
+    public async Task A_bad_host_is_refused_in_words_that_quote_it(string host, string message)
+    {
+        await using var portal = ScriptedPortal.Start(Pages);
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("logs", "query", "--host", host);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_parameter_the_portal_refuses_exits_7_naming_it()
     {
-        await using var portal = ScriptedPortal.Start(_ => Reply.Problem(400, "The request is not valid.", "host must be a host name or address of 1-253 characters without spaces; got 'a b'.", "host"));
+        await using var portal = ScriptedPortal.Start(_ => Reply.Problem(400, "The request is not valid.", "host 'older.example' is refused by this portal.", "host"));
         using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
 
-        var run = await cli.RunAsync("logs", "query", "--host", "a b");
+        var run = await cli.RunAsync("logs", "query", "--host", "older.example");
 
         Assert.Equal(7, run.ExitCode);
         Assert.EndsWith("(field: host)\n", run.Stderr, StringComparison.Ordinal);

@@ -27,6 +27,27 @@ public sealed class RolloutCommandTests
         _ => Reply.Problem(404, "Not found", "no route"),
     };
 
+    private const string BypassVersionJson = """
+        {"channel":"bypass","version":"2026.12.04.1","target":"content/bypass/2026.12.04.1.json","length":180,"sha256":"7f83b1657ff1fc53b92dc18148a1d65dfc2d4b1fa3d677284addd200126d9069","records":2}
+        """;
+
+    [Theory]
+    [InlineData(201, "bypass 2026.12.04.1 published (2 records, 180 bytes); roll it out with `gatehouse rollout create --channel bypass --version 2026.12.04.1`\n")]
+    // The portal answers 200 to bytes it has published already and changes nothing; this said "published" all the same.
+    [InlineData(200, "bypass 2026.12.04.1 unchanged: these exact bytes are published already as bypass 2026.12.04.1 (2 records, 180 bytes), which stays as it is; nothing was signed\n")]
+    public async Task Content_publish_says_published_for_a_new_version_and_unchanged_for_the_same_bytes_again(int status, string output)
+    {
+        await using var portal = ScriptedPortal.Start(r => (r.Method, r.Path) is ("POST", "/content/bypass") ? new Reply(status, BypassVersionJson) : Reply.Problem(404, "Not found", "no route"));
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+        var file = Path.Combine(cli.Folder, "bypass.json");
+        await File.WriteAllTextAsync(file, "{}");
+
+        var run = await cli.RunAsync("content", "publish", "bypass", file);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(output, run.Stdout);
+    }
+
     [Fact]
     public async Task Create_takes_groups_by_name_or_id_in_every_option()
     {
