@@ -300,7 +300,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     [Fact]
     public async Task A_destination_that_resets_mid_response_resets_the_client_too_so_the_cut_does_not_look_complete()
     {
-        using var resetsMidway = ResetsAfter("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe first half");
+        using var resetsMidway = LoopbackTcpServer.ResettingAfter("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe first half");
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
         var stream = client.GetStream();
@@ -314,10 +314,10 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_destination_that_resets_mid_download_resets_the_connect_too_so_the_cut_does_not_look_complete()
+    public async Task A_destination_that_resets_mid_download_resets_the_connect_too_and_its_record_says_so()
     {
         // A download whose end is the connection's end (HTTP/1.0, a tar stream) looks complete after a FIN.
-        using var resetsMidway = ResetsAfter("the first half");
+        using var resetsMidway = LoopbackTcpServer.ResettingAfter("the first half");
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
         var stream = client.GetStream();
@@ -327,17 +327,12 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal("the first half", await ProxyFixture.ReadAsync(stream, "half", TimeSpan.FromSeconds(10)));
 
         await AssertResetAsync(stream);
-    }
 
-    /// <summary>A destination that answers the client's first bytes with <paramref name="answer"/>, then resets the connection.</summary>
-    private static LoopbackTcpServer ResetsAfter(string answer) => new(async (socket, ct) =>
-    {
-        await socket.ReceiveAsync(new byte[4096], ct);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(answer), ct);
-        await Task.Delay(200, ct);
-        socket.LingerState = new LingerOption(enable: true, seconds: 0);
-        socket.Close();
-    });
+        // The policy allowed the flow; the destination cut it (the record said "allow" and nothing else).
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Port == resetsMidway.Port);
+        Assert.Equal((TransactionActions.Allow, 200, "the destination reset the connection"), (record.Action, record.Status, record.Reason));
+        Assert.Equal((4L, 14L), (record.BytesUp, record.BytesDown));
+    }
 
     private static async Task AssertResetAsync(NetworkStream stream)
     {

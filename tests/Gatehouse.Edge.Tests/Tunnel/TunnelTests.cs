@@ -336,6 +336,25 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(1, edge.Edge.DataPath.Flows.IdleClosed);
     }
 
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task A_flow_its_destination_resets_is_recorded_as_allowed_and_reset_by_the_destination(TunnelFlowForm form)
+    {
+        using var resetsMidway = LoopbackTcpServer.ResettingAfter("the first half");
+        using var client = Client(_t.Device);
+        var opened = await client.OpenAsync("localhost", resetsMidway.Port, form: form);
+        Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
+        await using var stream = opened.Stream!;
+
+        await stream.WriteAsync("GO\r\n"u8.ToArray());
+        await stream.FlushAsync();
+
+        Assert.Equal("the first half", await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10)));
+        var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Port == resetsMidway.Port);
+        Assert.Equal((TransactionActions.Allow, 200, "the destination reset the connection"), (record.Action, record.Status, record.Reason));
+    }
+
     [Fact]
     public async Task Without_a_client_certificate_the_handshake_fails_and_nothing_is_reached()
     {
