@@ -367,6 +367,23 @@ public sealed class TunnelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refusal_no_rule_decided_has_no_rule_header()
+    {
+        using var device = _t.Device.CreateCertificateWithKey();
+        using var handler = new SocketsHttpHandler { SslOptions = { ClientCertificates = [device], RemoteCertificateValidationCallback = (_, _, _, _) => true } };
+        using var http = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"https://{_t.Edge.TunnelAddress}/not-a-flow") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        using var refused = await http.SendAsync(request).DefaultTimeout();
+
+        // It came empty, and a client that took an empty value for a name showed a rule called "".
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.False(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.RuleHeader));
+        Assert.True(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.ReasonHeader));
+        Assert.True(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.ReferenceHeader));
+    }
+
+    [Fact]
     public async Task Another_tenants_certificate_is_refused_in_the_handshake()
     {
         using var otherCa = CertificateAuthority.Create("0195f000-0000-7000-8000-00000000bbbb", "other tenant", TimeProvider.System);
@@ -455,6 +472,7 @@ public sealed class TunnelTests : IAsyncLifetime
         var refused = await client.OpenAsync("127.0.0.1", _t.Echo.Port);
 
         Assert.Equal(403, refused.Status);
+        Assert.Null(refused.Rule); // the agent reads no rule header as no rule
         Assert.StartsWith("egress refused", refused.Reason, StringComparison.Ordinal);
         Assert.Equal(0, _t.Echo.Accepted);
     }
