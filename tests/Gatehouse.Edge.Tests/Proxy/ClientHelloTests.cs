@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using Gatehouse.Wire.Tls;
 
@@ -76,6 +77,22 @@ public sealed class ClientHelloTests
     public void Other_protocols_are_not_tls(string first)
     {
         Assert.Equal(ClientHelloStatus.NotTls, ClientHello.TryReadServerName(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(first)), out _));
+    }
+
+    [Fact]
+    public void An_sslv2_format_ClientHello_is_not_tls()
+    {
+        // Its header is no TLS record: it names no server, and the flow stays decided by its host and port.
+        Assert.Equal(ClientHelloStatus.NotTls, Read(Sslv2ClientHello()).Status);
+    }
+
+    [Fact]
+    public void With_encrypted_client_hello_the_outer_public_name_is_read()
+    {
+        // The site's own name is inside the encrypted_client_hello extension, which nothing can read but the server.
+        var hello = BuildWithExtensions((0x0000, ServerNames((0, "public.example"u8.ToArray()))), (EncryptedClientHello, EchOuterPayload()));
+
+        Assert.Equal((ClientHelloStatus.Found, "public.example"), Read(hello));
     }
 
     [Fact]
@@ -244,17 +261,38 @@ public sealed class ClientHelloTests
     internal static byte[] Build(byte[] serverNameExtension) => BuildWithServerNames([serverNameExtension]);
 
     /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with a server_name extension of each of <paramref name="serverNameExtensions"/>.</summary>
-    internal static byte[] BuildWithServerNames(byte[][] serverNameExtensions)
+    internal static byte[] BuildWithServerNames(byte[][] serverNameExtensions) =>
+        BuildWithExtensions([.. serverNameExtensions.Select(e => ((ushort)0x0000, e))]);
+
+    /// <summary>The extension type of Encrypted Client Hello (<c>encrypted_client_hello</c>).</summary>
+    internal const ushort EncryptedClientHello = 0xfe0d;
+
+    /// <summary>An outer ClientHello's <c>encrypted_client_hello</c> data: a cipher suite, a config id, a key share and the sealed inner hello (random here).</summary>
+    internal static byte[] EchOuterPayload() =>
+        [0x00, 0x00, 0x01, 0x00, 0x01, 0x2a, 0x00, 0x20, .. RandomNumberGenerator.GetBytes(32), 0x00, 0x80, .. RandomNumberGenerator.GetBytes(128)];
+
+    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with <paramref name="extensions"/> in order.</summary>
+    internal static byte[] BuildWithExtensions(params (ushort Type, byte[] Data)[] extensions)
     {
-        byte[] extensions = [.. serverNameExtensions.SelectMany(e => (byte[])[0x00, 0x00, (byte)(e.Length >> 8), (byte)e.Length, .. e])];
+        byte[] encoded = [.. extensions.SelectMany(e => (byte[])[(byte)(e.Type >> 8), (byte)e.Type, (byte)(e.Data.Length >> 8), (byte)e.Data.Length, .. e.Data])];
         byte[] body =
         [
             0x03, 0x03, .. new byte[32], 0x00, // version, random, no session id
             0x00, 0x02, 0x13, 0x01, 0x01, 0x00, // one cipher suite, no compression
-            (byte)(extensions.Length >> 8), (byte)extensions.Length, .. extensions,
+            (byte)(encoded.Length >> 8), (byte)encoded.Length, .. encoded,
         ];
         byte[] message = [0x01, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length, .. body];
         return [0x16, 0x03, 0x01, (byte)(message.Length >> 8), (byte)message.Length, .. message];
+    }
+
+    /// <summary>
+    /// A ClientHello in the SSL 2.0 format that old clients sent to reach SSL 3.0 and TLS servers (RFC 5246 appendix
+    /// E.2): a two-byte length with the high bit set, then CLIENT-HELLO, version 3.1, one cipher spec, a challenge.
+    /// </summary>
+    internal static byte[] Sslv2ClientHello()
+    {
+        byte[] body = [0x01, 0x03, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x2f, .. RandomNumberGenerator.GetBytes(16)];
+        return [(byte)(0x80 | (body.Length >> 8)), (byte)body.Length, .. body];
     }
 
     /// <summary>The first TLS record .NET's client sends for <paramref name="serverName"/>: its ClientHello.</summary>

@@ -396,6 +396,32 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_sslv2_format_ClientHello_passes_as_other_bytes_decided_by_host_and_port_only()
+    {
+        // No TLS record, so it passes unread like another protocol's bytes: it names no server to decide.
+        var hello = ClientHelloTests.Sslv2ClientHello();
+
+        var (answer, record) = await ConnectAndSendAsync(hello, endSending: true);
+
+        Assert.Equal(hello.Length, answer);
+        Assert.Equal((TransactionActions.Allow, null, (long)hello.Length), (record.Action, record.Sni, record.BytesUp));
+    }
+
+    [Theory]
+    [InlineData("www.blocked.example", 0, TransactionActions.Block)]
+    [InlineData("public.example", -1, TransactionActions.Allow)]
+    public async Task With_encrypted_client_hello_the_outer_public_name_alone_is_decided(string outerName, int expectedAnswer, string action)
+    {
+        // The site inside could be www.blocked.example too: the edge cannot see it, and decides by the public name.
+        var hello = ClientHelloTests.BuildWithExtensions((0x0000, ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes(outerName)))), (ClientHelloTests.EncryptedClientHello, ClientHelloTests.EchOuterPayload()));
+
+        var (answer, record) = await ConnectAndSendAsync(hello, endSending: true);
+
+        Assert.Equal(expectedAnswer < 0 ? hello.Length : expectedAnswer, answer);
+        Assert.Equal((action, outerName), (record.Action, record.Sni));
+    }
+
+    [Fact]
     public async Task Tls_handshake_records_that_are_no_readable_ClientHello_are_cut()
     {
         // A second record of another type inside the hello: no name can be decided, and it goes no further.
