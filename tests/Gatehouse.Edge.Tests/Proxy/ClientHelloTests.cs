@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
+using Gatehouse.Testing.Tls;
 using Gatehouse.Wire.Tls;
 
 namespace Gatehouse.Edge.Tests.Proxy;
@@ -83,14 +83,14 @@ public sealed class ClientHelloTests
     public void An_sslv2_format_ClientHello_is_not_tls()
     {
         // Its header is no TLS record: it names no server, and the flow stays decided by its host and port.
-        Assert.Equal(ClientHelloStatus.NotTls, Read(Sslv2ClientHello()).Status);
+        Assert.Equal(ClientHelloStatus.NotTls, Read(ClientHellos.Sslv2ClientHello()).Status);
     }
 
     [Fact]
     public void With_encrypted_client_hello_the_outer_public_name_is_read()
     {
         // The site's own name is inside the encrypted_client_hello extension, which nothing can read but the server.
-        var hello = BuildWithExtensions((0x0000, ServerNames((0, "public.example"u8.ToArray()))), (EncryptedClientHello, EchOuterPayload()));
+        var hello = ClientHellos.BuildWithExtensions((0x0000, ClientHellos.ServerNames((0, "public.example"u8.ToArray()))), (ClientHellos.EncryptedClientHello, ClientHellos.EchOuterPayload()));
 
         Assert.Equal((ClientHelloStatus.Found, "public.example"), Read(hello));
     }
@@ -178,7 +178,7 @@ public sealed class ClientHelloTests
     public void A_server_name_that_is_not_a_host_name_makes_the_ClientHello_unreadable(string name)
     {
         // Before, such a name was read as none, and the flow went on undecided; a server may still read a name in it.
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.UTF8.GetBytes(name))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.UTF8.GetBytes(name))))).Status);
     }
 
     [Fact]
@@ -187,9 +187,9 @@ public sealed class ClientHelloTests
         var longLabel = new string('a', 64) + ".example";
         var longName = string.Join('.', Enumerable.Repeat(new string('a', 63), 4)); // 255 characters
 
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longLabel))))).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName))))).Status);
-        Assert.Equal(ClientHelloStatus.Found, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName[..253]))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(longLabel))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(longName))))).Status);
+        Assert.Equal(ClientHelloStatus.Found, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(longName[..253]))))).Status);
     }
 
     [Fact]
@@ -198,13 +198,13 @@ public sealed class ClientHelloTests
         var allowed = Encoding.ASCII.GetBytes("allowed.example");
         var blocked = Encoding.ASCII.GetBytes("www.blocked.example");
 
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, allowed), (0, blocked)))).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((1, blocked)))).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([.. ServerNames((0, allowed)), 0])).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, allowed), (0, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((1, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build([.. ClientHellos.ServerNames((0, allowed)), 0])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build([])).Status);
 
         // Two server_name extensions: the first was decided, and a server that reads the last one went where it named.
-        Assert.Equal(ClientHelloStatus.Malformed, Read(BuildWithServerNames([ServerNames((0, allowed)), ServerNames((0, blocked))])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.BuildWithServerNames([ClientHellos.ServerNames((0, allowed)), ClientHellos.ServerNames((0, blocked))])).Status);
     }
 
     [Theory]
@@ -214,7 +214,7 @@ public sealed class ClientHelloTests
     [InlineData("xn--bcher-kva.example", "xn--bcher-kva.example")]
     public void A_host_name_is_read_lower_cased_without_a_final_dot(string sent, string read)
     {
-        Assert.Equal((ClientHelloStatus.Found, read), Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(sent))))));
+        Assert.Equal((ClientHelloStatus.Found, read), Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(sent))))));
     }
 
     private static (ClientHelloStatus Status, string? Name) Read(byte[] bytes)
@@ -248,51 +248,6 @@ public sealed class ClientHelloTests
         }
 
         return [.. records];
-    }
-
-    /// <summary>A server_name extension's data (RFC 6066 section 3) listing <paramref name="names"/>, each a type and its bytes.</summary>
-    internal static byte[] ServerNames(params (byte Type, byte[] Name)[] names)
-    {
-        var list = names.SelectMany(n => (byte[])[n.Type, (byte)(n.Name.Length >> 8), (byte)n.Name.Length, .. n.Name]).ToArray();
-        return [(byte)(list.Length >> 8), (byte)list.Length, .. list];
-    }
-
-    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with one server_name extension of <paramref name="serverNameExtension"/>.</summary>
-    internal static byte[] Build(byte[] serverNameExtension) => BuildWithServerNames([serverNameExtension]);
-
-    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with a server_name extension of each of <paramref name="serverNameExtensions"/>.</summary>
-    internal static byte[] BuildWithServerNames(byte[][] serverNameExtensions) =>
-        BuildWithExtensions([.. serverNameExtensions.Select(e => ((ushort)0x0000, e))]);
-
-    /// <summary>The extension type of Encrypted Client Hello (<c>encrypted_client_hello</c>).</summary>
-    internal const ushort EncryptedClientHello = 0xfe0d;
-
-    /// <summary>An outer ClientHello's <c>encrypted_client_hello</c> data: a cipher suite, a config id, a key share and the sealed inner hello (random here).</summary>
-    internal static byte[] EchOuterPayload() =>
-        [0x00, 0x00, 0x01, 0x00, 0x01, 0x2a, 0x00, 0x20, .. RandomNumberGenerator.GetBytes(32), 0x00, 0x80, .. RandomNumberGenerator.GetBytes(128)];
-
-    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with <paramref name="extensions"/> in order.</summary>
-    internal static byte[] BuildWithExtensions(params (ushort Type, byte[] Data)[] extensions)
-    {
-        byte[] encoded = [.. extensions.SelectMany(e => (byte[])[(byte)(e.Type >> 8), (byte)e.Type, (byte)(e.Data.Length >> 8), (byte)e.Data.Length, .. e.Data])];
-        byte[] body =
-        [
-            0x03, 0x03, .. new byte[32], 0x00, // version, random, no session id
-            0x00, 0x02, 0x13, 0x01, 0x01, 0x00, // one cipher suite, no compression
-            (byte)(encoded.Length >> 8), (byte)encoded.Length, .. encoded,
-        ];
-        byte[] message = [0x01, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length, .. body];
-        return [0x16, 0x03, 0x01, (byte)(message.Length >> 8), (byte)message.Length, .. message];
-    }
-
-    /// <summary>
-    /// A ClientHello in the SSL 2.0 format that old clients sent to reach SSL 3.0 and TLS servers (RFC 5246 appendix
-    /// E.2): a two-byte length with the high bit set, then CLIENT-HELLO, version 3.1, one cipher spec, a challenge.
-    /// </summary>
-    internal static byte[] Sslv2ClientHello()
-    {
-        byte[] body = [0x01, 0x03, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x2f, .. RandomNumberGenerator.GetBytes(16)];
-        return [(byte)(0x80 | (body.Length >> 8)), (byte)body.Length, .. body];
     }
 
     /// <summary>The first TLS record .NET's client sends for <paramref name="serverName"/>: its ClientHello.</summary>

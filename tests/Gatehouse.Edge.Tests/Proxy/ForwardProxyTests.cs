@@ -8,6 +8,7 @@ using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Pac;
+using Gatehouse.Testing.Tls;
 
 namespace Gatehouse.Edge.Tests.Proxy;
 
@@ -387,7 +388,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     public async Task A_connect_flow_record_carries_the_tls_server_name_the_client_sent()
     {
         // Operators see which site a tunnel to an address or a shared CDN name was for.
-        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes("WWW.Allowed.Example"))));
+        var hello = ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes("WWW.Allowed.Example"))));
 
         var (answer, record) = await ConnectAndSendAsync(hello, host: "127.0.0.1", endSending: true);
 
@@ -399,7 +400,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     public async Task An_sslv2_format_ClientHello_passes_as_other_bytes_decided_by_host_and_port_only()
     {
         // No TLS record, so it passes unread like another protocol's bytes: it names no server to decide.
-        var hello = ClientHelloTests.Sslv2ClientHello();
+        var hello = ClientHellos.Sslv2ClientHello();
 
         var (answer, record) = await ConnectAndSendAsync(hello, endSending: true);
 
@@ -413,7 +414,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     public async Task With_encrypted_client_hello_the_outer_public_name_alone_is_decided(string outerName, int expectedAnswer, string action)
     {
         // The site inside could be www.blocked.example too: the edge cannot see it, and decides by the public name.
-        var hello = ClientHelloTests.BuildWithExtensions((0x0000, ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes(outerName)))), (ClientHelloTests.EncryptedClientHello, ClientHelloTests.EchOuterPayload()));
+        var hello = ClientHellos.BuildWithExtensions((0x0000, ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(outerName)))), (ClientHellos.EncryptedClientHello, ClientHellos.EchOuterPayload()));
 
         var (answer, record) = await ConnectAndSendAsync(hello, endSending: true);
 
@@ -442,7 +443,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     public async Task Tls_server_name_that_is_not_a_host_name_is_cut(string name)
     {
         // Read as no name before, the flow went on undecided to a server that may still take the name for a site.
-        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.UTF8.GetBytes(name))));
+        var hello = ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.UTF8.GetBytes(name))));
 
         var (answer, record) = await ConnectAndSendAsync(hello);
 

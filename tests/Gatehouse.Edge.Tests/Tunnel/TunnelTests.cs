@@ -6,6 +6,7 @@ using Gatehouse.Edge.Tests.Proxy;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Portal;
+using Gatehouse.Testing.Tls;
 using Gatehouse.Trust.Certificates;
 using Gatehouse.Tunnel;
 using Gatehouse.Wire.Api;
@@ -165,7 +166,7 @@ public sealed class TunnelTests : IAsyncLifetime
     {
         // A ChangeCipherSpec first let the ClientHello after it through unread, blocked name and all.
         await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-blocked", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["www.blocked.example"] } });
-        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes("www.blocked.example"))));
+        var hello = ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes("www.blocked.example"))));
 
         var (answer, record) = await SendFirstAsync("localhost", [0x14, 0x03, 0x03, 0x00, 0x01, 0x01, .. hello], form);
 
