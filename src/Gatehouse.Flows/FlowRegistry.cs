@@ -30,7 +30,10 @@ public sealed class FlowRegistry : IAsyncDisposable
     public long IdleClosed => Interlocked.Read(ref _idleClosed);
 
     /// <summary>Registers a new flow; dispose it when the flow ends.</summary>
-    /// <param name="ct">Ends the flow too (for example the client connection's closing).</param>
+    /// <param name="ct">
+    /// The client's end (its connection closing, its stream reset): ends the flow too, and a relay records it as the
+    /// client going away (<see cref="OpenFlow.BrokenBecause"/>).
+    /// </param>
     public OpenFlow Open(CancellationToken ct = default)
     {
         var flow = new OpenFlow(this, ct);
@@ -167,6 +170,13 @@ public sealed class OpenFlow : IDisposable
     public string? EndedBecause { get; private set; }
 
     /// <summary>
+    /// Why the flow broke by itself, once it did: one of its ends reset it or went away in the middle ("the destination
+    /// reset the connection"). Null when it ended cleanly, was refused, or was ended from outside
+    /// (<see cref="EndedBecause"/>): whatever cut the flow first is the one that says why.
+    /// </summary>
+    public string? BrokenBecause { get; private set; }
+
+    /// <summary>
     /// Whether the flow was cut rather than ended by both sides: a reset, a cancellation (idle, revoked, drained) or a
     /// refusal. A client should see it as a cut too, not as an end.
     /// </summary>
@@ -176,16 +186,30 @@ public sealed class OpenFlow : IDisposable
     /// <param name="because">Why, for its record.</param>
     public void Abort(string? because = null) => TryAbort(because);
 
-    /// <summary>Ends the flow now.</summary>
+    /// <summary>Ends the flow now from outside.</summary>
     /// <returns>True when this call ended it; false when it had already been ended.</returns>
-    internal bool TryAbort(string? because)
+    internal bool TryAbort(string? because) => TryCut(because, fromOutside: true);
+
+    /// <summary>Ends the flow now because one of its ends broke it (a relay's finding).</summary>
+    /// <param name="because">How it broke, for its record.</param>
+    internal void Break(string because) => TryCut(because, fromOutside: false);
+
+    private bool TryCut(string? because, bool fromOutside)
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
         {
             return false;
         }
 
-        EndedBecause = because;
+        // Set before the cancellation, so that whatever the cancellation wakes finds why.
+        if (fromOutside)
+        {
+            EndedBecause = because;
+        }
+        else
+        {
+            BrokenBecause = because;
+        }
 
         try
         {

@@ -28,7 +28,8 @@ public readonly record struct RelayBytes(long Up, long Down);
 /// Copies bytes both ways between a client and a destination until both directions end. The end of
 /// one direction is handed on as a half-close (<c>onClientDone</c>, <c>onDestinationDone</c>); a reset
 /// or the flow's cancellation (idle timeout, drain) ends both. Expected socket errors are the end of the
-/// flow, not exceptions.
+/// flow, not exceptions: the first one says which end broke the flow, and how, in
+/// <see cref="OpenFlow.BrokenBecause"/>.
 /// </summary>
 public static class Relay
 {
@@ -73,21 +74,25 @@ public static class Relay
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(flow);
-        var up = SendAsync(client.Input, toDestination, flow, onClientDone, inspectFirst);
-        var down = ReceiveAsync(fromDestination, client.Output, flow, onDestinationDone);
+        var ends = new Ends();
+        var up = SendAsync(client.Input, toDestination, flow, ends, onClientDone, inspectFirst);
+        var down = ReceiveAsync(fromDestination, client.Output, flow, ends, onDestinationDone);
         await Task.WhenAll(up, down);
         return new RelayBytes(flow.BytesUp, flow.BytesDown);
     }
 
     /// <summary>Sends what the client writes to the destination, from the client pipe's own memory.</summary>
-    private static async Task SendAsync(PipeReader from, Sink to, OpenFlow flow, Action onDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspect)
+    private static async Task SendAsync(PipeReader from, Sink to, OpenFlow flow, Ends ends, Action onDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspect)
     {
         var ct = flow.Cancellation;
         var clean = false;
+        string? broken = null;
+        var waitingOn = End.Client;
         try
         {
             while (true)
             {
+                waitingOn = End.Client;
                 var read = await from.ReadAsync(ct);
                 var buffer = read.Buffer;
                 if (inspect is not null)
@@ -113,7 +118,9 @@ public static class Relay
                 {
                     flow.Touch();
                     flow.Count(up: true, buffer.Length);
+                    waitingOn = End.Destination;
                     receiverGone = !await to.SendAsync(buffer, ct);
+                    waitingOn = End.Client;
                 }
 
                 from.AdvanceTo(buffer.End);
@@ -131,10 +138,11 @@ public static class Relay
         }
         catch (Exception e) when (IsEndOfFlow(e))
         {
-            clean = false;
+            // A client that ends with a reset once the destination has said all it had is closing, not breaking the flow.
+            broken = waitingOn == End.Client && ends.DestinationFinished ? null : HowBroken(e, waitingOn, ct.IsCancellationRequested);
         }
 
-        End(flow, onDone, clean);
+        Finish(flow, onDone, clean, broken);
     }
 
     /// <summary>
@@ -142,25 +150,31 @@ public static class Relay
     /// zero-byte read before taking memory, so a quiet flow holds none, but not after a read that filled
     /// the memory it had: more is likely waiting, and the wait would cost a system call per read.
     /// </summary>
-    private static async Task ReceiveAsync(Source from, PipeWriter to, OpenFlow flow, Action onDone)
+    private static async Task ReceiveAsync(Source from, PipeWriter to, OpenFlow flow, Ends ends, Action onDone)
     {
         var ct = flow.Cancellation;
         var clean = false;
+        string? broken = null;
+        var waitingOn = End.Destination;
         var mayHaveMore = false;
         try
         {
             while (true)
             {
+                waitingOn = End.Destination;
                 if (!mayHaveMore)
                 {
                     await from.ReadAsync(Memory<byte>.Empty, ct);
                 }
 
+                waitingOn = End.Client;
                 var memory = to.GetMemory(SocketReadSize);
+                waitingOn = End.Destination;
                 var received = await from.ReadAsync(memory, ct);
                 if (received == 0)
                 {
                     clean = true;
+                    ends.DestinationFinished = true;
                     break;
                 }
 
@@ -168,8 +182,15 @@ public static class Relay
                 to.Advance(received);
                 flow.Touch();
                 flow.Count(up: false, received);
+                waitingOn = End.Client;
                 var flush = await to.FlushAsync(ct);
-                if (flush.IsCompleted || flush.IsCanceled)
+                if (flush.IsCompleted)
+                {
+                    broken = ClientWentAway;
+                    break;
+                }
+
+                if (flush.IsCanceled)
                 {
                     break;
                 }
@@ -177,28 +198,72 @@ public static class Relay
         }
         catch (Exception e) when (IsEndOfFlow(e))
         {
-            clean = false;
+            broken = HowBroken(e, waitingOn, ct.IsCancellationRequested);
         }
 
-        End(flow, onDone, clean);
+        Finish(flow, onDone, clean, broken);
     }
 
-    private static void End(OpenFlow flow, Action onDone, bool clean)
+    private static void Finish(OpenFlow flow, Action onDone, bool clean, string? broken)
     {
         if (clean)
         {
             onDone();
         }
+        else if (broken is not null)
+        {
+            // A reset or a failure on one side ends the whole flow.
+            flow.Break(broken);
+        }
         else
         {
-            // A reset or a cancellation on one side ends the whole flow.
             flow.Abort();
         }
     }
 
+    private const string ClientWentAway = "the client went away";
+
+    /// <summary>
+    /// How the end the relay was <paramref name="waitingOn"/> broke the flow with <paramref name="e"/>. Once the flow is
+    /// <paramref name="cancelled"/>, what failed is the cancellation's doing: when nothing had cut the flow, it is its
+    /// client's end going (<see cref="FlowRegistry.Open"/>); when something had, that says why, and this is not used.
+    /// </summary>
+    private static string HowBroken(Exception e, End waitingOn, bool cancelled) =>
+        (cancelled, waitingOn, IsReset(e)) switch
+        {
+            (true, _, _) => ClientWentAway,
+            (_, End.Destination, true) => "the destination reset the connection",
+            (_, End.Destination, false) => "the connection to the destination broke",
+            (_, _, true) => "the client reset the connection",
+            _ => ClientWentAway,
+        };
+
+    /// <summary>Whether <paramref name="e"/> is a connection reset (a TCP RST), not another failure.</summary>
+    private static bool IsReset(Exception e) => e switch
+    {
+        ConnectionResetException => true,
+        SocketException { SocketErrorCode: SocketError.ConnectionReset } => true,
+        IOException { InnerException: { } inner } => IsReset(inner),
+        _ => false,
+    };
+
     /// <summary>Whether <paramref name="e"/> is how a socket or stream ends rather than a bug.</summary>
     public static bool IsEndOfFlow(Exception e) =>
         e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException;
+
+    /// <summary>The end of a flow the relay is waiting on.</summary>
+    private enum End
+    {
+        Client,
+        Destination,
+    }
+
+    /// <summary>What one direction of a relay tells the other about how its end finished.</summary>
+    private sealed class Ends
+    {
+        /// <summary>Set once the destination has finished sending, before its half-close is handed on.</summary>
+        public volatile bool DestinationFinished;
+    }
 
     /// <summary>Where <see cref="SendAsync"/> puts what the client wrote.</summary>
     private abstract class Sink

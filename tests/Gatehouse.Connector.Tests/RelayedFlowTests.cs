@@ -145,6 +145,10 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         var stream = Assert.IsType<HalfCloseStream>(await OpenEchoAsync(client, f));
 
         Assert.Equal("ping", await PrivateAccessFixture.EchoAsync(stream, "ping"));
+
+        // Ended as the agent ends a flow, its half-close and then the app's end: a stream dropped midway is recorded as the client going away.
+        stream.CompleteWrites();
+        Assert.Equal(0, await stream.ReadAsync(new byte[1]).AsTask().DefaultTimeout());
         await stream.DisposeAsync();
         var record = await f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
         Assert.Equal("app segment corp-echo through connector connector-1", record.Reason);

@@ -38,6 +38,20 @@ public sealed class LoopbackTcpServer : IDisposable
         _ = AcceptAsync();
     }
 
+    /// <summary>
+    /// A destination that answers each connection's first bytes with <paramref name="answer"/>, then resets the
+    /// connection (no lingering: the client sees a RST, not a FIN).
+    /// </summary>
+    /// <param name="answer">What it sends before the reset.</param>
+    public static LoopbackTcpServer ResettingAfter(string answer) => new(async (socket, ct) =>
+    {
+        await socket.ReceiveAsync(new byte[4096], ct);
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(answer), ct);
+        await Task.Delay(200, ct);
+        socket.LingerState = new LingerOption(enable: true, seconds: 0);
+        socket.Close();
+    });
+
     /// <summary>The port it listens on.</summary>
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 

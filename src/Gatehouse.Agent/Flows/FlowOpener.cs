@@ -20,13 +20,17 @@ internal sealed record OpenedFlow(Stream? Stream, int Status, string? Rule, stri
     /// <summary>Why, in plain words, with a stand-in when the edge gave none.</summary>
     public string ReasonText => Reason ?? "the edge gave no reason";
 
-    /// <summary>The headers a refusal carries to the application: the rule, the reason and the edge's reference.</summary>
-    public (string Name, string Value)[] RefusalHeaders =>
-    [
-        ("Gatehouse-Rule", Rule ?? string.Empty),
-        ("Gatehouse-Reason", ReasonText),
-        ("Gatehouse-Reference", Reference ?? string.Empty),
-    ];
+    /// <summary>
+    /// The headers a refusal carries to the application: the rule, the reason and the edge's reference. No rule or
+    /// reference header when there is none (no rule decided, no edge answered): an empty one reads as a rule named "".
+    /// </summary>
+    public (string Name, string Value)[] RefusalHeaders => (Rule, Reference) switch
+    {
+        ({ } rule, { } reference) => [("Gatehouse-Rule", rule), ("Gatehouse-Reason", ReasonText), ("Gatehouse-Reference", reference)],
+        ({ } rule, null) => [("Gatehouse-Rule", rule), ("Gatehouse-Reason", ReasonText)],
+        (null, { } reference) => [("Gatehouse-Reason", ReasonText), ("Gatehouse-Reference", reference)],
+        _ => [("Gatehouse-Reason", ReasonText)],
+    };
 }
 
 /// <summary>

@@ -79,6 +79,7 @@ internal sealed class TransparentSession : ApplicationConnection
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(SniffTimeout);
+        var sniffer = new HostSniffer();
         while (true)
         {
             ReadResult read;
@@ -92,7 +93,7 @@ internal sealed class TransparentSession : ApplicationConnection
                 return (null, SniffStatus.Unknown);
             }
 
-            var status = HostSniffer.TryRead(read.Buffer, out var host);
+            var status = sniffer.TryRead(read.Buffer, out var host);
             var enough = status != SniffStatus.NeedMore || read.IsCompleted || read.Buffer.Length >= HostSniffer.MaxBytes;
             In.AdvanceTo(read.Buffer.Start, enough ? read.Buffer.Start : read.Buffer.End);
             if (enough)

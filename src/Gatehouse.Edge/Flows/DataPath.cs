@@ -95,10 +95,17 @@ public sealed class DataPath
         Recorder.Record(record);
     }
 
-    /// <summary>A flow's record with why the edge ended the flow, when it did (idle, access revoked, stopping).</summary>
+    /// <summary>
+    /// A flow's record with why it was cut, when it was: by the edge (idle, access revoked, stopping), or by one of its
+    /// ends (a reset, a connection that broke). The action stays: the policy's decision holds for a flow cut later.
+    /// </summary>
     public static TransactionLogRecord WithEnding(TransactionLogRecord record, OpenFlow flow) =>
-        flow.EndedBecause is not { } because ? record
-            : record with { Reason = record.Reason is null ? $"ended by the edge: {because}" : $"{record.Reason}; ended by the edge: {because}" };
+        flow.EndedBecause is { } because ? WithReason(record, $"ended by the edge: {because}")
+            : flow.BrokenBecause is { } broken ? WithReason(record, broken)
+            : record;
+
+    private static TransactionLogRecord WithReason(TransactionLogRecord record, string reason) =>
+        record with { Reason = record.Reason is null ? reason : $"{record.Reason}; {reason}" };
 
     /// <summary>A short random reference for a refusal, shown to the user and kept in the record.</summary>
     public static string NewReferenceId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));

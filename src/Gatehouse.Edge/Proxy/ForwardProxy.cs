@@ -19,7 +19,6 @@ internal sealed class ForwardProxy : ConnectionHandler
         _path = path;
         _logger = logger;
         _auth = new ProxyAuthThrottle(path.Limits, path.Time, path.Metrics, logger);
-        path.Metrics?.ObserveProxyAuth(() => _auth.Tracked);
     }
 
     /// <summary>The socket transport of the proxy's Kestrel server (the tests' proxies use it too).</summary>

@@ -45,7 +45,9 @@ internal readonly record struct ProxyAuthRefusal(bool PerUser, TimeSpan RetryAft
 /// address has failures). Any other request is checked under its address's lock, so guesses sent at once are counted
 /// as if sent in turn: sending faster gets no more checked. The table holds at most
 /// <see cref="EdgeLimits.ProxyAuthTrackedAddresses"/> addresses; past that, expired ones go, then those whose last
-/// failure is oldest (a refused address failed recently, so it stays).
+/// failure is oldest (a refused address failed recently, so it stays). Addresses whose counts have all expired are
+/// forgotten without waiting for them to come back: by a counted request from any address, at most every quarter
+/// window, and whenever the gauge of tracked addresses is read.
 /// </remarks>
 internal sealed class ProxyAuthThrottle
 {
@@ -60,10 +62,12 @@ internal sealed class ProxyAuthThrottle
     private readonly int _perAddress;
     private readonly int _capacity;
     private readonly long _window;
+    private readonly long _sweepEvery;
     private readonly TimeProvider _time;
     private readonly EdgeMetrics? _metrics;
     private readonly ILogger _logger;
     private int _tracked;
+    private long _nextSweep;
 
     public ProxyAuthThrottle(EdgeLimits limits, TimeProvider time, EdgeMetrics? metrics, ILogger logger)
     {
@@ -71,13 +75,26 @@ internal sealed class ProxyAuthThrottle
         _perAddress = Math.Max(1, limits.ProxyAuthFailuresPerAddress);
         _capacity = Math.Max(1, limits.ProxyAuthTrackedAddresses);
         _window = limits.ProxyAuthFailureWindow.Ticks;
+        _sweepEvery = Math.Max(TimeSpan.TicksPerSecond, _window / 4);
         _time = time;
         _metrics = metrics;
         _logger = logger;
+        metrics?.ObserveProxyAuth(CountLive);
     }
 
-    /// <summary>Addresses whose failures are counted now.</summary>
+    /// <summary>Addresses in the table, expired or not.</summary>
     public int Tracked => Volatile.Read(ref _tracked);
+
+    /// <summary>Forgets the addresses whose counts have all expired, then says how many are left: what the gauge shows.</summary>
+    public int CountLive()
+    {
+        if (Tracked > 0)
+        {
+            ForgetExpired(_time.GetUtcNow().UtcTicks);
+        }
+
+        return Tracked;
+    }
 
     /// <summary>The key a client is counted under: an IPv4 address whole, an IPv6 address's /64; one key for non-IP clients.</summary>
     public static UInt128 KeyOf(EndPoint? endPoint)
@@ -128,6 +145,7 @@ internal sealed class ProxyAuthThrottle
     {
         var now = _time.GetUtcNow().UtcTicks;
         refusal = default;
+        ForgetExpiredIfDue(now);
         while (true)
         {
             var client = Track(key, now);
@@ -245,11 +263,62 @@ internal sealed class ProxyAuthThrottle
     }
 
     /// <summary>Takes an address out of the table once nothing is counted for it, so that its requests take the short path again.</summary>
-    private void ForgetIfClear(UInt128 key, Client client)
+    /// <returns>Whether it was taken out.</returns>
+    private bool ForgetIfClear(UInt128 key, Client client)
     {
-        if (client.IsClear)
+        if (!client.IsClear)
         {
-            Forget(key, client);
+            return false;
+        }
+
+        Forget(key, client);
+        return true;
+    }
+
+    /// <summary>Forgets what has expired of <paramref name="client"/>, and the address itself when nothing is left. Under its lock.</summary>
+    /// <returns>Whether the address was taken out.</returns>
+    private bool ExpireOrForget(UInt128 key, Client client, long now)
+    {
+        client.Expire(now, _window);
+        return ForgetIfClear(key, client);
+    }
+
+    /// <summary><see cref="ForgetExpired"/>, once every quarter window at most: a counted request pays for it, rarely.</summary>
+    private void ForgetExpiredIfDue(long now)
+    {
+        var due = Volatile.Read(ref _nextSweep);
+        if (now < due || Tracked == 0 || Interlocked.CompareExchange(ref _nextSweep, now + _sweepEvery, due) != due)
+        {
+            return;
+        }
+
+        ForgetExpired(now);
+    }
+
+    /// <summary>
+    /// Forgets every address whose counts have all expired, so that the table, and the gauge that reports it, hold live
+    /// counts only; an address that does not come back is not kept until the table fills.
+    /// </summary>
+    private void ForgetExpired(long now)
+    {
+        if (!_evicting.TryEnter())
+        {
+            return; // an eviction is under way, and it forgets expired addresses first
+        }
+
+        try
+        {
+            foreach (var (key, client) in _clients)
+            {
+                lock (client)
+                {
+                    ExpireOrForget(key, client, now);
+                }
+            }
+        }
+        finally
+        {
+            _evicting.Exit();
         }
     }
 
@@ -281,10 +350,8 @@ internal sealed class ProxyAuthThrottle
             {
                 lock (client)
                 {
-                    client.Expire(now, _window);
-                    if (client.IsClear)
+                    if (ExpireOrForget(key, client, now))
                     {
-                        Forget(key, client);
                         continue;
                     }
 

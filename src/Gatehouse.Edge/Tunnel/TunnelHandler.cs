@@ -22,7 +22,7 @@ namespace Gatehouse.Edge.Tunnel;
 ///   ─► device → user (bundle devices) ─► CONNECT :protocol connect-tcp | POST, path /.well-known/masque/tcp/{host}/{port}/
 ///   ─► resolve ─► decide(user, posture, network, host, ip, port) ─► egress ─► dial
 ///   ─► 200 ─► relay (POST: end of request body = half-close towards the destination)
-/// refusals: 403 with gatehouse-rule, gatehouse-reason, gatehouse-reference; failures: 502/504; one record per stream
+/// refusals: 403 with gatehouse-rule (when a rule decided), gatehouse-reason, gatehouse-reference; failures: 502/504; one record per stream
 /// </code>
 /// </remarks>
 internal sealed class TunnelHandler
@@ -356,7 +356,12 @@ internal sealed class TunnelHandler
         var reference = DataPath.NewReferenceId();
         _path.Finish(record with { Action = action, Status = status, Rule = rule ?? record.Rule, Reason = reason, ReferenceId = reference });
         context.Response.StatusCode = status;
-        context.Response.Headers[TunnelProtocol.RuleHeader] = rule ?? string.Empty;
+        if (rule is not null)
+        {
+            // None when no rule decided (who may connect, egress safety, a bad request): an empty one reads as a rule named "".
+            context.Response.Headers[TunnelProtocol.RuleHeader] = rule;
+        }
+
         context.Response.Headers[TunnelProtocol.ReasonHeader] = reason.Replace('\r', ' ').Replace('\n', ' ');
         context.Response.Headers[TunnelProtocol.ReferenceHeader] = reference;
         context.Response.ContentType = "text/plain; charset=utf-8";

@@ -69,7 +69,10 @@ public static class TransactionActions
 /// <param name="Status">The HTTP status the client got, where there is one.</param>
 /// <param name="Category">The destination's URL category, if any.</param>
 /// <param name="Rule">The name of the rule that decided; null for the default.</param>
-/// <param name="Reason">Why a flow was refused or failed, in plain words.</param>
+/// <param name="Reason">
+/// Why a flow was refused or failed, in plain words; for an allowed flow cut later, who cut it and why ("ended by the
+/// edge: …", "the destination reset the connection").
+/// </param>
 /// <param name="ReferenceId">The reference shown on a block page or in a 403, to find this record.</param>
 /// <param name="BytesUp">Bytes from the client to the destination.</param>
 /// <param name="BytesDown">Bytes from the destination to the client.</param>

@@ -32,7 +32,7 @@ public static class TunnelProtocol
     /// <summary>The address and port of the application's socket on the device, as the agent saw it.</summary>
     public const string ClientAddressHeader = "gatehouse-client-address";
 
-    /// <summary>On a refusal: the rule that decided (empty when none did).</summary>
+    /// <summary>On a refusal: the rule that decided; absent when none did.</summary>
     public const string RuleHeader = "gatehouse-rule";
 
     /// <summary>On a refusal or failure: why, in plain words.</summary>

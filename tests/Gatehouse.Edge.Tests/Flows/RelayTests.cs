@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Gatehouse.Flows;
 using Gatehouse.Testing;
+using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Edge.Tests.Flows;
 
@@ -79,13 +80,14 @@ public sealed class RelayTests
         await Task.Delay(500);
         Assert.False(run.Relay.IsCompleted);
 
-        run.Flow.Abort();
+        run.Flow.Abort("the test ended it");
         await run.Relay.DefaultTimeout();
         await run.Client.ToRelay.Reader.CompleteAsync();
+        Assert.Equal(("the test ended it", null), (run.Flow.EndedBecause, run.Flow.BrokenBecause));
     }
 
     [Fact]
-    public async Task A_reset_destination_ends_the_flow()
+    public async Task A_reset_destination_ends_the_flow_and_says_so()
     {
         await using var run = await RelayRun.StartAsync(Destination.Socket);
 
@@ -94,6 +96,32 @@ public sealed class RelayTests
 
         await run.Relay.DefaultTimeout();
         Assert.True(run.Flow.Cancellation.IsCancellationRequested);
+        Assert.Equal(("the destination reset the connection", null), (run.Flow.BrokenBecause, run.Flow.EndedBecause));
+    }
+
+    [Fact]
+    public async Task A_client_that_resets_while_the_destination_may_still_send_breaks_the_flow()
+    {
+        await using var run = await RelayRun.StartAsync(Destination.Socket);
+
+        await run.Client.ToRelay.Writer.CompleteAsync(new ConnectionResetException("reset by the client"));
+
+        await run.Relay.DefaultTimeout();
+        Assert.Equal("the client reset the connection", run.Flow.BrokenBecause);
+    }
+
+    [Fact]
+    public async Task A_client_that_resets_after_the_destination_said_all_it_had_is_closing_not_breaking_the_flow()
+    {
+        await using var run = await RelayRun.StartAsync(Destination.Socket);
+        run.Far.Shutdown(SocketShutdown.Send);
+        var end = await run.Client.FromRelay.Reader.ReadAsync().AsTask().DefaultTimeout();
+        Assert.True(end.IsCompleted);
+
+        await run.Client.ToRelay.Writer.CompleteAsync(new ConnectionResetException("reset by the client"));
+
+        await run.Relay.DefaultTimeout();
+        Assert.Null(run.Flow.BrokenBecause);
     }
 
     private static async Task WriteInPiecesAsync(PipeWriter writer, byte[] bytes, int piece, int flushEvery)

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using Gatehouse.Testing.Tls;
 using Gatehouse.Wire.Tls;
 
 namespace Gatehouse.Edge.Tests.Proxy;
@@ -76,6 +77,22 @@ public sealed class ClientHelloTests
     public void Other_protocols_are_not_tls(string first)
     {
         Assert.Equal(ClientHelloStatus.NotTls, ClientHello.TryReadServerName(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(first)), out _));
+    }
+
+    [Fact]
+    public void An_sslv2_format_ClientHello_is_not_tls()
+    {
+        // Its header is no TLS record: it names no server, and the flow stays decided by its host and port.
+        Assert.Equal(ClientHelloStatus.NotTls, Read(ClientHellos.Sslv2ClientHello()).Status);
+    }
+
+    [Fact]
+    public void With_encrypted_client_hello_the_outer_public_name_is_read()
+    {
+        // The site's own name is inside the encrypted_client_hello extension, which nothing can read but the server.
+        var hello = ClientHellos.BuildWithExtensions((0x0000, ClientHellos.ServerNames((0, "public.example"u8.ToArray()))), (ClientHellos.EncryptedClientHello, ClientHellos.EchOuterPayload()));
+
+        Assert.Equal((ClientHelloStatus.Found, "public.example"), Read(hello));
     }
 
     [Fact]
@@ -161,7 +178,7 @@ public sealed class ClientHelloTests
     public void A_server_name_that_is_not_a_host_name_makes_the_ClientHello_unreadable(string name)
     {
         // Before, such a name was read as none, and the flow went on undecided; a server may still read a name in it.
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.UTF8.GetBytes(name))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.UTF8.GetBytes(name))))).Status);
     }
 
     [Fact]
@@ -170,9 +187,9 @@ public sealed class ClientHelloTests
         var longLabel = new string('a', 64) + ".example";
         var longName = string.Join('.', Enumerable.Repeat(new string('a', 63), 4)); // 255 characters
 
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longLabel))))).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName))))).Status);
-        Assert.Equal(ClientHelloStatus.Found, Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(longName[..253]))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(longLabel))))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(longName))))).Status);
+        Assert.Equal(ClientHelloStatus.Found, Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(longName[..253]))))).Status);
     }
 
     [Fact]
@@ -181,13 +198,13 @@ public sealed class ClientHelloTests
         var allowed = Encoding.ASCII.GetBytes("allowed.example");
         var blocked = Encoding.ASCII.GetBytes("www.blocked.example");
 
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((0, allowed), (0, blocked)))).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build(ServerNames((1, blocked)))).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([.. ServerNames((0, allowed)), 0])).Status);
-        Assert.Equal(ClientHelloStatus.Malformed, Read(Build([])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((0, allowed), (0, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build(ClientHellos.ServerNames((1, blocked)))).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build([.. ClientHellos.ServerNames((0, allowed)), 0])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.Build([])).Status);
 
         // Two server_name extensions: the first was decided, and a server that reads the last one went where it named.
-        Assert.Equal(ClientHelloStatus.Malformed, Read(BuildWithServerNames([ServerNames((0, allowed)), ServerNames((0, blocked))])).Status);
+        Assert.Equal(ClientHelloStatus.Malformed, Read(ClientHellos.BuildWithServerNames([ClientHellos.ServerNames((0, allowed)), ClientHellos.ServerNames((0, blocked))])).Status);
     }
 
     [Theory]
@@ -197,7 +214,7 @@ public sealed class ClientHelloTests
     [InlineData("xn--bcher-kva.example", "xn--bcher-kva.example")]
     public void A_host_name_is_read_lower_cased_without_a_final_dot(string sent, string read)
     {
-        Assert.Equal((ClientHelloStatus.Found, read), Read(Build(ServerNames((0, Encoding.ASCII.GetBytes(sent))))));
+        Assert.Equal((ClientHelloStatus.Found, read), Read(ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(sent))))));
     }
 
     private static (ClientHelloStatus Status, string? Name) Read(byte[] bytes)
@@ -231,30 +248,6 @@ public sealed class ClientHelloTests
         }
 
         return [.. records];
-    }
-
-    /// <summary>A server_name extension's data (RFC 6066 section 3) listing <paramref name="names"/>, each a type and its bytes.</summary>
-    internal static byte[] ServerNames(params (byte Type, byte[] Name)[] names)
-    {
-        var list = names.SelectMany(n => (byte[])[n.Type, (byte)(n.Name.Length >> 8), (byte)n.Name.Length, .. n.Name]).ToArray();
-        return [(byte)(list.Length >> 8), (byte)list.Length, .. list];
-    }
-
-    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with one server_name extension of <paramref name="serverNameExtension"/>.</summary>
-    internal static byte[] Build(byte[] serverNameExtension) => BuildWithServerNames([serverNameExtension]);
-
-    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with a server_name extension of each of <paramref name="serverNameExtensions"/>.</summary>
-    internal static byte[] BuildWithServerNames(byte[][] serverNameExtensions)
-    {
-        byte[] extensions = [.. serverNameExtensions.SelectMany(e => (byte[])[0x00, 0x00, (byte)(e.Length >> 8), (byte)e.Length, .. e])];
-        byte[] body =
-        [
-            0x03, 0x03, .. new byte[32], 0x00, // version, random, no session id
-            0x00, 0x02, 0x13, 0x01, 0x01, 0x00, // one cipher suite, no compression
-            (byte)(extensions.Length >> 8), (byte)extensions.Length, .. extensions,
-        ];
-        byte[] message = [0x01, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length, .. body];
-        return [0x16, 0x03, 0x01, (byte)(message.Length >> 8), (byte)message.Length, .. message];
     }
 
     /// <summary>The first TLS record .NET's client sends for <paramref name="serverName"/>: its ClientHello.</summary>

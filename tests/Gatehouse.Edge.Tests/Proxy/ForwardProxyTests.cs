@@ -8,6 +8,7 @@ using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Pac;
+using Gatehouse.Testing.Tls;
 
 namespace Gatehouse.Edge.Tests.Proxy;
 
@@ -300,7 +301,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     [Fact]
     public async Task A_destination_that_resets_mid_response_resets_the_client_too_so_the_cut_does_not_look_complete()
     {
-        using var resetsMidway = ResetsAfter("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe first half");
+        using var resetsMidway = LoopbackTcpServer.ResettingAfter("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe first half");
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
         var stream = client.GetStream();
@@ -314,10 +315,10 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_destination_that_resets_mid_download_resets_the_connect_too_so_the_cut_does_not_look_complete()
+    public async Task A_destination_that_resets_mid_download_resets_the_connect_too_and_its_record_says_so()
     {
         // A download whose end is the connection's end (HTTP/1.0, a tar stream) looks complete after a FIN.
-        using var resetsMidway = ResetsAfter("the first half");
+        using var resetsMidway = LoopbackTcpServer.ResettingAfter("the first half");
         using var client = new TcpClient();
         await client.ConnectAsync(_proxy.Address);
         var stream = client.GetStream();
@@ -327,17 +328,12 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal("the first half", await ProxyFixture.ReadAsync(stream, "half", TimeSpan.FromSeconds(10)));
 
         await AssertResetAsync(stream);
-    }
 
-    /// <summary>A destination that answers the client's first bytes with <paramref name="answer"/>, then resets the connection.</summary>
-    private static LoopbackTcpServer ResetsAfter(string answer) => new(async (socket, ct) =>
-    {
-        await socket.ReceiveAsync(new byte[4096], ct);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(answer), ct);
-        await Task.Delay(200, ct);
-        socket.LingerState = new LingerOption(enable: true, seconds: 0);
-        socket.Close();
-    });
+        // The policy allowed the flow; the destination cut it (the record said "allow" and nothing else).
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Port == resetsMidway.Port);
+        Assert.Equal((TransactionActions.Allow, 200, "the destination reset the connection"), (record.Action, record.Status, record.Reason));
+        Assert.Equal((4L, 14L), (record.BytesUp, record.BytesDown));
+    }
 
     private static async Task AssertResetAsync(NetworkStream stream)
     {
@@ -392,12 +388,38 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     public async Task A_connect_flow_record_carries_the_tls_server_name_the_client_sent()
     {
         // Operators see which site a tunnel to an address or a shared CDN name was for.
-        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes("WWW.Allowed.Example"))));
+        var hello = ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes("WWW.Allowed.Example"))));
 
         var (answer, record) = await ConnectAndSendAsync(hello, host: "127.0.0.1", endSending: true);
 
         Assert.Equal(hello.Length, answer);
         Assert.Equal((TransactionActions.Allow, "www.allowed.example", (long)hello.Length), (record.Action, record.Sni, record.BytesUp));
+    }
+
+    [Fact]
+    public async Task An_sslv2_format_ClientHello_passes_as_other_bytes_decided_by_host_and_port_only()
+    {
+        // No TLS record, so it passes unread like another protocol's bytes: it names no server to decide.
+        var hello = ClientHellos.Sslv2ClientHello();
+
+        var (answer, record) = await ConnectAndSendAsync(hello, endSending: true);
+
+        Assert.Equal(hello.Length, answer);
+        Assert.Equal((TransactionActions.Allow, null, (long)hello.Length), (record.Action, record.Sni, record.BytesUp));
+    }
+
+    [Theory]
+    [InlineData("www.blocked.example", 0, TransactionActions.Block)]
+    [InlineData("public.example", -1, TransactionActions.Allow)]
+    public async Task With_encrypted_client_hello_the_outer_public_name_alone_is_decided(string outerName, int expectedAnswer, string action)
+    {
+        // The site inside could be www.blocked.example too: the edge cannot see it, and decides by the public name.
+        var hello = ClientHellos.BuildWithExtensions((0x0000, ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes(outerName)))), (ClientHellos.EncryptedClientHello, ClientHellos.EchOuterPayload()));
+
+        var (answer, record) = await ConnectAndSendAsync(hello, endSending: true);
+
+        Assert.Equal(expectedAnswer < 0 ? hello.Length : expectedAnswer, answer);
+        Assert.Equal((action, outerName), (record.Action, record.Sni));
     }
 
     [Fact]
@@ -421,7 +443,7 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     public async Task Tls_server_name_that_is_not_a_host_name_is_cut(string name)
     {
         // Read as no name before, the flow went on undecided to a server that may still take the name for a site.
-        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.UTF8.GetBytes(name))));
+        var hello = ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.UTF8.GetBytes(name))));
 
         var (answer, record) = await ConnectAndSendAsync(hello);
 

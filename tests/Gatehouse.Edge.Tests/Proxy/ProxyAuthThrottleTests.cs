@@ -141,6 +141,42 @@ public sealed class ProxyAuthThrottleTests
     }
 
     [Fact]
+    public void Addresses_whose_counts_expired_are_forgotten_without_waiting_for_them_to_come_back()
+    {
+        using var metrics = new EdgeMetrics();
+        var throttle = Throttle(metrics: metrics);
+        Try(throttle, Here, Alice, "wrong");
+
+        // A failure from another address a window later forgets the first, which never came back (it stayed, and counted).
+        _clock.Advance(Window);
+        Try(throttle, There, Alice, "wrong");
+        Assert.Equal(1, throttle.Tracked);
+
+        // Without any request, the gauge counts live addresses only: the second's count is live until its window ends.
+        _clock.Advance(Window - TimeSpan.FromSeconds(1));
+        Assert.Contains("gatehouse_edge_proxy_auth_tracked_addresses 1", metrics.Exporter.Render().Split('\n'));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Contains("gatehouse_edge_proxy_auth_tracked_addresses 0", metrics.Exporter.Render().Split('\n'));
+        Assert.Equal(0, throttle.Tracked);
+    }
+
+    [Fact]
+    public void A_refused_address_is_not_forgotten_before_its_refusal_ends()
+    {
+        var throttle = Throttle();
+        for (var i = 0; i < 10; i++)
+        {
+            Try(throttle, Here, Alice, "wrong");
+        }
+
+        // Failures from elsewhere, later in the window, sweep the table: the refusal stays.
+        _clock.Advance(Window - TimeSpan.FromSeconds(1));
+        Try(throttle, There, Alice, "wrong");
+        Assert.Equal(2, throttle.CountLive());
+        Assert.Equal(ProxyAuthOutcome.Refused, Try(throttle, Here, Alice, Password));
+    }
+
+    [Fact]
     public void Failures_from_many_addresses_keep_the_table_bounded_and_refused_addresses_in_it()
     {
         var throttle = Throttle(new EdgeLimits { ProxyAuthTrackedAddresses = 100 });

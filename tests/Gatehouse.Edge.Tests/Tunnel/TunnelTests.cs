@@ -6,6 +6,7 @@ using Gatehouse.Edge.Tests.Proxy;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Portal;
+using Gatehouse.Testing.Tls;
 using Gatehouse.Trust.Certificates;
 using Gatehouse.Tunnel;
 using Gatehouse.Wire.Api;
@@ -165,7 +166,7 @@ public sealed class TunnelTests : IAsyncLifetime
     {
         // A ChangeCipherSpec first let the ClientHello after it through unread, blocked name and all.
         await PutRuleInForceAsync(new PolicyRuleSpec { Name = "no-blocked", Action = PolicyActions.Block, Criteria = new PolicyCriteria { Domains = ["www.blocked.example"] } });
-        var hello = ClientHelloTests.Build(ClientHelloTests.ServerNames((0, Encoding.ASCII.GetBytes("www.blocked.example"))));
+        var hello = ClientHellos.Build(ClientHellos.ServerNames((0, Encoding.ASCII.GetBytes("www.blocked.example"))));
 
         var (answer, record) = await SendFirstAsync("localhost", [0x14, 0x03, 0x03, 0x00, 0x01, 0x01, .. hello], form);
 
@@ -336,6 +337,25 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal(1, edge.Edge.DataPath.Flows.IdleClosed);
     }
 
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task A_flow_its_destination_resets_is_recorded_as_allowed_and_reset_by_the_destination(TunnelFlowForm form)
+    {
+        using var resetsMidway = LoopbackTcpServer.ResettingAfter("the first half");
+        using var client = Client(_t.Device);
+        var opened = await client.OpenAsync("localhost", resetsMidway.Port, form: form);
+        Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
+        await using var stream = opened.Stream!;
+
+        await stream.WriteAsync("GO\r\n"u8.ToArray());
+        await stream.FlushAsync();
+
+        Assert.Equal("the first half", await ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10)));
+        var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Port == resetsMidway.Port);
+        Assert.Equal((TransactionActions.Allow, 200, "the destination reset the connection"), (record.Action, record.Status, record.Reason));
+    }
+
     [Fact]
     public async Task Without_a_client_certificate_the_handshake_fails_and_nothing_is_reached()
     {
@@ -345,6 +365,23 @@ public sealed class TunnelTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<HttpRequestException>(() => http.SendAsync(request));
         Assert.Equal(0, _t.Echo.Accepted);
+    }
+
+    [Fact]
+    public async Task A_refusal_no_rule_decided_has_no_rule_header()
+    {
+        using var device = _t.Device.CreateCertificateWithKey();
+        using var handler = new SocketsHttpHandler { SslOptions = { ClientCertificates = [device], RemoteCertificateValidationCallback = (_, _, _, _) => true } };
+        using var http = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"https://{_t.Edge.TunnelAddress}/not-a-flow") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        using var refused = await http.SendAsync(request).DefaultTimeout();
+
+        // It came empty, and a client that took an empty value for a name showed a rule called "".
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.False(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.RuleHeader));
+        Assert.True(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.ReasonHeader));
+        Assert.True(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.ReferenceHeader));
     }
 
     [Fact]
@@ -436,6 +473,7 @@ public sealed class TunnelTests : IAsyncLifetime
         var refused = await client.OpenAsync("127.0.0.1", _t.Echo.Port);
 
         Assert.Equal(403, refused.Status);
+        Assert.Null(refused.Rule); // the agent reads no rule header as no rule
         Assert.StartsWith("egress refused", refused.Reason, StringComparison.Ordinal);
         Assert.Equal(0, _t.Echo.Accepted);
     }

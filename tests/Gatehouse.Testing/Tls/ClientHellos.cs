@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+
+namespace Gatehouse.Testing.Tls;
+
+/// <summary>ClientHellos built byte by byte, for tests of what reads their server name (the edge's check, the agent's sniffer).</summary>
+public static class ClientHellos
+{
+    /// <summary>A server_name extension's data (RFC 6066 section 3) listing <paramref name="names"/>, each a type and its bytes.</summary>
+    public static byte[] ServerNames(params (byte Type, byte[] Name)[] names)
+    {
+        var list = names.SelectMany(n => (byte[])[n.Type, (byte)(n.Name.Length >> 8), (byte)n.Name.Length, .. n.Name]).ToArray();
+        return [(byte)(list.Length >> 8), (byte)list.Length, .. list];
+    }
+
+    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with one server_name extension of <paramref name="serverNameExtension"/>.</summary>
+    public static byte[] Build(byte[] serverNameExtension) => BuildWithServerNames([serverNameExtension]);
+
+    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with a server_name extension of each of <paramref name="serverNameExtensions"/>.</summary>
+    public static byte[] BuildWithServerNames(byte[][] serverNameExtensions) =>
+        BuildWithExtensions([.. serverNameExtensions.Select(e => ((ushort)0x0000, e))]);
+
+    /// <summary>The extension type of Encrypted Client Hello (<c>encrypted_client_hello</c>).</summary>
+    public const ushort EncryptedClientHello = 0xfe0d;
+
+    /// <summary>An outer ClientHello's <c>encrypted_client_hello</c> data: a cipher suite, a config id, a key share and the sealed inner hello (random here).</summary>
+    public static byte[] EchOuterPayload() =>
+        [0x00, 0x00, 0x01, 0x00, 0x01, 0x2a, 0x00, 0x20, .. RandomNumberGenerator.GetBytes(32), 0x00, 0x80, .. RandomNumberGenerator.GetBytes(128)];
+
+    /// <summary>A minimal TLS 1.2 ClientHello in one handshake record, with <paramref name="extensions"/> in order.</summary>
+    public static byte[] BuildWithExtensions(params (ushort Type, byte[] Data)[] extensions)
+    {
+        byte[] encoded = [.. extensions.SelectMany(e => (byte[])[(byte)(e.Type >> 8), (byte)e.Type, (byte)(e.Data.Length >> 8), (byte)e.Data.Length, .. e.Data])];
+        byte[] body =
+        [
+            0x03, 0x03, .. new byte[32], 0x00, // version, random, no session id
+            0x00, 0x02, 0x13, 0x01, 0x01, 0x00, // one cipher suite, no compression
+            (byte)(encoded.Length >> 8), (byte)encoded.Length, .. encoded,
+        ];
+        byte[] message = [0x01, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length, .. body];
+        return [0x16, 0x03, 0x01, (byte)(message.Length >> 8), (byte)message.Length, .. message];
+    }
+
+    /// <summary>
+    /// A ClientHello in the SSL 2.0 format that old clients sent to reach SSL 3.0 and TLS servers (RFC 5246 appendix
+    /// E.2): a two-byte length with the high bit set, then CLIENT-HELLO, version 3.1, one cipher spec, a challenge.
+    /// </summary>
+    public static byte[] Sslv2ClientHello()
+    {
+        byte[] body = [0x01, 0x03, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x2f, .. RandomNumberGenerator.GetBytes(16)];
+        return [(byte)(0x80 | (body.Length >> 8)), (byte)body.Length, .. body];
+    }
+}
