@@ -613,6 +613,9 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             "GET http://localhost/ HTTP/2.0\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5, 6\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5,\r\n\r\n",
             // A destination that reads these framings otherwise than the edge would take the body as more requests.
             "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
