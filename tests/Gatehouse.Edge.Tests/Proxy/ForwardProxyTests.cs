@@ -678,6 +678,23 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_port_written_with_leading_zeros_gets_400_and_reaches_nothing()
+    {
+        // Decided and dialled as the number it reads as, it was recorded and sent on as written (":08080").
+        var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
+
+        var connect = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:0{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
+        var get = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET http://localhost:0{_origin.Port}/hello HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 400 ", connect, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", get, StringComparison.Ordinal);
+        Assert.Contains("write the port as a decimal number without leading zeros", connect, StringComparison.Ordinal);
+        Assert.Contains("write the port as a decimal number without leading zeros", get, StringComparison.Ordinal);
+        Assert.Equal(0, _echo.Accepted);
+        Assert.Empty(_origin.Requests);
+    }
+
+    [Fact]
     public async Task Oversized_head_gets_431()
     {
         var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET http://localhost/ HTTP/1.1\r\nX-Big: {new string('a', 40_000)}\r\n\r\n"), until: "</html>");
