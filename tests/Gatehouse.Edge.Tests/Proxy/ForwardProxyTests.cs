@@ -528,6 +528,18 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("GET / HTTP/1.1\r\nHost: localhost:080\r\n\r\n")]
+    [InlineData("GET http://localhost:080/ HTTP/1.1\r\n\r\n")]
+    public async Task Http_request_naming_a_port_with_leading_zeros_through_a_connect_is_cut(string request)
+    {
+        var (answer, record) = await ConnectAndSendAsync(Encoding.ASCII.GetBytes(request));
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal("the HTTP request's target or Host header is not a valid host, so its host cannot be checked", record.Reason);
+    }
+
+    [Theory]
     [InlineData("PING\r\n")]
     [InlineData("GET key\r\n")]
     [InlineData("SET key value\r\n")]
