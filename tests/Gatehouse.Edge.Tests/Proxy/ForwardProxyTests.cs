@@ -589,10 +589,51 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         var proxy = $"PROXY {_proxy.Address}";
         var answers = await PacScript.FindProxyAsync(
             pac,
-            "http://www.example.com/page", "https://8.8.8.8/", "http://[2001:db8::1]/", "http://[fd00::1]/", "http://172.32.0.1/",
+            "http://www.example.com/page", "https://8.8.8.8/", "http://[2001:db8::1]/", "http://172.32.0.1/",
             "http://intranet/", "http://printer.local/", "http://localhost:8080/", "http://127.0.0.1/", "http://[::1]/",
             "http://10.1.2.3/", "http://172.16.0.1/", "https://192.168.1.1:8443/");
-        Assert.Equal([proxy, proxy, proxy, proxy, proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT"], answers);
+        Assert.Equal([proxy, proxy, proxy, proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT"], answers);
+    }
+
+    [PacFact]
+    public async Task Pac_file_sends_unique_local_IPv6_addresses_direct_as_private_IPv4_ones_and_other_IPv6_addresses_through_this_proxy()
+    {
+        // isInNet knows only IPv4: every IPv6 literal went to the proxy, the tenant's own fd00::/8 network too.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128");
+
+        var answers = await PacScript.FindProxyAsync(
+            pac,
+            "http://[fd00::1]/", "http://[fc00::]/", "https://[fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:8443/", "http://[fd12:3456:789a:1::1.2.3.4]/",
+            "http://[fbff:ffff::1]/", "http://[fe00::1]/", "http://[2001:db8::1]/", "http://[::ffff:10.1.2.3]/", "http://[::]/", "http://[64:ff9b::a01:203]/");
+
+        const string Proxy = "PROXY edge.example:3128";
+        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy, Proxy], answers);
+    }
+
+    [PacFact]
+    public async Task Pac_file_reads_an_IPv6_host_in_any_spelling_an_engine_may_pass_and_sends_what_it_cannot_read_through_this_proxy()
+    {
+        var pac = ProxyPages.Pac("acme", "edge.example:3128");
+
+        var answers = await PacScript.FindProxyAsync(
+            pac,
+            ("http://[fd00::1]/", "[fd00::1]"),
+            ("http://[fd00::1]/", "FD00::1"),
+            ("http://[fd00::102:304]/", "fd00::1.2.3.4"),
+            ("http://[fd00::1]/", "fd00:0:0:0:0:0:0:1"),
+            ("http://[fd00:1:2:3:4:5:6::]/", "fd00:1:2:3:4:5:6::"),
+            ("http://x/", "fd00::1::2"),
+            ("http://x/", "fd00:1:2:3:4:5:6:7:8"),
+            ("http://x/", "fd00:1:2:3:4:5:6"),
+            ("http://x/", "fd00::12345"),
+            ("http://x/", "fd00::1%eth0"),
+            ("http://x/", "fd00::256.1.2.3"),
+            ("http://x/", "fd00:1.2.3.4::1"),
+            ("http://x/", ":fd00::1"),
+            ("http://x/", "fd00::g"));
+
+        const string Proxy = "PROXY edge.example:3128";
+        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy], answers);
     }
 
     [PacFact]
@@ -603,15 +644,18 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             new(IPNetwork.Parse("10.20.0.0/16"), [(80, 80), (8000, 8080)]),
             new(IPNetwork.Parse("192.168.7.8/32"), []),
             new(IPNetwork.Parse("fd00:20::/32"), [(443, 443)]),
+            new(IPNetwork.Parse("fd00:30::7/128"), []),
         ]);
 
         var answers = await PacScript.FindProxyAsync(
             pac,
-            "http://10.20.0.1/", "http://10.20.255.254:8080/page?x=1", "ws://10.20.0.1:8000/", "https://192.168.7.8:9443/", "http://[fd00:20::1]/",
-            "https://10.20.0.1/", "http://10.20.0.1:9000/", "http://10.21.0.1/", "http://192.168.7.9/", "http://wiki.corp.internal/");
+            "http://10.20.0.1/", "http://10.20.255.254:8080/page?x=1", "ws://10.20.0.1:8000/", "https://192.168.7.8:9443/", "https://[fd00:20::1]/",
+            "http://[fd00:20:ffff::1]:443/", "http://[fd00:30::7]:9999/",
+            "https://10.20.0.1/", "http://10.20.0.1:9000/", "http://10.21.0.1/", "http://192.168.7.9/", "http://[fd00:20::1]/", "https://[fd00:21::1]/",
+            "http://[fd00:30::8]/", "http://wiki.corp.internal/");
 
         const string Proxy = "PROXY edge.example:3128";
-        Assert.Equal([Proxy, Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy], answers);
+        Assert.Equal([Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy], answers);
     }
 
     [Fact]
