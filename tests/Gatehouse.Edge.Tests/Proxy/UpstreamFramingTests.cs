@@ -61,13 +61,7 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
     public async Task A_response_whose_Connection_header_names_its_Content_Length_gets_502()
     {
         // Dropping what Connection names would send the body on with no framing, on a kept-alive client connection.
-        using var origin = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await using var stream = new NetworkStream(socket);
-            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
-            await stream.WriteAsync("HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello"u8.ToArray(), ct);
-            await Task.Delay(Timeout.Infinite, ct);
-        });
+        using var origin = AnsweringOnce("HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello");
 
         var answer = await _proxy.RawAsync(Get(origin.Port, "/"), until: "</html>");
 
@@ -137,14 +131,8 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
     [InlineData("Content-Length: 5\r\nX-Between: 1\r\ncontent-length: 5, 5")]
     public async Task A_response_whose_Content_Length_repeats_one_value_is_passed_on_with_that_value_once(string lengths)
     {
-        // RFC 9112 6.3 lets a recipient take one value repeated as that value (browsers and Squid do); it was a 502.
-        using var origin = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await using var stream = new NetworkStream(socket);
-            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\n{lengths}\r\n\r\nhelloEXTRA"), ct);
-            await Task.Delay(Timeout.Infinite, ct);
-        });
+        // RFC 9112 6.3 lets a recipient take one value repeated as that value (the Fetch standard and Squid do); it was a 502.
+        using var origin = AnsweringOnce($"HTTP/1.1 200 OK\r\n{lengths}\r\n\r\nhelloEXTRA");
 
         var answer = await _proxy.RawAsync(Get(origin.Port, "/"), until: "hello");
 
@@ -162,13 +150,7 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
     [InlineData("Content-Length: 5 5")]
     public async Task A_response_whose_Content_Length_lists_different_or_empty_values_gets_502(string lengths)
     {
-        using var origin = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await using var stream = new NetworkStream(socket);
-            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\n{lengths}\r\n\r\nhello!"), ct);
-            await Task.Delay(Timeout.Infinite, ct);
-        });
+        using var origin = AnsweringOnce($"HTTP/1.1 200 OK\r\n{lengths}\r\n\r\nhello!");
 
         var answer = await _proxy.RawAsync(Get(origin.Port, "/"), until: "</html>");
 
@@ -202,6 +184,15 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         Assert.Equal(["Content-Length: 5"], ContentLengthLines(sent));
         Assert.Equal("hello", sentBody);
     }
+
+    /// <summary>A destination that answers a connection's first request with <paramref name="response"/> and keeps the connection open.</summary>
+    private static LoopbackTcpServer AnsweringOnce(string response) => new(async (socket, ct) =>
+    {
+        await using var stream = new NetworkStream(socket);
+        await ProxyFixture.ReadRequestHeadAsync(stream, ct);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(response), ct);
+        await Task.Delay(Timeout.Infinite, ct);
+    });
 
     /// <summary>The head's Content-Length lines, whatever the case of their names.</summary>
     private static string[] ContentLengthLines(string message) =>
