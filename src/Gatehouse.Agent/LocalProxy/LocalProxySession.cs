@@ -64,7 +64,7 @@ internal sealed class LocalProxySession : ApplicationConnection
         {
             if (!Target.TryParseAuthority(head.Target, defaultPort: 0, out var authority))
             {
-                await RespondAsync(400, "Bad Request", "CONNECT needs HOST:PORT.\n", "text/plain; charset=utf-8", [], ct);
+                await RespondAsync(400, "Bad Request", Target.AuthorityError(head.Target, portRequired: true) + "\n", "text/plain; charset=utf-8", [], ct);
                 return;
             }
 

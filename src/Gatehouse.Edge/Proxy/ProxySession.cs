@@ -275,7 +275,7 @@ internal sealed class ProxySession : IAsyncDisposable
         {
             if (!Target.TryParseAuthority(head.Target, defaultPort: 0, out var connectTarget))
             {
-                await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", "CONNECT needs HOST:PORT.", null), close: true);
+                await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", Target.AuthorityError(head.Target, portRequired: true), null), close: true);
                 return false;
             }
 

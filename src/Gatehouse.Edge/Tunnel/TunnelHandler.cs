@@ -22,7 +22,8 @@ namespace Gatehouse.Edge.Tunnel;
 ///   ─► device → user (bundle devices) ─► CONNECT :protocol connect-tcp | POST, path /.well-known/masque/tcp/{host}/{port}/
 ///   ─► resolve ─► decide(user, posture, network, host, ip, port) ─► egress ─► dial
 ///   ─► 200 ─► relay (POST: end of request body = half-close towards the destination)
-/// refusals: 403 with gatehouse-rule (when a rule decided), gatehouse-reason, gatehouse-reference; failures: 502/504; one record per stream
+/// refusals: 403 with gatehouse-rule (when a rule decided), gatehouse-reason, gatehouse-reference (and 400/404/405/414
+/// for malformed requests); failures: 502/504; one record per stream
 /// </code>
 /// </remarks>
 internal sealed class TunnelHandler
@@ -68,6 +69,12 @@ internal sealed class TunnelHandler
         }
 
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? string.Empty;
+        if (rawTarget.Length > TunnelProtocol.MaxPathLength)
+        {
+            await RefuseAsync(context, record, 414, TransactionActions.Denied, null, $"a flow's path is at most {TunnelProtocol.MaxPathLength} characters: {TunnelProtocol.PathPrefix}HOST/PORT/");
+            return;
+        }
+
         if (!TunnelProtocol.TryParsePath(rawTarget, out var host, out var port, out var isAddress))
         {
             await RefuseAsync(context, record, 404, TransactionActions.Denied, null, $"a flow's path is {TunnelProtocol.PathPrefix}HOST/PORT/");

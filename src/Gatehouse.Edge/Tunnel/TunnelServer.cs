@@ -60,6 +60,12 @@ internal sealed class TunnelServer : IAsyncDisposable
             kestrel.Limits.MinRequestBodyDataRate = null;
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.Http2.MaxStreamsPerConnection = limits.MaxStreamsPerConnection;
+
+            // One limit for a request head, the forward proxy's: Kestrel's request line limit (8 KiB, counted over the
+            // pseudo-headers) reset a stream with a long :path, where the handler answers 414 with the reason.
+            kestrel.Limits.MaxRequestLineSize = limits.MaxHeadBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxHeadBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = limits.MaxHeadBytes;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
             kestrel.Listen(endpoint, listen =>

@@ -24,6 +24,9 @@ public enum HeadStatus
 /// connection persistence, and which header lines pass through unchanged. Strict on purpose: lines end in
 /// CRLF, names are tokens, no folding, no control characters, <c>Content-Length</c> and
 /// <c>Transfer-Encoding</c> never together in a request, so no message can be read two ways (smuggling).
+/// A <c>Content-Length</c> that repeats one value (<c>5, 5</c>, or two lines of <c>5</c>) is that value, as
+/// RFC 9112 section 6.3 allows and the Fetch standard and Squid read it, and passes on as one line with the value once;
+/// different or empty values are refused.
 /// </summary>
 public abstract class HttpHead
 {
@@ -35,7 +38,7 @@ public abstract class HttpHead
     private readonly List<(int Start, int Length, int Colon)> _lines = new(16);
     private readonly List<string> _connectionTokens = new(2);
 
-    /// <summary>The head's bytes, start line to the blank line (without it).</summary>
+    /// <summary>The head's bytes, start line to the blank line (without it); a <c>Content-Length</c> list reads as its one value.</summary>
     public ReadOnlySpan<byte> Raw => _raw.AsSpan(0, _rawLength);
 
     /// <summary>True for HTTP/1.1, false for HTTP/1.0.</summary>
@@ -182,16 +185,48 @@ public abstract class HttpHead
             return Fail("Transfer-Encoding in an HTTP/1.0 request");
         }
 
+        var lengthPassed = false;
         foreach (var (lineStart, length, colon) in lines)
         {
             var name = raw.Slice(lineStart, colon);
-            if (!IsHopByHop(name) && !IsListed(name, connectionTokens))
+            if (IsHopByHop(name) || IsListed(name, connectionTokens))
             {
-                PassLines.Add((lineStart, length));
+                continue;
             }
+
+            if (Is(name, "Content-Length"u8))
+            {
+                // Its value once: the next hop never sees a list or a second line that it might read otherwise.
+                if (!lengthPassed)
+                {
+                    PassLines.Add((lineStart, WriteLengthOnce(lineStart, length, colon)));
+                    lengthPassed = true;
+                }
+
+                continue;
+            }
+
+            PassLines.Add((lineStart, length));
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Rewrites a <c>Content-Length</c> line whose value is a list of one number repeated as <c>NAME: NUMBER</c>, in
+    /// place (the list is longer than the number and a space); returns the line's new length.
+    /// </summary>
+    private int WriteLengthOnce(int lineStart, int length, int colon)
+    {
+        var value = _raw.AsSpan(lineStart + colon + 1, length - colon - 1);
+        if (value.IndexOf((byte)',') < 0)
+        {
+            return length;
+        }
+
+        value[0] = (byte)' ';
+        ContentLength.TryFormat(value[1..], out var digits, default, System.Globalization.CultureInfo.InvariantCulture);
+        return colon + 2 + digits;
     }
 
     /// <summary>Whether a message with both framings is refused (requests) or read by Transfer-Encoding (responses, as RFC 9112 says).</summary>
@@ -212,17 +247,21 @@ public abstract class HttpHead
     {
         if (Is(name, "Content-Length"u8))
         {
-            if (!TryParseLength(value, out var length))
+            // A list (RFC 9110 section 5.6.1) of numbers, as two lines of the field make one.
+            foreach (var range in value.Split((byte)','))
             {
-                return Fail("Content-Length is not a number");
-            }
+                if (!TryParseLength(Trim(value[range]), out var length))
+                {
+                    return Fail("Content-Length is neither a number nor one number repeated");
+                }
 
-            if (ContentLength >= 0 && ContentLength != length)
-            {
-                return Fail("two different Content-Length values");
-            }
+                if (ContentLength >= 0 && ContentLength != length)
+                {
+                    return Fail("two different Content-Length values");
+                }
 
-            ContentLength = length;
+                ContentLength = length;
+            }
         }
         else if (Is(name, "Transfer-Encoding"u8))
         {

@@ -17,6 +17,9 @@ public static class ProxyPages
     /// <summary>Loopback, which a PAC file always sends direct.</summary>
     private static readonly IPNetwork Loopback = IPNetwork.Parse("127.0.0.0/8");
 
+    /// <summary>IPv6 unique local addresses (RFC 4193), IPv6's private networks.</summary>
+    private static readonly IPNetwork UniqueLocal = IPNetwork.Parse("fc00::/7");
+
     /// <summary>The RFC 1918 networks.</summary>
     private static readonly IPNetwork[] PrivateNetworks = [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16")];
 
@@ -49,9 +52,15 @@ public static class ProxyPages
 
     /// <summary>
     /// The tenant's PAC file: plain host names, <c>.local</c> and loopback (IPv4 and <c>::1</c>) go direct, and private address
-    /// literals too when <paramref name="privateNetworksDirect"/>, except those in <paramref name="privateApps"/>;
-    /// everything else through this proxy. Browsers fetch it without proxy credentials.
+    /// literals too when <paramref name="privateNetworksDirect"/> (RFC 1918 and IPv6 unique local addresses), except those in
+    /// <paramref name="privateApps"/> on their ports; everything else through this proxy. Browsers fetch it without proxy
+    /// credentials.
     /// </summary>
+    /// <remarks>
+    /// PAC's <c>isInNet</c> knows only IPv4, and <c>isInNetEx</c> is Microsoft's and Chrome's alone (WinHTTP offers it only
+    /// to <c>FindProxyForURLEx</c>): the file reads IPv6 literals itself, in ES3 that every PAC engine runs, so that every
+    /// browser answers alike. What it cannot read goes through the proxy, which decides.
+    /// </remarks>
     /// <param name="tenantName">Named in its first line.</param>
     /// <param name="proxyAddress">HOST:PORT of the proxy.</param>
     /// <param name="privateNetworksDirect">
@@ -59,8 +68,8 @@ public static class ProxyPages
     /// carries private apps given by address.
     /// </param>
     /// <param name="privateApps">
-    /// The networks of the tenant's app segments with their ports: IPv4 literals in them, on those ports, go through
-    /// the proxy, which hands them to a connector. (IPv6 literals always do: PAC's <c>isInNet</c> knows only IPv4.)
+    /// The networks of the tenant's app segments with their ports: address literals in them, on those ports, go through
+    /// the proxy, which hands them to a connector.
     /// </param>
     public static string Pac(string tenantName, string proxyAddress, bool privateNetworksDirect = true, IEnumerable<NetworkPorts>? privateApps = null)
     {
@@ -71,39 +80,115 @@ public static class ProxyPages
         // An IPv6 literal has no dot either: to a PAC engine that goes by the dots alone it is a plain host name.
         builder.Append("  if ((isPlainHostName(host) && host.indexOf(\":\") < 0) || dnsDomainIs(host, \".local\") || host == \"localhost\" || host == \"::1\") return \"DIRECT\";\n");
         builder.Append("  var ipv4 = /^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host);\n");
-        var apps = (privateApps ?? []).Where(n => n.Network.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
-        if (privateNetworksDirect && apps.Count > 0)
-        {
-            // The URL's port, as the browser will connect to it: the one written, else the scheme's.
-            builder.Append("  // private apps given by address (app segments), on their ports: a connector reaches them\n");
-            builder.Append("  var written = /^[a-z][a-z0-9+.-]*:\\/\\/(\\[[^\\]]*\\]|[^\\/?#:]*):(\\d+)/i.exec(url);\n");
-            builder.Append("  var port = written ? parseInt(written[2], 10) : /^(https|wss):/i.test(url) ? 443 : 80;\n");
-            builder.Append("  if (ipv4 && (").AppendJoin(" ||\n      ", apps.Select(InNetOnPorts)).Append(")) return ").Append(proxy).Append(";\n");
-        }
-
-        builder.Append("  if (ipv4 && (").Append(IsInNet(Loopback));
         if (privateNetworksDirect)
         {
-            foreach (var network in PrivateNetworks)
+            builder.Append("  var ipv6 = gatehouseIpv6(host);\n");
+            var apps = (privateApps ?? []).ToList();
+            if (apps.Count > 0)
             {
-                builder.Append(" ||\n      ").Append(IsInNet(network));
+                // The URL's port, as the browser will connect to it: the one written, else the scheme's.
+                builder.Append("  // private apps given by address (app segments), on their ports: a connector reaches them\n");
+                builder.Append("  var written = /^[a-z][a-z0-9+.-]*:\\/\\/(\\[[^\\]]*\\]|[^\\/?#:\\[]*):(\\d+)/i.exec(url);\n");
+                builder.Append("  var port = written ? parseInt(written[2], 10) : /^(https|wss):/i.test(url) ? 443 : 80;\n");
+                AppendTest(builder, apps.Where(IsIpv4).Select(InNetOnPorts), "ipv4", proxy);
+                AppendTest(builder, apps.Where(a => !IsIpv4(a)).Select(InNetOnPorts), "ipv6", proxy);
             }
         }
 
-        builder.Append(")) return \"DIRECT\";\n");
+        AppendTest(builder, (privateNetworksDirect ? [Loopback, .. PrivateNetworks] : new[] { Loopback }).Select(InNet), "ipv4", "\"DIRECT\"");
+        if (privateNetworksDirect)
+        {
+            AppendTest(builder, [InNet(UniqueLocal)], "ipv6", "\"DIRECT\"");
+        }
+
         builder.Append("  return ").Append(proxy).Append(";\n");
         builder.Append("}\n");
+        if (privateNetworksDirect)
+        {
+            builder.Append(Ipv6Functions);
+        }
+
         return builder.ToString();
     }
 
-    /// <summary>PAC's test for an IPv4 network and its ports: <c>(isInNet(…) &amp;&amp; (port == 80 || (port &gt;= 8000 &amp;&amp; port &lt;= 8080)))</c>.</summary>
-    private static string InNetOnPorts(NetworkPorts app) => app.Ports.Count == 0
-        ? IsInNet(app.Network)
-        : $"({IsInNet(app.Network)} && ({string.Join(" || ", app.Ports.Select(r => r.Low == r.High ? $"port == {r.Low}" : $"(port >= {r.Low} && port <= {r.High})"))}))";
+    // ES3 (no Array.indexOf, no let): WinHTTP's engine runs PAC files too.
+    private const string Ipv6Functions = """
 
-    /// <summary>PAC's test for an IPv4 network: <c>isInNet(host, "10.0.0.0", "255.0.0.0")</c>.</summary>
-    private static string IsInNet(IPNetwork network)
+        // The eight 16-bit words of an IPv6 literal (brackets allowed, no zone), or null for anything else.
+        function gatehouseIpv6(host) {
+          if (host.charAt(0) == "[" && host.charAt(host.length - 1) == "]") host = host.substring(1, host.length - 1);
+          if (!/^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/.test(host)) return null;
+          var halves = host.split("::");
+          if (halves.length > 2) return null;
+          var head = gatehouseWords(halves[0], halves.length == 1);
+          var tail = halves.length == 2 ? gatehouseWords(halves[1], true) : [];
+          if (head == null || tail == null) return null;
+          var missing = 8 - head.length - tail.length;
+          if (halves.length == 1 ? missing != 0 : missing < 1) return null;
+          for (; missing > 0; missing--) head.push(0);
+          return head.concat(tail);
+        }
+
+        // The words of colon-separated groups of hex digits; the last group of an address may be a dotted IPv4 address.
+        function gatehouseWords(text, endsAddress) {
+          var words = [];
+          if (text == "") return words;
+          var groups = text.split(":");
+          for (var i = 0; i < groups.length; i++) {
+            var dotted = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(groups[i]);
+            if (dotted && endsAddress && i == groups.length - 1) {
+              for (var b = 1; b <= 4; b++) if (parseInt(dotted[b], 10) > 255) return null;
+              words.push(parseInt(dotted[1], 10) * 256 + parseInt(dotted[2], 10), parseInt(dotted[3], 10) * 256 + parseInt(dotted[4], 10));
+            } else if (/^[0-9A-Fa-f]{1,4}$/.test(groups[i])) {
+              words.push(parseInt(groups[i], 16));
+            } else {
+              return null;
+            }
+          }
+          return words;
+        }
+
+        // Whether the words of an address are in the network whose first words are base, of prefix length bits.
+        function gatehouseInNet6(words, base, bits) {
+          for (var i = 0; bits > 0; i++, bits -= 16) {
+            var mask = bits >= 16 ? 0xFFFF : (0xFFFF << (16 - bits)) & 0xFFFF;
+            if ((words[i] & mask) != (base[i] & mask)) return false;
+          }
+          return true;
+        }
+
+        """;
+
+    /// <summary>Appends <c>if (GUARD &amp;&amp; (TEST || …)) return ANSWER;</c>, or nothing without tests.</summary>
+    private static void AppendTest(StringBuilder builder, IEnumerable<string> tests, string guard, string answer)
     {
+        var list = tests.ToList();
+        if (list.Count > 0)
+        {
+            builder.Append("  if (").Append(guard).Append(" && (").AppendJoin(" ||\n      ", list).Append(")) return ").Append(answer).Append(";\n");
+        }
+    }
+
+    private static bool IsIpv4(NetworkPorts app) => app.Network.BaseAddress.AddressFamily == AddressFamily.InterNetwork;
+
+    /// <summary>PAC's test for a network and its ports: <c>(isInNet(…) &amp;&amp; (port == 80 || (port &gt;= 8000 &amp;&amp; port &lt;= 8080)))</c>.</summary>
+    private static string InNetOnPorts(NetworkPorts app) => app.Ports.Count == 0
+        ? InNet(app.Network)
+        : $"({InNet(app.Network)} && ({string.Join(" || ", app.Ports.Select(r => r.Low == r.High ? $"port == {r.Low}" : $"(port >= {r.Low} && port <= {r.High})"))}))";
+
+    /// <summary>
+    /// PAC's test for a network: <c>isInNet(host, "10.0.0.0", "255.0.0.0")</c> for IPv4, the file's own
+    /// <c>gatehouseInNet6(ipv6, [0xfd00, 0, …], 8)</c> for IPv6.
+    /// </summary>
+    private static string InNet(IPNetwork network)
+    {
+        if (network.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var bytes = network.BaseAddress.GetAddressBytes();
+            var words = Enumerable.Range(0, 8).Select(i => $"0x{(bytes[2 * i] << 8) | bytes[(2 * i) + 1]:x}");
+            return $"gatehouseInNet6(ipv6, [{string.Join(", ", words)}], {network.PrefixLength})";
+        }
+
         var mask = network.PrefixLength == 0 ? 0u : uint.MaxValue << (32 - network.PrefixLength);
         return $"isInNet(host, \"{network.BaseAddress}\", \"{mask >> 24}.{(mask >> 16) & 0xFF}.{(mask >> 8) & 0xFF}.{mask & 0xFF}\")";
     }

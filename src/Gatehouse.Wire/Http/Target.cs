@@ -16,7 +16,11 @@ public readonly record struct Target(string Host, int Port, string Authority, st
     /// </summary>
     public Target WithHost(string host) => this with { Host = host, IsAddress = Addresses.AddressLiteral.TryParse(host, out _) };
 
-    /// <summary>Parses <c>HOST:PORT</c> (CONNECT) or <c>HOST[:PORT]</c> with <paramref name="defaultPort"/> (0 = the port is required).</summary>
+    /// <summary>
+    /// Parses <c>HOST:PORT</c> (CONNECT) or <c>HOST[:PORT]</c> with <paramref name="defaultPort"/> (0 = the port is
+    /// required). A port is written as a URL parser writes it, without leading zeros; <see cref="AuthorityError"/> says
+    /// why an authority is refused.
+    /// </summary>
     public static bool TryParseAuthority(string authority, int defaultPort, out Target target)
     {
         target = default;
@@ -73,7 +77,7 @@ public readonly record struct Target(string Host, int Port, string Authority, st
 
             port = defaultPort;
         }
-        else if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+        else if (HasLeadingZero(portText) || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
         {
             return false;
         }
@@ -96,6 +100,31 @@ public readonly record struct Target(string Host, int Port, string Authority, st
     /// </summary>
     public static bool IsLooseAddress(string host) =>
         System.Net.IPAddress.TryParse(host, out _) && !Addresses.AddressLiteral.TryParse(host, out _);
+
+    /// <summary>
+    /// Why <paramref name="authority"/>, which <see cref="TryParseAuthority"/> refused, is no <c>HOST[:PORT]</c>, in
+    /// words for the client: a host that is an address only in another spelling, a port written with leading zeros,
+    /// or neither.
+    /// </summary>
+    /// <param name="authority">What the client sent.</param>
+    /// <param name="portRequired">It had to name a port (CONNECT).</param>
+    public static string AuthorityError(string authority, bool portRequired = false)
+    {
+        var form = portRequired ? "HOST:PORT" : "HOST[:PORT]";
+        var bracketed = authority.StartsWith('[');
+        var colon = bracketed ? authority.IndexOf("]:", StringComparison.Ordinal) + 1 : authority.LastIndexOf(':');
+        var host = colon > 0 ? authority[..colon] : authority;
+        var port = colon > 0 ? authority[(colon + 1)..] : string.Empty;
+        if (IsLooseAddress(host.Trim('[', ']')))
+        {
+            return $"\"{authority}\" is not a valid {form}: write an IPv4 address as four decimal numbers (10.0.0.1), an IPv6 one without a zone.";
+        }
+
+        // 08080 is port 8080 to the dialler, but the URL in the record and the Host sent on would say 08080.
+        return HasLeadingZero(port) && port.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0
+            ? $"\"{authority}\" is not a valid {form}: write the port as a decimal number without leading zeros."
+            : $"\"{authority}\" is not a valid {form}.";
+    }
 
     /// <summary>Parses an absolute-form target, <c>http://HOST[:PORT][/path][?query]</c>.</summary>
     public static bool TryParseAbsolute(string text, out Target target, out string error)
@@ -124,10 +153,7 @@ public readonly record struct Target(string Host, int Port, string Authority, st
         var path = end < 0 ? "/" : rest[end] == '?' ? "/" + rest[end..] : rest[end..];
         if (!TryParseAuthority(authority, 80, out target))
         {
-            var host = authority.LastIndexOf(':') is > 0 and var colon && !authority.StartsWith('[') ? authority[..colon] : authority;
-            error = IsLooseAddress(host.Trim('[', ']'))
-                ? $"\"{authority}\" is not a valid HOST[:PORT]: write an IPv4 address as four decimal numbers (10.0.0.1), an IPv6 one without a zone."
-                : $"\"{authority}\" is not a valid HOST[:PORT].";
+            error = AuthorityError(authority);
             return false;
         }
 
@@ -135,4 +161,7 @@ public readonly record struct Target(string Host, int Port, string Authority, st
         error = string.Empty;
         return true;
     }
+
+    /// <summary>A port of more than one digit that starts with 0: one spelling per port, as a URL parser writes it.</summary>
+    private static bool HasLeadingZero(string port) => port.Length > 1 && port[0] == '0';
 }

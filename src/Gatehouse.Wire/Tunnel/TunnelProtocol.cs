@@ -47,6 +47,12 @@ public static class TunnelProtocol
     /// <summary>The longest flow id, posture check or host name, in characters.</summary>
     public const int MaxTokenLength = 253;
 
+    /// <summary>
+    /// The longest a flow's path can be: the prefix, a host of <see cref="MaxTokenLength"/> characters each
+    /// percent-encoded, and a port between slashes.
+    /// </summary>
+    public static int MaxPathLength => PathPrefix.Length + (3 * MaxTokenLength) + "/65535/".Length;
+
     /// <summary>The path of a flow to <paramref name="host"/>:<paramref name="port"/>; the host is percent-encoded (an IPv6 literal's colons become <c>%3A</c>).</summary>
     /// <param name="host">A host name or an address literal (IPv6 with or without brackets).</param>
     /// <param name="port">The destination port, 1 to 65535.</param>
@@ -85,7 +91,7 @@ public static class TunnelProtocol
         host = string.Empty;
         port = 0;
         isAddress = false;
-        if (rawTarget is null || !rawTarget.StartsWith(PathPrefix, StringComparison.Ordinal) || rawTarget.Length > PathPrefix.Length + 3 * MaxTokenLength + 8)
+        if (rawTarget is null || !rawTarget.StartsWith(PathPrefix, StringComparison.Ordinal) || rawTarget.Length > MaxPathLength)
         {
             return false;
         }

@@ -64,6 +64,20 @@ public sealed class AddressSpellingTests
     }
 
     [Theory]
+    [InlineData("example.com:08080")]
+    [InlineData("10.0.0.1:080")]
+    [InlineData("[2001:db8::1]:0443")]
+    [InlineData("example.com:00")]
+    public void A_port_with_leading_zeros_is_refused_not_read_as_another_spelling_of_the_port(string authority)
+    {
+        // One spelling per destination: the record's URL and the Host sent on said :08080 of a flow decided and dialled as 8080.
+        Assert.False(Gatehouse.Wire.Http.Target.TryParseAuthority(authority, defaultPort: 0, out _));
+        Assert.False(Gatehouse.Wire.Http.Target.TryParseAbsolute($"http://{authority}/", out _, out var error));
+        Assert.Equal($"\"{authority}\" is not a valid HOST[:PORT]: write the port as a decimal number without leading zeros.", error);
+        Assert.Equal(error, Gatehouse.Wire.Http.Target.AuthorityError(authority));
+    }
+
+    [Theory]
     [InlineData("10.0.0.1")]
     [InlineData("0.0.0.0")]
     [InlineData("[2001:db8::1]")]

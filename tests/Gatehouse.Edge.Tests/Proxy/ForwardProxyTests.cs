@@ -528,6 +528,18 @@ public sealed class ForwardProxyTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("GET / HTTP/1.1\r\nHost: localhost:080\r\n\r\n")]
+    [InlineData("GET http://localhost:080/ HTTP/1.1\r\n\r\n")]
+    public async Task Http_request_naming_a_port_with_leading_zeros_through_a_connect_is_cut(string request)
+    {
+        var (answer, record) = await ConnectAndSendAsync(Encoding.ASCII.GetBytes(request));
+
+        Assert.Equal(0, answer);
+        Assert.Equal((TransactionActions.Denied, 0L), (record.Action, record.BytesUp));
+        Assert.Equal("the HTTP request's target or Host header is not a valid host, so its host cannot be checked", record.Reason);
+    }
+
+    [Theory]
     [InlineData("PING\r\n")]
     [InlineData("GET key\r\n")]
     [InlineData("SET key value\r\n")]
@@ -577,10 +589,51 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         var proxy = $"PROXY {_proxy.Address}";
         var answers = await PacScript.FindProxyAsync(
             pac,
-            "http://www.example.com/page", "https://8.8.8.8/", "http://[2001:db8::1]/", "http://[fd00::1]/", "http://172.32.0.1/",
+            "http://www.example.com/page", "https://8.8.8.8/", "http://[2001:db8::1]/", "http://172.32.0.1/",
             "http://intranet/", "http://printer.local/", "http://localhost:8080/", "http://127.0.0.1/", "http://[::1]/",
             "http://10.1.2.3/", "http://172.16.0.1/", "https://192.168.1.1:8443/");
-        Assert.Equal([proxy, proxy, proxy, proxy, proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT"], answers);
+        Assert.Equal([proxy, proxy, proxy, proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT"], answers);
+    }
+
+    [PacFact]
+    public async Task Pac_file_sends_unique_local_IPv6_addresses_direct_as_private_IPv4_ones_and_other_IPv6_addresses_through_this_proxy()
+    {
+        // isInNet knows only IPv4: every IPv6 literal went to the proxy, the tenant's own fd00::/8 network too.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128");
+
+        var answers = await PacScript.FindProxyAsync(
+            pac,
+            "http://[fd00::1]/", "http://[fc00::]/", "https://[fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:8443/", "http://[fd12:3456:789a:1::1.2.3.4]/",
+            "http://[fbff:ffff::1]/", "http://[fe00::1]/", "http://[2001:db8::1]/", "http://[::ffff:10.1.2.3]/", "http://[::]/", "http://[64:ff9b::a01:203]/");
+
+        const string Proxy = "PROXY edge.example:3128";
+        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy, Proxy], answers);
+    }
+
+    [PacFact]
+    public async Task Pac_file_reads_an_IPv6_host_in_any_spelling_an_engine_may_pass_and_sends_what_it_cannot_read_through_this_proxy()
+    {
+        var pac = ProxyPages.Pac("acme", "edge.example:3128");
+
+        var answers = await PacScript.FindProxyAsync(
+            pac,
+            ("http://[fd00::1]/", "[fd00::1]"),
+            ("http://[fd00::1]/", "FD00::1"),
+            ("http://[fd00::102:304]/", "fd00::1.2.3.4"),
+            ("http://[fd00::1]/", "fd00:0:0:0:0:0:0:1"),
+            ("http://[fd00:1:2:3:4:5:6::]/", "fd00:1:2:3:4:5:6::"),
+            ("http://x/", "fd00::1::2"),
+            ("http://x/", "fd00:1:2:3:4:5:6:7:8"),
+            ("http://x/", "fd00:1:2:3:4:5:6"),
+            ("http://x/", "fd00::12345"),
+            ("http://x/", "fd00::1%eth0"),
+            ("http://x/", "fd00::256.1.2.3"),
+            ("http://x/", "fd00:1.2.3.4::1"),
+            ("http://x/", ":fd00::1"),
+            ("http://x/", "fd00::g"));
+
+        const string Proxy = "PROXY edge.example:3128";
+        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy], answers);
     }
 
     [PacFact]
@@ -591,15 +644,18 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             new(IPNetwork.Parse("10.20.0.0/16"), [(80, 80), (8000, 8080)]),
             new(IPNetwork.Parse("192.168.7.8/32"), []),
             new(IPNetwork.Parse("fd00:20::/32"), [(443, 443)]),
+            new(IPNetwork.Parse("fd00:30::7/128"), []),
         ]);
 
         var answers = await PacScript.FindProxyAsync(
             pac,
-            "http://10.20.0.1/", "http://10.20.255.254:8080/page?x=1", "ws://10.20.0.1:8000/", "https://192.168.7.8:9443/", "http://[fd00:20::1]/",
-            "https://10.20.0.1/", "http://10.20.0.1:9000/", "http://10.21.0.1/", "http://192.168.7.9/", "http://wiki.corp.internal/");
+            "http://10.20.0.1/", "http://10.20.255.254:8080/page?x=1", "ws://10.20.0.1:8000/", "https://192.168.7.8:9443/", "https://[fd00:20::1]/",
+            "http://[fd00:20:ffff::1]:443/", "http://[fd00:30::7]:9999/",
+            "https://10.20.0.1/", "http://10.20.0.1:9000/", "http://10.21.0.1/", "http://192.168.7.9/", "http://[fd00:20::1]/", "https://[fd00:21::1]/",
+            "http://[fd00:30::8]/", "http://wiki.corp.internal/");
 
         const string Proxy = "PROXY edge.example:3128";
-        Assert.Equal([Proxy, Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy], answers);
+        Assert.Equal([Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy], answers);
     }
 
     [Fact]
@@ -613,6 +669,9 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             "GET http://localhost/ HTTP/2.0\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5, 6\r\n\r\n",
+            "POST http://localhost/ HTTP/1.1\r\nContent-Length: 5,\r\n\r\n",
             // A destination that reads these framings otherwise than the edge would take the body as more requests.
             "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
             "POST http://localhost/ HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
@@ -672,6 +731,23 @@ public sealed class ForwardProxyTests : IAsyncLifetime
 
         Assert.Contains("got 5: hello", answer, StringComparison.Ordinal);
         Assert.Contains("hello from origin", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_port_written_with_leading_zeros_gets_400_and_reaches_nothing()
+    {
+        // Decided and dialled as the number it reads as, it was recorded and sent on as written (":08080").
+        var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
+
+        var connect = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:0{_echo.Port} HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
+        var get = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET http://localhost:0{_origin.Port}/hello HTTP/1.1\r\nProxy-Authorization: {auth}\r\n\r\n"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 400 ", connect, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", get, StringComparison.Ordinal);
+        Assert.Contains("write the port as a decimal number without leading zeros", connect, StringComparison.Ordinal);
+        Assert.Contains("write the port as a decimal number without leading zeros", get, StringComparison.Ordinal);
+        Assert.Equal(0, _echo.Accepted);
+        Assert.Empty(_origin.Requests);
     }
 
     [Fact]

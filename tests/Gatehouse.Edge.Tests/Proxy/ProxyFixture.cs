@@ -151,16 +151,23 @@ internal sealed class ProxyFixture : IAsyncDisposable
         return await ReadAsync(stream, until, timeout ?? TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>What an origin written for a test does first: reads up to the end of a request head, a byte at a time, so that nothing of the body is taken with it.</summary>
-    public static async Task ReadRequestHeadAsync(Stream stream, CancellationToken ct)
+    /// <summary>
+    /// What an origin written for a test does first: reads up to the end of a request head, a byte at a time, so that
+    /// nothing of the body is taken with it; returns the head (Latin-1).
+    /// </summary>
+    public static async Task<string> ReadRequestHeadAsync(Stream stream, CancellationToken ct)
     {
+        var head = new MemoryStream();
         var tail = 0u;
         var one = new byte[1];
         while (tail != 0x0D0A0D0A)
         {
             await stream.ReadExactlyAsync(one, ct);
+            head.WriteByte(one[0]);
             tail = (tail << 8) | one[0];
         }
+
+        return Encoding.Latin1.GetString(head.ToArray());
     }
 
     public static async Task<string> ReadAsync(Stream stream, string? until, TimeSpan timeout)

@@ -61,13 +61,7 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
     public async Task A_response_whose_Connection_header_names_its_Content_Length_gets_502()
     {
         // Dropping what Connection names would send the body on with no framing, on a kept-alive client connection.
-        using var origin = new LoopbackTcpServer(async (socket, ct) =>
-        {
-            await using var stream = new NetworkStream(socket);
-            await ProxyFixture.ReadRequestHeadAsync(stream, ct);
-            await stream.WriteAsync("HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello"u8.ToArray(), ct);
-            await Task.Delay(Timeout.Infinite, ct);
-        });
+        using var origin = AnsweringOnce("HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello");
 
         var answer = await _proxy.RawAsync(Get(origin.Port, "/"), until: "</html>");
 
@@ -129,6 +123,80 @@ public sealed class UpstreamFramingTests : IAsyncLifetime
         await Task.Delay(200);
         Assert.DoesNotContain(_proxy.Recorder.Records, r => r.Port == origin.Port && r.Status == 502);
     }
+
+    [Theory]
+    [InlineData("Content-Length: 5, 5")]
+    [InlineData("Content-Length: 5,5 ,\t5")]
+    [InlineData("Content-Length: 5\r\nContent-Length: 5")]
+    [InlineData("Content-Length: 5\r\nX-Between: 1\r\ncontent-length: 5, 5")]
+    public async Task A_response_whose_Content_Length_repeats_one_value_is_passed_on_with_that_value_once(string lengths)
+    {
+        // RFC 9112 6.3 lets a recipient take one value repeated as that value (the Fetch standard and Squid do); it was a 502.
+        using var origin = AnsweringOnce($"HTTP/1.1 200 OK\r\n{lengths}\r\n\r\nhelloEXTRA");
+
+        var answer = await _proxy.RawAsync(Get(origin.Port, "/"), until: "hello");
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nhello", answer, StringComparison.Ordinal);
+        Assert.Equal(["Content-Length: 5"], ContentLengthLines(answer));
+    }
+
+    [Theory]
+    [InlineData("Content-Length: 5, 6")]
+    [InlineData("Content-Length: 5\r\nContent-Length: 5, 6")]
+    [InlineData("Content-Length: 5,")]
+    [InlineData("Content-Length: ,5")]
+    [InlineData("Content-Length: 5,,5")]
+    [InlineData("Content-Length: 5 5")]
+    public async Task A_response_whose_Content_Length_lists_different_or_empty_values_gets_502(string lengths)
+    {
+        using var origin = AnsweringOnce($"HTTP/1.1 200 OK\r\n{lengths}\r\n\r\nhello!");
+
+        var answer = await _proxy.RawAsync(Get(origin.Port, "/"), until: "</html>");
+
+        Assert.StartsWith("HTTP/1.1 502 ", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("hello", answer, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Content-Length: 5, 5")]
+    [InlineData("Content-Length: 5\r\nContent-Length: 5")]
+    public async Task A_request_whose_Content_Length_repeats_one_value_reaches_the_destination_with_that_value_once(string lengths)
+    {
+        var heads = new System.Collections.Concurrent.ConcurrentQueue<(string Head, string Body)>();
+        using var origin = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await using var stream = new NetworkStream(socket);
+            var head = await ProxyFixture.ReadRequestHeadAsync(stream, ct);
+            var body = new byte[5];
+            await stream.ReadExactlyAsync(body, ct);
+            heads.Enqueue((head, Encoding.ASCII.GetString(body)));
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"u8.ToArray(), ct);
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+
+        var answer = await _proxy.RawAsync(
+            Encoding.ASCII.GetBytes($"POST http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n{lengths}\r\n\r\nhello"),
+            until: "\r\n\r\nok");
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        var (sent, sentBody) = Assert.Single(heads);
+        Assert.Equal(["Content-Length: 5"], ContentLengthLines(sent));
+        Assert.Equal("hello", sentBody);
+    }
+
+    /// <summary>A destination that answers a connection's first request with <paramref name="response"/> and keeps the connection open.</summary>
+    private static LoopbackTcpServer AnsweringOnce(string response) => new(async (socket, ct) =>
+    {
+        await using var stream = new NetworkStream(socket);
+        await ProxyFixture.ReadRequestHeadAsync(stream, ct);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(response), ct);
+        await Task.Delay(Timeout.Infinite, ct);
+    });
+
+    /// <summary>The head's Content-Length lines, whatever the case of their names.</summary>
+    private static string[] ContentLengthLines(string message) =>
+        [.. message[..message.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n").Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))];
 
     private byte[] Get(int port, string path) => Encoding.ASCII.GetBytes(
         $"GET http://127.0.0.1:{port}{path} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n");

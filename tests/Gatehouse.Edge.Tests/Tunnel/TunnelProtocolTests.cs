@@ -38,4 +38,18 @@ public sealed class TunnelProtocolTests
         Assert.True(TunnelProtocol.TryParsePath(path, out var host, out var port, out var isAddress));
         Assert.Equal(("intranet.example", 8443, false), (host, port, isAddress));
     }
+
+    [Fact]
+    public void The_longest_flow_path_is_MaxPathLength_long_and_one_more_character_is_refused()
+    {
+        // The longest host name, each character percent-encoded, and the largest port: the edge answers 414 past it.
+        var name = string.Join('.', new string('a', 63), new string('b', 63), new string('c', 63), new string('d', 61));
+        var longest = $"{TunnelProtocol.PathPrefix}{string.Concat(name.Select(c => $"%{(int)c:X2}"))}/65535/";
+
+        Assert.Equal(TunnelProtocol.MaxTokenLength, name.Length);
+        Assert.Equal(TunnelProtocol.MaxPathLength, longest.Length);
+        Assert.True(TunnelProtocol.TryParsePath(longest, out var parsed, out var port, out _));
+        Assert.Equal((name, 65535), (parsed, port));
+        Assert.False(TunnelProtocol.TryParsePath(longest.Insert(TunnelProtocol.PathPrefix.Length, "a"), out _, out _, out _));
+    }
 }

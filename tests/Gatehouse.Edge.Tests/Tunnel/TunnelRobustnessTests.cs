@@ -229,6 +229,47 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("POST", "query")]
+    [InlineData("CONNECT", "query")]
+    [InlineData("POST", "host")]
+    [InlineData("CONNECT", "host")]
+    public async Task A_flow_path_longer_than_any_flows_path_gets_414_with_the_reason_and_is_recorded(string method, string longPart)
+    {
+        // Kestrel's request line limit (8 KiB, counted over :method, :scheme, :authority and :path) reset the stream.
+        var good = TunnelProtocol.PathFor("localhost", _t.Echo.Port);
+        var path = longPart == "query"
+            ? good + "?q=" + new string('a', 20_000)
+            : TunnelProtocol.PathPrefix + new string('a', 20_000) + "/" + _t.Echo.Port + "/";
+        using var timeout = new CancellationTokenSource(Patience);
+        await using var connection = await OpenRawAsync(timeout.Token);
+
+        var answer = await connection.SendAsync(Request(method, path, method == "CONNECT" ? TunnelProtocol.ConnectProtocol : null), endStream: method == "POST", timeout.Token);
+
+        var expected = $"a flow's path is at most {TunnelProtocol.MaxPathLength} characters: {TunnelProtocol.PathPrefix}HOST/PORT/";
+        Assert.Equal((414, expected), (answer.Status, answer.Reason));
+        var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Status == 414);
+        Assert.Equal((TransactionActions.Denied, expected), (record.Action, record.Reason));
+        Assert.Equal(0, _t.Echo.Accepted);
+    }
+
+    [Fact]
+    public async Task A_request_head_over_32_KiB_gets_431_and_one_field_over_it_ends_the_connection()
+    {
+        // Kestrel's own limits, past the edge's: the stream never reaches the handler, so nothing is recorded.
+        var good = TunnelProtocol.PathFor("localhost", _t.Echo.Port);
+        using var timeout = new CancellationTokenSource(Patience);
+        await using var many = await OpenRawAsync(timeout.Token);
+        await using var one = await OpenRawAsync(timeout.Token);
+
+        var manyFields = await many.SendAsync([.. Request("POST", good), .. Enumerable.Range(0, 4).Select(i => new Field($"x-big-{i}", new string('a', 10_000)))], endStream: true, timeout.Token);
+        var oneField = await one.SendAsync([.. Request("POST", good), new Field("x-big", new string('a', 40_000))], endStream: true, timeout.Token);
+
+        Assert.Equal(431, manyFields.Status);
+        Assert.Equal(RawTunnelConnection.CompressionError, oneField.GoAwayCode);
+        Assert.Equal("still answering", await _t.EchoThroughTunnelAsync("still answering"));
+    }
+
     private Task<RawTunnelConnection> OpenRawAsync(CancellationToken ct) =>
         RawTunnelConnection.OpenAsync(_t.TunnelAddress, _deviceCertificate, _t.Device.TenantCa, _t.Device.Identity.TenantId.ToString(), ct);
 

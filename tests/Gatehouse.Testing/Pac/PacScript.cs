@@ -30,12 +30,23 @@ public static class PacScript
           },
         };
         const find = new Function(...Object.keys(helpers), input.pac + '\nreturn FindProxyForURL;')(...Object.values(helpers));
-        console.log(JSON.stringify(input.urls.map((url) => find(url, new URL(url).hostname.replace(/^\[(.*)\]$/, '$1')))));
+        const hostOf = (url) => new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+        console.log(JSON.stringify(input.urls.map((request) => Array.isArray(request) ? find(request[0], request[1]) : find(request, hostOf(request)))));
         """;
 
-    /// <summary>What <paramref name="pac"/> answers for each URL: <c>DIRECT</c> or <c>PROXY host:port</c>.</summary>
+    /// <summary>What <paramref name="pac"/> answers for each URL, given the URL's host as browsers give it (an IPv6 literal without brackets): <c>DIRECT</c> or <c>PROXY host:port</c>.</summary>
     /// <exception cref="InvalidOperationException">Node is missing, or the script fails.</exception>
-    public static async Task<IReadOnlyList<string>> FindProxyAsync(string pac, params string[] urls)
+    public static Task<IReadOnlyList<string>> FindProxyAsync(string pac, params string[] urls) => RunAsync(pac, urls);
+
+    /// <summary>
+    /// What <paramref name="pac"/> answers for each URL with the host given as written, as an engine might pass it
+    /// (brackets, capitals, another spelling of the address).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Node is missing, or the script fails.</exception>
+    public static Task<IReadOnlyList<string>> FindProxyAsync(string pac, params (string Url, string Host)[] requests) =>
+        RunAsync(pac, [.. requests.Select(r => new[] { r.Url, r.Host })]);
+
+    private static async Task<IReadOnlyList<string>> RunAsync(string pac, object[] urls)
     {
         var node = Node ?? throw new InvalidOperationException(PacFactAttribute.MissingReason);
         var start = new ProcessStartInfo(node, ["-e", Runner])
