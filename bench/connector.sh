@@ -9,6 +9,8 @@
 #         gatehouse   curl -x → agent (local proxy) → HTTP/2 mutual TLS → edge → connector link → connector → app;
 #         agentless   curl -x --proxy-user → the edge's forward proxy → connector link → connector → app (no agent:
 #                     the client's leg is plain HTTP, as the ssh forward's is, and the edge decides as the user).
+#   (c) the same first byte from a device's own tunnel client (gatehouse-bench-edge first-byte, no agent and no curl),
+#       over three paths in turn: direct, the connector link's stream, and relayed end to end (second connection, mutual TLS).
 # Target: gatehouse throughput at least the ssh forward's (the agentless path is reported, not a target).
 # Usage: sudo bench/connector.sh [--size-mb N] [--requests N] [--rounds N] [--keep SECONDS] [--no-private-relay]
 #   --rounds N downloads over the four paths in turn N times (default 5): the best of each, and the median of
@@ -94,7 +96,7 @@ NGINX
 ip netns exec "$pv" nginx -c "$work/nginx/nginx.conf"
 wait_for nginx curl -fsS -o /dev/null "http://$app_direct:8080/small"
 
-bench_publish src/gatehouse-portal src/gatehouse src/gatehouse-edge src/gatehouse-agent src/gatehouse-connector
+bench_publish src/gatehouse-portal src/gatehouse src/gatehouse-edge src/gatehouse-agent src/gatehouse-connector bench/Gatehouse.Bench.Edge
 
 # --- portal, edge ----------------------------------------------------------------------------------
 bench_portal
@@ -152,6 +154,15 @@ wait_for "the app through gatehouse" curl -fsS -o /dev/null -x "http://127.0.0.1
 proxy_auth="bench@bench.test:$(gh user proxy-credential create bench@bench.test --description bench)"
 agentless=(-x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth")
 wait_for "the app through the edge's forward proxy" curl -fsS -o /dev/null "${agentless[@]}" "$gatehouse_url/small"
+
+# --- a second device, for gatehouse-bench-edge's own tunnel client ----------------------------------
+bench_device
+first_byte=("$out/Gatehouse.Bench.Edge/gatehouse-bench-edge" first-byte --edge "$edge_host:$edge_tunnel_port" --cert "$work/device.crt"
+  --key "$work/device.key" --ca "$work/tenant-ca.crt" --app "app.bench.internal:8080" --direct "$app_direct:8080" --path /small)
+# An edge run with --no-private-relay relays nothing.
+[ ${#edge_flags[@]} -eq 0 ] || first_byte+=(--paths direct,stream)
+# The edge learns the device from its next bundle.
+wait_for "the device's tunnel" "${first_byte[@]}" --flows 1
 
 # --- the peer: sshd in the connector's namespace, ssh -L from here -------------------------------------
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
@@ -228,6 +239,8 @@ read -r direct_p50 direct_p99 <<<"$(latency "http://$app_direct:8080/small")"
 read -r ssh_p50 ssh_p99 <<<"$(latency "http://127.0.0.1:$ssh_port/small")"
 read -r gatehouse_p50 gatehouse_p99 <<<"$(latency -x "http://127.0.0.1:$proxy_port" "$gatehouse_url/small")"
 read -r agentless_p50 agentless_p99 <<<"$(latency "${agentless[@]}" "$gatehouse_url/small")"
+say "(c) first byte from a device's tunnel client, $requests flows over each path"
+tunnel_latency=$("${first_byte[@]}" --flows "$requests" | tail -n +2)
 
 cat <<REPORT
 
@@ -244,6 +257,8 @@ Gatehouse private access benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M
     ssh -L        p50 $(printf '%7s' "$ssh_p50") ms   p99 $(printf '%7s' "$ssh_p99") ms
     gatehouse     p50 $(printf '%7s' "$gatehouse_p50") ms   p99 $(printf '%7s' "$gatehouse_p99") ms
     agentless     p50 $(printf '%7s' "$agentless_p50") ms   p99 $(printf '%7s' "$agentless_p99") ms
+(c) time to first byte of a new flow from a device's tunnel client (gatehouse-bench-edge first-byte), $requests flows per path in turn
+$tunnel_latency
 
 gatehouse/ssh throughput ratio $ratio_median
 gatehouse/direct throughput ratio $(awk -v a="$gatehouse_mbs" -v b="$direct_mbs" 'BEGIN {printf "%.2f", a / b}')

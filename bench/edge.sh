@@ -134,15 +134,7 @@ proxy_auth="bench@bench.test:$proxy_password"
 wait_for "edge proxy" curl -fsS -x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth" "http://127.0.0.1:$origin_port/small"
 
 # --- a device for the tunnel: key and CSR made here, enrolled with a token ------------------
-token=$(gh enrollment-token create --user bench@bench.test --uses 1)
-openssl ecparam -name prime256v1 -genkey -noout -out "$work/device.key" 2>/dev/null
-openssl req -new -key "$work/device.key" -subj "/CN=bench-device" -out "$work/device.csr" 2>/dev/null
-csr=$(awk '{printf "%s\\n", $0}' "$work/device.csr")
-curl -fsS --cacert "$work/portal/tls.crt" -H 'content-type: application/json' \
-  -d "{\"token\":\"$token\",\"csrPem\":\"$csr\",\"name\":\"bench-device\",\"os\":\"linux\",\"agentVersion\":\"bench\"}" \
-  "$portal_url/api/v1/enroll/device" >"$work/enroll.json"
-sed -n 's/.*"certificatePem":"\([^"]*\)".*/\1/p' "$work/enroll.json" | sed 's/\\n/\n/g' >"$work/device.crt"
-sed -n 's/.*"caCertificatePem":"\([^"]*\)".*/\1/p' "$work/enroll.json" | sed 's/\\n/\n/g' >"$work/tenant-ca.crt"
+bench_device
 # The edge learns the device from its next bundle.
 sleep 3
 

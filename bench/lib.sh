@@ -89,6 +89,22 @@ bench_portal() {
 
 gh() { "$out/gatehouse/gatehouse" "$@"; }
 
+# bench_device: a device of bench@bench.test whose key openssl makes, enrolled with a token through the public
+# API: $work/device.key, $work/device.crt and the tenant CA in $work/tenant-ca.crt (gatehouse-bench-edge's
+# --key, --cert and --ca).
+bench_device() {
+  local token csr
+  token=$(gh enrollment-token create --user bench@bench.test --uses 1)
+  openssl ecparam -name prime256v1 -genkey -noout -out "$work/device.key" 2>/dev/null
+  openssl req -new -key "$work/device.key" -subj "/CN=bench-device" -out "$work/device.csr" 2>/dev/null
+  csr=$(awk '{printf "%s\\n", $0}' "$work/device.csr")
+  curl -fsS --cacert "$work/portal/tls.crt" -H 'content-type: application/json' \
+    -d "{\"token\":\"$token\",\"csrPem\":\"$csr\",\"name\":\"bench-device\",\"os\":\"linux\",\"agentVersion\":\"bench\"}" \
+    "$portal_url/api/v1/enroll/device" >"$work/enroll.json"
+  sed -n 's/.*"certificatePem":"\([^"]*\)".*/\1/p' "$work/enroll.json" | sed 's/\\n/\n/g' >"$work/device.crt"
+  sed -n 's/.*"caCertificatePem":"\([^"]*\)".*/\1/p' "$work/enroll.json" | sed 's/\\n/\n/g' >"$work/tenant-ca.crt"
+}
+
 # mbs CURL-ARGS...: MB/s of one download (curl -o /dev/null).
 mbs() {
   curl -fsS -o /dev/null -w '%{speed_download}' "$@" | awk '{printf "%.0f", $1 / 1000000}'

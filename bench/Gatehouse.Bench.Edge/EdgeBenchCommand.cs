@@ -1,7 +1,8 @@
 namespace Gatehouse.Bench.Edge;
 
 /// <summary>
-/// <c>gatehouse-bench-edge forward|hold --name value …</c>: the client side of <c>bench/edge.sh</c>.
+/// <c>gatehouse-bench-edge forward|hold|first-byte --name value …</c>: the client side of <c>bench/edge.sh</c> and
+/// <c>bench/connector.sh</c>.
 /// </summary>
 internal static class EdgeBenchCommand
 {
@@ -10,6 +11,8 @@ internal static class EdgeBenchCommand
           gatehouse-bench-edge forward --listen HOST:PORT --edge HOST:PORT --cert PEM --key PEM --ca PEM --target HOST:PORT [--form post|connect]
           gatehouse-bench-edge hold --edge-pid PID [--proxy HOST:PORT --proxy-user EMAIL:PASSWORD --proxy-flows N]
                                     [--edge HOST:PORT --cert PEM --key PEM --ca PEM --tunnel-flows N] [--hold-seconds S]
+          gatehouse-bench-edge first-byte --edge HOST:PORT --cert PEM --key PEM --ca PEM --app NAME:PORT --direct IP:PORT
+                                    [--path /small] [--flows N] [--paths direct,stream,relayed]
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -27,6 +30,7 @@ internal static class EdgeBenchCommand
             {
                 "forward" => await TunnelForwarder.RunAsync(options, stop.Token),
                 "hold" => await FlowHoldLoad.RunAsync(options, stop.Token),
+                "first-byte" => await FirstByteLatency.RunAsync(options, stop.Token),
                 _ => Fail(Usage),
             };
         }

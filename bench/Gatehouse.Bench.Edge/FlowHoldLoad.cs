@@ -92,7 +92,7 @@ internal static class FlowHoldLoad
         var latencies = openMs.Order().ToArray();
         var perFlowKiB = flows.IsEmpty ? 0 : (held - baseline) / 1024.0 / flows.Count;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-                held {flows.Count:N0}/{total:N0} flows at once ({proxyFlows:N0} proxy CONNECT, {tunnelFlows:N0} tunnel streams), opened in {openSeconds:F1} s, open+ping p50 {Percentile(latencies, 0.50):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms
+                held {flows.Count:N0}/{total:N0} flows at once ({proxyFlows:N0} proxy CONNECT, {tunnelFlows:N0} tunnel streams), opened in {openSeconds:F1} s, open+ping p50 {Latencies.Percentile(latencies, 0.50):F1} ms, p99 {Latencies.Percentile(latencies, 0.99):F1} ms
                 destination saw {echoOpen:N0} connections open; after {holdSeconds} s {alive:N0} flows still answered; errors: {(errors.IsEmpty ? "none" : string.Join("; ", errors.Select(e => $"{e.Value} × {e.Key}")))}
                 edge RSS {baseline / 1048576.0:F0} MiB before, {held / 1048576.0:F0} MiB holding them: {perFlowKiB:F1} KiB per open flow; descriptors {baselineDescriptors:N0} → {heldDescriptors:N0}
             """));
@@ -175,7 +175,4 @@ internal static class FlowHoldLoad
             throw new InvalidDataException("the echo came back wrong");
         }
     }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }
