@@ -38,14 +38,27 @@ internal static class Launcher
         }
 
         Service.SupervisorWatch.Name(start);
-        using var build = Process.Start(start)!;
+
+        // Listening before the build starts: a SIGTERM that came between the two ended the launcher the runtime's way
+        // and left the build running, unstopped and unwatched (seen under load in AgentReleaseTests).
+        Process? running = null;
         var stopAsked = false;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
             Volatile.Write(ref stopAsked, true);
-            Service.ProcessSignals.Terminate(build);
+            if (Volatile.Read(ref running) is { } process)
+            {
+                Service.ProcessSignals.Terminate(process);
+            }
         });
+        using var build = Process.Start(start)!;
+        Volatile.Write(ref running, build);
+        if (Volatile.Read(ref stopAsked))
+        {
+            Service.ProcessSignals.Terminate(build); // asked while it started
+        }
+
         if (choice.OnTrial)
         {
             using var exited = new CancellationTokenSource();
