@@ -67,7 +67,12 @@ internal sealed class RelayedFlowEnd
             await using var device = new StreamPipe(tls, waitWithoutBuffer: true);
             Task? closed = null;
             await Relay.RunAsync(device, app, flow, app.ShutdownSend, () => closed = tls.CompleteWritesAsync());
-            if (closed is not null)
+            if (flow.WasCut)
+            {
+                // The app reset its connection, the device's end broke, or the flow was cut here: the device must see a cut, not an end.
+                tls.Reset();
+            }
+            else if (closed is not null)
             {
                 try
                 {
