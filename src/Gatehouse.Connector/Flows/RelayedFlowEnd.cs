@@ -72,7 +72,8 @@ internal sealed class RelayedFlowEnd
                 // The app reset its connection, the device's end broke, or the flow was cut here: the device must see a cut, not an end.
                 tls.Reset();
             }
-            else if (closed is not null)
+
+            if (closed is not null)
             {
                 try
                 {
@@ -80,7 +81,7 @@ internal sealed class RelayedFlowEnd
                 }
                 catch (Exception e) when (Relay.IsEndOfFlow(e))
                 {
-                    // The device went first.
+                    // The device went first, or the flow was cut.
                 }
             }
         }

@@ -239,15 +239,7 @@ internal sealed class PendingRelay
 
     private async Task CopyAsync(ConnectionContext device, ConnectionContext connector)
     {
-        // A cut flow (idle, drained, the device or connector revoked, one end broken) resets both ends.
-        await using var cut = _flow.Cancellation.UnsafeRegister(
-            static state =>
-            {
-                var (a, b) = ((ConnectionContext, ConnectionContext))state!;
-                Reset(a);
-                Reset(b);
-            },
-            (device, connector));
+        // A cut flow (idle, drained, the device or connector revoked) wakes both directions through their token.
         var up = CopyAsync(device.Transport.Input, connector.Transport.Output, RelaySide.Device);
         var down = CopyAsync(connector.Transport.Input, device.Transport.Output, RelaySide.Connector);
         await Task.WhenAll(up, down);
@@ -258,8 +250,9 @@ internal sealed class PendingRelay
     /// Copies what <paramref name="sender"/> sends to the other end. Kestrel has no half-close: the end of one side's
     /// sending ends the other side's connection once what came before is sent, which is how the relayed TLS session
     /// ends anyway (each end closes TCP only after its close_notify both ways). A reset or failure of either
-    /// connection breaks the flow instead, which resets both: the end-to-end TLS session reads a FIN without
-    /// close_notify as a clean end, so a download cut at the connector would reach the device looking complete.
+    /// connection breaks the flow instead, and a broken or cut flow (idle, drained, revoked) resets both: the
+    /// end-to-end TLS session reads a FIN without close_notify as a clean end, so a download cut at the connector
+    /// would reach the device looking complete.
     /// </summary>
     private async Task CopyAsync(PipeReader from, PipeWriter to, RelaySide sender)
     {
@@ -300,7 +293,6 @@ internal sealed class PendingRelay
         }
         catch (Exception e) when (Relay.IsEndOfFlow(e))
         {
-            // Before the pipes complete below: completing the other end's output would send it a FIN.
             if (HowBroken(e, waitingOn) is { } broken)
             {
                 _flow.Break(broken);
@@ -308,6 +300,13 @@ internal sealed class PendingRelay
         }
         finally
         {
+            // Before the pipes complete: completing the other end's output would send it a FIN.
+            if (_flow.WasCut)
+            {
+                Reset(_device!);
+                Reset(_connector!);
+            }
+
             await to.CompleteAsync();
             await from.CompleteAsync();
         }
