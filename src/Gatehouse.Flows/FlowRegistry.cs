@@ -190,9 +190,9 @@ public sealed class OpenFlow : IDisposable
     /// <returns>True when this call ended it; false when it had already been ended.</returns>
     internal bool TryAbort(string? because) => TryCut(because, fromOutside: true);
 
-    /// <summary>Ends the flow now because one of its ends broke it (a relay's finding).</summary>
-    /// <param name="because">How it broke, for its record.</param>
-    internal void Break(string because) => TryCut(because, fromOutside: false);
+    /// <summary>Ends the flow now because one of its ends broke it (a relay's finding): see <see cref="BrokenBecause"/>.</summary>
+    /// <param name="because">How it broke, for its record ("the connector reset the connection").</param>
+    public void Break(string because) => TryCut(because, fromOutside: false);
 
     private bool TryCut(string? because, bool fromOutside)
     {

@@ -239,7 +239,7 @@ public static class Relay
         };
 
     /// <summary>Whether <paramref name="e"/> is a connection reset (a TCP RST), not another failure.</summary>
-    private static bool IsReset(Exception e) => e switch
+    public static bool IsReset(Exception e) => e switch
     {
         ConnectionResetException => true,
         SocketException { SocketErrorCode: SocketError.ConnectionReset } => true,

@@ -145,7 +145,7 @@ public static class RelayedFlow
 
         // From here on, what is written between two flushes crosses the edge in one send.
         records.BatchWrites = true;
-        return new RelayedStream(tls, records);
+        return new RelayedStream(tls, records, socket);
     }
 }
 
@@ -157,12 +157,14 @@ public sealed class RelayedStream : DelegatingStream
 {
     private readonly SslStream _tls;
     private readonly RecordBatchingStream _records;
+    private readonly Socket _socket;
 
-    internal RelayedStream(SslStream tls, RecordBatchingStream records)
+    internal RelayedStream(SslStream tls, RecordBatchingStream records, Socket socket)
         : base(tls)
     {
         _tls = tls;
         _records = records;
+        _socket = socket;
     }
 
     /// <summary>The other end's certificate, as the handshake checked it.</summary>
@@ -177,4 +179,11 @@ public sealed class RelayedStream : DelegatingStream
         _records.BatchWrites = false;
         await _tls.ShutdownAsync();
     }
+
+    /// <summary>
+    /// Cuts the flow: closes the connection to the edge with a TCP reset, which the edge hands on to the other end.
+    /// Disposing closes it with a FIN, which the other end's TLS reads as a clean end even without close_notify, so a
+    /// flow whose app reset it would look complete there.
+    /// </summary>
+    public void Reset() => Wire.Sockets.AbortiveClose.Reset(_socket);
 }

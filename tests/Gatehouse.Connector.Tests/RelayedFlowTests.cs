@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
@@ -5,10 +6,13 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
 using Gatehouse.Tunnel;
+using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Policy;
 using Gatehouse.Wire.Tunnel;
 
 namespace Gatehouse.Connector.Tests;
@@ -19,6 +23,8 @@ namespace Gatehouse.Connector.Tests;
 /// </summary>
 public sealed class RelayedFlowTests : IAsyncLifetime
 {
+    private const string DownloadName = "download.corp.internal";
+
     private PrivateAccessFixture _f = null!;
 
     public async Task InitializeAsync() => _f = await PrivateAccessFixture.StartAsync();
@@ -79,6 +85,53 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_app_that_resets_midway_reaches_the_device_as_a_reset_not_as_the_end_of_the_download()
+    {
+        using var resetsMidway = LoopbackTcpServer.ResettingAfter("the first half");
+        await AddDownloadAppAsync(resetsMidway.Port);
+        await _f.StartConnectorAsync();
+        using var client = _f.RelayClient(_f.EngineerDevice);
+        await using var stream = Assert.IsType<RelayedStream>(await OpenAsync(client, DownloadName, resetsMidway.Port));
+
+        await stream.WriteAsync("get"u8.ToArray());
+        await stream.FlushAsync();
+        var (received, end) = await ReadUntilEndAsync(stream).DefaultTimeout();
+
+        // A FIN without close_notify reads as a clean end through TLS: only a reset tells the device the download broke.
+        Assert.Equal("the first half", Encoding.ASCII.GetString(received));
+        Assert.IsAssignableFrom<IOException>(end);
+        var record = await _f.Records.WaitForAsync(r => r.Host == DownloadName);
+        Assert.Equal(200, record.Status);
+        Assert.Contains("the connector reset the connection", record.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_app_that_ends_its_answer_reaches_the_device_whole_with_a_clean_end()
+    {
+        var answer = RandomNumberGenerator.GetBytes(256 * 1024);
+        using var download = new LoopbackTcpServer(async (socket, ct) =>
+        {
+            await socket.ReceiveAsync(new byte[16], ct);
+            await socket.SendAsync(answer, ct);
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        await AddDownloadAppAsync(download.Port);
+        await _f.StartConnectorAsync();
+        using var client = _f.RelayClient(_f.EngineerDevice);
+        var stream = Assert.IsType<RelayedStream>(await OpenAsync(client, DownloadName, download.Port));
+
+        await stream.WriteAsync("get"u8.ToArray());
+        await stream.FlushAsync();
+        var (received, end) = await ReadUntilEndAsync(stream).DefaultTimeout();
+        await stream.DisposeAsync();
+
+        Assert.Null(end);
+        Assert.True(answer.AsSpan().SequenceEqual(received), $"{received.Length} bytes of {answer.Length}, or different ones");
+        var record = await _f.Records.WaitForAsync(r => r.Host == DownloadName);
+        Assert.Equal("app segment corp-download through connector connector-1, relayed end to end", record.Reason);
+    }
+
+    [Fact]
     public async Task A_device_revoked_while_its_flow_is_relayed_loses_the_flow()
     {
         await _f.StartConnectorAsync();
@@ -88,7 +141,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
 
         (await _f.Admin.PostAsync($"devices/{_f.EngineerDevice.Identity.SubjectId}/revoke", null)).EnsureSuccessStatusCode();
 
-        // The edge cuts the relay's connections once its bundle says so: the device reads the end, not an echo.
+        // The edge cuts the relay's connections once its bundle says so, with a reset: the device reads a cut, not an end.
         var cut = await Record.ExceptionAsync(async () =>
         {
             using var timeout = new CancellationTokenSource(TestTimeouts.Default);
@@ -96,7 +149,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
             {
             }
         });
-        Assert.True(cut is null or IOException, cut?.ToString());
+        Assert.IsAssignableFrom<IOException>(cut);
         var record = await _f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
         Assert.Equal(200, record.Status);
     }
@@ -119,7 +172,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
             {
             }
         });
-        Assert.True(cut is null or IOException, cut?.ToString());
+        Assert.IsAssignableFrom<IOException>(cut);
         var record = await _f.Records.WaitForAsync(r => r.Host == PrivateAccessFixture.AppName);
         Assert.Contains($"connector {connector.Identity.SubjectId} is no longer an active connector of this tenant", record.Reason, StringComparison.Ordinal);
     }
@@ -272,11 +325,25 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     }
 
     /// <summary>Opens the fixture's echo app through <paramref name="client"/>, failing with the edge's reason when it does not open.</summary>
-    private static async Task<Stream> OpenEchoAsync(TunnelClient client, PrivateAccessFixture f)
+    private static Task<Stream> OpenEchoAsync(TunnelClient client, PrivateAccessFixture f) => OpenAsync(client, PrivateAccessFixture.AppName, f.Echo.Port);
+
+    /// <summary>Opens <paramref name="host"/>:<paramref name="port"/> through <paramref name="client"/>, failing with the edge's reason when it does not open.</summary>
+    private static async Task<Stream> OpenAsync(TunnelClient client, string host, int port)
     {
-        var opened = await client.OpenAsync(PrivateAccessFixture.AppName, f.Echo.Port).DefaultTimeout();
+        var opened = await client.OpenAsync(host, port).DefaultTimeout();
         PrivateAccessFixture.AssertOpened(opened);
         return opened.Stream!;
+    }
+
+    /// <summary>Makes <see cref="DownloadName"/> at <paramref name="port"/> a private app the engineers may reach.</summary>
+    private async Task AddDownloadAppAsync(int port)
+    {
+        _f.PrivateDns[DownloadName] = [IPAddress.Loopback];
+        await _f.PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest("corp-download", Domains: [DownloadName], Ports: [port.ToString(CultureInfo.InvariantCulture)], ConnectorGroupIds: [_f.Group.Id]));
+        await _f.PutAccessPolicyAsync(
+            new PolicyRuleSpec { Name = "engineering-echo", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-echo"] } },
+            new PolicyRuleSpec { Name = "engineering-download", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-download"] } });
+        await PrivateAccessFixture.WaitForAsync(() => _f.Edge.Policy.Private.SegmentConnectorGroups.ContainsKey("corp-download") && _f.Edge.Policy.Private.Access.RuleCount == 2, "the edge to know the download app and its rule");
     }
 
     /// <summary>Asks the edge for the app as an agent would, and returns the ticket and connector it answers with.</summary>
@@ -313,6 +380,27 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         var certificate = SslStreamCertificateContext.Create(device.CreateCertificateWithKey(), [device.TenantCa], offline: true);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         return await RelayedFlow.ConnectAsDeviceAsync(edge.Address.ToString(), edge.Port, ticket, connectorId, certificate, device.TenantCa, device.Identity.TenantId.ToString(), null, timeout.Token);
+    }
+
+    /// <summary>Reads <paramref name="stream"/> until it ends or fails: what came, and the failure if it failed.</summary>
+    private static async Task<(byte[] Received, Exception? End)> ReadUntilEndAsync(Stream stream)
+    {
+        var all = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                all.Write(buffer, 0, read);
+            }
+        }
+        catch (IOException e)
+        {
+            return (all.ToArray(), e);
+        }
+
+        return (all.ToArray(), null);
     }
 
     private static async Task<byte[]> ReadToEndAsync(Stream stream)

@@ -67,6 +67,12 @@ internal sealed class RelayedFlowEnd
             await using var device = new StreamPipe(tls, waitWithoutBuffer: true);
             Task? closed = null;
             await Relay.RunAsync(device, app, flow, app.ShutdownSend, () => closed = tls.CompleteWritesAsync());
+            if (flow.WasCut)
+            {
+                // The app reset its connection, the device's end broke, or the flow was cut here: the device must see a cut, not an end.
+                tls.Reset();
+            }
+
             if (closed is not null)
             {
                 try
@@ -75,7 +81,7 @@ internal sealed class RelayedFlowEnd
                 }
                 catch (Exception e) when (Relay.IsEndOfFlow(e))
                 {
-                    // The device went first.
+                    // The device went first, or the flow was cut.
                 }
             }
         }

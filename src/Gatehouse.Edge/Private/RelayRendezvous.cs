@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using Gatehouse.Flows;
+using Gatehouse.Wire.Sockets;
 using Gatehouse.Wire.Tunnel;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace Gatehouse.Edge.Private;
 
@@ -237,33 +239,30 @@ internal sealed class PendingRelay
 
     private async Task CopyAsync(ConnectionContext device, ConnectionContext connector)
     {
-        // A cut flow (idle, drained, the device revoked) resets both ends.
-        await using var cut = _flow.Cancellation.UnsafeRegister(
-            static state =>
-            {
-                var (a, b) = ((ConnectionContext, ConnectionContext))state!;
-                a.Abort(new ConnectionAbortedException("the relayed flow was cut"));
-                b.Abort(new ConnectionAbortedException("the relayed flow was cut"));
-            },
-            (device, connector));
-        var up = CopyAsync(device.Transport.Input, connector.Transport.Output, up: true);
-        var down = CopyAsync(connector.Transport.Input, device.Transport.Output, up: false);
+        // A cut flow (idle, drained, the device or connector revoked) wakes both directions through their token.
+        var up = CopyAsync(device.Transport.Input, connector.Transport.Output, RelaySide.Device);
+        var down = CopyAsync(connector.Transport.Input, device.Transport.Output, RelaySide.Connector);
         await Task.WhenAll(up, down);
         _outcome.TrySetResult(new RelayOutcome(true, _flow.BytesUp, _flow.BytesDown, null));
     }
 
     /// <summary>
-    /// Copies one direction. Kestrel has no half-close: the end of one side's sending ends the other side's
-    /// connection once what came before is sent, which is how the relayed TLS session ends anyway (each end
-    /// closes TCP only after its close_notify both ways).
+    /// Copies what <paramref name="sender"/> sends to the other end. Kestrel has no half-close: the end of one side's
+    /// sending ends the other side's connection once what came before is sent, which is how the relayed TLS session
+    /// ends anyway (each end closes TCP only after its close_notify both ways). A reset or failure of either
+    /// connection breaks the flow instead, and a broken or cut flow (idle, drained, revoked) resets both: the
+    /// end-to-end TLS session reads a FIN without close_notify as a clean end, so a download cut at the connector
+    /// would reach the device looking complete.
     /// </summary>
-    private async Task CopyAsync(PipeReader from, PipeWriter to, bool up)
+    private async Task CopyAsync(PipeReader from, PipeWriter to, RelaySide sender)
     {
         var ct = _flow.Cancellation;
+        var waitingOn = sender;
         try
         {
             while (true)
             {
+                waitingOn = sender;
                 var read = await from.ReadAsync(ct);
                 var buffer = read.Buffer;
                 var length = buffer.Length;
@@ -277,7 +276,8 @@ internal sealed class PendingRelay
                 if (length > 0)
                 {
                     _flow.Touch();
-                    _flow.Count(up, length);
+                    _flow.Count(up: sender == RelaySide.Device, length);
+                    waitingOn = Other(sender);
                     var flushed = await to.FlushAsync(ct);
                     if (flushed.IsCompleted)
                     {
@@ -293,12 +293,54 @@ internal sealed class PendingRelay
         }
         catch (Exception e) when (Relay.IsEndOfFlow(e))
         {
-            // One end reset or the flow was cut.
+            if (HowBroken(e, waitingOn) is { } broken)
+            {
+                _flow.Break(broken);
+            }
         }
         finally
         {
+            // Before the pipes complete: completing the other end's output would send it a FIN.
+            if (_flow.WasCut)
+            {
+                Reset(_device!);
+                Reset(_connector!);
+            }
+
             await to.CompleteAsync();
             await from.CompleteAsync();
         }
+    }
+
+    /// <summary>
+    /// How <paramref name="waitingOn"/>'s connection broke the flow with <paramref name="e"/>; null when it did not:
+    /// the flow was cut (which resets both ends already), or the edge closed that connection itself because the
+    /// other direction ended.
+    /// </summary>
+    private static string? HowBroken(Exception e, RelaySide waitingOn)
+    {
+        if (e is OperationCanceledException or ConnectionAbortedException)
+        {
+            return null;
+        }
+
+        var end = waitingOn == RelaySide.Device ? "device" : "connector";
+        return Relay.IsReset(e) ? $"the {end} reset the connection" : $"the connection to the {end} broke";
+    }
+
+    private static RelaySide Other(RelaySide side) => side == RelaySide.Device ? RelaySide.Connector : RelaySide.Device;
+
+    /// <summary>
+    /// Ends <paramref name="connection"/> with a TCP reset: Kestrel's own abort closes gracefully, and a FIN would tell
+    /// that end's TLS session the flow ended rather than broke.
+    /// </summary>
+    private static void Reset(ConnectionContext connection)
+    {
+        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            AbortiveClose.Reset(socket);
+        }
+
+        connection.Abort(new ConnectionAbortedException("the relayed flow was cut"));
     }
 }
