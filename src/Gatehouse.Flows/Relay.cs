@@ -232,14 +232,22 @@ public static class Relay
         (cancelled, waitingOn, IsReset(e)) switch
         {
             (true, _, _) => ClientWentAway,
-            (_, End.Destination, true) => "the destination reset the connection",
-            (_, End.Destination, false) => "the connection to the destination broke",
-            (_, _, true) => "the client reset the connection",
+            (_, End.Destination, _) => BrokenBy(e, "destination"),
+            (_, _, true) => BrokenBy(e, "client"),
             _ => ClientWentAway,
         };
 
+    /// <summary>
+    /// How the connection to <paramref name="end"/> broke a flow with <paramref name="e"/>, for its record: "the
+    /// destination reset the connection", or "the connection to the destination broke".
+    /// </summary>
+    /// <param name="e">What the relay's read or write of that end threw.</param>
+    /// <param name="end">That end, as records name it (<c>destination</c>, <c>connector</c>).</param>
+    public static string BrokenBy(Exception e, string end) =>
+        IsReset(e) ? $"the {end} reset the connection" : $"the connection to the {end} broke";
+
     /// <summary>Whether <paramref name="e"/> is a connection reset (a TCP RST), not another failure.</summary>
-    public static bool IsReset(Exception e) => e switch
+    private static bool IsReset(Exception e) => e switch
     {
         ConnectionResetException => true,
         SocketException { SocketErrorCode: SocketError.ConnectionReset } => true,

@@ -2,10 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using Gatehouse.Flows;
-using Gatehouse.Wire.Sockets;
 using Gatehouse.Wire.Tunnel;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace Gatehouse.Edge.Private;
 
@@ -324,23 +322,11 @@ internal sealed class PendingRelay
             return null;
         }
 
-        var end = waitingOn == RelaySide.Device ? "device" : "connector";
-        return Relay.IsReset(e) ? $"the {end} reset the connection" : $"the connection to the {end} broke";
+        return Relay.BrokenBy(e, waitingOn == RelaySide.Device ? "device" : "connector");
     }
 
     private static RelaySide Other(RelaySide side) => side == RelaySide.Device ? RelaySide.Connector : RelaySide.Device;
 
-    /// <summary>
-    /// Ends <paramref name="connection"/> with a TCP reset: Kestrel's own abort closes gracefully, and a FIN would tell
-    /// that end's TLS session the flow ended rather than broke.
-    /// </summary>
-    private static void Reset(ConnectionContext connection)
-    {
-        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-        {
-            AbortiveClose.Reset(socket);
-        }
-
-        connection.Abort(new ConnectionAbortedException("the relayed flow was cut"));
-    }
+    /// <summary>Ends <paramref name="connection"/> with a TCP reset: a FIN would tell that end's TLS session the flow ended rather than broke.</summary>
+    private static void Reset(ConnectionContext connection) => ConnectionResets.Reset(connection, "the relayed flow was cut");
 }

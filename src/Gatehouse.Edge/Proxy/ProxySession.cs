@@ -11,9 +11,7 @@ using Gatehouse.Policy.Decisions;
 using Gatehouse.Tunnel;
 using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
-using Gatehouse.Wire.Sockets;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace Gatehouse.Edge.Proxy;
 
@@ -429,15 +427,7 @@ internal sealed class ProxySession : IAsyncDisposable
     /// is the connection's (HTTP/1.0, a tar stream) would look complete. Kestrel's own abort closes gracefully, so the
     /// socket is closed here, with no lingering.
     /// </summary>
-    private void ResetClient()
-    {
-        if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-        {
-            AbortiveClose.Reset(socket);
-        }
-
-        _connection.Abort(new ConnectionAbortedException("the flow was cut"));
-    }
+    private void ResetClient() => ConnectionResets.Reset(_connection, "the flow was cut");
 
     /// <summary>A destination in one of the tenant's app segments, and the flow the access policy decides.</summary>
     private readonly record struct PrivateTarget(string Segment, FlowContext Flow);
