@@ -75,10 +75,7 @@ internal abstract class ApplicationConnection : IFlowSession
     }
 
     /// <summary>Ends the application's connection with a TCP reset rather than a FIN: what it was sent did not end, it was cut.</summary>
-    internal static void Reset(Socket client) => Gatehouse.Wire.Sockets.AbortiveClose.Reset(client);
-
-    /// <summary>Resets the application's connection: see <see cref="Reset(Socket)"/>.</summary>
-    protected void Reset() => Reset(Client);
+    protected void Reset() => Gatehouse.Wire.Sockets.AbortiveClose.Reset(Client);
 
     /// <summary>Serves the connection until it is done; <paramref name="ct"/> cuts it.</summary>
     protected abstract Task ServeAsync(CancellationToken ct);

@@ -24,13 +24,12 @@ internal sealed record OpenedFlow(Stream? Stream, int Status, string? Rule, stri
     /// The headers a refusal carries to the application: the rule, the reason and the edge's reference. No rule or
     /// reference header when there is none (no rule decided, no edge answered): an empty one reads as a rule named "".
     /// </summary>
-    public (string Name, string Value)[] RefusalHeaders => (Rule, Reference) switch
-    {
-        ({ } rule, { } reference) => [("Gatehouse-Rule", rule), ("Gatehouse-Reason", ReasonText), ("Gatehouse-Reference", reference)],
-        ({ } rule, null) => [("Gatehouse-Rule", rule), ("Gatehouse-Reason", ReasonText)],
-        (null, { } reference) => [("Gatehouse-Reason", ReasonText), ("Gatehouse-Reference", reference)],
-        _ => [("Gatehouse-Reason", ReasonText)],
-    };
+    public (string Name, string Value)[] RefusalHeaders =>
+    [
+        .. Rule is { } rule ? [("Gatehouse-Rule", rule)] : Array.Empty<(string, string)>(),
+        ("Gatehouse-Reason", ReasonText),
+        .. Reference is { } reference ? [("Gatehouse-Reference", reference)] : Array.Empty<(string, string)>(),
+    ];
 }
 
 /// <summary>

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using Gatehouse.Agent.State;
 using Gatehouse.Tunnel;
+using Gatehouse.Wire.Sockets;
 
 namespace Gatehouse.Agent.Flows;
 
@@ -72,7 +73,7 @@ internal static class FlowRelay
             // One side went away or the flow was cut; the session ends and closes both.
             if (!downEnded)
             {
-                ApplicationConnection.Reset(client);
+                AbortiveClose.Reset(client); // cut, not ended: see ApplicationConnection.Reset
             }
         }
         finally
