@@ -1,4 +1,5 @@
 using Gatehouse.Trust;
+using Gatehouse.Tuf.Metadata;
 
 namespace Gatehouse.Tuf.Client;
 
@@ -24,7 +25,7 @@ public sealed class MetadataStore
     /// <summary>The file that holds <paramref name="role"/>'s metadata.</summary>
     /// <param name="role">A role name.</param>
     /// <returns>The path.</returns>
-    public string PathOf(string role) => Path.Combine(Directory, Uri.EscapeDataString(role) + ".json");
+    public string PathOf(string role) => Path.Combine(Directory, RoleNames.FileName(role));
 
     /// <summary>Reads <paramref name="role"/>'s stored metadata.</summary>
     /// <param name="role">A role name.</param>

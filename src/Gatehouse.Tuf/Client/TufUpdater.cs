@@ -284,7 +284,7 @@ public sealed class TufUpdater
     }
 
     private Uri MetadataUrl(string role, long? version) =>
-        Under(options.MetadataBaseUrl, version is { } v ? $"{v}.{Uri.EscapeDataString(role)}.json" : $"{Uri.EscapeDataString(role)}.json");
+        Under(options.MetadataBaseUrl, RoleNames.FileName(role, version));
 
     private static string EscapePath(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Gatehouse.Tuf.Json;
@@ -24,6 +25,19 @@ public static class RoleNames
     /// <param name="name">A role name.</param>
     /// <returns>Whether it is a top-level role.</returns>
     public static bool IsTopLevel(string name) => name is Root or Timestamp or Snapshot or Targets;
+
+    /// <summary>
+    /// The file a role's metadata is published and fetched as (specification 5.3.3): <c>42.root.json</c> for a version,
+    /// <c>timestamp.json</c> without one; a delegated role's name percent-encoded. The repository writes, and clients
+    /// ask for, exactly this name.
+    /// </summary>
+    /// <param name="role">The role.</param>
+    /// <param name="version">The version, or null for the unversioned file.</param>
+    /// <returns>The file name.</returns>
+    public static string FileName(string role, long? version = null) =>
+        version is { } v
+            ? string.Create(CultureInfo.InvariantCulture, $"{v}.{Uri.EscapeDataString(role)}.json")
+            : $"{Uri.EscapeDataString(role)}.json";
 }
 
 /// <summary>The key IDs of a role and how many of them must sign.</summary>

@@ -452,7 +452,7 @@ public sealed class TufRepository
     private TimestampMetadata NextTimestamp(DateTimeOffset expires, (long Version, byte[] Bytes) snapshot) =>
         new(TimestampVersion() + 1, expires, MetaFile.Describe(snapshot.Version, snapshot.Bytes));
 
-    private string TimestampPath => Path.Combine(MetadataDirectory, "timestamp.json");
+    private string TimestampPath => Path.Combine(MetadataDirectory, RoleNames.FileName(RoleNames.Timestamp));
 
     /// <summary>The current timestamp, or <see langword="null"/> before the first.</summary>
     /// <returns>The timestamp metadata.</returns>
@@ -558,7 +558,7 @@ public sealed class TufRepository
             }
 
             // A role the snapshot does not list is refused by the client before it reads a byte.
-            var file = version > 0 ? RelativePath(next.Role, version) : Path.GetRelativePath(Directory, Path.Combine(MetadataDirectory, $"{Uri.EscapeDataString(next.Role)}.json"));
+            var file = version > 0 ? RelativePath(next.Role, version) : Path.GetRelativePath(Directory, Path.Combine(MetadataDirectory, RoleNames.FileName(next.Role)));
             if (Admit(root, file, next.Role, () => version > 0 ? Read(next.Role, version) : [], bytes => trusted.UpdateDelegatedTargets(bytes, next.Role, next.Delegator)) is { } targetsFault)
             {
                 return targetsFault;
@@ -673,7 +673,7 @@ public sealed class TufRepository
         }
 
         var role = Uri.UnescapeDataString(name[(dot + 1)..]);
-        return (role, version, version > 0 && VersionedName(role, version) == fileName);
+        return (role, version, version > 0 && RoleNames.FileName(role, version) == fileName);
     }
 
     private static List<string> TargetsRolesOf(IReadOnlyDictionary<string, long> versions) =>
@@ -814,15 +814,10 @@ public sealed class TufRepository
 
     private byte[] Read(string role, long version) => File.ReadAllBytes(VersionedPath(role, version));
 
-    private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, VersionedName(role, version));
-
-    // The name clients fetch a version by (specification 5.3.3: 42.root.json); the same as TufUpdater asks for.
-    private static string VersionedName(string role, long version) =>
-        string.Create(CultureInfo.InvariantCulture, $"{version}.{Uri.EscapeDataString(role)}.json");
+    private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, RoleNames.FileName(role, version));
 
     private void WriteMetadata(string role, long version, byte[] bytes)
     {
-        var escaped = Uri.EscapeDataString(role);
         var versioned = VersionedPath(role, version);
         if (File.Exists(versioned))
         {
@@ -830,7 +825,7 @@ public sealed class TufRepository
         }
 
         WriteFile(versioned, bytes);
-        WriteFile(Path.Combine(MetadataDirectory, $"{escaped}.json"), bytes);
+        WriteFile(Path.Combine(MetadataDirectory, RoleNames.FileName(role)), bytes);
     }
 
     // Repository files are public: readable by all, replaced atomically.
