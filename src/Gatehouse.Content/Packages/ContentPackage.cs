@@ -41,9 +41,7 @@ public sealed record ContentPackage(string Channel, int SchemaVersion, string Ve
             throw new ContentException("content starts with a UTF-8 byte order mark; save the file as UTF-8 without one");
         }
 
-        var options = new JsonDocumentOptions { AllowTrailingCommas = false, AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 };
-        JsonSyntax.Check(utf8, new JsonReaderOptions { AllowTrailingCommas = options.AllowTrailingCommas, CommentHandling = options.CommentHandling, MaxDepth = options.MaxDepth });
-        using var document = Document(utf8, options);
+        using var document = Document(utf8);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -82,17 +80,25 @@ public sealed record ContentPackage(string Channel, int SchemaVersion, string Ve
 
     private static readonly string[] Header = ["channel", "schemaVersion", "version", "fields", "records"];
 
-    private static readonly string HeaderFields = "channel, schemaVersion, version, fields and records";
+    /// <summary>The header's fields, for messages: <c>channel, schemaVersion, version, fields and records</c>.</summary>
+    internal static readonly string HeaderFields = $"{string.Join(", ", Header[..^1])} and {Header[^1]}";
 
-    // JsonSyntax has read every token with the same options; what JsonDocument refuses besides is said here in its words.
-    private static JsonDocument Document(ReadOnlySpan<byte> utf8, JsonDocumentOptions options)
+    private static readonly JsonDocumentOptions Strict = new() { AllowTrailingCommas = false, AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 };
+
+    /// <summary>
+    /// The file as a document, read once. A refusal is read again by <see cref="JsonSyntax"/>, with the same options, to
+    /// say where it is by line and column (JsonDocument names no place for a repeated property); what only JsonDocument
+    /// refuses is said in its words.
+    /// </summary>
+    private static JsonDocument Document(ReadOnlySpan<byte> utf8)
     {
         try
         {
-            return JsonDocument.Parse(utf8.ToArray(), options);
+            return JsonDocument.Parse(utf8.ToArray(), Strict);
         }
         catch (JsonException e)
         {
+            JsonSyntax.Check(utf8, new JsonReaderOptions { AllowTrailingCommas = Strict.AllowTrailingCommas, CommentHandling = Strict.CommentHandling, MaxDepth = Strict.MaxDepth });
             throw new ContentException($"content is not valid JSON: {JsonSyntax.Reason(e)}", inner: e);
         }
     }

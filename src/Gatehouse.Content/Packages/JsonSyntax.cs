@@ -7,7 +7,8 @@ namespace Gatehouse.Content.Packages;
 /// <summary>
 /// Checks that a content file is one JSON value and that no object in it names a property twice, and says where it is
 /// not: by line and column, as an editor shows them. JsonDocument refuses a repeated property without saying where, and
-/// System.Text.Json's own messages end in zero-based "LineNumber: 0 | BytePositionInLine: 1."
+/// System.Text.Json's own messages end in zero-based "LineNumber: 0 | BytePositionInLine: 1." Run on a file JsonDocument
+/// refused, to word the refusal; a file it reads needs no second pass.
 /// </summary>
 internal static partial class JsonSyntax
 {
@@ -19,7 +20,7 @@ internal static partial class JsonSyntax
     {
         if (utf8.Trim(" \t\r\n"u8).IsEmpty)
         {
-            throw new ContentException("content is empty; a content file is one JSON object with channel, schemaVersion, version, fields and records");
+            throw new ContentException($"content is empty; a content file is one JSON object with {ContentPackage.HeaderFields}");
         }
 
         var reader = new Utf8JsonReader(utf8, options);
