@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Tunnel;
+using Gatehouse.Wire.Http;
 
 namespace Gatehouse.Bench.Edge;
 
@@ -26,7 +27,9 @@ internal static class FirstByteLatency
 
     public static async Task<int> RunAsync(BenchArguments args, CancellationToken ct)
     {
-        var (appHost, appPort) = SplitAddress(args.Text("app"), "app");
+        var (appHost, appPort) = Target.TryParseAuthority(args.Text("app"), defaultPort: 0, out var app)
+            ? (app.Host, app.Port)
+            : throw new ArgumentException($"--app: {Target.AuthorityError(args.Text("app"), portRequired: true)}");
         var direct = IPEndPoint.Parse(args.Text("direct"));
         var flows = args.Number("flows", 200);
         var request = Encoding.ASCII.GetBytes($"GET {args.OptionalText("path") ?? "/"} HTTP/1.1\r\nHost: {args.Text("app")}\r\nConnection: close\r\n\r\n");
@@ -127,13 +130,5 @@ internal static class FirstByteLatency
         }
 
         return stream;
-    }
-
-    private static (string Host, int Port) SplitAddress(string address, string name)
-    {
-        var colon = address.LastIndexOf(':');
-        return colon > 0 && int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
-            ? (address[..colon], port)
-            : throw new ArgumentException($"--{name}: \"{address}\" is not HOST:PORT");
     }
 }
