@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gatehouse.Portal.Api;
+using Gatehouse.Wire.Addresses;
 using Gatehouse.Wire.Logs;
 
 namespace Gatehouse.Portal.Logs;
@@ -140,8 +141,8 @@ public static class TransactionLogValidator
     }
 
     /// <summary>
-    /// A host lower-cased without a final dot, as policy compares hosts, so that the host filter finds what
-    /// edges send in any case.
+    /// A host lower-cased without a final dot, as policy compares hosts, and an address in its canonical text, so that the
+    /// host filter (<see cref="TransactionHostFilter"/>) finds what edges send in any spelling.
     /// </summary>
     /// <param name="host">The host as given.</param>
     /// <param name="field">The field to name when it is refused.</param>
@@ -154,7 +155,9 @@ public static class TransactionLogValidator
             throw PortalException.Invalid(field, $"{field} must be a host name or address of 1-{MaxHostLength} characters without spaces; got '{host}'.");
         }
 
-        return normalized;
+        // An address in one spelling (2001:db8::1, no brackets), the one the host filter reads it in: the forward proxy
+        // records the host as the client wrote it.
+        return AddressLiteral.TryParse(normalized, out var address) ? address.ToString() : normalized;
     }
 
     private static string Required(string? value, string at, string name, int max) =>

@@ -91,6 +91,20 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("[2001:DB8:0::1]")]
+    [InlineData("2001:0db8::0001")]
+    public async Task An_address_is_kept_in_its_canonical_spelling_so_the_filter_finds_it(string written)
+    {
+        // The forward proxy records an IPv6 host as the client wrote it; the host filter reads an address canonically.
+        await EdgeLogs.PostAcceptedAsync(_portal, _edge, EdgeLogs.Record(_edge, Start.AddMinutes(30), written, TransactionActions.Allow) with { ReferenceId = "v6" });
+
+        var items = await AllAsync("logs?host=2001:db8::1");
+
+        var item = Assert.Single(items);
+        Assert.Equal(("v6", "2001:db8::1"), (item.Record.ReferenceId, item.Record.Host));
+    }
+
+    [Theory]
     [InlineData("from=yesterday", "from")]
     [InlineData("to=2026-13-45", "to")]
     [InlineData("from={3}&to={3}", "to")]
