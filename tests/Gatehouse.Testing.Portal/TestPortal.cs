@@ -83,6 +83,10 @@ public sealed class TestPortal : IAsyncDisposable
         {
             CookieContainer = new CookieContainer(),
             SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.GetRawCertData().AsSpan().SequenceEqual(pinned) },
+
+            // A request sent with Expect: 100-continue waits for the portal's answer, however loaded the machine: after the
+            // default second the body went anyway, and a refusal (413) closed the connection under the client's writes.
+            Expect100ContinueTimeout = TimeSpan.FromSeconds(30),
         };
         return new HttpClient(handler) { BaseAddress = new Uri(BaseAddress, "/api/v1/") };
     }
