@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Gatehouse.Wire.Sockets;
 
 namespace Gatehouse.Flows;
 
@@ -47,6 +48,12 @@ public sealed class SocketPipe : IDuplexPipe, IAsyncDisposable
             // Closed meanwhile.
         }
     }
+
+    /// <summary>
+    /// Closes the socket with a TCP reset (<see cref="AbortiveClose.Reset"/>): the peer sees that what it was sent was
+    /// cut, not ended. Disposing afterwards is still needed, and quiet.
+    /// </summary>
+    public void Reset() => AbortiveClose.Reset(Socket);
 
     /// <summary>Closes the socket.</summary>
     public async ValueTask DisposeAsync()
