@@ -5,7 +5,7 @@ namespace Gatehouse.Tunnel;
 /// <summary>
 /// A request body written while the response is read (HTTP/2 is full duplex): the flow writes straight
 /// into the request stream as it comes, and <see cref="Complete"/> ends the body (END_STREAM), which is
-/// the tunnel's half-close.
+/// the tunnel's half-close; <see cref="Abort"/> fails it, which resets the stream.
 /// </summary>
 public sealed class DuplexContent : HttpContent
 {
@@ -28,6 +28,9 @@ public sealed class DuplexContent : HttpContent
     }
 
     internal void Complete() => _done.TrySetResult();
+
+    /// <summary>Fails the body rather than ending it: HttpClient then resets the stream (RST_STREAM) instead of sending END_STREAM.</summary>
+    internal void Abort() => _done.TrySetException(new IOException("The flow was cut."));
 
     /// <inheritdoc />
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

@@ -359,6 +359,12 @@ public sealed class HalfCloseStream : Stream
     /// <summary>Ends the request body: the edge shuts down sending towards the destination (TCP half-close); reading goes on.</summary>
     public void CompleteWrites() => _up.Complete();
 
+    /// <summary>
+    /// Cuts the flow while the request body is open: the body fails instead of ending, and HttpClient resets the
+    /// stream (RST_STREAM) rather than ending it, so the edge cuts the destination; reading fails from here on.
+    /// </summary>
+    public void Reset() => _up.Abort();
+
     /// <inheritdoc />
     public override bool CanRead => true;
 

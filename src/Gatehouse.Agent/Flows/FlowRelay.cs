@@ -20,7 +20,9 @@ internal static class FlowRelay
     /// half-close towards the destination, the destination's end a half-close towards the application.
     /// A destination's side that ends in an error (a reset, an edge that cut the stream, a cut flow) resets the
     /// application's socket instead: a FIN would tell the application the data ended, and a download whose end
-    /// is the connection's (HTTP/1.0, a tar stream) would look complete.
+    /// is the connection's (HTTP/1.0, a tar stream) would look complete. An application's side that ends in an
+    /// error (it reset its connection, or the flow was cut) resets the destination's side the same way, at once:
+    /// the destination is not left waiting for the rest of an upload that will not come.
     /// </summary>
     /// <param name="client">The application's socket.</param>
     /// <param name="toClient">Writes to the application.</param>
@@ -35,32 +37,7 @@ internal static class FlowRelay
         var downEnded = false;
         try
         {
-            var upload = Task.Run(
-                async () =>
-                {
-                    while (true)
-                    {
-                        var read = await fromClient.ReadAsync(ct);
-                        foreach (var segment in read.Buffer)
-                        {
-                            await destination.WriteAsync(segment, ct);
-                            state.BytesUp(segment.Length);
-                        }
-
-                        fromClient.AdvanceTo(read.Buffer.End);
-                        if (read.IsCompleted)
-                        {
-                            break;
-                        }
-
-                        await destination.FlushAsync(ct);
-                    }
-
-                    await destination.FlushAsync(ct);
-                    await EndWritesAsync(destination, ct);
-                },
-                ct);
-
+            var upload = Task.Run(() => CopyUpAsync(fromClient, destination, state, ct), ct);
             await CopyDownAsync(destination, toClient, state, ct);
             downEnded = true;
 
@@ -79,6 +56,42 @@ internal static class FlowRelay
         finally
         {
             state.FlowClosed();
+        }
+    }
+
+    /// <summary>
+    /// Copies the application's bytes to the destination, and then the end of them as a half-close. An upload that
+    /// fails resets the destination's side: the flow is cut, and the download's next read fails too.
+    /// </summary>
+    private static async Task CopyUpAsync(PipeReader fromClient, Stream destination, AgentState state, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                var read = await fromClient.ReadAsync(ct);
+                foreach (var segment in read.Buffer)
+                {
+                    await destination.WriteAsync(segment, ct);
+                    state.BytesUp(segment.Length);
+                }
+
+                fromClient.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+
+                await destination.FlushAsync(ct);
+            }
+
+            await destination.FlushAsync(ct);
+            await EndWritesAsync(destination, ct);
+        }
+        catch
+        {
+            Reset(destination);
+            throw;
         }
     }
 
@@ -130,6 +143,23 @@ internal static class FlowRelay
                 break;
             case NetworkStream direct:
                 direct.Socket.Shutdown(SocketShutdown.Send);
+                break;
+        }
+    }
+
+    /// <summary>Cuts the destination's side: what it was sent did not end, it was cut (see <see cref="AbortiveClose"/>).</summary>
+    private static void Reset(Stream stream)
+    {
+        switch (stream)
+        {
+            case HalfCloseStream tunnel:
+                tunnel.Reset();
+                break;
+            case RelayedStream relayed:
+                relayed.Reset();
+                break;
+            case NetworkStream direct:
+                AbortiveClose.Reset(direct.Socket);
                 break;
         }
     }

@@ -1,9 +1,11 @@
 using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Agent.DataPlane;
+using Gatehouse.Agent.Tests.Flows;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Pac;
 using Gatehouse.Wire.Agent;
+using Gatehouse.Wire.Sockets;
 
 namespace Gatehouse.Agent.Tests.LocalProxy;
 
@@ -107,6 +109,40 @@ public sealed class LocalProxyTests
 
         Assert.Equal(body, await ReadAsync(stream, body.Length));
         Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
+    }
+
+    [Fact]
+    public async Task An_application_that_resets_mid_upload_cuts_the_flow_at_the_destination_at_once()
+    {
+        // Not left waiting for the rest of the upload until an idle timeout.
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        using var destination = new UploadDestination();
+        await using var stream = await ConnectThroughAsync(agent, destination.Port);
+        await destination.FirstBytes.DefaultTimeout();
+
+        AbortiveClose.Reset(stream.Socket);
+
+        // The agent resets the tunnel stream at once; how the edge hands that on to the destination is the edge's.
+        var ended = await destination.Ended.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.EndsWith(" after 4 bytes", ended, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_application_that_half_closes_after_its_upload_still_gets_the_destination_s_whole_answer()
+    {
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        using var destination = new UploadDestination();
+        await using var stream = await ConnectThroughAsync(agent, destination.Port);
+
+        stream.Socket.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal(UploadDestination.Answer, await ReadAsync(stream, UploadDestination.Answer.Length));
+        Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
+        Assert.Equal("FIN after 4 bytes", await destination.Ended.DefaultTimeout());
     }
 
     /// <summary>A destination that answers the application's first bytes with <paramref name="answer"/>, then closes or resets.</summary>
