@@ -658,6 +658,71 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal([Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy], answers);
     }
 
+    [PacFact]
+    public async Task Pac_file_sends_link_local_addresses_direct_as_the_edge_refuses_them_and_loopback_in_any_spelling()
+    {
+        // The edge's egress safety refuses link-local: through the proxy, the user got only a refusal.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128");
+
+        await AssertPacAnswersAsync(
+            pac,
+            ("http://[fe80::1]/", "fe80::1", Direct),
+            ("http://[fe80::1ff:fe23:4567:890a]:8080/", "FE80::1FF:FE23:4567:890A", Direct),
+            ("http://[febf:ffff::1]/", "[febf:ffff::1]", Direct),
+            ("http://[fec0::1]/", "fec0::1", PacProxy),
+            ("http://169.254.169.254/latest/meta-data/", "169.254.169.254", Direct),
+            ("https://169.254.0.1/", "169.254.0.1", Direct),
+            ("http://169.255.0.1/", "169.255.0.1", PacProxy),
+            ("http://169.253.255.255/", "169.253.255.255", PacProxy),
+            ("http://[::1]/", "::1", Direct),
+            ("http://[::1]/", "[::1]", Direct),
+            ("http://[::1]/", "0:0:0:0:0:0:0:1", Direct),
+            ("http://[::2]/", "::2", PacProxy));
+    }
+
+    [PacFact]
+    public async Task Pac_file_sends_link_local_addresses_in_an_app_segment_through_the_proxy_on_its_ports_and_loopback_always_direct()
+    {
+        // An app segment wins over the direct ranges, as for private ones (a connector reaches the app); loopback is the
+        // browser's own machine, which no connector is.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128", privateApps:
+        [
+            new(IPNetwork.Parse("169.254.10.0/24"), [(80, 80)]),
+            new(IPNetwork.Parse("fe80::/64"), [(443, 443)]),
+            new(IPNetwork.Parse("127.0.0.0/8"), []),
+            new(IPNetwork.Parse("::1/128"), []),
+        ]);
+
+        await AssertPacAnswersAsync(
+            pac,
+            ("http://169.254.10.5/", "169.254.10.5", PacProxy),
+            ("http://169.254.10.5:8080/", "169.254.10.5", Direct),
+            ("http://169.254.11.5/", "169.254.11.5", Direct),
+            ("https://[fe80::5]/", "fe80::5", PacProxy),
+            ("http://[fe80::5]/", "fe80::5", Direct),
+            ("https://[fe80:0:0:1::5]/", "fe80:0:0:1::5", Direct),
+            ("http://127.0.0.1/", "127.0.0.1", Direct),
+            ("http://127.9.9.9:8080/", "127.9.9.9", Direct),
+            ("http://[::1]/", "::1", Direct),
+            ("http://[::1]/", "0::1", Direct));
+    }
+
+    private const string Direct = "DIRECT";
+    private const string PacProxy = "PROXY edge.example:3128";
+
+    /// <summary>Runs <paramref name="pac"/> over a table of URLs, each with its host as an engine passes it, and names every row answered otherwise.</summary>
+    private static async Task AssertPacAnswersAsync(string pac, params (string Url, string Host, string Answer)[] table)
+    {
+        var answers = await PacScript.FindProxyAsync(pac, [.. table.Select(row => (row.Url, row.Host))]);
+
+        Assert.Equal(table.Length, answers.Count);
+        var wrong = Enumerable.Range(0, table.Length)
+            .Where(i => answers[i] != table[i].Answer)
+            .Select(i => $"{table[i].Url} (host {table[i].Host}): {answers[i]}, expected {table[i].Answer}")
+            .ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {table.Length} answered otherwise:\n{string.Join('\n', wrong)}");
+    }
+
     [Fact]
     public async Task Malformed_heads_get_400_and_the_proxy_keeps_serving()
     {
