@@ -69,7 +69,8 @@ public static class ProxyPages
     /// <remarks>
     /// PAC's <c>isInNet</c> knows only IPv4, and <c>isInNetEx</c> is Microsoft's and Chrome's alone (WinHTTP offers it only
     /// to <c>FindProxyForURLEx</c>): the file reads IPv6 literals itself, in ES3 that every PAC engine runs, so that every
-    /// browser answers alike. What it cannot read goes through the proxy, which decides.
+    /// browser answers alike, and decides an IPv4-mapped one (<c>::ffff:10.1.2.3</c>) as the IPv4 address it carries, as
+    /// the edge does. What it cannot read goes through the proxy, which decides.
     /// </remarks>
     /// <param name="tenantName">Named in its first line.</param>
     /// <param name="proxyAddress">HOST:PORT of the proxy.</param>
@@ -92,6 +93,8 @@ public static class ProxyPages
         if (privateNetworksDirect)
         {
             builder.Append("  var ipv6 = gatehouseIpv6(host);\n");
+            builder.Append("  var mapped = gatehouseMappedIpv4(ipv6);\n");
+            builder.Append("  if (mapped != null) { host = mapped; ipv6 = null; }\n");
         }
 
         builder.Append("  var ipv4 = /^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host);\n");
@@ -163,6 +166,12 @@ public static class ProxyPages
             }
           }
           return words;
+        }
+
+        // The IPv4 address an IPv4-mapped IPv6 address (::ffff:10.1.2.3, ::ffff:a01:203) carries, dotted, or null.
+        function gatehouseMappedIpv4(words) {
+          if (words == null || words[0] != 0 || words[1] != 0 || words[2] != 0 || words[3] != 0 || words[4] != 0 || words[5] != 0xFFFF) return null;
+          return (words[6] >> 8) + "." + (words[6] & 0xFF) + "." + (words[7] >> 8) + "." + (words[7] & 0xFF);
         }
 
         // Whether the words of an address are in the network whose first words are base, of prefix length bits.

@@ -604,10 +604,10 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         var answers = await PacScript.FindProxyAsync(
             pac,
             "http://[fd00::1]/", "http://[fc00::]/", "https://[fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:8443/", "http://[fd12:3456:789a:1::1.2.3.4]/",
-            "http://[fbff:ffff::1]/", "http://[fe00::1]/", "http://[2001:db8::1]/", "http://[::ffff:10.1.2.3]/", "http://[::]/", "http://[64:ff9b::a01:203]/");
+            "http://[fbff:ffff::1]/", "http://[fe00::1]/", "http://[2001:db8::1]/", "http://[::]/", "http://[64:ff9b::a01:203]/");
 
         const string Proxy = "PROXY edge.example:3128";
-        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy, Proxy], answers);
+        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy], answers);
     }
 
     [PacFact]
@@ -705,6 +705,31 @@ public sealed class ForwardProxyTests : IAsyncLifetime
             ("http://127.9.9.9:8080/", "127.9.9.9", Direct),
             ("http://[::1]/", "::1", Direct),
             ("http://[::1]/", "0::1", Direct));
+    }
+
+    [PacFact]
+    public async Task Pac_file_decides_an_IPv4_mapped_IPv6_address_as_the_IPv4_address_it_carries()
+    {
+        // As the edge decides it: ::ffff:10.20.0.1 is in the 10.20.0.0/16 segment, and ::ffff:10.1.2.3 is a private address.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128", privateApps: [new(IPNetwork.Parse("10.20.0.0/16"), [(80, 80), (8000, 8080)])]);
+
+        await AssertPacAnswersAsync(
+            pac,
+            ("http://[::ffff:10.1.2.3]/", "::ffff:10.1.2.3", Direct),
+            ("http://[::ffff:a01:203]/", "::ffff:a01:203", Direct),
+            ("http://[::ffff:a01:203]/", "[::FFFF:A01:203]", Direct),
+            ("http://[::ffff:a01:203]/", "0:0:0:0:0:ffff:a01:203", Direct),
+            ("http://[::ffff:192.168.1.1]:8443/", "::ffff:192.168.1.1", Direct),
+            ("http://[::ffff:10.20.0.1]/", "::ffff:10.20.0.1", PacProxy),
+            ("http://[::ffff:a14:1]:8080/", "::ffff:a14:1", PacProxy),
+            ("https://[::ffff:10.20.0.1]/", "::ffff:10.20.0.1", Direct),
+            ("http://[::ffff:a14:1]:9000/", "::ffff:a14:1", Direct),
+            ("http://[::ffff:8.8.8.8]/", "::ffff:8.8.8.8", PacProxy),
+            ("http://[::ffff:808:808]/", "::ffff:808:808", PacProxy),
+            ("http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1", Direct),
+            ("http://[::ffff:169.254.1.1]/", "::ffff:a9fe:101", Direct),
+            ("http://[::ffff:0:a01:203]/", "::ffff:0:a01:203", PacProxy),
+            ("http://[::a01:203]/", "::a01:203", PacProxy));
     }
 
     private const string Direct = "DIRECT";
