@@ -14,14 +14,24 @@ public static class ProxyPages
     /// <summary>The host name of the caution page's continue link; <c>.invalid</c> never resolves, so only this proxy answers it.</summary>
     public const string CautionHost = "caution.gatehouse.invalid";
 
-    /// <summary>Loopback, which a PAC file always sends direct.</summary>
+    /// <summary>IPv4 loopback, which a PAC file always sends direct: the browser's own machine, which no proxy or connector is.</summary>
     private static readonly IPNetwork Loopback = IPNetwork.Parse("127.0.0.0/8");
 
-    /// <summary>IPv6 unique local addresses (RFC 4193), IPv6's private networks.</summary>
-    private static readonly IPNetwork UniqueLocal = IPNetwork.Parse("fc00::/7");
+    /// <summary>IPv6 loopback, however an engine spells it.</summary>
+    private static readonly IPNetwork Ipv6Loopback = IPNetwork.Parse("::1/128");
 
-    /// <summary>The RFC 1918 networks.</summary>
-    private static readonly IPNetwork[] PrivateNetworks = [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16")];
+    /// <summary>
+    /// The IPv4 networks the edge's PAC file sends direct: RFC 1918's, and link-local (<c>169.254/16</c>), which the
+    /// edge's egress safety refuses.
+    /// </summary>
+    private static readonly IPNetwork[] DirectIpv4Networks =
+        [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16"), IPNetwork.Parse("169.254.0.0/16")];
+
+    /// <summary>
+    /// The IPv6 networks the edge's PAC file sends direct: unique local addresses (RFC 4193), IPv6's private networks,
+    /// and link-local (<c>fe80::/10</c>), which the edge's egress safety refuses.
+    /// </summary>
+    private static readonly IPNetwork[] DirectIpv6Networks = [IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10")];
 
     /// <summary>The block page: what was blocked, by which rule, why, and the reference to quote.</summary>
     public static string BlockPage(string url, string? rule, string reason, string reference) => Page(
@@ -51,15 +61,16 @@ public static class ProxyPages
         $"http://{CautionHost}/continue?url={Uri.EscapeDataString(url)}&token={Uri.EscapeDataString(token)}";
 
     /// <summary>
-    /// The tenant's PAC file: plain host names, <c>.local</c> and loopback (IPv4 and <c>::1</c>) go direct, and private address
-    /// literals too when <paramref name="privateNetworksDirect"/> (RFC 1918 and IPv6 unique local addresses), except those in
-    /// <paramref name="privateApps"/> on their ports; everything else through this proxy. Browsers fetch it without proxy
-    /// credentials.
+    /// The tenant's PAC file: plain host names, <c>.local</c> and loopback (IPv4 and <c>::1</c>) always go direct; when
+    /// <paramref name="privateNetworksDirect"/>, so do private and link-local address literals (RFC 1918, IPv6 unique local
+    /// addresses, <c>169.254/16</c>, <c>fe80::/10</c>), except those in <paramref name="privateApps"/> on their ports;
+    /// everything else goes through this proxy. Browsers fetch it without proxy credentials.
     /// </summary>
     /// <remarks>
     /// PAC's <c>isInNet</c> knows only IPv4, and <c>isInNetEx</c> is Microsoft's and Chrome's alone (WinHTTP offers it only
     /// to <c>FindProxyForURLEx</c>): the file reads IPv6 literals itself, in ES3 that every PAC engine runs, so that every
-    /// browser answers alike. What it cannot read goes through the proxy, which decides.
+    /// browser answers alike, and decides an IPv4-mapped one (<c>::ffff:10.1.2.3</c>) as the IPv4 address it carries, as
+    /// the edge does. What it cannot read goes through the proxy, which decides.
     /// </remarks>
     /// <param name="tenantName">Named in its first line.</param>
     /// <param name="proxyAddress">HOST:PORT of the proxy.</param>
@@ -79,10 +90,20 @@ public static class ProxyPages
         builder.Append("function FindProxyForURL(url, host) {\n");
         // An IPv6 literal has no dot either: to a PAC engine that goes by the dots alone it is a plain host name.
         builder.Append("  if ((isPlainHostName(host) && host.indexOf(\":\") < 0) || dnsDomainIs(host, \".local\") || host == \"localhost\" || host == \"::1\") return \"DIRECT\";\n");
-        builder.Append("  var ipv4 = /^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host);\n");
         if (privateNetworksDirect)
         {
             builder.Append("  var ipv6 = gatehouseIpv6(host);\n");
+            builder.Append("  var mapped = gatehouseMappedIpv4(ipv6);\n");
+            builder.Append("  if (mapped != null) { host = mapped; ipv6 = null; }\n");
+        }
+
+        builder.Append("  var ipv4 = /^\\d+\\.\\d+\\.\\d+\\.\\d+$/.test(host);\n");
+        AppendTest(builder, [InNet(Loopback)], "ipv4", Direct);
+        if (privateNetworksDirect)
+        {
+            AppendTest(builder, [InNet(Ipv6Loopback)], "ipv6", Direct);
+
+            // The segments come before the direct ranges they may lie in: a connector reaches the app.
             var apps = (privateApps ?? []).ToList();
             if (apps.Count > 0)
             {
@@ -93,12 +114,9 @@ public static class ProxyPages
                 AppendTest(builder, apps.Where(IsIpv4).Select(InNetOnPorts), "ipv4", proxy);
                 AppendTest(builder, apps.Where(a => !IsIpv4(a)).Select(InNetOnPorts), "ipv6", proxy);
             }
-        }
 
-        AppendTest(builder, (privateNetworksDirect ? [Loopback, .. PrivateNetworks] : new[] { Loopback }).Select(InNet), "ipv4", "\"DIRECT\"");
-        if (privateNetworksDirect)
-        {
-            AppendTest(builder, [InNet(UniqueLocal)], "ipv6", "\"DIRECT\"");
+            AppendTest(builder, DirectIpv4Networks.Select(InNet), "ipv4", Direct);
+            AppendTest(builder, DirectIpv6Networks.Select(InNet), "ipv6", Direct);
         }
 
         builder.Append("  return ").Append(proxy).Append(";\n");
@@ -110,6 +128,8 @@ public static class ProxyPages
 
         return builder.ToString();
     }
+
+    private const string Direct = "\"DIRECT\"";
 
     // ES3 (no Array.indexOf, no let): WinHTTP's engine runs PAC files too.
     private const string Ipv6Functions = """
@@ -146,6 +166,12 @@ public static class ProxyPages
             }
           }
           return words;
+        }
+
+        // The IPv4 address an IPv4-mapped IPv6 address (::ffff:10.1.2.3, ::ffff:a01:203) carries, dotted, or null.
+        function gatehouseMappedIpv4(words) {
+          if (words == null || words[0] != 0 || words[1] != 0 || words[2] != 0 || words[3] != 0 || words[4] != 0 || words[5] != 0xFFFF) return null;
+          return (words[6] >> 8) + "." + (words[6] & 0xFF) + "." + (words[7] >> 8) + "." + (words[7] & 0xFF);
         }
 
         // Whether the words of an address are in the network whose first words are base, of prefix length bits.

@@ -604,10 +604,10 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         var answers = await PacScript.FindProxyAsync(
             pac,
             "http://[fd00::1]/", "http://[fc00::]/", "https://[fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:8443/", "http://[fd12:3456:789a:1::1.2.3.4]/",
-            "http://[fbff:ffff::1]/", "http://[fe00::1]/", "http://[2001:db8::1]/", "http://[::ffff:10.1.2.3]/", "http://[::]/", "http://[64:ff9b::a01:203]/");
+            "http://[fbff:ffff::1]/", "http://[fe00::1]/", "http://[2001:db8::1]/", "http://[::]/", "http://[64:ff9b::a01:203]/");
 
         const string Proxy = "PROXY edge.example:3128";
-        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy, Proxy], answers);
+        Assert.Equal(["DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy, Proxy, Proxy, Proxy, Proxy], answers);
     }
 
     [PacFact]
@@ -656,6 +656,96 @@ public sealed class ForwardProxyTests : IAsyncLifetime
 
         const string Proxy = "PROXY edge.example:3128";
         Assert.Equal([Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, Proxy, "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", "DIRECT", Proxy], answers);
+    }
+
+    [PacFact]
+    public async Task Pac_file_sends_link_local_addresses_direct_as_the_edge_refuses_them_and_loopback_in_any_spelling()
+    {
+        // The edge's egress safety refuses link-local: through the proxy, the user got only a refusal.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128");
+
+        await AssertPacAnswersAsync(
+            pac,
+            ("http://[fe80::1]/", "fe80::1", Direct),
+            ("http://[fe80::1ff:fe23:4567:890a]:8080/", "FE80::1FF:FE23:4567:890A", Direct),
+            ("http://[febf:ffff::1]/", "[febf:ffff::1]", Direct),
+            ("http://[fec0::1]/", "fec0::1", PacProxy),
+            ("http://169.254.169.254/latest/meta-data/", "169.254.169.254", Direct),
+            ("https://169.254.0.1/", "169.254.0.1", Direct),
+            ("http://169.255.0.1/", "169.255.0.1", PacProxy),
+            ("http://169.253.255.255/", "169.253.255.255", PacProxy),
+            ("http://[::1]/", "::1", Direct),
+            ("http://[::1]/", "[::1]", Direct),
+            ("http://[::1]/", "0:0:0:0:0:0:0:1", Direct),
+            ("http://[::2]/", "::2", PacProxy));
+    }
+
+    [PacFact]
+    public async Task Pac_file_sends_link_local_addresses_in_an_app_segment_through_the_proxy_on_its_ports_and_loopback_always_direct()
+    {
+        // An app segment wins over the direct ranges, as for private ones (a connector reaches the app); loopback is the
+        // browser's own machine, which no connector is.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128", privateApps:
+        [
+            new(IPNetwork.Parse("169.254.10.0/24"), [(80, 80)]),
+            new(IPNetwork.Parse("fe80::/64"), [(443, 443)]),
+            new(IPNetwork.Parse("127.0.0.0/8"), []),
+            new(IPNetwork.Parse("::1/128"), []),
+        ]);
+
+        await AssertPacAnswersAsync(
+            pac,
+            ("http://169.254.10.5/", "169.254.10.5", PacProxy),
+            ("http://169.254.10.5:8080/", "169.254.10.5", Direct),
+            ("http://169.254.11.5/", "169.254.11.5", Direct),
+            ("https://[fe80::5]/", "fe80::5", PacProxy),
+            ("http://[fe80::5]/", "fe80::5", Direct),
+            ("https://[fe80:0:0:1::5]/", "fe80:0:0:1::5", Direct),
+            ("http://127.0.0.1/", "127.0.0.1", Direct),
+            ("http://127.9.9.9:8080/", "127.9.9.9", Direct),
+            ("http://[::1]/", "::1", Direct),
+            ("http://[::1]/", "0::1", Direct));
+    }
+
+    [PacFact]
+    public async Task Pac_file_decides_an_IPv4_mapped_IPv6_address_as_the_IPv4_address_it_carries()
+    {
+        // As the edge decides it: ::ffff:10.20.0.1 is in the 10.20.0.0/16 segment, and ::ffff:10.1.2.3 is a private address.
+        var pac = ProxyPages.Pac("acme", "edge.example:3128", privateApps: [new(IPNetwork.Parse("10.20.0.0/16"), [(80, 80), (8000, 8080)])]);
+
+        await AssertPacAnswersAsync(
+            pac,
+            ("http://[::ffff:10.1.2.3]/", "::ffff:10.1.2.3", Direct),
+            ("http://[::ffff:a01:203]/", "::ffff:a01:203", Direct),
+            ("http://[::ffff:a01:203]/", "[::FFFF:A01:203]", Direct),
+            ("http://[::ffff:a01:203]/", "0:0:0:0:0:ffff:a01:203", Direct),
+            ("http://[::ffff:192.168.1.1]:8443/", "::ffff:192.168.1.1", Direct),
+            ("http://[::ffff:10.20.0.1]/", "::ffff:10.20.0.1", PacProxy),
+            ("http://[::ffff:a14:1]:8080/", "::ffff:a14:1", PacProxy),
+            ("https://[::ffff:10.20.0.1]/", "::ffff:10.20.0.1", Direct),
+            ("http://[::ffff:a14:1]:9000/", "::ffff:a14:1", Direct),
+            ("http://[::ffff:8.8.8.8]/", "::ffff:8.8.8.8", PacProxy),
+            ("http://[::ffff:808:808]/", "::ffff:808:808", PacProxy),
+            ("http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1", Direct),
+            ("http://[::ffff:169.254.1.1]/", "::ffff:a9fe:101", Direct),
+            ("http://[::ffff:0:a01:203]/", "::ffff:0:a01:203", PacProxy),
+            ("http://[::a01:203]/", "::a01:203", PacProxy));
+    }
+
+    private const string Direct = "DIRECT";
+    private const string PacProxy = "PROXY edge.example:3128";
+
+    /// <summary>Runs <paramref name="pac"/> over a table of URLs, each with its host as an engine passes it, and names every row answered otherwise.</summary>
+    private static async Task AssertPacAnswersAsync(string pac, params (string Url, string Host, string Answer)[] table)
+    {
+        var answers = await PacScript.FindProxyAsync(pac, [.. table.Select(row => (row.Url, row.Host))]);
+
+        Assert.Equal(table.Length, answers.Count);
+        var wrong = Enumerable.Range(0, table.Length)
+            .Where(i => answers[i] != table[i].Answer)
+            .Select(i => $"{table[i].Url} (host {table[i].Host}): {answers[i]}, expected {table[i].Answer}")
+            .ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {table.Length} answered otherwise:\n{string.Join('\n', wrong)}");
     }
 
     [Fact]
