@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
@@ -10,9 +9,7 @@ using System.Text;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
 using Gatehouse.Tunnel;
-using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
-using Gatehouse.Wire.Policy;
 using Gatehouse.Wire.Tunnel;
 
 namespace Gatehouse.Connector.Tests;
@@ -88,7 +85,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     public async Task An_app_that_resets_midway_reaches_the_device_as_a_reset_not_as_the_end_of_the_download()
     {
         using var resetsMidway = LoopbackTcpServer.ResettingAfter("the first half");
-        await AddDownloadAppAsync(resetsMidway.Port);
+        await _f.AddAppAsync(DownloadName, resetsMidway.Port);
         await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.EngineerDevice);
         await using var stream = Assert.IsType<RelayedStream>(await OpenAsync(client, DownloadName, resetsMidway.Port));
@@ -115,7 +112,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
             await socket.SendAsync(answer, ct);
             socket.Shutdown(SocketShutdown.Send);
         });
-        await AddDownloadAppAsync(download.Port);
+        await _f.AddAppAsync(DownloadName, download.Port);
         await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.EngineerDevice);
         var stream = Assert.IsType<RelayedStream>(await OpenAsync(client, DownloadName, download.Port));
@@ -333,17 +330,6 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         var opened = await client.OpenAsync(host, port).DefaultTimeout();
         PrivateAccessFixture.AssertOpened(opened);
         return opened.Stream!;
-    }
-
-    /// <summary>Makes <see cref="DownloadName"/> at <paramref name="port"/> a private app the engineers may reach.</summary>
-    private async Task AddDownloadAppAsync(int port)
-    {
-        _f.PrivateDns[DownloadName] = [IPAddress.Loopback];
-        await _f.PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest("corp-download", Domains: [DownloadName], Ports: [port.ToString(CultureInfo.InvariantCulture)], ConnectorGroupIds: [_f.Group.Id]));
-        await _f.PutAccessPolicyAsync(
-            new PolicyRuleSpec { Name = "engineering-echo", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-echo"] } },
-            new PolicyRuleSpec { Name = "engineering-download", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-download"] } });
-        await PrivateAccessFixture.WaitForAsync(() => _f.Edge.Policy.Private.SegmentConnectorGroups.ContainsKey("corp-download") && _f.Edge.Policy.Private.Access.RuleCount == 2, "the edge to know the download app and its rule");
     }
 
     /// <summary>Asks the edge for the app as an agent would, and returns the ticket and connector it answers with.</summary>
