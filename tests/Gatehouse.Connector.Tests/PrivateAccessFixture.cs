@@ -202,6 +202,25 @@ internal sealed class PrivateAccessFixture : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<T>(TestPortal.Json))!;
     }
 
+    /// <summary>
+    /// Makes <paramref name="name"/> (<c>LABEL.corp.internal</c>) at <paramref name="port"/> on loopback a private app of
+    /// its own segment, <c>corp-LABEL</c>, served by the fixture's connector group, that the engineers may reach too;
+    /// waits until the edge knows it.
+    /// </summary>
+    /// <returns>The segment's name.</returns>
+    public async Task<string> AddAppAsync(string name, int port)
+    {
+        var label = name[..name.IndexOf('.', StringComparison.Ordinal)];
+        var segment = $"corp-{label}";
+        PrivateDns[name] = [IPAddress.Loopback];
+        await PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest(segment, Domains: [name], Ports: [port.ToString(System.Globalization.CultureInfo.InvariantCulture)], ConnectorGroupIds: [Group.Id]));
+        await PutAccessPolicyAsync(
+            new PolicyRuleSpec { Name = "engineering-echo", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-echo"] } },
+            new PolicyRuleSpec { Name = $"engineering-{label}", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = [segment] } });
+        await WaitForAsync(() => Edge.Policy.Private.SegmentConnectorGroups.ContainsKey(segment) && Edge.Policy.Private.Access.RuleCount == 2, $"the edge to know {name} and its rule");
+        return segment;
+    }
+
     public async Task PutAccessPolicyAsync(params PolicyRuleSpec[] rules)
     {
         var response = await Admin.PutAsJsonAsync("access-policy", new PolicyDocument(rules), TestPortal.Json);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
@@ -10,9 +9,7 @@ using System.Text;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Testing;
 using Gatehouse.Tunnel;
-using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
-using Gatehouse.Wire.Policy;
 using Gatehouse.Wire.Tunnel;
 
 namespace Gatehouse.Connector.Tests;
@@ -24,6 +21,8 @@ namespace Gatehouse.Connector.Tests;
 public sealed class RelayedFlowTests : IAsyncLifetime
 {
     private const string DownloadName = "download.corp.internal";
+
+    private const string UploadName = "upload.corp.internal";
 
     private PrivateAccessFixture _f = null!;
 
@@ -88,7 +87,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
     public async Task An_app_that_resets_midway_reaches_the_device_as_a_reset_not_as_the_end_of_the_download()
     {
         using var resetsMidway = LoopbackTcpServer.ResettingAfter("the first half");
-        await AddDownloadAppAsync(resetsMidway.Port);
+        await _f.AddAppAsync(DownloadName, resetsMidway.Port);
         await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.EngineerDevice);
         await using var stream = Assert.IsType<RelayedStream>(await OpenAsync(client, DownloadName, resetsMidway.Port));
@@ -115,7 +114,7 @@ public sealed class RelayedFlowTests : IAsyncLifetime
             await socket.SendAsync(answer, ct);
             socket.Shutdown(SocketShutdown.Send);
         });
-        await AddDownloadAppAsync(download.Port);
+        await _f.AddAppAsync(DownloadName, download.Port);
         await _f.StartConnectorAsync();
         using var client = _f.RelayClient(_f.EngineerDevice);
         var stream = Assert.IsType<RelayedStream>(await OpenAsync(client, DownloadName, download.Port));
@@ -129,6 +128,54 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         Assert.True(answer.AsSpan().SequenceEqual(received), $"{received.Length} bytes of {answer.Length}, or different ones");
         var record = await _f.Records.WaitForAsync(r => r.Host == DownloadName);
         Assert.Equal("app segment corp-download through connector connector-1, relayed end to end", record.Reason);
+    }
+
+    [Fact]
+    public async Task A_device_that_resets_midway_through_an_upload_reaches_the_app_as_a_reset_not_as_the_end_of_the_upload()
+    {
+        using var app = new UploadApp();
+        await using var stream = await OpenUploadAsync(app);
+        var firstHalf = "the first half"u8.ToArray();
+
+        await stream.WriteAsync(firstHalf);
+        await stream.FlushAsync();
+        await app.ReadAsync(firstHalf);
+        stream.Reset();
+
+        // The edge resets the connector's connection, which breaks its TLS session: a FIN to the app would make the
+        // half it read look like the whole upload.
+        await app.AssertCutAfterAsync(firstHalf);
+    }
+
+    [Fact]
+    public async Task A_device_that_ends_its_upload_reaches_the_app_whole_with_a_clean_end()
+    {
+        using var app = new UploadApp();
+        await using var stream = await OpenUploadAsync(app);
+        var whole = RandomNumberGenerator.GetBytes(256 * 1024);
+
+        await stream.WriteAsync(whole);
+        await stream.CompleteWritesAsync();
+
+        await app.AssertEndedAfterAsync(whole);
+    }
+
+    [Fact]
+    public async Task A_device_that_resets_after_the_app_said_everything_reaches_the_app_as_a_reset()
+    {
+        using var app = new UploadApp(answer: "the whole answer"u8.ToArray());
+        await using var stream = await OpenUploadAsync(app);
+
+        await stream.WriteAsync("get"u8.ToArray());
+        await stream.FlushAsync();
+        var (answer, end) = await ReadUntilEndAsync(stream).DefaultTimeout();
+        Assert.Equal("the whole answer", Encoding.ASCII.GetString(answer));
+        Assert.Null(end);
+        stream.Reset();
+
+        // The connector's relay counts a device that resets once the app has said all as closing, not breaking, the
+        // flow; the device still never ended its upload, and the app, done sending, must not read an end it was not sent.
+        await app.AssertCutAfterAsync("get"u8.ToArray());
     }
 
     [Fact]
@@ -335,15 +382,15 @@ public sealed class RelayedFlowTests : IAsyncLifetime
         return opened.Stream!;
     }
 
-    /// <summary>Makes <see cref="DownloadName"/> at <paramref name="port"/> a private app the engineers may reach.</summary>
-    private async Task AddDownloadAppAsync(int port)
+    /// <summary>Makes <see cref="UploadName"/> at <paramref name="app"/>'s port a private app, starts a connector, and opens the app relayed from the engineer's device.</summary>
+    private async Task<RelayedStream> OpenUploadAsync(UploadApp app)
     {
-        _f.PrivateDns[DownloadName] = [IPAddress.Loopback];
-        await _f.PostAsync<AppSegmentDto>("app-segments", new AppSegmentRequest("corp-download", Domains: [DownloadName], Ports: [port.ToString(CultureInfo.InvariantCulture)], ConnectorGroupIds: [_f.Group.Id]));
-        await _f.PutAccessPolicyAsync(
-            new PolicyRuleSpec { Name = "engineering-echo", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-echo"] } },
-            new PolicyRuleSpec { Name = "engineering-download", Action = PolicyActions.Allow, Criteria = new PolicyCriteria { Groups = ["engineering"], AppSegments = ["corp-download"] } });
-        await PrivateAccessFixture.WaitForAsync(() => _f.Edge.Policy.Private.SegmentConnectorGroups.ContainsKey("corp-download") && _f.Edge.Policy.Private.Access.RuleCount == 2, "the edge to know the download app and its rule");
+        await _f.AddAppAsync(UploadName, app.Port);
+        await _f.StartConnectorAsync();
+
+        // The relayed flow is a connection of its own: it outlives the client that opened it.
+        using var client = _f.RelayClient(_f.EngineerDevice);
+        return Assert.IsType<RelayedStream>(await OpenAsync(client, UploadName, app.Port));
     }
 
     /// <summary>Asks the edge for the app as an agent would, and returns the ticket and connector it answers with.</summary>

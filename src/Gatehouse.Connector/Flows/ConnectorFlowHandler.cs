@@ -18,7 +18,8 @@ namespace Gatehouse.Connector.Flows;
 /// GET  /.well-known/gatehouse/connector/status ─► ConnectorStatusReport (load, links, servers' health)
 /// POST /.well-known/masque/tcp/{host}/{port}/ ─► in a served app segment? (else 403: the connector never goes elsewhere)
 ///   ─► resolve inside the private network ─► drop addresses whose health check fails (all down: 503)
-///   ─► egress guard ─► dial ─► 200 ─► relay (end of request body = half-close towards the app)
+///   ─► egress guard ─► dial ─► 200 ─► relay (end of request body = half-close towards the app;
+///      a stream reset or a cut flow = a reset of the app's connection and of the stream)
 ///   with a relay ticket: ─► 200 gatehouse-relay: accepted ─► RelayedFlowEnd dials the edge, TLS with the device
 /// </code>
 /// </remarks>
@@ -133,6 +134,13 @@ internal sealed class ConnectorFlowHandler
         await context.Response.BodyWriter.FlushAsync(flow.Cancellation);
         var body = new BodyPipe(context.Request.BodyReader, context.Response.BodyWriter);
         await Relay.RunAsync(body, destination, flow, destination.ShutdownSend, () => body.Output.Complete());
+        if (flow.WasCut)
+        {
+            // Cut at the device's end (the edge reset the stream, the link dropped), here (idle, drain) or by the app:
+            // a FIN would tell the app that the upload ended, where it was cut.
+            destination.Reset();
+        }
+
         if (flow.Cancellation.IsCancellationRequested)
         {
             // Cut on one side: reset the stream, as TCP would be reset.

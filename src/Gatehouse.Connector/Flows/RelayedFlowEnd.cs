@@ -69,8 +69,10 @@ internal sealed class RelayedFlowEnd
             await Relay.RunAsync(device, app, flow, app.ShutdownSend, () => closed = tls.CompleteWritesAsync());
             if (flow.WasCut)
             {
-                // The app reset its connection, the device's end broke, or the flow was cut here: the device must see a cut, not an end.
+                // The app reset its connection, the device's end broke, or the flow was cut here: each end must see a
+                // cut, not an end (TLS reads a FIN without close_notify as one, and so does an app reading an upload).
                 tls.Reset();
+                app.Reset();
             }
 
             if (closed is not null)
