@@ -31,7 +31,7 @@ internal sealed class RootChain
     /// </summary>
     /// <param name="rootFiles">The bytes of every root file, version 1 first.</param>
     /// <returns>The checked chain.</returns>
-    /// <exception cref="TufException">A version is not signed as it must be, or holds another version number.</exception>
+    /// <exception cref="TufException">A version is not signed as it must be, or does not hold what its file name says.</exception>
     public RootChain Check(IReadOnlyList<byte[]> rootFiles)
     {
         ArgumentNullException.ThrowIfNull(rootFiles);
@@ -58,13 +58,8 @@ internal sealed class RootChain
 
     private static RootMetadata CheckVersion(long version, byte[] bytes, RootMetadata? previous)
     {
-        var signed = SignedMetadata.Parse(bytes);
+        var signed = VersionedFile.Parse(RoleNames.Root, version, bytes);
         var root = RootMetadata.FromJson(signed.Signed);
-        if (root.Version != version)
-        {
-            throw new TufException(TufFailure.Rollback, $"{version}.root.json holds root version {root.Version}");
-        }
-
         signed.VerifyThreshold($"root version {version} (by its own keys)", root.Keys, root.Role(RoleNames.Root));
         if (previous is not null)
         {

@@ -35,7 +35,7 @@ public sealed class TufRepository
     public string Directory { get; }
 
     /// <summary>Where metadata files are.</summary>
-    public string MetadataDirectory => Path.Combine(Directory, "metadata");
+    public string MetadataDirectory => Path.Combine(Directory, VersionedFile.MetadataFolder);
 
     /// <summary>Where artifacts are.</summary>
     public string TargetsDirectory => Path.Combine(Directory, "targets");
@@ -70,7 +70,7 @@ public sealed class TufRepository
             catch (FileNotFoundException)
             {
                 // Clients fetch N+1.root.json after N and stop at the first one missing (specification 5.3.3).
-                throw new TufException(TufFailure.NotFound, $"{RelativePath(RoleNames.Root, version)} is missing, yet {RelativePath(RoleNames.Root, latest)} exists: " +
+                throw new TufException(TufFailure.NotFound, $"{VersionedFile.RelativePath(RoleNames.Root, version)} is missing, yet {VersionedFile.RelativePath(RoleNames.Root, latest)} exists: " +
                     $"clients fetch root versions one after another and stop at the first missing, and a version is never skipped; move the root files after version {version - 1} out of the repository");
             }
         }
@@ -478,11 +478,11 @@ public sealed class TufRepository
             }
         }
 
-        if (LatestVersion(RoleNames.Snapshot) > 0)
+        if (LatestVersion(RoleNames.Snapshot) is > 0 and var snapshotVersion)
         {
-            var (version, bytes) = Latest(RoleNames.Snapshot);
-            VerifyTopLevel($"snapshot version {version}", RoleNames.Snapshot, bytes);
-            states.Insert(2, new RoleState(RoleNames.Snapshot, version, SnapshotMetadata.FromJson(SignedMetadata.Parse(bytes).Signed).Expires, root.Role(RoleNames.Snapshot)));
+            var signed = ReadNamed(RoleNames.Snapshot, snapshotVersion);
+            signed.VerifyThreshold($"snapshot version {snapshotVersion}", root.Keys, root.Role(RoleNames.Snapshot));
+            states.Insert(2, new RoleState(RoleNames.Snapshot, snapshotVersion, SnapshotMetadata.FromJson(signed.Signed).Expires, root.Role(RoleNames.Snapshot)));
         }
 
         if (File.Exists(TimestampPath))
@@ -534,7 +534,7 @@ public sealed class TufRepository
         }
 
         var snapshotVersion = trusted.Timestamp!.Role.Snapshot.Version;
-        if (Admit(root, RelativePath(RoleNames.Snapshot, snapshotVersion), RoleNames.Snapshot, () => Read(RoleNames.Snapshot, snapshotVersion), bytes => trusted.UpdateSnapshot(bytes, fromLocalStorage: false)) is { } snapshotFault)
+        if (Admit(root, VersionedFile.RelativePath(RoleNames.Snapshot, snapshotVersion), RoleNames.Snapshot, () => Read(RoleNames.Snapshot, snapshotVersion), bytes => trusted.UpdateSnapshot(bytes, fromLocalStorage: false)) is { } snapshotFault)
         {
             return snapshotFault;
         }
@@ -558,7 +558,7 @@ public sealed class TufRepository
             }
 
             // A role the snapshot does not list is refused by the client before it reads a byte.
-            var file = version > 0 ? RelativePath(next.Role, version) : Path.GetRelativePath(Directory, Path.Combine(MetadataDirectory, RoleNames.FileName(next.Role)));
+            var file = version > 0 ? VersionedFile.RelativePath(next.Role, version) : Path.GetRelativePath(Directory, Path.Combine(MetadataDirectory, RoleNames.FileName(next.Role)));
             if (Admit(root, file, next.Role, () => version > 0 ? Read(next.Role, version) : [], bytes => trusted.UpdateDelegatedTargets(bytes, next.Role, next.Delegator)) is { } targetsFault)
             {
                 return targetsFault;
@@ -716,7 +716,7 @@ public sealed class TufRepository
                 continue;
             }
 
-            var signed = SignedMetadata.Parse(Read(next.Name, version));
+            var signed = ReadNamed(next.Name, version);
             signed.VerifyThreshold($"{next.Name} version {version}", next.Keys, next.RoleKeys);
             var metadata = TargetsMetadata.FromJson(signed.Signed);
             if (next.Name == role)
@@ -776,22 +776,19 @@ public sealed class TufRepository
         }
     }
 
-    private string RelativePath(string role, long version) => Path.GetRelativePath(Directory, VersionedPath(role, version));
-
     private static string NotSignedOver(string signing) => $"{signing} is not signed over it and nothing was written";
 
     private SignedMetadata VerifyFile(string consequence, string role, long version, IReadOnlyDictionary<string, TufKey> keys, RoleKeys roleKeys)
     {
-        var file = RelativePath(role, version);
+        var signed = ReadNamed(role, version);
         try
         {
-            var signed = SignedMetadata.Parse(Read(role, version));
             signed.VerifyThreshold($"{role} version {version}", keys, roleKeys);
             return signed;
         }
         catch (TufException e)
         {
-            throw new TufException(e.Failure, $"{file} does not verify as clients check it: {e.Message}; {consequence}", e);
+            throw new TufException(e.Failure, $"{VersionedFile.RelativePath(role, version)} does not verify as clients check it: {e.Message}; {consequence}", e);
         }
     }
 
@@ -813,6 +810,9 @@ public sealed class TufRepository
     }
 
     private byte[] Read(string role, long version) => File.ReadAllBytes(VersionedPath(role, version));
+
+    // The repository builds only on a file that holds what its name says, as clients read only such a one.
+    private SignedMetadata ReadNamed(string role, long version) => VersionedFile.Parse(role, version, Read(role, version));
 
     private string VersionedPath(string role, long version) => Path.Combine(MetadataDirectory, RoleNames.FileName(role, version));
 

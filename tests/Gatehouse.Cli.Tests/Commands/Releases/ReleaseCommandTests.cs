@@ -399,6 +399,55 @@ public sealed class ReleaseCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("1.targets.json", "9.targets.json", "holds version 1, not the version 9 its name says: clients that fetch targets version 9 refuse it")]
+    [InlineData("1.snapshot.json", "9.targets.json", "holds snapshot metadata, not the targets metadata its name says: clients that fetch targets version 9 refuse it")]
+    [InlineData("1.root.json", "2.root.json", "holds version 1, not the version 2 its name says: clients that fetch root version 2 refuse it")]
+    public async Task A_metadata_file_holding_another_version_or_role_than_its_name_says_is_refused_naming_it(string copied, string name, string holds)
+    {
+        // A stray 9.targets.json holding version 1 was the latest targets: add built version 10 on its content, and publish
+        // signed a snapshot listing targets version 9, which every client refuses.
+        await CreateRepositoryAsync();
+        await File.WriteAllTextAsync(Path.Combine(cli.Folder, "a.tar.gz"), "agent 1.0.0");
+        await Ok("release", "add", Path.Combine(cli.Folder, "a.tar.gz"), "--repo", Repo, "--path", "agent/1.0.0/a.tar.gz", "--key", Key("targets"));
+        await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+        var metadata = Path.Combine(Repo, "metadata");
+        File.Copy(Path.Combine(metadata, copied), Path.Combine(metadata, name));
+        var before = Snapshot();
+
+        var publish = await cli.RunAsync("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+        var add = await cli.RunAsync("release", "add", Path.Combine(cli.Folder, "a.tar.gz"), "--repo", Repo, "--path", "agent/1.1.0/a.tar.gz", "--key", Key("targets"));
+        var status = await cli.RunAsync("release", "status", "--repo", Repo);
+
+        var refusal = $"error: {Path.Combine("metadata", name)} {holds}; move it out of the repository\n";
+        Assert.Equal((ExitCodes.BadInput, refusal), (publish.ExitCode, publish.Stderr));
+        Assert.Equal((ExitCodes.BadInput, refusal), (add.ExitCode, add.Stderr));
+        Assert.Equal((ExitCodes.BadInput, refusal), (status.ExitCode, status.Stderr));
+        Assert.Equal(before, Snapshot());
+        File.Delete(Path.Combine(metadata, name));
+        await Ok("release", "publish", "--repo", Repo, "--snapshot-key", Key("snapshot"), "--timestamp-key", Key("timestamp"));
+        await NewClient().RefreshAsync();
+    }
+
+    [Fact]
+    public async Task A_snapshot_file_holding_another_version_than_its_name_says_is_never_named_by_a_timestamp()
+    {
+        // A timestamp signed alone (root sign --timestamp-key) names the latest snapshot file, which clients then fetch.
+        await CreateRepositoryAsync();
+        var metadata = Path.Combine(Repo, "metadata");
+        File.Copy(Path.Combine(metadata, "1.snapshot.json"), Path.Combine(metadata, "5.snapshot.json"));
+        var before = Snapshot();
+
+        var sign = await cli.RunAsync("release", "root", "sign", "--repo", Repo, "--key", Key("root1"), "--key", Key("root2"), "--timestamp-key", Key("timestamp"));
+        var status = await cli.RunAsync("release", "status", "--repo", Repo);
+
+        var refusal = $"error: {Path.Combine("metadata", "5.snapshot.json")} holds version 1, not the version 5 its name says: " +
+            "clients that fetch snapshot version 5 refuse it; move it out of the repository\n";
+        Assert.Equal((ExitCodes.BadInput, refusal), (sign.ExitCode, sign.Stderr));
+        Assert.Equal((ExitCodes.BadInput, refusal), (status.ExitCode, status.Stderr));
+        Assert.Equal(before, Snapshot());
+    }
+
+    [Theory]
     [InlineData("timestamp", "metadata/timestamp.json: timestamp is signed by 0 of the 1 key it needs; it is signed by the timestamp keys of root version 1")]
     [InlineData("targets", "metadata/1.targets.json: targets is signed by 0 of the 1 key it needs; it is signed by the targets keys of root version 1")]
     public async Task Status_names_what_an_interrupted_rotation_left_inconsistent_and_publish_repairs_it(string rotated, string fault)
