@@ -203,6 +203,12 @@ internal sealed class TunnelHandler
         }
 
         var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, stream, flow, stream.CompleteWrites, clientDone), flow, extended);
+        if (flow.WasCut)
+        {
+            // RST_STREAM, not the END_STREAM that disposing sends: the connector tells its app the upload was cut.
+            stream.Reset();
+        }
+
         _path.Finish(DataPath.WithEnding(record with { Reason = via }, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 
