@@ -178,7 +178,8 @@ public sealed class OpenFlow : IDisposable
 
     /// <summary>
     /// Whether the flow was cut rather than ended by both sides: a reset, a cancellation (idle, revoked, drained) or a
-    /// refusal. A client should see it as a cut too, not as an end.
+    /// refusal. Both its ends should see it as a cut too, not as an end: a TCP reset (or a reset of the HTTP/2 stream
+    /// that carries it), where a FIN would make what was cut short look complete.
     /// </summary>
     public bool WasCut => Volatile.Read(ref _aborted) != 0;
 

@@ -138,7 +138,10 @@ public static class Relay
         }
         catch (Exception e) when (IsEndOfFlow(e))
         {
-            // A client that ends with a reset once the destination has said all it had is closing, not breaking the flow.
+            // A client that ends with a reset once the destination has said all it had is closing, not breaking the
+            // flow: no reason is recorded. The flow is still cut, so the destination is reset too: it may be reading
+            // on, and a FIN would tell it that an upload the client never ended had ended. It loses nothing by it,
+            // having sent all it had, and a direct connection would have carried it the client's reset.
             broken = waitingOn == End.Client && ends.DestinationFinished ? null : HowBroken(e, waitingOn, ct.IsCancellationRequested);
         }
 

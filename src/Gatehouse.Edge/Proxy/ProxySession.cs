@@ -379,6 +379,12 @@ internal sealed class ProxySession : IAsyncDisposable
             (decided, name) => Refusal(decided, user, name));
         var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), firstRequest.Inspect);
         ResetIfCut(flow);
+        if (flow.WasCut)
+        {
+            // Before the FIN that disposing sends: it would tell the destination that an upload cut short had ended.
+            upstream.Reset();
+        }
+
         record = firstRequest.Applied(record);
 
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
@@ -413,6 +419,12 @@ internal sealed class ProxySession : IAsyncDisposable
         await _out.FlushAsync(flow.Cancellation);
         var bytes = await Relay.RunAsync(_connection.Transport, stream, flow, stream.CompleteWrites, () => _out.Complete());
         ResetIfCut(flow);
+        if (flow.WasCut)
+        {
+            // RST_STREAM, not the END_STREAM that disposing sends: the connector tells its app the upload was cut.
+            stream.Reset();
+        }
+
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
     }
 

@@ -151,6 +151,12 @@ internal sealed class TunnelHandler
             request => policy.Decide(decided with { Host = request.Host ?? decided.Host, Protocol = request.Protocol, Url = request.Url }),
             (decision, name) => Refusal(decision, userId, name));
         var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone, firstRequest.Inspect), flow, isConnect ? extended : null);
+        if (flow.WasCut)
+        {
+            // Before the FIN that disposing sends: it would tell the destination that an upload cut short had ended.
+            destination.Reset();
+        }
+
         record = firstRequest.Applied(record);
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
@@ -203,6 +209,12 @@ internal sealed class TunnelHandler
         }
 
         var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, stream, flow, stream.CompleteWrites, clientDone), flow, extended);
+        if (flow.WasCut)
+        {
+            // RST_STREAM, not the END_STREAM that disposing sends: the connector tells its app the upload was cut.
+            stream.Reset();
+        }
+
         _path.Finish(DataPath.WithEnding(record with { Reason = via }, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }
 

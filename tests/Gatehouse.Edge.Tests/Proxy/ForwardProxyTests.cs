@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Gatehouse.Edge.Tests.TransactionLogs;
 using Gatehouse.Wire.Http;
 using Gatehouse.Wire.Logs;
+using Gatehouse.Wire.Sockets;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Pac;
 using Gatehouse.Testing.Tls;
@@ -334,6 +335,79 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Equal((TransactionActions.Allow, 200, "the destination reset the connection"), (record.Action, record.Status, record.Reason));
         Assert.Equal((4L, 14L), (record.BytesUp, record.BytesDown));
     }
+
+    [Fact]
+    public async Task A_client_that_resets_mid_upload_over_connect_resets_the_destination_so_the_cut_upload_does_not_look_complete()
+    {
+        using var destination = new UploadApp();
+        using var client = await ConnectAsync(destination.Port);
+        var firstHalf = "the first half of an upload"u8.ToArray();
+        await client.GetStream().WriteAsync(firstHalf);
+        await destination.ReadAsync(firstHalf);
+
+        Reset(client);
+
+        await destination.AssertCutAfterAsync(firstHalf);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Port == destination.Port);
+        Assert.Equal((TransactionActions.Allow, 200, "the client reset the connection"), (record.Action, record.Status, record.Reason));
+    }
+
+    [Fact]
+    public async Task A_client_that_half_closes_over_connect_gives_the_destination_a_clean_end()
+    {
+        using var destination = new UploadApp();
+        using var client = await ConnectAsync(destination.Port);
+        var whole = "the whole upload"u8.ToArray();
+        await client.GetStream().WriteAsync(whole);
+
+        client.Client.Shutdown(SocketShutdown.Send);
+
+        await destination.AssertEndedAfterAsync(whole);
+    }
+
+    [Fact]
+    public async Task A_connect_cut_while_the_edge_waits_to_send_to_a_destination_that_stopped_reading_resets_the_destination()
+    {
+        await using var proxy = await ProxyFixture.StartAsync(_tenant, new Gatehouse.Edge.Flows.EdgeLimits { IdleTimeout = TimeSpan.FromSeconds(1) });
+        var flowEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var destination = new UploadApp(readAfter: flowEnded.Task);
+        using var client = await ConnectAsync(destination.Port, proxy);
+
+        // More than the sockets between hold: the edge waits to send the rest, carries nothing meanwhile, and the idle
+        // timeout cuts the flow while the edge's send is pending.
+        var upload = client.GetStream().WriteAsync(new byte[32 << 20]).AsTask();
+        var record = await proxy.Recorder.WaitForAsync(r => r.Port == destination.Port);
+        flowEnded.SetResult();
+
+        Assert.Equal(SocketError.ConnectionReset, (await destination.Received.DefaultTimeout()).Cut);
+        Assert.StartsWith("ended by the edge: it carried nothing for 1 s", record.Reason, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<IOException>(() => upload.DefaultTimeout());
+    }
+
+    /// <summary>A client connected through <paramref name="proxy"/> (the class's by default) to <paramref name="port"/> on localhost with CONNECT, answered 200.</summary>
+    private async Task<TcpClient> ConnectAsync(int port, ProxyFixture? proxy = null)
+    {
+        var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync((proxy ?? _proxy).Address);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(_alice.Email, _alice.Password)}\r\n\r\n"));
+            Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Closes <paramref name="client"/> with a TCP reset, as a client that crashes or aborts does (closing the
+    /// <see cref="TcpClient"/> would shut its stream down first, with a FIN).
+    /// </summary>
+    private static void Reset(TcpClient client) => AbortiveClose.Reset(client.Client);
 
     private static async Task AssertResetAsync(NetworkStream stream)
     {

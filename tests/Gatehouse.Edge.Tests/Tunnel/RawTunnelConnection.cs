@@ -29,11 +29,11 @@ internal sealed record StreamAnswer(int? Status = null, string? Reason = null, i
 /// </summary>
 internal sealed class RawTunnelConnection : IAsyncDisposable
 {
-    public const byte Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8, Continuation = 0x9;
+    public const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8, Continuation = 0x9;
     public const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4, Padded = 0x8, Priority = 0x20;
 
     /// <summary>HTTP/2 error codes (RFC 9113 7).</summary>
-    public const int ProtocolError = 0x1, InternalError = 0x2, CompressionError = 0x9;
+    public const int ProtocolError = 0x1, InternalError = 0x2, Cancel = 0x8, CompressionError = 0x9;
 
     private const int MaxFrame = 16 * 1024;
     private readonly TcpClient _tcp;
@@ -51,6 +51,9 @@ internal sealed class RawTunnelConnection : IAsyncDisposable
     public SslStream Tls { get; }
 
     public Socket Socket => _tcp.Client;
+
+    /// <summary>The id of the stream the last <see cref="SendAsync"/> opened.</summary>
+    public int LastStream => _nextStream - 2;
 
     /// <summary>Connects and completes the TLS handshake with the device certificate (ALPN h2); nothing of HTTP/2 is sent yet.</summary>
     public static async Task<RawTunnelConnection> ConnectAsync(IPEndPoint edge, X509Certificate2 device, X509Certificate2 tenantCa, string tenantId, CancellationToken ct)
@@ -163,43 +166,86 @@ internal sealed class RawTunnelConnection : IAsyncDisposable
         return await ReadAnswerAsync(stream, ct);
     }
 
-    private async Task<StreamAnswer> ReadAnswerAsync(int stream, CancellationToken ct)
+    /// <summary>Sends <paramref name="data"/> on <paramref name="stream"/> in one DATA frame, ending the stream's side with it when <paramref name="endStream"/>.</summary>
+    public Task SendDataAsync(int stream, byte[] data, bool endStream, CancellationToken ct) =>
+        WriteFrameAsync(Data, endStream ? EndStream : (byte)0, stream, data, ct);
+
+    /// <summary>Resets <paramref name="stream"/> (RST_STREAM with <paramref name="code"/>), as a client that gives up on it does.</summary>
+    public Task ResetStreamAsync(int stream, int code, CancellationToken ct)
+    {
+        var payload = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(payload, code);
+        return WriteFrameAsync(RstStream, 0, stream, payload, ct);
+    }
+
+    /// <summary>Reads the DATA of <paramref name="stream"/> until the edge ends its side (END_STREAM); null when it resets the stream or the connection ends first.</summary>
+    public async Task<string?> ReadBodyAsync(int stream, CancellationToken ct)
+    {
+        var body = new MemoryStream();
+        while (await ReadFrameAsync(ct) is { } frame)
+        {
+            var (type, flags, id, payload) = frame;
+            switch (type)
+            {
+                case RstStream when id == stream:
+                case GoAway:
+                    return null;
+                case Data or Headers when id == stream:
+                    if (type == Data)
+                    {
+                        body.Write(payload);
+                    }
+
+                    if ((flags & EndStream) != 0)
+                    {
+                        return Encoding.ASCII.GetString(body.ToArray());
+                    }
+
+                    break;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads the next frame, acknowledging a SETTINGS or PING; null when the connection ends.</summary>
+    private async Task<(byte Type, byte Flags, int Stream, byte[] Payload)?> ReadFrameAsync(CancellationToken ct)
     {
         var header = new byte[9];
+        byte[] payload;
+        try
+        {
+            await Tls.ReadExactlyAsync(header, ct);
+            payload = new byte[(header[0] << 16) | (header[1] << 8) | header[2]];
+            await Tls.ReadExactlyAsync(payload, ct);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException)
+        {
+            return null;
+        }
+
+        var (type, flags) = (header[3], header[4]);
+        if (type is Settings or Ping && (flags & Ack) == 0)
+        {
+            await AcknowledgeAsync(type, type == Ping ? payload : [], ct);
+        }
+
+        return (type, flags, BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & int.MaxValue, payload);
+    }
+
+    private async Task<StreamAnswer> ReadAnswerAsync(int stream, CancellationToken ct)
+    {
         MemoryStream? headerBlock = null;
         while (true)
         {
-            try
-            {
-                await Tls.ReadExactlyAsync(header, ct);
-            }
-            catch (Exception e) when (e is EndOfStreamException or IOException)
+            if (await ReadFrameAsync(ct) is not { } frame)
             {
                 return new StreamAnswer(Closed: true);
             }
 
-            var length = (header[0] << 16) | (header[1] << 8) | header[2];
-            var type = header[3];
-            var flags = header[4];
-            var id = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & int.MaxValue;
-            var payload = new byte[length];
-            try
-            {
-                await Tls.ReadExactlyAsync(payload, ct);
-            }
-            catch (Exception e) when (e is EndOfStreamException or IOException)
-            {
-                return new StreamAnswer(Closed: true);
-            }
-
+            var (type, flags, id, payload) = frame;
             switch (type)
             {
-                case Settings when (flags & Ack) == 0:
-                    await AcknowledgeAsync(Settings, payload: [], ct);
-                    break;
-                case Ping when (flags & Ack) == 0:
-                    await AcknowledgeAsync(Ping, payload, ct);
-                    break;
                 case GoAway:
                     return new StreamAnswer(GoAwayCode: BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4)));
                 case RstStream when id == stream:

@@ -356,6 +356,86 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.Equal((TransactionActions.Allow, 200, "the destination reset the connection"), (record.Action, record.Status, record.Reason));
     }
 
+    [Theory]
+    [InlineData(TunnelFlowForm.Post)]
+    [InlineData(TunnelFlowForm.ExtendedConnect)]
+    public async Task A_device_that_resets_its_flows_stream_mid_upload_resets_the_destination_so_the_cut_upload_does_not_look_complete(TunnelFlowForm form)
+    {
+        using var destination = new UploadApp();
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        await using var connection = await OpenRawFlowAsync(destination.Port, form, timeout.Token);
+        var firstHalf = "the first half of an upload"u8.ToArray();
+        await connection.SendDataAsync(connection.LastStream, firstHalf, endStream: false, timeout.Token);
+        await destination.ReadAsync(firstHalf);
+
+        await connection.ResetStreamAsync(connection.LastStream, RawTunnelConnection.Cancel, timeout.Token);
+
+        await destination.AssertCutAfterAsync(firstHalf);
+    }
+
+    [Fact]
+    public async Task A_device_that_resets_its_flows_stream_once_the_destination_said_all_it_had_resets_the_destination_too_but_breaks_nothing_in_the_record()
+    {
+        // The destination has ended its side and reads on: a FIN now would tell it the upload is complete, which the
+        // device never said. Nothing the destination sent is lost by a reset: the edge has all of it.
+        using var destination = new UploadApp(answer: "all there is"u8.ToArray());
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        await using var connection = await OpenRawFlowAsync(destination.Port, TunnelFlowForm.Post, timeout.Token);
+        var upload = "an upload the device gives up on"u8.ToArray();
+        await connection.SendDataAsync(connection.LastStream, upload, endStream: false, timeout.Token);
+        Assert.Equal("all there is", await connection.ReadBodyAsync(connection.LastStream, timeout.Token));
+        await destination.ReadAsync(upload);
+
+        await connection.ResetStreamAsync(connection.LastStream, RawTunnelConnection.Cancel, timeout.Token);
+
+        await destination.AssertCutAfterAsync(upload);
+        var record = await _t.Recorder.WaitForAsync(r => r.Listener == TransactionListeners.Tunnel && r.Port == destination.Port);
+        Assert.Equal((TransactionActions.Allow, 200, null), (record.Action, record.Status, record.Reason));
+    }
+
+    [Fact]
+    public async Task A_device_that_ends_its_flows_request_body_gives_the_destination_a_clean_end()
+    {
+        using var destination = new UploadApp();
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        await using var connection = await OpenRawFlowAsync(destination.Port, TunnelFlowForm.Post, timeout.Token);
+        var whole = "the whole upload"u8.ToArray();
+
+        await connection.SendDataAsync(connection.LastStream, whole, endStream: true, timeout.Token);
+
+        await destination.AssertEndedAfterAsync(whole);
+    }
+
+    /// <summary>A flow to <paramref name="port"/> on localhost, opened frame by frame (so that a test can reset its stream), answered 200.</summary>
+    private async Task<RawTunnelConnection> OpenRawFlowAsync(int port, TunnelFlowForm form, CancellationToken ct)
+    {
+        using var device = _t.Device.CreateCertificateWithKey();
+        var connection = await RawTunnelConnection.OpenAsync(_t.TunnelAddress, device, _t.Device.TenantCa, _t.Device.Identity.TenantId.ToString(), ct);
+        try
+        {
+            List<KeyValuePair<string, string>> request =
+            [
+                new(":method", form == TunnelFlowForm.Post ? "POST" : "CONNECT"),
+                new(":scheme", "https"),
+                new(":authority", _t.TunnelAddress.ToString()),
+                new(":path", Gatehouse.Wire.Tunnel.TunnelProtocol.PathFor("localhost", port)),
+            ];
+            if (form == TunnelFlowForm.ExtendedConnect)
+            {
+                request.Add(new(":protocol", Gatehouse.Wire.Tunnel.TunnelProtocol.ConnectProtocol));
+            }
+
+            var answer = await connection.SendAsync(request, endStream: false, ct);
+            Assert.True(answer.Status == 200, $"the flow did not open: {answer}");
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task Without_a_client_certificate_the_handshake_fails_and_nothing_is_reached()
     {

@@ -1,26 +1,29 @@
 using System.Net.Sockets;
-using Gatehouse.Testing;
 
-namespace Gatehouse.Connector.Tests;
+namespace Gatehouse.Testing;
 
 /// <summary>How an upload reached the app: what came, and whether it ended (a FIN) or was cut (a reset).</summary>
 /// <param name="Bytes">The bytes the app read.</param>
 /// <param name="Cut">The error its read ended with; null when it read a clean end.</param>
-internal sealed record ReceivedUpload(byte[] Bytes, SocketError? Cut);
+public sealed record ReceivedUpload(byte[] Bytes, SocketError? Cut);
 
 /// <summary>
-/// A private app that takes one upload: it reads its connection until it ends, and tells how it ended. It can first
-/// answer the upload's first bytes and end its own sending, as a server that has said everything and waits for the
-/// client to close. A connection that ends before its first byte is the connector's health check, not the upload.
+/// An app (a flow's destination, a private app) that takes one upload: it reads its connection until it ends, and
+/// tells how it ended, since a server takes a clean end for the whole upload. It can first answer the upload's first
+/// bytes and end its own sending, as a server that has said everything and waits for the client to close, or read
+/// nothing until told, as a server that stopped reading. A connection that ends before its first byte is a
+/// connector's health check, not the upload.
 /// </summary>
-internal sealed class UploadApp : IDisposable
+public sealed class UploadApp : IDisposable
 {
     private readonly TaskCompletionSource<ReceivedUpload> _received = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LoopbackTcpServer _server;
     private int _count;
 
     /// <param name="answer">What it sends, then ends its sending, once the first bytes came; null to send nothing.</param>
-    public UploadApp(byte[]? answer = null) => _server = new LoopbackTcpServer((socket, ct) => ReadAsync(socket, answer, ct));
+    /// <param name="readAfter">What it waits for before it reads; null to read at once.</param>
+    public UploadApp(byte[]? answer = null, Task? readAfter = null) =>
+        _server = new LoopbackTcpServer((socket, ct) => ReadAsync(socket, answer, readAfter ?? Task.CompletedTask, ct));
 
     /// <summary>The port it listens on.</summary>
     public int Port => _server.Port;
@@ -32,7 +35,15 @@ internal sealed class UploadApp : IDisposable
     public Task<ReceivedUpload> Received => _received.Task;
 
     /// <summary>Waits until the app has read <paramref name="bytes"/>' length.</summary>
-    public Task ReadAsync(byte[] bytes) => PrivateAccessFixture.WaitForAsync(() => Count >= bytes.Length, $"the app to read {bytes.Length} bytes");
+    public async Task ReadAsync(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (Count < bytes.Length)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
 
     /// <summary>Fails unless the app read <paramref name="bytes"/> and then a reset.</summary>
     public async Task AssertCutAfterAsync(byte[] bytes)
@@ -52,8 +63,9 @@ internal sealed class UploadApp : IDisposable
 
     public void Dispose() => _server.Dispose();
 
-    private async Task ReadAsync(Socket socket, byte[]? answer, CancellationToken ct)
+    private async Task ReadAsync(Socket socket, byte[]? answer, Task readAfter, CancellationToken ct)
     {
+        await readAfter.WaitAsync(ct);
         var all = new MemoryStream();
         var buffer = new byte[64 * 1024];
         try
