@@ -160,7 +160,7 @@ internal sealed class RawTunnelConnection : IAsyncDisposable
         }
         catch (IOException)
         {
-            return new StreamAnswer(Closed: true);
+            // The edge closed while the block was still going out: what it sent first (a GOAWAY) may still be read.
         }
 
         return await ReadAnswerAsync(stream, ct);

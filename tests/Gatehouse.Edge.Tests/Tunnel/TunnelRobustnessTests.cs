@@ -266,7 +266,9 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
         var oneField = await one.SendAsync([.. Request("POST", good), new Field("x-big", new string('a', 40_000))], endStream: true, timeout.Token);
 
         Assert.Equal(431, manyFields.Status);
-        Assert.Equal(RawTunnelConnection.CompressionError, oneField.GoAwayCode);
+        // Kestrel sends GOAWAY (COMPRESSION_ERROR) and closes while the rest of the block may still be on its way; the
+        // close then resets the connection, and a reset can overtake the GOAWAY at the client.
+        Assert.True(oneField.GoAwayCode == RawTunnelConnection.CompressionError || oneField is { Closed: true, GoAwayCode: null, Status: null }, $"the connection goes on: {oneField}");
         Assert.Equal("still answering", await _t.EchoThroughTunnelAsync("still answering"));
     }
 
