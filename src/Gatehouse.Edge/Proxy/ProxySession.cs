@@ -170,6 +170,11 @@ internal sealed class ProxySession : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 _betweenRequests = false;
+                if (started)
+                {
+                    RecordUnreadable(408, "the request head did not arrive in time");
+                }
+
                 if (started || first)
                 {
                     await RespondAsync(408, "Request Timeout", ProxyPages.ErrorPage("Request timeout", "The request head did not arrive in time.", null), close: true);
@@ -198,11 +203,13 @@ internal sealed class ProxySession : IAsyncDisposable
                     return head;
                 case HeadStatus.TooLarge:
                     _in.AdvanceTo(buffer.End);
+                    RecordUnreadable(431, $"the request head is longer than {_path.Limits.MaxHeadBytes} bytes");
                     await RespondAsync(431, "Request Header Fields Too Large", ProxyPages.ErrorPage("Request head too large", $"The request head is longer than {_path.Limits.MaxHeadBytes} bytes.", null), close: true);
                     return null;
                 case HeadStatus.Malformed:
                     _in.AdvanceTo(buffer.End);
                     ProxyLog.BadRequest(_logger, _client, head.Error ?? "malformed");
+                    RecordUnreadable(400, $"the request is not valid HTTP/1.1: {head.Error}");
                     await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", $"The request is not valid HTTP/1.1: {head.Error}.", null), close: true);
                     return null;
                 default:
@@ -211,6 +218,7 @@ internal sealed class ProxySession : IAsyncDisposable
                     {
                         if (started)
                         {
+                            RecordUnreadable(400, "the connection closed in the middle of a request head");
                             await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", "The connection closed in the middle of a request head.", null), close: true);
                         }
 
@@ -273,7 +281,9 @@ internal sealed class ProxySession : IAsyncDisposable
         {
             if (!Target.TryParseAuthority(head.Target, defaultPort: 0, out var connectTarget))
             {
-                await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", Target.AuthorityError(head.Target, portRequired: true), null), close: true);
+                var unreadable = Target.AuthorityError(head.Target, portRequired: true);
+                RecordBadTarget(head, user, started, unreadable);
+                await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", unreadable, null), close: true);
                 return false;
             }
 
@@ -283,6 +293,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
         if (!Target.TryParseAbsolute(head.Target, out var target, out var error))
         {
+            RecordBadTarget(head, user, started, error);
             await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", error, null), close: true);
             return false;
         }
@@ -294,6 +305,22 @@ internal sealed class ProxySession : IAsyncDisposable
 
         return await ForwardAsync(head, user, target, started);
     }
+
+    /// <summary>
+    /// Records a request whose head could not be read (malformed, too large, cut short, too slow): no user, host or method,
+    /// since nothing in it can be trusted. A connection that closes or times out before its first byte is not a request.
+    /// </summary>
+    private void RecordUnreadable(int status, string reason) =>
+        _path.Finish(Record(_path.Time.GetUtcNow(), TransactionKinds.Http, TransactionActions.Denied, string.Empty, 0, null) with { Status = status, Reason = reason });
+
+    /// <summary>Records an authenticated request refused with 400 because its target (the CONNECT authority or the absolute URL) does not parse.</summary>
+    private void RecordBadTarget(RequestHead head, ProxyUser user, DateTimeOffset started, string error) =>
+        _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, string.Empty, 0, user) with
+        {
+            Method = head.Method,
+            Status = 400,
+            Reason = error,
+        });
 
     /// <summary>Records a request refused before anyone is known: what it asked for (host, port, the URL of a plain-HTTP request), and no user.</summary>
     private void RecordUnauthenticated(RequestHead head, DateTimeOffset started, int status, string reason)

@@ -912,6 +912,12 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         Assert.Contains("write the port as a decimal number without leading zeros", get, StringComparison.Ordinal);
         Assert.Equal(0, _echo.Accepted);
         Assert.Empty(_origin.Requests);
+        foreach (var method in new[] { "CONNECT", "GET" })
+        {
+            var record = await _proxy.Recorder.WaitForAsync(r => r.Status == 400 && r.Method == method);
+            Assert.Equal((TransactionActions.Denied, _alice.Id, string.Empty), (record.Action, record.UserId, record.Host));
+            Assert.Contains("without leading zeros", record.Reason, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -920,6 +926,30 @@ public sealed class ForwardProxyTests : IAsyncLifetime
         var answer = await _proxy.RawAsync(Encoding.ASCII.GetBytes($"GET http://localhost/ HTTP/1.1\r\nX-Big: {new string('a', 40_000)}\r\n\r\n"), until: "</html>");
 
         Assert.StartsWith("HTTP/1.1 431 ", answer, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET http://localhost/ HTTP/1.1\r\nX-Big: {big}\r\n\r\n", 431, "the request head is longer than")]
+    [InlineData("GET http://localhost/ HTTP/1.1\r\nno colon here\r\n\r\n", 400, "the request is not valid HTTP/1.1: ")]
+    [InlineData("GET http://localhost/ HTTP/1.1\r\nHost: loc", 400, "the connection closed in the middle of a request head")]
+    public async Task A_request_head_the_edge_cannot_read_is_recorded_as_denied_with_no_user_or_host(string head, int status, string reason)
+    {
+        // Proxy-Authorization is sent but not trusted: nothing in a head that does not read is.
+        var auth = ProxyFixture.Basic(_alice.Email, _alice.Password);
+        var bytes = Encoding.ASCII.GetBytes(head.Replace("{big}", new string('a', 40_000), StringComparison.Ordinal).Replace("HTTP/1.1\r\n", $"HTTP/1.1\r\nProxy-Authorization: {auth}\r\n", StringComparison.Ordinal));
+        using var client = new TcpClient();
+        await client.ConnectAsync(_proxy.Address);
+        var stream = client.GetStream();
+        await stream.WriteAsync(bytes);
+        client.Client.Shutdown(SocketShutdown.Send);
+        var answer = await ProxyFixture.ReadAsync(stream, "</html>", TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", answer, StringComparison.Ordinal);
+        var record = await _proxy.Recorder.WaitForAsync(r => r.Status == status);
+        Assert.Equal((TransactionActions.Denied, TransactionKinds.Http, TransactionListeners.Proxy), (record.Action, record.Kind, record.Listener));
+        Assert.Equal((null, string.Empty, 0, null, null), (record.UserId, record.Host, record.Port, record.Method, record.Url));
+        Assert.StartsWith(reason, record.Reason, StringComparison.Ordinal);
+        Assert.Empty(_origin.Requests);
     }
 
     [Fact]

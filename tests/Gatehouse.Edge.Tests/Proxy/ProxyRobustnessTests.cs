@@ -96,6 +96,8 @@ public sealed class ProxyRobustnessTests : IAsyncLifetime
 
         var answer = await ProxyFixture.ReadAsync(slow[0].GetStream(), null, TimeSpan.FromSeconds(10));
         Assert.StartsWith("HTTP/1.1 408 ", answer, StringComparison.Ordinal);
+        var record = await proxy.Recorder.WaitForAsync(r => r.Status == 408);
+        Assert.Equal((TransactionActions.Denied, "the request head did not arrive in time", null), (record.Action, record.Reason, record.UserId));
         slow.ForEach(c => c.Dispose());
     }
 
