@@ -120,7 +120,7 @@ public static class TransactionLogValidator
             Listener = Validate.OneOf(record.Listener, $"{at}.listener", Listeners),
             Action = Validate.OneOf(record.Action, $"{at}.action", Actions),
             ClientAddress = Required(record.ClientAddress, at, "clientAddress", MaxAddressLength),
-            Host = NormalizeHost(Required(record.Host, at, "host", MaxHostLength + 1), $"{at}.host"),
+            Host = NamesNoDestination(record) ? string.Empty : NormalizeHost(Required(record.Host, at, "host", MaxHostLength + 1), $"{at}.host"),
             Port = record.Port,
             UserId = OptionalId(record.UserId, at, "userId"),
             UserEmail = Optional(record.UserEmail, at, "userEmail", MaxEmailLength)?.ToLowerInvariant(),
@@ -139,6 +139,12 @@ public static class TransactionLogValidator
             Sni = Optional(record.Sni, at, "sni", MaxHostLength)?.ToLowerInvariant(),
         };
     }
+
+    /// <summary>
+    /// Whether the record is of a request refused before it named a destination (a head the edge could not read, a target
+    /// that does not parse): denied, with no host. Refusing it would refuse its whole batch, and every other record in it.
+    /// </summary>
+    private static bool NamesNoDestination(TransactionLogRecord record) => record is { Host: "", Action: TransactionActions.Denied };
 
     /// <summary>
     /// A host lower-cased without a final dot, as policy compares hosts, and an address in its canonical text, so that the

@@ -161,6 +161,22 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_request_refused_before_it_named_a_destination_is_stored_with_its_batch()
+    {
+        // The edge records a request head it could not read (and a target that does not parse) as denied, with no host.
+        var now = DateTimeOffset.UtcNow;
+        var unreadable = EdgeLogs.Record(_edge, now) with { Host = string.Empty, Port = 0, Action = TransactionActions.Denied, Status = 400, Reason = "the request is not valid HTTP/1.1: a header line without a colon" };
+        var good = EdgeLogs.Record(_edge, now.AddMilliseconds(-1));
+
+        await EdgeLogs.PostAcceptedAsync(_portal, _edge, good, unreadable);
+
+        var items = (await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items;
+        Assert.Equal(2, items.Count);
+        var stored = Assert.Single(items, i => i.Record.Status == 400).Record;
+        Assert.Equal((string.Empty, 0, TransactionActions.Denied), (stored.Host, stored.Port, stored.Action));
+    }
+
+    [Fact]
     public async Task A_full_batch_larger_than_the_usual_body_limit_is_stored_in_one_go()
     {
         var now = DateTimeOffset.UtcNow;
