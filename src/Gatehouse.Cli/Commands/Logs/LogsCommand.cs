@@ -70,7 +70,7 @@ internal static partial class LogsCommand
                     Times.ToTheSecond(r.Time),
                     Printable(r.UserEmail ?? r.UserId),
                     r.Action,
-                    Printable(r.Host.Contains(':', StringComparison.Ordinal) ? $"[{r.Host}]:{r.Port}" : $"{r.Host}:{r.Port}"),
+                    Printable(Destination(r)),
                     Printable(r.Url is not null ? $"{r.Method} {r.Url}" : r.Sni is not null ? $"{r.Method} TLS {r.Sni}".TrimStart() : r.Method),
                     Printable(r.Rule),
                     string.Create(CultureInfo.InvariantCulture, $"{r.BytesUp}/{r.BytesDown}"));
@@ -80,6 +80,10 @@ internal static partial class LogsCommand
         }));
         return logs;
     }
+
+    /// <summary>HOST:PORT, an IPv6 address in brackets; none for a request refused before it named one (an unreadable head).</summary>
+    private static string? Destination(TransactionLogRecord r) =>
+        r.Host.Length == 0 ? null : r.Host.Contains(':', StringComparison.Ordinal) ? $"[{r.Host}]:{r.Port}" : $"{r.Host}:{r.Port}";
 
     /// <summary>
     /// What edges logged comes from the network: an escape sequence in a URL must not reach the terminal.

@@ -72,6 +72,27 @@ public sealed class LogsCommandTests
     }
 
     [Fact]
+    public async Task A_request_refused_before_it_named_a_destination_shows_none()
+    {
+        // An edge records a request head it could not read with no host, port or method.
+        await using var portal = ScriptedPortal.Start(r => r.Path == "/logs"
+            ? Reply.Json($$"""{"items":[{{Entry(1, "", "denied", method: null, user: null, port: 0)}}],"nextCursor":null}""")
+            : Reply.Problem(404, "Not found", "no route"));
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+
+        var run = await cli.RunAsync("logs", "query");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(
+            """
+            TIME                  USER  ACTION  DESTINATION  REQUEST  RULE  BYTES UP/DOWN
+            2026-11-22 10:01:05Z  -     denied  -            -        -     100/1000
+
+            """.ReplaceLineEndings("\n"),
+            run.Stdout);
+    }
+
+    [Fact]
     public async Task Limit_stops_after_that_many_records()
     {
         await using var portal = ScriptedPortal.Start(Pages);
