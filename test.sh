@@ -106,12 +106,15 @@ fi
 # --- tests -----------------------------------------------------------------------------
 rm -rf "$results"
 rc=0
-# --blame-hang-timeout bounds a hung test host; every wait inside tests is bounded too.
+# --blame-hang-timeout bounds a hung test host; every wait inside tests is bounded too. A test host that
+# crashes leaves a minidump under $results (read it with dotnet-dump analyze: clrstack -all, and the native
+# frames of the crashing thread), since a crash says nothing more in the console.
+blame=(--blame-hang-timeout 10m --blame-hang-dump-type none --blame-crash --blame-crash-dump-type mini)
 dotnet test Gatehouse.slnx --configuration Release \
     --logger "console;verbosity=minimal" \
     --logger trx \
     --results-directory "$results" \
-    --blame-hang-timeout 10m --blame-hang-dump-type none \
+    "${blame[@]}" \
     "$@" || rc=$?
 
 # The portal's integration tests once more, every portal on PostgreSQL instead of SQLite
@@ -121,7 +124,7 @@ if [ $# -eq 0 ] && has_pg_server; then
         --logger "console;verbosity=minimal" \
         --logger trx \
         --results-directory "$results" \
-        --blame-hang-timeout 10m --blame-hang-dump-type none \
+        "${blame[@]}" \
         --filter "FullyQualifiedName!~_on_" || rc=$?
 fi
 
