@@ -35,24 +35,27 @@ public static class Relay
 {
     private const int SocketReadSize = 64 * 1024;
 
-    /// <summary>Runs the relay.</summary>
+    /// <summary>
+    /// Runs the relay. The client's end of sending is carried to the destination as a half-close; a flow that was cut
+    /// (<see cref="OpenFlow.WasCut"/>) resets the destination's socket, since the FIN that closing it sends would tell the
+    /// destination that what it was sent had ended.
+    /// </summary>
     /// <param name="client">The client side.</param>
     /// <param name="destination">
     /// The destination's socket. The relay receives into the client's pipe and sends from it, without
     /// <paramref name="destination"/>'s own pipes, so nothing may have been read through its <see cref="SocketPipe.Input"/> before.
     /// </param>
     /// <param name="flow">The flow: touched on every read, cancelled when idle or drained.</param>
-    /// <param name="onClientDone">Called when the client has sent everything (carry the half-close to the destination).</param>
     /// <param name="onDestinationDone">Called when the destination has sent everything (carry it to the client).</param>
     /// <param name="inspectFirst">
     /// Looks at the client's first bytes before any is sent on (for example to read the TLS server name);
     /// told whether the client has finished sending. The destination's bytes flow meanwhile, so
     /// server-first protocols work.
     /// </param>
-    public static async Task<RelayBytes> RunAsync(IDuplexPipe client, SocketPipe destination, OpenFlow flow, Action onClientDone, Action onDestinationDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspectFirst = null)
+    public static async Task<RelayBytes> RunAsync(IDuplexPipe client, SocketPipe destination, OpenFlow flow, Action onDestinationDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspectFirst = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        return await RunAsync(client, new SocketSink(destination.Socket), new SocketSource(destination.Socket), flow, onClientDone, onDestinationDone, inspectFirst);
+        return await RunAsync(client, new SocketSink(destination.Socket), new SocketSource(destination.Socket), flow, destination.ShutdownSend, onDestinationDone, destination.Reset, inspectFirst);
     }
 
     /// <summary>
@@ -64,13 +67,17 @@ public static class Relay
     /// <param name="flow">The flow: touched on every read, cancelled when idle or drained.</param>
     /// <param name="onClientDone">Called when the client has sent everything (carry the half-close to the destination).</param>
     /// <param name="onDestinationDone">Called when the destination has sent everything (carry it to the client).</param>
-    public static async Task<RelayBytes> RunAsync(IDuplexPipe client, Stream destination, OpenFlow flow, Action onClientDone, Action onDestinationDone)
+    /// <param name="onCut">
+    /// Called once the relay has ended if the flow was cut (<see cref="OpenFlow.WasCut"/>): reset the destination (for an
+    /// HTTP/2 stream, RST_STREAM rather than the END_STREAM that disposing sends).
+    /// </param>
+    public static async Task<RelayBytes> RunAsync(IDuplexPipe client, Stream destination, OpenFlow flow, Action onClientDone, Action onDestinationDone, Action onCut)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        return await RunAsync(client, new StreamSink(destination), new StreamSource(destination), flow, onClientDone, onDestinationDone, inspectFirst: null);
+        return await RunAsync(client, new StreamSink(destination), new StreamSource(destination), flow, onClientDone, onDestinationDone, onCut, inspectFirst: null);
     }
 
-    private static async Task<RelayBytes> RunAsync(IDuplexPipe client, Sink toDestination, Source fromDestination, OpenFlow flow, Action onClientDone, Action onDestinationDone, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspectFirst)
+    private static async Task<RelayBytes> RunAsync(IDuplexPipe client, Sink toDestination, Source fromDestination, OpenFlow flow, Action onClientDone, Action onDestinationDone, Action onCut, Func<ReadOnlySequence<byte>, bool, FirstBytesVerdict>? inspectFirst)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(flow);
@@ -78,6 +85,11 @@ public static class Relay
         var up = SendAsync(client.Input, toDestination, flow, ends, onClientDone, inspectFirst);
         var down = ReceiveAsync(fromDestination, client.Output, flow, ends, onDestinationDone);
         await Task.WhenAll(up, down);
+        if (flow.WasCut)
+        {
+            onCut();
+        }
+
         return new RelayBytes(flow.BytesUp, flow.BytesDown);
     }
 

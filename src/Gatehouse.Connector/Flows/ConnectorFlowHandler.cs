@@ -133,13 +133,9 @@ internal sealed class ConnectorFlowHandler
         await context.Response.StartAsync(flow.Cancellation);
         await context.Response.BodyWriter.FlushAsync(flow.Cancellation);
         var body = new BodyPipe(context.Request.BodyReader, context.Response.BodyWriter);
-        await Relay.RunAsync(body, destination, flow, destination.ShutdownSend, () => body.Output.Complete());
-        if (flow.WasCut)
-        {
-            // Cut at the device's end (the edge reset the stream, the link dropped), here (idle, drain) or by the app:
-            // a FIN would tell the app that the upload ended, where it was cut.
-            destination.Reset();
-        }
+        // A flow cut at the device's end (the edge reset the stream, the link dropped), here (idle, drain) or by the app
+        // ends with a reset of the app's connection: the relay sees to it.
+        await Relay.RunAsync(body, destination, flow, () => body.Output.Complete());
 
         if (flow.Cancellation.IsCancellationRequested)
         {

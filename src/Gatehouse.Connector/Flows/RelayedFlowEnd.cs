@@ -66,13 +66,13 @@ internal sealed class RelayedFlowEnd
             // The app's end of sending becomes the TLS close_notify towards the device.
             await using var device = new StreamPipe(tls, waitWithoutBuffer: true);
             Task? closed = null;
-            await Relay.RunAsync(device, app, flow, app.ShutdownSend, () => closed = tls.CompleteWritesAsync());
+            // A cut flow resets the app's connection (the relay sees to it) and the device's.
+            await Relay.RunAsync(device, app, flow, () => closed = tls.CompleteWritesAsync());
             if (flow.WasCut)
             {
-                // The app reset its connection, the device's end broke, or the flow was cut here: each end must see a
-                // cut, not an end (TLS reads a FIN without close_notify as one, and so does an app reading an upload).
+                // The app reset its connection, the device's end broke, or the flow was cut here: the device must see a
+                // cut, not an end (TLS reads a FIN without close_notify as one).
                 tls.Reset();
-                app.Reset();
             }
 
             if (closed is not null)

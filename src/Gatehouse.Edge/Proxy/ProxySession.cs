@@ -404,13 +404,8 @@ internal sealed class ProxySession : IAsyncDisposable
             target.Host,
             request => policy.Decide(Context(user, request.Host is { } name ? target.WithHost(name) : target, resolution.First, request.Protocol, request.Url, started)),
             (decided, name) => Refusal(decided, user, name));
-        var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, upstream.ShutdownSend, () => _out.Complete(), firstRequest.Inspect);
+        var bytes = await Relay.RunAsync(_connection.Transport, upstream, flow, () => _out.Complete(), firstRequest.Inspect);
         ResetIfCut(flow);
-        if (flow.WasCut)
-        {
-            // Before the FIN that disposing sends: it would tell the destination that an upload cut short had ended.
-            upstream.Reset();
-        }
 
         record = firstRequest.Applied(record);
 
@@ -444,13 +439,8 @@ internal sealed class ProxySession : IAsyncDisposable
 
         _out.Write("HTTP/1.1 200 Connection established\r\n\r\n"u8);
         await _out.FlushAsync(flow.Cancellation);
-        var bytes = await Relay.RunAsync(_connection.Transport, stream, flow, stream.CompleteWrites, () => _out.Complete());
+        var bytes = await Relay.RunAsync(_connection.Transport, stream, flow, stream.CompleteWrites, () => _out.Complete(), stream.Reset);
         ResetIfCut(flow);
-        if (flow.WasCut)
-        {
-            // RST_STREAM, not the END_STREAM that disposing sends: the connector tells its app the upload was cut.
-            stream.Reset();
-        }
 
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = Elapsed(clock) });
     }

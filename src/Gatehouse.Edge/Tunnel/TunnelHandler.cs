@@ -150,12 +150,7 @@ internal sealed class TunnelHandler
             host,
             request => policy.Decide(decided with { Host = request.Host ?? decided.Host, Protocol = request.Protocol, Url = request.Url }),
             (decision, name) => Refusal(decision, userId, name));
-        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, destination.ShutdownSend, clientDone, firstRequest.Inspect), flow, isConnect ? extended : null);
-        if (flow.WasCut)
-        {
-            // Before the FIN that disposing sends: it would tell the destination that an upload cut short had ended.
-            destination.Reset();
-        }
+        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, destination, flow, clientDone, firstRequest.Inspect), flow, isConnect ? extended : null);
 
         record = firstRequest.Applied(record);
         _path.Finish(DataPath.WithEnding(record, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
@@ -208,12 +203,7 @@ internal sealed class TunnelHandler
             return;
         }
 
-        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, stream, flow, stream.CompleteWrites, clientDone), flow, extended);
-        if (flow.WasCut)
-        {
-            // RST_STREAM, not the END_STREAM that disposing sends: the connector tells its app the upload was cut.
-            stream.Reset();
-        }
+        var bytes = await RelayAsync(context, (client, clientDone) => Relay.RunAsync(client, stream, flow, stream.CompleteWrites, clientDone, stream.Reset), flow, extended);
 
         _path.Finish(DataPath.WithEnding(record with { Reason = via }, flow) with { Status = 200, BytesUp = bytes.Up, BytesDown = bytes.Down, DurationMs = (long)Stopwatch.GetElapsedTime(clock).TotalMilliseconds });
     }

@@ -204,8 +204,8 @@ public sealed class RelayTests
             _destination = new SocketPipe(relayed);
             _destinationStream = new NetworkStream(relayed, ownsSocket: false);
             Relay = kind == Destination.Socket
-                ? Gatehouse.Flows.Relay.RunAsync(Client.Pipe, _destination, Flow, _destination.ShutdownSend, () => Client.FromRelay.Writer.Complete())
-                : Gatehouse.Flows.Relay.RunAsync(Client.Pipe, _destinationStream, Flow, _destination.ShutdownSend, () => Client.FromRelay.Writer.Complete());
+                ? Gatehouse.Flows.Relay.RunAsync(Client.Pipe, _destination, Flow, () => Client.FromRelay.Writer.Complete())
+                : Gatehouse.Flows.Relay.RunAsync(Client.Pipe, _destinationStream, Flow, _destination.ShutdownSend, () => Client.FromRelay.Writer.Complete(), _destination.Reset);
         }
 
         public ClientPipes Client { get; } = new();
