@@ -255,7 +255,7 @@ internal sealed class ProxySession : IAsyncDisposable
         {
             // 429, not 407: a 407 makes a browser ask its user again, and a right password would be refused unchecked.
             var seconds = (long)Math.Ceiling(refusal.RetryAfter.TotalSeconds);
-            RecordUnauthenticated(head, started, 429, $"{refusal.Reason}: refused for {seconds} s");
+            RecordEarlyRefusal(head, started, 429, $"{refusal.Reason}: refused for {seconds} s");
             await RespondAsync(
                 429,
                 "Too Many Requests",
@@ -267,7 +267,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
         if (user is null)
         {
-            RecordUnauthenticated(head, started, 407, _credential is null ? "no proxy credentials" : "wrong proxy credentials");
+            RecordEarlyRefusal(head, started, 407, _credential is null ? "no proxy credentials" : "wrong proxy credentials");
             await RespondAsync(
                 407,
                 "Proxy Authentication Required",
@@ -282,7 +282,7 @@ internal sealed class ProxySession : IAsyncDisposable
             if (!Target.TryParseAuthority(head.Target, defaultPort: 0, out var connectTarget))
             {
                 var unreadable = Target.AuthorityError(head.Target, portRequired: true);
-                RecordBadTarget(head, user, started, unreadable);
+                RecordEarlyRefusal(head, started, 400, unreadable, user);
                 await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", unreadable, null), close: true);
                 return false;
             }
@@ -293,7 +293,7 @@ internal sealed class ProxySession : IAsyncDisposable
 
         if (!Target.TryParseAbsolute(head.Target, out var target, out var error))
         {
-            RecordBadTarget(head, user, started, error);
+            RecordEarlyRefusal(head, started, 400, error, user);
             await RespondAsync(400, "Bad Request", ProxyPages.ErrorPage("Bad request", error, null), close: true);
             return false;
         }
@@ -313,20 +313,14 @@ internal sealed class ProxySession : IAsyncDisposable
     private void RecordUnreadable(int status, string reason) =>
         _path.Finish(Record(_path.Time.GetUtcNow(), TransactionKinds.Http, TransactionActions.Denied, string.Empty, 0, null) with { Status = status, Reason = reason });
 
-    /// <summary>Records an authenticated request refused with 400 because its target (the CONNECT authority or the absolute URL) does not parse.</summary>
-    private void RecordBadTarget(RequestHead head, ProxyUser user, DateTimeOffset started, string error) =>
-        _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, string.Empty, 0, user) with
-        {
-            Method = head.Method,
-            Status = 400,
-            Reason = error,
-        });
-
-    /// <summary>Records a request refused before anyone is known: what it asked for (host, port, the URL of a plain-HTTP request), and no user.</summary>
-    private void RecordUnauthenticated(RequestHead head, DateTimeOffset started, int status, string reason)
+    /// <summary>
+    /// Records a request refused before policy decided it (no or wrong credentials, a target that does not parse): what it
+    /// asked for as far as that reads (host, port, the URL of a plain-HTTP request), and its user when one is known.
+    /// </summary>
+    private void RecordEarlyRefusal(RequestHead head, DateTimeOffset started, int status, string reason, ProxyUser? user = null)
     {
         var asked = RequestedTarget(head);
-        _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, asked?.Host ?? string.Empty, asked?.Port ?? 0, null) with
+        _path.Finish(Record(started, head.IsConnect ? TransactionKinds.Flow : TransactionKinds.Http, TransactionActions.Denied, asked?.Host ?? string.Empty, asked?.Port ?? 0, user) with
         {
             Method = head.Method,
             Url = head.IsConnect || asked is not { } askedTarget ? null : UrlOf(askedTarget),
