@@ -558,7 +558,7 @@ public sealed class TufRepository
             }
 
             // A role the snapshot does not list is refused by the client before it reads a byte.
-            var file = version > 0 ? VersionedFile.RelativePath(next.Role, version) : Path.GetRelativePath(Directory, Path.Combine(MetadataDirectory, RoleNames.FileName(next.Role)));
+            var file = VersionedFile.RelativePath(next.Role, version > 0 ? version : null);
             if (Admit(root, file, next.Role, () => version > 0 ? Read(next.Role, version) : [], bytes => trusted.UpdateDelegatedTargets(bytes, next.Role, next.Delegator)) is { } targetsFault)
             {
                 return targetsFault;

@@ -16,9 +16,9 @@ internal static class VersionedFile
 
     /// <summary>Where version <paramref name="version"/> of <paramref name="role"/> is, relative to the repository.</summary>
     /// <param name="role">The role.</param>
-    /// <param name="version">The version.</param>
+    /// <param name="version">The version, or null for the unversioned file.</param>
     /// <returns>The path, for messages.</returns>
-    public static string RelativePath(string role, long version) => Path.Combine(MetadataFolder, RoleNames.FileName(role, version));
+    public static string RelativePath(string role, long? version) => Path.Combine(MetadataFolder, RoleNames.FileName(role, version));
 
     /// <summary>Reads the file's bytes as metadata and checks that it holds what its name says; signatures are not checked.</summary>
     /// <param name="role">The role its name says.</param>
