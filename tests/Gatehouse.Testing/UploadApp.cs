@@ -10,8 +10,9 @@ public sealed record ReceivedUpload(byte[] Bytes, SocketError? Cut);
 /// <summary>
 /// An app (a flow's destination, a private app) that takes one upload: it reads its connection until it ends, and
 /// tells how it ended, since a server takes a clean end for the whole upload. It can first answer the upload's first
-/// bytes and end its own sending, as a server that has said everything and waits for the client to close, or read
-/// nothing until told, as a server that stopped reading. A connection that ends before its first byte is a
+/// bytes and end its own sending, as a server that has said everything and waits for the client to close; answer only
+/// once the upload has ended, as a server that reads a whole request first; or read nothing until told, as a server that
+/// stopped reading. A connection that ends before its first byte is a
 /// connector's health check, not the upload.
 /// </summary>
 public sealed class UploadApp : IDisposable
@@ -22,8 +23,9 @@ public sealed class UploadApp : IDisposable
 
     /// <param name="answer">What it sends, then ends its sending, once the first bytes came; null to send nothing.</param>
     /// <param name="readAfter">What it waits for before it reads; null to read at once.</param>
-    public UploadApp(byte[]? answer = null, Task? readAfter = null) =>
-        _server = new LoopbackTcpServer((socket, ct) => ReadAsync(socket, answer, readAfter ?? Task.CompletedTask, ct));
+    /// <param name="answerAtEnd">What it sends, then ends its sending, once the upload has ended cleanly; null to send nothing.</param>
+    public UploadApp(byte[]? answer = null, Task? readAfter = null, byte[]? answerAtEnd = null) =>
+        _server = new LoopbackTcpServer((socket, ct) => ReadAsync(socket, answer, readAfter ?? Task.CompletedTask, answerAtEnd, ct));
 
     /// <summary>The port it listens on.</summary>
     public int Port => _server.Port;
@@ -63,7 +65,7 @@ public sealed class UploadApp : IDisposable
 
     public void Dispose() => _server.Dispose();
 
-    private async Task ReadAsync(Socket socket, byte[]? answer, Task readAfter, CancellationToken ct)
+    private async Task ReadAsync(Socket socket, byte[]? answer, Task readAfter, byte[]? answerAtEnd, CancellationToken ct)
     {
         await readAfter.WaitAsync(ct);
         var all = new MemoryStream();
@@ -90,6 +92,11 @@ public sealed class UploadApp : IDisposable
         }
 
         Ended(all, null);
+        if (answerAtEnd is not null)
+        {
+            await socket.SendAsync(answerAtEnd, SocketFlags.None, ct);
+            socket.Shutdown(SocketShutdown.Send);
+        }
     }
 
     private void Ended(MemoryStream all, SocketError? cut)

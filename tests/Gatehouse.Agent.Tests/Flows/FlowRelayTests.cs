@@ -18,28 +18,33 @@ public sealed class FlowRelayTests
     [Fact]
     public async Task An_application_that_resets_mid_upload_resets_the_destination_at_once()
     {
-        using var destination = new UploadDestination();
+        using var destination = new UploadApp();
         await using var relay = await DirectRelay.StartAsync(destination.Port);
-        await relay.Application.SendAsync("part of the upload"u8.ToArray());
-        await destination.FirstBytes.DefaultTimeout();
+        var part = "part of the upload"u8.ToArray();
+        await relay.Application.SendAsync(part);
+        await destination.ReadAsync(part);
 
         AbortiveClose.Reset(relay.Application);
 
-        Assert.Equal("reset after 18 bytes", await destination.Ended.WaitAsync(Prompt));
+        var received = await destination.Received.WaitAsync(Prompt);
+        Assert.Equal(part, received.Bytes);
+        Assert.Equal(SocketError.ConnectionReset, received.Cut);
         await relay.Completion.DefaultTimeout();
     }
 
     [Fact]
     public async Task An_application_that_half_closes_after_its_upload_gets_the_whole_answer_and_a_clean_end()
     {
-        using var destination = new UploadDestination();
+        var answer = "got it\n" + new string('x', 200_000); // more than one read's worth
+        using var destination = new UploadApp(answerAtEnd: Encoding.ASCII.GetBytes(answer));
         await using var relay = await DirectRelay.StartAsync(destination.Port);
+        var whole = "the whole upload"u8.ToArray();
 
-        await relay.Application.SendAsync("the whole upload"u8.ToArray());
+        await relay.Application.SendAsync(whole);
         relay.Application.Shutdown(SocketShutdown.Send);
 
-        Assert.Equal(UploadDestination.Answer, await ReadToEndAsync(relay.Application));
-        Assert.Equal("FIN after 16 bytes", await destination.Ended.DefaultTimeout());
+        Assert.Equal(answer, await ReadToEndAsync(relay.Application));
+        await destination.AssertEndedAfterAsync(whole);
         await relay.Completion.DefaultTimeout();
     }
 

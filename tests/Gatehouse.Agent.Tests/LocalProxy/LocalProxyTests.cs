@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Agent.DataPlane;
-using Gatehouse.Agent.Tests.Flows;
 using Gatehouse.Testing;
 using Gatehouse.Testing.Pac;
 using Gatehouse.Wire.Agent;
@@ -118,14 +117,16 @@ public sealed class LocalProxyTests
         await using var fixture = await AgentFixture.StartAsync();
         await fixture.EnrollDeviceAsync();
         await using var agent = await StartDataPlaneAsync(fixture);
-        using var destination = new UploadDestination();
+        using var destination = new UploadApp();
         await using var stream = await ConnectThroughAsync(agent, destination.Port);
-        await destination.FirstBytes.DefaultTimeout();
+        await destination.ReadAsync(FirstBytes);
 
         AbortiveClose.Reset(stream.Socket);
 
         // The agent resets the tunnel stream at once, and the edge resets the destination: a FIN would tell it the upload ended.
-        Assert.Equal("reset after 4 bytes", await destination.Ended.WaitAsync(TimeSpan.FromSeconds(5)));
+        var received = await destination.Received.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(FirstBytes, received.Bytes);
+        Assert.Equal(SocketError.ConnectionReset, received.Cut);
     }
 
     [Fact]
@@ -134,14 +135,15 @@ public sealed class LocalProxyTests
         await using var fixture = await AgentFixture.StartAsync();
         await fixture.EnrollDeviceAsync();
         await using var agent = await StartDataPlaneAsync(fixture);
-        using var destination = new UploadDestination();
+        var answer = "got it\n" + new string('x', 200_000); // more than one read's worth
+        using var destination = new UploadApp(answerAtEnd: Encoding.ASCII.GetBytes(answer));
         await using var stream = await ConnectThroughAsync(agent, destination.Port);
 
         stream.Socket.Shutdown(SocketShutdown.Send);
 
-        Assert.Equal(UploadDestination.Answer, await ReadAsync(stream, UploadDestination.Answer.Length));
+        Assert.Equal(answer, await ReadAsync(stream, answer.Length));
         Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
-        Assert.Equal("FIN after 4 bytes", await destination.Ended.DefaultTimeout());
+        await destination.AssertEndedAfterAsync(FirstBytes);
     }
 
     /// <summary>A destination that answers the application's first bytes with <paramref name="answer"/>, then closes or resets.</summary>
@@ -170,9 +172,12 @@ public sealed class LocalProxyTests
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"));
         const string established = "HTTP/1.1 200 Connection established\r\n\r\n";
         Assert.Equal(established, await ReadAsync(stream, established.Length));
-        await stream.WriteAsync("GO\r\n"u8.ToArray());
+        await stream.WriteAsync(FirstBytes);
         return stream;
     }
+
+    /// <summary>What <see cref="ConnectThroughAsync"/> sends the destination first.</summary>
+    private static readonly byte[] FirstBytes = "GO\r\n"u8.ToArray();
 
     private static async Task<string> ReadAsync(NetworkStream stream, int length)
     {
