@@ -26,6 +26,12 @@ internal static class FlowHoldLoad
 {
     private const int OpenConcurrency = 64;
 
+    /// <summary>
+    /// The fewest flows whose memory is reported: the edge's resident memory moves by megabytes on its own (its heap
+    /// grows and shrinks), which over a few flows reads as any number, negative ones included.
+    /// </summary>
+    private const int FewestFlowsToMeasure = 1000;
+
     public static async Task<int> RunAsync(BenchArguments args, CancellationToken ct)
     {
         var edge = new EdgeProcess(args.Number("edge-pid", 0));
@@ -90,13 +96,15 @@ internal static class FlowHoldLoad
 
         var total = proxyFlows + tunnelFlows;
         var latencies = openMs.Order().ToArray();
-        var perFlowKiB = flows.IsEmpty ? 0 : (held - baseline) / 1024.0 / flows.Count;
+        var perFlow = flows.Count >= FewestFlowsToMeasure
+            ? string.Create(CultureInfo.InvariantCulture, $"{(held - baseline) / 1024.0 / flows.Count:F1}")
+            : null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
                 held {flows.Count:N0}/{total:N0} flows at once ({proxyFlows:N0} proxy CONNECT, {tunnelFlows:N0} tunnel streams), opened in {openSeconds:F1} s, open+ping p50 {Latencies.Percentile(latencies, 0.50):F1} ms, p99 {Latencies.Percentile(latencies, 0.99):F1} ms
                 destination saw {echoOpen:N0} connections open; after {holdSeconds} s {alive:N0} flows still answered; errors: {(errors.IsEmpty ? "none" : string.Join("; ", errors.Select(e => $"{e.Value} × {e.Key}")))}
-                edge RSS {baseline / 1048576.0:F0} MiB before, {held / 1048576.0:F0} MiB holding them: {perFlowKiB:F1} KiB per open flow; descriptors {baselineDescriptors:N0} → {heldDescriptors:N0}
+                edge RSS {baseline / 1048576.0:F0} MiB before, {held / 1048576.0:F0} MiB holding them: {(perFlow is null ? $"too few flows to measure memory per flow (at least {FewestFlowsToMeasure:N0})" : $"{perFlow} KiB per open flow")}; descriptors {baselineDescriptors:N0} → {heldDescriptors:N0}
             """));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"edge memory per open flow KiB {perFlowKiB:F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"edge memory per open flow KiB {perFlow ?? "unknown"}"));
         return flows.Count == total && alive == total ? 0 : 1;
     }
 
