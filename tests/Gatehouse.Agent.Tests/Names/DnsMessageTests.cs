@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Testing;
 using Gatehouse.Wire.Dns;
 
 namespace Gatehouse.Agent.Tests.Names;
@@ -50,10 +51,11 @@ public sealed class DnsMessageTests
     }
 
     [Fact]
+    [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public void Random_bytes_never_throw()
     {
-        var random = new Random(20261204);
-        for (var i = 0; i < 20_000; i++)
+        var random = new Random(Fuzzing.Seed(20261204));
+        for (var i = 0; i < Fuzzing.Inputs(20_000); i++)
         {
             var message = new byte[random.Next(0, 80)];
             random.NextBytes(message);

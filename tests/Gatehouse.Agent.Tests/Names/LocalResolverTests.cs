@@ -44,12 +44,13 @@ public sealed class LocalResolverTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Random_datagrams_and_broken_tcp_messages_do_not_stop_it_answering()
     {
-        var random = new Random(20261204);
+        var random = new Random(Fuzzing.Seed(20261204));
         using (var garbage = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
         {
-            for (var i = 0; i < 2_000; i++)
+            for (var i = 0; i < Fuzzing.Inputs(2_000); i++)
             {
                 var datagram = new byte[random.Next(0, 600)];
                 random.NextBytes(datagram);

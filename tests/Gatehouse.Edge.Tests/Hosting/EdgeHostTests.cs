@@ -241,18 +241,22 @@ public sealed class EdgeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Garbage_thrown_at_the_operations_listener_gets_400_or_a_close_and_health_still_answers()
     {
         Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
         await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
         await WaitForHealthAsync(edge, b => b.GetProperty("portal").GetString() == "connected");
-        var random = new Random(7445);
+        var seed = Fuzzing.Seed(7445);
+        var random = new Random(seed);
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, 300), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, Fuzzing.Inputs(300)), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
-            var input = new byte[random.Next(32, 2048)];
+            byte[] input;
             lock (random)
             {
+                // Random is not thread-safe: its length and its bytes are drawn under the one lock.
+                input = new byte[random.Next(32, 2048)];
                 random.NextBytes(input);
             }
 
@@ -268,7 +272,7 @@ public sealed class EdgeHostTests : IAsyncLifetime
             await stream.WriteAsync(input, ct);
             client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
             var answer = await Proxy.ProxyFixture.ReadAsync(stream, null, TimeSpan.FromSeconds(10));
-            Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), answer);
+            Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"{Fuzzing.Describe(seed)}: {answer}");
         });
 
         var (status, _) = await HealthAsync(edge);

@@ -136,13 +136,16 @@ public sealed class ProxyRobustnessTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Generated_garbage_gets_400_or_a_closed_connection_and_never_a_hang()
     {
         await using var proxy = await ProxyFixture.StartAsync(_tenant, new EdgeLimits { HeaderTimeout = TimeSpan.FromSeconds(2) });
-        var random = new Random(20261122);
+        var seed = Fuzzing.Seed(20261122);
+        var random = new Random(seed);
         var valid = Encoding.ASCII.GetBytes($"GET http://localhost:{_origin.Port}/hello HTTP/1.1\r\nHost: localhost\r\nProxy-Authorization: {Auth}\r\nContent-Length: 3\r\n\r\nabc");
-        var inputs = new List<byte[]>();
-        for (var i = 0; i < 1000; i++)
+        var count = Fuzzing.Inputs(1000);
+        var inputs = new List<byte[]>(count);
+        for (var i = 0; i < count; i++)
         {
             inputs.Add(Generate(random, valid, i));
         }
@@ -162,9 +165,9 @@ public sealed class ProxyRobustnessTests : IAsyncLifetime
         foreach (var answer in answers)
         {
             // Each answer is nothing (closed), or whole HTTP responses the proxy or the origin wrote.
-            Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 ", StringComparison.Ordinal), answer[..Math.Min(answer.Length, 200)]);
+            Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 ", StringComparison.Ordinal), $"{Fuzzing.Describe(seed)}: {answer[..Math.Min(answer.Length, 200)]}");
             // 502/504 are honest answers to a mangled host or port; a 500 would be the proxy failing.
-            Assert.False(answer.StartsWith("HTTP/1.1 500", StringComparison.Ordinal), answer[..Math.Min(answer.Length, 200)]);
+            Assert.False(answer.StartsWith("HTTP/1.1 500", StringComparison.Ordinal), $"{Fuzzing.Describe(seed)}: {answer[..Math.Min(answer.Length, 200)]}");
         }
 
         using (var client = proxy.Client(_alice.Email, _alice.Password))

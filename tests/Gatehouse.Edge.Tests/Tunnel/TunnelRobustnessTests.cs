@@ -44,13 +44,15 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Generated_garbage_before_the_tls_handshake_ends_in_a_closed_connection_and_never_a_hang()
     {
         var hello = await CaptureClientHelloAsync();
         using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
-        var random = new Random(20261123);
+        var seed = Fuzzing.Seed(20261123);
+        var random = new Random(seed);
         // Most inputs end with our end of stream; one in eight stays open, so that only the handshake timeout can end it.
-        var inputs = Enumerable.Range(0, 500).Select(i => (Index: i, Bytes: TlsGarbage(random, hello, i), KeepOpen: random.Next(8) == 0)).ToList();
+        var inputs = Enumerable.Range(0, Fuzzing.Inputs(500)).Select(i => (Index: i, Bytes: TlsGarbage(random, hello, i), KeepOpen: random.Next(8) == 0)).ToList();
 
         var hangs = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (input, ct) =>
@@ -77,7 +79,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
             }
         });
 
-        Assert.True(hangs.IsEmpty, $"{hangs.Count} connections were still open: {string.Join(", ", hangs.Take(20))}");
+        Assert.True(hangs.IsEmpty, $"{Fuzzing.Describe(seed)}: {hangs.Count} connections were still open: {string.Join(", ", hangs.Take(20))}");
         // Each ended as a failed handshake, not as an exception that Kestrel logs as unhandled.
         Assert.Empty(await endings.UnhandledExceptionsAsync(inputs.Count));
         // None of it got as far as HTTP.
@@ -87,10 +89,12 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Malformed_flow_requests_after_a_valid_handshake_are_refused_as_expected_and_never_reach_the_destination()
     {
-        var random = new Random(20261124);
-        var cases = Enumerable.Range(0, 400).Select(i => MalformedRequest(random, i)).ToList();
+        var seed = Fuzzing.Seed(20261124);
+        var random = new Random(seed);
+        var cases = Enumerable.Range(0, Fuzzing.Inputs(400)).Select(i => MalformedRequest(random, i)).ToList();
 
         var wrong = new ConcurrentBag<string>();
         var lanes = Enumerable.Range(0, 4).Select(lane => cases.Where((_, i) => i % 4 == lane).ToList());
@@ -138,7 +142,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
             }
         });
 
-        Assert.True(wrong.IsEmpty, $"{wrong.Count} of {cases.Count} answered wrongly:\n{string.Join("\n", wrong.Take(30))}");
+        Assert.True(wrong.IsEmpty, $"{Fuzzing.Describe(seed)}: {wrong.Count} of {cases.Count} answered wrongly:\n{string.Join("\n", wrong.Take(30))}");
         Assert.Equal(0, _t.Echo.Accepted);
         // Each refusal of the handler is recorded once, as denied; nothing was allowed.
         var records = _t.Recorder.Records.Where(r => r.Listener == TransactionListeners.Tunnel).ToList();
@@ -148,10 +152,12 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Random_frames_after_the_connection_preface_end_in_a_closed_connection_and_never_a_hang()
     {
-        var random = new Random(20261125);
-        var inputs = Enumerable.Range(0, 160).Select(i => (Index: i, Bytes: FrameGarbage(random, i))).ToList();
+        var seed = Fuzzing.Seed(20261125);
+        var random = new Random(seed);
+        var inputs = Enumerable.Range(0, Fuzzing.Inputs(160)).Select(i => (Index: i, Bytes: FrameGarbage(random, i))).ToList();
         using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
 
         var hangs = new ConcurrentBag<string>();
@@ -183,7 +189,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
             }
         });
 
-        Assert.True(hangs.IsEmpty, $"{hangs.Count} connections were still open: {string.Join(", ", hangs.Take(20))}");
+        Assert.True(hangs.IsEmpty, $"{Fuzzing.Describe(seed)}: {hangs.Count} connections were still open: {string.Join(", ", hangs.Take(20))}");
         // The edge says why it closes: a protocol, frame size or compression error, never an internal one.
         Assert.NotEmpty(goAways);
         Assert.DoesNotContain(RawTunnelConnection.InternalError, goAways);
