@@ -153,7 +153,7 @@ public static class RelayedFlow
 /// A relayed flow's end-to-end TLS stream. <see cref="CompleteWritesAsync"/> is the TCP half-close of the
 /// application it carries (a TLS close_notify: the other end reads its end, and reading here goes on).
 /// </summary>
-public sealed class RelayedStream : DelegatingStream
+public sealed class RelayedStream : DelegatingStream, IFlowStream
 {
     private readonly SslStream _tls;
     private readonly RecordBatchingStream _records;
@@ -186,4 +186,7 @@ public sealed class RelayedStream : DelegatingStream
     /// flow whose app reset it would look complete there.
     /// </summary>
     public void Reset() => Wire.Sockets.AbortiveClose.Reset(_socket);
+
+    /// <inheritdoc />
+    ValueTask IFlowStream.CompleteWritesAsync(CancellationToken ct) => new(CompleteWritesAsync(ct));
 }

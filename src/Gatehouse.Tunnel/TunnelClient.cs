@@ -343,7 +343,7 @@ public sealed class TunnelClient : IDisposable
 }
 
 /// <summary>A POST flow's stream: reads come from the response body, writes go to the request body.</summary>
-public sealed class HalfCloseStream : Stream
+public sealed class HalfCloseStream : Stream, IFlowStream
 {
     private readonly Stream _down;
     private readonly DuplexContent _up;
@@ -358,6 +358,13 @@ public sealed class HalfCloseStream : Stream
 
     /// <summary>Ends the request body: the edge shuts down sending towards the destination (TCP half-close); reading goes on.</summary>
     public void CompleteWrites() => _up.Complete();
+
+    /// <inheritdoc />
+    ValueTask IFlowStream.CompleteWritesAsync(CancellationToken ct)
+    {
+        CompleteWrites();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>
     /// Cuts the flow while the request body is open: the body fails instead of ending, and HttpClient resets the

@@ -9,7 +9,10 @@ using Gatehouse.Wire.Sockets;
 namespace Gatehouse.Agent.Flows;
 
 /// <summary>A flow that was opened, or why not: the edge's refusal (403 with rule and reason), or 502/503.</summary>
-/// <param name="Stream">The flow's bytes both ways; null when it was not opened.</param>
+/// <param name="Stream">
+/// The flow's bytes both ways; null when it was not opened. An <see cref="Tunnel.IFlowStream"/> (a half-close and a cut
+/// reach the destination) unless it is an extended CONNECT tunnel stream, which carries neither.
+/// </param>
 /// <param name="Status">200, or the refusal's HTTP status.</param>
 /// <param name="Rule">The rule that refused it.</param>
 /// <param name="Reason">Why, in plain words.</param>
@@ -129,7 +132,7 @@ internal sealed class FlowOpener
                 throw;
             }
 
-            return new OpenedFlow(new NetworkStream(socket, ownsSocket: true), 200, null, null, null, Direct: true);
+            return new OpenedFlow(new DirectFlowStream(socket), 200, null, null, null, Direct: true);
         }
         catch (SocketException e)
         {

@@ -86,11 +86,14 @@ internal static class FlowRelay
             }
 
             await destination.FlushAsync(ct);
-            await EndWritesAsync(destination, ct);
+            if (destination is IFlowStream flowStream)
+            {
+                await flowStream.CompleteWritesAsync(ct);
+            }
         }
         catch
         {
-            Reset(destination);
+            (destination as IFlowStream)?.Reset();
             throw;
         }
     }
@@ -128,39 +131,6 @@ internal static class FlowRelay
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-        }
-    }
-
-    private static async Task EndWritesAsync(Stream stream, CancellationToken ct)
-    {
-        switch (stream)
-        {
-            case HalfCloseStream tunnel:
-                tunnel.CompleteWrites();
-                break;
-            case RelayedStream relayed:
-                await relayed.CompleteWritesAsync(ct);
-                break;
-            case NetworkStream direct:
-                direct.Socket.Shutdown(SocketShutdown.Send);
-                break;
-        }
-    }
-
-    /// <summary>Cuts the destination's side: what it was sent did not end, it was cut (see <see cref="AbortiveClose"/>).</summary>
-    private static void Reset(Stream stream)
-    {
-        switch (stream)
-        {
-            case HalfCloseStream tunnel:
-                tunnel.Reset();
-                break;
-            case RelayedStream relayed:
-                relayed.Reset();
-                break;
-            case NetworkStream direct:
-                AbortiveClose.Reset(direct.Socket);
-                break;
         }
     }
 }

@@ -9,7 +9,7 @@ using Gatehouse.Wire.Sockets;
 
 namespace Gatehouse.Agent.Tests.Flows;
 
-/// <summary>How a flow that goes direct (a <see cref="NetworkStream"/> to the destination) ends at each side.</summary>
+/// <summary>How a flow that goes direct (a <see cref="DirectFlowStream"/> to the destination) ends at each side.</summary>
 public sealed class FlowRelayTests
 {
     /// <summary>Far less than any idle timeout: a cut flow is cut at once.</summary>
@@ -97,7 +97,7 @@ public sealed class FlowRelayTests
             var client = await listener.AcceptAsync().DefaultTimeout();
             var destination = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await destination.ConnectAsync(new IPEndPoint(IPAddress.Loopback, destinationPort)).DefaultTimeout();
-            return new DirectRelay(application, client, new NetworkStream(destination, ownsSocket: true));
+            return new DirectRelay(application, client, new DirectFlowStream(destination));
         }
 
         public async ValueTask DisposeAsync()
