@@ -39,14 +39,17 @@ internal sealed class TunnelTls
     }
 
     /// <summary>
-    /// Connection middleware in front of TLS: a connection whose first TLS record is no ClientHello is a failed
-    /// handshake, closed quietly like any other.
+    /// Connection middleware in front of TLS: a connection whose first TLS record is no ClientHello, or a ClientHello
+    /// that does not parse, is a failed handshake, closed quietly like any other.
     /// </summary>
     /// <remarks>
     /// SslStream asks for the server options, and so for the certificate, only when the first record is a
     /// ClientHello. On any other record it has no certificate and throws <see cref="NotSupportedException"/>
     /// rather than an <see cref="AuthenticationException"/>; Kestrel would log that as an unhandled exception
-    /// with a stack trace, for six bytes from anyone who can reach the port.
+    /// with a stack trace, for six bytes from anyone who can reach the port. A ClientHello whose handshake length
+    /// stops inside its extensions makes SslStream's own parser throw <see cref="ArgumentOutOfRangeException"/>
+    /// (.NET 10; found by the fuzz tests), the same way. Both happen before the options are asked for, which is how
+    /// they are told apart from a failure of anything after.
     /// </remarks>
     public async Task RefuseWithoutClientHelloAsync(ConnectionDelegate next, ConnectionContext connection)
     {
@@ -54,7 +57,7 @@ internal sealed class TunnelTls
         {
             await next(connection);
         }
-        catch (NotSupportedException) when (connection.Features.Get<ClientHelloReceived>() is null)
+        catch (Exception e) when (e is NotSupportedException or ArgumentOutOfRangeException && connection.Features.Get<ClientHelloReceived>() is null)
         {
             TunnelLog.NoClientHello(_logger, connection.RemoteEndPoint?.ToString() ?? "unknown");
         }

@@ -89,6 +89,52 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_hello_whose_handshake_length_stops_short_of_its_content_is_a_failed_handshake_not_an_unhandled_exception()
+    {
+        // Found by the fuzz test above (GATEHOUSE_FUZZ_SEED=7002 GATEHOUSE_FUZZ_SCALE=20): a handshake length that ends
+        // inside the extensions' length makes SslStream's ClientHello parser throw ArgumentOutOfRangeException, which
+        // Kestrel logged as an unhandled exception, with its stack, for every such connection. It takes a client that
+        // keeps its connection open; every length short of the real one is tried.
+        var hello = await CaptureClientHelloAsync();
+        var realLength = (hello[6] << 16) | (hello[7] << 8) | hello[8];
+        var inputs = Enumerable.Range(1, realLength - 1).Select(length =>
+        {
+            var shortened = (byte[])hello.Clone();
+            shortened[6] = (byte)(length >> 16);
+            shortened[7] = (byte)(length >> 8);
+            shortened[8] = (byte)length;
+            return (Length: length, Bytes: shortened);
+        }).ToList();
+        using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
+
+        var hangs = new ConcurrentBag<int>();
+        await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (input, ct) =>
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(_t.TunnelAddress, ct);
+            var stream = client.GetStream();
+            try
+            {
+                await stream.WriteAsync(input.Bytes, ct);
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                // The edge closed while we wrote.
+            }
+
+            // A handshake that failed closes at once; one that waits for more bytes, at the handshake timeout.
+            if (!await ClosesWithinAsync(stream, HandshakeTimeout + Patience))
+            {
+                hangs.Add(input.Length);
+            }
+        });
+
+        Assert.True(hangs.IsEmpty, $"connections with these handshake lengths were still open: {string.Join(", ", hangs.Order())}");
+        Assert.Empty(await endings.UnhandledExceptionsAsync(inputs.Count));
+        Assert.Equal("still answering", await _t.EchoThroughTunnelAsync("still answering"));
+    }
+
+    [Fact]
     [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Malformed_flow_requests_after_a_valid_handshake_are_refused_as_expected_and_never_reach_the_destination()
     {
