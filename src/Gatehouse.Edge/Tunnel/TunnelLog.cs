@@ -3,6 +3,6 @@ namespace Gatehouse.Edge.Tunnel;
 /// <summary>Log events of the agent tunnel listener (1450–1499).</summary>
 internal static partial class TunnelLog
 {
-    [LoggerMessage(1450, LogLevel.Debug, "Tunnel client {Client} did not open with a TLS ClientHello that parses; the connection is closed")]
-    public static partial void NoClientHello(ILogger logger, string client);
+    [LoggerMessage(1450, LogLevel.Debug, "Tunnel client {Client} did not open with a TLS ClientHello that parses ({Error}); the connection is closed")]
+    public static partial void NoClientHello(ILogger logger, string client, string error);
 }

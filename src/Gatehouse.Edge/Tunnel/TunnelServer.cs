@@ -75,7 +75,8 @@ internal sealed class TunnelServer : IAsyncDisposable
 
                 // The ends of relayed private flows come in on this port too, with a preamble instead of TLS.
                 listen.Use(next => connection => relays.ServeAsync(next, connection));
-                listen.Use(next => connection => tls.RefuseWithoutClientHelloAsync(next, connection));
+                var (quietFailures, handshakeDone) = TlsHandshakeFailures.Around(tls.HandshakeFailed);
+                listen.Use(quietFailures);
                 var (fullRecords, kestrelBlocks) = TlsRecordPool.Around();
                 listen.Use(fullRecords);
                 listen.UseHttps(new TlsHandshakeCallbackOptions
@@ -85,6 +86,7 @@ internal sealed class TunnelServer : IAsyncDisposable
                     // A client that stalls in the handshake is cut as a slow-header client is, not after Kestrel's 10 s.
                     HandshakeTimeout = limits.HeaderTimeout,
                 });
+                listen.Use(handshakeDone);
                 listen.Use(kestrelBlocks);
                 listen.Use(next => connection => connectors.ServeAsync(next, connection));
             });

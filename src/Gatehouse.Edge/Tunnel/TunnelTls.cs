@@ -31,37 +31,15 @@ internal sealed class TunnelTls
     /// <summary>Serves <paramref name="renewed"/> from the next handshake on.</summary>
     public void Use(NodeCredentials renewed) => _server = ContextOf(renewed);
 
-    /// <summary>Kestrel's handshake callback: called once the client's ClientHello is in; marks the connection as having sent one.</summary>
-    public ValueTask<SslServerAuthenticationOptions> OnConnection(TlsHandshakeCallbackContext context)
-    {
-        context.Connection.Features.Set(ClientHelloReceived.Instance);
-        return ValueTask.FromResult(Options());
-    }
+    /// <summary>Kestrel's handshake callback, called once the client's ClientHello is in.</summary>
+    public ValueTask<SslServerAuthenticationOptions> OnConnection(TlsHandshakeCallbackContext context) => ValueTask.FromResult(Options());
 
     /// <summary>
-    /// Connection middleware in front of TLS: a connection whose first TLS record is no ClientHello, or a ClientHello
-    /// that does not parse, is a failed handshake, closed quietly like any other.
+    /// A handshake that SslStream failed with an exception Kestrel does not expect (<see cref="Gatehouse.Hosting.TlsHandshakeFailures"/>): a
+    /// first record that is no ClientHello, or a ClientHello that does not parse. Logged at debug, like any failed handshake.
     /// </summary>
-    /// <remarks>
-    /// SslStream asks for the server options, and so for the certificate, only when the first record is a
-    /// ClientHello. On any other record it has no certificate and throws <see cref="NotSupportedException"/>
-    /// rather than an <see cref="AuthenticationException"/>; Kestrel would log that as an unhandled exception
-    /// with a stack trace, for six bytes from anyone who can reach the port. A ClientHello whose handshake length
-    /// stops inside its extensions makes SslStream's own parser throw <see cref="ArgumentOutOfRangeException"/>
-    /// (.NET 10; found by the fuzz tests), the same way. Both happen before the options are asked for, which is how
-    /// they are told apart from a failure of anything after.
-    /// </remarks>
-    public async Task RefuseWithoutClientHelloAsync(ConnectionDelegate next, ConnectionContext connection)
-    {
-        try
-        {
-            await next(connection);
-        }
-        catch (Exception e) when (e is NotSupportedException or ArgumentOutOfRangeException && connection.Features.Get<ClientHelloReceived>() is null)
-        {
-            TunnelLog.NoClientHello(_logger, connection.RemoteEndPoint?.ToString() ?? "unknown");
-        }
-    }
+    public void HandshakeFailed(ConnectionContext connection, Exception e) =>
+        TunnelLog.NoClientHello(_logger, connection.RemoteEndPoint?.ToString() ?? "unknown", e.GetType().Name);
 
     public SslServerAuthenticationOptions Options() => new()
     {
@@ -76,12 +54,6 @@ internal sealed class TunnelTls
         RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             certificate is X509Certificate2 client && _policy.Identities.Trust.Validate(client, _time.GetUtcNow(), out _, out _),
     };
-
-    /// <summary>Set on a connection once its ClientHello came in.</summary>
-    private sealed class ClientHelloReceived
-    {
-        public static readonly ClientHelloReceived Instance = new();
-    }
 
     private static SslStreamCertificateContext ContextOf(NodeCredentials credentials)
     {

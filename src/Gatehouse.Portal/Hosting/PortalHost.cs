@@ -230,13 +230,20 @@ public static class PortalHost
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
-            kestrel.Listen(System.Net.IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port, listener => listener.UseHttps(https =>
+            kestrel.Listen(System.Net.IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port, listener =>
             {
-                https.ServerCertificate = certificate;
-                // Devices, edges and connectors present their certificates here; admins present none.
-                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
-                https.AllowAnyClientCertificate();
-            }));
+                var (quietFailures, handshakeDone) = TlsHandshakeFailures.Around((connection, e) =>
+                    PortalLog.HandshakeFailed(listener.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PortalHost)), connection.RemoteEndPoint?.ToString() ?? "unknown", e.GetType().Name));
+                listener.Use(quietFailures);
+                listener.UseHttps(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    // Devices, edges and connectors present their certificates here; admins present none.
+                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                    https.AllowAnyClientCertificate();
+                });
+                listener.Use(handshakeDone);
+            });
         });
     }
 

@@ -12,6 +12,9 @@ internal static partial class PortalLog
     [LoggerMessage(1002, LogLevel.Warning, "Created the first tenant '{Tenant}' with owner {Email}")]
     public static partial void BootstrapCreated(ILogger logger, string tenant, string email);
 
+    [LoggerMessage(1003, LogLevel.Debug, "TLS client {Client} sent a handshake that does not parse ({Error}); the connection is closed")]
+    public static partial void HandshakeFailed(ILogger logger, string client, string error);
+
     [LoggerMessage(1100, LogLevel.Error, "{Method} {Path} failed")]
     public static partial void RequestFailed(ILogger logger, string method, string path, Exception exception);
 

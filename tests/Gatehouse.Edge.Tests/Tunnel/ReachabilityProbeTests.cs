@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Testing;
+using Gatehouse.Testing.Tls;
 using Gatehouse.Wire.Sockets;
 
 namespace Gatehouse.Edge.Tests.Tunnel;

@@ -1,14 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Gatehouse.Edge.Flows;
 using Gatehouse.Testing;
+using Gatehouse.Testing.Tls;
 using Gatehouse.Wire.Logs;
 using Gatehouse.Wire.Tunnel;
 using Field = System.Collections.Generic.KeyValuePair<string, string>;
@@ -47,7 +46,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     [Trait(Fuzzing.Trait, Fuzzing.Category)]
     public async Task Generated_garbage_before_the_tls_handshake_ends_in_a_closed_connection_and_never_a_hang()
     {
-        var hello = await CaptureClientHelloAsync();
+        var hello = await ClientHellos.CaptureAsync(_deviceCertificate);
         using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
         var seed = Fuzzing.Seed(20261123);
         var random = new Random(seed);
@@ -91,46 +90,16 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     [Fact]
     public async Task A_client_hello_whose_handshake_length_stops_short_of_its_content_is_a_failed_handshake_not_an_unhandled_exception()
     {
-        // Found by the fuzz test above (GATEHOUSE_FUZZ_SEED=7002 GATEHOUSE_FUZZ_SCALE=20): a handshake length that ends
-        // inside the extensions' length makes SslStream's ClientHello parser throw ArgumentOutOfRangeException, which
-        // Kestrel logged as an unhandled exception, with its stack, for every such connection. It takes a client that
-        // keeps its connection open; every length short of the real one is tried.
-        var hello = await CaptureClientHelloAsync();
-        var realLength = (hello[6] << 16) | (hello[7] << 8) | hello[8];
-        var inputs = Enumerable.Range(1, realLength - 1).Select(length =>
-        {
-            var shortened = (byte[])hello.Clone();
-            shortened[6] = (byte)(length >> 16);
-            shortened[7] = (byte)(length >> 8);
-            shortened[8] = (byte)length;
-            return (Length: length, Bytes: shortened);
-        }).ToList();
+        // Found by the fuzz test above (GATEHOUSE_FUZZ_SEED=7002 GATEHOUSE_FUZZ_SCALE=20): SslStream's ClientHello parser
+        // threw ArgumentOutOfRangeException, which Kestrel logged as an unhandled exception, with its stack, for every
+        // such connection. A handshake that failed closes at once; one that waits for more bytes, at the handshake timeout.
+        var hello = await ClientHellos.CaptureAsync(_deviceCertificate);
         using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
 
-        var hangs = new ConcurrentBag<int>();
-        await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (input, ct) =>
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(_t.TunnelAddress, ct);
-            var stream = client.GetStream();
-            try
-            {
-                await stream.WriteAsync(input.Bytes, ct);
-            }
-            catch (Exception e) when (e is IOException or SocketException)
-            {
-                // The edge closed while we wrote.
-            }
+        var open = await ShortenedClientHellos.ThrowAtAsync(_t.TunnelAddress, hello, HandshakeTimeout + Patience);
 
-            // A handshake that failed closes at once; one that waits for more bytes, at the handshake timeout.
-            if (!await ClosesWithinAsync(stream, HandshakeTimeout + Patience))
-            {
-                hangs.Add(input.Length);
-            }
-        });
-
-        Assert.True(hangs.IsEmpty, $"connections with these handshake lengths were still open: {string.Join(", ", hangs.Order())}");
-        Assert.Empty(await endings.UnhandledExceptionsAsync(inputs.Count));
+        Assert.True(open.Count == 0, $"connections with these handshake lengths were still open: {string.Join(", ", open)}");
+        Assert.Empty(await endings.UnhandledExceptionsAsync(ShortenedClientHellos.Of(hello).Count()));
         Assert.Equal("still answering", await _t.EchoThroughTunnelAsync("still answering"));
     }
 
@@ -247,7 +216,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     [Fact]
     public async Task Silent_and_stalled_handshakes_do_not_hold_up_a_device_and_are_cut_after_the_header_timeout()
     {
-        var hello = await CaptureClientHelloAsync();
+        var hello = await ClientHellos.CaptureAsync(_deviceCertificate);
         using var endings = new ConnectionEndings(_t.TunnelAddress.Port);
         var clock = Stopwatch.StartNew();
         var stalled = new List<TcpClient>();
@@ -380,44 +349,6 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     }
 
     /// <summary>The first TLS record a real client sends to the tunnel listener: its ClientHello (TLS 1.3, ALPN h2).</summary>
-    private async Task<byte[]> CaptureClientHelloAsync()
-    {
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            using var client = new TcpClient();
-            var accepting = listener.AcceptTcpClientAsync(timeout.Token);
-            await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, timeout.Token);
-            using var server = await accepting;
-            await using var tls = new SslStream(client.GetStream());
-            var handshake = tls.AuthenticateAsClientAsync(
-                new SslClientAuthenticationOptions
-                {
-                    TargetHost = "edge",
-                    EnabledSslProtocols = SslProtocols.Tls13,
-                    ApplicationProtocols = [SslApplicationProtocol.Http2],
-                    ClientCertificates = [_deviceCertificate],
-                },
-                timeout.Token);
-
-            var header = new byte[5];
-            await server.GetStream().ReadExactlyAsync(header, timeout.Token);
-            var body = new byte[(header[3] << 8) | header[4]];
-            await server.GetStream().ReadExactlyAsync(body, timeout.Token);
-            server.Close();
-            await Assert.ThrowsAnyAsync<Exception>(() => handshake);
-            Assert.Equal(0x16, header[0]);
-            Assert.Equal(0x01, body[0]);
-            return [.. header, .. body];
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
-
     private static readonly string[] TlsGarbageKinds = ["random bytes", "ClientHello with bytes changed", "truncated ClientHello", "ClientHello with bytes inserted", "record header with a random body", "ClientHello then random bytes", "plaintext", "ClientHello with a length changed"];
 
     private static byte[] TlsGarbage(Random random, byte[] hello, int i)

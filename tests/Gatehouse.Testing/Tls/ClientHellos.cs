@@ -1,10 +1,68 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Gatehouse.Testing.Tls;
 
-/// <summary>ClientHellos built byte by byte, for tests of what reads their server name (the edge's check, the agent's sniffer).</summary>
+/// <summary>
+/// ClientHellos built byte by byte, for tests of what reads their server name (the edge's check, the agent's sniffer), and
+/// captured from a real client.
+/// </summary>
 public static class ClientHellos
 {
+    /// <summary>The ClientHello a .NET client sends for TLS 1.3 and h2 (with <paramref name="clientCertificate"/>, if any), as its first record.</summary>
+    public static async Task<byte[]> CaptureAsync(X509Certificate2? clientCertificate = null)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            using var client = new TcpClient();
+            var accepting = listener.AcceptTcpClientAsync(timeout.Token);
+            await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, timeout.Token);
+            using var server = await accepting;
+            await using var tls = new SslStream(client.GetStream());
+            var handshake = tls.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions
+                {
+                    TargetHost = "edge",
+                    EnabledSslProtocols = SslProtocols.Tls13,
+                    ApplicationProtocols = [SslApplicationProtocol.Http2],
+                    ClientCertificates = clientCertificate is null ? null : [clientCertificate],
+                },
+                timeout.Token);
+
+            var header = new byte[5];
+            await server.GetStream().ReadExactlyAsync(header, timeout.Token);
+            var body = new byte[(header[3] << 8) | header[4]];
+            await server.GetStream().ReadExactlyAsync(body, timeout.Token);
+            server.Close();
+            try
+            {
+                await handshake;
+            }
+            catch (Exception e) when (e is IOException or AuthenticationException)
+            {
+                // The server went away after the ClientHello, as it was meant to.
+            }
+
+            if (header[0] != 0x16 || body[0] != 0x01)
+            {
+                throw new InvalidDataException("The client's first record was not a handshake record holding a ClientHello.");
+            }
+
+            return [.. header, .. body];
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
     /// <summary>A server_name extension's data (RFC 6066 section 3) listing <paramref name="names"/>, each a type and its bytes.</summary>
     public static byte[] ServerNames(params (byte Type, byte[] Name)[] names)
     {

@@ -2,14 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 
-namespace Gatehouse.Edge.Tests.Tunnel;
+namespace Gatehouse.Testing.Tls;
 
 /// <summary>
 /// How Kestrel says connections to one port ended: the <c>error.type</c> of its <c>kestrel.connection.duration</c>
 /// measurements. Kestrel's own reasons are snake_case (<c>tls_handshake_failed</c>); an exception's type name
 /// there means it escaped the connection pipeline, which Kestrel also logs as "Unhandled exception while processing".
 /// </summary>
-internal sealed class ConnectionEndings : IDisposable
+public sealed class ConnectionEndings : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly int _port;
