@@ -141,6 +141,11 @@ public static class TransactionLogValidator
         check.NotNegative(record.BytesUp, "bytesUp");
         check.NotNegative(record.BytesDown, "bytesDown");
         check.NotNegative(record.DurationMs, "durationMs");
+        if (check.Problem is not null)
+        {
+            // The row is not made: its id is made from the time, which may be out of any range.
+            return null;
+        }
 
         var entry = new TransactionLogEntry
         {

@@ -161,6 +161,7 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
             (good with { Rule = "\u001b[2Jforged" }, "rule"),
             (good with { ClientAddress = "" }, "clientAddress"),
             (good with { Time = new DateTimeOffset(1999, 12, 31, 0, 0, 0, TimeSpan.Zero) }, "time"),
+            (good with { Time = DateTimeOffset.MinValue }, "time"),
             (good with { Time = now.AddDays(2) }, "time"),
         };
 
