@@ -80,7 +80,7 @@ public sealed class DataPath
     {
         ArgumentNullException.ThrowIfNull(record);
 
-        // The portal refuses a whole batch for one URL over its limit; a record keeps the start of a long URL.
+        // The portal refuses a record whose URL is over its limit; a record keeps the start of a long URL.
         if (record.Url is { Length: > MaxUrlLength } url)
         {
             record = record with { Url = url[..MaxUrlLength] };

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using Gatehouse.Wire.Logs;
 
@@ -12,7 +14,8 @@ namespace Gatehouse.Edge.TransactionLogs;
 /// </summary>
 /// <remarks>
 /// <code>
-/// batch ──serialise once──► POST ──2xx──► written (Accepted; any shortfall: dropped, rejected)
+/// batch ──serialise once──► POST ──2xx──► written (Accepted; any shortfall: dropped, rejected, and the
+///                             │                    portal's problems with the refused records logged)
 ///                             │ network error, timeout, 5xx, 408, 429, 401, 403
 ///                             ├──► wait (Retry-After, else backoff) and post the same batch again;
 ///                             │    meanwhile the queue fills, and drops and counts when full
@@ -27,6 +30,9 @@ internal sealed class PortalLogShipper : TransactionLogSink
     internal static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
     private const int MaxAnswerBytes = 64 * 1024;
+
+    /// <summary>How many of the problems the portal lists with refused records are logged: enough to see why.</summary>
+    private const int MaxProblemsLogged = 3;
     private static readonly Uri PathUri = new(TransactionLogBatch.Path, UriKind.Relative);
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
 
@@ -78,6 +84,10 @@ internal sealed class PortalLogShipper : TransactionLogSink
                 if (answer.Rejected is { } detail)
                 {
                     TransactionLogLog.PortalRejected(Logger, batch.Count, answer.Status, detail);
+                }
+                else if (answer.Accepted < batch.Count)
+                {
+                    TransactionLogLog.PortalRefusedRecords(Logger, batch.Count - answer.Accepted, batch.Count, answer.Problems ?? "the portal did not say why.");
                 }
 
                 return new BatchOutcome(answer.Accepted, DropReason.Rejected);
@@ -140,39 +150,70 @@ internal sealed class PortalLogShipper : TransactionLogSink
             var body = _answer.AsMemory(0, await ReadBoundedAsync(response, _answer, linked.Token).ConfigureAwait(false));
             if (response.IsSuccessStatusCode)
             {
-                return new Answer(status, AcceptedOf(body, records), null, null, null);
+                var (accepted, problems) = ResultOf(body, records);
+                return new Answer(status, accepted, problems, null, null, null);
             }
 
             var detail = Detail(body) ?? $"{status} {response.ReasonPhrase}".TrimEnd();
             if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                return new Answer(status, 0, null, $"The portal answered {status}: {detail}", RetryAfter(response));
+                return new Answer(status, 0, null, null, $"The portal answered {status}: {detail}", RetryAfter(response));
             }
 
-            return new Answer(status, 0, detail, null, null);
+            return new Answer(status, 0, null, detail, null, null);
         }
         catch (OperationCanceledException) when (!abort.IsCancellationRequested)
         {
-            return new Answer(0, 0, null, $"The portal did not answer within {RequestTimeout.TotalSeconds:0} s.", null);
+            return new Answer(0, 0, null, null, $"The portal did not answer within {RequestTimeout.TotalSeconds:0} s.", null);
         }
         catch (HttpRequestException e)
         {
-            return new Answer(0, 0, null, $"The portal cannot be reached: {e.Message}", null);
+            return new Answer(0, 0, null, null, $"The portal cannot be reached: {e.Message}", null);
         }
     }
 
-    /// <summary>The portal's count of stored records; all of them when the answer does not say.</summary>
-    private static int AcceptedOf(ReadOnlyMemory<byte> body, int records)
+    /// <summary>
+    /// The portal's count of stored records, all of them when the answer does not say, and the problems it lists with
+    /// the records it refused, on one line.
+    /// </summary>
+    private static (int Accepted, string? Problems) ResultOf(ReadOnlyMemory<byte> body, int records)
     {
         try
         {
             var result = body.Length == 0 ? null : JsonSerializer.Deserialize(body.Span, TransactionLogJson.Default.TransactionLogBatchResult);
-            return result is { Accepted: >= 0 } && result.Accepted <= records ? result.Accepted : records;
+            return result is { Accepted: >= 0 } && result.Accepted <= records ? (result.Accepted, ProblemsOf(result)) : (records, null);
         }
         catch (JsonException)
         {
-            return records;
+            return (records, null);
         }
+    }
+
+    /// <summary>The details of the first problems an answer lists (each names its record and field); null when it lists none.</summary>
+    private static string? ProblemsOf(TransactionLogBatchResult result)
+    {
+        if (result.Problems is not { Count: > 0 } problems)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder();
+        var listed = 0;
+        for (var i = 0; i < problems.Count && listed < MaxProblemsLogged; i++)
+        {
+            if (problems[i]?.Detail is { } detail)
+            {
+                text.Append(listed++ == 0 ? "" : " ").Append(OneLine(detail));
+            }
+        }
+
+        var unlisted = result.Refused - listed;
+        if (listed > 0 && unlisted > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" And {unlisted} more.");
+        }
+
+        return listed == 0 ? null : text.ToString();
     }
 
     /// <summary>The <c>detail</c> (else <c>title</c>) of an RFC 9457 problem answer, on one line.</summary>
@@ -190,8 +231,7 @@ internal sealed class PortalLogShipper : TransactionLogSink
             {
                 if (problem.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
                 {
-                    var text = value.GetString()!.ReplaceLineEndings(" ");
-                    return text.Length > 500 ? text[..500] + "…" : text;
+                    return OneLine(value.GetString()!);
                 }
             }
 
@@ -202,6 +242,13 @@ internal sealed class PortalLogShipper : TransactionLogSink
             // Not problem JSON (a proxy's error page): the status says what happened.
             return null;
         }
+    }
+
+    /// <summary>The portal's words on one line and at most 500 characters, fit for a log line.</summary>
+    private static string OneLine(string text)
+    {
+        text = text.ReplaceLineEndings(" ");
+        return text.Length > 500 ? text[..500] + "…" : text;
     }
 
     private TimeSpan? RetryAfter(HttpResponseMessage response)
@@ -233,6 +280,9 @@ internal sealed class PortalLogShipper : TransactionLogSink
         }
     }
 
-    /// <summary>One post's result: delivered (<see cref="Accepted"/>), refused for good (<see cref="Rejected"/>) or to be tried again (<see cref="Retry"/>).</summary>
-    private readonly record struct Answer(int Status, int Accepted, string? Rejected, string? Retry, TimeSpan? RetryAfter);
+    /// <summary>
+    /// One post's result: delivered (<see cref="Accepted"/>, and the <see cref="Problems"/> of records the portal refused
+    /// one by one), refused for good (<see cref="Rejected"/>) or to be tried again (<see cref="Retry"/>).
+    /// </summary>
+    private readonly record struct Answer(int Status, int Accepted, string? Problems, string? Rejected, string? Retry, TimeSpan? RetryAfter);
 }

@@ -59,4 +59,7 @@ internal static partial class TransactionLogLog
 
     [LoggerMessage(1317, LogLevel.Warning, "Closing the {Sink} transaction log sink failed")]
     public static partial void CloseFailed(ILogger logger, string sink, Exception exception);
+
+    [LoggerMessage(1318, LogLevel.Warning, "The portal refused {Refused} of a batch of {Records} transaction log records and stored the others; the refused are dropped: {Problems}")]
+    public static partial void PortalRefusedRecords(ILogger logger, int refused, int records, string problems);
 }

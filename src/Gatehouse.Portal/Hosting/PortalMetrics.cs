@@ -10,6 +10,7 @@ public sealed class PortalMetrics
     private readonly Counter<long> _configResponses;
     private readonly UpDownCounter<long> _longPolls;
     private readonly Counter<long> _logRecordsStored;
+    private readonly Counter<long> _logRecordsRefused;
     private readonly Counter<long> _logRecordsExpired;
 
     /// <summary>Creates the instruments on the portal's meter.</summary>
@@ -21,6 +22,7 @@ public sealed class PortalMetrics
         _configResponses = meter.CreateCounter<long>("gatehouse.portal.config.responses", description: "Config fetches answered, by consumer and status (200 new bundle, 304 unchanged).");
         _longPolls = meter.CreateUpDownCounter<long>("gatehouse.portal.config.long_polls", description: "Config long polls waiting for a change now.");
         _logRecordsStored = meter.CreateCounter<long>("gatehouse.portal.logs.records_stored", description: "Transaction log records stored from edges' batches.");
+        _logRecordsRefused = meter.CreateCounter<long>("gatehouse.portal.logs.records_refused", description: "Transaction log records refused from edges' batches for a bad field of their own.");
         _logRecordsExpired = meter.CreateCounter<long>("gatehouse.portal.logs.records_expired", description: "Transaction log records deleted by the retention sweep.");
     }
 
@@ -35,6 +37,9 @@ public sealed class PortalMetrics
 
     /// <summary>A batch of transaction log records was stored.</summary>
     public void LogRecordsStored(int count) => _logRecordsStored.Add(count);
+
+    /// <summary>Records of a batch were refused one by one, each for a bad field of its own.</summary>
+    public void LogRecordsRefused(int count) => _logRecordsRefused.Add(count);
 
     /// <summary>The retention sweep deleted records.</summary>
     public void LogRecordsExpired(int count) => _logRecordsExpired.Add(count);

@@ -9,8 +9,12 @@ namespace Gatehouse.Portal.Logs;
 /// <summary>
 /// <c>POST /edge/logs</c>: an edge ships a batch of transaction log records with its client certificate.
 /// <code>
-/// edge certificate (device, connector: 403) ─► JSON batch (≤ 8 MiB) ─► every record checked (400 records[i].field, nothing stored)
-///   ─► rows under the certificate's tenant and edge ─► one bulk write (COPY, or one transaction) ─► 202 {accepted}
+/// edge certificate (device, connector: 403) ─► JSON batch (≤ 8 MiB; no records or too many: 400, nothing stored)
+///   ─► any record of another tenant or edge: 400 records[i].tenantId|edgeId, nothing stored
+///   ─► each record checked alone: a bad field refuses that record (counted, logged)
+///        no record valid: 400 with the first record's problem, nothing stored
+///   ─► the valid records as rows under the certificate's tenant and edge, in order
+///   ─► one bulk write (COPY, or one transaction) ─► 202 {accepted, refused, problems (the first 10)}
 /// </code>
 /// </summary>
 internal static class TransactionLogIngestEndpoints
@@ -31,12 +35,25 @@ internal static class TransactionLogIngestEndpoints
         return api;
     }
 
-    private static async Task<IResult> IngestAsync(TransactionLogBatch batch, CertificateCaller caller, PortalDbContext db, TimeProvider time, PortalMetrics metrics, CancellationToken ct)
+    private static async Task<IResult> IngestAsync(
+        TransactionLogBatch batch, CertificateCaller caller, PortalDbContext db, TimeProvider time, PortalMetrics metrics, ILogger<TransactionLogBatch> logger, CancellationToken ct)
     {
-        var entries = TransactionLogValidator.ToEntries(batch, caller.TenantId, caller.SubjectId, time.GetUtcNow());
+        var (entries, refused, problems) = TransactionLogValidator.Check(batch, caller.TenantId, caller.SubjectId, time.GetUtcNow());
+        if (refused > 0)
+        {
+            var first = problems[0];
+            metrics.LogRecordsRefused(refused);
+            LogsLog.RecordsRefused(logger, caller.SubjectId, refused, batch.Records.Count, first.Field, first.Detail);
+            if (entries.Count == 0)
+            {
+                // A 202 that stored nothing would read as success to whoever posted the batch.
+                throw PortalException.Invalid(first.Field, first.Detail);
+            }
+        }
+
         await TransactionLogWriter.WriteAsync(db, entries, ct);
 
         metrics.LogRecordsStored(entries.Count);
-        return Results.Accepted(value: new TransactionLogBatchResult(entries.Count));
+        return Results.Accepted(value: new TransactionLogBatchResult(entries.Count, refused, problems));
     }
 }

@@ -6,9 +6,10 @@ using Gatehouse.Wire.Logs;
 namespace Gatehouse.Portal.Logs;
 
 /// <summary>
-/// Checks a batch from an edge and turns it into rows. The first bad field refuses the whole batch with
-/// <c>records[i].field</c>, so that nothing of it is stored and the edge learns exactly what to fix. The
-/// tenant and edge come from the certificate: a record naming another one is refused, never relabelled.
+/// Checks a batch from an edge and turns it into rows. A bad field refuses its record alone, named as
+/// <c>records[i].field</c>, and the other records are stored: one bad record must not lose a thousand good ones. The
+/// tenant and edge come from the certificate: a record naming another one refuses the whole batch, never relabelled,
+/// as the edge that sent it is misconfigured or lying and no part of its batch can be trusted.
 /// </summary>
 public static class TransactionLogValidator
 {
@@ -49,12 +50,15 @@ public static class TransactionLogValidator
         TransactionActions.CautionContinued, TransactionActions.Denied, TransactionActions.Error,
     ];
 
-    /// <summary>Checks every record of <paramref name="batch"/> and returns the rows to store, in order.</summary>
+    /// <summary>Checks every record of <paramref name="batch"/>: the rows to store, in order, and the records refused.</summary>
     /// <param name="batch">The batch as received.</param>
     /// <param name="tenantId">The tenant of the sending edge's certificate.</param>
     /// <param name="edgeId">The sending edge.</param>
     /// <param name="now">The portal's clock.</param>
-    public static List<TransactionLogEntry> ToEntries(TransactionLogBatch batch, Guid tenantId, Guid edgeId, DateTimeOffset now)
+    /// <exception cref="PortalException">
+    /// The batch as a whole is refused: no records, too many, or a record of another tenant or edge.
+    /// </exception>
+    public static CheckedLogBatch Check(TransactionLogBatch batch, Guid tenantId, Guid edgeId, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var records = batch.Records ?? throw PortalException.Invalid("records", "records is required.");
@@ -63,146 +67,256 @@ public static class TransactionLogValidator
             throw PortalException.Invalid("records", $"A batch may carry at most {TransactionLogBatch.MaxRecords} records; this one has {records.Count}. Send them in several batches.");
         }
 
-        var entries = new List<TransactionLogEntry>(records.Count);
         for (var i = 0; i < records.Count; i++)
         {
-            entries.Add(ToEntry(records[i], $"records[{i}]", tenantId, edgeId, now));
+            EnsureOfSender(records[i], i, tenantId, edgeId);
         }
 
-        return entries;
+        var entries = new List<TransactionLogEntry>(records.Count);
+        var problems = new List<TransactionLogRecordProblem>();
+        var refused = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var check = new RecordCheck(i);
+            var entry = ToEntry(records[i], ref check, tenantId, edgeId, now);
+            if (check.Problem is not { } problem)
+            {
+                entries.Add(entry!);
+                continue;
+            }
+
+            refused++;
+            if (problems.Count < TransactionLogBatchResult.MaxProblems)
+            {
+                problems.Add(problem);
+            }
+        }
+
+        return new CheckedLogBatch(entries, refused, problems);
     }
 
-    private static TransactionLogEntry ToEntry(TransactionLogRecord? record, string at, Guid tenantId, Guid edgeId, DateTimeOffset now)
+    private static void EnsureOfSender(TransactionLogRecord? record, int index, Guid tenantId, Guid edgeId)
     {
         if (record is null)
         {
-            throw PortalException.Invalid(at, $"{at} must be a record, not null.");
+            return;
         }
 
         if (!Guid.TryParse(record.TenantId, out var tenant) || tenant != tenantId)
         {
-            throw PortalException.Invalid($"{at}.tenantId", $"{at}.tenantId is '{record.TenantId}', but the certificate that sent the batch is of tenant {tenantId}; nothing of the batch was stored.");
+            throw PortalException.Invalid($"records[{index}].tenantId", $"records[{index}].tenantId is '{record.TenantId}', but the certificate that sent the batch is of tenant {tenantId}; nothing of the batch was stored.");
         }
 
         if (!Guid.TryParse(record.EdgeId, out var edge) || edge != edgeId)
         {
-            throw PortalException.Invalid($"{at}.edgeId", $"{at}.edgeId is '{record.EdgeId}', but the certificate that sent the batch is of edge {edgeId}; nothing of the batch was stored.");
+            throw PortalException.Invalid($"records[{index}].edgeId", $"records[{index}].edgeId is '{record.EdgeId}', but the certificate that sent the batch is of edge {edgeId}; nothing of the batch was stored.");
+        }
+    }
+
+    /// <summary>The row of <paramref name="record"/>, or null with the record's first problem in <paramref name="check"/>.</summary>
+    private static TransactionLogEntry? ToEntry(TransactionLogRecord? record, ref RecordCheck check, Guid tenantId, Guid edgeId, DateTimeOffset now)
+    {
+        if (record is null)
+        {
+            check.FailRecord("must be a record, not null.");
+            return null;
         }
 
         if (record.Time < MinTime || record.Time > now + MaxClockSkew)
         {
-            throw PortalException.Invalid($"{at}.time", string.Create(CultureInfo.InvariantCulture,
-                $"{at}.time {record.Time:O} is before {MinTime:yyyy} or more than {MaxClockSkew.TotalHours:0} hours ahead of the portal's clock ({now:O})."));
+            check.Fail("time", string.Create(CultureInfo.InvariantCulture,
+                $"{check.Field("time")} {record.Time:O} is before {MinTime:yyyy} or more than {MaxClockSkew.TotalHours:0} hours ahead of the portal's clock ({now:O})."));
         }
 
         if (record.Port is < 0 or > 65535)
         {
-            throw PortalException.Invalid($"{at}.port", $"{at}.port must be between 0 and 65535.");
+            check.Fail("port", $"{check.Field("port")} must be between 0 and 65535.");
         }
 
         if (record.Status is < 100 or > 599)
         {
-            throw PortalException.Invalid($"{at}.status", $"{at}.status must be an HTTP status (100-599).");
+            check.Fail("status", $"{check.Field("status")} must be an HTTP status (100-599).");
         }
 
-        NotNegative(record.BytesUp, at, "bytesUp");
-        NotNegative(record.BytesDown, at, "bytesDown");
-        NotNegative(record.DurationMs, at, "durationMs");
+        check.NotNegative(record.BytesUp, "bytesUp");
+        check.NotNegative(record.BytesDown, "bytesDown");
+        check.NotNegative(record.DurationMs, "durationMs");
+        if (check.Problem is not null)
+        {
+            // The row is not made: its id is made from the time, which may be out of any range.
+            return null;
+        }
 
-        return new TransactionLogEntry
+        var entry = new TransactionLogEntry
         {
             Id = Guid.CreateVersion7(record.Time),
             TenantId = tenantId,
             EdgeId = edgeId,
             // PostgreSQL stores timestamptz in UTC and Npgsql refuses other offsets.
             Time = record.Time.ToUniversalTime(),
-            Kind = Validate.OneOf(record.Kind, $"{at}.kind", Kinds),
-            Listener = Validate.OneOf(record.Listener, $"{at}.listener", Listeners),
-            Action = Validate.OneOf(record.Action, $"{at}.action", Actions),
-            ClientAddress = Required(record.ClientAddress, at, "clientAddress", MaxAddressLength),
-            Host = NamesNoDestination(record) ? string.Empty : NormalizeHost(Required(record.Host, at, "host", MaxHostLength + 1), $"{at}.host"),
+            Kind = check.OneOf(record.Kind, "kind", Kinds),
+            Listener = check.OneOf(record.Listener, "listener", Listeners),
+            Action = check.OneOf(record.Action, "action", Actions),
+            ClientAddress = check.Required(record.ClientAddress, "clientAddress", MaxAddressLength),
+            Host = NamesNoDestination(record) ? string.Empty : check.Host(check.Required(record.Host, "host", MaxHostLength + 1), "host"),
             Port = record.Port,
-            UserId = OptionalId(record.UserId, at, "userId"),
-            UserEmail = Optional(record.UserEmail, at, "userEmail", MaxEmailLength)?.ToLowerInvariant(),
-            DeviceId = OptionalId(record.DeviceId, at, "deviceId"),
-            DestinationIp = Optional(record.DestinationIp, at, "destinationIp", MaxAddressLength),
-            Method = Optional(record.Method, at, "method", MaxTokenLength),
-            Url = Optional(record.Url, at, "url", MaxUrlLength),
+            UserId = check.OptionalId(record.UserId, "userId"),
+            UserEmail = check.Optional(record.UserEmail, "userEmail", MaxEmailLength)?.ToLowerInvariant(),
+            DeviceId = check.OptionalId(record.DeviceId, "deviceId"),
+            DestinationIp = check.Optional(record.DestinationIp, "destinationIp", MaxAddressLength),
+            Method = check.Optional(record.Method, "method", MaxTokenLength),
+            Url = check.Optional(record.Url, "url", MaxUrlLength),
             Status = record.Status,
-            Category = Optional(record.Category, at, "category", MaxNameLength),
-            Rule = Optional(record.Rule, at, "rule", MaxNameLength),
-            Reason = Optional(record.Reason, at, "reason", MaxReasonLength),
-            ReferenceId = Optional(record.ReferenceId, at, "referenceId", MaxAddressLength),
+            Category = check.Optional(record.Category, "category", MaxNameLength),
+            Rule = check.Optional(record.Rule, "rule", MaxNameLength),
+            Reason = check.Optional(record.Reason, "reason", MaxReasonLength),
+            ReferenceId = check.Optional(record.ReferenceId, "referenceId", MaxAddressLength),
             BytesUp = record.BytesUp,
             BytesDown = record.BytesDown,
             DurationMs = record.DurationMs,
-            Sni = Optional(record.Sni, at, "sni", MaxHostLength)?.ToLowerInvariant(),
+            Sni = check.Optional(record.Sni, "sni", MaxHostLength)?.ToLowerInvariant(),
         };
+        return check.Problem is null ? entry : null;
     }
 
     /// <summary>
     /// Whether the record is of a request refused before it named a destination (a head the edge could not read, a target
-    /// that does not parse): denied, with no host. Refusing it would refuse its whole batch, and every other record in it.
+    /// that does not parse): denied, with no host.
     /// </summary>
     private static bool NamesNoDestination(TransactionLogRecord record) => record is { Host: "", Action: TransactionActions.Denied };
 
     /// <summary>
-    /// A host lower-cased without a final dot, as policy compares hosts, and an address in its canonical text, so that the
-    /// host filter (<see cref="TransactionHostFilter"/>) finds what edges send in any spelling.
+    /// The checks of one record's fields. A failed check keeps the record's first problem and answers a stand-in value,
+    /// so that the record reads as one list of fields and a bad record costs no exception.
     /// </summary>
-    /// <param name="host">The host as given.</param>
-    /// <param name="field">The field to name when it is refused.</param>
-    public static string NormalizeHost(string host, string field)
+    private struct RecordCheck(int index)
     {
-        ArgumentNullException.ThrowIfNull(host);
-        var normalized = host.TrimEnd('.').ToLowerInvariant();
-        if (normalized.Length is 0 or > MaxHostLength || normalized.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        /// <summary>The record's first problem; null while every check passed.</summary>
+        public TransactionLogRecordProblem? Problem { get; private set; }
+
+        /// <summary>The field's JSON path, such as <c>records[3].reason</c>.</summary>
+        public readonly string Field(string name) => $"records[{index}].{name}";
+
+        public void FailRecord(string problem)
         {
-            throw PortalException.Invalid(field, $"{field} must be a host name or address of 1-{MaxHostLength} characters without spaces; got '{host}'.");
+            var record = $"records[{index}]";
+            Keep(record, $"{record} {problem}");
         }
 
-        // An address in one spelling (2001:db8::1, no brackets), the one the host filter reads it in: the forward proxy
-        // records the host as the client wrote it.
-        return AddressLiteral.TryParse(normalized, out var address) ? address.ToString() : normalized;
-    }
+        public void Fail(string name, string detail) => Keep(Field(name), detail);
 
-    private static string Required(string? value, string at, string name, int max) =>
-        Optional(value, at, name, max) is { Length: > 0 } text ? text : throw PortalException.Invalid($"{at}.{name}", $"{at}.{name} must not be empty.");
-
-    /// <summary>
-    /// Text of at most <paramref name="max"/> characters without control characters: logs end up in terminals
-    /// (<c>gatehouse logs query</c>) and SIEMs, where an escape sequence or a newline forges what people see.
-    /// </summary>
-    private static string? Optional(string? value, string at, string name, int max)
-    {
-        if (value is null)
+        public void NotNegative(long value, string name)
         {
+            if (value < 0)
+            {
+                Fail(name, $"{Field(name)} must not be negative.");
+            }
+        }
+
+        public string OneOf(string? value, string name, IReadOnlyCollection<string> allowed)
+        {
+            if (value is not null && allowed.Contains(value))
+            {
+                return value;
+            }
+
+            Fail(name, $"{Field(name)} must be one of {string.Join(", ", allowed)}; got '{value}'.");
+            return string.Empty;
+        }
+
+        public string Required(string? value, string name, int max)
+        {
+            var text = Optional(value, name, max);
+            if (text is { Length: > 0 })
+            {
+                return text;
+            }
+
+            Fail(name, $"{Field(name)} must not be empty.");
+            return string.Empty;
+        }
+
+        /// <summary>
+        /// Text of at most <paramref name="max"/> characters without control characters: logs end up in terminals
+        /// (<c>gatehouse logs query</c>) and SIEMs, where an escape sequence or a newline forges what people see.
+        /// </summary>
+        public string? Optional(string? value, string name, int max)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (value.Length > max)
+            {
+                Fail(name, $"{Field(name)} must be at most {max} characters; it has {value.Length}.");
+                return null;
+            }
+
+            if (value.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || value.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+            {
+                Fail(name, $"{Field(name)} must not contain control characters.");
+                return null;
+            }
+
+            return value;
+        }
+
+        public Guid? OptionalId(string? value, string name)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (Guid.TryParse(value, out var id))
+            {
+                return id;
+            }
+
+            Fail(name, $"{Field(name)} must be an id (a UUID); got '{value}'.");
             return null;
         }
 
-        if (value.Length > max)
+        /// <summary>
+        /// A host lower-cased without a final dot, as policy compares hosts, and an address in its canonical text, so that
+        /// the host filter (<see cref="TransactionHostFilter"/>) finds what edges send in any spelling.
+        /// </summary>
+        public string Host(string host, string name)
         {
-            throw PortalException.Invalid($"{at}.{name}", $"{at}.{name} must be at most {max} characters; it has {value.Length}.");
+            var normalized = host.TrimEnd('.').ToLowerInvariant();
+            if (normalized.Length is 0 or > MaxHostLength || normalized.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                Fail(name, $"{Field(name)} must be a host name or address of 1-{MaxHostLength} characters without spaces; got '{host}'.");
+                return string.Empty;
+            }
+
+            // An address in one spelling (2001:db8::1, no brackets), the one the host filter reads it in: the forward proxy
+            // records the host as the client wrote it.
+            return AddressLiteral.TryParse(normalized, out var address) ? address.ToString() : normalized;
         }
 
-        if (value.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || value.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        /// <summary>Keeps the first problem only: it is the one a fix starts with, and later ones may follow from it.</summary>
+        private void Keep(string field, string detail) =>
+            Problem ??= new TransactionLogRecordProblem(index, field, Shorten(detail));
+
+        private static string Shorten(string detail)
         {
-            throw PortalException.Invalid($"{at}.{name}", $"{at}.{name} must not contain control characters.");
-        }
+            const int max = TransactionLogRecordProblem.MaxDetailLength;
+            if (detail.Length <= max)
+            {
+                return detail;
+            }
 
-        return value;
-    }
-
-    private static Guid? OptionalId(string? value, string at, string name) =>
-        value is null ? null
-        : Guid.TryParse(value, out var id) ? id
-        : throw PortalException.Invalid($"{at}.{name}", $"{at}.{name} must be an id (a UUID); got '{value}'.");
-
-    private static void NotNegative(long value, string at, string name)
-    {
-        if (value < 0)
-        {
-            throw PortalException.Invalid($"{at}.{name}", $"{at}.{name} must not be negative.");
+            // Never half a surrogate pair: the answer is JSON.
+            var cut = char.IsHighSurrogate(detail[max - 2]) ? max - 2 : max - 1;
+            return string.Concat(detail.AsSpan(0, cut), "…");
         }
     }
 }
+
+/// <summary>A batch checked: the rows to store, in order, and the records refused for a bad field of their own.</summary>
+/// <param name="Entries">The rows of the valid records, in the batch's order.</param>
+/// <param name="Refused">How many records were refused.</param>
+/// <param name="Problems">The problems of the first refused records, at most <see cref="TransactionLogBatchResult.MaxProblems"/>.</param>
+public sealed record CheckedLogBatch(List<TransactionLogEntry> Entries, int Refused, IReadOnlyList<TransactionLogRecordProblem> Problems);

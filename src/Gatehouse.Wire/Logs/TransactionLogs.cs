@@ -110,7 +110,7 @@ public sealed record TransactionLogRecord(
 /// <summary>
 /// A batch of records an edge ships to the portal: <c>POST /api/v1/edge/logs</c> with the edge's client
 /// certificate. The portal stores them under the edge's tenant (the certificate's, never a field's) and
-/// answers <c>202</c> with <see cref="TransactionLogBatchResult"/>.
+/// answers <c>202</c> with <see cref="TransactionLogBatchResult"/>; a record with a bad field is refused alone.
 /// </summary>
 /// <param name="Records">At most <see cref="MaxRecords"/> records.</param>
 public sealed record TransactionLogBatch(IReadOnlyList<TransactionLogRecord> Records)
@@ -122,9 +122,31 @@ public sealed record TransactionLogBatch(IReadOnlyList<TransactionLogRecord> Rec
     public const string Path = "/api/v1/edge/logs";
 }
 
-/// <summary>How many records of a batch the portal stored.</summary>
+/// <summary>
+/// What the portal did with a batch: the records it stored, and those it refused one by one for a bad field of their
+/// own, with the problems of the first few. The rest of a batch is stored when some of its records are refused.
+/// </summary>
 /// <param name="Accepted">Records stored.</param>
-public sealed record TransactionLogBatchResult(int Accepted);
+/// <param name="Refused">Records refused, the exact count; 0 from a portal that refuses whole batches.</param>
+/// <param name="Problems">
+/// The problems of the first refused records, in order, at most <see cref="MaxProblems"/>; null from a portal that
+/// does not list them.
+/// </param>
+public sealed record TransactionLogBatchResult(int Accepted, int Refused = 0, IReadOnlyList<TransactionLogRecordProblem>? Problems = null)
+{
+    /// <summary>The most problems an answer lists, so that it stays small (an edge reads at most 64 KiB of it).</summary>
+    public const int MaxProblems = 10;
+}
+
+/// <summary>Why the portal refused one record of a batch.</summary>
+/// <param name="Index">The record's place in the batch, from 0.</param>
+/// <param name="Field">The field at fault as a JSON path, such as <c>records[3].reason</c>.</param>
+/// <param name="Detail">What is wrong with it, in words; at most <see cref="MaxDetailLength"/> characters.</param>
+public sealed record TransactionLogRecordProblem(int Index, string Field, string Detail)
+{
+    /// <summary>The longest detail: a detail quotes a bad value, which may be long.</summary>
+    public const int MaxDetailLength = 500;
+}
 
 /// <summary>A stored transaction log record as the portal lists it (<c>GET /api/v1/logs</c>).</summary>
 /// <param name="Id">The stored record's id (time-ordered).</param>

@@ -106,6 +106,55 @@ public sealed class PortalLogShipperTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Records_the_portal_refused_one_by_one_are_logged_with_its_problems_and_counted_as_rejected()
+    {
+        // The portal stored the first record and refused the other two, each for a field of its own.
+        _portal.Then(202, accepted: 1, problems:
+        [
+            new(1, "records[1].reason", "records[1].reason must not contain control characters."),
+            new(2, "records[2].time", "records[2].time 2031-01-01T00:00:00.0000000+00:00 is before 2000 or more than 24 hours ahead of the portal's clock."),
+        ]);
+        var logger = new ListLogger<TransactionLog>();
+        await using var log = new TransactionLog(Options with { FlushInterval = TimeSpan.FromMinutes(1) }, _portal.CreateClient(), logger: logger);
+        foreach (var record in TestRecords.Flows(3))
+        {
+            log.Write(record);
+        }
+
+        await log.DisposeAsync();
+
+        Assert.Equal(new TransactionLogSinkStatus("portal", 0, 65_536, 1, 0, 2, 0, 0), log.Status[0]);
+        var refusal = Assert.Single(logger.Entries, e => e.EventId == 1318);
+        Assert.Equal(LogLevel.Warning, refusal.Level);
+        Assert.Contains("refused 2 of a batch of 3", refusal.Message, StringComparison.Ordinal);
+        Assert.EndsWith(
+            ": records[1].reason must not contain control characters. records[2].time 2031-01-01T00:00:00.0000000+00:00 is before 2000 or more than 24 hours ahead of the portal's clock.",
+            refusal.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Of_many_refused_records_the_first_problems_are_logged_and_the_rest_counted()
+    {
+        var problems = Enumerable.Range(0, TransactionLogBatchResult.MaxProblems)
+            .Select(i => new TransactionLogRecordProblem(i, $"records[{i}].port", $"records[{i}].port must be between 0 and 65535."))
+            .ToList();
+        _portal.Then(202, accepted: 8, problems: problems);
+        var logger = new ListLogger<TransactionLog>();
+        await using var log = new TransactionLog(Options with { FlushInterval = TimeSpan.FromMinutes(1) }, _portal.CreateClient(), logger: logger);
+        foreach (var record in TestRecords.Flows(20))
+        {
+            log.Write(record);
+        }
+
+        await log.DisposeAsync();
+
+        Assert.Equal(12, log.Status[0].DroppedRejected);
+        var refusal = Assert.Single(logger.Entries, e => e.EventId == 1318).Message;
+        Assert.EndsWith(": records[0].port must be between 0 and 65535. records[1].port must be between 0 and 65535. records[2].port must be between 0 and 65535. And 9 more.", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dispose_ships_what_is_queued_without_waiting_for_the_flush_interval()
     {
         var log = new TransactionLog(Options with { FlushInterval = TimeSpan.FromMinutes(10) }, _portal.CreateClient());

@@ -46,9 +46,12 @@ internal sealed class PortalStub : IAsyncDisposable
         return stub;
     }
 
-    /// <summary>The next posts get these answers, in order.</summary>
-    public void Then(int status, string? problemDetail = null, string? retryAfter = null, int? accepted = null) =>
-        _script.Enqueue(new Answer(status, problemDetail, retryAfter, accepted));
+    /// <summary>
+    /// The next posts get these answers, in order. A 202 with <paramref name="accepted"/> counts the rest as refused and
+    /// lists <paramref name="problems"/> with them.
+    /// </summary>
+    public void Then(int status, string? problemDetail = null, string? retryAfter = null, int? accepted = null, IReadOnlyList<TransactionLogRecordProblem>? problems = null) =>
+        _script.Enqueue(new Answer(status, problemDetail, retryAfter, accepted, problems));
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
@@ -63,7 +66,7 @@ internal sealed class PortalStub : IAsyncDisposable
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
         var batch = JsonSerializer.Deserialize<TransactionLogBatch>(body.ToArray(), JsonSerializerOptions.Web)!;
-        var answer = _script.TryDequeue(out var scripted) ? scripted : new Answer(StatusCodes.Status202Accepted, null, null, null);
+        var answer = _script.TryDequeue(out var scripted) ? scripted : new Answer(StatusCodes.Status202Accepted, null, null, null, null);
         _posts.Enqueue(new Post(context.Request.ContentType, body.ToArray(), batch, answer.Status));
         context.Response.StatusCode = answer.Status;
         if (answer.RetryAfter is not null)
@@ -73,7 +76,8 @@ internal sealed class PortalStub : IAsyncDisposable
 
         if (answer.Status == StatusCodes.Status202Accepted)
         {
-            await context.Response.WriteAsJsonAsync(new TransactionLogBatchResult(answer.Accepted ?? batch.Records.Count), JsonSerializerOptions.Web);
+            var accepted = answer.Accepted ?? batch.Records.Count;
+            await context.Response.WriteAsJsonAsync(new TransactionLogBatchResult(accepted, batch.Records.Count - accepted, answer.Problems ?? []), JsonSerializerOptions.Web);
         }
         else
         {
@@ -84,5 +88,5 @@ internal sealed class PortalStub : IAsyncDisposable
 
     public sealed record Post(string? ContentType, byte[] Body, TransactionLogBatch Batch, int Status);
 
-    private sealed record Answer(int Status, string? Detail, string? RetryAfter, int? Accepted);
+    private sealed record Answer(int Status, string? Detail, string? RetryAfter, int? Accepted, IReadOnlyList<TransactionLogRecordProblem>? Problems);
 }

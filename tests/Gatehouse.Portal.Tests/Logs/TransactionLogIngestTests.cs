@@ -4,21 +4,24 @@ using System.Text;
 using Gatehouse.Portal.Config;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
+using Gatehouse.Testing;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Portal.Tests.Logs;
 
 public sealed class TransactionLogIngestTests : IAsyncLifetime
 {
+    private readonly RecordedLogs _logs = new();
     private PortalServer _portal = null!;
     private HttpClient _admin = null!;
     private Enrollee _edge = null!;
 
     public async Task InitializeAsync()
     {
-        _portal = await PortalServer.StartAsync();
+        _portal = await PortalServer.StartWithServicesAsync(services => services.AddSingleton<ILoggerProvider>(_logs));
         _admin = await _portal.SignInAsync();
         _edge = await Enrollee.EnrollEdgeAsync(_portal, await Enrollee.CreateProvisioningKeyAsync(_admin, ProvisioningKinds.Edge));
     }
@@ -100,6 +103,10 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
             var forged = await EdgeLogs.PostAsync(_portal, _edge, good, good with { TenantId = otherTenant.Id.ToString() });
             Assert.Equal("records[1].tenantId", (await Problem.ReadAsync(forged, HttpStatusCode.BadRequest)).Field);
 
+            // A record refused for a bad field of its own before it does not make the rest of that batch storable.
+            var forgedAfterBad = await EdgeLogs.PostAsync(_portal, _edge, good, good with { Port = -1 }, good with { TenantId = otherTenant.Id.ToString() });
+            Assert.Equal("records[2].tenantId", (await Problem.ReadAsync(forgedAfterBad, HttpStatusCode.BadRequest)).Field);
+
             var borrowed = await EdgeLogs.PostAsync(_portal, _edge, good with { EdgeId = otherEdge.Response.SubjectId.ToString() });
             Assert.Equal("records[0].edgeId", (await Problem.ReadAsync(borrowed, HttpStatusCode.BadRequest)).Field);
 
@@ -113,7 +120,23 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Bad_fields_are_refused_naming_the_record_and_field_and_nothing_is_stored()
+    public async Task Bad_records_are_refused_alone_and_the_rest_of_their_batch_is_stored()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var records = Enumerable.Range(0, 6).Select(i => EdgeLogs.Record(_edge, now.AddMilliseconds(-i), $"host{i}.example.com")).ToArray();
+        records[2] = records[2] with { Reason = "refused\u001b[2J" };
+        records[4] = records[4] with { Time = now.AddDays(2) };
+
+        var result = await PostPartlyAcceptedAsync(records);
+
+        Assert.Equal((4, 2), (result.Accepted, result.Refused));
+        Assert.Equal([(2, "records[2].reason"), (4, "records[4].time")], result.Problems!.Select(p => (p.Index, p.Field)));
+        Assert.All(result.Problems!, p => Assert.StartsWith(p.Field + " ", p.Detail, StringComparison.Ordinal));
+        Assert.Equal(["host0.example.com", "host1.example.com", "host3.example.com", "host5.example.com"], await StoredHostsAsync());
+    }
+
+    [Fact]
+    public async Task Bad_fields_refuse_their_record_naming_it_and_the_field()
     {
         var now = DateTimeOffset.UtcNow;
         var good = EdgeLogs.Record(_edge, now);
@@ -138,14 +161,19 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
             (good with { Rule = "\u001b[2Jforged" }, "rule"),
             (good with { ClientAddress = "" }, "clientAddress"),
             (good with { Time = new DateTimeOffset(1999, 12, 31, 0, 0, 0, TimeSpan.Zero) }, "time"),
+            (good with { Time = DateTimeOffset.MinValue }, "time"),
             (good with { Time = now.AddDays(2) }, "time"),
         };
 
         foreach (var (bad, field) in cases)
         {
-            var response = await EdgeLogs.PostAsync(_portal, _edge, good, good, bad);
-            var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
-            Assert.Equal($"records[2].{field}", problem.Field);
+            var result = await PostPartlyAcceptedAsync(good, bad);
+            Assert.Equal((1, 1), (result.Accepted, result.Refused));
+            Assert.Equal($"records[1].{field}", Assert.Single(result.Problems!).Field);
+
+            // Alone, it is refused with the batch: there is nothing else to store.
+            var alone = await EdgeLogs.PostAsync(_portal, _edge, bad);
+            Assert.Equal($"records[0].{field}", (await Problem.ReadAsync(alone, HttpStatusCode.BadRequest)).Field);
         }
 
         var tooMany = await EdgeLogs.PostAsync(_portal, _edge, Enumerable.Repeat(good, TransactionLogBatch.MaxRecords + 1).ToArray());
@@ -157,8 +185,57 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
             Encoding.UTF8, "application/json"));
         Assert.Equal("records[0].host", (await Problem.ReadAsync(missingHost, HttpStatusCode.BadRequest)).Field);
 
-        Assert.Empty((await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs", PortalServer.Json))!.Items);
+        // The good record of each mixed batch, and nothing else.
+        Assert.Equal(cases.Length, (await StoredHostsAsync()).Count);
     }
+
+    [Fact]
+    public async Task A_batch_of_only_bad_records_is_refused_with_the_first_records_problem_and_nothing_is_stored()
+    {
+        var good = EdgeLogs.Record(_edge, DateTimeOffset.UtcNow);
+
+        var response = await EdgeLogs.PostAsync(_portal, _edge, good with { Port = -1 }, null!, good with { Reason = "a\u0000b" });
+
+        Assert.Equal("records[0].port", (await Problem.ReadAsync(response, HttpStatusCode.BadRequest)).Field);
+        Assert.Empty(await StoredHostsAsync());
+    }
+
+    [Fact]
+    public async Task The_answer_lists_the_first_problems_and_every_refusal_is_counted_and_logged()
+    {
+        var now = DateTimeOffset.UtcNow;
+        // Every other record has a long bad kind, which the detail quotes: the answer must stay small all the same.
+        var records = Enumerable.Range(0, 30)
+            .Select(i => EdgeLogs.Record(_edge, now.AddMilliseconds(-i)) with { Kind = i % 2 == 1 ? new string('k', 5000) : TransactionKinds.Flow })
+            .ToArray();
+
+        var result = await PostPartlyAcceptedAsync(records);
+
+        Assert.Equal((15, 15), (result.Accepted, result.Refused));
+        Assert.Equal(Enumerable.Range(0, TransactionLogBatchResult.MaxProblems).Select(i => $"records[{(2 * i) + 1}].kind"), result.Problems!.Select(p => p.Field));
+        Assert.All(result.Problems!, p => Assert.Equal(TransactionLogRecordProblem.MaxDetailLength, p.Detail.Length));
+
+        using var scrape = _portal.CreateClient();
+        var metrics = await scrape.GetStringAsync(new Uri(_portal.BaseAddress, "/metrics"));
+        Assert.Contains("gatehouse_portal_logs_records_refused_total 15", metrics, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_portal_logs_records_stored_total 15", metrics, StringComparison.Ordinal);
+
+        var warning = Assert.Single(_logs.Entries, e => e.Id == 5002);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains($"Edge {_edge.Response.SubjectId} sent 15 of 30 ", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("The first: records[1].kind: records[1].kind must be one of flow, http; got 'kkk", warning.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<TransactionLogBatchResult> PostPartlyAcceptedAsync(params TransactionLogRecord[] records)
+    {
+        var response = await EdgeLogs.PostAsync(_portal, _edge, records);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<TransactionLogBatchResult>(PortalServer.Json))!;
+    }
+
+    /// <summary>The hosts of the stored records, newest first.</summary>
+    private async Task<List<string>> StoredHostsAsync() =>
+        [.. (await _admin.GetFromJsonAsync<Page<TransactionLogEntryDto>>("logs?limit=500", PortalServer.Json))!.Items.Select(e => e.Record.Host)];
 
     [Fact]
     public async Task A_request_refused_before_it_named_a_destination_is_stored_with_its_batch()
