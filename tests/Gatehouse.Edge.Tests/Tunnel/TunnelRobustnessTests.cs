@@ -205,10 +205,14 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
         });
 
         Assert.True(hangs.IsEmpty, $"{Fuzzing.Describe(seed)}: {hangs.Count} connections were still open: {string.Join(", ", hangs.Take(20))}");
-        // The edge says why it closes: a protocol, frame size or compression error, never an internal one.
-        Assert.NotEmpty(goAways);
-        Assert.DoesNotContain(RawTunnelConnection.InternalError, goAways);
         Assert.Empty(await endings.UnhandledExceptionsAsync(inputs.Count));
+        // The edge says why it closes: a protocol, frame size or compression error. Kestrel says INTERNAL_ERROR in one case
+        // that is not the edge failing: request headers not all in within the header timeout (HEADERS without the
+        // CONTINUATION that ends them), which a loaded machine can reach before it reads the client's close.
+        Assert.NotEmpty(goAways);
+        var internalErrors = goAways.Count(code => code == RawTunnelConnection.InternalError);
+        var headerTimeouts = endings.EndedWith("request_headers_timeout");
+        Assert.True(internalErrors <= headerTimeouts, $"{Fuzzing.Describe(seed)}: {internalErrors} GOAWAYs said INTERNAL_ERROR, {headerTimeouts} connections ended at the header timeout");
         Assert.Equal(0, _t.Echo.Accepted);
         Assert.Equal("still answering", await _t.EchoThroughTunnelAsync("still answering"));
     }

@@ -46,6 +46,9 @@ public sealed class ConnectionEndings : IDisposable
         return [.. _errors.Where(e => e.EndsWith("Exception", StringComparison.Ordinal))];
     }
 
+    /// <summary>How many connections to the port have ended with <paramref name="errorType"/> (such as <c>request_headers_timeout</c>) so far.</summary>
+    public int EndedWith(string errorType) => _errors.Count(e => e == errorType);
+
     private void Record(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var port = false;
