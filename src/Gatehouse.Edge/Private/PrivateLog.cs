@@ -14,4 +14,7 @@ internal static partial class PrivateLog
 
     [LoggerMessage(1503, LogLevel.Warning, "A relay connection from {Remote} was closed: {Reason}")]
     public static partial void RelayRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(1504, LogLevel.Debug, "A connection from {Remote} to the tunnel port was neither TLS nor a relay preamble; it was closed")]
+    public static partial void NoRelayPreamble(ILogger logger, string remote);
 }

@@ -101,23 +101,21 @@ internal sealed class RelayRendezvous
         var preamble = await ReadPreambleAsync(input, read, timeout.Token);
         if (preamble is null || !RelayProtocol.TryParsePreamble(preamble, out var side, out var ticket))
         {
-            Refuse(remote, "no valid relay preamble");
+            // The preamble's first byte is a 'G': every plain-HTTP GET a scanner sends to the port comes this way. Counted,
+            // and logged at debug like a failed TLS handshake, so that nobody who can reach the port can fill the log.
+            Interlocked.Increment(ref _refused);
+            PrivateLog.NoRelayPreamble(_logger, remote);
             return;
         }
 
         if (!_pending.TryGetValue(RelayProtocol.EncodeTicket(ticket), out var relay) || !relay.Arrive(side, connection))
         {
-            Refuse(remote, $"an unknown, used or expired ticket for the {side.ToString().ToLowerInvariant()} side");
+            Interlocked.Increment(ref _refused);
+            PrivateLog.RelayRefused(_logger, remote, $"an unknown, used or expired ticket for the {side.ToString().ToLowerInvariant()} side");
             return;
         }
 
         await relay.Outcome;
-    }
-
-    private void Refuse(string remote, string why)
-    {
-        Interlocked.Increment(ref _refused);
-        PrivateLog.RelayRefused(_logger, remote, why);
     }
 
     private static async Task<byte[]?> ReadPreambleAsync(PipeReader input, ReadResult read, CancellationToken ct)

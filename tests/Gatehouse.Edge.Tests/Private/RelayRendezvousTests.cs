@@ -1,7 +1,11 @@
+using System.IO.Pipelines;
+using System.Text;
 using Gatehouse.Edge.Private;
 using Gatehouse.Flows;
 using Gatehouse.Testing;
 using Gatehouse.Wire.Tunnel;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Edge.Tests.Private;
@@ -94,6 +98,39 @@ public sealed class RelayRendezvousTests : IAsyncDisposable
         // A TLS connection starts with a handshake record: never taken for a preamble.
         Assert.NotEqual(22, RelayProtocol.FirstByte);
     }
+
+    [Fact]
+    public async Task A_plain_http_request_at_the_tunnel_port_is_counted_and_logged_at_debug_and_a_bad_ticket_at_warning()
+    {
+        // Plain HTTP starts with the preamble's first byte ('G' of GET): scanners send it to any open port, and a warning
+        // for each would let anyone who can reach the port fill the edge's log.
+        var logger = new ListLogger<RelayRendezvous>();
+        var rendezvous = new RelayRendezvous(TimeSpan.FromSeconds(1), logger);
+
+        await ServeAsync(rendezvous, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: edge\r\n\r\n"));
+        await ServeAsync(rendezvous, RelayProtocol.Preamble(RelaySide.Device, RelayProtocol.NewTicket()));
+
+        Assert.Equal(2, rendezvous.Refused);
+        Assert.Collection(
+            logger.Entries,
+            scanner => Assert.Equal((1504, LogLevel.Debug), (scanner.EventId, scanner.Level)),
+            forged => Assert.Equal((1503, LogLevel.Warning), (forged.EventId, forged.Level)));
+    }
+
+    /// <summary>Runs the rendezvous' connection middleware over a connection whose client sent <paramref name="sent"/> and closed.</summary>
+    private static async Task ServeAsync(RelayRendezvous rendezvous, byte[] sent)
+    {
+        var fromClient = new Pipe();
+        var toClient = new Pipe();
+        await fromClient.Writer.WriteAsync(sent);
+        await fromClient.Writer.CompleteAsync();
+        var connection = new DefaultConnectionContext("test", new DuplexPipe(fromClient.Reader, toClient.Writer), new DuplexPipe(toClient.Reader, fromClient.Writer));
+        var passedOn = false;
+        await rendezvous.ServeAsync(_ => { passedOn = true; return Task.CompletedTask; }, connection).DefaultTimeout();
+        Assert.False(passedOn);
+    }
+
+    private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     public ValueTask DisposeAsync() => _flows.DisposeAsync();
 }
