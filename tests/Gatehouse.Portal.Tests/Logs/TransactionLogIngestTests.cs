@@ -227,6 +227,17 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_empty_batch_is_refused_naming_records()
+    {
+        // It was answered 202 with nothing accepted, which reads as success.
+        var response = await EdgeLogs.PostAsync(_portal, _edge);
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("records", problem.Field);
+        Assert.Contains("empty", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_batch_labelled_with_a_charset_other_than_utf8_is_refused_and_nothing_is_stored()
     {
         // Its charset made the framework's JSON reader throw: a 500, which an edge retries for ever.
