@@ -70,31 +70,12 @@ public sealed class TransactionLogIngestFuzzTests : IAsyncLifetime
         await EdgeLogs.PostAcceptedAsync(_portal, _edge, EdgeLogs.Record(_edge, DateTimeOffset.UtcNow));
     }
 
-    /// <summary>A batch with every field of a record set, as a tunnel and a proxy record of this edge.</summary>
+    /// <summary>A batch of two records that between them set every field.</summary>
     private JsonNode ValidBatch()
     {
         var now = DateTimeOffset.UtcNow;
-        var http = EdgeLogs.Record(_edge, now.AddSeconds(-2)) with
-        {
-            Kind = TransactionKinds.Http,
-            UserId = Guid.NewGuid().ToString(),
-            UserEmail = "ana@example.test",
-            DestinationIp = "93.184.216.34",
-            Method = "GET",
-            Url = "http://www.example.com/index.html",
-            Status = 200,
-            Category = "news",
-            Rule = "allow-news",
-            ReferenceId = "r-1",
-        };
-        var tunnel = EdgeLogs.Record(_edge, now.AddSeconds(-1), "casino.example", TransactionActions.Block) with
-        {
-            Listener = TransactionListeners.Tunnel,
-            DeviceId = Guid.NewGuid().ToString(),
-            Reason = "blocked by policy",
-            Sni = "www.casino.example",
-        };
-        return JsonSerializer.SerializeToNode(new TransactionLogBatch([http, tunnel]), PortalServer.Json)!;
+        var records = new[] { EdgeLogs.HttpRecord(_edge, now.AddSeconds(-2)), EdgeLogs.BlockedTunnelRecord(_edge, now.AddSeconds(-1)) };
+        return JsonSerializer.SerializeToNode(new TransactionLogBatch(records), PortalServer.Json)!;
     }
 
     /// <summary>What is wrong with a 202, or null: it must say what it stored, and have stored exactly that.</summary>

@@ -37,26 +37,8 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
     public async Task Edge_batch_is_stored_under_the_certificates_tenant_and_edge_and_listed_as_sent()
     {
         var now = DateTimeOffset.UtcNow;
-        var plain = EdgeLogs.Record(_edge, now.AddSeconds(-2), "WWW.Example.com.") with
-        {
-            Kind = TransactionKinds.Http,
-            Listener = TransactionListeners.Proxy,
-            UserEmail = "Ana@Example.test",
-            UserId = Guid.NewGuid().ToString(),
-            DestinationIp = "93.184.216.34",
-            Method = "GET",
-            Url = "http://www.example.com/index.html",
-            Status = 200,
-            Category = "news",
-            ReferenceId = "r-1",
-        };
-        var tunnel = EdgeLogs.Record(_edge, now.AddSeconds(-1), "casino.example", TransactionActions.Block) with
-        {
-            Listener = TransactionListeners.Tunnel,
-            DeviceId = Guid.NewGuid().ToString(),
-            Reason = "blocked by policy",
-            Sni = "www.casino.example",
-        };
+        var plain = EdgeLogs.HttpRecord(_edge, now.AddSeconds(-2)) with { Host = "WWW.Example.com.", UserEmail = "Ana@Example.test" };
+        var tunnel = EdgeLogs.BlockedTunnelRecord(_edge, now.AddSeconds(-1));
 
         await EdgeLogs.PostAcceptedAsync(_portal, _edge, plain, tunnel);
 
