@@ -329,6 +329,7 @@ public static class PortalHost
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.Use(BodyCharset.CheckAsync);
 
         app.MapGet("/healthz", HealthAsync).AllowAnonymous().ExcludeFromDescription();
         app.Services.GetRequiredService<Meter>();

@@ -62,6 +62,12 @@ public static class TransactionLogValidator
     {
         ArgumentNullException.ThrowIfNull(batch);
         var records = batch.Records ?? throw PortalException.Invalid("records", "records is required.");
+        if (records.Count == 0)
+        {
+            // A 202 that stored nothing would read as success; an edge sends no empty batch.
+            throw PortalException.Invalid("records", $"records is empty; a batch carries 1 to {TransactionLogBatch.MaxRecords} records.");
+        }
+
         if (records.Count > TransactionLogBatch.MaxRecords)
         {
             throw PortalException.Invalid("records", $"A batch may carry at most {TransactionLogBatch.MaxRecords} records; this one has {records.Count}. Send them in several batches.");

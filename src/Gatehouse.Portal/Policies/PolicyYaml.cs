@@ -166,7 +166,9 @@ public static partial class PolicyYaml
             return JsonValue.Create(integer);
         }
 
-        if (Float().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        // A number past a double's range (1e400) would be infinity, which JSON cannot hold: it stays the text it is, which
+        // the field's check then refuses by name, or reads as text where a string is due (as a port 443 is).
+        if (Float().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
         {
             return JsonValue.Create(number);
         }

@@ -58,6 +58,43 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task A_body_in_a_charset_other_than_utf8_is_refused_as_unsupported_and_utf8_in_any_spelling_is_read()
+    {
+        // A charset the framework did not know (a quoted "utf-8" included) failed the call with a 500.
+        await using var portal = await PortalServer.StartAsync();
+        using var client = await portal.SignInAsync();
+
+        foreach (var charset in new[] { "bogus", "", "utf-16", "iso-8859-1" })
+        {
+            var refused = await SendAsync(client, HttpMethod.Post, "groups", $"application/json; charset={charset}", """{"name":"refused"}""");
+            var problem = await Problem.ReadAsync(refused, HttpStatusCode.UnsupportedMediaType);
+            Assert.Contains($"charset '{charset}'", problem.Detail, StringComparison.Ordinal);
+        }
+
+        // The policy import reads its body itself, JSON or YAML: the same rule.
+        var yaml = await SendAsync(client, HttpMethod.Put, "policy", "application/yaml; charset=latin1", "rules: []\n");
+        await Problem.ReadAsync(yaml, HttpStatusCode.UnsupportedMediaType);
+
+        string[] utf8 = ["\"utf-8\"", "UTF-8", "utf8", "\"UTF-8\""];
+        for (var i = 0; i < utf8.Length; i++)
+        {
+            var created = await SendAsync(client, HttpMethod.Post, "groups", $"application/json; charset={utf8[i]}", $$"""{"name":"group-{{i}}"}""");
+            Assert.True(created.StatusCode == HttpStatusCode.Created, $"charset={utf8[i]}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        }
+
+        var groups = (await client.GetFromJsonAsync<Page<GroupDto>>("groups", PortalServer.Json))!.Items;
+        Assert.Equal(["group-0", "group-1", "group-2", "group-3"], groups.Select(g => g.Name).Order());
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string contentType, string body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body) };
+        request.Content.Headers.Remove("Content-Type");
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
     public Task Bad_input_is_refused_with_the_field_named_and_nothing_changes_on_sqlite() => RunAsync(PortalEngines.Sqlite);
 
     [PostgresFact]

@@ -25,6 +25,31 @@ public static class EdgeLogs
         BytesDown: 54000,
         DurationMs: 250);
 
+    /// <summary>A plain-HTTP request through the forward proxy with every field such a record has.</summary>
+    public static TransactionLogRecord HttpRecord(Enrollee edge, DateTimeOffset time) => Record(edge, time) with
+    {
+        Kind = TransactionKinds.Http,
+        Listener = TransactionListeners.Proxy,
+        UserEmail = "ana@example.test",
+        UserId = Guid.NewGuid().ToString(),
+        DestinationIp = "93.184.216.34",
+        Method = "GET",
+        Url = "http://www.example.com/index.html",
+        Status = 200,
+        Category = "news",
+        Rule = "allow-news",
+        ReferenceId = "r-1",
+    };
+
+    /// <summary>A tunnel flow a rule blocked, with its device, reason and TLS server name.</summary>
+    public static TransactionLogRecord BlockedTunnelRecord(Enrollee edge, DateTimeOffset time) => Record(edge, time, "casino.example", TransactionActions.Block) with
+    {
+        Listener = TransactionListeners.Tunnel,
+        DeviceId = Guid.NewGuid().ToString(),
+        Reason = "blocked by policy",
+        Sni = "www.casino.example",
+    };
+
     /// <summary>Posts a batch with the certificate of <paramref name="sender"/> (an edge, or not).</summary>
     public static async Task<HttpResponseMessage> PostAsync(PortalServer portal, Enrollee sender, params TransactionLogRecord[] records)
     {

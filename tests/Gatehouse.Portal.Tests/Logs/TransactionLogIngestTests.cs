@@ -37,26 +37,8 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
     public async Task Edge_batch_is_stored_under_the_certificates_tenant_and_edge_and_listed_as_sent()
     {
         var now = DateTimeOffset.UtcNow;
-        var plain = EdgeLogs.Record(_edge, now.AddSeconds(-2), "WWW.Example.com.") with
-        {
-            Kind = TransactionKinds.Http,
-            Listener = TransactionListeners.Proxy,
-            UserEmail = "Ana@Example.test",
-            UserId = Guid.NewGuid().ToString(),
-            DestinationIp = "93.184.216.34",
-            Method = "GET",
-            Url = "http://www.example.com/index.html",
-            Status = 200,
-            Category = "news",
-            ReferenceId = "r-1",
-        };
-        var tunnel = EdgeLogs.Record(_edge, now.AddSeconds(-1), "casino.example", TransactionActions.Block) with
-        {
-            Listener = TransactionListeners.Tunnel,
-            DeviceId = Guid.NewGuid().ToString(),
-            Reason = "blocked by policy",
-            Sni = "www.casino.example",
-        };
+        var plain = EdgeLogs.HttpRecord(_edge, now.AddSeconds(-2)) with { Host = "WWW.Example.com.", UserEmail = "Ana@Example.test" };
+        var tunnel = EdgeLogs.BlockedTunnelRecord(_edge, now.AddSeconds(-1));
 
         await EdgeLogs.PostAcceptedAsync(_portal, _edge, plain, tunnel);
 
@@ -224,6 +206,35 @@ public sealed class TransactionLogIngestTests : IAsyncLifetime
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains($"Edge {_edge.Response.SubjectId} sent 15 of 30 ", warning.Message, StringComparison.Ordinal);
         Assert.Contains("The first: records[1].kind: records[1].kind must be one of flow, http; got 'kkk", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_empty_batch_is_refused_naming_records()
+    {
+        // It was answered 202 with nothing accepted, which reads as success.
+        var response = await EdgeLogs.PostAsync(_portal, _edge);
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("records", problem.Field);
+        Assert.Contains("empty", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_batch_labelled_with_a_charset_other_than_utf8_is_refused_and_nothing_is_stored()
+    {
+        // Its charset made the framework's JSON reader throw: a 500, which an edge retries for ever.
+        var json = System.Text.Json.JsonSerializer.Serialize(new TransactionLogBatch([EdgeLogs.Record(_edge, DateTimeOffset.UtcNow)]), PortalServer.Json);
+        using var client = _edge.CreateClient(_portal);
+        foreach (var (contentType, status) in new[] { ("application/json; charset=bogus", HttpStatusCode.UnsupportedMediaType), ("application/json; charset=\"utf-8\"", HttpStatusCode.Accepted) })
+        {
+            var content = new StringContent(json);
+            content.Headers.Remove("Content-Type");
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            var response = await client.PostAsync(new Uri(_portal.BaseAddress, TransactionLogBatch.Path), content);
+            Assert.True(status == response.StatusCode, $"{contentType}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        Assert.Single(await StoredHostsAsync());
     }
 
     private async Task<TransactionLogBatchResult> PostPartlyAcceptedAsync(params TransactionLogRecord[] records)

@@ -136,6 +136,9 @@ public sealed class PolicyImportTests : IAsyncLifetime
         { "application/yaml", "rules:\n  - name: a\n    action: allow\n    criteria:\n      ports: [\"0\"]\n", "rules[0].criteria.ports[0]" },
         { "application/yaml", "rules:\n  - name: a\n    action: allow\n    inspect: [x-ray]\n", "rules[0].inspect[0]" },
         { "application/yaml", "rules:\n  - name: a\n    action: allow\n    extra: 1\n", "rules[0].extra" },
+        // A number past a double's range was read as infinity, which no JSON holds: a 500.
+        { "application/yaml", "rules:\n  - name: a\n    action: block\n    criteria:\n      ports: [1e400]\n", "rules[0].criteria.ports[0]" },
+        { "application/yaml", "rules:\n  - name: a\n    action: allow\n    enabled: -1e400\n", "rules[0].enabled" },
         { "application/json", """{"rules": [{"name": "a", "action": "allow"}], "version": 2}""", "version" },
     };
 
