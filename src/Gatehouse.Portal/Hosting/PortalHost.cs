@@ -232,8 +232,13 @@ public static class PortalHost
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
             kestrel.Listen(System.Net.IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port, listener =>
             {
+                // The services exist once the host is built, after this runs: the logger is made at the first failure, once.
+                ILogger? tlsLogger = null;
                 var (quietFailures, handshakeDone) = TlsHandshakeFailures.Around((connection, e) =>
-                    PortalLog.HandshakeFailed(listener.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PortalHost)), connection.RemoteEndPoint?.ToString() ?? "unknown", e.GetType().Name));
+                {
+                    tlsLogger ??= listener.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PortalHost));
+                    PortalLog.HandshakeFailed(tlsLogger, connection.RemoteEndPoint?.ToString() ?? "unknown", e.GetType().Name);
+                });
                 listener.Use(quietFailures);
                 listener.UseHttps(https =>
                 {
