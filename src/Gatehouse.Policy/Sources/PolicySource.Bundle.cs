@@ -1,12 +1,19 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Policy.Sources;
 
 public sealed partial class PolicySource
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+
+    // What the portal writes in a rule of a bundle (PolicyBundleContributor, AccessPolicyBundleContributor).
+    private static readonly FrozenSet<string> RuleFields = FrozenSet.Create(StringComparer.Ordinal, "name", "action", "enabled", "criteria", "inspect");
+
+    private static readonly FrozenSet<string> Criteria = Json.GetTypeInfo(typeof(PolicyCriteria)).Properties.Select(p => p.Name).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>
     /// Reads the policy part of an edge config bundle body as the portal writes it:
@@ -39,14 +46,20 @@ public sealed partial class PolicySource
         {
             var path = $"{key}[{i}]";
             var item = Object(array[i], path);
+            RefuseUnknown(item, RuleFields, path, "rule field");
             PolicyCriteria criteria;
             try
             {
+                if (item["criteria"] is JsonObject written)
+                {
+                    RefuseUnknown(written, Criteria, path + ".criteria", "criterion");
+                }
+
                 criteria = item["criteria"]?.Deserialize<PolicyCriteria>(Json) ?? new PolicyCriteria();
             }
             catch (JsonException e)
             {
-                throw new PolicyFormatException($"{path}.criteria", e.Message, e);
+                throw new PolicyFormatException($"{path}.criteria{e.Path?.TrimStart('$')}", e.Message, e);
             }
 
             rules.Add(new PolicyRuleSpec
@@ -117,6 +130,23 @@ public sealed partial class PolicySource
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Refuses a rule with a field or criterion this edge does not know. Criteria only narrow a rule, so enforcing
+    /// it without one (say, one that a newer portal added) would let it match more than its author wrote.
+    /// </summary>
+    private static void RefuseUnknown(JsonObject item, FrozenSet<string> known, string path, string what)
+    {
+        foreach (var (name, _) in item)
+        {
+            if (!known.Contains(name))
+            {
+                throw new PolicyFormatException(
+                    $"{path}.{name}",
+                    $"is a {what} this edge does not know ({string.Join(", ", known.Order(StringComparer.Ordinal))}); enforcing the rule without it would match more than written, so the policy is refused. Is the portal newer than the edge? Upgrade the edge.");
+            }
+        }
     }
 
     private static JsonArray Array(JsonNode? node, string path) => node switch

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gatehouse.Wire.Policy;
 
 /// <summary>What a rule does to a flow it matches.</summary>
@@ -47,6 +49,14 @@ public static class InspectionFlags
 /// matches (OR); an absent or empty criterion matches everything. Objects are named, not
 /// numbered, so that an exported policy imports into another tenant or portal.
 /// </summary>
+/// <remarks>
+/// A criterion only ever narrows a rule, so one that a reader drops makes the rule match more than its author
+/// wrote: a misspelt <c>domain</c>, or a criterion added by a newer portal and read by an older edge, would
+/// turn an allow rule for one site into one for every site. Unknown fields are therefore refused wherever
+/// criteria are read (the portal, the edge's bundle, the command line's files), whatever the serializer's
+/// options say elsewhere.
+/// </remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record PolicyCriteria
 {
     /// <summary>User emails.</summary>
@@ -79,10 +89,15 @@ public sealed record PolicyCriteria
     public IReadOnlyList<string>? SegmentGroups { get; init; }
 }
 
-/// <summary>Days of the week and a daily window, in one time zone (IANA id, default UTC).</summary>
+/// <summary>Days of the week and a daily window, in one time zone (IANA id, default UTC); unknown fields are refused, as in <see cref="PolicyCriteria"/>.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record PolicySchedule(IReadOnlyList<string> Days, string From, string To, string? TimeZone = null);
 
-/// <summary>One rule as written by an admin (import, create); its place in the list is its order.</summary>
+/// <summary>
+/// One rule as written by an admin (import, create); its place in the list is its order. Unknown fields are
+/// refused, as in <see cref="PolicyCriteria"/>: a misspelt <c>enabled</c> or <c>inspect</c> would otherwise be dropped unseen.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record PolicyRuleSpec
 {
     /// <summary>Unique name within the policy.</summary>
@@ -102,7 +117,8 @@ public sealed record PolicyRuleSpec
 /// <summary>A stored rule: the spec plus its id and position.</summary>
 public sealed record PolicyRuleDto(Guid Id, int Order, PolicyRuleSpec Rule);
 
-/// <summary>A tenant's whole policy, as exported and imported (YAML or JSON). First match wins.</summary>
+/// <summary>A tenant's whole policy, as exported and imported (YAML or JSON). First match wins. Unknown fields are refused.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record PolicyDocument(IReadOnlyList<PolicyRuleSpec> Rules);
 
 /// <summary>

@@ -83,6 +83,38 @@ public sealed class EdgePolicyTests : IDisposable
         Assert.Equal(PolicyAction.Allow, Decide(_policy, "www.news.example").Action);
     }
 
+    // A newer portal that adds a criterion, or a rule field, writes bundles this edge cannot enforce as written:
+    // dropping what it does not know would make the allow rule below allow every site, not one.
+    [Theory]
+    [InlineData("""{ "domains": ["intranet.example"], "countries": ["CH"] }""", "policy[1].criteria.countries")]
+    [InlineData("""{ "domains": ["intranet.example"], "schedule": { "days": ["mon"], "from": "08:00", "to": "18:00", "holidays": "ch" } }""", "policy[1].criteria.schedule.holidays")]
+    public void A_rule_with_a_criterion_this_edge_does_not_know_is_refused_not_widened(string criteria, string path)
+    {
+        _policy.Apply(4, Body("""[{ "name": "no-news", "action": "block", "criteria": { "categories": ["news"] } }]"""));
+
+        var outcome = _policy.Apply(5, Body($$"""
+            [{ "name": "intranet", "action": "allow", "criteria": { "domains": ["intranet.example"] } },
+             { "name": "swiss-intranet", "action": "allow", "criteria": {{criteria}} },
+             { "name": "block-rest", "action": "block" }]
+            """));
+
+        Assert.Equal(EdgePolicyOutcome.Refused, outcome);
+        Assert.Contains(path, _policy.LastError, StringComparison.Ordinal);
+        Assert.Equal(4, _policy.State!.Version);
+        Assert.Equal(PolicyAction.Block, Decide(_policy, "www.news.example").Action);
+        Assert.Equal(1, Metric("gatehouse_edge_policy_compile_failures_total"));
+    }
+
+    [Fact]
+    public void A_rule_with_a_field_this_edge_does_not_know_is_refused()
+    {
+        var outcome = _policy.Apply(5, Body("""[{ "name": "intranet", "action": "allow", "criteria": {}, "unless": { "domains": ["intranet.example"] } }]"""));
+
+        Assert.Equal(EdgePolicyOutcome.Refused, outcome);
+        Assert.Contains("policy[0].unless is a rule field this edge does not know", _policy.LastError, StringComparison.Ordinal);
+        Assert.Null(_policy.State);
+    }
+
     [Fact]
     public void A_newer_good_bundle_after_a_refused_one_is_put_in_force_and_an_older_one_is_ignored()
     {

@@ -71,6 +71,30 @@ public sealed class BundleBodyTests
         Assert.Empty(source.Categories);
     }
 
+    [Theory]
+    [InlineData("""{ "policy": [ { "name": "x", "action": "allow", "criteria": { "domain": [ "a.example" ] } } ] }""", "policy[0].criteria.domain", "criterion")]
+    [InlineData("""{ "accessPolicy": [ { "name": "x", "action": "allow", "criteria": { "appSegments": [ "crm" ], "countries": [ "CH" ] } } ] }""", "accessPolicy[0].criteria.countries", "criterion")]
+    [InlineData("""{ "policy": [ { "name": "x", "action": "allow", "enable": false } ] }""", "policy[0].enable", "rule field")]
+    public void A_field_or_criterion_this_reader_does_not_know_is_refused_with_its_path(string json, string path, string what)
+    {
+        var body = JsonNode.Parse(json)!.AsObject();
+
+        var error = Assert.Throws<PolicyFormatException>(() => body.ContainsKey("accessPolicy") ? PolicySource.AccessFromBundleBody(body) : PolicySource.FromBundleBody(body));
+
+        Assert.Equal(path, error.Path);
+        Assert.StartsWith($"is a {what} this edge does not know", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_schedule_field_this_reader_does_not_know_is_refused_with_its_path()
+    {
+        var body = JsonNode.Parse("""{ "policy": [ { "name": "x", "action": "allow", "criteria": { "schedule": { "days": [ "mon" ], "from": "08:00", "to": "18:00", "zone": "Europe/Paris" } } } ] }""")!.AsObject();
+
+        var error = Assert.Throws<PolicyFormatException>(() => PolicySource.FromBundleBody(body));
+
+        Assert.Equal("policy[0].criteria.schedule.zone", error.Path);
+    }
+
     [Fact]
     public void Malformed_body_names_the_path()
     {

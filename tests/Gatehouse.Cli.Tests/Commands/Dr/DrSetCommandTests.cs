@@ -3,7 +3,10 @@ using Gatehouse.Cli.Tests.Scripted;
 
 namespace Gatehouse.Cli.Tests.Commands.Dr;
 
-/// <summary><c>gatehouse dr set --edge NAME</c> when edge names repeat: a re-enrolled edge often keeps the revoked one's name.</summary>
+/// <summary>
+/// <c>gatehouse dr set</c>: <c>--edge NAME</c> when edge names repeat (a re-enrolled edge often keeps the revoked
+/// one's name), and the <c>--policy</c> file, read before anything is sent.
+/// </summary>
 public sealed class DrSetCommandTests : IDisposable
 {
     private static readonly Guid Revoked = Guid.NewGuid();
@@ -34,6 +37,24 @@ public sealed class DrSetCommandTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Stderr);
         var put = JsonNode.Parse(Assert.Single(portal.Requests, r => r.Method == "PUT").Body)!;
         Assert.Equal([Active.ToString()], put["edgeIds"]!.AsArray().Select(e => (string?)e));
+    }
+
+    // The file was read with the portal client's lenient options: the misspelt criterion was dropped before the
+    // portal could refuse it, and the DR policy allowed every site where its author meant one.
+    [Fact]
+    public async Task A_policy_file_with_a_misspelt_criterion_is_refused_before_anything_is_sent()
+    {
+        await using var portal = ScriptedPortal.Start(Portal(Edge(Active, "dr-edge-1", "active")));
+        using var cli = new CliRunner(portal.Url).With("GATEHOUSE_TOKEN", "gh_test");
+        var file = Path.Combine(cli.Folder, "dr-policy.json");
+        await File.WriteAllTextAsync(file, """{"rules":[{"name":"intranet","action":"allow","criteria":{"domain":["intranet.corp.example"]}}]}""");
+
+        var run = await cli.RunAsync("dr", "set", "--record-name", "_dr.corp.example", "--public-key", _key.Path, "--edge", "dr-edge-1", "--policy", file);
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("is not a JSON policy document", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'domain'", run.Stderr, StringComparison.Ordinal);
+        Assert.Empty(portal.Requests);
     }
 
     [Fact]
