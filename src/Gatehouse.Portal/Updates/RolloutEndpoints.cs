@@ -298,9 +298,9 @@ internal static class RolloutEndpoints
             throw PortalException.Invalid(report.Detail?.Length > 1000 ? "detail" : "restarts", "restarts must be 0 to 10000 and detail at most 1000 characters.");
         }
 
-        if (report.RoleRestarts is { } byRole && byRole.Any(r => !AgentRoles.All.Contains(r.Key) || r.Value is < 0 or > 10_000))
+        if (report.RoleRestarts is { } byRole && byRole.Any(r => r.Value is < 0 or > 10_000))
         {
-            throw PortalException.Invalid("roleRestarts", $"roleRestarts maps {string.Join(" and ", AgentRoles.All)} to 0 to 10000 restarts.");
+            throw PortalException.Invalid("roleRestarts", $"roleRestarts maps roles ({string.Join(", ", AgentRoles.All)}) to 0 to 10000 restarts.");
         }
 
         if (report.TunnelsOpened is < 0 or > 10_000_000 || report.TunnelsFailed is < 0 or > 10_000_000)
@@ -318,12 +318,23 @@ internal static class RolloutEndpoints
             Event = kind,
             Restarts = report.Restarts,
             Detail = report.Detail,
-            RoleRestarts = report.RoleRestarts is { Count: > 0 } roles ? new Dictionary<string, int>(roles) : null,
+            RoleRestarts = KnownRoles(report.RoleRestarts),
             TunnelsOpened = report.TunnelsOpened,
             TunnelsFailed = report.TunnelsFailed,
             At = time.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);
         return Results.NoContent();
+    }
+
+    /// <summary>
+    /// The restarts of the roles this portal knows. A newer agent may run a role this portal does not know: its
+    /// restarts still count in <see cref="UpdateEventReport.Restarts"/>, which rollout health reads, and the
+    /// heartbeat is not refused for it (a refused heartbeat would leave the rollout without its health).
+    /// </summary>
+    private static Dictionary<string, int>? KnownRoles(IReadOnlyDictionary<string, int>? byRole)
+    {
+        var known = byRole?.Where(r => AgentRoles.All.Contains(r.Key)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+        return known is { Count: > 0 } ? known : null;
     }
 }

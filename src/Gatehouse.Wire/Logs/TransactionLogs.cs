@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gatehouse.Wire.Logs;
 
 /// <summary>What kind of event a transaction log record describes.</summary>
@@ -81,6 +83,8 @@ public static class TransactionActions
 /// The server name (SNI) of the TLS ClientHello the client sent first on a CONNECT or tunnel flow, lower case, when
 /// one was read (also when it refused the flow); null for other flows and requests.
 /// </param>
+/// <remarks>Unknown fields are skipped, not refused: a node newer than its portal may add one (docs/operations.md, "Upgrading").</remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record TransactionLogRecord(
     DateTimeOffset Time,
     string TenantId,
@@ -113,6 +117,8 @@ public sealed record TransactionLogRecord(
 /// answers <c>202</c> with <see cref="TransactionLogBatchResult"/>; a record with a bad field is refused alone.
 /// </summary>
 /// <param name="Records">At most <see cref="MaxRecords"/> records.</param>
+/// <remarks>Unknown fields are skipped, not refused: a node newer than its portal may add one (docs/operations.md, "Upgrading").</remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record TransactionLogBatch(IReadOnlyList<TransactionLogRecord> Records)
 {
     /// <summary>The most records one batch may carry.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gatehouse.Wire.Tunnel;
 
 /// <summary>
@@ -35,6 +37,8 @@ public static class ConnectorProtocol
 /// <param name="ActiveFlows">Flows open through it now.</param>
 /// <param name="Servers">The last health check of every app server it checks.</param>
 /// <param name="Edges">The edges it holds a link to.</param>
+/// <remarks>Unknown fields are skipped, not refused: a node newer than its portal may add one (docs/operations.md, "Upgrading").</remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record ConnectorStatusReport(string ConnectorId, string Version, int ActiveFlows, IReadOnlyList<ServerHealthDto> Servers, IReadOnlyList<string> Edges);
 
 /// <summary>The last health check of one app server on one port.</summary>
@@ -45,4 +49,6 @@ public sealed record ConnectorStatusReport(string ConnectorId, string Version, i
 /// <param name="Healthy">Whether the check passed.</param>
 /// <param name="Detail">What the check saw: <c>connected</c>, an HTTP status, or the error.</param>
 /// <param name="CheckedAt">When.</param>
+/// <remarks>Unknown fields are skipped, not refused: a node newer than its portal may add one (docs/operations.md, "Upgrading").</remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record ServerHealthDto(string Segment, string Host, string Address, int Port, bool Healthy, string Detail, DateTimeOffset CheckedAt);

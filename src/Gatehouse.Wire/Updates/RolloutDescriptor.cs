@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gatehouse.Wire.Updates;
 
 /// <summary>A version of a channel and the target path its artifact is published under.</summary>
@@ -123,6 +125,8 @@ public static class UpdateEvents
 /// <param name="RoleRestarts">The same restarts by role (<see cref="AgentRoles"/>), for heartbeats.</param>
 /// <param name="TunnelsOpened">Flows an edge answered since the last report.</param>
 /// <param name="TunnelsFailed">Flows no edge answered since the last report.</param>
+/// <remarks>Unknown fields are skipped, not refused: a node newer than its portal may add one (docs/operations.md, "Upgrading").</remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record UpdateEventReport(
     string Channel,
     string Version,

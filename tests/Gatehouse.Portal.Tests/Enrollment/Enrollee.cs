@@ -65,6 +65,9 @@ public sealed class Enrollee : IDisposable
         return new Enrollee(key, await ReadAsync(response));
     }
 
+    /// <summary>The enrollee an enrollment answered, with the key its CSR was made from; fails the test if it was refused.</summary>
+    public static async Task<Enrollee> FromAsync(ECDsa key, HttpResponseMessage response) => new(key, await ReadAsync(response));
+
     /// <summary>Renews with a CSR of the same key; the new certificate replaces the old one here.</summary>
     public async Task<HttpResponseMessage> RenewAsync(PortalServer portal)
     {
