@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gatehouse.Wire.Api;
 
 /// <summary>A URL category: a named set of domains that policy rules refer to.</summary>
@@ -67,6 +69,12 @@ public sealed record ForwardingProfileDto(Guid Id, string Name, string Trusted, 
 public sealed record ForwardingProfileRequest(string Name, string Trusted, string Untrusted, string Vpn);
 
 /// <summary>How the agent tells a trusted network; every criterion given must hold.</summary>
+/// <remarks>
+/// Unknown fields are refused, here and in the checks below, wherever they are read: a criterion an agent dropped
+/// would make more networks trusted than the admin wrote (and traffic leave the tunnel there), so an agent refuses
+/// a bundle holding one it does not know and keeps the previous bundle.
+/// </remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record TrustedNetworkCriteria(
     IReadOnlyList<string>? DnsServers = null,
     IReadOnlyList<string>? SearchDomains = null,
@@ -74,9 +82,11 @@ public sealed record TrustedNetworkCriteria(
     TlsBeaconCheck? Beacon = null);
 
 /// <summary>A host name that must resolve to an expected address.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record HostResolvesCheck(string Host, string Address);
 
 /// <summary>A TLS server whose certificate must have this SHA-256 fingerprint (hex).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record TlsBeaconCheck(string Address, string Sha256);
 
 /// <summary>Agent behaviour for a set of users: failure mode, trusted-network criteria, passwords.</summary>
