@@ -50,7 +50,10 @@ public static class RelayedFlow
     /// <param name="tenantCa">The tenant CA both certificates chain to.</param>
     /// <param name="tenantId">The tenant.</param>
     /// <param name="ct">Cancels it.</param>
-    /// <exception cref="AuthenticationException">The other end is not that device.</exception>
+    /// <exception cref="AuthenticationException">The other end is not that device, or sent a handshake that is not TLS 1.3 or does not parse.</exception>
+    /// <exception cref="IOException">The connection broke during the handshake.</exception>
+    /// <exception cref="SocketException">The edge could not be reached.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled or the handshake took longer than <see cref="HandshakeTimeout"/>.</exception>
     public static async Task<RelayedStream> AcceptAsConnectorAsync(string host, int port, byte[] ticket, string deviceFingerprint, SslStreamCertificateContext connector, X509Certificate2 tenantCa, string tenantId, CancellationToken ct)
     {
         var options = new SslServerAuthenticationOptions
@@ -136,6 +139,14 @@ public static class RelayedFlow
         try
         {
             await handshake(tls, timeout.Token);
+        }
+        catch (ArgumentException e)
+        {
+            // SslStream's own parser throws ArgumentOutOfRangeException on some malformed ClientHellos (.NET 10: a
+            // handshake length that ends inside the extensions' length). It is a failed handshake like any other, and
+            // callers catch those; an exception they do not expect would end a fire-and-forget flow unlogged.
+            await tls.DisposeAsync();
+            throw new AuthenticationException($"The TLS handshake failed on a malformed handshake message: {e.Message}", e);
         }
         catch
         {
