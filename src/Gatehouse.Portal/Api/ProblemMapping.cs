@@ -109,8 +109,10 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         }
 
         var member = field.Split('.')[^1];
-        var indexed = member.EndsWith(']');
-        var property = type.GetProperty(indexed ? member[..member.IndexOf('[', StringComparison.Ordinal)] : member, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+        // "ids[2]" is the element of a property; a last segment ending in ']' with no '[' is part of a dictionary key ("a.b]").
+        var bracket = member.IndexOf('[', StringComparison.Ordinal);
+        var indexed = bracket >= 0 && member.EndsWith(']');
+        var property = type.GetProperty(indexed ? member[..bracket] : member, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
         if (property is null)
         {
             return null;

@@ -39,6 +39,21 @@ public sealed class ProblemMappingTests
         Assert.Equal("rules[3].criteria.cidrs[0]", body.RootElement.GetProperty("field").GetString());
     }
 
+    // A path's last segment ending in ']' with no '[' of its own (a dictionary key such as "a.b]" splits there) was cut at
+    // index -1: the mapping of a 400 threw, and the request got a 500.
+    [Theory]
+    [InlineData("$.pins['a.b]']")]
+    [InlineData("$.x]")]
+    public async Task A_conversion_failure_at_an_odd_path_is_a_400_naming_it(string path)
+    {
+        var json = new JsonException($"The JSON value could not be converted to Gatehouse.Wire.Api.CreateRolloutRequest. Path: {path} | LineNumber: 0 | BytePositionInLine: 9.", path, 0, 9);
+
+        var (status, _, body) = await MapAsync(json);
+
+        Assert.Equal(400, status);
+        Assert.Equal(path.TrimStart('$', '.'), body.RootElement.GetProperty("field").GetString());
+    }
+
     private static async Task<(int Status, string? RetryAfter, JsonDocument Body)> MapAsync(Exception exception)
     {
         var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
