@@ -5,6 +5,7 @@ using Gatehouse.Portal.Audit;
 using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Testing;
+using Gatehouse.Testing.Json;
 using Gatehouse.Wire.Api;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Gatehouse.Testing.Json;
 
 namespace Gatehouse.Portal.Tests.Api;
 

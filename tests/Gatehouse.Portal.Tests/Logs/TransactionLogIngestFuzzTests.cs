@@ -8,6 +8,7 @@ using Gatehouse.Portal.Tests.Api;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Testing;
+using Gatehouse.Testing.Json;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Logs;
 using Microsoft.EntityFrameworkCore;

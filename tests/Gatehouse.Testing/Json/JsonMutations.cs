@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Gatehouse.Portal.Tests.Api;
+namespace Gatehouse.Testing.Json;
 
 /// <summary>One generated request body: what was done to the valid one, its bytes, and the content type it is sent with.</summary>
 /// <param name="Mutation">What was changed, in words, such as <c>records[0].port = 1e400</c>.</param>
@@ -22,7 +22,7 @@ public sealed record JsonMutant(string Mutation, byte[] Body, string? ContentTyp
 }
 
 /// <summary>
-/// Mutations of a valid JSON request body, for the fuzz tests of the portal's API: bytes flipped, a field removed, a
+/// Mutations of a valid JSON document (a request body of the portal's API, a config bundle's body), for fuzz tests: bytes flipped, a field removed, a
 /// value swapped for one of another JSON type, very long strings, control and non-ASCII characters, duplicate keys,
 /// deep nesting, truncation, odd whole bodies, stray tokens and the wrong content type. Each is drawn from the
 /// <see cref="Random"/> given, so that a seed reproduces its inputs.
