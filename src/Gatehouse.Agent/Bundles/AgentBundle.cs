@@ -13,7 +13,8 @@ internal sealed record BundleEdge(string Name, string Address);
 
 /// <summary>
 /// What the data plane takes from a verified agent bundle: the edges to dial and the app profile that
-/// applies to this device. Unknown members are ignored, so an older agent follows a newer portal.
+/// applies to this device. Unknown members are ignored, so an older agent follows a newer portal, but for
+/// trusted-network criteria, which are refused (<see cref="TrustedNetworkCriteria"/>).
 /// </summary>
 /// <param name="Version">The bundle's version.</param>
 /// <param name="TenantName">The tenant's name.</param>
@@ -54,6 +55,20 @@ internal sealed record AgentBundle(
     public static AgentBundle From(VerifiedBundle bundle, IReadOnlyCollection<Guid>? userGroups = null)
     {
         ArgumentNullException.ThrowIfNull(bundle);
+        try
+        {
+            return Read(bundle, userGroups);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or OverflowException)
+        {
+            // A value of another JSON type than the portal writes (a number for a name, a string for an object): JsonNode
+            // throws these, and the data plane keeps its previous bundle only for a FormatException.
+            throw new FormatException($"The bundle is not shaped as the portal writes it: {e.Message}", e);
+        }
+    }
+
+    private static AgentBundle Read(VerifiedBundle bundle, IReadOnlyCollection<Guid>? userGroups)
+    {
         var body = bundle.Body;
         var edges = new List<BundleEdge>();
         foreach (var item in body["edges"] as JsonArray ?? [])
