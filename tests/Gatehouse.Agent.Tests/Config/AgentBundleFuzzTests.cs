@@ -52,15 +52,8 @@ public sealed class AgentBundleFuzzTests
         var valid = JsonNode.Parse(Body)!;
         var failures = new List<string>();
         var (read, refused) = (0, 0);
-        for (var i = 0; i < Fuzzing.Inputs(4000) && failures.Count < 10; i++)
+        foreach (var (mutant, body) in MutatedBundleBodies.Generate(random, valid, Fuzzing.Inputs(4000)).TakeWhile(_ => failures.Count < 10))
         {
-            var mutant = JsonMutations.Generate(random, valid, i, ["application/json"]);
-            if (!TryParseObject(mutant.Body, out var body))
-            {
-                // The bundle verifier parses the signed document; a body that is not an object never gets here.
-                continue;
-            }
-
             try
             {
                 AgentBundle.From(Verified(body), [Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e")]);
@@ -82,24 +75,4 @@ public sealed class AgentBundleFuzzTests
 
     private static VerifiedBundle Verified(JsonObject body) =>
         new(new BundleHeader("5b0c2a4e-8f7e-4a57-9d3e-0c1f2b3a4d5e", "agent", 3, DateTimeOffset.UnixEpoch, null), body, Encoding.UTF8.GetBytes(body.ToJsonString()));
-
-    /// <summary>Parses as the bundle verifier does (duplicate keys, for one, are refused there).</summary>
-    private static bool TryParseObject(byte[] bytes, out JsonObject body)
-    {
-        body = null!;
-        try
-        {
-            if (Gatehouse.Trust.CanonicalJson.CanonicalJson.Parse(bytes) is JsonObject parsed)
-            {
-                body = parsed;
-                return true;
-            }
-        }
-        catch (Gatehouse.Trust.TrustException)
-        {
-            // The verifier refuses it before the agent reads it.
-        }
-
-        return false;
-    }
 }
