@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Gatehouse.Edge.Flows;
@@ -72,7 +71,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
                 // The edge closed while we wrote: that is an answer too.
             }
 
-            if (!await ClosesWithinAsync(stream, input.KeepOpen ? HandshakeTimeout + Patience : Patience))
+            if (!await PeerClose.WithinAsync(stream, input.KeepOpen ? HandshakeTimeout + Patience : Patience))
             {
                 hangs.Add($"#{input.Index} ({TlsGarbageKinds[input.Index % TlsGarbageKinds.Length]}, {input.Bytes.Length} bytes{(input.KeepOpen ? ", kept open" : string.Empty)})");
             }
@@ -192,7 +191,7 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
                 // The edge closed while we wrote.
             }
 
-            var (closed, received) = await ReadUntilClosedAsync(connection.Tls, Patience);
+            var (closed, received) = await PeerClose.ReadUntilAsync(connection.Tls, Patience);
             if (!closed)
             {
                 hangs.Add($"#{input.Index} ({FrameGarbageKinds[input.Index % FrameGarbageKinds.Length]}, {input.Bytes.Length} bytes)");
@@ -300,41 +299,9 @@ public sealed class TunnelRobustnessTests : IAsyncLifetime
     private Task<RawTunnelConnection> OpenRawAsync(CancellationToken ct) =>
         RawTunnelConnection.OpenAsync(_t.TunnelAddress, _deviceCertificate, _t.Device.TenantCa, _t.Device.Identity.TenantId.ToString(), ct);
 
-    /// <summary>Reads until the peer closes (true) or <paramref name="bound"/> passes (false).</summary>
-    private static async Task<bool> ClosesWithinAsync(Stream stream, TimeSpan bound) => (await ReadUntilClosedAsync(stream, bound)).Closed;
-
-    private static async Task<(bool Closed, byte[] Received)> ReadUntilClosedAsync(Stream stream, TimeSpan bound)
-    {
-        using var timeout = new CancellationTokenSource(bound);
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        try
-        {
-            while (true)
-            {
-                var n = await stream.ReadAsync(buffer, timeout.Token);
-                if (n == 0)
-                {
-                    return (true, received.ToArray());
-                }
-
-                received.Write(buffer, 0, n);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return (false, received.ToArray());
-        }
-        catch (Exception e) when (e is IOException or AuthenticationException)
-        {
-            // Reset by the edge.
-            return (true, received.ToArray());
-        }
-    }
-
     /// <summary>When the peer closed, measured on <paramref name="clock"/>; null when it did not within <paramref name="bound"/>.</summary>
     private static async Task<TimeSpan?> ClosedAtAsync(Stream stream, Stopwatch clock, TimeSpan bound) =>
-        await ClosesWithinAsync(stream, bound) ? clock.Elapsed : null;
+        await PeerClose.WithinAsync(stream, bound) ? clock.Elapsed : null;
 
     /// <summary>The error codes of the GOAWAY frames in what the edge sent (the whole frames that arrived in the clear).</summary>
     private static IEnumerable<int> GoAwayCodes(byte[] received)

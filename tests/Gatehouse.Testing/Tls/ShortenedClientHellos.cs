@@ -48,36 +48,12 @@ public static class ShortenedClientHellos
                 // The server closed while we wrote.
             }
 
-            if (!await ClosesWithinAsync(stream, patience))
+            if (!await PeerClose.WithinAsync(stream, patience))
             {
                 open.Add(input.Length);
             }
         });
 
         return [.. open.Order()];
-    }
-
-    private static async Task<bool> ClosesWithinAsync(Stream stream, TimeSpan patience)
-    {
-        using var timeout = new CancellationTokenSource(patience);
-        var buffer = new byte[4096];
-        try
-        {
-            while (await stream.ReadAsync(buffer, timeout.Token) > 0)
-            {
-                // An alert, say: the close is what counts.
-            }
-
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-        catch (IOException)
-        {
-            // Reset by the server.
-            return true;
-        }
     }
 }
