@@ -481,6 +481,11 @@ public sealed class RolloutTests : IAsyncLifetime
         var heartbeat = await client.PostAsJsonAsync("device/update-events", new UpdateEventReport("bypass", "1", UpdateEvents.Heartbeat, 3, null, new Dictionary<string, int> { [AgentRoles.DataPlane] = 1, ["sensor"] = 2 }), PortalServer.Json);
 
         Assert.True(heartbeat.StatusCode == HttpStatusCode.NoContent, await heartbeat.Content.ReadAsStringAsync());
+        using var scope = _portal.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Gatehouse.Portal.Storage.PortalDbContext>();
+        var stored = Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.IgnoreQueryFilters(db.Set<UpdateReport>()).Single(r => r.DeviceId == device.Response.SubjectId);
+        Assert.Equal(3, stored.Restarts);
+        Assert.Equal(new Dictionary<string, int> { [AgentRoles.DataPlane] = 1 }, stored.RoleRestarts);
     }
 
     private async Task<GroupDto> CreateGroupAsync(string name)
