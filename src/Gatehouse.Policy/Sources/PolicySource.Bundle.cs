@@ -1,19 +1,17 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
+using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Policy;
 
 namespace Gatehouse.Policy.Sources;
 
 public sealed partial class PolicySource
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     // What the portal writes in a rule of a bundle (PolicyBundleContributor, AccessPolicyBundleContributor).
     private static readonly FrozenSet<string> RuleFields = FrozenSet.Create(StringComparer.Ordinal, "name", "action", "enabled", "criteria", "inspect");
-
-    private static readonly FrozenSet<string> Criteria = Json.GetTypeInfo(typeof(PolicyCriteria)).Properties.Select(p => p.Name).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>
     /// Reads the policy part of an edge config bundle body as the portal writes it:
@@ -50,12 +48,12 @@ public sealed partial class PolicySource
             PolicyCriteria criteria;
             try
             {
-                if (item["criteria"] is JsonObject written)
-                {
-                    RefuseUnknown(written, Criteria, path + ".criteria", "criterion");
-                }
-
                 criteria = item["criteria"]?.Deserialize<PolicyCriteria>(Json) ?? new PolicyCriteria();
+            }
+            catch (JsonException e) when (UnknownJsonField.PathOf(e) is { } unknown)
+            {
+                // PolicyCriteria and PolicySchedule refuse what they do not have.
+                throw Unknown($"{path}.criteria.{unknown}", unknown.Contains('.', StringComparison.Ordinal) ? "criteria field" : "criterion");
             }
             catch (JsonException e)
             {
@@ -133,8 +131,8 @@ public sealed partial class PolicySource
     }
 
     /// <summary>
-    /// Refuses a rule with a field or criterion this edge does not know. Criteria only narrow a rule, so enforcing
-    /// it without one (say, one that a newer portal added) would let it match more than its author wrote.
+    /// Refuses a rule with a field this edge does not know; criteria refuse theirs themselves (PolicyCriteria). A rule
+    /// enforced without one (say, one that a newer portal added) would match more than its author wrote.
     /// </summary>
     private static void RefuseUnknown(JsonObject item, FrozenSet<string> known, string path, string what)
     {
@@ -142,12 +140,14 @@ public sealed partial class PolicySource
         {
             if (!known.Contains(name))
             {
-                throw new PolicyFormatException(
-                    $"{path}.{name}",
-                    $"is a {what} this edge does not know ({string.Join(", ", known.Order(StringComparer.Ordinal))}); enforcing the rule without it would match more than written, so the policy is refused. Is the portal newer than the edge? Upgrade the edge.");
+                throw Unknown($"{path}.{name}", what);
             }
         }
     }
+
+    private static PolicyFormatException Unknown(string path, string what) => new(
+        path,
+        $"is a {what} this edge does not know; enforcing the rule without it would match more than written, so the policy is refused. Is the portal newer than the edge? Upgrade the edge.");
 
     private static JsonArray Array(JsonNode? node, string path) => node switch
     {

@@ -93,6 +93,7 @@ public sealed class BundleBodyTests
         var error = Assert.Throws<PolicyFormatException>(() => PolicySource.FromBundleBody(body));
 
         Assert.Equal("policy[0].criteria.schedule.zone", error.Path);
+        Assert.StartsWith("is a criteria field this edge does not know", error.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

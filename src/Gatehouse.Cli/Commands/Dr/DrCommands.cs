@@ -133,10 +133,10 @@ internal static class DrCommands
             return System.Text.Json.JsonSerializer.Deserialize<T>(ReadText(file), Connection.PortalClient.Json)
                 ?? throw new CliException(ExitCodes.BadInput, $"{file.FullName} is empty");
         }
-        catch (System.Text.Json.JsonException e) when (e.Path is { Length: > 1 } path && e.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        catch (System.Text.Json.JsonException e) when (Gatehouse.Wire.Api.UnknownJsonField.PathOf(e) is { } unknown)
         {
-            // A field the format does not have, most often a misspelt one: named as the document spells it, not as .NET does.
-            throw new CliException(ExitCodes.BadInput, $"{file.FullName} is not a JSON policy document: {path.TrimStart('$', '.')} is not a field of one (misspelt?)", inner: e);
+            // A field the format does not have, most often a misspelt one.
+            throw new CliException(ExitCodes.BadInput, $"{file.FullName} is not a JSON policy document: {unknown} is not a field of one (misspelt?)", inner: e);
         }
         catch (System.Text.Json.JsonException e)
         {
