@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Gatehouse.Portal.Hosting;
+using Gatehouse.Wire.Api;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 
@@ -77,7 +78,12 @@ internal sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : I
         var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
         var message = json.Message.Split(" Path:", 2)[0];
         // A missing required property is reported at the object's path; name the property itself.
-        if (MissingProperty().Match(message) is { Success: true } missing)
+        if (UnknownJsonField.PathOf(json) is { } unknown)
+        {
+            // .NET's words name the .NET type the body was read into, which says nothing to the caller.
+            message = $"{unknown} is not a field of this call; check its spelling against the API reference.";
+        }
+        else if (MissingProperty().Match(message) is { Success: true } missing)
         {
             field = field == "$" ? missing.Groups[1].Value : $"{field}.{missing.Groups[1].Value}";
             message = $"{missing.Groups[1].Value} is required.";

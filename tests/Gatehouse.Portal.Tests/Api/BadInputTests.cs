@@ -58,6 +58,22 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task An_unknown_field_is_named_as_the_body_spells_it_not_as_dotnet_does()
+    {
+        // The detail was System.Text.Json's: "The JSON property 'isAdmin' could not be mapped to any .NET member
+        // contained in type 'Gatehouse.Wire.Api.CreateUserRequest'."
+        await using var portal = await PortalServer.StartAsync();
+        using var client = await portal.SignInAsync();
+
+        var refused = await SendAsync(client, HttpMethod.Post, "policy/rules", "application/json",
+            """{"name":"r","action":"block","criteria":{"domain":["example.com"]}}""");
+
+        var problem = await Problem.ReadAsync(refused, HttpStatusCode.BadRequest);
+        Assert.Equal("criteria.domain", problem.Field);
+        Assert.Equal("criteria.domain is not a field of this call; check its spelling against the API reference.", problem.Detail);
+    }
+
+    [Fact]
     public async Task A_body_in_a_charset_other_than_utf8_is_refused_as_unsupported_and_utf8_in_any_spelling_is_read()
     {
         // A charset the framework did not know (a quoted "utf-8" included) failed the call with a 500.
