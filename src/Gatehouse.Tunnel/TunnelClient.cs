@@ -55,6 +55,13 @@ public sealed record TunnelOpenResult(Stream? Stream, int Status, string? Rule =
 /// </summary>
 public sealed class TunnelClient : IDisposable
 {
+    /// <summary>
+    /// How much of a flow the edge may send before the device has read it: what the device holds for a flow its
+    /// application is not reading. HttpClient widens a flow's window (up to 16 MiB) when the application reads
+    /// faster than the round trip lets this much through.
+    /// </summary>
+    public const int InitialStreamWindowBytes = 1024 * 1024;
+
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _edge;
     private readonly RelayEnd? _relayEnd;
@@ -77,7 +84,7 @@ public sealed class TunnelClient : IDisposable
             UseProxy = false,
             AllowAutoRedirect = false,
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            InitialHttp2StreamWindowSize = 8 * 1024 * 1024,
+            InitialHttp2StreamWindowSize = InitialStreamWindowBytes,
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
