@@ -26,8 +26,9 @@ internal sealed class TransactionLogConfiguration : IEntityTypeConfiguration<Tra
         builder.Property(e => e.Sni).HasMaxLength(Limits.MaxHostLength);
 
         // Every listing is one tenant's, newest first: WHERE TenantId = @t [AND filter] AND Id < @cursor ORDER BY Id DESC.
+        // Ids are made from the records' times, so from/to are ranges of ids too (TransactionLogIds).
         builder.HasIndex(e => new { e.TenantId, e.Id });
-        // from/to ranges, and the retention sweep (WHERE TenantId = @t AND Time < @cutoff).
+        // The retention sweep (WHERE TenantId = @t AND Time < @cutoff).
         builder.HasIndex(e => new { e.TenantId, e.Time });
         // The filters that pick few rows out of many, each in page order.
         builder.HasIndex(e => new { e.TenantId, e.UserEmail, e.Id });

@@ -155,7 +155,7 @@ public static class TransactionLogValidator
 
         var entry = new TransactionLogEntry
         {
-            Id = Guid.CreateVersion7(record.Time),
+            Id = TransactionLogIds.For(record.Time),
             TenantId = tenantId,
             EdgeId = edgeId,
             // PostgreSQL stores timestamptz in UTC and Npgsql refuses other offsets.

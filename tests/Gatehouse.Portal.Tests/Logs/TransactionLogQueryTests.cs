@@ -161,6 +161,26 @@ public sealed class TransactionLogQueryTests : IAsyncLifetime
         Assert.Equal(Start.AddMinutes(3), items[0].Record.Time);
     }
 
+    [Fact]
+    public async Task From_and_to_hold_inside_a_millisecond()
+    {
+        // Ids carry a record's time to the millisecond and the listing bounds them by the range; the range itself is
+        // to the microsecond (PostgreSQL keeps no finer): a record 1 µs before from, in from's millisecond, is out.
+        var from = Start.AddMinutes(20).AddTicks(5_000);
+        var to = from.AddMilliseconds(10);
+        TransactionLogRecord At(DateTimeOffset time, string name) => EdgeLogs.Record(_edge, time, "edge.test", TransactionActions.Allow) with { ReferenceId = name };
+        await EdgeLogs.PostAcceptedAsync(_portal, _edge,
+            At(from.AddTicks(-10), "before"), At(from, "first"), At(to.AddTicks(-10), "last"), At(to, "after"), At(to.AddTicks(-5_000), "in-to's-ms"));
+
+        var items = await AllAsync($"logs?from={Iso(from)}&to={Iso(to)}");
+
+        // Newest first; the order of records within one millisecond is not defined.
+        Assert.Equal(["first", "in-to's-ms", "last"], items.Select(e => e.Record.ReferenceId!).Order(StringComparer.Ordinal));
+        Assert.Equal("first", items[^1].Record.ReferenceId);
+    }
+
+    private static string Iso(DateTimeOffset time) => Uri.EscapeDataString(time.ToString("O", CultureInfo.InvariantCulture));
+
     /// <summary>Replaces <c>{n}</c> with the ISO 8601 time of minute n.</summary>
     private static string Times(string query) =>
         System.Text.RegularExpressions.Regex.Replace(query, @"\{(\d+)\}", m => Uri.EscapeDataString(Start.AddMinutes(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToString("O", CultureInfo.InvariantCulture)));
