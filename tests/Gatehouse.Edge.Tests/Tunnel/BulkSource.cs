@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Gatehouse.Testing;
 
 namespace Gatehouse.Edge.Tests.Tunnel;
 
@@ -15,6 +16,20 @@ internal sealed class BulkSource : IDisposable
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Reads <paramref name="bytes"/> bytes from <paramref name="stream"/>; fails the test if it ends first.</summary>
+    public static async Task ReceiveAsync(Stream stream, int bytes)
+    {
+        var buffer = new byte[64 * 1024];
+        long received = 0;
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (received < bytes)
+        {
+            var n = await stream.ReadAsync(buffer, timeout.Token);
+            Assert.NotEqual(0, n);
+            received += n;
+        }
+    }
 
     private async Task ServeAsync(int bytes)
     {

@@ -24,15 +24,7 @@ public sealed class TlsRecordSizeTests : IAsyncLifetime
         Assert.True(opened.IsOpen, $"{opened.Status} {opened.Reason}");
         await using (var stream = opened.Stream!)
         {
-            var buffer = new byte[64 * 1024];
-            long received = 0;
-            using var timeout = new CancellationTokenSource(TestTimeouts.Default);
-            while (received < DownloadBytes)
-            {
-                var n = await stream.ReadAsync(buffer, timeout.Token);
-                Assert.NotEqual(0, n);
-                received += n;
-            }
+            await BulkSource.ReceiveAsync(stream, DownloadBytes);
         }
 
         // A 4 KiB record is 4,118 bytes on the wire in TLS 1.3; the largest is 16,406.

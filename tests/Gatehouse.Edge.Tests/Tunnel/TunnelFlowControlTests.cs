@@ -30,15 +30,7 @@ public sealed class TunnelFlowControlTests : IAsyncLifetime
         Assert.InRange(sent, TunnelClient.InitialStreamWindowBytes / 2, TunnelClient.InitialStreamWindowBytes + (256 * 1024));
 
         // And the rest comes as the application reads.
-        var buffer = new byte[64 * 1024];
-        long received = 0;
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
-        while (received < DownloadBytes)
-        {
-            var n = await stream.ReadAsync(buffer, timeout.Token);
-            Assert.NotEqual(0, n);
-            received += n;
-        }
+        await BulkSource.ReceiveAsync(stream, DownloadBytes);
     }
 
     /// <summary>The value once it has not changed for half a second.</summary>
