@@ -34,6 +34,12 @@ public sealed record EdgeLimits
     public int MaxStreamsPerConnection { get; init; } = 1000;
 
     /// <summary>
+    /// The most agent connections one device certificate may hold open on the tunnel listener at once; one more closes
+    /// the device's oldest (<see cref="Tunnel.DeviceConnectionLimit"/>).
+    /// </summary>
+    public int MaxConnectionsPerDevice { get; init; } = 16;
+
+    /// <summary>
     /// Wrong proxy credentials for one user name from one client address (an IPv6 client's /64) within
     /// <see cref="ProxyAuthFailureWindow"/> after which that name is refused from that address, without a look at
     /// the password, for one window. Other names from the address, and the name from other addresses, go on.

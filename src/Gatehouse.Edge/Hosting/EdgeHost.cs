@@ -102,13 +102,15 @@ public static class EdgeHost
             Relays = options.RelayPrivateFlows ? relays : null,
         };
         proxy = new ForwardProxy(dataPath, loggers.CreateLogger<ForwardProxy>());
-        var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath), connectors, relays);
+        var devices = new DeviceConnectionLimit(options.Limits.MaxConnectionsPerDevice, loggers.CreateLogger<DeviceConnectionLimit>());
+        var tunnel = tunnelEndpoint is null ? null : TunnelServer.Create(tunnelEndpoint, options.Limits, tunnelTls, new TunnelHandler(dataPath), connectors, relays, devices);
         var edge = new RunningEdge(app, tunnel, follower, renewal, policy, metrics, dataPath, logs, credentials.Identity, loggers.CreateLogger(typeof(EdgeHost)));
         try
         {
             metrics.Observe(policy, () => follower.Status);
             metrics.ObserveFlows(() => flows.Count);
             metrics.ObserveRelays(() => relays.Pending, () => relays.Paired, () => relays.Refused);
+            metrics.ObserveDeviceConnections(() => devices.Closed);
             // Every newer bundle is put in force here, while the follower decides on it: one whose policy
             // does not compile is neither in force nor saved as last known good, so a restart starts from
             // the last good one. There is no second pass on the Changed event.

@@ -85,6 +85,14 @@ public sealed class EdgeMetrics : IDisposable
         Meter.CreateObservableCounter("gatehouse_edge_relay_connections_refused_total", refused, description: "Connections to the tunnel port closed for a bad preamble, or an unknown, used or expired ticket.");
     }
 
+    /// <summary>Reports the agent connections closed for the device's limit (<see cref="Tunnel.DeviceConnectionLimit"/>).</summary>
+    /// <param name="closed">Connections closed since start.</param>
+    public void ObserveDeviceConnections(Func<long> closed)
+    {
+        ArgumentNullException.ThrowIfNull(closed);
+        Meter.CreateObservableCounter("gatehouse_edge_tunnel_connections_over_device_limit_total", closed, description: "Agent connections closed as their device's oldest when it opened more than EdgeLimits.MaxConnectionsPerDevice.");
+    }
+
     /// <summary>Adds the gauge of client addresses whose wrong proxy credentials are counted.</summary>
     /// <param name="tracked">Reads how many there are.</param>
     public void ObserveProxyAuth(Func<int> tracked)

@@ -35,7 +35,7 @@ internal sealed class TunnelServer : IAsyncDisposable
     /// <summary>Where it listens (with the real port when 0 was asked), once started.</summary>
     public IPEndPoint Address => _listener.EndPoint as IPEndPoint ?? throw new InvalidOperationException("The tunnel listener is not bound to an IP endpoint.");
 
-    public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler, ConnectorLinks connectors, RelayRendezvous relays)
+    public static TunnelServer Create(IPEndPoint endpoint, EdgeLimits limits, TunnelTls tls, TunnelHandler handler, ConnectorLinks connectors, RelayRendezvous relays, DeviceConnectionLimit devices)
     {
         var builder = ServerHost.CreateSlimBuilder();
         ListenOptions? listener = null;
@@ -89,6 +89,7 @@ internal sealed class TunnelServer : IAsyncDisposable
                 listen.Use(handshakeDone);
                 listen.Use(kestrelBlocks);
                 listen.Use(next => connection => connectors.ServeAsync(next, connection));
+                listen.Use(next => connection => devices.ServeAsync(next, connection));
             });
         });
 

@@ -108,6 +108,9 @@ internal sealed class TunnelFixture : IAsyncDisposable
         return await new NodeEnrollment().EnrollDeviceAsync(store, Portal.BaseAddress, PortalTrust.Pinned(Portal.TlsCertificatePem), token!.Token, name, "linux", "test").DefaultTimeout();
     }
 
+    /// <summary>Waits until the edge's bundle lists <paramref name="device"/>.</summary>
+    public Task WaitForDeviceAsync(NodeCredentials device) => WaitForDeviceAsync(Edge, device);
+
     private static async Task WaitForDeviceAsync(RunningEdge edge, NodeCredentials device)
     {
         using var timeout = new CancellationTokenSource(TestTimeouts.Default);
