@@ -38,6 +38,35 @@ public sealed class TransactionLogRetentionTests
     }
 
     [Fact]
+    public async Task A_sweep_deletes_in_batches_until_nothing_old_is_left()
+    {
+        // One statement deleted every expired record, holding SQLite's write lock (and the edges' batches) throughout;
+        // a guard that the batches go on until nothing old is left.
+        var clock = new MovableClock();
+        await using var portal = await PortalServer.StartAsync(time: clock);
+        var now = clock.GetUtcNow();
+        using (var admin = await portal.SignInAsync())
+        {
+            using var edge = await Enrollee.EnrollEdgeAsync(portal, await Enrollee.CreateProvisioningKeyAsync(admin, ProvisioningKinds.Edge));
+            await EdgeLogs.PostAcceptedAsync(portal, edge,
+                [.. Enumerable.Range(0, 7).Select(i => EdgeLogs.Record(edge, now.AddDays(-40).AddMinutes(i)) with { ReferenceId = $"old-{i}" }),
+                 EdgeLogs.Record(edge, now.AddDays(-1)) with { ReferenceId = "yesterday" }]);
+        }
+
+        // Three batches: 3, 3 and 1, the last one short.
+        var retention = portal.Services.GetRequiredService<TransactionLogRetention>();
+        retention.BatchSize = 3;
+        Assert.Equal(7, await retention.SweepAsync(CancellationToken.None));
+        Assert.Equal(["yesterday"], await StoredAsync(portal));
+
+        // A batch that comes out exactly full is followed by one that finds nothing.
+        clock.Advance(TimeSpan.FromDays(30));
+        retention.BatchSize = 1;
+        Assert.Equal(1, await retention.SweepAsync(CancellationToken.None));
+        Assert.Empty(await StoredAsync(portal));
+    }
+
+    [Fact]
     public async Task A_retention_of_zero_keeps_records_for_ever()
     {
         var clock = new MovableClock();
