@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Testing;
 
@@ -7,15 +6,20 @@ namespace Gatehouse.Edge.Tests.Tunnel;
 /// <summary>Writes a number of bytes to each connection, then closes it.</summary>
 internal sealed class BulkSource : IDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly LoopbackTcpServer _server;
 
-    public BulkSource(int bytes)
+    public BulkSource(int bytes) => _server = new LoopbackTcpServer(async (socket, ct) =>
     {
-        _listener.Start();
-        _ = ServeAsync(bytes);
-    }
+        var chunk = new byte[256 * 1024];
+        for (var sent = 0; sent < bytes; sent += chunk.Length)
+        {
+            await socket.SendAsync(chunk.AsMemory(0, Math.Min(chunk.Length, bytes - sent)), ct);
+        }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+        socket.Shutdown(SocketShutdown.Both);
+    });
+
+    public int Port => _server.Port;
 
     /// <summary>Reads <paramref name="bytes"/> bytes from <paramref name="stream"/>; fails the test if it ends first.</summary>
     public static async Task ReceiveAsync(Stream stream, int bytes)
@@ -31,33 +35,5 @@ internal sealed class BulkSource : IDisposable
         }
     }
 
-    private async Task ServeAsync(int bytes)
-    {
-        try
-        {
-            while (true)
-            {
-                var socket = await _listener.AcceptSocketAsync();
-                _ = Task.Run(async () =>
-                {
-                    using (socket)
-                    {
-                        var chunk = new byte[256 * 1024];
-                        for (var sent = 0; sent < bytes; sent += chunk.Length)
-                        {
-                            await socket.SendAsync(chunk.AsMemory(0, Math.Min(chunk.Length, bytes - sent)));
-                        }
-
-                        socket.Shutdown(SocketShutdown.Both);
-                    }
-                });
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-    }
-
-    public void Dispose() => _listener.Stop();
+    public void Dispose() => _server.Dispose();
 }
