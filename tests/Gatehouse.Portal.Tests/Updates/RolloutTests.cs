@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Gatehouse.Portal.Storage;
 using Gatehouse.Portal.Tests.Enrollment;
 using Gatehouse.Portal.Tests.Hosting;
 using Gatehouse.Portal.Updates;
@@ -9,6 +10,7 @@ using Gatehouse.Testing;
 using Gatehouse.Tuf.Client;
 using Gatehouse.Wire.Api;
 using Gatehouse.Wire.Updates;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Portal.Tests.Updates;
@@ -246,8 +248,8 @@ public sealed class RolloutTests : IAsyncLifetime
         await PublishAsync(Bypass("1"));
         var rollout = await CreateRolloutAsync(new CreateRolloutRequest("bypass", "1", Plan: "slow-roll"));
         using var scope = _portal.Services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<Gatehouse.Portal.Storage.PortalDbContext>();
-        var stale = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.IgnoreQueryFilters(db.Set<Rollout>()), r => r.Id == rollout.Id);
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        var stale = await db.Set<Rollout>().IgnoreQueryFilters().SingleAsync(r => r.Id == rollout.Id);
 
         Assert.Equal(HttpStatusCode.OK, (await _admin.PostAsJsonAsync($"rollouts/{rollout.Id}/halt", new RolloutActionRequest("stop"), PortalServer.Json)).StatusCode);
         var controller = RolloutState.ControllerOf(stale);
@@ -482,8 +484,8 @@ public sealed class RolloutTests : IAsyncLifetime
 
         Assert.True(heartbeat.StatusCode == HttpStatusCode.NoContent, await heartbeat.Content.ReadAsStringAsync());
         using var scope = _portal.Services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<Gatehouse.Portal.Storage.PortalDbContext>();
-        var stored = Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.IgnoreQueryFilters(db.Set<UpdateReport>()).Single(r => r.DeviceId == device.Response.SubjectId);
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        var stored = await db.Set<UpdateReport>().IgnoreQueryFilters().SingleAsync(r => r.DeviceId == device.Response.SubjectId);
         Assert.Equal(3, stored.Restarts);
         Assert.Equal(new Dictionary<string, int> { [AgentRoles.DataPlane] = 1 }, stored.RoleRestarts);
     }
