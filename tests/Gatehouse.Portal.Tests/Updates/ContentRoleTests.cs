@@ -91,8 +91,11 @@ public sealed class ContentRoleTests
     public async Task Without_the_targets_key_a_channel_with_no_role_is_refused_with_the_command_that_delegates_one()
     {
         var data = OlderBuildRepository.Create(withContentRole: false);
-        var targetsKey = Path.Combine(Directory.CreateTempSubdirectory("gatehouse-offline-").FullName, "targets.pem");
+        // The targets key is offline: outside the data directory, which the portal deletes when it stops.
+        var targetsKey = Path.Combine(data + "-offline-keys", "targets.pem");
+        Directory.CreateDirectory(Path.GetDirectoryName(targetsKey)!);
         File.Move(Path.Combine(data, "updates", "offline-keys", "targets.pem"), targetsKey);
+        using var offline = new DeletedAtEnd(Path.GetDirectoryName(targetsKey)!);
         var logs = new RecordedLogs();
 
         await using var portal = await PortalServer.StartOnDataDirectoryAsync(data, s => s.AddSingleton<ILoggerProvider>(logs));
@@ -160,7 +163,7 @@ public sealed class ContentRoleTests
 
     internal static (TufUpdater Updater, string MetadataDirectory) NewClient(PortalServer portal)
     {
-        var client = new TrustingClient(File.ReadAllBytes(Path.Combine(RepositoryOf(portal.DataDirectory), "metadata", "1.root.json")));
+        var client = new TrustingClient(portal.DataDirectory, File.ReadAllBytes(Path.Combine(RepositoryOf(portal.DataDirectory), "metadata", "1.root.json")));
         return (new TufUpdater(client.Options(portal), new HttpRemoteFiles(portal.CreateClient())), client.MetadataDirectory);
     }
 
@@ -168,7 +171,7 @@ public sealed class ContentRoleTests
     private static (TufUpdater Updater, Func<PortalServer, UpdaterOptions> Options) NewDirectoryClient(string dataDirectory)
     {
         var repository = RepositoryOf(dataDirectory);
-        var client = new TrustingClient(File.ReadAllBytes(Path.Combine(repository, "metadata", "1.root.json")));
+        var client = new TrustingClient(dataDirectory, File.ReadAllBytes(Path.Combine(repository, "metadata", "1.root.json")));
         var options = new UpdaterOptions
         {
             MetadataDirectory = client.MetadataDirectory,
@@ -184,12 +187,25 @@ public sealed class ContentRoleTests
         channel = "bypass", schemaVersion = 1, version, fields = new[] { "kind", "value", "ports", "note" }, records = new[] { new[] { "domain", "*.teams.microsoft.com", "3478", "Teams media" } },
     }));
 
-    /// <summary>A TUF client's own directory, trusting the first root it is given.</summary>
+    /// <summary>A directory deleted, with what it holds, when the test ends.</summary>
+    private sealed class DeletedAtEnd(string path) : IDisposable
+    {
+        public void Dispose() => Directory.Delete(path, recursive: true);
+    }
+
+    /// <summary>
+    /// A TUF client's own directory, trusting the first root it is given. It lies inside the portal's data
+    /// directory, which is deleted with the portal, so that no test leaves one behind.
+    /// </summary>
     private sealed class TrustingClient
     {
-        private readonly string _directory = Directory.CreateTempSubdirectory("gatehouse-tuf-client-").FullName;
+        private readonly string _directory;
 
-        public TrustingClient(byte[] firstRoot) => TufUpdater.Initialize(MetadataDirectory, firstRoot);
+        public TrustingClient(string dataDirectory, byte[] firstRoot)
+        {
+            _directory = Path.Combine(dataDirectory, "test-tuf-clients", Guid.NewGuid().ToString("N"));
+            TufUpdater.Initialize(MetadataDirectory, firstRoot);
+        }
 
         public string MetadataDirectory => Path.Combine(_directory, "metadata");
 

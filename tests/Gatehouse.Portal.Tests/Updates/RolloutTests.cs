@@ -563,7 +563,8 @@ public sealed class RolloutTests : IAsyncLifetime
 
     private TufUpdater NewTufClient()
     {
-        var directory = Directory.CreateTempSubdirectory("gatehouse-tuf-client-").FullName;
+        // Inside the portal's data directory, which goes with the portal.
+        var directory = Path.Combine(_portal.DataDirectory, "test-tuf-clients", Guid.NewGuid().ToString("N"));
         TufUpdater.Initialize(Path.Combine(directory, "metadata"), File.ReadAllBytes(Path.Combine(_portal.DataDirectory, "updates", "repository", "metadata", "1.root.json")));
         return new TufUpdater(
             new UpdaterOptions
