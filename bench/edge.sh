@@ -288,14 +288,23 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     "$(median_of ${pinned[squid]})" "$(median_of ${pinned[edge]})" "$(range_of "${pinned_ratios[@]}")" "$pinned_median")
 fi
 
-say "(b, c) bulk downloads, ${size_mb} MB, a warm-up round and $rounds rounds over direct, CONNECT (squid, edge) and TLS tunnels (stunnel, edge) in turn"
+say "(b, c) bulk downloads, ${size_mb} MB, after a warm-up, $rounds rounds over direct, CONNECT (squid, edge) and TLS tunnels (stunnel, edge) in turn"
 direct_bulk() { mbs "http://127.0.0.1:$origin_port/big"; }
 squid_bulk() { mbs -p -x "http://127.0.0.1:$squid_port" "http://127.0.0.1:$origin_port/big"; }
 edge_connect_bulk() { mbs -p -x "http://127.0.0.1:$edge_proxy_port" --proxy-user "$proxy_auth" "http://127.0.0.1:$origin_port/big"; }
 stunnel_bulk() { mbs "http://127.0.0.1:$stunnel_client_port/big"; }
 tunnel_bulk() { mbs "http://127.0.0.1:$forward_port/big"; }
-# One round first, not counted: .NET compiles the hot paths again, optimised, after their first calls.
-edge_connect_bulk >/dev/null; tunnel_bulk >/dev/null
+# .NET compiles the bulk paths again, optimised, over their first seconds of traffic, in the edge and in
+# the tunnel forwarder alike: back-to-back 64 MB tunnel downloads from a fresh bench (2026-12-07) kept both
+# processes' tiered compilers busy for 12 s, and ran at 255-340 MB/s at first and 400-500 MB/s after.
+# One warm-up download each, as before, left the rounds inside that. So every path downloads back to back
+# for 15 s before the rounds (Squid and stunnel need no warm-up and get the same), as (a) warms up.
+warm_up() { # COMMAND: runs it back to back for 15 s
+  local until=$((SECONDS + 15))
+  while [ "$SECONDS" -lt "$until" ]; do "$@" >/dev/null; done
+}
+say "    warming up the bulk paths (15 s each)…"
+warm_up squid_bulk; warm_up edge_connect_bulk; warm_up stunnel_bulk; warm_up tunnel_bulk
 direct_mbs=0 squid_connect_mbs=0 edge_connect_mbs=0 stunnel_mbs=0 tunnel_mbs=0 connect_ratios=() tunnel_ratios=()
 for _ in $(seq 1 "$rounds"); do
   d=$(direct_bulk); q=$(squid_bulk); e=$(edge_connect_bulk); s=$(stunnel_bulk); t=$(tunnel_bulk)
