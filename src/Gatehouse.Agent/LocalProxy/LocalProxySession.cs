@@ -17,11 +17,12 @@ namespace Gatehouse.Agent.LocalProxy;
 ///   │ origin-form ──► GET /proxy.pac, or 400
 ///   ├ CONNECT host:port ──► edge flow to host:port ─► 200 ─► relay
 ///   └ GET http://host/path ──► edge flow to host:port ─► origin-form head (Connection: close) ─► relay ─► close
+///                              (the final response's head gains Connection: close: ClosingResponseStream)
 /// edge refuses: 403 (block page for HTTP, rule/reason/reference headers)
 /// no edge answers: fail-closed 503, fail-open the same flow goes direct
 /// </code>
 /// One request per connection for absolute-form requests: the destination closes after its answer
-/// and so does the session, which keeps the proxy from parsing responses.
+/// and so does the session, which keeps the proxy from parsing responses beyond their status lines.
 /// </remarks>
 internal sealed class LocalProxySession : ApplicationConnection
 {
@@ -174,7 +175,7 @@ internal sealed class LocalProxySession : ApplicationConnection
             // Flushed: a relayed flow's TLS holds what is written until a flush, and the client may have nothing more to send.
             await flow.Stream.WriteAsync(OriginFormHead(head, target), ct);
             await flow.Stream.FlushAsync(ct);
-            await RelayAsync(flow, ct);
+            await RelayAsync(flow with { Stream = new ClosingResponseStream(flow.Stream) }, ct);
         }
     }
 

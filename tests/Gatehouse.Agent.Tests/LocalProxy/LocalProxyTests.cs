@@ -90,9 +90,30 @@ public sealed class LocalProxyTests
 
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{resetsMidway.Port}/file HTTP/1.0\r\n\r\n"));
 
-        Assert.Equal(answer, await ReadAsync(stream, answer.Length));
+        const string marked = "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nthe first half";
+        Assert.Equal(marked, await ReadAsync(stream, marked.Length));
         var end = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
         Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(end.InnerException).SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task A_plain_http_response_says_the_connection_closes_when_the_destination_did_not()
+    {
+        // The local proxy keeps no connection open after a plain-HTTP request; an application that was not
+        // told so would send its next request on a connection that is closing, and lose it.
+        await using var fixture = await AgentFixture.StartAsync();
+        await fixture.EnrollDeviceAsync();
+        await using var agent = await StartDataPlaneAsync(fixture);
+        using var keepsQuiet = SendsThenEnds("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", reset: false);
+        using var client = new TcpClient();
+        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port).DefaultTimeout();
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{keepsQuiet.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{keepsQuiet.Port}\r\n\r\n"));
+
+        const string marked = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+        Assert.Equal(marked, await ReadAsync(stream, marked.Length));
+        Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().DefaultTimeout());
     }
 
     [Fact]
