@@ -84,11 +84,8 @@ public sealed class LocalProxyTests
         await using var agent = await StartDataPlaneAsync(fixture);
         const string answer = "HTTP/1.0 200 OK\r\n\r\nthe first half";
         using var resetsMidway = SendsThenEnds(answer, reset: true);
-        using var client = new TcpClient();
-        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port).DefaultTimeout();
-        var stream = client.GetStream();
 
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{resetsMidway.Port}/file HTTP/1.0\r\n\r\n"));
+        await using var stream = await GetThroughAsync(agent, resetsMidway.Port, "HTTP/1.0");
 
         const string marked = "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nthe first half";
         Assert.Equal(marked, await ReadAsync(stream, marked.Length));
@@ -105,11 +102,8 @@ public sealed class LocalProxyTests
         await fixture.EnrollDeviceAsync();
         await using var agent = await StartDataPlaneAsync(fixture);
         using var keepsQuiet = SendsThenEnds("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", reset: false);
-        using var client = new TcpClient();
-        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port).DefaultTimeout();
-        var stream = client.GetStream();
 
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{keepsQuiet.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{keepsQuiet.Port}\r\n\r\n"));
+        await using var stream = await GetThroughAsync(agent, keepsQuiet.Port, "HTTP/1.1");
 
         const string marked = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
         Assert.Equal(marked, await ReadAsync(stream, marked.Length));
@@ -185,6 +179,16 @@ public sealed class LocalProxyTests
     });
 
     /// <summary>Opens a CONNECT flow through the local proxy to a loopback port and sends the destination its first bytes.</summary>
+    /// <summary>Asks the local proxy for <c>http://127.0.0.1:<paramref name="port"/>/</c> in <paramref name="version"/>.</summary>
+    private static async Task<NetworkStream> GetThroughAsync(DataPlaneHost agent, int port, string version)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(agent.ProxyAddress.Address, agent.ProxyAddress.Port).DefaultTimeout();
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{port}/ {version}\r\nHost: 127.0.0.1:{port}\r\n\r\n"));
+        return stream;
+    }
+
     private static async Task<NetworkStream> ConnectThroughAsync(DataPlaneHost agent, int port)
     {
         var client = new TcpClient();
