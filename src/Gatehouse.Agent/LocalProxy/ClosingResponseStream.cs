@@ -25,6 +25,9 @@ internal sealed class ClosingResponseStream(Stream flow) : Stream, IFlowStream
     /// <summary>The longest status line looked at; a longer one is not an answer this proxy marks.</summary>
     public const int MaxStatusLineBytes = 8 * 1024;
 
+    /// <summary>The most read from the flow at a time until the final status line is through.</summary>
+    private const int HeadReadBytes = 4096;
+
     private static readonly byte[] CloseOption = "Connection: close\r\n"u8.ToArray();
 
     private readonly List<byte> _statusLine = [];
@@ -74,7 +77,8 @@ internal sealed class ClosingResponseStream(Stream flow) : Stream, IFlowStream
                 return await flow.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
 
-            var read = await flow.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            // Small reads until the final status line is through: what comes with it is copied once more, the rest not at all.
+            var read = await flow.ReadAsync(buffer[..Math.Min(buffer.Length, HeadReadBytes)], cancellationToken).ConfigureAwait(false);
             _pending = read == 0 ? End() : Mark(buffer.Span[..read]);
             _pendingOffset = 0;
             if (read == 0 && _pending.Length == 0)
@@ -132,6 +136,13 @@ internal sealed class ClosingResponseStream(Stream flow) : Stream, IFlowStream
         var output = new List<byte>(read.Length + CloseOption.Length);
         for (var i = 0; i < read.Length; i++)
         {
+            if (_phase == Phase.PassThrough)
+            {
+                // The rest of the read is body: copied whole, not looked at.
+                output.AddRange(read[i..]);
+                break;
+            }
+
             var b = read[i];
             switch (_phase)
             {
@@ -178,9 +189,6 @@ internal sealed class ClosingResponseStream(Stream flow) : Stream, IFlowStream
                         _interimLineEmpty = false;
                     }
 
-                    break;
-                default:
-                    output.Add(b);
                     break;
             }
         }

@@ -62,6 +62,16 @@ public sealed class ClosingResponseStreamTests
     }
 
     [Fact]
+    public async Task A_body_that_came_with_the_head_follows_it_whole()
+    {
+        // The head is read a little at a time; the body read with it goes to the application after it, in order.
+        var body = string.Concat(Enumerable.Range(0, 20_000).Select(i => (char)('a' + (i % 26))));
+        var answer = "HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + body;
+
+        Assert.Equal("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 20000\r\n\r\n" + body, await ReadAllAsync(answer, chunk: int.MaxValue, readSize: 64 * 1024));
+    }
+
+    [Fact]
     public async Task A_zero_byte_read_waits_for_the_answer_and_takes_nothing()
     {
         var source = new ChunkedSource("HTTP/1.1 200 OK\r\n\r\nok", int.MaxValue);
