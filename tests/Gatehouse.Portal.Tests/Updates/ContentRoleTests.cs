@@ -94,8 +94,8 @@ public sealed class ContentRoleTests
         // The targets key is offline: outside the data directory, which the portal deletes when it stops.
         var targetsKey = Path.Combine(data + "-offline-keys", "targets.pem");
         Directory.CreateDirectory(Path.GetDirectoryName(targetsKey)!);
-        File.Move(Path.Combine(data, "updates", "offline-keys", "targets.pem"), targetsKey);
         using var offline = new DeletedAtEnd(Path.GetDirectoryName(targetsKey)!);
+        File.Move(Path.Combine(data, "updates", "offline-keys", "targets.pem"), targetsKey);
         var logs = new RecordedLogs();
 
         await using var portal = await PortalServer.StartOnDataDirectoryAsync(data, s => s.AddSingleton<ILoggerProvider>(logs));

@@ -561,21 +561,8 @@ public sealed class RolloutTests : IAsyncLifetime
     private async Task<HttpResponseMessage> PublishAsync(byte[] content) =>
         await _admin.PostAsync("content/bypass", new ByteArrayContent(content) { Headers = { ContentType = new("application/json") } });
 
-    private TufUpdater NewTufClient()
-    {
-        // Inside the portal's data directory, which goes with the portal.
-        var directory = Path.Combine(_portal.DataDirectory, "test-tuf-clients", Guid.NewGuid().ToString("N"));
-        TufUpdater.Initialize(Path.Combine(directory, "metadata"), File.ReadAllBytes(Path.Combine(_portal.DataDirectory, "updates", "repository", "metadata", "1.root.json")));
-        return new TufUpdater(
-            new UpdaterOptions
-            {
-                MetadataDirectory = Path.Combine(directory, "metadata"),
-                MetadataBaseUrl = new Uri(_portal.BaseAddress, "/tuf/metadata/"),
-                TargetBaseUrl = new Uri(_portal.BaseAddress, "/tuf/targets/"),
-                TargetDirectory = Path.Combine(directory, "targets"),
-            },
-            new HttpRemoteFiles(_portal.CreateClient()));
-    }
+    /// <summary>A device's TUF client of this portal, as the update tests' other classes make it (<see cref="ContentRoleTests.NewClient"/>).</summary>
+    private TufUpdater NewTufClient() => ContentRoleTests.NewClient(_portal).Updater;
 
     private static async Task<RolloutDescriptor> DescriptorAsync(TufUpdater updater, Guid tenantId)
     {
