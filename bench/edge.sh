@@ -200,9 +200,10 @@ run_wrk() { # script url
 # A fresh edge reaches its steady rate after 6-10 s of load, while .NET compiles its hot paths again,
 # optimised (1 s runs from a start: 9-11k requests/s in the first, 25-27k from the sixth to the tenth); Squid
 # needs no warm-up and gets the same, so that both are measured steady.
-say "warming up (15 s each)…"
-wrk -t2 -c"$connections" -d15s -s "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port" >/dev/null
-wrk -t2 -c"$connections" -d15s -s "$work/squid.lua" "http://127.0.0.1:$squid_port" >/dev/null
+warm_up_seconds=15
+say "warming up ($warm_up_seconds s each)…"
+wrk -t2 -c"$connections" -d"${warm_up_seconds}s" -s "$work/edge.lua" "http://127.0.0.1:$edge_proxy_port" >/dev/null
+wrk -t2 -c"$connections" -d"${warm_up_seconds}s" -s "$work/squid.lua" "http://127.0.0.1:$squid_port" >/dev/null
 
 say "(a) small requests, $connections connections, $rounds rounds of ${duration}s over direct, squid and the edge in turn"
 declare -A rps=() p99=() errors=() round=() round_us=()
@@ -298,12 +299,12 @@ tunnel_bulk() { mbs "http://127.0.0.1:$forward_port/big"; }
 # the tunnel forwarder alike: back-to-back 64 MB tunnel downloads from a fresh bench (2026-12-07) kept both
 # processes' tiered compilers busy for 12 s, and ran at 255-340 MB/s at first and 400-500 MB/s after.
 # One warm-up download each, as before, left the rounds inside that. So every path downloads back to back
-# for 15 s before the rounds (Squid and stunnel need no warm-up and get the same), as (a) warms up.
-warm_up() { # COMMAND: runs it back to back for 15 s
-  local until=$((SECONDS + 15))
+# for as long as (a) warms up before the rounds (Squid and stunnel need no warm-up and get the same).
+warm_up() { # COMMAND: runs it back to back for the warm-up's seconds
+  local until=$((SECONDS + warm_up_seconds))
   while [ "$SECONDS" -lt "$until" ]; do "$@" >/dev/null; done
 }
-say "    warming up the bulk paths (15 s each)…"
+say "    warming up the bulk paths ($warm_up_seconds s each)…"
 warm_up squid_bulk; warm_up edge_connect_bulk; warm_up stunnel_bulk; warm_up tunnel_bulk
 direct_mbs=0 squid_connect_mbs=0 edge_connect_mbs=0 stunnel_mbs=0 tunnel_mbs=0 connect_ratios=() tunnel_ratios=()
 for _ in $(seq 1 "$rounds"); do
