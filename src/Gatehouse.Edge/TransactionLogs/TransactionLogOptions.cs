@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gatehouse.Edge.Hosting;
 using Gatehouse.Wire.Logs;
 
 namespace Gatehouse.Edge.TransactionLogs;
@@ -151,7 +152,7 @@ public sealed record TransactionLogOptions
 
         if (maxFileSize is not null)
         {
-            if (TryParseSize(maxFileSize, out var bytes))
+            if (Quantities.TryParseSize(maxFileSize, out var bytes))
             {
                 options = options with { MaxFileBytes = bytes };
             }
@@ -183,7 +184,7 @@ public sealed record TransactionLogOptions
         options = ParseInt(batchSize, BatchSizeFlag, errors, options, static (o, v) => o with { BatchSize = v });
         if (flushInterval is not null)
         {
-            if (TryParseDuration(flushInterval, out var interval))
+            if (Quantities.TryParseDuration(flushInterval, out var interval))
             {
                 options = options with { FlushInterval = interval };
             }
@@ -269,77 +270,6 @@ public sealed record TransactionLogOptions
 
         facility = Array.FindIndex(FacilityNames, name => name.Equals(text.Trim(), StringComparison.OrdinalIgnoreCase));
         return facility >= 0;
-    }
-
-    /// <summary>Parses a size: bytes, or a number with a binary unit (<c>KiB</c>/<c>K</c>, <c>MiB</c>/<c>M</c>, <c>GiB</c>/<c>G</c>, case ignored).</summary>
-    /// <param name="text">The text.</param>
-    /// <param name="bytes">The size in bytes.</param>
-    /// <returns>Whether the text is a size.</returns>
-    public static bool TryParseSize(string? text, out long bytes)
-    {
-        bytes = 0;
-        var span = text.AsSpan().Trim();
-        var digits = 0;
-        while (digits < span.Length && char.IsAsciiDigit(span[digits]))
-        {
-            digits++;
-        }
-
-        if (digits == 0 || !long.TryParse(span[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-        {
-            return false;
-        }
-
-        long unit = span[digits..].Trim().ToString().ToUpperInvariant() switch
-        {
-            "" or "B" => 1,
-            "K" or "KIB" => 1024,
-            "M" or "MIB" => 1024 * 1024,
-            "G" or "GIB" => 1024 * 1024 * 1024,
-            _ => 0,
-        };
-        if (unit == 0 || number > long.MaxValue / unit)
-        {
-            return false;
-        }
-
-        bytes = number * unit;
-        return true;
-    }
-
-    /// <summary>Parses a duration: a whole number with <c>ms</c>, <c>s</c> or <c>m</c>.</summary>
-    /// <param name="text">The text.</param>
-    /// <param name="duration">The duration.</param>
-    /// <returns>Whether the text is a duration.</returns>
-    public static bool TryParseDuration(string? text, out TimeSpan duration)
-    {
-        duration = TimeSpan.Zero;
-        var span = text.AsSpan().Trim();
-        var digits = 0;
-        while (digits < span.Length && char.IsAsciiDigit(span[digits]))
-        {
-            digits++;
-        }
-
-        if (digits == 0 || digits > 9 || !int.TryParse(span[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-        {
-            return false;
-        }
-
-        switch (span[digits..].Trim().ToString().ToLowerInvariant())
-        {
-            case "ms":
-                duration = TimeSpan.FromMilliseconds(number);
-                return true;
-            case "s":
-                duration = TimeSpan.FromSeconds(number);
-                return true;
-            case "m":
-                duration = TimeSpan.FromMinutes(number);
-                return true;
-            default:
-                return false;
-        }
     }
 
     private List<string> Check(Func<string, string> name)
