@@ -1,7 +1,5 @@
 using System.CommandLine;
 using Gatehouse.Edge.Hosting;
-using Gatehouse.Edge.TransactionLogs;
-using Gatehouse.Flows;
 using Gatehouse.Node;
 using Gatehouse.Node.Credentials;
 using Gatehouse.Node.Enrollment;
@@ -44,17 +42,40 @@ public static class EdgeCommand
 
     internal static RootCommand Build(TextWriter stdout, TextWriter stderr)
     {
-        var stateDir = new Option<string>("--state-dir")
-        {
-            Description = $"The edge's credential directory (default {EdgeOptions.DefaultStateDirectory}).",
-            DefaultValueFactory = _ => EdgeOptions.DefaultStateDirectory,
-        };
-
+        var stateDir = StateDirectoryOption();
         var root = new RootCommand("gatehouse-edge: the Gatehouse service edge.");
         root.Subcommands.Add(BuildEnroll(stateDir, stdout, stderr));
         root.Subcommands.Add(BuildRun(stateDir, stdout, stderr));
         return root;
     }
+
+    /// <summary>The options <c>run</c> would start the edge with, without starting it.</summary>
+    /// <param name="args">What follows <c>run</c> on the command line.</param>
+    /// <param name="errors">One message per problem, as <c>run</c> prints them; empty when the options are good.</param>
+    internal static EdgeOptions? ReadRunOptions(string[] args, out IReadOnlyList<string> errors)
+    {
+        var flags = new RunFlags(StateDirectoryOption());
+        var run = new Command("run");
+        foreach (var option in flags.All)
+        {
+            run.Options.Add(option);
+        }
+
+        var parse = run.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            errors = [.. parse.Errors.Select(e => e.Message)];
+            return null;
+        }
+
+        return flags.Read(parse, out errors);
+    }
+
+    private static Option<string> StateDirectoryOption() => new("--state-dir")
+    {
+        Description = $"The edge's credential directory (default {EdgeOptions.DefaultStateDirectory}).",
+        DefaultValueFactory = _ => EdgeOptions.DefaultStateDirectory,
+    };
 
     private static Command BuildEnroll(Option<string> stateDir, TextWriter stdout, TextWriter stderr)
     {
@@ -104,79 +125,18 @@ public static class EdgeCommand
 
     private static Command BuildRun(Option<string> stateDir, TextWriter stdout, TextWriter stderr)
     {
-        var opsListen = new Option<string>("--ops-listen")
+        var flags = new RunFlags(stateDir);
+        var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force, serve the forward proxy and write transaction logs.");
+        foreach (var option in flags.All)
         {
-            Description = $"Where /healthz and /metrics listen (default {EdgeOptions.DefaultOpsListen}).",
-            DefaultValueFactory = _ => EdgeOptions.DefaultOpsListen,
-        };
-        var proxyListen = new Option<string>("--proxy-listen")
-        {
-            Description = $"Where the agentless forward proxy listens, ADDRESS:PORT, or \"off\" (default {EdgeOptions.DefaultProxyListen}).",
-            DefaultValueFactory = _ => EdgeOptions.DefaultProxyListen,
-        };
-        var tunnelListen = new Option<string>("--tunnel-listen")
-        {
-            Description = $"Where the agent tunnel listener (HTTP/2, mutual TLS) listens, ADDRESS:PORT, or \"off\" (default {EdgeOptions.DefaultTunnelListen}).",
-            DefaultValueFactory = _ => EdgeOptions.DefaultTunnelListen,
-        };
-        var proxyAddress = new Option<string?>("--proxy-address") { Description = "The proxy address clients use, HOST:PORT, written into the PAC file (default: the listen address)." };
-        var allowEgress = new Option<string[]>("--allow-egress")
-        {
-            Description = "A range the edge may reach although egress safety refuses it (loopback, link-local, its own addresses); repeatable. Example: 127.0.0.0/8.",
-            AllowMultipleArgumentsPerToken = false,
-        };
-        var managementNetwork = new Option<string[]>("--management-network") { Description = "The edge's own management network, refused as a destination; repeatable. Example: 10.20.0.0/16." };
-        var logDir = new Option<string?>(TransactionLogOptions.DirectoryFlag) { Description = "Where transaction logs are written as rotating JSON-lines files, or \"off\" (default: logs/ in the state directory)." };
-        var logMaxFileSize = new Option<string?>(TransactionLogOptions.MaxFileSizeFlag) { Description = "Rotate a log file at this size, for example 64MiB (default 64MiB)." };
-        var logMaxFiles = new Option<string?>(TransactionLogOptions.MaxFilesFlag) { Description = "Rotated log files to keep (default 10)." };
-        var logNoPortal = new Option<bool>(TransactionLogOptions.NoPortalFlag) { Description = "Do not ship transaction logs to the portal." };
-        var syslog = new Option<string?>(TransactionLogOptions.SyslogFlag) { Description = "Stream transaction logs to a SIEM as RFC 5424 syslog over TCP, HOST:PORT." };
-        var syslogFacility = new Option<string?>(TransactionLogOptions.SyslogFacilityFlag) { Description = "The syslog facility (default local0)." };
-        var dr = new Option<bool>("--dr") { Description = "Disaster-recovery mode: enforce the tenant's DR policy (the DR bundle) instead of its policy; keeps working with no portal." };
-        var drBundle = new Option<string?>("--dr-bundle") { Description = "A DR bundle from `gatehouse dr export`, put in force at start when newer than the one on disk (implies --dr)." };
-        var noPrivateRelay = new Option<bool>("--no-private-relay") { Description = "Carry every private flow on the connector link's HTTP/2 stream instead of relaying agents' flows end to end (a new flow's first byte sooner, bulk slower)." };
-        var run = new Command("run", "Run the edge: follow the portal's config, keep its policy in force, serve the forward proxy and write transaction logs.")
-        {
-            stateDir, opsListen, proxyListen, tunnelListen, proxyAddress, allowEgress, managementNetwork, logDir, logMaxFileSize, logMaxFiles, logNoPortal, syslog, syslogFacility, dr, drBundle, noPrivateRelay,
-        };
+            run.Options.Add(option);
+        }
+
         run.SetAction(async (parse, ct) =>
         {
-            EdgeOptions options;
-            try
+            if (flags.Read(parse, out var errors) is not { } options)
             {
-                var proxy = parse.GetValue(proxyListen)!;
-                var logDirectory = parse.GetValue(logDir) ?? Path.Combine(parse.GetValue(stateDir)!, "logs");
-                var logs = TransactionLogOptions.Parse(
-                    directory: logDirectory == "off" ? null : logDirectory,
-                    maxFileSize: parse.GetValue(logMaxFileSize),
-                    maxFiles: parse.GetValue(logMaxFiles),
-                    shipToPortal: !parse.GetValue(logNoPortal),
-                    syslog: parse.GetValue(syslog),
-                    syslogFacility: parse.GetValue(syslogFacility));
-                options = new EdgeOptions
-                {
-                    StateDirectory = parse.GetValue(stateDir)!,
-                    OpsListen = parse.GetValue(opsListen)!,
-                    ProxyListen = proxy == "off" ? null : ListenAddress.Parse(proxy, "--proxy-listen").ToString(),
-                    ProxyAdvertise = parse.GetValue(proxyAddress),
-                    TunnelListen = parse.GetValue(tunnelListen) is "off" ? null : ListenAddress.Parse(parse.GetValue(tunnelListen)!, "--tunnel-listen").ToString(),
-                    EgressAllow = [.. (parse.GetValue(allowEgress) ?? []).Select(r => EgressGuard.ParseRange(r, "--allow-egress"))],
-                    ManagementNetworks = [.. (parse.GetValue(managementNetwork) ?? []).Select(r => EgressGuard.ParseRange(r, "--management-network"))],
-                    Logs = logs,
-                    DisasterRecovery = parse.GetValue(dr) || parse.GetValue(drBundle) is not null,
-                    DrBundleFile = parse.GetValue(drBundle) is { } file ? Path.GetFullPath(file) : null,
-                    RelayPrivateFlows = !parse.GetValue(noPrivateRelay),
-                };
-                ListenAddress.Parse(options.OpsListen, "--ops-listen");
-            }
-            catch (FormatException e)
-            {
-                await stderr.WriteLineAsync($"error: {e.Message}");
-                return EdgeExitCodes.Usage;
-            }
-            catch (TransactionLogOptionsException e)
-            {
-                foreach (var error in e.Errors)
+                foreach (var error in errors)
                 {
                     await stderr.WriteLineAsync($"error: {error}");
                 }

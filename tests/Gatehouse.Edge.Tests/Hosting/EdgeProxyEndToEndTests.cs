@@ -191,6 +191,66 @@ public sealed class EdgeProxyEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_edge_run_from_the_command_line_enforces_the_limits_given_there()
+    {
+        // What an operator writes in the unit file reaches the data path: an idle CONNECT ends after the --idle-timeout
+        // given, not after the default five minutes.
+        var (user, password) = await UserWithCredentialAsync("ivan@example.test");
+        using var echo = new EchoServer();
+        var proxy = new IPEndPoint(IPAddress.Loopback, FreePort.GetLoopbackTcpPort());
+        using var stop = new CancellationTokenSource();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var run = EdgeCommand.RunAsync(
+            [
+                "run", "--state-dir", StateDirectory, "--ops-listen", "http://127.0.0.1:0", "--proxy-listen", proxy.ToString(), "--tunnel-listen", "off",
+                "--allow-egress", "127.0.0.0/8", "--log-dir", "off", "--log-no-portal",
+                "--idle-timeout", "1s", "--proxy-auth-failures-per-user", "1000", "--proxy-auth-failures-per-address", "1000",
+            ],
+            stdout,
+            stderr,
+            stop.Token);
+        try
+        {
+            using (var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://{proxy}") { Credentials = new NetworkCredential(user.Email, password) }, UseProxy = true }))
+            {
+                await EventuallyAsync(
+                    async () =>
+                    {
+                        Assert.False(run.IsCompleted, $"gatehouse-edge run ended: {stderr}");
+                        try
+                        {
+                            return (await client.GetAsync($"http://localhost:{_origin.Port}/hello")).IsSuccessStatusCode;
+                        }
+                        catch (HttpRequestException)
+                        {
+                            return false; // not listening yet
+                        }
+                    },
+                    "The edge never accepted the credential.");
+            }
+
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(proxy);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT localhost:{echo.Port} HTTP/1.1\r\nProxy-Authorization: {ProxyFixture.Basic(user.Email, password)}\r\n\r\n"));
+            Assert.StartsWith("HTTP/1.1 200 ", await ProxyFixture.ReadAsync(stream, "\r\n\r\n", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+            await stream.WriteAsync("ping"u8.ToArray());
+            Assert.Equal("ping", await ProxyFixture.ReadAsync(stream, "ping", TimeSpan.FromSeconds(10)));
+            var quiet = System.Diagnostics.Stopwatch.StartNew();
+
+            Assert.Equal(string.Empty, await ProxyFixture.ReadAsync(stream, until: null, TimeSpan.FromSeconds(30)));
+            Assert.InRange(quiet.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        Assert.Equal(EdgeExitCodes.Ok, await run.DefaultTimeout());
+    }
+
+    [Fact]
     public async Task With_the_portal_down_a_restarted_edge_still_authenticates_and_enforces_the_last_good_policy()
     {
         var (user, password) = await UserWithCredentialAsync("erin@example.test");
