@@ -99,6 +99,7 @@ internal sealed class RunFlags
         Checked(problems, () => ListenAddress.Parse(opsListen, "--ops-listen"));
         var proxyListen = Checked(problems, () => Listener(parse.GetValue(_proxyListen)!, "--proxy-listen"));
         var tunnelListen = Checked(problems, () => Listener(parse.GetValue(_tunnelListen)!, "--tunnel-listen"));
+        var proxyAddress = Checked(problems, () => parse.GetValue(_proxyAddress) is { } given ? HostPort.Parse(given, "--proxy-address", EdgeOptions.ProxyAddressExample) : null);
         var egressAllow = Checked(problems, () => Ranges(parse.GetValue(_allowEgress), "--allow-egress"));
         var managementNetworks = Checked(problems, () => Ranges(parse.GetValue(_managementNetwork), "--management-network"));
         if (problems.Count > 0)
@@ -111,7 +112,7 @@ internal sealed class RunFlags
             StateDirectory = stateDirectory,
             OpsListen = opsListen,
             ProxyListen = proxyListen,
-            ProxyAdvertise = parse.GetValue(_proxyAddress),
+            ProxyAdvertise = proxyAddress,
             TunnelListen = tunnelListen,
             EgressAllow = egressAllow!,
             ManagementNetworks = managementNetworks!,

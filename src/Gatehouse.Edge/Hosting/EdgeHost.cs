@@ -50,6 +50,12 @@ public static class EdgeHost
         var opsEndpoint = ListenAddress.Parse(options.OpsListen, "--ops-listen");
         var proxyEndpoint = options.ProxyListen is null ? null : ListenAddress.Parse(options.ProxyListen, "--proxy-listen");
         var tunnelEndpoint = options.TunnelListen is null ? null : ListenAddress.Parse(options.TunnelListen, "--tunnel-listen");
+        if (options.ProxyAdvertise is { } advertised)
+        {
+            // Written into the PAC file as it is: a value that is not HOST:PORT would break every client's configuration.
+            HostPort.Parse(advertised, "--proxy-address", EdgeOptions.ProxyAddressExample);
+        }
+
         var builder = ServerHost.CreateSlimBuilder();
         ForwardProxy? proxy = null;
         ListenOptions? opsListener = null;

@@ -32,6 +32,9 @@ public sealed record EdgeOptions
     /// <summary>Where the agent tunnel listener (HTTP/2, mutual TLS) listens (HOST:PORT; port 0 picks a free port); null turns it off.</summary>
     public string? TunnelListen { get; init; } = DefaultTunnelListen;
 
+    /// <summary>An example of <see cref="ProxyAdvertise"/>, for messages.</summary>
+    public const string ProxyAddressExample = "edge-1.example:3128";
+
     /// <summary>The proxy address written into the PAC file (HOST:PORT, as clients reach it); the listening address when not given.</summary>
     public string? ProxyAdvertise { get; init; }
 

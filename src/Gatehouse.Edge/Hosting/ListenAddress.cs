@@ -6,7 +6,7 @@ namespace Gatehouse.Edge.Hosting;
 /// <summary>Parses listen addresses of the edge's options with clear errors.</summary>
 public static class ListenAddress
 {
-    /// <summary>Parses <c>HOST:PORT</c>, <c>[V6]:PORT</c> or <c>http://HOST:PORT</c> where HOST is an address or <c>localhost</c>.</summary>
+    /// <summary>Parses <c>HOST:PORT</c>, <c>[V6]:PORT</c> or <c>http://HOST:PORT</c> where HOST is an address or <c>localhost</c> (not <c>https://</c>: the edge picks each listener's protocol).</summary>
     /// <param name="text">The address.</param>
     /// <param name="option">The option's name, for the message.</param>
     /// <exception cref="FormatException">The text is not such an address.</exception>
@@ -14,12 +14,15 @@ public static class ListenAddress
     {
         ArgumentNullException.ThrowIfNull(text);
         var value = text;
-        foreach (var scheme in (string[])["http://", "https://"])
+        if (value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            if (value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-            {
-                value = value[scheme.Length..].TrimEnd('/');
-            }
+            // The edge picks each listener's protocol: "https://" would promise TLS that /healthz and the proxy do not serve.
+            throw new FormatException($"{option}: \"{text}\" asks for https, but the edge chooses each listener's protocol itself (/healthz, /metrics and the forward proxy are plain HTTP, the tunnel listener TLS): give ADDRESS:PORT, for example 127.0.0.1:7445.");
+        }
+
+        if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            value = value["http://".Length..].TrimEnd('/');
         }
 
         var colon = value.LastIndexOf(':');

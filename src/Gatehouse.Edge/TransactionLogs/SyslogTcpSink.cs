@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Gatehouse.Edge.Hosting;
 using Gatehouse.Wire.Logs;
 
 namespace Gatehouse.Edge.TransactionLogs;
@@ -29,7 +30,7 @@ internal sealed class SyslogTcpSink : TransactionLogSink
         : base("syslog", options, time, logger)
     {
         _endpoint = options.SyslogEndpoint!;
-        TransactionLogOptions.TryParseEndpoint(_endpoint, out _host, out _port);
+        HostPort.TryParse(_endpoint, out _host, out _port);
         _formatter = new SyslogFormatter(options.SyslogFacility, Environment.MachineName, Environment.ProcessId);
     }
 

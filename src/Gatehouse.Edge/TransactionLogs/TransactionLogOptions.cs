@@ -212,45 +212,6 @@ public sealed record TransactionLogOptions
         return options;
     }
 
-    /// <summary>Splits <c>HOST:PORT</c> (IPv6 in brackets).</summary>
-    /// <param name="endpoint">The text.</param>
-    /// <param name="host">The host name or address, without brackets.</param>
-    /// <param name="port">The port, 1–65535.</param>
-    /// <returns>Whether the text is a valid endpoint.</returns>
-    public static bool TryParseEndpoint(string? endpoint, out string host, out int port)
-    {
-        host = string.Empty;
-        port = 0;
-        if (string.IsNullOrWhiteSpace(endpoint))
-        {
-            return false;
-        }
-
-        var colon = endpoint.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
-        {
-            return false;
-        }
-
-        var name = endpoint[..colon];
-        if (name.StartsWith('[') && name.EndsWith(']'))
-        {
-            name = name[1..^1];
-            if (Uri.CheckHostName(name) != UriHostNameType.IPv6)
-            {
-                return false;
-            }
-        }
-        else if (Uri.CheckHostName(name) is UriHostNameType.Unknown or UriHostNameType.IPv6)
-        {
-            // A bare IPv6 address is ambiguous with its port: "::1:6514".
-            return false;
-        }
-
-        host = name;
-        return true;
-    }
-
     /// <summary>Parses a syslog facility: a name (<c>local0</c>, <c>daemon</c>, …) or its code 0–23.</summary>
     /// <param name="text">The text.</param>
     /// <param name="facility">The facility code.</param>
@@ -290,7 +251,7 @@ public sealed record TransactionLogOptions
             errors.Add($"{name(nameof(MaxFiles))} must be from 1 to 10000 (rotated files kept), not {MaxFiles}.");
         }
 
-        if (SyslogEndpoint is not null && !TryParseEndpoint(SyslogEndpoint, out _, out _))
+        if (SyslogEndpoint is not null && !HostPort.TryParse(SyslogEndpoint, out _, out _))
         {
             errors.Add($"{name(nameof(SyslogEndpoint))} must be HOST:PORT with a port from 1 to 65535 (IPv6 as [::1]:6514), not \"{SyslogEndpoint}\".");
         }

@@ -89,6 +89,38 @@ public sealed class RunOptionsTests
         Assert.Contains(errors, e => e.Contains(message, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("edge-1.example:3128")]
+    [InlineData("10.0.0.5:8080")]
+    [InlineData("[2001:db8::1]:3128")]
+    public void A_proxy_address_clients_can_reach_is_what_the_pac_file_will_say(string address) =>
+        Assert.Equal(address, Read("--proxy-address", address).ProxyAdvertise);
+
+    [Theory]
+    [InlineData("not-an-address")]
+    [InlineData("edge.example")]
+    [InlineData("edge.example:0")]
+    [InlineData("2001:db8::1:3128")]
+    [InlineData("edge.example:3128; DIRECT")]
+    [InlineData("\"; return \"DIRECT\"; //:3128")]
+    public void A_proxy_address_that_is_not_host_and_port_is_refused_before_it_reaches_the_pac_file(string address)
+    {
+        Assert.Null(EdgeCommand.ReadRunOptions(["--proxy-address", address], out var errors));
+
+        Assert.Equal($"--proxy-address must be HOST:PORT with a host name or address and a port from 1 to 65535 (IPv6 in brackets), for example edge-1.example:3128; not \"{address}\".", Assert.Single(errors));
+    }
+
+    [Theory]
+    [InlineData("--ops-listen")]
+    [InlineData("--proxy-listen")]
+    [InlineData("--tunnel-listen")]
+    public void A_listen_address_that_asks_for_https_is_refused_rather_than_served_in_plain_http(string option)
+    {
+        Assert.Null(EdgeCommand.ReadRunOptions([option, "https://127.0.0.1:7445"], out var errors));
+
+        Assert.StartsWith($"{option}: \"https://127.0.0.1:7445\" asks for https", Assert.Single(errors), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_bad_value_is_named_at_once()
     {

@@ -36,28 +36,6 @@ public sealed class TransactionLogOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.FlushInterval);
     }
 
-    [Theory]
-    [InlineData("siem.example.com:514", "siem.example.com", 514)]
-    [InlineData("[::1]:6514", "::1", 6514)]
-    [InlineData("10.0.0.5:65535", "10.0.0.5", 65535)]
-    public void Syslog_endpoints_parse(string text, string host, int port)
-    {
-        Assert.True(TransactionLogOptions.TryParseEndpoint(text, out var parsedHost, out var parsedPort));
-        Assert.Equal(host, parsedHost);
-        Assert.Equal(port, parsedPort);
-    }
-
-    [Theory]
-    [InlineData("siem.example.com")]
-    [InlineData("siem.example.com:0")]
-    [InlineData("siem.example.com:70000")]
-    [InlineData(":514")]
-    [InlineData("::1:514")]
-    [InlineData("bad host:514")]
-    [InlineData("host:-1")]
-    public void Bad_syslog_endpoints_do_not_parse(string text) =>
-        Assert.False(TransactionLogOptions.TryParseEndpoint(text, out _, out _));
-
     [Fact]
     public void Every_bad_value_gets_a_message_that_names_its_flag_and_value()
     {
