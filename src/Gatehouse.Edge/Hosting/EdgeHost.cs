@@ -63,6 +63,7 @@ public static class EdgeHost
         builder.WebHost.UseSockets(ForwardProxy.ConfigureSockets);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            kestrel.AddServerHeader = false; // as the portal: answers do not name the server software
             kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;
             kestrel.Listen(opsEndpoint, listen =>
             {

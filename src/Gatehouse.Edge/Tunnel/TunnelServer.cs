@@ -54,6 +54,7 @@ internal sealed class TunnelServer : IAsyncDisposable
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, BlockPool.SocketFactory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            kestrel.AddServerHeader = false; // as the portal: answers do not name the server software
             kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
 
             // Tunnel streams are TCP flows: long-lived, often quiet, sometimes bulk.

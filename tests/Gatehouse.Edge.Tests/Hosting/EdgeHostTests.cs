@@ -221,6 +221,19 @@ public sealed class EdgeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_operations_endpoint_does_not_name_its_server_software()
+    {
+        Assert.Equal(EdgeExitCodes.Ok, (await EnrollAsync(await CreateProvisioningKeyAsync())).ExitCode);
+        await using var edge = await EdgeHost.StartAsync(Options).DefaultTimeout();
+
+        using var health = await _ops.GetAsync(new Uri(edge.OpsAddress, "/healthz"));
+        using var metrics = await _ops.GetAsync(new Uri(edge.OpsAddress, "/metrics"));
+
+        Assert.Empty(health.Headers.Server);
+        Assert.Empty(metrics.Headers.Server);
+    }
+
+    [Fact]
     public async Task Run_without_enrollment_exits_3_with_a_clear_message()
     {
         var (code, _, stderr) = await EdgeAsync("run", "--state-dir", StateDirectory, "--ops-listen", "http://127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--tunnel-listen", "127.0.0.1:0");

@@ -462,6 +462,7 @@ public sealed class TunnelTests : IAsyncLifetime
         Assert.False(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.RuleHeader));
         Assert.True(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.ReasonHeader));
         Assert.True(refused.Headers.Contains(Gatehouse.Wire.Tunnel.TunnelProtocol.ReferenceHeader));
+        Assert.Empty(refused.Headers.Server); // as the portal's: no "Kestrel"
     }
 
     [Fact]
