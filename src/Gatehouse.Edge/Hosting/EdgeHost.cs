@@ -60,7 +60,7 @@ public static class EdgeHost
         ForwardProxy? proxy = null;
         ListenOptions? opsListener = null;
         ListenOptions? proxyListener = null;
-        builder.WebHost.UseSockets(ForwardProxy.ConfigureSockets);
+        PausingSocketTransport.Use(builder.Services, ForwardProxy.SocketOptions);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false; // as the portal: answers do not name the server software

@@ -22,16 +22,14 @@ internal sealed class ForwardProxy : ConnectionHandler
     }
 
     /// <summary>The socket transport of the proxy's Kestrel server (the tests' proxies use it too).</summary>
-    public static void ConfigureSockets(SocketTransportOptions sockets)
+    public static SocketConnectionFactoryOptions SocketOptions => new()
     {
-        ArgumentNullException.ThrowIfNull(sockets);
-
         // A relay writes up to 64 KiB at a time: with Kestrel's 64 KiB default the reader waits for every
         // send to finish; a larger window lets the next read overlap the send (bench/edge.sh, CONNECT bulk).
         // Inline scheduling suits the proxy's relays, not HTTP/2 streams: the tunnel has its own server.
-        sockets.MaxWriteBufferSize = 1024 * 1024;
-        sockets.UnsafePreferInlineScheduling = true;
-    }
+        MaxWriteBufferSize = 1024 * 1024,
+        UnsafePreferInlineScheduling = true,
+    };
 
     /// <summary>The address clients put in their proxy settings (HOST:PORT), written into the PAC file.</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1:3128";

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Edge.Flows;
+using Gatehouse.Edge.Hosting;
 using Gatehouse.Edge.Policies;
 using Gatehouse.Edge.Proxy;
 using Gatehouse.Flows;
@@ -115,7 +116,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
         Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? listener = null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseSockets(ForwardProxy.ConfigureSockets); // as the edge runs it: inline scheduling changes timings
+        PausingSocketTransport.Use(builder.Services, ForwardProxy.SocketOptions); // as the edge runs it: inline scheduling changes timings
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
         {
             listener = l;
