@@ -24,6 +24,9 @@ public enum DialError
 
     /// <summary>No answer within the connect timeout.</summary>
     TimedOut,
+
+    /// <summary>No socket could be opened here: the process is at its descriptor limit, or the system out of buffers.</summary>
+    NoSocket,
 }
 
 /// <summary>The addresses of a destination that egress safety lets the edge reach.</summary>
@@ -50,16 +53,19 @@ public sealed class FlowDialer
     private readonly EgressGuard _guard;
     private readonly TimeSpan _connectTimeout;
     private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve;
+    private readonly Func<AddressFamily, Socket> _openSocket;
 
     /// <summary>Creates the dialer.</summary>
     /// <param name="guard">Egress safety.</param>
     /// <param name="connectTimeout">How long one connection attempt may take.</param>
     /// <param name="resolve">Resolves a name; the system resolver when null.</param>
-    public FlowDialer(EgressGuard guard, TimeSpan connectTimeout, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
+    /// <param name="openSocket">Opens a TCP socket of the family; a new <see cref="Socket"/> when null (a test gives one that fails).</param>
+    public FlowDialer(EgressGuard guard, TimeSpan connectTimeout, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null, Func<AddressFamily, Socket>? openSocket = null)
     {
         _guard = guard;
         _connectTimeout = connectTimeout;
         _resolve = resolve ?? Dns.GetHostAddressesAsync;
+        _openSocket = openSocket ?? (static family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
     }
 
     /// <summary>Egress safety.</summary>
@@ -125,7 +131,19 @@ public sealed class FlowDialer
         var result = new Connection(null, null, DialError.Unreachable, "no address to connect to");
         foreach (var address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Socket socket;
+            try
+            {
+                socket = _openSocket(address.AddressFamily);
+                socket.NoDelay = true;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Not the destination's doing, and the next address would fare no better. Thrown on, it ended the client's
+                // connection without an answer or a record.
+                return new Connection(null, address, DialError.NoSocket, $"no socket could be opened to reach {address}:{port}: {e.Message} (the descriptor limit is reached)");
+            }
+
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(_connectTimeout);
             try

@@ -105,7 +105,7 @@ internal sealed class ConnectorFlowHandler
         var connection = await _dialer.ConnectAsync(healthy, port, flow.Cancellation);
         if (connection.Error != DialError.None)
         {
-            await RefuseAsync(context, connection.Error switch { DialError.Forbidden => 403, DialError.TimedOut => 504, _ => 502 }, connection.Reason!);
+            await RefuseAsync(context, connection.Error switch { DialError.Forbidden => 403, DialError.TimedOut => 504, DialError.NoSocket => 503, _ => 502 }, connection.Reason!);
             return;
         }
 

@@ -968,7 +968,7 @@ internal sealed class ProxySession : IAsyncDisposable
         var reference = DataPath.NewReferenceId();
         var (status, phrase, action) = (error, withStatus) switch
         {
-            (_, 503) => (503, "Service Unavailable", TransactionActions.Error),
+            (_, 503) or (DialError.NoSocket, _) => (503, "Service Unavailable", TransactionActions.Error),
             (_, 400) => (400, "Bad Request", TransactionActions.Error),
             (DialError.Forbidden, _) => (403, "Forbidden", TransactionActions.Denied),
             (DialError.TimedOut, _) => (504, "Gateway Timeout", TransactionActions.Error),

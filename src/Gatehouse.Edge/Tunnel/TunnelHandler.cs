@@ -355,6 +355,7 @@ internal sealed class TunnelHandler
         {
             DialError.Forbidden => (403, TransactionActions.Denied),
             DialError.TimedOut => (504, TransactionActions.Error),
+            DialError.NoSocket => (503, TransactionActions.Error),
             _ => (502, TransactionActions.Error),
         };
         await RefuseAsync(context, record, status, action, null, reason);

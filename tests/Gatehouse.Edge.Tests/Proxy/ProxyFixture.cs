@@ -104,14 +104,14 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     public EdgePolicy Policy => Path.Policy;
 
-    public static async Task<ProxyFixture> StartAsync(TestTenant tenant, EdgeLimits? limits = null, bool allowLoopback = true, ITransactionRecorder? recorder = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null, TimeProvider? time = null)
+    public static async Task<ProxyFixture> StartAsync(TestTenant tenant, EdgeLimits? limits = null, bool allowLoopback = true, ITransactionRecorder? recorder = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null, TimeProvider? time = null, Func<AddressFamily, Socket>? openSocket = null)
     {
         limits ??= new EdgeLimits();
         var policy = new EdgePolicy();
         tenant.ApplyTo(policy);
         var capturing = new CapturingRecorder();
         var guard = new EgressGuard(allowLoopback ? [IPNetwork.Parse("127.0.0.0/8")] : []);
-        var path = new DataPath(TestTenant.TenantId, "edge-under-test", policy, new FlowDialer(guard, limits.ConnectTimeout, resolve), new FlowRegistry(limits.IdleTimeout), limits, recorder ?? capturing, null, time ?? TimeProvider.System);
+        var path = new DataPath(TestTenant.TenantId, "edge-under-test", policy, new FlowDialer(guard, limits.ConnectTimeout, resolve, openSocket), new FlowRegistry(limits.IdleTimeout), limits, recorder ?? capturing, null, time ?? TimeProvider.System);
         var proxy = new ForwardProxy(path, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? listener = null;
         var builder = WebApplication.CreateSlimBuilder();
