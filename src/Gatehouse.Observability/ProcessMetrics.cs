@@ -13,7 +13,8 @@ public static class ProcessMetrics
     /// Creates, on <paramref name="meter"/>, the observable instruments <c>process_resident_memory_bytes</c>,
     /// <c>process_cpu_seconds_total</c> (a counter), <c>process_start_time_seconds</c>,
     /// <c>dotnet_gc_heap_bytes</c>, <c>dotnet_gc_allocated_bytes_total</c>, <c>dotnet_gc_collections_total</c> (by
-    /// generation) and <c>process_threads</c>. Call it once per meter.
+    /// generation), <c>process_threads</c>, and on Linux <c>process_open_fds</c> and <c>process_max_fds</c> (a server
+    /// at its descriptor limit refuses connections: alert on their ratio). Call it once per meter.
     /// </summary>
     /// <param name="meter">The meter that owns the instruments; export it to see them.</param>
     public static void Register(Meter meter)
@@ -81,5 +82,53 @@ public static class ProcessMetrics
             },
             unit: "{thread}",
             description: "Number of OS threads in the process.");
+
+        meter.CreateObservableGauge(
+            "process_open_fds",
+            static () => OpenDescriptors() is { } open ? [new Measurement<long>(open)] : Array.Empty<Measurement<long>>(),
+            unit: "{descriptor}",
+            description: "Number of open file descriptors.");
+
+        meter.CreateObservableGauge(
+            "process_max_fds",
+            static () => DescriptorLimit() is { } limit ? [new Measurement<long>(limit)] : Array.Empty<Measurement<long>>(),
+            unit: "{descriptor}",
+            description: "Maximum number of open file descriptors.");
+    }
+
+    /// <summary>How many descriptors the process holds (the entries of <c>/proc/self/fd</c>); null where there is no such directory.</summary>
+    public static long? OpenDescriptors()
+    {
+        try
+        {
+            // The listing's own descriptor is among them, as in other Prometheus clients.
+            return Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The process's soft limit on descriptors (<c>Max open files</c> in <c>/proc/self/limits</c>); null where unknown or unlimited.</summary>
+    public static long? DescriptorLimit()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    var soft = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                    return long.TryParse(soft, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) ? limit : null;
+                }
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }
