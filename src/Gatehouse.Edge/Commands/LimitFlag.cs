@@ -12,6 +12,10 @@ internal sealed class LimitFlag
 {
     private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(24);
 
+    // HTTP/2's own bounds on a window are 65,535 bytes and 2^31 - 1 (RFC 9113 6.9.2).
+    private const int MinWindow = 64 * 1024;
+    private const int MaxWindow = 1024 * 1024 * 1024;
+
     private readonly Func<EdgeLimits, string> _show;
     private readonly Func<EdgeLimits, string, (EdgeLimits? Limits, string? Error)> _apply;
 
@@ -34,6 +38,8 @@ internal sealed class LimitFlag
         Duration("--response-timeout", "How long a destination may take to start its response", l => l.ResponseTimeout, (l, v) => l with { ResponseTimeout = v }),
         Duration("--drain-timeout", "How long stopping waits for open flows before it cuts them; 0s cuts them at once", l => l.DrainTimeout, (l, v) => l with { DrainTimeout = v }, zeroAllowed: true),
         Size("--max-head-size", "The longest request or response head", 1024, 1024 * 1024, l => l.MaxHeadBytes, (l, v) => l with { MaxHeadBytes = v }),
+        Size("--tunnel-stream-window", "How much of one flow's upload the tunnel listener takes ahead of its destination: what the edge may hold for it, and what it uploads per round trip", MinWindow, MaxWindow, l => l.TunnelStreamWindowBytes, (l, v) => l with { TunnelStreamWindowBytes = v }),
+        Size("--tunnel-connection-window", "How much of all the uploads of one agent connection the tunnel listener takes ahead of their destinations; at least the stream window", MinWindow, MaxWindow, l => l.TunnelConnectionWindowBytes, (l, v) => l with { TunnelConnectionWindowBytes = v }),
         Count("--max-connections", "Client connections each listener holds at once; more are refused", l => l.MaxConnections, (l, v) => l with { MaxConnections = v }),
         Count("--max-streams-per-connection", "Flows (HTTP/2 streams) at once on one agent connection", l => l.MaxStreamsPerConnection, (l, v) => l with { MaxStreamsPerConnection = v }),
         Count("--max-connections-per-device", "Agent connections one device certificate may hold; one more closes the device's oldest", l => l.MaxConnectionsPerDevice, (l, v) => l with { MaxConnectionsPerDevice = v }),
@@ -89,6 +95,12 @@ internal sealed class LimitFlag
             }
         }
 
+        if (limits.TunnelConnectionWindowBytes < limits.TunnelStreamWindowBytes)
+        {
+            errors.Add($"--tunnel-connection-window ({Quantities.FormatSize(limits.TunnelConnectionWindowBytes)}) must be at least --tunnel-stream-window ({Quantities.FormatSize(limits.TunnelStreamWindowBytes)}): "
+                + "a connection's window smaller than one flow's would hold every flow to it.");
+        }
+
         if (limits.ProxyAuthFailuresPerAddress < limits.ProxyAuthFailuresPerUser)
         {
             errors.Add($"--proxy-auth-failures-per-address ({limits.ProxyAuthFailuresPerAddress}) must be at least --proxy-auth-failures-per-user ({limits.ProxyAuthFailuresPerUser}): "
@@ -111,7 +123,7 @@ internal sealed class LimitFlag
         new(name, what, "SIZE", l => Quantities.FormatSize(get(l)), (limits, text) =>
             Quantities.TryParseSize(text, out var value) && value >= least && value <= most
                 ? (set(limits, (int)value), null)
-                : (null, $"must be a size from {Quantities.FormatSize(least)} to {Quantities.FormatSize(most)} such as 32KiB or 65536 (bytes)"));
+                : (null, $"must be a size from {Quantities.FormatSize(least)} to {Quantities.FormatSize(most)} in bytes, KiB, MiB or GiB, such as {Quantities.FormatSize(get(new EdgeLimits()))}"));
 
     private static LimitFlag Count(string name, string what, Func<EdgeLimits, long> get, Func<EdgeLimits, int, EdgeLimits> set) =>
         new(name, what, "N", l => get(l).ToString(CultureInfo.InvariantCulture), (limits, text) =>

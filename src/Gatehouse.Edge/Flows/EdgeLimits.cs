@@ -34,6 +34,20 @@ public sealed record EdgeLimits
     public int MaxStreamsPerConnection { get; init; } = 1000;
 
     /// <summary>
+    /// How much of one flow's upload the tunnel listener takes ahead of its destination (the HTTP/2 stream window it
+    /// gives agents). The edge holds up to this much in memory for an upload its destination takes slowly; a flow
+    /// uploads at most this much per round trip between agent and edge.
+    /// </summary>
+    public int TunnelStreamWindowBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// How much of all the uploads of one agent connection the tunnel listener takes ahead of their destinations (the
+    /// HTTP/2 connection window): what one agent connection can make the edge hold at most. At least
+    /// <see cref="TunnelStreamWindowBytes"/>.
+    /// </summary>
+    public int TunnelConnectionWindowBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
     /// The most agent connections one device certificate may hold open on the tunnel listener at once; one more closes
     /// the device's oldest (<see cref="Tunnel.DeviceConnectionLimit"/>).
     /// </summary>

@@ -67,8 +67,8 @@ internal sealed class TunnelServer : IAsyncDisposable
             kestrel.Limits.MaxRequestLineSize = limits.MaxHeadBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxHeadBytes;
             kestrel.Limits.Http2.MaxRequestHeaderFieldSize = limits.MaxHeadBytes;
-            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
-            kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = limits.TunnelConnectionWindowBytes;
+            kestrel.Limits.Http2.InitialStreamWindowSize = limits.TunnelStreamWindowBytes;
             kestrel.Listen(endpoint, listen =>
             {
                 listener = listen;

@@ -18,6 +18,8 @@ public sealed class RunOptionsTests
         { "--response-timeout", "5m", l => l.ResponseTimeout, TimeSpan.FromMinutes(5) },
         { "--drain-timeout", "0s", l => l.DrainTimeout, TimeSpan.Zero },
         { "--max-head-size", "64KiB", l => l.MaxHeadBytes, 65536 },
+        { "--tunnel-stream-window", "1MiB", l => l.TunnelStreamWindowBytes, 1024 * 1024 },
+        { "--tunnel-connection-window", "64MiB", l => l.TunnelConnectionWindowBytes, 64 * 1024 * 1024 },
         { "--max-connections", "200000", l => l.MaxConnections, 200_000L },
         { "--max-streams-per-connection", "250", l => l.MaxStreamsPerConnection, 250 },
         { "--max-connections-per-device", "4", l => l.MaxConnectionsPerDevice, 4 },
@@ -73,8 +75,10 @@ public sealed class RunOptionsTests
     [InlineData("--idle-timeout", "25d", "--idle-timeout must be a duration from 1ms to 24d")]
     [InlineData("--header-timeout", "10", "--header-timeout must be a duration")]
     [InlineData("--drain-timeout", "-1s", "--drain-timeout")]
-    [InlineData("--max-head-size", "512", "--max-head-size must be a size from 1KiB to 1MiB such as 32KiB or 65536 (bytes), not \"512\".")]
+    [InlineData("--max-head-size", "512", "--max-head-size must be a size from 1KiB to 1MiB in bytes, KiB, MiB or GiB, such as 32KiB, not \"512\".")]
     [InlineData("--max-head-size", "2MiB", "--max-head-size must be a size from 1KiB to 1MiB")]
+    [InlineData("--tunnel-stream-window", "32KiB", "--tunnel-stream-window must be a size from 64KiB to 1GiB in bytes, KiB, MiB or GiB, such as 8MiB, not \"32KiB\".")]
+    [InlineData("--tunnel-stream-window", "32MiB", "--tunnel-connection-window (16MiB) must be at least --tunnel-stream-window (32MiB)")]
     [InlineData("--max-connections", "0", "--max-connections must be a whole number from 1 to 2147483647, not \"0\".")]
     [InlineData("--max-connections", "lots", "--max-connections must be a whole number")]
     [InlineData("--max-connections-per-device", "99999999999", "--max-connections-per-device must be a whole number")]

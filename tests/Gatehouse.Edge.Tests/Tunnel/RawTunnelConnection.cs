@@ -178,6 +178,38 @@ internal sealed class RawTunnelConnection : IAsyncDisposable
         return WriteFrameAsync(RstStream, 0, stream, payload, ct);
     }
 
+    /// <summary>
+    /// Reads the edge's first frames until it has said its windows: the stream window of its SETTINGS
+    /// (SETTINGS_INITIAL_WINDOW_SIZE, 65,535 when left out) and the connection window (65,535 and its first
+    /// connection-level WINDOW_UPDATE). Call it before anything else is read.
+    /// </summary>
+    public async Task<(int Stream, long Connection)> ReadEdgeWindowsAsync(CancellationToken ct)
+    {
+        int? stream = null;
+        long? connection = null;
+        while ((stream is null || connection is null) && await ReadFrameAsync(ct) is { } frame)
+        {
+            var (type, flags, id, payload) = frame;
+            if (type == Settings && (flags & Ack) == 0)
+            {
+                stream = 65_535;
+                for (var i = 0; i + 6 <= payload.Length; i += 6)
+                {
+                    if (BinaryPrimitives.ReadUInt16BigEndian(payload.AsSpan(i)) == 0x4)
+                    {
+                        stream = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(i + 2));
+                    }
+                }
+            }
+            else if (type == WindowUpdate && id == 0)
+            {
+                connection = 65_535 + (BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue);
+            }
+        }
+
+        return (stream ?? throw new IOException("The connection ended before the edge's SETTINGS."), connection ?? throw new IOException("The connection ended before the edge's connection window."));
+    }
+
     /// <summary>Reads the DATA of <paramref name="stream"/> until the edge ends its side (END_STREAM); null when it resets the stream or the connection ends first.</summary>
     public async Task<string?> ReadBodyAsync(int stream, CancellationToken ct)
     {
