@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Wire.Addresses;
+using Gatehouse.Wire.Sockets;
 
 namespace Gatehouse.Flows;
 
@@ -137,7 +138,7 @@ public sealed class FlowDialer
                 socket = _openSocket(address.AddressFamily);
                 socket.NoDelay = true;
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            catch (SocketException e) when (LocalExhaustion.Is(e.SocketErrorCode))
             {
                 // Not the destination's doing, and the next address would fare no better. Thrown on, it ended the client's
                 // connection without an answer or a record.

@@ -50,11 +50,8 @@ public static class EdgeHost
         var opsEndpoint = ListenAddress.Parse(options.OpsListen, "--ops-listen");
         var proxyEndpoint = options.ProxyListen is null ? null : ListenAddress.Parse(options.ProxyListen, "--proxy-listen");
         var tunnelEndpoint = options.TunnelListen is null ? null : ListenAddress.Parse(options.TunnelListen, "--tunnel-listen");
-        if (options.ProxyAdvertise is { } advertised)
-        {
-            // Written into the PAC file as it is: a value that is not HOST:PORT would break every client's configuration.
-            HostPort.Parse(advertised, "--proxy-address", EdgeOptions.ProxyAddressExample);
-        }
+        // Written into the PAC file as it is: a value that is not HOST:PORT would break every client's configuration.
+        var advertised = options.ProxyAdvertise is { } given ? HostPort.Parse(given, "--proxy-address", EdgeOptions.ProxyAddressExample) : null;
 
         var builder = ServerHost.CreateSlimBuilder();
         ForwardProxy? proxy = null;
@@ -149,7 +146,7 @@ public static class EdgeHost
             if (proxyListener is not null)
             {
                 edge.ProxyAddress = BoundEndpoint(proxyListener);
-                proxy.AdvertisedAddress = options.ProxyAdvertise ?? edge.ProxyAddress.ToString();
+                proxy.AdvertisedAddress = advertised ?? edge.ProxyAddress.ToString();
                 ProxyLog.Listening(edge.Logger, edge.ProxyAddress.ToString());
             }
 

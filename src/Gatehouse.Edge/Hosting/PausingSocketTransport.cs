@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Gatehouse.Wire.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -62,10 +63,6 @@ public sealed partial class PausingSocketTransport : IConnectionListenerFactory,
     /// <inheritdoc />
     public void Dispose() => _connections.Dispose();
 
-    /// <summary>Whether a failed accept says the process or the system is out of descriptors or buffers, not that a client went.</summary>
-    /// <param name="error">The accept's error.</param>
-    public static bool IsOutOfResources(SocketError error) => error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable;
-
     [LoggerMessage(1020, LogLevel.Warning, "Accepting connections on {Endpoint} paused: {Error}. Trying again every {PauseMs} ms at most; raise the descriptor limit (LimitNOFILE) or lower --max-connections")]
     private static partial void AcceptPaused(ILogger logger, EndPoint endpoint, string error, double pauseMs);
 
@@ -75,12 +72,12 @@ public sealed partial class PausingSocketTransport : IConnectionListenerFactory,
     /// <summary>One listening socket and its accept loop.</summary>
     internal sealed class Listener : IConnectionListener
     {
+        private const long WarningIntervalMs = 60_000;
         private readonly Socket _socket;
         private readonly Func<CancellationToken, ValueTask<Socket>> _accept;
         private readonly SocketConnectionContextFactory _connections;
-        private const long WarningInterval = 60_000;
         private readonly ILogger _logger;
-        private long _lastWarning = -WarningInterval;
+        private long _lastWarning = -WarningIntervalMs;
 
         /// <param name="socket">The bound, listening socket.</param>
         /// <param name="accept">Accepts one connection on it (a test gives its own).</param>
@@ -115,43 +112,33 @@ public sealed partial class PausingSocketTransport : IConnectionListenerFactory,
                     accepted.NoDelay = true;
                     return _connections.Create(accepted);
                 }
-                catch (ObjectDisposedException)
+                catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or SocketException { SocketErrorCode: SocketError.OperationAborted })
                 {
-                    return null; // unbound
+                    return null; // unbound, or stopping
                 }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
-                {
-                    return null; // unbound
-                }
-                catch (SocketException e) when (IsOutOfResources(e.SocketErrorCode))
+                catch (SocketException e) when (LocalExhaustion.Is(e.SocketErrorCode))
                 {
                     // At a limit that frees one descriptor at a time, every accept is a pause: one warning a minute.
-                    if (failures++ == 0 && Environment.TickCount64 - _lastWarning >= WarningInterval)
+                    if (failures++ == 0 && Environment.TickCount64 - _lastWarning >= WarningIntervalMs)
                     {
                         _lastWarning = Environment.TickCount64;
                         logged = true;
                         AcceptPaused(_logger, EndPoint, e.Message, LongestPause.TotalMilliseconds);
                     }
-
-                    try
-                    {
-                        await Task.Delay(pause, cancellationToken);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return null;
-                    }
-
-                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
                 }
                 catch (SocketException)
                 {
-                    // A connection reset while it waited in the backlog: the next one.
+                    // A connection reset while it waited in the backlog: the next one, at once.
+                    continue;
                 }
+
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return null;
+                }
+
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
             }
         }
 
